@@ -1,0 +1,3 @@
+from idcbq.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""The ``idcbq`` command line. Subcommands load lazily so ``idcbq --help`` stays fast.
+
+Each subcommand lives in its own module under ``idcbq.cli`` and is registered in
+``COMMANDS`` as ``"module:attribute"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sample": ("idcbq.cli.sample:sample", "Build or seed the embedded IDC sample export."),
+    "templates": (
+        "idcbq.cli.templates:templates",
+        "List, show, render and check named SQL templates.",
+    ),
+    "query": ("idcbq.cli.query:query", "Run a named template on DuckDB or BigQuery."),
+    "sql": ("idcbq.cli.sql:sql", "Run ad-hoc BigQuery SQL through the same checks."),
+    "estimate": ("idcbq.cli.estimate:estimate", "Dry-run a query on BigQuery: bytes and cost."),
+    "manifest": ("idcbq.cli.manifest:manifest", "Turn query results into download manifests."),
+    "download": ("idcbq.cli.download:download", "Download the files of a manifest, verified."),
+    "job": ("idcbq.cli.job:job", "Run scheduled cohort jobs from a spec file."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when invoked (or asked for help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return _not_ready(cmd_name, target[1])
+            raise
+        return getattr(module, attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help from the registry, so `idcbq --help` imports no subcommand.
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _not_ready(name: str, help_: str) -> click.Command:
+    @click.command(name=name, help=help_ + " (not available in this build)")
+    def stub() -> None:
+        raise click.ClickException(f"'idcbq {name}' is not available in this build")
+
+    return stub
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog='Examples:\n\n  idcbq templates list\n\n  idcbq query cohort.series_by_modality -p modalities=CT,MR --limit 5\n\n  idcbq sql "SELECT Modality, COUNT(*) n FROM dicom_all GROUP BY 1"',
+)
+@click.version_option(package_name="idcbq", prog_name="idcbq")
+@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and results.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """idcbq: pick DICOM files from NCI Imaging Data Commons with checked SQL, then fetch them."""
+    from idcbq.cli.common import configure_logging
+
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["quiet"] = quiet
+    configure_logging(verbose=verbose, quiet=quiet)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: idcbq errors print as one message with their exit code."""
+    from idcbq.cli.common import run_cli
+
+    sys.exit(run_cli(cli, argv))
