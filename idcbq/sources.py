@@ -112,3 +112,22 @@ def ensure_sample(root: Path | None = None) -> Path:
 
 def is_remote(root: str | os.PathLike[str]) -> bool:
     return str(root).startswith(("s3://", "gs://", "gcs://", "http://", "https://"))
+
+
+def table_fqn(
+    table: str,
+    *,
+    idc_version: IdcVersion,
+    data_project: str = IDC_DATA_PROJECT,
+    clinical: bool = False,
+) -> str:
+    """The BigQuery name of an IDC table, backquoted, as templates render it.
+
+    Example:
+        >>> table_fqn("dicom_all", idc_version=IdcVersion.parse("v25"))
+        '`bigquery-public-data.idc_v25.dicom_all`'
+        >>> table_fqn("column_metadata", idc_version=IdcVersion(None), clinical=True)
+        '`bigquery-public-data.idc_current_clinical.column_metadata`'
+    """
+    dataset = idc_version.clinical_dataset if clinical else idc_version.dataset
+    return f"`{data_project}.{dataset}.{table}`"

