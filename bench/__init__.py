@@ -1,0 +1,1 @@
+"""Benchmarks. Figures are ratios against a baseline measured in the same run."""
