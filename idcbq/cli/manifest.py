@@ -1,0 +1,101 @@
+"""``idcbq manifest``: turn a results file into a download manifest."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from idcbq.manifest.model import FORMATS, LEVELS, PROVIDERS
+
+
+@click.command("manifest")
+@click.argument("result", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Manifest file to write.",
+)
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Manifest format (default: from --out's extension, else s5cmd).")  # fmt: skip
+@click.option("--level", type=click.Choice(LEVELS), default="instance", show_default=True,
+              help="s5cmd/urls: one line per instance, or one wildcard line per series.")  # fmt: skip
+@click.option("--provider", type=click.Choice(PROVIDERS), default="gcs", show_default=True)
+@click.option("--engine", type=click.Choice(["duckdb", "bigquery"]), default="duckdb", show_default=True,
+              help="Engine used to expand series/study/patient rows to instances.")  # fmt: skip
+@click.option("--project", default=None, help="BigQuery billing project (with --engine bigquery).")
+@click.option(
+    "--idc-version", default=None, help="IDC version to expand against (default: engine's)."
+)
+@click.option(
+    "--s5cmd-dest", default=".", show_default=True, help="Destination written in s5cmd cp lines."
+)
+def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, engine: str,
+             project: str | None, idc_version: str | None, s5cmd_dest: str) -> None:  # fmt: skip
+    """Write a manifest for the rows of RESULT (a file from `idcbq query --out`).
+
+    \b
+    Examples:
+      idcbq manifest ct.parquet --out ct.s5cmd --provider aws
+      idcbq manifest ct.parquet --out ct.jsonl
+      idcbq manifest series.csv --out series.txt --format urls --level series
+    """
+    from pathlib import Path
+
+    from idcbq.manifest import write_manifest
+    from idcbq.manifest.expand import is_complete
+    from idcbq.manifest.readers import read_table
+
+    fmt = fmt or _format_from_name(out)
+    schema, batches, _ = read_table(result)
+    import pyarrow as pa
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches)
+    eng = None
+    if not is_complete(schema.names):
+        from idcbq.engines import get_engine
+
+        opts = {k: v for k, v in (("project", project), ("idc_version", idc_version)) if v}
+        eng = get_engine(engine, **opts)
+    prov_in = _result_provenance(Path(result))
+    try:
+        prov = write_manifest(reader, out, format=fmt, level=level, provider=provider, engine=eng,
+                              provenance=prov_in, s5cmd_dest=s5cmd_dest)  # fmt: skip
+    finally:
+        if eng is not None:
+            eng.close()
+    click.echo(
+        f"wrote {out}: {prov['instances']} instances, {prov['series']} series, {prov['total_bytes']} bytes; "
+        f"licenses {json.dumps(prov['license_groups'])}",
+        err=True,
+    )
+
+
+def _format_from_name(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    return {"s5cmd": "s5cmd", "txt": "urls", "urls": "urls", "jsonl": "jsonl", "csv": "csv",
+            "parquet": "parquet"}.get(suffix, "s5cmd")  # fmt: skip
+
+
+def _result_provenance(path):  # type: ignore[no-untyped-def]
+    """Provenance stored with a results file (Parquet metadata or a sidecar), if any."""
+    from idcbq import __version__
+
+    prov = None
+    side = path.with_name(path.name + ".provenance.json")
+    if side.is_file():
+        prov = json.loads(side.read_text(encoding="utf-8"))
+    elif path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(path).metadata or {}
+        for key in (b"idcbq.provenance", b"idcbq"):
+            if key in meta:
+                prov = json.loads(meta[key])
+                break
+    prov = dict(prov or {"tool": "idcbq", "tool_version": __version__})
+    prov["result_file"] = str(path)
+    return prov

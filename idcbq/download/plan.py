@@ -1,0 +1,238 @@
+"""Plan a download: manifest rows -> objects (listing series prefixes) -> final paths.
+
+Series-level lines (``.../<crdc_series_uuid>/*``) are expanded by listing the bucket
+prefix; the listing's object metadata supplies size and MD5 to verify against.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from idcbq.download.layout import (
+    DEFAULT_TEMPLATE,
+    FLAT_TEMPLATE,
+    DirTemplate,
+    contained,
+    sanitize_component,
+)
+from idcbq.download.transfer import Item
+from idcbq.errors import DownloadError, ManifestError
+from idcbq.manifest.model import bucket_for
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass
+class Plan:
+    """Everything to fetch, with final relative paths; problems found while planning."""
+
+    items: list[Item]
+    provider: str
+    template: str
+    sample_rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.size or 0 for i in self.items)
+
+    @property
+    def unknown_sizes(self) -> int:
+        return sum(1 for i in self.items if i.size is None)
+
+
+def open_source(
+    source: Any, provider: str | None, engine: Any = None
+) -> tuple[dict[str, Any], pa.Schema, Iterator[pa.RecordBatch], str]:
+    """(info, schema, batches, provider) for a manifest path or an in-memory result."""
+    from idcbq.manifest.expand import manifest_batches
+
+    if isinstance(source, str | os.PathLike):
+        from idcbq.manifest.readers import read_manifest
+
+        info, schema, batches = read_manifest(source)
+        meta = {
+            "path": info.path,
+            "format": info.format,
+            "provenance": info.provenance,
+            "endpoint": info.endpoint,
+        }
+        chosen = provider or info.provider or "gcs"
+        if info.is_result or (provider and info.provider and provider != info.provider):
+            import pyarrow as pa
+
+            # Re-derive URLs for the other provider (or expand a plain query result).
+            table = (
+                pa.Table.from_batches(list(batches), schema=schema)
+                if info.is_result
+                else _reader(schema, batches)
+            )
+            schema, batches = manifest_batches(table, provider=chosen, engine=engine)
+        return meta, schema, batches, chosen
+    chosen = provider or "gcs"
+    schema, batches = manifest_batches(source, provider=chosen, engine=engine)
+    return {"format": "table"}, schema, batches, chosen
+
+
+def _reader(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> pa.RecordBatchReader:
+    import pyarrow as pa
+
+    return pa.RecordBatchReader.from_batches(schema, batches)
+
+
+def make_plan(
+    source: Any,
+    dest: Path,
+    *,
+    provider: str | None = None,
+    template: str | None = None,
+    engine: Any = None,
+    lister: Any = None,
+) -> Plan:
+    """Read the manifest, list series prefixes, render and check every final path."""
+    meta, schema, batches, provider = open_source(source, provider, engine)
+    foreign = meta.get("format") in ("s5cmd", "urls")
+    text = template or (FLAT_TEMPLATE if foreign else DEFAULT_TEMPLATE)
+    columns = [n for n in schema.names if n != "url"]
+    tmpl = DirTemplate.parse(text, columns)
+    plan = Plan([], provider, text, source=meta)
+    seen: dict[str, str] = {}  # rel -> url
+    for batch in batches:
+        for row in batch.to_pylist():
+            for item_row in _objects(row, provider, lister, plan):
+                bucket = bucket_for(
+                    provider, item_row.get("gcs_bucket"), item_row.get("aws_bucket")
+                )
+                if not bucket:
+                    plan.problems.append((str(row.get("url")), "no bucket for this provider"))
+                    continue
+                key = item_row["_key"]
+                name = sanitize_component(
+                    (item_row.get("crdc_instance_uuid") and f"{item_row['crdc_instance_uuid']}.dcm")
+                    or key.rsplit("/", 1)[-1]
+                )
+                rel_dir = tmpl.render(item_row)
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                contained(dest, rel)  # raises on anything that escapes dest
+                url = f"{bucket}/{key}"
+                if rel in seen:
+                    if seen[rel] != url:
+                        plan.problems.append((url, f"same destination as {seen[rel]}: {rel}"))
+                    continue  # duplicate row of the same object (e.g. two license rows)
+                seen[rel] = url
+                md5 = item_row.get("md5")
+                plan.items.append(
+                    Item(
+                        provider,
+                        bucket,
+                        key,
+                        rel,
+                        item_row.get("size"),
+                        md5.lower() if md5 else None,
+                    )
+                )
+                if len(plan.sample_rows) < 5:
+                    plan.sample_rows.append({"url": plan.items[-1].url, "path": rel})
+    return plan
+
+
+def _objects(
+    row: dict[str, Any], provider: str, lister: Any, plan: Plan
+) -> Iterator[dict[str, Any]]:
+    """The object rows for one manifest row: itself, or the listing of a series prefix."""
+    series, instance = row.get("crdc_series_uuid"), row.get("crdc_instance_uuid")
+    if instance:
+        row["_key"] = f"{series}/{instance}.dcm"
+        yield row
+        return
+    if not series:
+        raise ManifestError(
+            f"manifest row has neither crdc_instance_uuid nor crdc_series_uuid: {row.get('url')}"
+        )
+    if lister is None:
+        raise DownloadError("series-level manifest lines need bucket listing, but no lister is set")
+    bucket = bucket_for(provider, row.get("gcs_bucket"), row.get("aws_bucket"))
+    found = 0
+    for key, size, md5 in lister(bucket, f"{series}/"):
+        found += 1
+        out = dict(row)
+        name = key.rsplit("/", 1)[-1]
+        out.update(
+            _key=key,
+            size=size,
+            md5=md5,
+            crdc_instance_uuid=name[:-4] if name.endswith(".dcm") else None,
+        )
+        if out["crdc_instance_uuid"] is None:
+            out["_name"] = name
+        yield out
+    if not found:
+        plan.problems.append((f"{bucket}/{series}/*", "no objects under this series prefix"))
+
+
+class GcsLister:
+    """Lists a GCS prefix with google-cloud-storage (anonymous or with credentials)."""
+
+    def __init__(self, endpoint: str, credentials: Any = None, project: str | None = None):
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        self.client = storage.Client(
+            project=project or "idcbq-anonymous",
+            credentials=credentials or AnonymousCredentials(),
+            client_options={"api_endpoint": endpoint},
+        )
+
+    def __call__(self, bucket: str, prefix: str) -> Iterator[tuple[str, int, str | None]]:
+        for blob in self.client.list_blobs(bucket, prefix=prefix):
+            md5 = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
+            yield blob.name, int(blob.size), md5
+
+
+class S3Lister:
+    """Lists an S3 prefix anonymously with ListObjectsV2 (path-style, no SDK needed)."""
+
+    NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+
+    def __call__(self, bucket: str, prefix: str) -> Iterator[tuple[str, int, str | None]]:
+        token = None
+        while True:
+            query = {"list-type": "2", "prefix": prefix}
+            if token:
+                query["continuation-token"] = token
+            url = f"{self.endpoint}/{urllib.parse.quote(bucket)}?{urllib.parse.urlencode(query)}"
+            try:
+                with urllib.request.urlopen(url, timeout=60) as resp:
+                    root = ET.fromstring(resp.read())
+            except OSError as exc:
+                raise DownloadError(f"cannot list s3://{bucket}/{prefix}: {exc}") from exc
+            for node in root.iter(f"{self.NS}Contents"):
+                etag = (node.findtext(f"{self.NS}ETag") or "").strip('"')
+                yield (
+                    node.findtext(f"{self.NS}Key") or "",
+                    int(node.findtext(f"{self.NS}Size") or 0),
+                    etag.lower() if len(etag) == 32 else None,
+                )
+            if (root.findtext(f"{self.NS}IsTruncated") or "false") != "true":
+                return
+            token = root.findtext(f"{self.NS}NextContinuationToken")
+
+
+def dumps_plan(plan: Plan) -> str:
+    return json.dumps(
+        {"files": len(plan.items), "bytes": plan.total_bytes, "sample": plan.sample_rows}, indent=2
+    )

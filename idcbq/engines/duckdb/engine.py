@@ -1,0 +1,422 @@
+"""DuckDB over an IDC Parquet export, addressed with BigQuery's table names.
+
+Every dataset of the export is a DuckDB schema of views over its tables' Parquet
+files, and the pinned IDC version's main tables are also unqualified views::
+
+    dicom_all                                  -> <pinned>/dicom_all
+    idc_current.dicom_all, idc_v25.dicom_all   -> that dataset's dicom_all
+    idc_current_clinical.<table>               -> that clinical table
+    clinical.<table>                           -> the pinned version's clinical table
+    "bigquery-public-data".idc_v25.dicom_all   -> same (catalog = data project)
+
+Clinical tables are not unqualified: as on BigQuery, they need their dataset (or the
+``clinical.`` shorthand), so a clinical table can never shadow a main one.
+
+Views are created lazily: before a statement runs, its table names are read with
+DuckDB's own parser (``get_table_names``) and a view is made for each one that names
+an exported table. Opening an engine therefore lists (at most) the pinned version's
+``dicom_all`` folder and reads no Parquet data; a table's footers are checked (readable,
+same columns in every file) the first time it is used.
+
+Example:
+    >>> engine = DuckDBEngine.from_options(source=root)          # doctest: +SKIP
+    >>> engine.sql("SELECT Modality, count(*) n FROM dicom_all GROUP BY 1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from idcbq.engines.base import Engine, EngineOptions, PreparedQuery
+from idcbq.errors import ParameterError, QueryError, SourceError, UsageError
+from idcbq.exports import ExportRoot, sql_list
+from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from idcbq.params import BoundParameter
+    from idcbq.schema import Field
+
+#: Statement types ``execute`` runs; everything else (DDL, COPY, ATTACH...) is refused.
+_READ_ONLY = ("SELECT", "EXPLAIN")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBEngine(Engine):
+    """Runs queries on DuckDB over an IDC Parquet export root (local, S3 or GCS)."""
+
+    name: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+
+    def __init__(
+        self,
+        options: EngineOptions | None = None,
+        *,
+        source: str | os.PathLike[str] | None = None,
+        s3_endpoint: str | None = None,
+        gcs_endpoint: str | None = None,
+        anonymous: bool = True,
+        check_schema: bool = True,
+        config: Mapping[str, object] | None = None,
+    ):
+        super().__init__(options)
+        from idcbq.engines.duckdb.connection import connect_for
+        from idcbq.exports import ExportLocation
+
+        if source is None:
+            from idcbq.sources import ensure_sample
+
+            source = ensure_sample()
+        self.source = str(source)
+        location = ExportLocation.parse(source)
+        self.con: duckdb.DuckDBPyConnection = connect_for(
+            location,
+            s3_endpoint=s3_endpoint,
+            gcs_endpoint=gcs_endpoint,
+            anonymous=anonymous,
+            config=dict(config or {}),
+        )
+        self.export = ExportRoot(location, con=self.con)
+        self.check_schema = check_schema
+        self._views: set[tuple[str, str, str]] = set()
+        self._schemas: set[tuple[str, str]] = set()
+        self._check_pinned_version()
+
+    @classmethod
+    def from_options(
+        cls,
+        source: str | os.PathLike[str] | None = None,
+        idc_version: str | int | IdcVersion | None = None,
+        data_project: str = IDC_DATA_PROJECT,
+        s3_endpoint: str | None = None,
+        gcs_endpoint: str | None = None,
+        anonymous: bool = True,
+        check_schema: bool = True,
+        threads: int | None = None,
+        **extra: Any,
+    ) -> DuckDBEngine:
+        """Open an engine; unknown keyword options (other engines') are kept in ``options.extra``.
+
+        Endpoints default to the standard variables ``AWS_ENDPOINT_URL_S3`` /
+        ``AWS_ENDPOINT_URL`` and ``STORAGE_EMULATOR_HOST``.
+        """
+        version = IdcVersion.parse(idc_version)
+        options = EngineOptions(idc_version=version, data_project=data_project, extra=extra)
+        s3_endpoint = (
+            s3_endpoint
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+        )
+        gcs_endpoint = gcs_endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
+        config: dict[str, object] = {}
+        if threads:
+            config["threads"] = int(threads)
+        return cls(
+            options,
+            source=source,
+            s3_endpoint=s3_endpoint,
+            gcs_endpoint=gcs_endpoint,
+            anonymous=anonymous,
+            check_schema=check_schema,
+            config=config,
+        )
+
+    # -- open-time checks ------------------------------------------------------------
+
+    def _check_pinned_version(self) -> None:
+        if self.export.has_table(self.idc_version.dataset, "dicom_all"):
+            return
+        try:
+            error = self._version_error()
+        finally:
+            self.close()
+        raise error
+
+    def _version_error(self) -> SourceError:
+        dataset = self.idc_version.dataset
+        loc = self.export.location
+        if not self.export.exists():
+            return SourceError(
+                f"{loc.export_url}: no IDC export here (expected {loc.export_url}/<dataset>/<table>/*.parquet)",
+                hint="pass a directory or bucket that contains bigquery_export/",
+            )
+        datasets = self.export.datasets()
+        if dataset not in datasets:
+            main = [d for d in datasets if not d.endswith("_clinical")]
+            return SourceError(
+                f"IDC version {self.idc_version.label} ({dataset}) is not in {loc.export_url}",
+                hint=f"datasets there: {', '.join(datasets) or 'none'}; "
+                f"idc_version can be: {', '.join(d.removeprefix('idc_') for d in main) or 'none'}",
+            )
+        return SourceError(
+            f"{loc.table_url(dataset, 'dicom_all')}: no dicom_all Parquet files in {dataset}",
+            hint=f"tables there: {', '.join(self.export.tables(dataset)) or 'none'}",
+        )
+
+    # -- views -----------------------------------------------------------------------
+
+    def _resolve(self, parts: list[str]) -> tuple[str, str, str, str, str] | None:
+        """Map a referenced name to (catalog, schema, view, dataset, table), or None."""
+        catalog = "memory"
+        if len(parts) == 3:
+            if parts[0] != self.data_project:
+                return None
+            catalog, parts = parts[0], parts[1:]
+        if len(parts) == 1 or (len(parts) == 2 and parts[0] == "main"):
+            table = parts[-1]
+            dataset = self.idc_version.dataset
+            return (catalog, "main", table, dataset, table) if catalog == "memory" else None
+        if len(parts) == 2:
+            schema, table = parts
+            dataset = self.idc_version.clinical_dataset if schema == "clinical" else schema
+            return catalog, schema, table, dataset, table
+        return None
+
+    def _ensure_views(self, sql: str) -> None:
+        import duckdb
+
+        for parts in sorted(_table_names(self.con, sql)):
+            target = self._resolve(list(parts))
+            if target is None or target[:3] in self._views:
+                continue
+            catalog, schema, view, dataset, table = target
+            if not self.export.has_table(dataset, table):
+                continue
+            info = self.export.table(dataset, table, check=self.check_schema)
+            if catalog != "memory" and (catalog, "") not in self._schemas:
+                self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {_q(catalog)}")
+                self._schemas.add((catalog, ""))
+            if (catalog, schema) not in self._schemas:
+                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(catalog)}.{_q(schema)}")
+                self._schemas.add((catalog, schema))
+            try:
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW {_q(catalog)}.{_q(schema)}.{_q(view)} AS "
+                    f"SELECT * FROM read_parquet({sql_list(info.files)}, hive_partitioning = false)"
+                )
+            except duckdb.Error as exc:  # a file vanished or broke since it was listed
+                raise SourceError(f"{info.url}: {_message(exc).splitlines()[0]}") from exc
+            self._views.add((catalog, schema, view))
+
+    # -- Engine interface ------------------------------------------------------------
+
+    def table_fields(self, dataset: str, table: str) -> tuple[Field, ...] | None:
+        """Columns of an exported table, from its Parquet footers (None if absent)."""
+        from idcbq.schema import fields_from_arrow
+
+        if dataset == "clinical":
+            dataset = self.idc_version.clinical_dataset
+        if not self.export.has_table(dataset, table):
+            return None
+        return fields_from_arrow(self.export.arrow_schema(dataset, table, check=self.check_schema))
+
+    def list_tables(self, dataset: str) -> list[str]:
+        if dataset == "clinical":
+            dataset = self.idc_version.clinical_dataset
+        return self.export.tables(dataset)
+
+    def datasets(self) -> list[str]:
+        """Datasets present in the export root."""
+        return self.export.datasets()
+
+    def sqlglot_schema(self, bigquery_sql: str) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+        """``{project: {dataset: {table: {column: type}}}}`` for the tables a query reads."""
+        import sqlglot
+        from sqlglot import exp
+
+        from idcbq.schema import sqlglot_columns
+
+        try:
+            tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
+        except sqlglot.errors.SqlglotError:
+            return {}
+        out: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+        for tab in tree.find_all(exp.Table):
+            if not tab.db or (tab.catalog and tab.catalog != self.data_project):
+                continue
+            fields = self.table_fields(tab.db, tab.name)
+            if fields is not None:
+                datasets = out.setdefault(self.data_project, {})
+                datasets.setdefault(tab.db, {})[tab.name] = sqlglot_columns(fields)
+        return out
+
+    def prepare(
+        self, sql: str, params: Sequence[BoundParameter], *, template: str | None = None
+    ) -> PreparedQuery:
+        """Transpile validated BigQuery SQL to DuckDB SQL (``$name`` parameters)."""
+        from idcbq.transpile import to_duckdb
+
+        duck_sql = to_duckdb(
+            sql, schema=self.sqlglot_schema(sql), data_project=self.data_project, params=params
+        )
+        return PreparedQuery(
+            engine=self.name, sql=duck_sql, source_sql=sql, params=tuple(params), template=template
+        )
+
+    def execute(self, query: PreparedQuery, *, limit: int | None = None) -> pa.Table:
+        """Run one read-only statement with its parameters bound natively; return Arrow.
+
+        ``limit`` wraps a SELECT as ``SELECT * FROM (<sql>) LIMIT n`` (the SQL text is
+        only nested, never edited).
+        """
+        import duckdb
+
+        if query.engine != self.name:
+            raise UsageError(f"query was prepared for {query.engine!r}, not duckdb")
+        try:
+            statements = duckdb.extract_statements(query.sql)
+        except duckdb.Error as exc:
+            raise QueryError(f"DuckDB cannot parse the query: {_message(exc)}") from exc
+        if len(statements) != 1:
+            raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
+        statement = statements[0]
+        kind = statement.type.name
+        if kind not in _READ_ONLY:
+            raise QueryError(f"only read-only queries run here; this is a {kind} statement")
+        sql = query.sql
+        if limit is not None:
+            if limit < 0:
+                raise UsageError(f"limit must be >= 0, got {limit}")
+            if kind == "SELECT":
+                body = query.sql.strip().rstrip(";").rstrip()
+                sql = f"SELECT * FROM (\n{body}\n) AS _idcbq_limited LIMIT {int(limit)}"
+        bind = _bind(statement.named_parameters, query.params)
+        self._ensure_views(sql)
+        try:
+            table = self.con.execute(sql, bind).to_arrow_table()
+        except duckdb.Error as exc:
+            raise self._error(exc, query) from exc
+        if limit is not None and kind != "SELECT":
+            table = table.slice(0, limit)
+        return _narrow_hugeints(table)
+
+    def sql(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> pa.Table:
+        """Run DuckDB SQL directly (values bound as ``$name``; types inferred from Python)."""
+        from idcbq.params import BoundParameter, ParamType
+
+        bound = tuple(
+            BoundParameter(name=k, type=ParamType.parse("STRING"), value=v)
+            for k, v in (params or {}).items()
+        )
+        return self.execute(PreparedQuery(self.name, sql, sql, bound), limit=limit)
+
+    def explain(self, sql: str) -> str:
+        """DuckDB's physical plan for a query (views created first)."""
+        self._ensure_views(sql)
+        rows = self.con.execute(f"EXPLAIN {sql}").fetchall()
+        return "\n".join(str(r[-1]) for r in rows)
+
+    def _error(self, exc: Exception, query: PreparedQuery) -> Exception:
+        import duckdb
+
+        text = _message(exc)
+        if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException) and (
+            ".parquet" in text or "://" in text
+        ):
+            return SourceError(f"reading the export failed: {text}")
+        hint = None
+        if isinstance(exc, duckdb.CatalogException):
+            tables = self.export.tables(self.idc_version.dataset)
+            hint = (
+                f"tables of {self.idc_version.dataset}: {', '.join(tables)}; other datasets: "
+                f"{', '.join(d for d in self.export.datasets() if d != self.idc_version.dataset)}"
+            )
+        where = f" (template {query.template})" if query.template else ""
+        return QueryError(f"DuckDB query failed{where}: {text}", hint=hint)
+
+    def close(self) -> None:
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+            self.con = None  # type: ignore[assignment]
+
+
+def _table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...]]:
+    """Tables a statement names, via DuckDB's parser, else sqlglot's.
+
+    DuckDB's ``get_table_names`` binds a little (it refuses ``$name`` parameters and
+    some joins), so sqlglot is the fallback; if neither parses, the statement's own
+    error surfaces when it runs.
+    """
+    import duckdb
+
+    try:
+        return {tuple(_split_name(raw)) for raw in con.get_table_names(sql, qualified=True)}
+    except duckdb.Error:
+        pass
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return set()
+    ctes = {c.alias_or_name for t in trees if t for c in t.find_all(exp.CTE)}
+    names: set[tuple[str, ...]] = set()
+    for tree in trees:
+        for tab in tree.find_all(exp.Table) if tree else ():
+            if not tab.name or (not tab.db and tab.name in ctes):
+                continue
+            names.add(tuple(p for p in (tab.catalog, tab.db, tab.name) if p))
+    return names
+
+
+def _bind(names: set[str] | Sequence[str], params: Sequence[BoundParameter]) -> dict[str, Any]:
+    """Values for exactly the ``$name`` parameters the statement uses (DuckDB rejects extras)."""
+    values = {p.name: p.value for p in params}
+    missing = sorted(set(names) - values.keys())
+    if missing:
+        raise ParameterError(
+            f"the query uses ${', $'.join(missing)} but no value was given",
+            hint=f"given: {', '.join(sorted(values)) or 'none'}",
+        )
+    return {n: values[n] for n in names}
+
+
+def _narrow_hugeints(table: pa.Table) -> pa.Table:
+    """DuckDB's SUM/COUNT-like HUGEINT arrives as decimal128(38, 0); BigQuery gives INT64.
+
+    Cast such columns to int64 when every value fits (else keep them exact).
+    """
+    import pyarrow as pa
+
+    for i, fld in enumerate(table.schema):
+        if fld.type == pa.decimal128(38, 0):
+            try:
+                table = table.set_column(i, fld.name, table.column(i).cast(pa.int64()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+    return table
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc).strip()
+
+
+_NAME_TOKEN = re.compile(r'"((?:[^"]|"")*)"|([^".\s]+)|(\.)|(\s+)')
+
+
+def _split_name(raw: str) -> list[str]:
+    """Split ``"bigquery-public-data".idc_v25.dicom_all AS d`` into its name parts."""
+    parts: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        m = _NAME_TOKEN.match(raw, pos)
+        if m is None or m.group(4):  # whitespace ends the name (an alias follows)
+            break
+        if m.group(1) is not None:
+            parts.append(m.group(1).replace('""', '"'))
+        elif m.group(2) is not None:
+            parts.append(m.group(2))
+        pos = m.end()
+    return parts

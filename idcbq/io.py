@@ -1,0 +1,148 @@
+"""Read and write result tables as Parquet, CSV, JSON Lines or JSON, by file suffix.
+
+Writes go to a temporary sibling and are renamed into place, so a failed write never
+leaves a half-written file at the final path.
+
+Example:
+    >>> format_for("cohort.parquet"), format_for("x.jsonl"), format_for("x.csv")
+    ('parquet', 'jsonl', 'csv')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import UsageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FORMATS = ("parquet", "csv", "jsonl", "json")
+_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+
+
+def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The table format for ``path``: explicit ``fmt``, else from the suffix."""
+    if fmt:
+        if fmt not in FORMATS:
+            raise UsageError(
+                f"unknown results format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}"
+            )
+        return fmt
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise UsageError(
+            f"cannot tell the format of {str(path)!r} from its suffix",
+            hint="use .parquet, .csv, .jsonl or .json",
+        )
+    return _SUFFIXES[suffix]
+
+
+def write_table(
+    table: pa.Table,
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    metadata: dict[str, str] | None = None,
+) -> Path:
+    """Write ``table`` atomically; nested columns are kept in Parquet/JSON, JSON-encoded in CSV."""
+    path = Path(path)
+    fmt = format_for(path, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            if metadata:
+                merged = {
+                    **(table.schema.metadata or {}),
+                    **{k.encode(): v.encode() for k, v in metadata.items()},
+                }
+                table = table.replace_schema_metadata(merged)
+            pq.write_table(table, tmp)
+        elif fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(_flatten_nested(table), tmp)
+        else:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                rows = table.to_pylist()
+                if fmt == "jsonl":
+                    for row in rows:
+                        handle.write(json.dumps(row, default=_json_default, ensure_ascii=False))
+                        handle.write("\n")
+                else:
+                    json.dump(rows, handle, default=_json_default, ensure_ascii=False, indent=1)
+                    handle.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def read_table(path: str | os.PathLike[str], fmt: str | None = None) -> pa.Table:
+    """Read a table written by :func:`write_table` (or any file of those formats)."""
+    import pyarrow as pa
+
+    path = Path(path)
+    fmt = format_for(path, fmt)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path)
+        if fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            return pacsv.read_csv(path)
+        if fmt == "jsonl":
+            import pyarrow.json as pajson
+
+            return pajson.read_json(path)
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(rows, list):
+            raise UsageError(f"{path}: expected a JSON array of row objects")
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, json.JSONDecodeError, OSError) as exc:
+        raise UsageError(f"cannot read {path} as {fmt}: {exc}") from exc
+
+
+def _flatten_nested(table: pa.Table) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    columns = []
+    for column in table.columns:
+        if pt.is_nested(column.type):
+            values = [
+                None if v is None else json.dumps(v, default=_json_default)
+                for v in column.to_pylist()
+            ]
+            columns.append(pa.array(values, pa.string()))
+        else:
+            columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "__float__"):
+        return float(value)
+    return str(value)

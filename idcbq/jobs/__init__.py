@@ -1,0 +1,1 @@
+"""Scheduled cohort jobs: a validated spec, one dated folder per run, an atomic ``latest``."""

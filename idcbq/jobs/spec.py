@@ -1,0 +1,205 @@
+"""The job spec: what a scheduled cohort job runs, validated by a typed model.
+
+A spec is TOML or YAML. Unknown keys, wrong types and missing fields are errors
+that name the file and line.
+
+Example spec (TOML)::
+
+    [job]
+    name = "nlst-ct"
+
+    [query]
+    template = "cohort.series_by_modality"
+    params = { modalities = ["CT"], collection_id = "nlst" }
+
+    [engine]
+    name = "duckdb"            # or "bigquery" (then set project and a cost cap)
+    idc_version = "current"
+
+    [outputs]
+    destination = "runs/nlst-ct"      # or gs://bucket/prefix
+    results = ["parquet"]
+    manifests = ["s5cmd", "jsonl"]
+
+    [download]
+    enabled = true
+    dest = "data/nlst-ct"
+    only_changes = true        # after the first run, fetch only added/revised series
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from idcbq.errors import JobSpecError, Location
+from idcbq.jobs.locate import toml_line, yaml_line
+
+ResultFormat = Literal["parquet", "csv", "jsonl", "json"]
+ManifestFormat = Literal["s5cmd", "urls", "jsonl", "csv", "parquet"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JobSection(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+    description: str | None = None
+
+
+class QuerySection(_Strict):
+    template: str | None = None
+    sql_file: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    types: dict[str, str] = Field(default_factory=dict)
+    templates: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_query(self) -> QuerySection:
+        if bool(self.template) == bool(self.sql_file):
+            raise ValueError("give exactly one of 'template' or 'sql_file'")
+        return self
+
+
+class EngineSection(_Strict):
+    name: Literal["duckdb", "bigquery"] = "duckdb"
+    idc_version: str = "current"
+    source: str | None = None
+    project: str | None = None
+    data_project: str | None = None
+    api_endpoint: str | None = None
+    max_bytes_billed: int | None = Field(default=None, ge=0)
+
+    @field_validator("idc_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        from idcbq.sources import IdcVersion
+
+        return IdcVersion.parse(value).label
+
+
+class OutputsSection(_Strict):
+    destination: str
+    results: list[ResultFormat] = Field(default_factory=lambda: ["parquet"])
+    manifests: list[ManifestFormat] = Field(default_factory=lambda: ["jsonl"])
+    manifest_level: Literal["series", "instance"] = "instance"
+    provider: Literal["gcs", "aws"] = "gcs"
+    gcs_endpoint: str | None = None
+    keep_runs: int | None = Field(default=None, ge=1)
+
+
+class DownloadSection(_Strict):
+    enabled: bool = False
+    dest: str | None = None
+    workers: int = Field(default=16, ge=1, le=512)
+    dir_template: str | None = None
+    endpoint: str | None = None
+    anonymous: bool = True
+    project: str | None = None
+    only_changes: bool = False
+
+    @model_validator(mode="after")
+    def _dest_when_enabled(self) -> DownloadSection:
+        if self.enabled and not self.dest:
+            raise ValueError("'dest' is required when the download is enabled")
+        return self
+
+
+class JobSpec(_Strict):
+    """A whole job spec; ``path`` and ``digest`` are filled by :func:`load_spec`."""
+
+    job: JobSection
+    query: QuerySection
+    engine: EngineSection = Field(default_factory=EngineSection)
+    outputs: OutputsSection
+    download: DownloadSection = Field(default_factory=DownloadSection)
+    path: str | None = Field(default=None, exclude=True)
+    digest: str | None = Field(default=None, exclude=True)
+
+    def resolve(self, relative: str) -> str:
+        """Paths in a spec are relative to the spec file; URLs are left alone."""
+        if "://" in relative or self.path is None:
+            return relative
+        path = Path(relative).expanduser()
+        return str(path if path.is_absolute() else Path(self.path).parent / path)
+
+
+def load_spec(path: str | Path) -> JobSpec:
+    """Read and validate a TOML (``.toml``) or YAML (``.yaml``/``.yml``) job spec."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise JobSpecError(
+            f"cannot read job spec: {exc.strerror}", location=Location(str(path))
+        ) from exc
+    text = raw.decode("utf-8", errors="replace")
+    is_yaml = path.suffix.lower() in (".yaml", ".yml")
+    data = _parse(text, path, is_yaml)
+    try:
+        spec = JobSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _spec_error(exc, text, path, is_yaml) from None
+    return spec.model_copy(update={"path": str(path), "digest": hashlib.sha256(raw).hexdigest()})
+
+
+def _parse(text: str, path: Path, is_yaml: bool) -> dict[str, Any]:
+    if is_yaml:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise JobSpecError(
+                f"invalid YAML: {getattr(exc, 'problem', exc)}", location=_loc(path, text, line)
+            ) from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = getattr(exc, "lineno", None)
+            message = getattr(exc, "msg", str(exc))
+            raise JobSpecError(
+                f"invalid TOML: {message}", location=_loc(path, text, line)
+            ) from None
+    if not isinstance(data, dict):
+        raise JobSpecError(
+            "a job spec must be a mapping of sections", location=Location(str(path), 1)
+        )
+    return data
+
+
+def _spec_error(exc: ValidationError, text: str, path: Path, is_yaml: bool) -> JobSpecError:
+    first = exc.errors()[0]
+    where = tuple(str(p) if not isinstance(p, int) else p for p in first["loc"])
+    locate = yaml_line if is_yaml else toml_line
+    line = locate(text, where) if where else None
+    dotted = ".".join(str(p) for p in where) or "<spec>"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key {dotted!r}"
+    elif kind == "missing":
+        message = f"missing required key {dotted!r}"
+    else:
+        message = f"{dotted}: {first['msg']}"
+        if "input" in first and not isinstance(first["input"], dict):
+            message += f" (got {first['input']!r})"
+    more = len(exc.errors()) - 1
+    hint = f"{more} more problem(s) in the same file" if more else None
+    return JobSpecError(message, location=_loc(path, text, line), hint=hint)
+
+
+def _loc(path: Path, text: str, line: int | None) -> Location:
+    snippet = None
+    if line:
+        lines = text.splitlines()
+        if 0 < line <= len(lines):
+            snippet = lines[line - 1]
+    return Location(str(path), line, None, snippet)

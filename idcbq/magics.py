@@ -1,0 +1,253 @@
+"""IPython magics: ``%%idcbq`` runs a cell of BigQuery SQL, ``%idcbq NAME`` a named template.
+
+Flags mirror Google's ``%%bigquery`` magic (both spellings accepted)::
+
+    %load_ext idcbq
+    %%idcbq df --engine bigquery --project my-proj --params {"m": ["CT", "MR"]}
+    SELECT Modality, COUNT(*) n FROM dicom_all WHERE Modality IN UNNEST(@m) GROUP BY 1
+
+    %%idcbq --dry-run --max-bytes-billed 10GB
+    SELECT * FROM dicom_all
+
+    %idcbq cohort.series_by_modality -p modalities=CT,MR series
+
+``--params`` is a JSON object; a key ``name:TYPE`` declares the type (``{"d:DATE":
+"2024-01-01"}``), otherwise it is taken from the JSON value. Results display as
+DataFrames; with a ``result_var`` they are stored in that variable instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from typing import Any
+
+from idcbq.errors import IdcbqError, ParameterError, UsageError
+
+_ENGINE_CACHE_ATTR = "_idcbq_engines"
+
+
+def _parser(prog: str, *, cell: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, add_help=False, exit_on_error=False)
+    if cell:
+        parser.add_argument("result_var", nargs="?")
+        parser.add_argument("--params", default=None)
+    else:
+        parser.add_argument("name")
+        parser.add_argument("result_var", nargs="?")
+        parser.add_argument("-p", "--param", dest="template_params", action="append", default=[])
+        parser.add_argument("--templates", action="append", default=[])
+    parser.add_argument("--engine", default=None, choices=("bigquery", "duckdb"))
+    parser.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true")
+    parser.add_argument(
+        "--max-bytes-billed", "--maximum_bytes_billed", dest="max_bytes_billed", default=None
+    )
+    parser.add_argument("--project", default=None)
+    parser.add_argument("--idc-version", "--idc_version", dest="idc_version", default=None)
+    parser.add_argument("--data-project", "--data_project", dest="data_project", default=None)
+    parser.add_argument("--api-endpoint", "--api_endpoint", dest="api_endpoint", default=None)
+    parser.add_argument("--source", default=None, help="DuckDB export root")
+    parser.add_argument(
+        "--no-bqstorage", "--use_rest_api", dest="no_bqstorage", action="store_true"
+    )
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--limit", type=int, default=None)
+    return parser
+
+
+def parse_args(line: str, *, cell: bool) -> argparse.Namespace:
+    """Parse a magic line; unknown flags are a UsageError naming them."""
+    prog = "%%idcbq" if cell else "%idcbq"
+    try:
+        tokens = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"{prog}: cannot split {line!r}: {exc}") from exc
+    if cell and "--params" in tokens:
+        # JSON usually contains spaces: everything after --params up to the next flag is JSON.
+        tokens = _rejoin_params(line)
+    try:
+        args, unknown = _parser(prog, cell=cell).parse_known_intermixed_args(tokens)
+    except argparse.ArgumentError as exc:
+        raise UsageError(f"{prog}: {exc}") from exc
+    if unknown:
+        raise UsageError(f"{prog}: unknown argument(s) {' '.join(unknown)}")
+    return args
+
+
+def _rejoin_params(line: str) -> list[str]:
+    before, _, after = line.partition("--params")
+    after = after.strip()
+    depth, end = 0, len(after)
+    for i, ch in enumerate(after):
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth == 0:
+                end = i + 1
+                break
+    return [*shlex.split(before), "--params", after[:end], *shlex.split(after[end:])]
+
+
+def cell_params(text: str | None) -> list[Any]:
+    """``--params`` JSON -> BoundParameters (``name:TYPE`` keys, or types from the values)."""
+    from idcbq.params import BoundParameter, ParamType
+
+    if not text:
+        return []
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"--params is not a JSON object: {exc.msg} in {text!r}") from exc
+    if not isinstance(raw, dict):
+        raise ParameterError(f"--params must be a JSON object, got {text!r}")
+    bound = []
+    for key, value in raw.items():
+        name, _, type_text = key.partition(":")
+        if type_text:
+            ptype = ParamType.parse(type_text)
+            if isinstance(value, str) and not ptype.is_array and ptype.scalar != "STRING":
+                value = ptype.parse_text(value, name=name)
+            elif ptype.is_array and isinstance(value, list):
+                value = [
+                    ptype.element_type.parse_text(v, name=name)
+                    if isinstance(v, str) and ptype.scalar != "STRING"
+                    else v
+                    for v in value
+                ]
+        else:
+            ptype = _infer_type(name, value)
+        bound.append(BoundParameter.of(name, ptype, value))
+    return bound
+
+
+def _infer_type(name: str, value: Any) -> Any:
+    from idcbq.params import ParamType
+
+    def scalar(v: Any) -> str:
+        if isinstance(v, bool):
+            return "BOOL"
+        if isinstance(v, int):
+            return "INT64"
+        if isinstance(v, float):
+            return "FLOAT64"
+        if isinstance(v, str) or v is None:
+            return "STRING"
+        raise ParameterError(f"--params {name!r}: cannot bind {v!r}; declare it as {name}:TYPE")
+
+    if isinstance(value, list):
+        return ParamType(scalar(value[0]) if value else "STRING", is_array=True)
+    return ParamType(scalar(value))
+
+
+def _engine_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    engine = args.engine or "bigquery"
+    options: dict[str, Any] = {}
+    for key in ("idc_version", "data_project"):
+        if getattr(args, key):
+            options[key] = getattr(args, key)
+    if engine == "bigquery":
+        for key in ("project", "api_endpoint", "max_bytes_billed"):
+            if getattr(args, key) is not None:
+                options[key] = getattr(args, key)
+        options["use_bqstorage"] = not args.no_bqstorage
+        options["progress"] = not args.quiet
+    elif args.source:
+        options["source"] = args.source
+    return engine, options
+
+
+class _Runner:
+    """Engines cached per option set, so a notebook re-uses one client."""
+
+    def __init__(self) -> None:
+        self.engines: dict[tuple[Any, ...], Any] = {}
+
+    def engine(self, name: str, options: dict[str, Any]) -> Any:
+        from idcbq.engines import get_engine
+
+        key = (name, tuple(sorted((k, str(v)) for k, v in options.items())))
+        if key not in self.engines:
+            self.engines[key] = get_engine(name, **options)
+        return self.engines[key]
+
+    def run(self, shell: Any, args: argparse.Namespace, prepared_of: Any) -> Any:
+        name, options = _engine_options(args)
+        engine = self.engine(name, options)
+        prepared = prepared_of(engine)
+        if args.dry_run:
+            if name != "bigquery":
+                raise UsageError("--dry-run needs --engine bigquery (DuckDB has no byte estimate)")
+            est = engine.estimate(prepared)
+            print(f"Query validated. This query will process {est.processed_bytes} bytes.")
+            print(est.describe())
+            if args.result_var:
+                shell.user_ns[args.result_var] = est
+            return None
+        import pandas as pd
+
+        table = engine.execute(prepared, limit=args.limit)
+        frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+        if args.result_var:
+            shell.user_ns[args.result_var] = frame
+            return None
+        return frame
+
+
+def _magics_class() -> type:
+    from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+    @magics_class
+    class IdcbqMagics(Magics):
+        """``%idcbq`` (named template) and ``%%idcbq`` (a cell of BigQuery SQL)."""
+
+        def __init__(self, shell: Any):
+            super().__init__(shell)
+            self.runner = _Runner()
+
+        @line_cell_magic
+        def idcbq(self, line: str, cell: str | None = None) -> Any:
+            try:
+                if cell is None:
+                    return self._line(line)
+                return self._cell(line, cell)
+            except IdcbqError as exc:
+                # One readable message, no traceback, as on the CLI.
+                print(f"error: {exc}")
+                if getattr(self.shell, "_idcbq_raise", False):
+                    raise
+                return None
+
+        def _cell(self, line: str, cell: str) -> Any:
+            args = parse_args(line, cell=True)
+            params = cell_params(args.params)
+            sql = cell.strip()
+            if not sql:
+                raise UsageError("%%idcbq: the cell has no SQL")
+            return self.runner.run(self.shell, args, lambda eng: eng.prepare(sql, params))
+
+        def _line(self, line: str) -> Any:
+            from idcbq.cli.estimate import render_template
+
+            args = parse_args(line, cell=False)
+            values: dict[str, str] = {}
+            from idcbq.params import parse_cli_param
+
+            for text in args.template_params:
+                key, _type, value = parse_cli_param(text)
+                values[key] = value
+            return self.runner.run(
+                self.shell,
+                args,
+                lambda eng: render_template(
+                    eng, args.name, values, from_text=True, template_dirs=tuple(args.templates)
+                ),
+            )
+
+    return IdcbqMagics
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics on an IPython shell (``%load_ext idcbq``)."""
+    ipython.register_magics(_magics_class())

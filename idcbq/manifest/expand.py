@@ -1,0 +1,225 @@
+"""Turn query results into manifest rows: normalize instance-level results, expand the rest.
+
+A result that already names each instance's object (crdc uuids, bucket, size, hash)
+is converted batch by batch. A result with only series/study/patient keys is expanded
+to instances by asking the engine it came from for the matching ``dicom_all`` rows,
+with the keys bound as an ``ARRAY<STRING>`` parameter (never pasted into SQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import ManifestError
+from idcbq.manifest.model import (
+    AWS_TO_GCS,
+    DICOM_ALL_COLUMNS,
+    GCS_TO_AWS,
+    MANIFEST_COLUMNS,
+    check_provider,
+    manifest_schema,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from idcbq.engines.base import Engine
+
+#: Keys a result can be expanded by, most specific first.
+EXPANSION_KEYS = (
+    "crdc_instance_uuid",
+    "SOPInstanceUID",
+    "crdc_series_uuid",
+    "SeriesInstanceUID",
+    "StudyInstanceUID",
+    "PatientID",
+)
+#: Keys bound per engine query (keeps each parameter array a reasonable size).
+KEYS_PER_QUERY = 20_000
+
+# Column aliases: manifest name -> names accepted in inputs, preferred first.
+_ALIASES = {
+    "size": ("size", "instance_size"),
+    "md5": ("md5", "instance_hash"),
+    "license": ("license", "license_short_name"),
+}
+
+
+def as_batches(source: Any, batch_size: int = 65_536) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """Schema and record batches of a QueryResult, Arrow table/batch reader or pandas frame."""
+    import pyarrow as pa
+
+    if hasattr(source, "to_arrow") and not isinstance(source, pa.Table):
+        source = source.to_arrow()
+    if isinstance(source, pa.RecordBatchReader):
+        return source.schema, iter(source)
+    if isinstance(source, pa.RecordBatch):
+        source = pa.Table.from_batches([source])
+    if not isinstance(source, pa.Table):
+        try:
+            source = pa.Table.from_pandas(source, preserve_index=False)
+        except Exception as exc:
+            raise ManifestError(f"cannot make a manifest from {type(source).__name__}") from exc
+    return source.schema, iter(source.to_batches(max_chunksize=batch_size))
+
+
+def is_complete(names: Iterable[str]) -> bool:
+    """Whether rows with these columns already say where each object is and how to check it."""
+    have = set(names)
+    located = bool(have & {"gcs_bucket", "aws_bucket", "gcs_url", "aws_url", "url"})
+    sized = bool(have & set(_ALIASES["size"])) and bool(have & set(_ALIASES["md5"]))
+    return located and sized and {"crdc_series_uuid", "crdc_instance_uuid"} <= have
+
+
+def manifest_batches(
+    source: Any, *, provider: str = "gcs", engine: Engine | None = None
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """Manifest schema and a stream of manifest batches (one row per instance) for ``source``."""
+    check_provider(provider)
+    schema, batches = as_batches(source)
+    names = schema.names
+    extras = _passthrough_fields(schema)
+    if is_complete(names):
+        out = manifest_schema(extras)
+        return out, (normalize_batch(b, provider, out) for b in batches)
+    key = next((k for k in EXPANSION_KEYS if k in names), None)
+    if key is None:
+        raise ManifestError(
+            "the result has no column to find files by",
+            hint=f"select one of {', '.join(EXPANSION_KEYS)} (or gcs_url with instance_size and instance_hash)",
+        )
+    out = manifest_schema()
+    return out, _expand(batches, key, provider, engine, out)
+
+
+def _passthrough_fields(schema: pa.Schema) -> pa.Schema:
+    """Flat (non-nested) columns of the input that are not manifest columns: kept as-is."""
+    import pyarrow as pa
+
+    known = set(MANIFEST_COLUMNS) | {a for v in _ALIASES.values() for a in v}
+    known |= {"gcs_url", "aws_url"}
+    keep = [
+        f
+        for f in schema
+        if f.name not in known and not pa.types.is_nested(f.type) and not pa.types.is_binary(f.type)
+    ]
+    return pa.schema(keep)
+
+
+def normalize_batch(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.RecordBatch:
+    """Convert one instance-level batch to the manifest schema (vectorized)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    cols = {name: batch.column(name) for name in batch.schema.names}
+
+    def pick(*names: str) -> pa.Array | None:
+        for name in names:
+            if name in cols:
+                return cols[name]
+        return None
+
+    gcs = pick("gcs_bucket")
+    aws = pick("aws_bucket")
+    if gcs is None and "gcs_url" in cols:
+        gcs = pc.extract_regex(cols["gcs_url"], r"^gs://(?P<b>[^/]+)/").field("b")
+    if aws is None and "aws_url" in cols:
+        aws = pc.extract_regex(cols["aws_url"], r"^s3://(?P<b>[^/]+)/").field("b")
+    if gcs is None and aws is None and "url" in cols:
+        parts = pc.extract_regex(cols["url"], r"^(?P<s>gs|s3)://(?P<b>[^/]+)/")
+        scheme, bucket = parts.field("s"), parts.field("b")
+        gcs = pc.if_else(pc.equal(scheme, "gs"), bucket, _map(bucket, AWS_TO_GCS))
+        aws = pc.if_else(pc.equal(scheme, "s3"), bucket, _map(bucket, GCS_TO_AWS))
+    if gcs is None:
+        gcs = _map(aws, AWS_TO_GCS)
+    if aws is None:
+        aws = _map(gcs, GCS_TO_AWS)
+    bucket = gcs if provider == "gcs" else aws
+    scheme = "gs://" if provider == "gcs" else "s3://"
+    url = pc.binary_join_element_wise(
+        scheme, bucket, "/", cols["crdc_series_uuid"], "/", cols["crdc_instance_uuid"], ".dcm", ""
+    )
+    values: dict[str, Any] = {"url": url, "gcs_bucket": gcs, "aws_bucket": aws}
+    for name, aliases in _ALIASES.items():
+        values[name] = pick(*aliases)
+    arrays = []
+    for field in schema:
+        arr = values.get(field.name) if field.name in values else cols.get(field.name)
+        if arr is None:
+            arr = pa.nulls(n, field.type)
+        elif arr.type != field.type:
+            arr = pc.cast(arr, field.type)
+        arrays.append(arr)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _map(arr: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    """Map low-cardinality strings (bucket names) through a dict; unknown values stay."""
+    import pyarrow as pa
+
+    enc = arr.dictionary_encode()
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    mapped = pa.array([mapping.get(v, v) for v in enc.dictionary.to_pylist()], pa.string())
+    return mapped.take(enc.indices)
+
+
+def _expand(
+    batches: Iterator[pa.RecordBatch],
+    key: str,
+    provider: str,
+    engine: Engine | None,
+    schema: pa.Schema,
+) -> Iterator[pa.RecordBatch]:
+    keys: dict[str, None] = {}
+    for batch in batches:
+        for value in batch.column(key).to_pylist():
+            if value is not None:
+                keys[str(value)] = None
+    if not keys:
+        return
+    own = engine is None
+    if engine is None:
+        from idcbq.engines import get_engine
+
+        engine = get_engine("duckdb")
+    try:
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            table = query_instances(engine, key, ordered[start : start + KEYS_PER_QUERY])
+            for batch in table.to_batches(max_chunksize=65_536):
+                yield normalize_batch(batch, provider, schema)
+    finally:
+        if own:
+            engine.close()
+
+
+def instances_sql(engine: Engine, key: str, columns: Iterable[str] = DICOM_ALL_COLUMNS) -> str:
+    """BigQuery SQL selecting the instances whose ``key`` is in the bound ``@keys`` array."""
+    from idcbq.sources import table_fqn
+
+    if key not in EXPANSION_KEYS:
+        raise ManifestError(f"cannot expand by column {key!r}")
+    fqn = table_fqn("dicom_all", idc_version=engine.idc_version, data_project=engine.data_project)
+    cols = ", ".join(columns)
+    # `key` comes from the fixed EXPANSION_KEYS list, never from user text.
+    return (
+        f"SELECT {cols}\nFROM {fqn}\nWHERE {key} IN UNNEST(@keys)\n"
+        "ORDER BY crdc_series_uuid, crdc_instance_uuid"
+    )
+
+
+def query_instances(engine: Engine, key: str, values: list[str]) -> pa.Table:
+    """The dicom_all instance rows for ``values`` of ``key``, through ``engine``."""
+    from idcbq.params import BoundParameter
+
+    columns = list(DICOM_ALL_COLUMNS)
+    fields = engine.table_fields(engine.idc_version.dataset, "dicom_all")
+    if fields:
+        present = {f.name for f in fields}
+        columns = [c for c in columns if c in present]
+    sql = instances_sql(engine, key, columns)
+    prepared = engine.prepare(sql, [BoundParameter.of("keys", "ARRAY<STRING>", values)])
+    return engine.execute(prepared)

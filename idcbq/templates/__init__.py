@@ -1,0 +1,38 @@
+"""Named SQL templates: header model, catalog, sandboxed rendering.
+
+Example:
+    >>> from idcbq.templates import Template, bind_params, render
+    >>> t = Template.from_text('''/*---
+    ... name: demo
+    ... description: Instances of one modality.
+    ... parameters:
+    ...   modality: {type: STRING, required: true, example: CT}
+    ... ---*/
+    ... SELECT SOPInstanceUID FROM {{ table('dicom_all') }} WHERE Modality = @modality
+    ... ''')
+    >>> q = render(t, bind_params(t, {"modality": "CT"}), idc_version="v25")
+    >>> print(q.sql.strip())
+    SELECT SOPInstanceUID FROM `bigquery-public-data.idc_v25.dicom_all` WHERE Modality = @modality
+"""
+
+from __future__ import annotations
+
+from idcbq.templates.catalog import Template, TemplateCatalog, builtin_dir
+from idcbq.templates.header import ParameterSpec, TemplateHeader, parse_header
+from idcbq.templates.locations import LocationMap
+from idcbq.templates.render import IDC_TABLES, RenderedQuery, bind_params, render, resolve_table
+
+__all__ = [
+    "IDC_TABLES",
+    "LocationMap",
+    "ParameterSpec",
+    "RenderedQuery",
+    "Template",
+    "TemplateCatalog",
+    "TemplateHeader",
+    "bind_params",
+    "builtin_dir",
+    "parse_header",
+    "render",
+    "resolve_table",
+]

@@ -1,0 +1,208 @@
+"""Unknown-column checks against table schemas, with "did you mean" suggestions.
+
+Only rejects what it can decide: a column whose every possible source has a known
+schema that lacks it. Anything involving an unknown source (a clinical table without a
+schema, ``SELECT *`` in a subquery, a struct we know only partly) is let through; the
+engine will still report it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import ValidationError
+from idcbq.validate.statements import node_location
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from idcbq.schema import Field
+    from idcbq.templates.locations import LocationMap
+    from idcbq.validate.tables import TableRef
+
+#: Callable returning the columns of (dataset, table), or None when unknown.
+SchemaLookup = Callable[[str, str], "tuple[Field, ...] | None"]
+_PSEUDO = {"_table_suffix", "_partitiontime", "_partitiondate", "_file_name"}
+_UNKNOWN = None
+
+
+def reference_schema(dataset: str, table: str) -> tuple[Field, ...] | None:
+    """Columns from idcbq's reference notes (main IDC tables); None for clinical tables."""
+    from idcbq.schema import idc_table_fields
+
+    if dataset.lower().endswith("_clinical"):
+        return None
+    try:
+        return idc_table_fields(table)
+    except KeyError:
+        return None
+
+
+class _Columns:
+    """Known columns of one source: lower name -> Field (or None when only the name is known)."""
+
+    def __init__(self, fields: dict[str, Any]):
+        self.fields = fields
+
+    def names(self) -> list[str]:
+        return [getattr(f, "name", None) or k for k, f in self.fields.items()]
+
+
+def check_columns(
+    tree: exp.Expression,
+    sql: str,
+    lmap: LocationMap,
+    refs: dict[int, TableRef],
+    schema: SchemaLookup,
+    add: Callable[[ValidationError], None],
+) -> None:
+    from sqlglot.optimizer.scope import traverse_scope
+
+    try:
+        scopes = list(traverse_scope(tree))
+    except Exception:  # scope building gave up on an odd query: do not guess
+        return
+    cache: dict[int, _Columns | None] = {}
+    seen: set[int] = set()
+    for scope in scopes:
+        aliases = _select_aliases(scope)
+        for column in scope.columns:
+            if id(column) in seen:
+                continue
+            seen.add(id(column))
+            problem = _check_one(column, scope, aliases, refs, schema, cache)
+            if problem:
+                add(
+                    ValidationError(
+                        problem[0],
+                        location=node_location(column, sql, lmap, token=column.name),
+                        hint=problem[1],
+                    )
+                )
+
+
+def _select_aliases(scope: Any) -> set[str]:
+    from sqlglot import exp
+
+    expr = scope.expression
+    if isinstance(expr, exp.Select):
+        # Explicit aliases only: BigQuery lets GROUP BY / ORDER BY / HAVING name them.
+        return {s.alias.lower() for s in expr.expressions if isinstance(s, exp.Alias)}
+    return set()
+
+
+def _check_one(column, scope, aliases, refs, schema, cache) -> tuple[str, str | None] | None:
+    name = column.name
+    low = name.lower()
+    if not name or low in _PSEUDO or column.args.get("db") or column.args.get("catalog"):
+        return None
+    qualifier = column.table
+    if qualifier:
+        source = _find_source(scope, qualifier)
+        if source is None:
+            return None  # maybe a struct column (`col.field`) or an outer alias: undecided
+        cols = _source_columns(source, scope, refs, schema, cache)
+        if cols is None or low in cols.fields:
+            return None
+        return _unknown(name, f"{qualifier}", cols.names())
+    if low in aliases:
+        return None
+    current = scope
+    candidates: list[str] = []
+    while current is not None:
+        if any(k.lower() == low for k in current.sources):
+            return None  # a range variable / UNNEST value used as a column
+        for source in current.sources.values():
+            cols = _source_columns(source, current, refs, schema, cache)
+            if cols is None or low in cols.fields:
+                return None
+            candidates.extend(cols.names())
+        current = current.parent
+    if not candidates and not scope.sources:
+        return None
+    return _unknown(name, None, candidates)
+
+
+def _unknown(name: str, qualifier: str | None, candidates: list[str]) -> tuple[str, str | None]:
+    lowered = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    where = f" in {qualifier}" if qualifier else ""
+    hint = f"did you mean {lowered[close[0]]}?" if close else None
+    return f"unknown column {name}{where}", hint
+
+
+def _find_source(scope: Any, qualifier: str) -> Any:
+    low = qualifier.lower()
+    current = scope
+    while current is not None:
+        for key, source in current.sources.items():
+            if key.lower() == low:
+                return source
+        current = current.parent
+    return None
+
+
+def _source_columns(source, scope, refs, schema, cache) -> _Columns | None:
+    from sqlglot import exp
+
+    key = id(source)
+    if key in cache:
+        return cache[key]
+    cache[key] = None  # guards against cycles (an UNNEST resolving its own argument)
+    result: _Columns | None = None
+    if isinstance(source, exp.Table):
+        ref = refs.get(id(source))
+        if ref is not None:
+            fields = schema(ref.dataset, ref.table)
+            if fields:
+                result = _Columns({f.name.lower(): f for f in fields})
+    else:  # a Scope: derived table, CTE or UNNEST
+        expr = source.expression
+        if isinstance(expr, exp.SetOperation):
+            expr = expr.left
+            while isinstance(expr, exp.SetOperation):
+                expr = expr.left
+        if isinstance(expr, exp.Select) and not any(
+            isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
+            for s in expr.expressions
+        ):
+            result = _Columns({s.alias_or_name.lower(): None for s in expr.expressions})
+        elif isinstance(expr, exp.Unnest):
+            result = _unnest_columns(expr, source, refs, schema, cache)
+    cache[key] = result
+    return result
+
+
+def _unnest_columns(unnest, scope, refs, schema, cache) -> _Columns | None:
+    """Fields of the struct an ``UNNEST(record_array)`` yields, when we know them."""
+    from sqlglot import exp
+
+    args = unnest.expressions
+    if len(args) != 1 or not isinstance(args[0], exp.Column) or args[0].args.get("db"):
+        return None
+    field = _resolve_field(args[0], scope, refs, schema, cache)
+    if field is None or not field.is_record or not field.fields:
+        return None
+    if field.meta.get("fields_truncated") or field.meta.get("fields_incomplete"):
+        return None
+    return _Columns({f.name.lower(): f for f in field.fields})
+
+
+def _resolve_field(column, scope, refs, schema, cache) -> Field | None:
+    low = column.name.lower()
+    if column.table:
+        source = _find_source(scope, column.table)
+        sources = [source] if source is not None else []
+    else:
+        sources = []
+        current = scope
+        while current is not None:
+            sources.extend(current.sources.values())
+            current = current.parent
+    for source in sources:
+        cols = _source_columns(source, scope, refs, schema, cache)
+        if cols is not None and cols.fields.get(low) is not None:
+            return cols.fields[low]
+    return None

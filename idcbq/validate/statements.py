@@ -1,0 +1,186 @@
+"""Parsing and the statement-level rules: one statement, read-only, no escape hatches."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from idcbq.errors import ValidationError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from idcbq.templates.locations import LocationMap
+
+DIALECT = "bigquery"
+
+#: Functions rejected anywhere in a query. BigQuery's own escape hatches (federated
+#: queries, ML, external sources) and, because queries also run on DuckDB after
+#: transpilation, DuckDB functions that read files, settings or the environment.
+_FORBIDDEN_FUNCTIONS = re.compile(
+    r"^(external_query|external_object_transform|ml\..*|vector_search|appends|changes|"
+    r"session_user|getenv|read_\w+|glob|sniff_csv|parquet_\w+|query|query_table|"
+    r"current_setting|duckdb_\w+|pragma_\w+|which_secret|iceberg_\w+|delta_scan|"
+    r"sqlite_\w+|postgres_\w+|mysql_\w+|load|install|attach|detach|copy|system|"
+    r"http_\w+|json_execute_serialized_sql|enable_\w+|disable_\w+)$",
+    re.IGNORECASE,
+)
+
+
+_TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+.*?>")
+
+
+def parse_statements(
+    sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
+) -> exp.Expression | None:
+    """Parse ``sql``; return the one statement, or None after reporting why not."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" noise
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    except ParseError as exc:
+        info = exc.errors[0] if exc.errors else {}
+        token = (info.get("highlight") or "").strip() or None
+        line, col = info.get("line"), info.get("col")
+        if line is not None and col is not None and token:
+            # sqlglot reports the column where the token ends; point at its start.
+            col = max(1, col - len(token) + 1)
+        desc = info.get("description") or str(exc).splitlines()[0]
+        desc = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), desc)
+        add(ValidationError(f"SQL syntax error: {desc}", location=lmap.locate(line, col, token=token)))
+        return None
+    except TokenError as exc:
+        add(ValidationError(f"SQL cannot be tokenized: {exc}", location=lmap.locate(None)))
+        return None
+    if not statements:
+        add(ValidationError("no SQL statement found", location=lmap.locate(1, 1)))
+        return None
+    if len(statements) > 1:
+        start = _second_statement_offset(sql)
+        add(
+            ValidationError(
+                f"expected exactly one query, found {len(statements)} statements",
+                location=lmap.locate_offset(sql, start) if start is not None else lmap.locate(None),
+                hint="remove the extra statements (scripts are not allowed)",
+            )
+        )
+        return None
+    return statements[0]
+
+
+def _second_statement_offset(sql: str) -> int | None:
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.tokens import TokenType
+
+    tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
+    for tok, nxt in zip(tokens, tokens[1:], strict=False):
+        if tok.token_type == TokenType.SEMICOLON:
+            return nxt.start
+    return None
+
+
+def check_read_only(
+    tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
+) -> bool:
+    """Only SELECT / WITH / set operations; nothing that writes, scripts or escapes."""
+    from sqlglot import exp
+
+    query_types = (exp.Select, exp.SetOperation, exp.Subquery)
+    if not isinstance(tree, query_types):
+        kind = _statement_kind(tree, sql)
+        add(
+            ValidationError(
+                f"only read-only queries (SELECT / WITH) are allowed, got {kind}",
+                location=lmap.locate_offset(sql, _first_token_offset(sql), token=kind.split()[0]),
+            )
+        )
+        return False
+    writers = (
+        exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter,
+        exp.Command, exp.Set, exp.Export, exp.Declare, exp.Copy, exp.Pragma, exp.Use,
+        exp.TruncateTable, exp.LoadData,
+    )  # fmt: skip
+    ok = True
+    for node in tree.find_all(*writers):
+        add(
+            ValidationError(
+                f"{type(node).__name__.upper()} is not allowed inside a query",
+                location=node_location(node, sql, lmap),
+            )
+        )
+        ok = False
+    return ok
+
+
+def check_functions(
+    tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
+) -> None:
+    """Reject functions that reach outside IDC data (files, env, federated queries)."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.Func):
+        name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+        if isinstance(node, exp.Anonymous) and isinstance(node.this, str):
+            name = node.this
+        if name and _FORBIDDEN_FUNCTIONS.match(name.replace("`", "")):
+            add(
+                ValidationError(
+                    f"function {name}() is not allowed in idcbq queries",
+                    location=node_location(node, sql, lmap, token=name),
+                    hint="queries may only read IDC tables",
+                )
+            )
+    for node in tree.find_all(exp.Parameter):
+        if isinstance(node.this, exp.Parameter):  # @@system_variable
+            add(
+                ValidationError(
+                    f"system variable @@{node.this.name} is not allowed",
+                    location=node_location(node, sql, lmap, token=f"@@{node.this.name}"),
+                )
+            )
+
+
+def _statement_kind(tree: exp.Expression, sql: str) -> str:
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Command):
+        return f"{str(tree.this).upper()} statement"
+    if isinstance(tree, exp.Export):
+        return "EXPORT DATA"
+    return f"{type(tree).__name__.upper()} statement"
+
+
+def _first_token_offset(sql: str) -> int:
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
+    except Exception:  # the parse succeeded, so this is only a safety net
+        return 0
+    return tokens[0].start if tokens else 0
+
+
+def node_location(
+    node: exp.Expression, sql: str, lmap: LocationMap, *, token: str | None = None
+) -> object:
+    """Best location of a node: the earliest position sqlglot recorded in its subtree."""
+    start = None
+    for sub in node.walk():
+        pos = sub.meta_get("start")
+        if pos is not None and (start is None or pos < start):
+            start = pos
+            if token is None and sub.meta_get("end") is not None:
+                token = sql[pos : sub.meta_get("end") + 1]
+    if start is None:
+        if token:
+            pos = sql.find(token)
+            if pos < 0:
+                pos = sql.lower().find(token.lower())
+            if pos >= 0:
+                return lmap.locate_offset(sql, pos, token=token)
+        return lmap.locate(None)
+    return lmap.locate_offset(sql, start, token=token)

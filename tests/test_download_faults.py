@@ -1,0 +1,149 @@
+"""Faults between the downloader and a real fake-gcs-server, injected by idcbq.testing.faults.
+
+Whatever happens, no final path ever holds a partial or wrong file.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from idcbq.download import download
+from idcbq.errors import ExitCode
+from idcbq.manifest import write_manifest
+from idcbq.testing.faults import Fault
+
+pytestmark = pytest.mark.gcs
+
+
+def assert_nothing_corrupt(dest: Path, seeded) -> int:
+    """Every final .dcm holds exactly the object's bytes; no temp file is left. Returns the count."""
+    md5 = {r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded.rows}
+    files = list(dest.rglob("*.dcm"))
+    for path in files:
+        assert hashlib.md5(path.read_bytes()).hexdigest() == md5[path.stem], path
+    assert not [p for p in dest.rglob("*") if p.name.endswith(".idcbq-part")]
+    return len(files)
+
+
+def run(seeded, dest, proxy, **kw):
+    kw.setdefault("backoff", 0.01)
+    return download(seeded.table(), dest, endpoint=proxy.url, quiet=True, workers=8, **kw)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", status=503, times=2),
+        Fault("status", status=429, times=1),
+        Fault("status", status=500, times=1),
+        Fault("reset", times=1),
+        Fault("truncate", times=1),
+        Fault("truncate", times=1, strip_hash=True),
+        Fault("corrupt", times=1),
+        Fault("corrupt", times=2, strip_hash=True),
+    ],
+    ids=lambda f: f"{f.kind}-{f.status if f.kind == 'status' else ''}-x{f.times}{'-nohash' if f.strip_hash else ''}",
+)
+def test_transient_faults_are_retried_to_success(seeded_gcs, fault_proxy, tmp_path, fault):
+    fault_proxy.set_faults([fault])
+    report = run(seeded_gcs, tmp_path, fault_proxy)
+    assert report.ok, report.summary()
+    n = len(seeded_gcs.rows)
+    assert fault_proxy.injected[fault.kind] == n * fault.times
+    assert report.retries == n * fault.times
+    assert assert_nothing_corrupt(tmp_path, seeded_gcs) == n
+
+
+def test_slow_responses_still_complete(seeded_gcs, fault_proxy, tmp_path):
+    fault_proxy.set_faults([Fault("slow", delay=0.2, times=1)])
+    report = run(seeded_gcs, tmp_path, fault_proxy)
+    assert report.ok and report.retries == 0
+    assert assert_nothing_corrupt(tmp_path, seeded_gcs) == len(seeded_gcs.rows)
+
+
+def test_slow_response_beyond_timeout_is_retried(seeded_gcs, fault_proxy, tmp_path):
+    victim = seeded_gcs.rows[0]["crdc_instance_uuid"]
+    fault_proxy.set_faults([Fault("slow", match=victim, delay=3.0, times=1)])
+    report = run(seeded_gcs, tmp_path, fault_proxy, timeout=0.5)
+    assert report.ok, report.summary()
+    assert report.retries == 1
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "truncate", "reset", "status"])
+def test_permanent_fault_fails_that_file_only(seeded_gcs, fault_proxy, tmp_path, kind):
+    victim = seeded_gcs.rows[5]["crdc_instance_uuid"]
+    fault_proxy.set_faults([Fault(kind, match=victim, times=None, strip_hash=True)])
+    report = run(seeded_gcs, tmp_path, fault_proxy, attempts=3)
+    assert not report.ok
+    assert [f[0].rsplit("/", 1)[-1] for f in report.failed] == [f"{victim}.dcm"]
+    assert "after 3 attempts" in report.failed[0][2]
+    assert not list(tmp_path.rglob(f"{victim}.dcm"))
+    assert assert_nothing_corrupt(tmp_path, seeded_gcs) == len(seeded_gcs.rows) - 1
+    # fixed server, same command: only the missing file is fetched
+    fault_proxy.set_faults([])
+    again = run(seeded_gcs, tmp_path, fault_proxy)
+    assert again.ok and (again.downloaded, again.skipped) == (1, len(seeded_gcs.rows) - 1)
+
+
+def test_disk_full_simulated_with_mock_write(seeded_gcs, gcs_server, tmp_path, monkeypatch):
+    """MOCK: os.write raising ENOSPC stands in for a full disk (no local server can fill one)."""
+    import idcbq.download.transfer as transfer
+
+    calls = {"n": 0}
+    real_write = os.write
+
+    def write_until_full(fd, data):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(transfer.os, "write", write_until_full)
+    report = download(seeded_gcs.table(), tmp_path, endpoint=gcs_server.url, quiet=True, workers=2)
+    assert not report.ok and report.aborted and "disk full" in report.aborted
+    written = assert_nothing_corrupt(tmp_path, seeded_gcs)
+    assert written <= 5
+    assert len(report.failed) == len(seeded_gcs.rows) - written
+    monkeypatch.setattr(transfer.os, "write", real_write)
+    again = download(seeded_gcs.table(), tmp_path, endpoint=gcs_server.url, quiet=True)
+    assert again.ok and again.skipped == written
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_with_nothing_corrupt(seeded_gcs, fault_proxy, tmp_path):
+    manifest = tmp_path / "m.parquet"
+    write_manifest(seeded_gcs.table(), manifest, format="parquet")
+    dest = tmp_path / "dest"
+    fault_proxy.set_faults([Fault("slow", delay=0.4, times=None)])
+    cmd = [sys.executable, "-m", "idcbq", "download", str(manifest), "--dest", str(dest),
+           "--endpoint", fault_proxy.url, "--workers", "4", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(dest.rglob("*.dcm"))) < 4:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = assert_nothing_corrupt_or_temp(dest, seeded_gcs)
+    assert 0 < partial < len(seeded_gcs.rows)
+    fault_proxy.set_faults([])
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert assert_nothing_corrupt(dest, seeded_gcs) == len(seeded_gcs.rows)
+
+
+def assert_nothing_corrupt_or_temp(dest: Path, seeded) -> int:
+    """After SIGKILL temp files may remain (the next run removes them); final files must be whole."""
+    md5 = {r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded.rows}
+    files = list(dest.rglob("*.dcm"))
+    for path in files:
+        assert hashlib.md5(path.read_bytes()).hexdigest() == md5[path.stem], path
+    return len(files)
