@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from idcbq.engines.bigquery import BigQueryEngine
-from idcbq.engines.bigquery import auth
+from idcbq.engines.bigquery import BigQueryEngine, auth
 from idcbq.errors import AuthError
 
 
@@ -93,14 +92,14 @@ def test_billing_project_overrides_key_project_and_data_project_stays(no_google_
 
 
 def test_missing_key_file_names_the_path(no_google_env):
-    with pytest.raises(AuthError, match="nope.json"):
+    with pytest.raises(AuthError, match=r"nope\.json"):
         auth.resolve(key_file=no_google_env / "nope.json", project="p")
 
 
 def test_broken_key_file_names_the_path(no_google_env):
     bad = no_google_env / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(AuthError, match="bad.json"):
+    with pytest.raises(AuthError, match=r"bad\.json"):
         auth.resolve(key_file=bad, project="p")
 
 

@@ -121,7 +121,9 @@ def test_date_and_int_parameters_in_predicates(engine):
         "SELECT SOPInstanceUID FROM dicom_all WHERE StudyDate >= @d AND instance_size > @s",
         [BoundParameter.of("d", "DATE", since), BoundParameter.of("s", "INT64", 2000)],
     )
-    expected = {r["SOPInstanceUID"] for r in ROWS if r["StudyDate"] >= since and r["instance_size"] > 2000}
+    expected = {
+        r["SOPInstanceUID"] for r in ROWS if r["StudyDate"] >= since and r["instance_size"] > 2000
+    }
     assert {r["SOPInstanceUID"] for r in got} == expected
 
 
@@ -174,7 +176,10 @@ def test_clinical_join(engine):
           ON d.PatientID = c.dicom_patient_id AND d.collection_id = c.collection_id
         """,
     )
-    clinical = {(c["dicom_patient_id"], c["collection_id"]): c["age_at_diagnosis"] for c in clinical_table().to_pylist()}
+    clinical = {
+        (c["dicom_patient_id"], c["collection_id"]): c["age_at_diagnosis"]
+        for c in clinical_table().to_pylist()
+    }
     expected = {
         r["SOPInstanceUID"]: clinical[(r["PatientID"], r["collection_id"])]
         for r in ROWS
@@ -298,5 +303,5 @@ def test_dry_run_estimate_wired_through_emulator(engine):
 
 def test_dry_run_surfaces_errors_before_running(engine):
     prepared = engine.prepare("SELECT nope_column FROM dicom_all", [], template="t.bad")
-    with pytest.raises(QueryError, match="t.bad"):
+    with pytest.raises(QueryError, match=r"t\.bad"):
         engine.estimate_bytes(prepared)

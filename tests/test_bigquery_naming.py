@@ -20,10 +20,22 @@ def q(sql, project="bigquery-public-data", version=V25):
     ("sql", "expected"),
     [
         ("SELECT * FROM dicom_all", "SELECT * FROM `bigquery-public-data.idc_v25.dicom_all`"),
-        ("SELECT * FROM idc_current.dicom_all d", "SELECT * FROM `bigquery-public-data.idc_current.dicom_all` d"),
-        ("SELECT * FROM `idc_v22.dicom_all`", "SELECT * FROM `bigquery-public-data.idc_v22.dicom_all`"),
-        ("SELECT * FROM idc_v25_clinical.tcga_clinical", "SELECT * FROM `bigquery-public-data.idc_v25_clinical.tcga_clinical`"),
-        ("SELECT * FROM `bigquery-public-data.idc_v25.dicom_all`", "SELECT * FROM `bigquery-public-data.idc_v25.dicom_all`"),
+        (
+            "SELECT * FROM idc_current.dicom_all d",
+            "SELECT * FROM `bigquery-public-data.idc_current.dicom_all` d",
+        ),
+        (
+            "SELECT * FROM `idc_v22.dicom_all`",
+            "SELECT * FROM `bigquery-public-data.idc_v22.dicom_all`",
+        ),
+        (
+            "SELECT * FROM idc_v25_clinical.tcga_clinical",
+            "SELECT * FROM `bigquery-public-data.idc_v25_clinical.tcga_clinical`",
+        ),
+        (
+            "SELECT * FROM `bigquery-public-data.idc_v25.dicom_all`",
+            "SELECT * FROM `bigquery-public-data.idc_v25.dicom_all`",
+        ),
         ("SELECT * FROM `my-proj.other.t`", "SELECT * FROM `my-proj.other.t`"),
         ("SELECT * FROM other_ds.t", "SELECT * FROM other_ds.t"),
     ],
@@ -51,7 +63,7 @@ def test_ctes_unnest_comments_strings_and_params_untouched():
         "WITH dicom_all_ct AS (\n"
         "  SELECT * FROM dicom_all WHERE Modality = 'dicom_all' -- dicom_all\n"
         ")\n"
-        "SELECT s.SegmentNumber, \"x\" AS y\n"
+        'SELECT s.SegmentNumber, "x" AS y\n'
         "FROM dicom_all_ct AS d, UNNEST(d.SegmentSequence) AS s\n"
         "WHERE d.collection_id IN UNNEST(@ids)"
     )

@@ -128,7 +128,7 @@ def test_engine_refuses_before_submitting_any_job(bq_mini):
             [BoundParameter.of("m", "STRING", "CT")],
             template="cohort.all_columns",
         )
-        with pytest.raises(CostCapError, match="cohort.all_columns"):
+        with pytest.raises(CostCapError, match=r"cohort\.all_columns"):
             engine.execute(prepared)
         assert estimate.seen == [prepared]
         after = {j.job_id for j in engine.client.list_jobs()}
@@ -170,3 +170,62 @@ def test_bigquery_itself_enforces_the_cap(bq_mini):
         assert refused
     finally:
         engine.close()
+
+
+# -- the CLI, on the emulator ---------------------------------------------------------
+
+DEMO = """/*---
+name: demo.by_modality
+description: Instances of some modalities.
+parameters:
+  modalities: {type: ARRAY<STRING>, required: true, example: [CT]}
+---*/
+SELECT SOPInstanceUID FROM {{ table('dicom_all') }} WHERE Modality IN UNNEST(@modalities)
+"""
+
+
+def _estimate_cli(bq_mini, tmp_path, *extra):
+    from idcbq.cli import cli
+    from idcbq.cli.common import run_cli
+
+    (tmp_path / "demo.by_modality.sql").write_text(DEMO)
+    emu = bq_mini.emulator
+    argv = [
+        "estimate", "demo.by_modality", "-p", "modalities=CT,MR",
+        "--templates", str(tmp_path), "--api-endpoint", emu.url,
+        "--project", emu.project, "--data-project", bq_mini.data_project, "--idc-version", "v25",
+        *extra,
+    ]  # fmt: skip
+    return run_cli(cli, argv)
+
+
+@pytest.mark.bigquery
+def test_cli_estimate_prints_bytes_and_cost(bq_mini, tmp_path, capsys):
+    import json
+
+    code = _estimate_cli(bq_mini, tmp_path, "--json", "--price-per-tib", "5")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    payload = json.loads(out)
+    assert payload["bytes_processed"] == 0
+    assert payload["bytes_billed"] == MIN_BILLED_BYTES
+    assert payload["cost_usd"] == pytest.approx(MIN_BILLED_BYTES / TIB * 5)
+    assert payload["idc_version"] == "v25"
+
+
+@pytest.mark.bigquery
+def test_cli_estimate_over_cap_exits_3_with_estimate_and_cap(bq_mini, tmp_path, capsys):
+    code = _estimate_cli(bq_mini, tmp_path, "--max-bytes-billed", "1000")
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "refused by the cost guard" in captured.err
+    assert "10,485,760 bytes billed" in captured.err
+    assert "1,000" in captured.err
+
+
+@pytest.mark.bigquery
+def test_cli_estimate_under_cap_exits_0(bq_mini, tmp_path, capsys):
+    code = _estimate_cli(bq_mini, tmp_path, "--max-bytes-billed", "1GiB")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "within the cap of 1,073,741,824 bytes" in out

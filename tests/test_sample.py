@@ -40,16 +40,30 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 def test_layout_has_all_datasets_and_several_files(sample_root: Path) -> None:
     export = sample_root / "bigquery_export"
-    assert {p.name for p in export.iterdir()} == {V, f"{V}_clinical", "idc_current", "idc_current_clinical"}
-    for table in ("dicom_all", "auxiliary_metadata", "dicom_metadata", "dicom_metadata_curated",
-                  "dicom_metadata_curated_series_level", "original_collections_metadata",
-                  "analysis_results_metadata", "version_metadata"):
+    assert {p.name for p in export.iterdir()} == {
+        V,
+        f"{V}_clinical",
+        "idc_current",
+        "idc_current_clinical",
+    }
+    for table in (
+        "dicom_all",
+        "auxiliary_metadata",
+        "dicom_metadata",
+        "dicom_metadata_curated",
+        "dicom_metadata_curated_series_level",
+        "original_collections_metadata",
+        "analysis_results_metadata",
+        "version_metadata",
+    ):
         assert list((export / V / table).glob("*.parquet")), table
     files = sorted(p.name for p in (export / V / "dicom_all").glob("*.parquet"))
     assert len(files) >= 2 and files[0] == "000000000000.parquet"
     # idc_current is a byte copy of idc_v25.
     for f in files:
-        assert (export / V / "dicom_all" / f).read_bytes() == (export / "idc_current" / "dicom_all" / f).read_bytes()
+        assert (export / V / "dicom_all" / f).read_bytes() == (
+            export / "idc_current" / "dicom_all" / f
+        ).read_bytes()
 
 
 def test_default_sample_coverage(con: duckdb.DuckDBPyConnection) -> None:
@@ -61,7 +75,9 @@ def test_default_sample_coverage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_row_grain_one_row_per_instance(con: duckdb.DuckDBPyConnection, sample_root: Path) -> None:
-    n, distinct = con.sql(f"SELECT COUNT(*), COUNT(DISTINCT SOPInstanceUID) FROM {V}.dicom_all").fetchone()
+    n, distinct = con.sql(
+        f"SELECT COUNT(*), COUNT(DISTINCT SOPInstanceUID) FROM {V}.dicom_all"
+    ).fetchone()
     assert n == distinct > 1000
     manifest = json.loads((sample_root / "idcbq_sample.json").read_text())
     cap = manifest["options"]["max_instances_per_series"]
@@ -95,11 +111,21 @@ def test_urls_buckets_and_uuids_consistent(con: duckdb.DuckDBPyConnection) -> No
     pairs = set(con.sql(f"SELECT DISTINCT aws_bucket, gcs_bucket FROM {V}.dicom_all").fetchall())
     assert pairs <= set(AWS_TO_GCS_BUCKET.items())
     # prior_versions_index.sql accepts only these GCS buckets.
-    assert {p[1] for p in pairs} <= {"public-datasets-idc", "idc-open-idc1", "idc-open-cr", "idc-open-data", "idc-open-idc"}
-    assert scalar(con, f"SELECT COUNT(*) - COUNT(DISTINCT crdc_instance_uuid) FROM {V}.dicom_all") == 0
+    assert {p[1] for p in pairs} <= {
+        "public-datasets-idc",
+        "idc-open-idc1",
+        "idc-open-cr",
+        "idc-open-data",
+        "idc-open-idc",
+    }
+    assert (
+        scalar(con, f"SELECT COUNT(*) - COUNT(DISTINCT crdc_instance_uuid) FROM {V}.dicom_all") == 0
+    )
 
 
-def test_instance_sizes_sum_to_series_size(con: duckdb.DuckDBPyConnection, sample_root: Path) -> None:
+def test_instance_sizes_sum_to_series_size(
+    con: duckdb.DuckDBPyConnection, sample_root: Path
+) -> None:
     from idcbq.sample.source import source_files
 
     manifest = json.loads((sample_root / "idcbq_sample.json").read_text())
@@ -116,14 +142,21 @@ def test_instance_sizes_sum_to_series_size(con: duckdb.DuckDBPyConnection, sampl
     assert scalar(con, f"SELECT MIN(instance_size) FROM {V}.dicom_all") > 0
 
 
-def test_sop_class_and_transfer_syntax_only_from_idc_index_sql(con: duckdb.DuckDBPyConnection) -> None:
+def test_sop_class_and_transfer_syntax_only_from_idc_index_sql(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     import re
 
     from idcbq.sample.source import source_files
 
     sql = source_files().path("idc_index.sql").read_text()
     mapped = set(re.findall(r'WHEN "([0-9.]+)" THEN', sql))
-    used = {r[0] for r in con.sql(f"SELECT DISTINCT SOPClassUID FROM {V}.dicom_all UNION SELECT DISTINCT TransferSyntaxUID FROM {V}.dicom_all").fetchall()}
+    used = {
+        r[0]
+        for r in con.sql(
+            f"SELECT DISTINCT SOPClassUID FROM {V}.dicom_all UNION SELECT DISTINCT TransferSyntaxUID FROM {V}.dicom_all"
+        ).fetchall()
+    }
     assert None not in used and used <= mapped
 
 
@@ -138,10 +171,12 @@ def test_seg_references_image_series_in_same_study(con: duckdb.DuckDBPyConnectio
     assert len(with_ref) >= 0.9 * len(rows)
     targets = {
         r[0]: (r[1], r[2])
-        for r in con.sql(f"SELECT SeriesInstanceUID, ANY_VALUE(StudyInstanceUID), ANY_VALUE(Modality) FROM {V}.dicom_all GROUP BY 1").fetchall()
+        for r in con.sql(
+            f"SELECT SeriesInstanceUID, ANY_VALUE(StudyInstanceUID), ANY_VALUE(Modality) FROM {V}.dicom_all GROUP BY 1"
+        ).fetchall()
     }
     sops = {r[0] for r in con.sql(f"SELECT SOPInstanceUID FROM {V}.dicom_all").fetchall()}
-    for uid, study, ref, ref_sop in with_ref:
+    for uid, _study, ref, ref_sop in with_ref:
         assert ref in targets, f"{uid} references missing series {ref}"
         assert targets[ref][1] in ("CT", "MR", "PT", "SM"), ref
         assert ref_sop in sops
@@ -172,7 +207,12 @@ def test_rtstruct_sr_sm_pt_nesting(con: duckdb.DuckDBPyConnection) -> None:
         f"""SELECT g.ContentSequence FROM (SELECT UNNEST(ContentSequence) top FROM {V}.dicom_all WHERE Modality='SR'),
             LATERAL (SELECT UNNEST(top.ContentSequence) g)"""
     ).fetchall()
-    nums = [item["MeasuredValueSequence"][0]["NumericValue"] for (items,) in values for item in items if item["ValueType"] == "NUM"]
+    nums = [
+        item["MeasuredValueSequence"][0]["NumericValue"]
+        for (items,) in values
+        for item in items
+        if item["ValueType"] == "NUM"
+    ]
     assert nums and all(isinstance(n, list) and float(n[0]) > 0 for n in nums)
     sm = con.sql(
         f"""SELECT TotalPixelMatrixColumns, SharedFunctionalGroupsSequence[1].PixelMeasuresSequence[1].PixelSpacing[1],
@@ -188,27 +228,62 @@ def test_rtstruct_sr_sm_pt_nesting(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_dicom_all_schema_matches_reference(sample_root: Path) -> None:
-    schema = pq.read_schema(next((sample_root / "bigquery_export" / V / "dicom_all").glob("*.parquet")))
+    schema = pq.read_schema(
+        next((sample_root / "bigquery_export" / V / "dicom_all").glob("*.parquet"))
+    )
     fields = dicom_all_sample_fields()
     assert schema.names == [f.name for f in fields]
     for f in fields:
-        assert schema.field(f.name).type == prune_empty_records(dicom_all_field(f.name)).arrow_type, f.name
+        assert (
+            schema.field(f.name).type == prune_empty_records(dicom_all_field(f.name)).arrow_type
+        ), f.name
     # Every IDC-added column is there; DS/IS stay strings; VM>1 and sequences repeat.
-    assert {"crdc_instance_uuid", "gcs_url", "aws_url", "instance_size", "instance_hash", "license_short_name"} <= set(schema.names)
+    assert {
+        "crdc_instance_uuid",
+        "gcs_url",
+        "aws_url",
+        "instance_size",
+        "instance_hash",
+        "license_short_name",
+    } <= set(schema.names)
     assert str(schema.field("SliceThickness").type) == "string"
     assert str(schema.field("PixelSpacing").type.value_type) == "string"
-    assert str(schema.field("SegmentSequence").type.value_type.field("SegmentAlgorithmName").type.value_type) == "string"
+    assert (
+        str(
+            schema.field("SegmentSequence")
+            .type.value_type.field("SegmentAlgorithmName")
+            .type.value_type
+        )
+        == "string"
+    )
     assert str(schema.field("instance_size").type) == "int64"
 
 
-def test_other_tables_schema_and_agreement(con: duckdb.DuckDBPyConnection, sample_root: Path) -> None:
-    for table in ("auxiliary_metadata", "dicom_metadata", "dicom_metadata_curated",
-                  "dicom_metadata_curated_series_level", "original_collections_metadata",
-                  "analysis_results_metadata", "version_metadata"):
-        schema = pq.read_schema(next((sample_root / "bigquery_export" / V / table).glob("*.parquet")))
+def test_other_tables_schema_and_agreement(
+    con: duckdb.DuckDBPyConnection, sample_root: Path
+) -> None:
+    for table in (
+        "auxiliary_metadata",
+        "dicom_metadata",
+        "dicom_metadata_curated",
+        "dicom_metadata_curated_series_level",
+        "original_collections_metadata",
+        "analysis_results_metadata",
+        "version_metadata",
+    ):
+        schema = pq.read_schema(
+            next((sample_root / "bigquery_export" / V / table).glob("*.parquet"))
+        )
         assert schema.remove_metadata() == arrow_schema(other_table_fields(table)), table
-    assert pq.read_schema(next((sample_root / "bigquery_export" / V / "dicom_metadata_curated").glob("*.parquet"))).names == [
-        "SeriesInstanceUID", "SOPInstanceUID", "SliceThickness", "BodyPartExamined", "cancer_types"]
+    assert pq.read_schema(
+        next((sample_root / "bigquery_export" / V / "dicom_metadata_curated").glob("*.parquet"))
+    ).names == [
+        "SeriesInstanceUID",
+        "SOPInstanceUID",
+        "SliceThickness",
+        "BodyPartExamined",
+        "cancer_types",
+    ]
     mismatch = scalar(
         con,
         f"""SELECT COUNT(*) FROM {V}.dicom_all d FULL JOIN {V}.auxiliary_metadata a USING (SOPInstanceUID)
@@ -218,10 +293,30 @@ def test_other_tables_schema_and_agreement(con: duckdb.DuckDBPyConnection, sampl
     )
     assert mismatch == 0
     for table in ("dicom_metadata", "dicom_metadata_curated"):
-        assert scalar(con, f"SELECT COUNT(*) FROM {V}.dicom_all d ANTI JOIN {V}.{table} t USING (SOPInstanceUID)") == 0
-        assert scalar(con, f"SELECT COUNT(*) FROM {V}.{table}") == scalar(con, f"SELECT COUNT(*) FROM {V}.dicom_all")
-    assert scalar(con, f"SELECT COUNT(*) FROM (SELECT DISTINCT collection_id FROM {V}.dicom_all) ANTI JOIN {V}.original_collections_metadata USING (collection_id)") == 0
-    assert scalar(con, f"SELECT COUNT(*) FROM (SELECT DISTINCT analysis_result_id FROM {V}.dicom_all WHERE analysis_result_id IS NOT NULL) ANTI JOIN {V}.analysis_results_metadata USING (analysis_result_id)") == 0
+        assert (
+            scalar(
+                con,
+                f"SELECT COUNT(*) FROM {V}.dicom_all d ANTI JOIN {V}.{table} t USING (SOPInstanceUID)",
+            )
+            == 0
+        )
+        assert scalar(con, f"SELECT COUNT(*) FROM {V}.{table}") == scalar(
+            con, f"SELECT COUNT(*) FROM {V}.dicom_all"
+        )
+    assert (
+        scalar(
+            con,
+            f"SELECT COUNT(*) FROM (SELECT DISTINCT collection_id FROM {V}.dicom_all) ANTI JOIN {V}.original_collections_metadata USING (collection_id)",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            f"SELECT COUNT(*) FROM (SELECT DISTINCT analysis_result_id FROM {V}.dicom_all WHERE analysis_result_id IS NOT NULL) ANTI JOIN {V}.analysis_results_metadata USING (analysis_result_id)",
+        )
+        == 0
+    )
     assert scalar(con, f"SELECT MAX(idc_version) FROM {V}.version_metadata") == 25
     series = scalar(con, f"SELECT COUNT(DISTINCT SeriesInstanceUID) FROM {V}.dicom_all")
     assert scalar(con, f"SELECT COUNT(*) FROM {V}.dicom_metadata_curated_series_level") == series
@@ -229,7 +324,9 @@ def test_other_tables_schema_and_agreement(con: duckdb.DuckDBPyConnection, sampl
 
 def test_clinical_tables(con: duckdb.DuckDBPyConnection, sample_root: Path) -> None:
     clinical = sample_root / "bigquery_export" / f"{V}_clinical"
-    per_collection = sorted(p.name for p in clinical.iterdir() if p.name not in ("table_metadata", "column_metadata"))
+    per_collection = sorted(
+        p.name for p in clinical.iterdir() if p.name not in ("table_metadata", "column_metadata")
+    )
     assert len(per_collection) >= 2
     for name in per_collection:
         cid = name.removesuffix("_clinical")
@@ -241,9 +338,13 @@ def test_clinical_tables(con: duckdb.DuckDBPyConnection, sample_root: Path) -> N
                 WHERE NOT EXISTS (SELECT 1 FROM {V}.dicom_all d WHERE d.PatientID = c.dicom_patient_id AND d.collection_id = '{cid}')""",
         )
         assert missing == 0 and scalar(con, f'SELECT COUNT(*) FROM "{V}_clinical"."{name}"') > 0
-    names = {r[0] for r in con.sql(f'SELECT table_name FROM "{V}_clinical".column_metadata').fetchall()}
+    names = {
+        r[0] for r in con.sql(f'SELECT table_name FROM "{V}_clinical".column_metadata').fetchall()
+    }
     assert names == {f"bigquery-public-data.{V}_clinical.{n}" for n in per_collection}
-    coded = con.sql(f'SELECT "values" FROM "{V}_clinical".column_metadata WHERE "column" = \'gender\'').fetchall()
+    coded = con.sql(
+        f'SELECT "values" FROM "{V}_clinical".column_metadata WHERE "column" = \'gender\''
+    ).fetchall()
     assert coded and all(v[0] and v[0][0]["option_code"] for v in coded)
     assert scalar(con, f'SELECT COUNT(*) FROM "{V}_clinical".table_metadata') == len(per_collection)
 
@@ -251,13 +352,17 @@ def test_clinical_tables(con: duckdb.DuckDBPyConnection, sample_root: Path) -> N
 def test_labelled_as_derived_sample(sample_root: Path) -> None:
     readme = (sample_root / "README.md").read_text()
     assert "derived sample" in readme.lower() and "not" in readme and "idc-index-data" in readme
-    meta = pq.read_schema(next((sample_root / "bigquery_export" / V / "dicom_all").glob("*.parquet"))).metadata
+    meta = pq.read_schema(
+        next((sample_root / "bigquery_export" / V / "dicom_all").glob("*.parquet"))
+    ).metadata
     assert b"DERIVED SAMPLE" in meta[b"idcbq.label"] and b"idc-index-data" in meta[b"idcbq.source"]
     manifest = json.loads((sample_root / "idcbq_sample.json").read_text())
     assert manifest["idc_version"] == 25 and manifest["seedable_series"]
 
 
-def test_seedable_series_match_generated_dicom_bytes(con: duckdb.DuckDBPyConnection, sample_root: Path) -> None:
+def test_seedable_series_match_generated_dicom_bytes(
+    con: duckdb.DuckDBPyConnection, sample_root: Path
+) -> None:
     import hashlib
 
     import pydicom
@@ -269,13 +374,22 @@ def test_seedable_series_match_generated_dicom_bytes(con: duckdb.DuckDBPyConnect
     assert {s["Modality"] for s in seedable} >= {"CT", "MR", "PT", "SEG", "SR", "RTSTRUCT"}
     assert 100 <= sum(s["instances"] for s in seedable) <= 2000
     uids = [s["SeriesInstanceUID"] for s in seedable]
-    table = con.sql(f"SELECT * FROM {V}.dicom_all WHERE SeriesInstanceUID IN (SELECT UNNEST($u))", params={"u": uids}).fetch_arrow_table()
+    table = con.sql(
+        f"SELECT * FROM {V}.dicom_all WHERE SeriesInstanceUID IN (SELECT UNNEST($u))",
+        params={"u": uids},
+    ).to_arrow_table()
     assert table.num_rows == sum(s["instances"] for s in seedable)
     for row in table.to_pylist()[::7]:
         data = instance_bytes(row)
-        assert len(data) == row["instance_size"] and hashlib.md5(data).hexdigest() == row["instance_hash"]
+        assert (
+            len(data) == row["instance_size"]
+            and hashlib.md5(data).hexdigest() == row["instance_hash"]
+        )
         ds = pydicom.dcmread(io.BytesIO(data))
-        assert ds.SOPInstanceUID == row["SOPInstanceUID"] and ds.SeriesInstanceUID == row["SeriesInstanceUID"]
+        assert (
+            ds.SOPInstanceUID == row["SOPInstanceUID"]
+            and ds.SeriesInstanceUID == row["SeriesInstanceUID"]
+        )
         assert ds.file_meta.TransferSyntaxUID == row["TransferSyntaxUID"]
 
 
@@ -283,7 +397,10 @@ def test_seedable_series_match_generated_dicom_bytes(con: duckdb.DuckDBPyConnect
 def test_build_is_deterministic_and_atomic(tmp_path: Path) -> None:
     from idcbq.sample import build_sample
 
-    opts = {"collections": ["qin_pet_phantom", "nsclc_radiomics_interobserver1"], "max_instances_per_series": 5}
+    opts = {
+        "collections": ["qin_pet_phantom", "nsclc_radiomics_interobserver1"],
+        "max_instances_per_series": 5,
+    }
     a = build_sample(tmp_path / "a", **opts)
     b = build_sample(tmp_path / "b", **opts)
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
@@ -292,7 +409,10 @@ def test_build_is_deterministic_and_atomic(tmp_path: Path) -> None:
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     # Nothing left beside the roots but the lock files (no temp dirs).
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") and "tmp" in p.name) == []
+    assert (
+        sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") and "tmp" in p.name)
+        == []
+    )
     # Same options again: reused, not rebuilt (the bytes and mtimes stay).
     stamp = (a / "idcbq_sample.json").stat().st_mtime_ns
     build_sample(tmp_path / "a", **opts)
@@ -305,8 +425,19 @@ def test_cli_rejects_unknown_collection(tmp_path: Path) -> None:
 
     dest = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "idcbq", "sample", "build", "--dest", str(dest), "--collections", "qin_pet_phantom,no_such_collection"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "idcbq",
+            "sample",
+            "build",
+            "--dest",
+            str(dest),
+            "--collections",
+            "qin_pet_phantom,no_such_collection",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert "no_such_collection" in proc.stderr

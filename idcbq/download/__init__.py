@@ -111,26 +111,22 @@ def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | 
     if provider:
         check_provider(provider)
     dest = Path(dest)
-    state: dict[str, Any] = {}
+    listers: dict[str, Any] = {}
 
-    def lister(bucket: str, prefix: str) -> Any:
-        if "fn" not in state:
-            p = state["provider"]
-            ep = endpoint or default_endpoint(p)
-            state["fn"] = GcsLister(ep, state.get("creds"), project) if p == "gcs" else S3Lister(ep)
-        return state["fn"](bucket, prefix)
+    def lister(kind: str, bucket: str, prefix: str) -> Any:
+        # Made on first use: only series-level lines need listing.
+        if kind not in listers:
+            ep = endpoint or default_endpoint(kind)
+            if kind == "gcs":
+                _, creds = _auth(project, anonymous, kind)
+                listers[kind] = GcsLister(ep, creds, project)
+            else:
+                listers[kind] = S3Lister(ep)
+        return listers[kind](bucket, prefix)
 
-    state["provider"] = provider or "gcs"
-    _, state["creds"] = _auth(project, anonymous, state["provider"])
-
-    def routed(bucket: str, prefix: str) -> Any:
-        return lister(bucket, prefix)
-
-    plan = make_plan(
-        source, dest, provider=provider, template=template, engine=engine, lister=routed
+    return make_plan(
+        source, dest, provider=provider, template=template, engine=engine, lister=lister
     )
-    state["provider"] = plan.provider
-    return plan
 
 
 def download(

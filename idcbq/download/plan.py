@@ -164,7 +164,7 @@ def _objects(
         raise DownloadError("series-level manifest lines need bucket listing, but no lister is set")
     bucket = bucket_for(provider, row.get("gcs_bucket"), row.get("aws_bucket"))
     found = 0
-    for key, size, md5 in lister(bucket, f"{series}/"):
+    for key, size, md5 in lister(provider, bucket, f"{series}/"):
         found += 1
         out = dict(row)
         name = key.rsplit("/", 1)[-1]
@@ -174,8 +174,6 @@ def _objects(
             md5=md5,
             crdc_instance_uuid=name[:-4] if name.endswith(".dcm") else None,
         )
-        if out["crdc_instance_uuid"] is None:
-            out["_name"] = name
         yield out
     if not found:
         plan.problems.append((f"{bucket}/{series}/*", "no objects under this series prefix"))

@@ -90,7 +90,7 @@ def manifest_batches(
             hint=f"select one of {', '.join(EXPANSION_KEYS)} (or gcs_url with instance_size and instance_hash)",
         )
     out = manifest_schema()
-    return out, _expand(batches, key, provider, engine, out)
+    return out, _expand(batches, key, provider, engine, out, source)
 
 
 def _passthrough_fields(schema: pa.Schema) -> pa.Schema:
@@ -172,6 +172,7 @@ def _expand(
     provider: str,
     engine: Engine | None,
     schema: pa.Schema,
+    source: Any = None,
 ) -> Iterator[pa.RecordBatch]:
     keys: dict[str, None] = {}
     for batch in batches:
@@ -182,9 +183,7 @@ def _expand(
         return
     own = engine is None
     if engine is None:
-        from idcbq.engines import get_engine
-
-        engine = get_engine("duckdb")
+        engine = engine_for(source)
     try:
         ordered = sorted(keys)
         for start in range(0, len(ordered), KEYS_PER_QUERY):
@@ -194,6 +193,24 @@ def _expand(
     finally:
         if own:
             engine.close()
+
+
+def engine_for(source: Any) -> Engine:
+    """The engine a QueryResult came from (DuckDB on its export root), else DuckDB on the sample."""
+    from idcbq.engines import get_engine
+
+    kind = getattr(source, "engine", None)
+    if isinstance(kind, str) and kind == "bigquery":
+        raise ManifestError(
+            "this BigQuery result has only series/study/patient keys; expanding it needs the engine",
+            hint="pass engine=<your BigQuery engine> (or client.engine) to write_manifest",
+        )
+    if isinstance(kind, str) and kind == "duckdb":
+        opts: dict[str, Any] = {"idc_version": getattr(source, "idc_version", None)}
+        if getattr(source, "source", None):
+            opts["source"] = source.source
+        return get_engine("duckdb", **opts)
+    return get_engine("duckdb")
 
 
 def instances_sql(engine: Engine, key: str, columns: Iterable[str] = DICOM_ALL_COLUMNS) -> str:

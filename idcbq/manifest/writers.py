@@ -7,6 +7,7 @@ batch, so a failure never leaves a half-written manifest at ``path``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -130,16 +131,19 @@ def write_batches(
         import pyarrow.parquet as pq
 
         out = _AtomicFile(path, "wb")
+        writer = None
         try:
             writer = pq.ParquetWriter(out.fh, schema, compression="zstd")
             for batch in counted():
                 writer.write_batch(batch)
-            writer.add_key_value_metadata(
-                {PROVENANCE_KEY: json.dumps(finish(), default=str).encode()}
-            )
+            meta = json.dumps(finish(), default=str).encode()
+            writer.add_key_value_metadata({PROVENANCE_KEY: meta})
             writer.close()
             out.commit()
         except BaseException:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.close()
             out.abort()
             raise
         return prov

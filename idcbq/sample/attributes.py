@@ -31,7 +31,20 @@ def series_attributes(plan: SeriesPlan) -> dict[str, Any]:
 
 
 def instance_attributes(plan: SeriesPlan, common: dict[str, Any], index: int) -> dict[str, Any]:
-    """Per-instance geometry for cross-sectional images (slice positions)."""
+    """Per-instance values: slice positions (CT/MR/PT), pyramid levels (SM)."""
+    if plan.modality == "SM":
+        # Instance 0 is the base level; the others are downsampled pyramid levels.
+        level = 2**index
+        return {
+            "ImageType": [
+                "ORIGINAL" if index == 0 else "DERIVED",
+                "PRIMARY",
+                "VOLUME",
+                "NONE" if index == 0 else "RESAMPLED",
+            ],
+            "TotalPixelMatrixColumns": common["TotalPixelMatrixColumns"] // level,
+            "TotalPixelMatrixRows": common["TotalPixelMatrixRows"] // level,
+        }
     if plan.modality not in ("CT", "MR", "PT"):
         return {}
     thickness = float(common.get("SliceThickness") or 1.0)
@@ -46,13 +59,18 @@ def instance_attributes(plan: SeriesPlan, common: dict[str, Any], index: int) ->
 
 def _cross_sectional(plan: SeriesPlan) -> dict[str, Any]:
     uid = plan.uid
-    size = {"CT": 512, "MR": pick((256, 320, 384, 512), "mrsize", uid), "PT": pick((128, 144, 200), "ptsize", uid)}[
-        plan.modality
-    ]
-    spacing = {"CT": 0.5 + 0.5 * stable_unit("sp", uid), "MR": 0.4 + 0.8 * stable_unit("sp", uid)}.get(
-        plan.modality, 2.0 + 2.5 * stable_unit("sp", uid)
+    size = {
+        "CT": 512,
+        "MR": pick((256, 320, 384, 512), "mrsize", uid),
+        "PT": pick((128, 144, 200), "ptsize", uid),
+    }[plan.modality]
+    spacing = {
+        "CT": 0.5 + 0.5 * stable_unit("sp", uid),
+        "MR": 0.4 + 0.8 * stable_unit("sp", uid),
+    }.get(plan.modality, 2.0 + 2.5 * stable_unit("sp", uid))
+    thickness = (
+        pick(("0.625", "1.25", "2.5", "3", "5"), "th", uid) if plan.modality != "PT" else "3.27"
     )
-    thickness = pick(("0.625", "1.25", "2.5", "3", "5"), "th", uid) if plan.modality != "PT" else "3.27"
     return {
         "Rows": size,
         "Columns": size,
@@ -119,7 +137,7 @@ def _mr(plan: SeriesPlan) -> dict[str, Any]:
         "PixelBandwidth": _ds(100 + 400 * stable_unit("bw", uid), 3),
         "ImagingFrequency": "63.8" if field_strength == "1.5" else "127.7",
         "ImagedNucleus": "1H",
-        "InversionTime": None if weighting != "T1" else None,
+        "InversionTime": "800" if weighting == "T1" else None,
         "ReceiveCoilName": pick(("BODY", "HEAD", "Endorectal"), "coil", uid),
         "SequenceName": {"T1": "*se2d1", "T2": "*tse2d1_15", "DWI": "*ep_b800"}[weighting],
         "DiffusionBValue": 800.0 if weighting == "DWI" else None,

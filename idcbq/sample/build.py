@@ -136,18 +136,25 @@ def _same_build(root: Path, options: BuildOptions) -> bool:
     return recorded == json.loads(json.dumps(asdict(options)))
 
 
-def _series_chunks(options: BuildOptions) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+def _series_chunks(
+    options: BuildOptions,
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """Yield (all series of the source slice, selected series) in study-whole chunks."""
     if options.full and options.collections is None:
         for batch in iter_series_batches():
             yield batch, batch
         return
     series = read_series(list(options.collections or ()))
-    chosen = select.select_series(series, max_series_per_collection=options.max_series_per_collection)
+    chosen = select.select_series(
+        series, max_series_per_collection=options.max_series_per_collection
+    )
     start = 0
     while start < len(chosen):
         end = min(start + SERIES_PER_CHUNK, len(chosen))
-        while end < len(chosen) and chosen[end]["StudyInstanceUID"] == chosen[end - 1]["StudyInstanceUID"]:
+        while (
+            end < len(chosen)
+            and chosen[end]["StudyInstanceUID"] == chosen[end - 1]["StudyInstanceUID"]
+        ):
             end += 1
         yield series, chosen[start:end]
         start = end
@@ -185,8 +192,12 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
             versions = VersionFacts.of(source_series)
             seen_source = id(source_series)
         if seedable is None:
-            pool = chunk if options.full else select.select_series(
-                source_series, max_series_per_collection=options.max_series_per_collection
+            pool = (
+                chunk
+                if options.full
+                else select.select_series(
+                    source_series, max_series_per_collection=options.max_series_per_collection
+                )
             )
             seedable = set(select.seedable_series(pool))
         plans = plan_series(chunk, cap=options.max_instances_per_series, seedable=seedable)
@@ -195,7 +206,9 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
         sinks["auxiliary_metadata"].write(tables.auxiliary_metadata(rows))
         sinks["dicom_metadata"].write(tables.dicom_metadata(rows))
         sinks["dicom_metadata_curated"].write(tables.dicom_metadata_curated(rows))
-        sinks["dicom_metadata_curated_series_level"].write(tables.dicom_metadata_curated_series_level(rows))
+        sinks["dicom_metadata_curated_series_level"].write(
+            tables.dicom_metadata_curated_series_level(rows)
+        )
         stats.series += len(plans)
         for p in plans:
             patients[p.row["collection_id"]].add(p.row["PatientID"])
@@ -225,7 +238,9 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
         {c: sorted(p) for c, p in patients.items()}, idc_version=options.idc_version
     )
     for name, table in sorted(clin.items()):
-        _write_one(sink(f"{main}_clinical", name, table.schema, **small), table, stats, f"clinical.{name}")
+        _write_one(
+            sink(f"{main}_clinical", name, table.schema, **small), table, stats, f"clinical.{name}"
+        )
     copy_dataset(export, main, "idc_current")
     copy_dataset(export, f"{main}_clinical", "idc_current_clinical")
     stats.collections = collection_ids

@@ -93,7 +93,9 @@ def clinical_collections(patients: Mapping[str, Sequence[str]]) -> list[str]:
     return sorted(chosen)
 
 
-def clinical_tables(patients: Mapping[str, Sequence[str]], *, idc_version: int) -> dict[str, pa.Table]:
+def clinical_tables(
+    patients: Mapping[str, Sequence[str]], *, idc_version: int
+) -> dict[str, pa.Table]:
     """All clinical tables by name, for the given ``{collection_id: [PatientID, ...]}``."""
     tables: dict[str, pa.Table] = {}
     table_rows, column_rows = [], []

@@ -60,7 +60,9 @@ def instance_rows(
                 row["instance_hash"] = instance_md5(data)
             else:
                 row["instance_size"] = sizes[index] if index < len(sizes) else sizes[-1]
-                row["instance_hash"] = md5_hex("instance", row["SOPInstanceUID"], row["instance_size"])
+                row["instance_hash"] = md5_hex(
+                    "instance", row["SOPInstanceUID"], row["instance_size"]
+                )
             yield row
 
 

@@ -88,13 +88,24 @@ def _seg(plan: SeriesPlan) -> dict[str, Any]:
                 "PixelMeasuresSequence": [
                     {"SliceThickness": "1", "SpacingBetweenSlices": "1", "PixelSpacing": spacing}
                 ],
-                "PlaneOrientationSequence": [{"ImageOrientationPatient": ["1", "0", "0", "0", "1", "0"]}],
+                "PlaneOrientationSequence": [
+                    {"ImageOrientationPatient": ["1", "0", "0", "0", "1", "0"]}
+                ],
                 "DerivationImageSequence": [
                     {
                         "SourceImageSequence": [
-                            {**item, "PurposeOfReferenceCodeSequence": [
-                                code_item(("121322", "DCM", "Source image for image processing operation"))
-                            ]}
+                            {
+                                **item,
+                                "PurposeOfReferenceCodeSequence": [
+                                    code_item(
+                                        (
+                                            "121322",
+                                            "DCM",
+                                            "Source image for image processing operation",
+                                        )
+                                    )
+                                ],
+                            }
                             for item in _ref_instances(ref)[:1]
                         ],
                         "DerivationCodeSequence": [code_item(("113076", "DCM", "Segmentation"))],
@@ -118,7 +129,9 @@ def _rtstruct(plan: SeriesPlan) -> dict[str, Any]:
                 "ROINumber": str(k + 1),
                 "ReferencedFrameOfReferenceUID": frame,
                 "ROIName": name,
-                "ROIGenerationAlgorithm": pick(("MANUAL", "AUTOMATIC", "SEMIAUTOMATIC"), "gen", plan.uid),
+                "ROIGenerationAlgorithm": pick(
+                    ("MANUAL", "AUTOMATIC", "SEMIAUTOMATIC"), "gen", plan.uid
+                ),
             }
         )
         observations.append(
@@ -189,7 +202,9 @@ def _sr(plan: SeriesPlan) -> dict[str, Any]:
                 {
                     "RelationshipType": "CONTAINS",
                     "ValueType": "IMAGE",
-                    "ConceptNameCodeSequence": [code_item(("121112", "DCM", "Source of Measurement"))],
+                    "ConceptNameCodeSequence": [
+                        code_item(("121112", "DCM", "Source of Measurement"))
+                    ],
                     "ReferencedSOPSequence": _ref_instances(ref)[:1],
                 }
             )
@@ -206,7 +221,9 @@ def _sr(plan: SeriesPlan) -> dict[str, Any]:
         {
             "RelationshipType": "HAS CONCEPT MOD",
             "ValueType": "CODE",
-            "ConceptNameCodeSequence": [code_item(("121049", "DCM", "Language of Content Item and Descendants"))],
+            "ConceptNameCodeSequence": [
+                code_item(("121049", "DCM", "Language of Content Item and Descendants"))
+            ],
             "ConceptCodeSequence": [code_item(("eng", "RFC5646", "English"))],
         },
         {
@@ -240,7 +257,9 @@ def _sr(plan: SeriesPlan) -> dict[str, Any]:
 
 
 def _measurement(code_value: str, unit: float) -> str:
-    scale = {"118565006": 5000.0, "410668003": 40.0, "112031": 300.0, "126401": 12.0}.get(code_value, 10.0)
+    scale = {"118565006": 5000.0, "410668003": 40.0, "112031": 300.0, "126401": 12.0}.get(
+        code_value, 10.0
+    )
     return f"{scale * (0.05 + unit):.4f}"
 
 
@@ -282,7 +301,9 @@ def _sm(plan: SeriesPlan) -> dict[str, Any]:
                 "PrimaryAnatomicStructureSequence": [
                     {
                         **code_item(anatomy),
-                        "PrimaryAnatomicStructureModifierSequence": [code_item(codes.ANATOMY_MODIFIER_TUMOR)],
+                        "PrimaryAnatomicStructureModifierSequence": [
+                            code_item(codes.ANATOMY_MODIFIER_TUMOR)
+                        ],
                     }
                 ],
                 "SpecimenPreparationSequence": steps,
@@ -298,7 +319,9 @@ def _sm(plan: SeriesPlan) -> dict[str, Any]:
         "SharedFunctionalGroupsSequence": [
             {"PixelMeasuresSequence": [{"SliceThickness": "0", "PixelSpacing": [spacing, spacing]}]}
         ],
-        "AdmittingDiagnosesCodeSequence": [code_item(pick(codes.ADMITTING_DIAGNOSES, "dx", plan.row["collection_id"]))],
+        "AdmittingDiagnosesCodeSequence": [
+            code_item(pick(codes.ADMITTING_DIAGNOSES, "dx", plan.row["collection_id"]))
+        ],
     }
 
 

@@ -136,8 +136,14 @@ def _sm_series_level(r: dict[str, Any]) -> dict[str, Any]:
             f"{c['CodingSchemeDesignator']}:{c['CodeValue']}" for c in items
         ]
     spacing = (
-        ((r.get("SharedFunctionalGroupsSequence") or [{}])[0].get("PixelMeasuresSequence") or [{}])[0]
-    ).get("PixelSpacing") or []
+        (
+            (
+                (r.get("SharedFunctionalGroupsSequence") or [{}])[0].get("PixelMeasuresSequence")
+                or [{}]
+            )[0]
+        ).get("PixelSpacing")
+        or []
+    )
     if spacing:
         out["min_PixelSpacing_2sf"] = float(f"{float(spacing[0]):.2g}")
     optical = (r.get("OpticalPathSequence") or [{}])[0]

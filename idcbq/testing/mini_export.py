@@ -60,7 +60,7 @@ def dicom_all_table(n: int = 60) -> Any:
                             "CodeValue": CATEGORIES[(i + k) % 2][0],
                             "CodingSchemeDesignator": "SCT",
                             "CodeMeaning": CATEGORIES[(i + k) % 2][1],
-                        }  # fmt: skip
+                        }
                     ],
                 }
                 for k in range(1 + i % 3)

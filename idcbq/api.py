@@ -1,0 +1,347 @@
+"""The Python API: ``idcbq.connect()`` returns a :class:`Client` bound to one engine.
+
+Every query takes the same path, whatever its origin:
+``render (templates only) -> validate -> engine.prepare -> engine.execute -> QueryResult``.
+
+Example:
+    >>> import idcbq                                                   # doctest: +SKIP
+    >>> client = idcbq.connect("duckdb")                               # embedded sample
+    >>> result = client.query("cohort.series_by_modality", modalities=["CT", "MR"], limit=5)
+    >>> result.to_pandas()
+    >>> client.sql("SELECT Modality, COUNT(*) n FROM dicom_all WHERE collection_id = @c GROUP BY 1",
+    ...            params={"c": "nlst"}).to_arrow()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import ParameterError
+from idcbq.params import BoundParameter, ParamType
+
+if TYPE_CHECKING:
+    from idcbq.engines.base import Engine, PreparedQuery
+    from idcbq.result import QueryResult
+    from idcbq.schema import Field
+    from idcbq.templates import RenderedQuery, Template, TemplateCatalog
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a query becomes before it runs: BigQuery SQL, the engine's SQL, bound values."""
+
+    template: str | None
+    path: str | None
+    bigquery_sql: str
+    engine: str
+    engine_sql: str
+    params: tuple[BoundParameter, ...]
+
+    def param_table(self) -> list[dict[str, Any]]:
+        return [{"name": p.name, "type": str(p.type), "value": p.value} for p in self.params]
+
+
+def connect(
+    engine: str = "duckdb",
+    *,
+    source: str | os.PathLike[str] | None = None,
+    idc_version: str | int | None = None,
+    project: str | None = None,
+    templates: Iterable[str | os.PathLike[str]] = (),
+    allowed_tables: Iterable[str] = (),
+    **engine_options: Any,
+) -> Client:
+    """Open a client on ``duckdb`` (Parquet exports; default: the embedded sample) or ``bigquery``.
+
+    Args:
+        engine: ``duckdb`` or ``bigquery``.
+        source: DuckDB export root (local dir, ``s3://``, ``gs://``); default the sample.
+        idc_version: ``vNN`` or ``current``; tables in templates resolve to this release.
+        project: BigQuery billing project.
+        templates: extra template directories (added after ``$IDCBQ_TEMPLATES``).
+        allowed_tables: extra tables queries may read (``project.dataset.table``).
+        **engine_options: passed to the engine (e.g. ``max_bytes_billed``).
+    """
+    from idcbq.engines import get_engine
+
+    if engine == "duckdb":
+        opts: dict[str, Any] = {"source": source, "idc_version": idc_version, **engine_options}
+    else:
+        opts = {"project": project, "idc_version": idc_version, **engine_options}
+    eng = get_engine(engine, **opts)
+    return Client(eng, templates=templates, allowed_tables=allowed_tables, source=source)
+
+
+def render_template(
+    template: Template,
+    params: Mapping[str, Any],
+    *,
+    idc_version: Any = None,
+    data_project: str | None = None,
+    schema: Any = "reference",
+    allowed_tables: Iterable[str] = (),
+    from_text: bool = False,
+) -> RenderedQuery:
+    """Bind parameters, render and validate one template without any engine.
+
+    ``schema`` is a ``(dataset, table) -> fields | None`` lookup; by default the
+    reference schema shipped with idcbq.
+    """
+    from idcbq.sources import IDC_DATA_PROJECT
+    from idcbq.templates import bind_params, render
+    from idcbq.validate import reference_schema, validate
+
+    project = data_project or IDC_DATA_PROJECT
+    bound = bind_params(template, params, from_text=from_text)
+    rendered = render(template, bound, idc_version=idc_version, data_project=project)
+    validate(
+        rendered.sql,
+        params=rendered.params,
+        schema=reference_schema if schema == "reference" else schema,
+        allowed_tables=allowed_tables,
+        idc_version=idc_version,
+        data_project=project,
+        location_map=rendered.location_map,
+    )
+    return rendered
+
+
+class Client:
+    """Runs named templates and ad-hoc BigQuery SQL on one engine, always validated first."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        templates: Iterable[str | os.PathLike[str]] = (),
+        allowed_tables: Iterable[str] = (),
+        source: str | os.PathLike[str] | None = None,
+        catalog: TemplateCatalog | None = None,
+    ):
+        self.engine = engine
+        self._template_dirs = tuple(templates)
+        self._catalog = catalog
+        self.allowed_tables = tuple(allowed_tables)
+        self.source = str(getattr(engine, "source", None) or source or "") or None
+
+    # -- templates ---------------------------------------------------------------------
+
+    @property
+    def templates(self) -> TemplateCatalog:
+        """The template catalog (built-ins, ``$IDCBQ_TEMPLATES``, ``templates=`` dirs)."""
+        if self._catalog is None:
+            from idcbq.templates import TemplateCatalog
+
+            self._catalog = TemplateCatalog.discover(self._template_dirs)
+        return self._catalog
+
+    def template(self, name: str) -> Template:
+        return self.templates.get(name)
+
+    def render_template(
+        self, name: str, params: Mapping[str, Any], *, from_text: bool = False
+    ) -> RenderedQuery:
+        """Bind, render and validate a template (no engine involved)."""
+        return render_template(
+            self.template(name),
+            params,
+            idc_version=self.engine.idc_version,
+            data_project=self.engine.data_project,
+            schema=self._schema,
+            allowed_tables=self.allowed_tables,
+            from_text=from_text,
+        )
+
+    def render(self, name: str, /, **params: Any) -> Rendered:
+        """The final BigQuery SQL, the engine's SQL and the bound parameters of a template."""
+        rendered = self.render_template(name, params)
+        prepared = self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+        return _rendered(rendered.template, rendered.path, prepared)
+
+    def query(self, name: str, /, *, limit: int | None = None, **params: Any) -> QueryResult:
+        """Run a named template; parameters as keyword arguments, typed by its header."""
+        return self.run_template(name, params, limit=limit)
+
+    def run_template(
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        *,
+        limit: int | None = None,
+        from_text: bool = False,
+    ) -> QueryResult:
+        rendered = self.render_template(name, params, from_text=from_text)
+        prepared = self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+        return self._execute(prepared, limit=limit)
+
+    # -- ad-hoc SQL --------------------------------------------------------------------
+
+    def prepare_sql(
+        self,
+        sql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        types: Mapping[str, str] | None = None,
+        from_text: bool = False,
+    ) -> PreparedQuery:
+        """Bind, validate and prepare ad-hoc BigQuery SQL.
+
+        Parameter types come from ``types``; otherwise STRING for CLI text and the
+        natural type of a Python value (int -> INT64, list of str -> ARRAY<STRING>, ...).
+        A leading ``DECLARE name TYPE DEFAULT literal;`` block becomes typed parameters.
+        """
+        from idcbq.templates.locations import LocationMap
+
+        params = dict(params or {})
+        types = dict(types or {})
+        declared: dict[str, BoundParameter] = {}
+        if sql.lstrip().upper().startswith("DECLARE"):
+            from idcbq.transpile import split_declare_script
+
+            sql, decl = split_declare_script(sql)
+            declared = {p.name: p for p in decl}
+        bound: dict[str, BoundParameter] = dict(declared)
+        for name, value in params.items():
+            type_text = types.get(name)
+            if type_text is None and name in declared:
+                ptype = declared[name].type
+            elif type_text is not None:
+                ptype = ParamType.parse(type_text)
+            else:
+                ptype = ParamType.parse("STRING") if from_text else _infer_type(name, value)
+            if from_text and isinstance(value, str):
+                value = ptype.parse_text(value, name=name)
+            else:
+                from idcbq.templates.header import coerce_yaml_value
+
+                value = coerce_yaml_value(ptype, value, name=name)
+            bound[name] = BoundParameter(name=name, type=ptype, value=value)
+        unused_types = set(types) - set(params)
+        if unused_types:
+            raise ParameterError(f"type given for parameter(s) without a value: {sorted(unused_types)}")
+        ordered = tuple(bound.values())
+        self._validate(sql, ordered, LocationMap.identity("<sql>", sql))
+        return self.engine.prepare(sql, ordered)
+
+    def sql(
+        self,
+        sql: str,
+        /,
+        *,
+        params: Mapping[str, Any] | None = None,
+        types: Mapping[str, str] | None = None,
+        limit: int | None = None,
+    ) -> QueryResult:
+        """Run ad-hoc BigQuery SQL (``@name`` parameters) through the same checks."""
+        prepared = self.prepare_sql(sql, params=params, types=types)
+        return self._execute(prepared, limit=limit)
+
+    def estimate(self, name_or_sql: str, /, **params: Any) -> int | None:
+        """Bytes the engine would scan (BigQuery dry run), or None if it cannot tell."""
+        if name_or_sql in self.templates:
+            rendered = self.render_template(name_or_sql, params)
+            prepared = self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+        else:
+            prepared = self.prepare_sql(name_or_sql, params=params)
+        return self.engine.estimate_bytes(prepared)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _schema(self, dataset: str, table: str) -> tuple[Field, ...] | None:
+        from idcbq.validate import reference_schema
+
+        if self.engine.name == "duckdb":  # the export's own Parquet schema is authoritative
+            try:
+                fields = self.engine.table_fields(dataset, table)
+            except Exception:  # a broken source is reported when the query runs
+                fields = None
+            if fields:
+                return fields
+        return reference_schema(dataset, table)
+
+    def _validate(self, sql: str, params: tuple[BoundParameter, ...], lmap: Any) -> None:
+        from idcbq.validate import validate
+
+        validate(
+            sql,
+            params=params,
+            schema=self._schema,
+            allowed_tables=self.allowed_tables,
+            idc_version=self.engine.idc_version,
+            data_project=self.engine.data_project,
+            location_map=lmap,
+        )
+
+    def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
+        from idcbq.result import QueryResult
+
+        start = time.perf_counter()
+        table = self.engine.execute(prepared, limit=limit)
+        elapsed = time.perf_counter() - start
+        return QueryResult(
+            table=table,
+            engine=self.engine.name,
+            idc_version=self.engine.idc_version.label,
+            sql=prepared.sql,
+            source_sql=prepared.source_sql,
+            params=prepared.params,
+            template=prepared.template,
+            source=self.source,
+            elapsed_s=elapsed,
+            bytes_processed=getattr(getattr(self.engine, "last_job", None), "bytes_processed", None),
+        )
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(engine={self.engine.name!r}, idc_version={self.engine.idc_version.label!r})"
+
+
+def _rendered(template: str | None, path: str | None, prepared: PreparedQuery) -> Rendered:
+    return Rendered(
+        template=template,
+        path=path,
+        bigquery_sql=prepared.source_sql,
+        engine=prepared.engine,
+        engine_sql=prepared.sql,
+        params=prepared.params,
+    )
+
+
+def _infer_type(name: str, value: Any) -> ParamType:
+    """BigQuery type of a Python value passed without a declared type."""
+
+    def scalar(v: Any) -> str:
+        if isinstance(v, bool):
+            return "BOOL"
+        if isinstance(v, int):
+            return "INT64"
+        if isinstance(v, float):
+            return "FLOAT64"
+        if isinstance(v, dt.datetime):
+            return "TIMESTAMP"
+        if isinstance(v, dt.date):
+            return "DATE"
+        if isinstance(v, str) or v is None:
+            return "STRING"
+        raise ParameterError(
+            f"parameter {name!r}: cannot bind a {type(v).__name__}",
+            hint="pass types={name: 'TYPE'} or a str/int/float/bool/date/datetime/list value",
+        )
+
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+        return ParamType.parse(f"ARRAY<{scalar(items[0]) if items else 'STRING'}>")
+    return ParamType.parse(scalar(value))

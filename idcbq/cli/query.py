@@ -1,0 +1,111 @@
+"""``idcbq query``: run a named template on DuckDB or BigQuery."""
+
+from __future__ import annotations
+
+import click
+
+from idcbq.cli.common import param_option
+from idcbq.cli.options import engine_options, make_client, split_params, templates_option
+
+
+def result_options(func):  # type: ignore[no-untyped-def]
+    """``--out --json --limit --manifest --manifest-format`` (shared with ``idcbq sql``)."""
+    for option in reversed(
+        [
+            click.option("--limit", type=click.IntRange(min=0), help="At most N rows."),
+            click.option(
+                "--out",
+                metavar="FILE",
+                help="Write rows to FILE (.parquet, .csv, .json, .jsonl), atomically.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print a JSON array of rows."),
+            click.option("--manifest", metavar="FILE", help="Also write a download manifest."),
+            click.option(
+                "--manifest-format",
+                metavar="FMT",
+                help="Manifest format (s5cmd, urls, jsonl, csv, parquet); default from FILE.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def finish(result, out, as_json, manifest, manifest_format):  # type: ignore[no-untyped-def]
+    """Write the manifest (if asked), then the rows."""
+    from idcbq.cli.output import emit
+
+    if out and as_json:
+        raise click.UsageError("use either --out or --json")
+    if manifest:
+        try:
+            from idcbq.manifest import write_manifest
+        except ImportError as exc:
+            from idcbq.errors import UsageError
+
+            raise UsageError(f"--manifest is not available in this build ({exc})") from None
+        fmt = manifest_format or _manifest_format(manifest)
+        write_manifest(result, manifest, format=fmt)
+        click.echo(f"wrote manifest {manifest} ({fmt})", err=True)
+    emit(result, out=out, as_json=as_json)
+
+
+def _manifest_format(path: str) -> str:
+    from pathlib import Path
+
+    from idcbq.errors import UsageError
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    known = {"s5cmd": "s5cmd", "txt": "urls", "jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
+    if suffix not in known:
+        raise UsageError(f"--manifest {path!r}: give --manifest-format (suffix {suffix!r} unknown)")
+    return known[suffix]
+
+
+@click.command()
+@click.argument("name")
+@param_option
+@engine_options
+@templates_option
+@result_options
+def query(
+    name: str,
+    params: tuple[str, ...],
+    engine: str,
+    source: str | None,
+    idc_version: str | None,
+    project: str | None,
+    template_dirs: tuple[str, ...],
+    limit: int | None,
+    out: str | None,
+    as_json: bool,
+    manifest: str | None,
+    manifest_format: str | None,
+) -> None:
+    """Run the named template NAME with -p name=value parameters.
+
+    \b
+    Examples:
+      idcbq query cohort.series_by_modality -p modalities=CT,MR --limit 5
+      idcbq query summary.collections --json
+      idcbq query cohort.series_by_modality -p modalities=SEG --out seg.parquet
+    """
+    values, types = split_params(params)
+    with make_client(engine, source, idc_version, project, template_dirs) as client:
+        template = client.template(name)
+        _check_types(template, types)
+        result = client.run_template(name, values, limit=limit, from_text=True)
+    finish(result, out, as_json, manifest, manifest_format)
+
+
+def _check_types(template, types):  # type: ignore[no-untyped-def]
+    """``-p name:TYPE=value`` on a template must agree with the declared type."""
+    from idcbq.errors import ParameterError
+    from idcbq.params import ParamType
+
+    for pname, type_text in types.items():
+        spec = template.header.parameters.get(pname)
+        if spec is not None and ParamType.parse(type_text) != spec.param_type:
+            raise ParameterError(
+                f"-p {pname}:{type_text}: template {template.name!r} declares {spec.type}"
+            )

@@ -1,0 +1,175 @@
+"""``idcbq templates``: list, show, render and check named SQL templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from idcbq.cli.options import engine_options, split_params, templates_option
+from idcbq.cli.common import param_option
+
+
+def _catalog(template_dirs: tuple[str, ...]) -> Any:
+    from idcbq.templates import TemplateCatalog
+
+    return TemplateCatalog.discover(template_dirs)
+
+
+@click.group()
+def templates() -> None:
+    """List, show, render and check named SQL templates.
+
+    Built-in templates ship with idcbq; add your own with --templates DIR or
+    IDCBQ_TEMPLATES=DIR1:DIR2. A user template with a built-in's name replaces it
+    (with a warning).
+    """
+
+
+@templates.command("list")
+@templates_option
+@click.option("--json", "as_json", is_flag=True, help="JSON array of {name, description, path}.")
+def list_(template_dirs: tuple[str, ...], as_json: bool) -> None:
+    """Names and descriptions of all templates."""
+    from idcbq.errors import TemplateError
+
+    rows = []
+    for tpl in _catalog(template_dirs):
+        try:
+            desc = tpl.description
+        except TemplateError as exc:
+            desc = f"(broken: {exc.message})"
+        rows.append({"name": tpl.path.name.removesuffix(".sql"), "description": desc,
+                     "path": str(tpl.path), "builtin": tpl.builtin})  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    width = max((len(r["name"]) for r in rows), default=0)
+    for r in rows:
+        click.echo(f"{r['name']:<{width}}  {r['description']}")
+
+
+@templates.command()
+@templates_option
+@click.argument("name")
+def show(template_dirs: tuple[str, ...], name: str) -> None:
+    """Header, parameters and SQL of one template."""
+    tpl = _catalog(template_dirs).get(name)
+    header = tpl.header
+    click.echo(f"{header.name}  ({tpl.path}{'' if tpl.builtin else ', user'})")
+    click.echo(f"  {header.description}\n")
+    if header.parameters:
+        click.echo("parameters:")
+        for pname, spec in header.parameters.items():
+            flags = "required" if spec.required else f"default {json.dumps(spec.default, default=str)}"
+            example = f", e.g. {json.dumps(spec.example, default=str)}" if spec.example is not None else ""
+            desc = f" - {spec.description}" if spec.description else ""
+            click.echo(f"  {pname}: {spec.type} ({flags}{example}){desc}")
+    if header.tables:
+        click.echo(f"tables: {', '.join(header.tables)}")
+    if header.output:
+        click.echo("output: " + ", ".join(f"{k} {v}" for k, v in header.output.items()))
+    for ex_name, values in header.examples.items():
+        click.echo(f"example {ex_name}: " + " ".join(f"-p {k}={_cli_value(v)}" for k, v in values.items()))
+    click.echo("\nSQL:")
+    click.echo(tpl.body.lstrip("\n").rstrip())
+
+
+def _cli_value(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return "NULL" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@templates.command()
+@templates_option
+@param_option
+@engine_options
+@click.option("--example", "use_example", is_flag=True, help="Use the template's example parameters.")
+@click.argument("name")
+def render(
+    template_dirs: tuple[str, ...],
+    params: tuple[str, ...],
+    engine: str,
+    source: str | None,
+    idc_version: str | None,
+    project: str | None,
+    use_example: bool,
+    name: str,
+) -> None:
+    """Print the final SQL of a template and its bound parameters (does not run it).
+
+    With --engine bigquery (the default here) no engine is contacted; --engine duckdb
+    prints the transpiled DuckDB SQL.
+    """
+    from idcbq.api import render_template
+
+    values, _types = split_params(params)
+    catalog = _catalog(template_dirs)
+    tpl = catalog.get(name)
+    if use_example:
+        values = {**tpl.header.example_params(), **values}
+    if engine == "duckdb" and not _explicit(("engine",)):
+        engine = "bigquery"
+    if engine == "bigquery":
+        rendered = render_template(
+            tpl, values, idc_version=idc_version, from_text=True
+        )
+        sql, bound = rendered.sql, rendered.params
+    else:
+        from idcbq.api import connect
+
+        with connect(
+            "duckdb", source=source, idc_version=idc_version, templates=template_dirs
+        ) as client:
+            rendered = client.render_template(name, values, from_text=True)
+            prepared = client.engine.prepare(rendered.sql, rendered.params, template=name)
+        sql, bound = prepared.sql, prepared.params
+    click.echo(sql.rstrip())
+    click.echo("")
+    marker = "@" if engine == "bigquery" else "$"
+    for p in bound:
+        click.echo(f"-- {marker}{p.name} {p.type} = {json.dumps(p.value, default=str)}")
+
+
+def _explicit(names: tuple[str, ...]) -> bool:
+    ctx = click.get_current_context()
+    return any(
+        ctx.get_parameter_source(n) not in (None, click.core.ParameterSource.DEFAULT) for n in names
+    )
+
+
+@templates.command()
+@templates_option
+@click.option("--idc-version", envvar="IDCBQ_IDC_VERSION", metavar="vNN|current")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def check(template_dirs: tuple[str, ...], idc_version: str | None, paths: tuple[str, ...]) -> None:
+    """Validate templates without running them: header, Jinja, SQL, tables, columns.
+
+    Checks every template (or the given files/directories) against the reference
+    schema, rendered with each of its example parameter sets. Exits 1 on any problem,
+    listing each, so it can run in CI.
+    """
+    from idcbq.templates import Template
+    from idcbq.validate.runner import check_template
+
+    if paths:
+        files: list[Path] = []
+        for raw in paths:
+            p = Path(raw)
+            files.extend(sorted(p.glob("*.sql")) if p.is_dir() else [p])
+        items = [Template.from_path(f) for f in files]
+    else:
+        items = list(_catalog(template_dirs))
+    problems = 0
+    for tpl in items:
+        found = check_template(tpl, idc_version=idc_version)
+        for problem in found:
+            click.echo(f"error: {problem}", err=True)
+        problems += len(found)
+    summary = f"checked {len(items)} template(s): {problems} problem(s)"
+    click.echo(summary, err=problems > 0)
+    if problems:
+        click.get_current_context().exit(1)

@@ -1,0 +1,36 @@
+/*---
+name: cohort.series_by_geometry
+description: Image series whose SliceThickness and in-plane PixelSpacing (mm, SAFE_CAST of the DS strings) fall in ranges.
+parameters:
+  modality: {type: STRING, required: true, example: CT}
+  min_slice_thickness: {type: FLOAT64, default: 0}
+  max_slice_thickness: {type: FLOAT64, default: 2.5}
+  max_pixel_spacing: {type: FLOAT64, default: null, description: "upper bound on PixelSpacing[0] (mm)"}
+tables: [dicom_all]
+output: {collection_id: STRING, SeriesInstanceUID: STRING, slice_thickness_mm: FLOAT64, pixel_spacing_mm: FLOAT64, instance_count: INT64}
+examples:
+  thin_ct: {modality: CT, max_slice_thickness: 2.5}
+  fine_mr: {modality: MR, min_slice_thickness: 0, max_slice_thickness: 10, max_pixel_spacing: 1.0}
+---*/
+WITH geometry AS (
+  SELECT
+    collection_id,
+    SeriesInstanceUID,
+    SOPInstanceUID,
+    SAFE_CAST(SliceThickness AS FLOAT64) AS slice_thickness_mm,
+    SAFE_CAST(PixelSpacing[SAFE_OFFSET(0)] AS FLOAT64) AS pixel_spacing_mm
+  FROM {{ table('dicom_all') }}
+  WHERE Modality = @modality
+)
+SELECT
+  ANY_VALUE(collection_id) AS collection_id,
+  SeriesInstanceUID,
+  MIN(slice_thickness_mm) AS slice_thickness_mm,
+  MIN(pixel_spacing_mm) AS pixel_spacing_mm,
+  COUNT(DISTINCT SOPInstanceUID) AS instance_count
+FROM geometry
+GROUP BY SeriesInstanceUID
+HAVING MIN(slice_thickness_mm) >= @min_slice_thickness
+  AND MAX(slice_thickness_mm) <= @max_slice_thickness
+  AND (@max_pixel_spacing IS NULL OR MAX(pixel_spacing_mm) <= @max_pixel_spacing)
+ORDER BY collection_id, SeriesInstanceUID
