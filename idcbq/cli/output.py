@@ -116,6 +116,7 @@ def print_table(result: QueryResult, *, max_rows: int = 50) -> None:
         f"{table.num_rows} row(s){more} in {result.elapsed_s:.2f}s "
         f"[{result.engine}, IDC {result.idc_version}]",
         style="dim",
+        markup=False,
     )
 
 

@@ -225,6 +225,9 @@ def parse_header(text: str, path: str | None = None) -> tuple[TemplateHeader, in
         err = exc.errors()[0]
         loc = tuple(err.get("loc", ()))
         rel = _yaml_line_of(node, loc)
+        named = re.search(r"parameter '(\w+)'", err.get("msg", ""))
+        if not loc and named:  # model-level checks name the parameter they are about
+            rel = _yaml_line_of(node, ("parameters", named.group(1)))
         line = yaml_line + rel
         where = ".".join(str(p) for p in loc) or "header"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")

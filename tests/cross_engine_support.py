@@ -1,0 +1,80 @@
+"""Result normalisation for comparing BigQuery and DuckDB results of the same query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from typing import Any
+
+import pyarrow as pa
+
+#: Significant digits floats are compared to (engines may sum in different orders).
+FLOAT_DIGITS = 9
+
+
+def normalise(value: Any) -> Any:
+    """A hashable, engine-neutral form of one value.
+
+    - floats rounded to ``FLOAT_DIGITS`` significant digits (NaN kept comparable);
+    - a NULL list is ``()``: BigQuery returns NULL arrays as empty arrays;
+    - lists -> tuples, structs -> sorted tuples of (field, value);
+    - datetimes in UTC; Decimal with integral value -> int.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if value == 0 or math.isinf(value):
+            return value
+        return float(f"{value:.{FLOAT_DIGITS}g}")
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else normalise(float(value))
+    if isinstance(value, list | tuple):
+        return tuple(normalise(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, normalise(v)) for k, v in value.items()))
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC)
+    return value
+
+
+def rows(table: pa.Table) -> list[tuple]:
+    """Rows of an Arrow table as tuples of normalised values (NULL lists -> ())."""
+    list_cols = {
+        f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
+    }
+    out = []
+    for record in table.to_pylist():
+        out.append(
+            tuple(
+                () if (v is None and k in list_cols) else normalise(v) for k, v in record.items()
+            )
+        )
+    return out
+
+
+def sort_key(row: tuple) -> tuple:
+    return tuple((v is None, repr(type(v)), repr(v)) for v in row)
+
+
+def compare(bq: pa.Table, duck: pa.Table, *, ordered: bool) -> None:
+    """Assert equal column names and rows (in order only if the query orders)."""
+    assert bq.column_names == duck.column_names
+    left, right = rows(bq), rows(duck)
+    if not ordered:
+        left, right = sorted(left, key=sort_key), sorted(right, key=sort_key)
+    assert len(left) == len(right), f"BigQuery {len(left)} rows, DuckDB {len(right)} rows"
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        assert a == b, f"row {i} differs:\n  BigQuery {a}\n  DuckDB   {b}"
+
+
+def is_ordered(bigquery_sql: str) -> bool:
+    """True if the outermost query has an ORDER BY (then row order is part of the answer)."""
+    import sqlglot
+
+    tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
+    return tree.args.get("order") is not None
