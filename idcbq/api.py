@@ -3,13 +3,16 @@
 Every query takes the same path, whatever its origin:
 ``render (templates only) -> validate -> engine.prepare -> engine.execute -> QueryResult``.
 
-Example:
-    >>> import idcbq                                                   # doctest: +SKIP
-    >>> client = idcbq.connect("duckdb")                               # embedded sample
-    >>> result = client.query("cohort.series_by_modality", modalities=["CT", "MR"], limit=5)
-    >>> result.to_pandas()
-    >>> client.sql("SELECT Modality, COUNT(*) n FROM dicom_all WHERE collection_id = @c GROUP BY 1",
-    ...            params={"c": "nlst"}).to_arrow()
+Example (not run as a doctest; it opens the embedded sample)::
+
+    import idcbq
+    client = idcbq.connect("duckdb")
+    result = client.query("cohort.series_by_modality", modalities=["CT", "MR"], limit=5)
+    result.to_pandas()
+    client.sql(
+        "SELECT Modality, COUNT(*) n FROM dicom_all WHERE collection_id = @c GROUP BY 1",
+        params={"c": "nlst"},
+    ).to_arrow()
 """
 
 from __future__ import annotations
@@ -223,7 +226,9 @@ class Client:
             bound[name] = BoundParameter(name=name, type=ptype, value=value)
         unused_types = set(types) - set(params)
         if unused_types:
-            raise ParameterError(f"type given for parameter(s) without a value: {sorted(unused_types)}")
+            raise ParameterError(
+                f"type given for parameter(s) without a value: {sorted(unused_types)}"
+            )
         ordered = tuple(bound.values())
         self._validate(sql, ordered, LocationMap.identity("<sql>", sql))
         return self.engine.prepare(sql, ordered)
@@ -245,7 +250,9 @@ class Client:
         """Bytes the engine would scan (BigQuery dry run), or None if it cannot tell."""
         if name_or_sql in self.templates:
             rendered = self.render_template(name_or_sql, params)
-            prepared = self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+            prepared = self.engine.prepare(
+                rendered.sql, rendered.params, template=rendered.template
+            )
         else:
             prepared = self.prepare_sql(name_or_sql, params=params)
         return self.engine.estimate_bytes(prepared)
@@ -293,7 +300,9 @@ class Client:
             template=prepared.template,
             source=self.source,
             elapsed_s=elapsed,
-            bytes_processed=getattr(getattr(self.engine, "last_job", None), "bytes_processed", None),
+            bytes_processed=getattr(
+                getattr(self.engine, "last_job", None), "bytes_processed", None
+            ),
         )
 
     def close(self) -> None:

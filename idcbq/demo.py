@@ -47,7 +47,12 @@ def main() -> int:
     started = time.perf_counter()
     root = ensure_sample()
     info = json.loads((root / "idcbq_sample.json").read_text(encoding="utf-8"))
+    rows = info.get("counts", {}).get("rows", {})
     print(f"embedded sample: {root}")
+    print(
+        f"  IDC {info.get('idc_version')}: {len(info.get('collections', []))} collections, "
+        f"{info.get('counts', {}).get('series', '?')} series, {rows.get('dicom_all', '?'):,} dicom_all rows"
+    )
     print(
         "  (a derived sample built from the idc-index-data series index; not IDC's instance-level data)"
     )

@@ -2,11 +2,12 @@
 name: cohort.studies_of_patient
 description: The studies of one patient (PatientID is unique only within a collection) with date, description, modalities and series count.
 parameters:
-  patient_id: {type: STRING, required: true, example: QIN-LUNG-01-0001}
+  patient_id: {type: STRING, required: true, example: QIN-LSC-0009}
   collection_id: {type: STRING, default: null}
 tables: [dicom_all]
 output: {collection_id: STRING, PatientID: STRING, StudyInstanceUID: STRING, StudyDate: DATE, StudyDescription: STRING, modalities: STRING, series: INT64, instances: INT64}
 examples:
+  qin_lsc_0009: {patient_id: QIN-LSC-0009, collection_id: qin_lung_ct}
   unknown_patient: {patient_id: NO-SUCH-PATIENT}
 ---*/
 SELECT

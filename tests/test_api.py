@@ -79,9 +79,18 @@ def test_sql_with_typed_and_inferred_params(client):
         "SELECT Modality, COUNT(*) AS n FROM dicom_all WHERE Modality IN UNNEST(@m) GROUP BY 1",
         params={"m": ["CT", "MR"]},
     )
-    expected = dict(direct(client, "SELECT Modality, COUNT(*) FROM dicom_all WHERE Modality IN ('CT','MR') GROUP BY 1"))
+    expected = dict(
+        direct(
+            client,
+            "SELECT Modality, COUNT(*) FROM dicom_all WHERE Modality IN ('CT','MR') GROUP BY 1",
+        )
+    )
     assert dict(zip(res.to_pandas()["Modality"], res.to_pandas()["n"], strict=True)) == expected
-    typed = client.sql("SELECT COUNT(*) AS n FROM dicom_all WHERE instance_size > @s", params={"s": "0"}, types={"s": "INT64"})
+    typed = client.sql(
+        "SELECT COUNT(*) AS n FROM dicom_all WHERE instance_size > @s",
+        params={"s": 0},
+        types={"s": "INT64"},
+    )
     assert typed.to_arrow().column("n")[0].as_py() > 0
 
 
@@ -89,7 +98,12 @@ def test_render_gives_both_sqls(client):
     r = client.render("test.typed_filters", collection_id="x")
     assert "`bigquery-public-data.idc_current.dicom_all`" in r.bigquery_sql
     assert "$collection_id" in r.engine_sql and "@collection_id" not in r.engine_sql
-    assert {p["name"] for p in r.param_table()} == {"min_instances", "min_slice_thickness", "collection_id", "with_size"}
+    assert {p["name"] for p in r.param_table()} == {
+        "min_instances",
+        "min_slice_thickness",
+        "collection_id",
+        "with_size",
+    }
 
 
 def test_injection_attempt_is_only_a_value(client):
@@ -118,8 +132,10 @@ def test_broken_user_template_reports_file(tmp_path, sample_root):
     (tmp_path / "mine.bad.sql").write_text(
         "/*---\nname: mine.bad\ndescription: d\n---*/\nSELECT SeriesInstanceUID\nFROM {{ table('dicom_all') }}\nWHERE Modalty = 'CT'\n"
     )
-    with idcbq.connect("duckdb", source=sample_root, templates=[tmp_path]) as c:
-        with pytest.raises(ValidationError) as info:
-            c.query("mine.bad")
+    with (
+        idcbq.connect("duckdb", source=sample_root, templates=[tmp_path]) as c,
+        pytest.raises(ValidationError) as info,
+    ):
+        c.query("mine.bad")
     assert str(info.value).startswith(f"{tmp_path / 'mine.bad.sql'}:7:7: unknown column Modalty")
     assert isinstance(info.value, TemplateError)

@@ -82,11 +82,19 @@ def test_parameter_values_are_not_in_jinja_context(tmp_path):
     ("header", "line", "fragment"),
     [
         ("name: h\ndescription: d\nparameters:\n  x: {type: TEXTY}\n", 5, "unknown parameter type"),
-        ("name: h\ndescription: d\nparameters:\n  x: {type: STRING, description: a, b}\n", 5, "x.b"),
+        (
+            "name: h\ndescription: d\nparameters:\n  x: {type: STRING, description: a, b}\n",
+            5,
+            "x.b",
+        ),
         ("name: h\ndescription: d\nparameters: [\n", 5, "not valid YAML"),
         ("name: h\ndescription: d\nbogus: 1\n", 4, "bogus"),
         ("name: other\ndescription: d\n", 2, "does not match the file name"),
-        ("name: h\ndescription: d\nparameters:\n  x: {type: INT64, required: true}\n", 5, "needs an example"),
+        (
+            "name: h\ndescription: d\nparameters:\n  x: {type: INT64, required: true}\n",
+            5,
+            "needs an example",
+        ),
         ("name: h\ndescription: d\nparameters:\n  x: {type: INT64, default: abc}\n", 5, "INT64"),
     ],
 )
@@ -115,7 +123,12 @@ def test_bind_params_errors():
     with pytest.raises(ParameterError, match="INT64"):
         bind_params(tpl, {"collection_id": "x", "min_instances": "3"})
     # CLI text is parsed by the declared type; a date-looking STRING stays a string.
-    bound = {p.name: p.value for p in bind_params(tpl, {"collection_id": "2024-01-01", "min_instances": "3"}, from_text=True)}
+    bound = {
+        p.name: p.value
+        for p in bind_params(
+            tpl, {"collection_id": "2024-01-01", "min_instances": "3"}, from_text=True
+        )
+    }
     assert bound["collection_id"] == "2024-01-01"
     assert bound["min_instances"] == 3
     assert bound["with_size"] is True  # default
@@ -135,7 +148,7 @@ def test_catalog_user_dirs_env_and_shadowing(tmp_path, monkeypatch, caplog):
     assert cat2.get("test.modality_counts").description == "mine"
     assert any("shadows" in r.getMessage() for r in caplog.records)
     assert cat2.warnings
-    with pytest.raises(UsageError, match="did you mean test.modality_counts"):
+    with pytest.raises(UsageError, match=r"did you mean test\.modality_counts"):
         cat2.get("test.modality_count")
     with pytest.raises(UsageError, match="does not exist"):
         TemplateCatalog.discover([tmp_path / "missing"])

@@ -268,3 +268,37 @@ def test_decimal_literals_are_float64(con):
     rows = run(con, "SELECT 2.5, 1 / 3.0, 1e3")
     assert rows == [(2.5, 1 / 3.0, 1000.0)]
     assert all(type(v) is float for v in rows[0])
+
+
+SCHEMA = {
+    "bigquery-public-data": {
+        "idc_v25": {"dicom_all": {"id": "INT64", "txt": "STRING", "i": "INT64", "Modality": "STRING"}}
+    }
+}
+
+
+def test_safe_cast_string_to_int64_is_strict_like_bigquery(con):
+    con.execute(
+        "CREATE TABLE idc_v25.casts AS SELECT * FROM (VALUES ('1.0', 2.5), ('12', -2.5), "
+        "('0x10', 0.5), ('1e3', 1.5), ('1_000', NULL)) AS t(txt, x)"
+    )
+    schema = {"bigquery-public-data": {"idc_v25": {"casts": {"txt": "STRING", "x": "FLOAT64"}}}}
+    sql = to_duckdb(
+        "SELECT SAFE_CAST(txt AS INT64), CAST(x AS INT64), SAFE_CAST(x AS INT64) "
+        "FROM `bigquery-public-data.idc_v25.casts`",
+        schema=schema,
+    )
+    # BigQuery: only decimal or 0x-hex digits parse; halfway floats round away from zero
+    assert con.execute(sql).fetchall() == [
+        (None, 3, 3),
+        (12, -3, -3),
+        (16, 1, 1),
+        (None, 2, 2),
+        (None, None, None),
+    ]
+
+
+def test_schema_without_casts_is_not_needed(con):
+    # The schema only matters for casts to INT64; other queries give the same SQL.
+    sql = f"SELECT id FROM {T} WHERE Modality = 'CT'"
+    assert to_duckdb(sql, schema=SCHEMA) == to_duckdb(sql)

@@ -38,11 +38,26 @@ def test_accepts_read_only_idc_queries(sql):
 BAD = [
     # (sql, message fragment, line, column)
     ("SELECT Modalty FROM dicom_all", "unknown column Modalty", 1, 8),
-    ("SELECT d.SeriesInstanceUid, d.Modalty\nFROM dicom_all d", "unknown column Modalty in d", 1, 29),
+    (
+        "SELECT d.SeriesInstanceUid, d.Modalty\nFROM dicom_all d",
+        "unknown column Modalty in d",
+        1,
+        29,
+    ),
     ("SELECT s.SegmentLabl FROM dicom_all d, UNNEST(d.SegmentSequence) s", "SegmentLabl", 1, 8),
     ("SELECT *\nFROM evil.t", "table evil.t is not allowed", 2, 6),
-    ("WITH x AS (SELECT * FROM `other-proj.idc_v25.dicom_all`)\nSELECT * FROM x", "other-proj.idc_v25.dicom_all", 1, 26),
-    ("SELECT * FROM dicom_all WHERE SOPInstanceUID IN (\n  SELECT id FROM secret.ids)", "secret.ids", 2, 18),
+    (
+        "WITH x AS (SELECT * FROM `other-proj.idc_v25.dicom_all`)\nSELECT * FROM x",
+        "other-proj.idc_v25.dicom_all",
+        1,
+        26,
+    ),
+    (
+        "SELECT * FROM dicom_all WHERE SOPInstanceUID IN (\n  SELECT id FROM secret.ids)",
+        "secret.ids",
+        2,
+        18,
+    ),
     ("SELECT * FROM dicom_all d\nJOIN mydata.t USING (PatientID)", "mydata.t", 2, 6),
     ("SELECT * FROM dicom_all /* FROM evil.t */ WHERE collection_id = @nope", "@nope", 1, 65),
     ("DELETE FROM dicom_all WHERE TRUE", "read-only", 1, 1),
@@ -83,7 +98,7 @@ def test_did_you_mean():
 
 def test_user_declared_tables_and_data_project():
     sql = "SELECT * FROM `my-proj.cohorts.selected` s JOIN dicom_all d USING (SeriesInstanceUID)"
-    with pytest.raises(ValidationError, match="my-proj.cohorts.selected"):
+    with pytest.raises(ValidationError, match=r"my-proj\.cohorts\.selected"):
         validate(sql)
     validate(sql, allowed_tables=["my-proj.cohorts.selected"])
     mirror = "SELECT * FROM `mirror.idc_v25.dicom_all`"

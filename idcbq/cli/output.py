@@ -23,7 +23,8 @@ def _format_of(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise UsageError(
-            f"--out {str(path)!r}: unknown format {suffix!r}", hint=f"use one of .{', .'.join(FORMATS)}"
+            f"--out {str(path)!r}: unknown format {suffix!r}",
+            hint=f"use one of .{', .'.join(FORMATS)}",
         )
     return suffix
 
@@ -89,7 +90,12 @@ def _flatten_nested(table: pa.Table) -> pa.Table:
     cols = []
     for col in table.columns:
         if pt.is_nested(col.type):
-            cols.append(pa.array([None if v is None else json.dumps(_jsonable(v)) for v in col.to_pylist()], pa.string()))
+            cols.append(
+                pa.array(
+                    [None if v is None else json.dumps(_jsonable(v)) for v in col.to_pylist()],
+                    pa.string(),
+                )
+            )
         else:
             cols.append(col)
     return pa.table(cols, names=table.column_names)

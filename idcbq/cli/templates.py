@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from idcbq.cli.options import engine_options, split_params, templates_option
 from idcbq.cli.common import param_option
+from idcbq.cli.options import engine_options, split_params, templates_option
 
 
 def _catalog(template_dirs: tuple[str, ...]) -> Any:
@@ -63,8 +63,14 @@ def show(template_dirs: tuple[str, ...], name: str) -> None:
     if header.parameters:
         click.echo("parameters:")
         for pname, spec in header.parameters.items():
-            flags = "required" if spec.required else f"default {json.dumps(spec.default, default=str)}"
-            example = f", e.g. {json.dumps(spec.example, default=str)}" if spec.example is not None else ""
+            flags = (
+                "required" if spec.required else f"default {json.dumps(spec.default, default=str)}"
+            )
+            example = (
+                f", e.g. {json.dumps(spec.example, default=str)}"
+                if spec.example is not None
+                else ""
+            )
             desc = f" - {spec.description}" if spec.description else ""
             click.echo(f"  {pname}: {spec.type} ({flags}{example}){desc}")
     if header.tables:
@@ -72,7 +78,9 @@ def show(template_dirs: tuple[str, ...], name: str) -> None:
     if header.output:
         click.echo("output: " + ", ".join(f"{k} {v}" for k, v in header.output.items()))
     for ex_name, values in header.examples.items():
-        click.echo(f"example {ex_name}: " + " ".join(f"-p {k}={_cli_value(v)}" for k, v in values.items()))
+        click.echo(
+            f"example {ex_name}: " + " ".join(f"-p {k}={_cli_value(v)}" for k, v in values.items())
+        )
     click.echo("\nSQL:")
     click.echo(tpl.body.lstrip("\n").rstrip())
 
@@ -80,14 +88,18 @@ def show(template_dirs: tuple[str, ...], name: str) -> None:
 def _cli_value(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
-    return "NULL" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return (
+        "NULL" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    )
 
 
 @templates.command()
 @templates_option
 @param_option
 @engine_options
-@click.option("--example", "use_example", is_flag=True, help="Use the template's example parameters.")
+@click.option(
+    "--example", "use_example", is_flag=True, help="Use the template's example parameters."
+)
 @click.argument("name")
 def render(
     template_dirs: tuple[str, ...],
@@ -114,9 +126,7 @@ def render(
     if engine == "duckdb" and not _explicit(("engine",)):
         engine = "bigquery"
     if engine == "bigquery":
-        rendered = render_template(
-            tpl, values, idc_version=idc_version, from_text=True
-        )
+        rendered = render_template(tpl, values, idc_version=idc_version, from_text=True)
         sql, bound = rendered.sql, rendered.params
     else:
         from idcbq.api import connect
@@ -170,6 +180,8 @@ def check(template_dirs: tuple[str, ...], idc_version: str | None, paths: tuple[
             click.echo(f"error: {problem}", err=True)
         problems += len(found)
     summary = f"checked {len(items)} template(s): {problems} problem(s)"
-    click.echo(summary, err=problems > 0)
     if problems:
-        click.get_current_context().exit(1)
+        from idcbq.errors import IdcbqError
+
+        raise IdcbqError(summary)  # exit code 1: "check found problems"
+    click.echo(summary)

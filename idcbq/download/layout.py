@@ -124,5 +124,7 @@ def make_dirs_within(dest_real: str, dest: Path, rel_dir: str) -> Path:
                 current.mkdir()
         real = os.path.realpath(current)
         if os.path.commonpath([dest_real, real]) != dest_real:
-            raise DownloadError(f"refusing to write through a link outside the destination: {current}")
+            raise DownloadError(
+                f"refusing to write through a link outside the destination: {current}"
+            )
     return current

@@ -26,6 +26,8 @@ from urllib.parse import quote
 TEMP_SUFFIX = ".idcbq-part"
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 CHUNK = 1 << 20
+#: Bodies up to this size are read into memory and stored in one worker-thread call.
+SMALL = 16 << 20
 
 
 class DiskFullError(OSError):
@@ -98,7 +100,13 @@ def header_digests(headers: Any) -> dict[str, str]:
     return out
 
 
-def _crc32c_b64(path: str) -> str:
+def _crc32c_b64(data: bytes) -> str:
+    import google_crc32c
+
+    return base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+
+
+def _crc32c_file(path: str) -> str:
     import google_crc32c
 
     crc = google_crc32c.Checksum()
@@ -182,8 +190,8 @@ class Transfer:
         tmp = str(final.parent / f".{final.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
         url = object_url(self.provider, self.endpoint, item.bucket, item.key)
         headers = self.auth() if self.auth else None
+        loop = asyncio.get_running_loop()
         self.inflight.add(tmp)
-        fd = -1
         try:
             async with session.get(url, headers=headers) as resp:
                 if resp.status != 200:
@@ -197,39 +205,71 @@ class Transfer:
                     raise PermanentError(message)
                 stated = header_digests(resp.headers)
                 length = resp.content_length
-                digest = hashlib.md5(usedforsecurity=False)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                nbytes = 0
                 try:
-                    async for chunk in resp.content.iter_chunked(CHUNK):
-                        digest.update(chunk)
-                        view = memoryview(chunk)
-                        while view:
-                            n = os.write(fd, view)
-                            view = view[n:]
-                        nbytes += len(chunk)
+                    if length is not None and length <= SMALL:
+                        # Typical DICOM instance: one buffer, then hash+write+fsync+rename in a
+                        # worker thread (hashlib and fsync release the GIL: a second core helps).
+                        data = await resp.read()
+                        return await loop.run_in_executor(
+                            self.executor, self._store, item, data, length, stated, tmp, str(final)
+                        )
+                    return await self._stream(resp, item, length, stated, tmp, str(final))
                 except aiohttp.ClientPayloadError as exc:
                     raise RetryableError(f"body of {item.url} cut short: {exc}") from exc
-            md5 = digest.hexdigest()
-            self._verify(item, nbytes, length, md5, stated, tmp)
-            handle, fd = fd, -1  # _commit owns (and closes) the descriptor from here
-            try:
-                await asyncio.get_running_loop().run_in_executor(
-                    self.executor, self._commit, handle, tmp, str(final)
-                )
-            except BaseException:
-                _unlink(tmp)
-                raise
-            return nbytes, md5
         except aiohttp.ClientResponseError as exc:
             raise RetryableError(f"bad response for {item.url}: {exc}") from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise RetryableError(f"connection error for {item.url}: {exc}") from exc
         finally:
             self.inflight.discard(tmp)
-            if fd >= 0:
-                os.close(fd)
-                _unlink(tmp)
+
+    def _store(self, item: Item, data: bytes, length: int | None, stated: dict[str, str],
+               tmp: str, final: str) -> tuple[int, str]:  # fmt: skip
+        """Verify an in-memory body, then write it to ``tmp``, fsync, and rename to ``final``."""
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        self._verify(item, len(data), length, md5, stated, lambda: _crc32c_b64(data))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            _unlink(tmp)
+            raise
+        self._commit(fd, tmp, final)
+        return len(data), md5
+
+    async def _stream(self, resp: Any, item: Item, length: int | None, stated: dict[str, str],
+                      tmp: str, final: str) -> tuple[int, str]:  # fmt: skip
+        """Large objects: hash and write chunk by chunk in the worker pool, never all in memory."""
+        loop = asyncio.get_running_loop()
+        digest = hashlib.md5(usedforsecurity=False)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        nbytes = 0
+
+        def put(chunk: bytes) -> None:
+            digest.update(chunk)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+
+        try:
+            async for chunk in resp.content.iter_chunked(CHUNK):
+                await loop.run_in_executor(self.executor, put, chunk)
+                nbytes += len(chunk)
+            md5 = digest.hexdigest()
+            self._verify(item, nbytes, length, md5, stated, lambda: _crc32c_file(tmp))
+        except BaseException:
+            os.close(fd)
+            _unlink(tmp)
+            raise
+        try:
+            await loop.run_in_executor(self.executor, self._commit, fd, tmp, final)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        return nbytes, md5
 
     def _verify(
         self,
@@ -238,7 +278,7 @@ class Transfer:
         length: int | None,
         md5: str,
         stated: dict[str, str],
-        tmp: str,
+        crc32c: Callable[[], str],
     ) -> None:
         if length is not None and nbytes != length:
             raise RetryableError(f"{item.url}: got {nbytes} bytes, server said {length}")
@@ -253,7 +293,7 @@ class Transfer:
         if not item.md5 and "md5" not in stated:
             if "crc32c" not in stated:
                 raise PermanentError(f"{item.url}: no MD5 or CRC32C to verify against")
-            if _crc32c_b64(tmp) != stated["crc32c"]:
+            if crc32c() != stated["crc32c"]:
                 raise RetryableError(f"{item.url}: CRC32C does not match object metadata")
 
     def _commit(self, fd: int, tmp: str, final: str) -> None:

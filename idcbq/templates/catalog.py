@@ -98,9 +98,7 @@ class Template:
         return None
 
     def location(self, line: int | None = None, column: int | None = None) -> Location:
-        return Location(
-            str(self.path), line, column, _line_text(self.text, line) if line else None
-        )
+        return Location(str(self.path), line, column, _line_text(self.text, line) if line else None)
 
 
 def _find_line(text: str, prefix: str) -> int | None:

@@ -158,9 +158,8 @@ def coerce_yaml_value(ptype: ParamType, value: Any, *, name: str) -> Any:
     """Type a value written in YAML: dates may come as strings, ints are fine as FLOAT64."""
     if value is None:
         return None
-    if isinstance(value, str) and (ptype.scalar in ("DATE", "TIMESTAMP") or ptype.is_array):
-        if not ptype.is_array:
-            return ptype.parse_text(value, name=name)
+    if isinstance(value, str) and ptype.scalar in ("DATE", "TIMESTAMP") and not ptype.is_array:
+        return ptype.parse_text(value, name=name)
     if ptype.is_array and isinstance(value, list):
         return [coerce_yaml_value(ptype.element_type, v, name=name) for v in value]
     if ptype.scalar == "TIMESTAMP" and not ptype.is_array:

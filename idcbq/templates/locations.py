@@ -52,13 +52,17 @@ class LocationMap:
         n = len(lines)
         return cls(path, lines, lines, tuple(range(1, n + 1)), (True,) * n)
 
-    def locate(self, line: int | None, column: int | None = None, *, token: str | None = None) -> Location:
+    def locate(
+        self, line: int | None, column: int | None = None, *, token: str | None = None
+    ) -> Location:
         """The template location of rendered ``line``/``column`` (1-based)."""
         if line is None or not self.line_map:
             return Location(self.path, None, None, None)
         idx = min(max(line, 1), len(self.line_map)) - 1
         t_line = self.line_map[idx]
-        snippet = self.template_lines[t_line - 1].rstrip() if t_line <= len(self.template_lines) else None
+        snippet = (
+            self.template_lines[t_line - 1].rstrip() if t_line <= len(self.template_lines) else None
+        )
         t_col = column
         if not self.exact[idx]:
             t_col = None

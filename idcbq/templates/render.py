@@ -87,7 +87,9 @@ def resolve_table(name: Any, *, idc_version: IdcVersion, data_project: str) -> s
     import difflib
 
     close = difflib.get_close_matches(name, sorted(IDC_TABLES), n=1)
-    hint = f"did you mean table({close[0]!r})?" if close else "clinical tables are 'clinical.<name>'"
+    hint = (
+        f"did you mean table({close[0]!r})?" if close else "clinical tables are 'clinical.<name>'"
+    )
     raise TemplateError(f"table({name!r}): not an IDC table", hint=hint)
 
 
@@ -208,7 +210,8 @@ def _shift(lmap: LocationMap, offset: int) -> LocationMap:
 
 def _render_text(body: str, path: str, context: dict[str, Any], file_text: str) -> str:
     from jinja2 import TemplateSyntaxError
-    from jinja2.exceptions import SecurityError, TemplateError as JinjaError, UndefinedError
+    from jinja2.exceptions import SecurityError, UndefinedError
+    from jinja2.exceptions import TemplateError as JinjaError
 
     env = _environment()
     try:
@@ -223,7 +226,9 @@ def _render_text(body: str, path: str, context: dict[str, Any], file_text: str) 
         if exc.location is not None:
             raise
         line = _template_line(exc)
-        raise TemplateError(exc.message, location=_loc(path, line, file_text), hint=exc.hint) from None
+        raise TemplateError(
+            exc.message, location=_loc(path, line, file_text), hint=exc.hint
+        ) from None
     except SecurityError as exc:
         raise TemplateError(
             f"Jinja sandbox refused: {exc}",

@@ -67,7 +67,7 @@ def to_duckdb_tree(
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import rewrites
+    from idcbq.transpile import casts, rewrites
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -78,9 +78,11 @@ def to_duckdb_tree(
     try:
         query = variables_to_parameters(query, declarations)
         _inline_unbound_declarations(query, declarations, types)
+        # Types first (the schema is keyed by the original project), and only when a
+        # rewrite needs them: qualifying against an 800-column schema is not free.
+        if schema and casts.needs_types(query) and annotate(query, schema):
+            query = casts.cast_to_int64(query)
         query = map_tables(query, data_project)
-        if schema:
-            annotate(query, schema)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         return bind_placeholders(query, types)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -51,7 +52,11 @@ def parse_statements(
             col = max(1, col - len(token) + 1)
         desc = info.get("description") or str(exc).splitlines()[0]
         desc = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), desc)
-        add(ValidationError(f"SQL syntax error: {desc}", location=lmap.locate(line, col, token=token)))
+        add(
+            ValidationError(
+                f"SQL syntax error: {desc}", location=lmap.locate(line, col, token=token)
+            )
+        )
         return None
     except TokenError as exc:
         add(ValidationError(f"SQL cannot be tokenized: {exc}", location=lmap.locate(None)))
@@ -77,7 +82,7 @@ def _second_statement_offset(sql: str) -> int | None:
     from sqlglot.tokens import TokenType
 
     tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
-    for tok, nxt in zip(tokens, tokens[1:], strict=False):
+    for tok, nxt in itertools.pairwise(tokens):
         if tok.token_type == TokenType.SEMICOLON:
             return nxt.start
     return None

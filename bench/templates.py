@@ -1,0 +1,173 @@
+"""Template pipeline speed: render, validate, transpile per template; query overhead.
+
+Two measurements, both in this run:
+
+1. Per library template (first example): median time to render, validate and
+   transpile to DuckDB, once with the compiled ``sqlglotc`` modules and once with
+   pure-Python sqlglot (a child process whose import hook skips sqlglot's compiled
+   extension modules, so the ``.py`` sources load instead).
+2. ``idcbq query`` overhead: ``Client.query(name, **params)`` (render + validate +
+   transpile + execute + result wrapping) against executing the final DuckDB SQL
+   directly on the same DuckDB connection, as a ratio (median of repeats).
+
+Run: ``.venv/bin/python -m bench templates`` (or ``make bench``).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+REPEATS = int(os.environ.get("IDCBQ_BENCH_REPEATS", "15"))
+QUERY_TEMPLATES = (
+    "summary.collections",
+    "cohort.series_by_modality",
+    "seg.series_with_referenced",
+    "sr.measurements",
+    "manifest.instances_of_collection_modality",
+)
+
+
+class _PureSqlglotFinder(importlib.abc.MetaPathFinder):
+    """Find ``sqlglot.*`` modules from ``.py`` sources only (ignores sqlglotc's ``.so`` files)."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "sqlglot" and not name.startswith("sqlglot."):
+            return None
+        loader = (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES)
+        for entry in path or sys.path:
+            spec = importlib.machinery.FileFinder(entry or ".", loader).find_spec(name)
+            if spec is not None:
+                return spec
+        return None
+
+
+def _median_ms(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
+    fn()  # warm caches (schema JSON, Jinja environment, sqlglot dialect tables)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def measure_pipeline() -> dict[str, Any]:
+    """Median render / validate / transpile milliseconds per template (this process)."""
+    import sqlglot.tokens
+
+    from idcbq.templates import Template, bind_params, builtin_dir, render
+    from idcbq.transpile import to_duckdb
+    from idcbq.validate import validate
+
+    out: dict[str, Any] = {"compiled": sqlglot.tokens.SQLGLOTC_INSTALLED, "templates": {}}
+    for path in sorted(builtin_dir().glob("*.sql")):
+        template = Template.from_path(path, builtin=True)
+        example = next(iter(template.header.examples.values()))
+        params = bind_params(template, example)
+        query = render(template, params, idc_version="v25")
+        out["templates"][template.name] = {
+            "render": _median_ms(lambda t=template, p=params: render(t, p, idc_version="v25")),
+            "validate": _median_ms(
+                lambda q=query: validate(q.sql, params=q.params, idc_version="v25")
+            ),
+            "transpile": _median_ms(lambda q=query: to_duckdb(q.sql, params=q.params)),
+        }
+    return out
+
+
+def measure_query_overhead() -> list[dict[str, Any]]:
+    """``Client.query`` vs the same final SQL executed directly on the engine's DuckDB."""
+    import idcbq
+    from idcbq.engines.duckdb.engine import _bind  # the engine's own binding
+
+    rows = []
+    with idcbq.connect(engine="duckdb", idc_version="v25") as client:
+        con = client.engine.con
+        for name in QUERY_TEMPLATES:
+            template = client.template(name)
+            example = next(iter(template.header.examples.values()))
+            result = client.query(name, **example)
+            sql = result.sql
+            import duckdb
+
+            names = duckdb.extract_statements(sql)[0].named_parameters
+            bind = _bind(names, result.params)
+            full = _median_ms(lambda n=name, e=example: client.query(n, **e))
+            direct = _median_ms(lambda s=sql, b=bind: con.execute(s, b).to_arrow_table())
+            rows.append(
+                {"template": name, "rows": result.to_arrow().num_rows, "query_ms": full,
+                 "direct_ms": direct, "ratio": full / direct}
+            )
+    return rows
+
+
+def _child(pure: bool) -> dict[str, Any]:
+    args = [sys.executable, "-m", "bench.templates", "--child"] + (["--pure"] if pure else [])
+    done = subprocess.run(args, capture_output=True, text=True, check=True, cwd=_repo())
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _repo() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _print_pipeline(compiled: dict[str, Any], pure: dict[str, Any]) -> None:
+    print(f"render / validate / transpile, median of {REPEATS} (ms); "
+          f"sqlglotc loaded: {compiled['compiled']} vs pure: {not pure['compiled']}")
+    head = f"{'template':45} {'render':>7} {'valid.':>7} {'transp.':>7} {'total':>7} {'pure tot':>9} {'speedup':>8}"
+    print(head)
+    print("-" * len(head))
+    totals_c, totals_p = [], []
+    for name, c in compiled["templates"].items():
+        p = pure["templates"][name]
+        tc = c["render"] + c["validate"] + c["transpile"]
+        tp = p["render"] + p["validate"] + p["transpile"]
+        totals_c.append(tc)
+        totals_p.append(tp)
+        print(f"{name:45} {c['render']:7.2f} {c['validate']:7.2f} {c['transpile']:7.2f} "
+              f"{tc:7.2f} {tp:9.2f} {tp / tc:7.2f}x")
+    mc, mp = statistics.median(totals_c), statistics.median(totals_p)
+    tr_c = statistics.median(c["transpile"] for c in compiled["templates"].values())
+    tr_p = statistics.median(p["transpile"] for p in pure["templates"].values())
+    print(f"\nmedian over {len(totals_c)} templates: render+validate+transpile {mc:.2f} ms with "
+          f"sqlglotc, {mp:.2f} ms pure Python ({mp / mc:.2f}x); transpile alone {tr_c:.2f} ms vs "
+          f"{tr_p:.2f} ms")
+
+
+def _print_overhead(rows: list[dict[str, Any]]) -> None:
+    print(f"\nidcbq query (Client.query) vs the final SQL run directly on DuckDB, median of {REPEATS}")
+    head = f"{'template':45} {'rows':>6} {'query ms':>9} {'direct ms':>10} {'ratio':>7}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['template']:45} {r['rows']:6d} {r['query_ms']:9.2f} {r['direct_ms']:10.2f} "
+              f"{r['ratio']:6.2f}x")
+    print(f"median overhead ratio: {statistics.median(r['ratio'] for r in rows):.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--child" in argv:
+        if "--pure" in argv:
+            sys.meta_path.insert(0, _PureSqlglotFinder())
+        print(json.dumps(measure_pipeline()))
+        return 0
+    compiled, pure = _child(pure=False), _child(pure=True)
+    if compiled["compiled"] == pure["compiled"]:
+        print("warning: sqlglotc is not installed; both columns are pure Python")
+    _print_pipeline(compiled, pure)
+    _print_overhead(measure_query_overhead())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""User defaults for the CLI: a config file plus environment variables.
+
+Precedence, highest first: a command-line flag, an environment variable, the config
+file, the built-in default. The file is TOML at ``$IDCBQ_CONFIG`` or, if that is unset,
+``config.toml`` in the user config directory (``~/.config/idcbq/`` on Linux)::
+
+    # ~/.config/idcbq/config.toml
+    engine = "bigquery"
+    project = "my-billing-project"
+    idc_version = "v25"
+    max_bytes_billed = 50_000_000_000   # the cost cap
+    # source = "/data/idc-export"       # DuckDB export root
+
+Environment variables: ``IDCBQ_ENGINE``, ``IDCBQ_PROJECT`` (else ``GOOGLE_CLOUD_PROJECT``),
+``IDCBQ_IDC_VERSION``, ``IDCBQ_MAX_BYTES_BILLED``, ``IDCBQ_SOURCE``.
+
+Example:
+    >>> Settings(engine="bigquery", max_bytes_billed=10).as_defaults()
+    {'engine': 'bigquery', 'max_bytes_billed': 10}
+    >>> Settings.model_validate({"engine": "sqlite"})          # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings...
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from idcbq.errors import Location, UsageError
+
+CONFIG_ENV = "IDCBQ_CONFIG"
+
+#: Setting -> environment variables that set it, first found wins.
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "engine": ("IDCBQ_ENGINE",),
+    "project": ("IDCBQ_PROJECT", "GOOGLE_CLOUD_PROJECT"),
+    "idc_version": ("IDCBQ_IDC_VERSION",),
+    "max_bytes_billed": ("IDCBQ_MAX_BYTES_BILLED",),
+    "source": ("IDCBQ_SOURCE",),
+}
+
+
+class ConfigError(UsageError):
+    """The config file or an environment default is invalid (exit code 2)."""
+
+
+class Settings(BaseModel):
+    """Defaults that CLI options fall back to. Every field is optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: Literal["duckdb", "bigquery"] | None = None
+    project: str | None = None
+    idc_version: str | None = None
+    max_bytes_billed: int | None = Field(default=None, ge=0)
+    source: str | None = None
+
+    @field_validator("idc_version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from idcbq.sources import IdcVersion
+
+        IdcVersion.parse(value)  # raises on a bad version; keep the user's spelling
+        return value
+
+    def as_defaults(self) -> dict[str, Any]:
+        """Only the settings that are set, keyed by CLI parameter name."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$IDCBQ_CONFIG``, else ``<user config dir>/idcbq/config.toml``."""
+    environ = os.environ if environ is None else environ
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("idcbq")) / "config.toml"
+
+
+def load_file(path: Path, *, required: bool = False) -> dict[str, Any]:
+    """The raw settings of a config file ({} if it does not exist and is not required)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                "config file not found", location=Location(str(path)), hint=f"unset {CONFIG_ENV}"
+            ) from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", location=Location(str(path)))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(
+            f"invalid TOML: {getattr(exc, 'msg', exc)}", location=_loc(path, text, line)
+        ) from None
+    _validate(data, path, text)
+    return data
+
+
+def load_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings given by environment variables."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for key, names in ENV_VARS.items():
+        for name in names:
+            if environ.get(name):
+                found[key] = environ[name]
+                break
+    return found
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Config file overlaid with environment variables (env wins)."""
+    environ = os.environ if environ is None else environ
+    path = config_path(environ)
+    merged = {**load_file(path, required=bool(environ.get(CONFIG_ENV))), **load_env(environ)}
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        names = ENV_VARS.get(key, ())
+        origin = next((n for n in names if environ.get(n)), None)
+        where = f"environment variable {origin}" if origin else str(path)
+        raise ConfigError(f"{where}: {key}: {first['msg']}") from None
+
+
+def _validate(data: dict[str, Any], path: Path, text: str) -> None:
+    try:
+        Settings.model_validate(data)
+    except ValidationError as exc:
+        from idcbq.jobs.locate import toml_line
+
+        first = exc.errors()[0]
+        where = tuple(str(p) for p in first["loc"])
+        dotted = ".".join(where)
+        if first["type"] == "extra_forbidden":
+            message = f"unknown setting {dotted!r}"
+            hint = f"known settings: {', '.join(Settings.model_fields)}"
+        else:
+            message, hint = f"{dotted}: {first['msg']} (got {first.get('input')!r})", None
+        raise ConfigError(
+            message, location=_loc(path, text, toml_line(text, where)), hint=hint
+        ) from None
+
+
+def _loc(path: Path, text: str, line: int | None) -> Location:
+    lines = text.splitlines()
+    snippet = lines[line - 1] if line and 0 < line <= len(lines) else None
+    return Location(str(path), line, None, snippet)
+
+
+class DefaultMap(dict):
+    """A click ``default_map`` that gives every (sub)command the same settings.
+
+    Click looks up a subcommand's defaults with ``default_map.get(command_name)``;
+    answering any non-setting name with this same map lets nested groups
+    (``idcbq templates render``) inherit the settings without importing them.
+    """
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self:
+            return self[key]
+        return self
