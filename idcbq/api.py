@@ -68,15 +68,16 @@ def connect(
         project: BigQuery billing project.
         templates: extra template directories (added after ``$IDCBQ_TEMPLATES``).
         allowed_tables: extra tables queries may read (``project.dataset.table``).
-        **engine_options: passed to the engine (e.g. ``max_bytes_billed``).
+        **engine_options: passed to the engine's ``from_options`` (e.g. ``data_project``,
+            ``api_endpoint``, ``key_file``, ``location``, ``max_bytes_billed``,
+            ``use_bqstorage``); an engine ignores the ones it does not use.
     """
     from idcbq.engines import get_engine
 
-    if engine == "duckdb":
-        opts: dict[str, Any] = {"source": source, "idc_version": idc_version, **engine_options}
-    else:
-        opts = {"project": project, "idc_version": idc_version, **engine_options}
-    eng = get_engine(engine, **opts)
+    # Every engine gets every option and ignores what it does not use (DuckDB has no
+    # billing project, BigQuery no export root); unset ones fall back to engine defaults.
+    given = {"source": source, "project": project, "idc_version": idc_version, **engine_options}
+    eng = get_engine(engine, **{k: v for k, v in given.items() if v is not None})
     return Client(eng, templates=templates, allowed_tables=allowed_tables, source=source)
 
 
@@ -160,6 +161,13 @@ class Client:
             from_text=from_text,
         )
 
+    def prepare_template(
+        self, name: str, params: Mapping[str, Any], *, from_text: bool = False
+    ) -> PreparedQuery:
+        """Bind, render, validate and prepare a template for this client's engine."""
+        rendered = self.render_template(name, params, from_text=from_text)
+        return self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+
     def render(self, name: str, /, **params: Any) -> Rendered:
         """The final BigQuery SQL, the engine's SQL and the bound parameters of a template."""
         rendered = self.render_template(name, params)
@@ -178,8 +186,7 @@ class Client:
         limit: int | None = None,
         from_text: bool = False,
     ) -> QueryResult:
-        rendered = self.render_template(name, params, from_text=from_text)
-        prepared = self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+        prepared = self.prepare_template(name, params, from_text=from_text)
         return self._execute(prepared, limit=limit)
 
     # -- ad-hoc SQL --------------------------------------------------------------------
@@ -214,7 +221,12 @@ class Client:
             if type_text is None and name in declared:
                 ptype = declared[name].type
             elif type_text is not None:
-                ptype = ParamType.parse(type_text)
+                try:
+                    ptype = ParamType.parse(type_text)
+                except ParameterError as exc:  # name the parameter, not only the bad type
+                    raise ParameterError(
+                        f"parameter {name!r}: {exc.message}", hint=exc.hint
+                    ) from None
             else:
                 ptype = ParamType.parse("STRING") if from_text else _infer_type(name, value)
             if from_text and isinstance(value, str):
@@ -244,15 +256,12 @@ class Client:
     ) -> QueryResult:
         """Run ad-hoc BigQuery SQL (``@name`` parameters) through the same checks."""
         prepared = self.prepare_sql(sql, params=params, types=types)
-        return self._execute(prepared, limit=limit)
+        return self.execute(prepared, limit=limit)
 
     def estimate(self, name_or_sql: str, /, **params: Any) -> int | None:
         """Bytes the engine would scan (BigQuery dry run), or None if it cannot tell."""
         if name_or_sql in self.templates:
-            rendered = self.render_template(name_or_sql, params)
-            prepared = self.engine.prepare(
-                rendered.sql, rendered.params, template=rendered.template
-            )
+            prepared = self.prepare_template(name_or_sql, params)
         else:
             prepared = self.prepare_sql(name_or_sql, params=params)
         return self.engine.estimate_bytes(prepared)
@@ -283,6 +292,10 @@ class Client:
             data_project=self.engine.data_project,
             location_map=lmap,
         )
+
+    def execute(self, prepared: PreparedQuery, *, limit: int | None = None) -> QueryResult:
+        """Run a query from :meth:`prepare_template` / :meth:`prepare_sql` (already validated)."""
+        return self._execute(prepared, limit=limit)
 
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
         from idcbq.result import QueryResult

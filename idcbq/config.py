@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from idcbq.errors import Location, UsageError
+from idcbq.errors import IdcbqError, Location, UsageError
 
 CONFIG_ENV = "IDCBQ_CONFIG"
 
@@ -69,7 +69,10 @@ class Settings(BaseModel):
             return None
         from idcbq.sources import IdcVersion
 
-        IdcVersion.parse(value)  # raises on a bad version; keep the user's spelling
+        try:
+            IdcVersion.parse(value)  # keep the user's spelling
+        except IdcbqError as exc:  # pydantic reports ValueErrors with their location
+            raise ValueError(exc.message) from None
         return value
 
     def as_defaults(self) -> dict[str, Any]:
@@ -98,14 +101,16 @@ def load_file(path: Path, *, required: bool = False) -> dict[str, Any]:
             ) from None
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}", location=Location(str(path)))
+        raise ConfigError(
+            f"cannot read config: {exc.strerror}", location=Location(str(path))
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ConfigError(
-            f"invalid TOML: {getattr(exc, 'msg', exc)}", location=_loc(path, text, line)
-        ) from None
+        from idcbq.jobs.locate import toml_error
+
+        message, line = toml_error(exc)
+        raise ConfigError(f"invalid TOML: {message}", location=_loc(path, text, line)) from None
     _validate(data, path, text)
     return data
 

@@ -146,3 +146,14 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "__float__"):
         return float(value)
     return str(value)
+
+
+def json_text(table: pa.Table, *, indent: int | None = None) -> str:
+    """``table`` as a JSON array of row objects, encoded as :func:`write_table` writes ``.json``.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> json_text(pa.table({"n": [1, 2]}))
+        '[{"n": 1}, {"n": 2}]'
+    """
+    return json.dumps(table.to_pylist(), default=_json_default, ensure_ascii=False, indent=indent)

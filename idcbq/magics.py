@@ -14,6 +14,10 @@ Flags mirror Google's ``%%bigquery`` magic (both spellings accepted)::
 ``--params`` is a JSON object; a key ``name:TYPE`` declares the type (``{"d:DATE":
 "2024-01-01"}``), otherwise it is taken from the JSON value. Results display as
 DataFrames; with a ``result_var`` they are stored in that variable instead.
+
+Both go through :class:`idcbq.api.Client` exactly as ``idcbq query`` / ``idcbq sql`` do
+(render -> offline validation -> engine), and take the same engine options
+(:mod:`idcbq.cli.options`), so a bad column is reported before BigQuery is asked.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ _ENGINE_CACHE_ATTR = "_idcbq_engines"
 
 
 def _parser(prog: str, *, cell: bool) -> argparse.ArgumentParser:
+    from idcbq.cli.options import add_argparse_options
+
     parser = argparse.ArgumentParser(prog=prog, add_help=False, exit_on_error=False)
     if cell:
         parser.add_argument("result_var", nargs="?")
@@ -37,20 +43,9 @@ def _parser(prog: str, *, cell: bool) -> argparse.ArgumentParser:
         parser.add_argument("name")
         parser.add_argument("result_var", nargs="?")
         parser.add_argument("-p", "--param", dest="template_params", action="append", default=[])
-        parser.add_argument("--templates", action="append", default=[])
-    parser.add_argument("--engine", default=None, choices=("bigquery", "duckdb"))
+    # The engine options of `idcbq query/sql/estimate`, plus %%bigquery's spellings.
+    add_argparse_options(parser)
     parser.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true")
-    parser.add_argument(
-        "--max-bytes-billed", "--maximum_bytes_billed", dest="max_bytes_billed", default=None
-    )
-    parser.add_argument("--project", default=None)
-    parser.add_argument("--idc-version", "--idc_version", dest="idc_version", default=None)
-    parser.add_argument("--data-project", "--data_project", dest="data_project", default=None)
-    parser.add_argument("--api-endpoint", "--api_endpoint", dest="api_endpoint", default=None)
-    parser.add_argument("--source", default=None, help="DuckDB export root")
-    parser.add_argument(
-        "--no-bqstorage", "--use_rest_api", dest="no_bqstorage", action="store_true"
-    )
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--limit", type=int, default=None)
     return parser
@@ -141,58 +136,51 @@ def _infer_type(name: str, value: Any) -> Any:
     return ParamType(scalar(value))
 
 
-def _engine_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    engine = args.engine or "bigquery"
-    options: dict[str, Any] = {}
-    for key in ("idc_version", "data_project"):
-        if getattr(args, key):
-            options[key] = getattr(args, key)
-    if engine == "bigquery":
-        for key in ("project", "api_endpoint", "max_bytes_billed"):
-            if getattr(args, key) is not None:
-                options[key] = getattr(args, key)
-        options["use_bqstorage"] = not args.no_bqstorage
-        options["progress"] = not args.quiet
-    elif args.source:
-        options["source"] = args.source
-    return engine, options
+def engine_args(args: argparse.Namespace) -> Any:
+    """The magic's flags as :class:`idcbq.cli.options.EngineArgs` (default engine: bigquery)."""
+    from idcbq.cli.options import EngineArgs
+
+    values = dict(vars(args))
+    values["engine"] = args.engine or "bigquery"
+    return EngineArgs.from_mapping(values)
 
 
 class _Runner:
-    """Engines cached per option set, so a notebook re-uses one client."""
+    """Clients cached per option set, so a notebook re-uses one connection."""
 
     def __init__(self) -> None:
-        self.engines: dict[tuple[Any, ...], Any] = {}
+        self.clients: dict[tuple[Any, ...], Any] = {}
 
-    def engine(self, name: str, options: dict[str, Any]) -> Any:
-        from idcbq.engines import get_engine
-
-        key = (name, tuple(sorted((k, str(v)) for k, v in options.items())))
-        if key not in self.engines:
-            self.engines[key] = get_engine(name, **options)
-        return self.engines[key]
+    def client(self, args: argparse.Namespace) -> Any:
+        conn = engine_args(args)
+        key = (conn, args.quiet)
+        if key not in self.clients:
+            self.clients[key] = conn.connect(progress=not args.quiet)
+        return self.clients[key]
 
     def run(self, shell: Any, args: argparse.Namespace, prepared_of: Any) -> Any:
-        name, options = _engine_options(args)
-        engine = self.engine(name, options)
-        prepared = prepared_of(engine)
+        """``prepared_of(client)`` renders + validates; then dry-run or execute."""
+        client = self.client(args)
+        prepared = prepared_of(client)
         if args.dry_run:
-            if name != "bigquery":
+            if client.engine.name != "bigquery":
                 raise UsageError("--dry-run needs --engine bigquery (DuckDB has no byte estimate)")
-            est = engine.estimate(prepared)
+            est = client.engine.estimate(prepared)
             print(f"Query validated. This query will process {est.processed_bytes} bytes.")
             print(est.describe())
             if args.result_var:
                 shell.user_ns[args.result_var] = est
             return None
-        import pandas as pd
-
-        table = engine.execute(prepared, limit=args.limit)
-        frame = table.to_pandas(types_mapper=pd.ArrowDtype)
+        frame = client.execute(prepared, limit=args.limit).to_pandas()
         if args.result_var:
             shell.user_ns[args.result_var] = frame
             return None
         return frame
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
 
 
 def _magics_class() -> type:
@@ -221,29 +209,29 @@ def _magics_class() -> type:
 
         def _cell(self, line: str, cell: str) -> Any:
             args = parse_args(line, cell=True)
-            params = cell_params(args.params)
+            bound = cell_params(args.params)
             sql = cell.strip()
             if not sql:
                 raise UsageError("%%idcbq: the cell has no SQL")
-            return self.runner.run(self.shell, args, lambda eng: eng.prepare(sql, params))
-
-        def _line(self, line: str) -> Any:
-            from idcbq.cli.estimate import render_template
-
-            args = parse_args(line, cell=False)
-            values: dict[str, str] = {}
-            from idcbq.params import parse_cli_param
-
-            for text in args.template_params:
-                key, _type, value = parse_cli_param(text)
-                values[key] = value
+            values = {p.name: p.value for p in bound}
+            types = {p.name: str(p.type) for p in bound}
             return self.runner.run(
                 self.shell,
                 args,
-                lambda eng: render_template(
-                    eng, args.name, values, from_text=True, template_dirs=tuple(args.templates)
-                ),
+                lambda client: client.prepare_sql(sql, params=values, types=types),
             )
+
+        def _line(self, line: str) -> Any:
+            from idcbq.cli.options import check_param_types, split_params
+
+            args = parse_args(line, cell=False)
+            values, types = split_params(tuple(args.template_params))
+
+            def prepare(client: Any) -> Any:
+                check_param_types(client.template(args.name), types)
+                return client.prepare_template(args.name, values, from_text=True)
+
+            return self.runner.run(self.shell, args, prepare)
 
     return IdcbqMagics
 

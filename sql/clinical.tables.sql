@@ -16,5 +16,7 @@ SELECT
   table_description,
   idc_version_table_added
 FROM {{ table('clinical.table_metadata') }}
-WHERE (@collection_ids IS NULL OR collection_id IN UNNEST(@collection_ids))
+{% if given('collection_ids') %}
+WHERE collection_id IN UNNEST(@collection_ids)
+{% endif %}
 ORDER BY collection_id, table_name

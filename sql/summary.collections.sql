@@ -18,6 +18,8 @@ SELECT
   ROUND(SUM(instance_size) / 1e9, 6) AS size_GB,
   STRING_AGG(DISTINCT Modality, ',' ORDER BY Modality) AS modalities
 FROM {{ table('dicom_all') }}
-WHERE (@collection_ids IS NULL OR collection_id IN UNNEST(@collection_ids))
+{% if given('collection_ids') %}
+WHERE collection_id IN UNNEST(@collection_ids)
+{% endif %}
 GROUP BY collection_id
 ORDER BY collection_id

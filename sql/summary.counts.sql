@@ -17,5 +17,6 @@ SELECT
   COUNT(DISTINCT SOPInstanceUID) AS instances,
   SUM(instance_size) AS size_bytes
 FROM {{ table('dicom_all') }}
-WHERE (@collection_ids IS NULL OR collection_id IN UNNEST(@collection_ids))
-  AND (@modalities IS NULL OR Modality IN UNNEST(@modalities))
+WHERE TRUE
+  {% if given('collection_ids') %}AND collection_id IN UNNEST(@collection_ids){% endif %}
+  {% if given('modalities') %}AND Modality IN UNNEST(@modalities){% endif %}

@@ -16,6 +16,8 @@ SELECT
   COUNT(DISTINCT SeriesInstanceUID) AS series,
   SUM(instance_size) AS size_bytes
 FROM {{ table('dicom_all') }}
-WHERE (@collection_ids IS NULL OR collection_id IN UNNEST(@collection_ids))
+{% if given('collection_ids') %}
+WHERE collection_id IN UNNEST(@collection_ids)
+{% endif %}
 GROUP BY license_short_name
 ORDER BY license_short_name

@@ -50,9 +50,7 @@ def rows(table: pa.Table) -> list[tuple]:
     out = []
     for record in table.to_pylist():
         out.append(
-            tuple(
-                () if (v is None and k in list_cols) else normalise(v) for k, v in record.items()
-            )
+            tuple(() if (v is None and k in list_cols) else normalise(v) for k, v in record.items())
         )
     return out
 
@@ -61,9 +59,15 @@ def sort_key(row: tuple) -> tuple:
     return tuple((v is None, repr(type(v)), repr(v)) for v in row)
 
 
-def compare(bq: pa.Table, duck: pa.Table, *, ordered: bool) -> None:
-    """Assert equal column names and rows (in order only if the query orders)."""
-    assert bq.column_names == duck.column_names
+def compare(bq: pa.Table, duck: pa.Table, *, ordered: bool, names_case: bool = True) -> None:
+    """Assert equal column names and rows (in order only if the query orders).
+
+    ``names_case=False`` compares column names case-insensitively (as BigQuery resolves them).
+    """
+    if names_case:
+        assert bq.column_names == duck.column_names
+    else:
+        assert [c.lower() for c in bq.column_names] == [c.lower() for c in duck.column_names]
     left, right = rows(bq), rows(duck)
     if not ordered:
         left, right = sorted(left, key=sort_key), sorted(right, key=sort_key)

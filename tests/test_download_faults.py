@@ -99,21 +99,26 @@ def test_disk_full_simulated_with_mock_write(seeded_gcs, gcs_server, tmp_path, m
     import idcbq.download.transfer as transfer
 
     calls = {"n": 0}
-    real_write = os.write
+    real_write, real_writev = os.write, os.writev
 
-    def write_until_full(fd, data):
-        calls["n"] += 1
-        if calls["n"] > 5:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
+    def full_after_5(real):
+        def write(fd, data):
+            calls["n"] += 1
+            if calls["n"] > 5:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(fd, data)
 
-    monkeypatch.setattr(transfer.os, "write", write_until_full)
+        return write
+
+    monkeypatch.setattr(transfer.os, "write", full_after_5(real_write))
+    monkeypatch.setattr(transfer.os, "writev", full_after_5(real_writev))
     report = download(seeded_gcs.table(), tmp_path, endpoint=gcs_server.url, quiet=True, workers=2)
     assert not report.ok and report.aborted and "disk full" in report.aborted
     written = assert_nothing_corrupt(tmp_path, seeded_gcs)
     assert written <= 5
     assert len(report.failed) == len(seeded_gcs.rows) - written
     monkeypatch.setattr(transfer.os, "write", real_write)
+    monkeypatch.setattr(transfer.os, "writev", real_writev)
     again = download(seeded_gcs.table(), tmp_path, endpoint=gcs_server.url, quiet=True)
     assert again.ok and again.skipped == written
 

@@ -107,10 +107,22 @@ def test_line_magic_runs_named_template(shell, bq_flags, tmp_path):
 
 @pytest.mark.bigquery
 def test_sql_error_prints_one_message(shell, bq_flags, capsys):
+    # The offline validator (same path as `idcbq sql`) stops it before BigQuery is asked.
     result = shell.run_cell_magic("idcbq", bq_flags, "SELECT nope FROM dicom_all")
     assert result is None
     out = capsys.readouterr().out
-    assert out.startswith("error: BigQuery rejected query")
+    assert out.startswith("error: <sql>:1:8: unknown column nope")
+    assert "Traceback" not in out
+
+
+@pytest.mark.bigquery
+def test_bigquery_error_prints_one_message(shell, bq_flags, capsys):
+    # Valid to the validator, rejected when BigQuery runs it.
+    sql = "SELECT CAST(Modality AS INT64) AS m FROM dicom_all"
+    result = shell.run_cell_magic("idcbq", bq_flags, sql)
+    assert result is None
+    out = capsys.readouterr().out
+    assert out.startswith("error: BigQuery rejected query"), out
     assert "Traceback" not in out
 
 

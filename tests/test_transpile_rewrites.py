@@ -154,14 +154,12 @@ def test_safe_cast_and_regexp(con):
 def test_double_quoted_strings_hash_comments_trailing_comma_reserved_names(con):
     rows = run(
         con,
-        f"SELECT id, # a comment\n `Rows` AS r, \"CT\" AS lit,\nFROM {T}\nWHERE Modality = \"CT\"",
+        f'SELECT id, # a comment\n `Rows` AS r, "CT" AS lit,\nFROM {T}\nWHERE Modality = "CT"',
     )
     assert rows == [(1, None, "CT")]
 
 
-@pytest.mark.parametrize(
-    ("values", "expected"), [(["CT", "SEG"], [1, 3]), ([], []), (None, [])]
-)
+@pytest.mark.parametrize(("values", "expected"), [(["CT", "SEG"], [1, 3]), ([], []), (None, [])])
 def test_in_unnest_array_parameter(con, values, expected):
     param = BoundParameter.of("mods", "ARRAY<STRING>", values)
     rows = run(con, f"SELECT id FROM {T} WHERE Modality IN UNNEST(@mods) ORDER BY id", [param])
@@ -227,8 +225,10 @@ def test_scripting_is_refused_naming_the_construct(sql, construct):
 
 
 def test_table_mapping():
-    out = to_duckdb("SELECT 1 FROM `bigquery-public-data.idc_current.dicom_all` d JOIN idc_v25.x y ON TRUE")
-    assert "\"idc_current\".\"dicom_all\" AS d" in out and "idc_v25.x AS y" in out
+    out = to_duckdb(
+        "SELECT 1 FROM `bigquery-public-data.idc_current.dicom_all` d JOIN idc_v25.x y ON TRUE"
+    )
+    assert '"idc_current"."dicom_all" AS d' in out and "idc_v25.x AS y" in out
     assert "bigquery-public-data" not in out
     custom = to_duckdb("SELECT 1 FROM `my-mirror.idc_v25.dicom_all`", data_project="my-mirror")
     assert custom == 'SELECT 1 FROM "idc_v25"."dicom_all"'
@@ -243,7 +243,9 @@ def test_string_agg_distinct_with_error_in_argument(con):
     assert rows == [("c,m,s",)]
     desc = run(con, f"SELECT STRING_AGG(DISTINCT {case}, '' ORDER BY {case} DESC) FROM {T}")
     assert desc == [("smc",)]
-    empty = run(con, f"SELECT STRING_AGG(DISTINCT {case}, ',' ORDER BY {case}) FROM {T} WHERE id > 9")
+    empty = run(
+        con, f"SELECT STRING_AGG(DISTINCT {case}, ',' ORDER BY {case}) FROM {T} WHERE id > 9"
+    )
     assert empty == [(None,)]
     with pytest.raises(duckdb.Error, match="unmapped"):
         bad = case.replace("WHEN 'SEG' THEN 's' ", "").replace("'x'", "'unmapped'")
@@ -272,7 +274,9 @@ def test_decimal_literals_are_float64(con):
 
 SCHEMA = {
     "bigquery-public-data": {
-        "idc_v25": {"dicom_all": {"id": "INT64", "txt": "STRING", "i": "INT64", "Modality": "STRING"}}
+        "idc_v25": {
+            "dicom_all": {"id": "INT64", "txt": "STRING", "i": "INT64", "Modality": "STRING"}
+        }
     }
 }
 

@@ -63,7 +63,7 @@ def _not_ready(name: str, help_: str) -> click.Command:
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog='Examples:\n\n  idcbq templates list\n\n  idcbq query cohort.series_by_modality -p modalities=CT,MR --limit 5\n\n  idcbq sql "SELECT Modality, COUNT(*) n FROM dicom_all GROUP BY 1"',
+    epilog='Examples:\n\n  idcbq templates list\n\n  idcbq query cohort.series_by_modality -p modalities=CT,MR --limit 5\n\n  idcbq sql "SELECT Modality, COUNT(*) n FROM dicom_all GROUP BY 1"\n\n  idcbq job run nightly.toml\n\nDefaults come from ~/.config/idcbq/config.toml (or $IDCBQ_CONFIG) and IDCBQ_* environment variables; flags win.\n\nShell completion (bash): eval "$(_IDCBQ_COMPLETE=bash_source idcbq)"',
 )
 @click.version_option(package_name="idcbq", prog_name="idcbq")
 @click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
@@ -77,6 +77,12 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj["verbose"] = verbose
     ctx.obj["quiet"] = quiet
     configure_logging(verbose=verbose, quiet=quiet)
+    if not ctx.resilient_parsing:  # not while completing: a bad config must not break TAB
+        # Config file + env defaults reach every subcommand's options through click's
+        # default_map (flag > env var > config file > built-in default).
+        from idcbq.config import DefaultMap, load_settings
+
+        ctx.default_map = DefaultMap(load_settings().as_defaults())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 EXIT_CODES_HELP = """\b
+Examples:
+  idcbq job validate nightly.toml
+  idcbq job run nightly.toml --json
+  idcbq job diff nightly.toml --manifest new.s5cmd
+\b
 Exit codes: 0 ok, 2 spec/validation error, 3 cost cap refused,
 4 query failed, 5 download failed, 7 another run holds the lock."""
 
@@ -69,8 +73,7 @@ def run_cmd(spec_path: str, dry_run: bool, as_json: bool) -> None:
                 err=True,
             )
     if outcome.error is not None:
-        click.echo(f"error: {outcome.error}", err=True)
-    sys.exit(outcome.exit_code)
+        raise outcome.error  # run_cli prints it and exits with its code
 
 
 @job.command("diff")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from idcbq.cli.common import param_option
-from idcbq.cli.options import engine_options, make_client, split_params, templates_option
+from idcbq.cli.options import EngineArgs, check_param_types, connection_options, split_params
 
 
 def result_options(func):  # type: ignore[no-untyped-def]
@@ -65,17 +65,12 @@ def _manifest_format(path: str) -> str:
 @click.command()
 @click.argument("name")
 @param_option
-@engine_options
-@templates_option
+@connection_options
 @result_options
 def query(
     name: str,
     params: tuple[str, ...],
-    engine: str,
-    source: str | None,
-    idc_version: str | None,
-    project: str | None,
-    template_dirs: tuple[str, ...],
+    conn: EngineArgs,
     limit: int | None,
     out: str | None,
     as_json: bool,
@@ -84,28 +79,18 @@ def query(
 ) -> None:
     """Run the named template NAME with -p name=value parameters.
 
+    On BigQuery the query is dry-run first; above --max-bytes-billed it is refused
+    with exit code 3 (the estimate and the cap are printed).
+
     \b
     Examples:
       idcbq query cohort.series_by_modality -p modalities=CT,MR --limit 5
       idcbq query summary.collections --json
       idcbq query cohort.series_by_modality -p modalities=SEG --out seg.parquet
+      idcbq query summary.collections --engine bigquery --project my-proj --max-bytes-billed 10GB
     """
     values, types = split_params(params)
-    with make_client(engine, source, idc_version, project, template_dirs) as client:
-        template = client.template(name)
-        _check_types(template, types)
+    with conn.connect() as client:
+        check_param_types(client.template(name), types)
         result = client.run_template(name, values, limit=limit, from_text=True)
     finish(result, out, as_json, manifest, manifest_format)
-
-
-def _check_types(template, types):  # type: ignore[no-untyped-def]
-    """``-p name:TYPE=value`` on a template must agree with the declared type."""
-    from idcbq.errors import ParameterError
-    from idcbq.params import ParamType
-
-    for pname, type_text in types.items():
-        spec = template.header.parameters.get(pname)
-        if spec is not None and ParamType.parse(type_text) != spec.param_type:
-            raise ParameterError(
-                f"-p {pname}:{type_text}: template {template.name!r} declares {spec.type}"
-            )

@@ -20,7 +20,10 @@ def _split(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-@click.group(name="sample")
+@click.group(
+    name="sample",
+    epilog="\b\nExamples:\n  idcbq sample build\n  idcbq sample seed --endpoint http://127.0.0.1:4443 --series 3",
+)
 def sample() -> None:
     """Build or seed the embedded IDC sample export (derived from idc-index-data)."""
 

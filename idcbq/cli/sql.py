@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from idcbq.cli.common import param_option
-from idcbq.cli.options import engine_options, make_client, split_params
+from idcbq.cli.options import EngineArgs, connection_options, split_params
 from idcbq.cli.query import finish, result_options
 
 
 @click.command()
 @click.argument("sql_text", metavar="SQL")
 @param_option
-@engine_options
+@connection_options
 @click.option(
     "--allow-table",
     "allowed_tables",
@@ -24,10 +24,7 @@ from idcbq.cli.query import finish, result_options
 def sql(
     sql_text: str,
     params: tuple[str, ...],
-    engine: str,
-    source: str | None,
-    idc_version: str | None,
-    project: str | None,
+    conn: EngineArgs,
     allowed_tables: tuple[str, ...],
     limit: int | None,
     out: str | None,
@@ -36,7 +33,7 @@ def sql(
     manifest_format: str | None,
 ) -> None:
     """Run BigQuery SQL (use - to read it from stdin). Parameters are @name, STRING
-    unless typed as -p name:TYPE=value.
+    unless typed as -p name:TYPE=value (arrays: -p ids:ARRAY<INT64>=1,2,3).
 
     \b
     Examples:
@@ -44,21 +41,10 @@ def sql(
       idcbq sql "SELECT * FROM dicom_all WHERE collection_id = @c" -p c=nlst --limit 3 --json
       idcbq sql "SELECT ... WHERE SeriesNumber > @n" -p n:INT64=3
     """
-    from idcbq.api import connect
-
     if sql_text == "-":
         sql_text = click.get_text_stream("stdin").read()
     values, types = split_params(params)
-    with connect(
-        engine,
-        source=source,
-        idc_version=idc_version,
-        project=project,
-        allowed_tables=allowed_tables,
-    ) as client:
+    with conn.connect(allowed_tables=allowed_tables) as client:
         prepared = client.prepare_sql(sql_text, params=values, types=types, from_text=True)
-        result = client._execute(prepared, limit=limit)
+        result = client.execute(prepared, limit=limit)
     finish(result, out, as_json, manifest, manifest_format)
-
-
-__all__ = ["make_client", "sql"]

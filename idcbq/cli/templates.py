@@ -18,7 +18,10 @@ def _catalog(template_dirs: tuple[str, ...]) -> Any:
     return TemplateCatalog.discover(template_dirs)
 
 
-@click.group()
+@click.group(
+    epilog="\b\nExamples:\n  idcbq templates list\n  idcbq templates show cohort.series_by_modality\n"
+    "  idcbq templates render cohort.series_by_modality -p modalities=CT,MR\n  idcbq templates check"
+)
 def templates() -> None:
     """List, show, render and check named SQL templates.
 
@@ -28,7 +31,7 @@ def templates() -> None:
     """
 
 
-@templates.command("list")
+@templates.command("list", epilog="\b\nExamples:\n  idcbq templates list\n  idcbq templates list --json")
 @templates_option
 @click.option("--json", "as_json", is_flag=True, help="JSON array of {name, description, path}.")
 def list_(template_dirs: tuple[str, ...], as_json: bool) -> None:
@@ -51,7 +54,7 @@ def list_(template_dirs: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"{r['name']:<{width}}  {r['description']}")
 
 
-@templates.command()
+@templates.command(epilog="\b\nExample:\n  idcbq templates show cohort.series_by_modality")
 @templates_option
 @click.argument("name")
 def show(template_dirs: tuple[str, ...], name: str) -> None:
@@ -93,7 +96,7 @@ def _cli_value(value: Any) -> str:
     )
 
 
-@templates.command()
+@templates.command(epilog="\b\nExample:\n  idcbq templates render cohort.series_by_modality -p modalities=CT --engine duckdb")
 @templates_option
 @param_option
 @engine_options
@@ -151,7 +154,7 @@ def _explicit(names: tuple[str, ...]) -> bool:
     )
 
 
-@templates.command()
+@templates.command(epilog="\b\nExample:\n  idcbq templates check sql/ my_templates/")
 @templates_option
 @click.option("--idc-version", envvar="IDCBQ_IDC_VERSION", metavar="vNN|current")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))

@@ -146,6 +146,7 @@ def download(
     backoff: float = 0.2,
     timeout: float = 120.0,
     fsync: bool = True,
+    io_threads: int | None = None,
 ) -> DownloadReport | DryRun:
     """Fetch every file of a manifest (path, QueryResult or Arrow table) into ``dest``."""
     dest = Path(dest).expanduser()
@@ -161,8 +162,9 @@ def download(
     report.failed += [(url, "", why) for url, why in plan.problems]
     started = time.monotonic()
     state = DownloadState(dest)
+    # Hashing, writes and fsync run here; fsync blocks a thread, so keep plenty.
     executor = ThreadPoolExecutor(
-        max_workers=max(4, min(32, workers // 2)), thread_name_prefix="idcbq-io"
+        max_workers=io_threads or max(8, min(64, workers)), thread_name_prefix="idcbq-io"
     )
     try:
         todo = _prepare(plan.items, dest, state, executor, report)
@@ -192,11 +194,14 @@ def _prepare(items: list[Item], dest: Path, state: DownloadState, executor: Thre
     """Make directories, drop stale temp files, and skip files already verified."""
     dest_real = os.path.realpath(dest)
     dirs = {os.path.dirname(i.rel) for i in items}
+    fresh: set[str] = set()  # directories this run created: nothing in them to skip
     for rel_dir in sorted(dirs):
         directory = dest / rel_dir if rel_dir else dest
         existed = directory.is_dir()
         make_dirs_within(dest_real, dest, rel_dir)
-        if existed:
+        if not existed:
+            fresh.add(rel_dir)
+        else:
             for entry in os.scandir(directory):
                 if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
                     os.unlink(entry.path)  # left by a killed run; never a final file
@@ -204,6 +209,9 @@ def _prepare(items: list[Item], dest: Path, state: DownloadState, executor: Thre
     todo: list[Item] = []
     to_hash: list[tuple[Item, os.stat_result]] = []
     for item in items:
+        if os.path.dirname(item.rel) in fresh:
+            todo.append(item)
+            continue
         try:
             st = os.stat(dest / item.rel)
         except FileNotFoundError:
@@ -249,9 +257,7 @@ async def _run(items: list[Item], transfer: Transfer, workers: int, state: Downl
         item = outcome.item
         report.retries += max(0, outcome.attempts - 1)
         if outcome.ok:
-            final = transfer.dest / item.rel
-            st = os.stat(final)
-            state.record(item.rel, item.url, outcome.nbytes, outcome.md5, st.st_mtime_ns)
+            state.record(item.rel, item.url, outcome.nbytes, outcome.md5, outcome.mtime_ns)
             report.downloaded += 1
             report.bytes_downloaded += outcome.nbytes
             progress.update(outcome.nbytes)

@@ -28,7 +28,7 @@ class DownloadState:
             " md5 TEXT, mtime_ns INTEGER, verified REAL)"
         )
         self.db.commit()
-        self._pending = 0
+        self._rows: list[tuple[str, str, int, str | None, int, float]] = []
         self._last = time.monotonic()
 
     def lookup(self, rel: str) -> tuple[int, str | None, int] | None:
@@ -49,20 +49,20 @@ class DownloadState:
         return out
 
     def record(self, rel: str, url: str, size: int, md5: str | None, mtime_ns: int) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-            (rel, url, size, md5, mtime_ns, time.time()),
-        )
-        self._pending += 1
-        if self._pending >= 500 or time.monotonic() - self._last > 2:
+        self._rows.append((rel, url, size, md5, mtime_ns, time.time()))
+        if len(self._rows) >= 500 or time.monotonic() - self._last > 2:
             self.commit()
 
     def forget(self, rel: str) -> None:
         self.db.execute("DELETE FROM files WHERE path = ?", (rel,))
 
     def commit(self) -> None:
+        if self._rows:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", self._rows
+            )
+            self._rows.clear()
         self.db.commit()
-        self._pending = 0
         self._last = time.monotonic()
 
     def close(self) -> None:

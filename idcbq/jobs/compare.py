@@ -5,21 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from idcbq.errors import UsageError
-from idcbq.jobs.diff import CohortDiff, diff_cohorts
-from idcbq.jobs.runner import RESULTS_STEM, staging_root
+from idcbq.jobs import artifacts
+from idcbq.jobs.diff import CohortDiff
+from idcbq.jobs.runner import staging_root
 from idcbq.jobs.runs import RUNS, RunDir, latest_run
 from idcbq.jobs.spec import JobSpec
 
 
 def finished_runs(root: Path) -> list[RunDir]:
-    """Runs with results, oldest first (run ids sort by time)."""
+    """Runs that got as far as their series list, oldest first (run ids sort by time)."""
     runs_dir = root / RUNS
     if not runs_dir.is_dir():
         return []
     return [
         RunDir(root, p.name)
         for p in sorted(runs_dir.iterdir())
-        if (p / f"{RESULTS_STEM}.parquet").exists()
+        if (p / artifacts.SERIES_FILE).exists() and (p / artifacts.CANONICAL_MANIFEST).exists()
     ]
 
 
@@ -31,8 +32,11 @@ def diff_runs(
     manifest_path: str | None = None,
     manifest_format: str = "s5cmd",
 ) -> tuple[CohortDiff, str, str]:
-    """Diff ``run_id`` (default latest good) against ``against_id`` (default the one before)."""
-    import pyarrow.parquet as pq
+    """Diff ``run_id`` (default latest good) against ``against_id`` (default the one before).
+
+    With ``manifest_path``, also write a manifest of the added and revised series.
+    """
+    from idcbq.io import read_table
 
     root = staging_root(spec)
     runs = finished_runs(root)
@@ -57,19 +61,22 @@ def diff_runs(
             f"no run {against_id!r} with results under {root / RUNS}",
             hint=f"runs: {', '.join(ids)}",
         )
-    current = pq.read_table(RunDir(root, run_id).path / f"{RESULTS_STEM}.parquet")
-    previous = pq.read_table(RunDir(root, against_id).path / f"{RESULTS_STEM}.parquet")
-    changes = diff_cohorts(previous, current)
+    current = RunDir(root, run_id).path
+    previous = RunDir(root, against_id).path
+    changes = artifacts.diff_series(
+        read_table(previous / artifacts.SERIES_FILE), read_table(current / artifacts.SERIES_FILE)
+    )
     if manifest_path:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         from idcbq.manifest import write_manifest
 
-        keep = pc.is_in(
-            current.column("SeriesInstanceUID"), value_set=pa.array(changes.changed, pa.string())
-        )
+        rows = artifacts.changed_rows(read_table(current / artifacts.CANONICAL_MANIFEST), changes)
+        level = spec.outputs.manifest_level if manifest_format in ("s5cmd", "urls") else "instance"
         write_manifest(
-            current.filter(keep), Path(manifest_path), format=manifest_format, level="series"
+            rows,
+            Path(manifest_path),
+            format=manifest_format,
+            level=level,
+            provider=spec.outputs.provider,
+            provenance={"job": spec.job.name, "run": run_id, "changes_since_run": against_id},
         )
     return changes, run_id, against_id

@@ -79,3 +79,26 @@ def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
             break
         n += 1
     return n
+
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def toml_error(exc: Exception) -> tuple[str, int | None]:
+    """Message and 1-based line of a ``tomllib.TOMLDecodeError`` (Python 3.11 puts both in text).
+
+    Example:
+        >>> import tomllib
+        >>> try:
+        ...     tomllib.loads("a = 1\\nb = \\n")
+        ... except tomllib.TOMLDecodeError as exc:
+        ...     toml_error(exc)
+        ('Invalid value', 2)
+    """
+    line = getattr(exc, "lineno", None)
+    text = getattr(exc, "msg", None) or str(exc)
+    match = _TOML_AT.search(text)
+    if match:
+        text = text[: match.start()]
+        line = line or int(match.group(1))
+    return text, line

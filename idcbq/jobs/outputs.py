@@ -1,22 +1,34 @@
-"""Where a run's files go beyond its folder: downloads and ``gs://`` destinations."""
+"""Where a run's files go beyond its folder: downloads and ``gs://`` destinations.
+
+A ``gs://bucket/prefix`` destination mirrors the local layout::
+
+    gs://bucket/prefix/runs/<run id>/...   uploaded file by file
+    gs://bucket/prefix/latest.json         written last, only after every file is up
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from idcbq.errors import IdcbqError
+from idcbq.errors import DownloadError, IdcbqError
+from idcbq.jobs.runs import LATEST, RUN_RECORD, RunDir, write_json_atomic
 
 if TYPE_CHECKING:
-    from idcbq.jobs.diff import CohortDiff
-    from idcbq.jobs.runs import RunDir
+    import pyarrow as pa
+
     from idcbq.jobs.spec import JobSpec
-    from idcbq.result import QueryResult
+
+#: Files of a previous run that a new run needs locally (to diff against it).
+_DIFF_INPUTS = (RUN_RECORD, "series.parquet")
 
 
 class UploadError(IdcbqError):
-    """Uploading a run's outputs to GCS failed."""
+    """Uploading a run's outputs to GCS (or reading its previous run there) failed."""
+
+    exit_code = 1
 
 
 def split_gs_url(url: str) -> tuple[str, str]:
@@ -50,68 +62,82 @@ def storage_client(endpoint: str | None = None, project: str | None = None) -> A
 
 
 def upload_run(run: RunDir, destination: str, *, endpoint: str | None = None) -> list[str]:
-    """Upload a run folder to ``gs://bucket/prefix/runs/<id>/`` then write ``latest.json`` last."""
+    """Upload a run folder to ``gs://bucket/prefix/runs/<id>/``, then ``latest.json`` last."""
     from google.api_core import exceptions as gexc
 
     bucket_name, prefix = split_gs_url(destination)
-    client = storage_client(endpoint)
-    bucket = client.bucket(bucket_name)
-    uploaded = []
+    bucket = storage_client(endpoint).bucket(bucket_name)
     base = f"{prefix}/" if prefix else ""
+    uploaded = []
     try:
         for path in sorted(p for p in run.path.rglob("*") if p.is_file()):
             name = f"{base}runs/{run.run_id}/{path.relative_to(run.path).as_posix()}"
             bucket.blob(name).upload_from_filename(str(path))
             uploaded.append(f"gs://{bucket_name}/{name}")
-        pointer = bucket.blob(f"{base}latest.json")
-        pointer.upload_from_string(
-            f'{{"run": "runs/{run.run_id}"}}\n', content_type="application/json"
+        # The pointer goes last: a reader never sees it name a half-uploaded run.
+        bucket.blob(f"{base}{LATEST}").upload_from_string(
+            json.dumps({"run": f"runs/{run.run_id}"}) + "\n", content_type="application/json"
         )
     except (gexc.GoogleAPIError, OSError) as exc:
         raise UploadError(f"uploading run {run.run_id} to {destination} failed: {exc}") from exc
     return uploaded
 
 
-def download_result(
-    spec: JobSpec, run: RunDir, result: QueryResult, changes: CohortDiff | None
-) -> dict[str, Any]:
-    """Download the run's files (or only added/revised series) into the spec's ``dest``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def fetch_latest(root: Path, destination: str, *, endpoint: str | None = None) -> RunDir | None:
+    """Mirror the remote last good run's record and series list into ``root``.
 
-    from idcbq.download import download_manifest
+    A scheduled job often runs on a fresh machine: the diff needs the previous run,
+    which then exists only in the bucket.
+    """
+    from google.api_core import exceptions as gexc
+
+    bucket_name, prefix = split_gs_url(destination)
+    bucket = storage_client(endpoint).bucket(bucket_name)
+    base = f"{prefix}/" if prefix else ""
+    try:
+        pointer = bucket.blob(f"{base}{LATEST}")
+        if not pointer.exists():
+            return None
+        run_id = Path(json.loads(pointer.download_as_bytes())["run"]).name
+        run = RunDir(root, run_id)
+        run.path.mkdir(parents=True, exist_ok=True)
+        for name in _DIFF_INPUTS:
+            local = run.path / name
+            if not local.exists():
+                blob = bucket.blob(f"{base}runs/{run_id}/{name}")
+                tmp = local.with_name(f".{name}.tmp")
+                blob.download_to_filename(str(tmp))
+                tmp.replace(local)
+    except (gexc.GoogleAPIError, OSError, ValueError, KeyError) as exc:
+        raise UploadError(f"reading the last run from {destination} failed: {exc}") from exc
+    write_json_atomic(root / LATEST, {"run": f"runs/{run_id}", "mirrored_from": destination})
+    return run
+
+
+def download_rows(spec: JobSpec, run: RunDir, rows: pa.Table) -> dict[str, Any]:
+    """Download the files of these manifest rows into the spec's ``dest``; raise on any failure."""
+    from idcbq.download import download
     from idcbq.manifest import write_manifest
 
-    selected = result
-    if spec.download.only_changes and changes is not None:
-        keep = pc.is_in(
-            result.table.column("SeriesInstanceUID"),
-            value_set=pa.array(changes.changed, pa.string()),
-        )
-        selected = _with_table(result, result.table.filter(keep))
-    manifest_path = run.path / "download-manifest.jsonl"
-    write_manifest(selected, manifest_path, format="jsonl", level="instance", provider="gcs")
-    report = download_manifest(
-        manifest_path,
-        dest=Path(spec.resolve(spec.download.dest or "")),
+    # The exact list fed to the downloader stays with the run, for audits and re-runs.
+    write_manifest(
+        rows, run.path / "download.jsonl", format="jsonl", provider=spec.outputs.provider
+    )
+    report = download(
+        rows,
+        Path(spec.resolve(spec.download.dest or "")),
         workers=spec.download.workers,
-        dir_template=spec.download.dir_template,
+        template=spec.download.dir_template,
+        provider=spec.outputs.provider,
         endpoint=spec.download.endpoint,
         anonymous=spec.download.anonymous,
         project=spec.download.project,
         quiet=True,
     )
-    summary = report.summary() if hasattr(report, "summary") else dict(report)
-    if summary.get("failed"):
-        from idcbq.errors import DownloadError
-
+    summary = report.as_dict()
+    if not report.ok:
         raise DownloadError(
-            f"{summary['failed']} file(s) failed to download or verify; see run.json"
+            f"download incomplete: {len(report.failed)} of {report.planned} file(s) failed",
+            hint=report.summary(max_failures=5),
         )
     return summary
-
-
-def _with_table(result: QueryResult, table: Any) -> QueryResult:
-    from dataclasses import replace
-
-    return replace(result, table=table)

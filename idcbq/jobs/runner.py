@@ -8,6 +8,7 @@ remote ``latest.json`` is written last.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import traceback
@@ -16,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from idcbq.errors import ExitCode, IdcbqError
+from idcbq.errors import CostCapError, ExitCode, IdcbqError, JobSpecError, Location
+from idcbq.jobs import artifacts
+from idcbq.jobs.artifacts import RESULTS_STEM  # noqa: F401 - re-exported for callers
 from idcbq.jobs.runs import RunDir, job_lock, latest_run, mark_latest, new_run, write_json_atomic
 from idcbq.jobs.spec import JobSpec
 
 log = logging.getLogger("idcbq.jobs")
-
-RESULTS_STEM = "results"
 
 
 @dataclass
@@ -42,40 +43,42 @@ def staging_root(spec: JobSpec) -> Path:
     if dest.startswith("gs://"):
         from idcbq.sources import cache_dir
 
-        return cache_dir() / "jobs" / spec.job.name
+        digest = hashlib.sha256(dest.rstrip("/").encode()).hexdigest()[:12]
+        return cache_dir() / "jobs" / f"{spec.job.name}-{digest}"
     return Path(spec.resolve(dest))
 
 
+def _event(message: str, **fields: Any) -> None:
+    log.info(message, extra={"fields": fields})
+
+
 def run_job(spec: JobSpec, *, dry_run: bool = False) -> RunOutcome:
-    """Run ``spec`` once. Never raises for run failures: they are in the outcome and run.json."""
+    """Run ``spec`` once. Never raises for run failures: they are in the outcome and run.json.
+
+    Raises:
+        JobLockedError: another run of the same job holds the lock (exit code 7).
+    """
     root = staging_root(spec)
     with job_lock(root, spec.job.name):
+        if spec.outputs.destination.startswith("gs://"):
+            from idcbq.jobs.outputs import fetch_latest
+
+            fetch_latest(root, spec.outputs.destination, endpoint=spec.outputs.gcs_endpoint)
         previous = latest_run(root)
         run = new_run(root)
         record: dict[str, Any] = _initial_record(spec, run, previous, dry_run)
         write_json_atomic(run.record_path, record)
+        _event("job run started", job=spec.job.name, run=run.run_id, dry_run=dry_run)
         outcome = RunOutcome(run=run, record=record)
         started = time.perf_counter()
         try:
             _execute(spec, run, previous, record, outcome.timings, dry_run=dry_run)
             record["status"] = "dry-run" if dry_run else "succeeded"
         except IdcbqError as exc:
-            record.update(
-                status="failed",
-                error={"type": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code},
-            )
-            outcome.exit_code, outcome.error = exc.exit_code, exc
+            _fail(record, outcome, exc)
         except Exception as exc:  # an unexpected bug still leaves a truthful run.json
-            record.update(
-                status="failed",
-                error={
-                    "type": type(exc).__name__,
-                    "message": str(exc),
-                    "traceback": traceback.format_exc(),
-                },
-            )
-            outcome.exit_code = ExitCode.FAILURE
-            outcome.error = IdcbqError(f"{type(exc).__name__}: {exc}")
+            _fail(record, outcome, IdcbqError(f"{type(exc).__name__}: {exc}"))
+            record["error"]["traceback"] = traceback.format_exc()
         record["timings_s"] = {**outcome.timings, "total": round(time.perf_counter() - started, 3)}
         record["finished"] = datetime.now(UTC).isoformat()
         write_json_atomic(run.record_path, record)
@@ -84,12 +87,26 @@ def run_job(spec: JobSpec, *, dry_run: bool = False) -> RunOutcome:
                 _publish(spec, run)
                 mark_latest(run)
             except IdcbqError as exc:
-                record.update(
-                    status="failed", error={"type": type(exc).__name__, "message": str(exc)}
-                )
+                _fail(record, outcome, exc)
                 write_json_atomic(run.record_path, record)
-                outcome.exit_code, outcome.error = exc.exit_code, exc
+        _event(
+            "job run finished",
+            job=spec.job.name,
+            run=run.run_id,
+            status=record["status"],
+            exit_code=outcome.exit_code,
+            counts=record.get("counts"),
+            diff=record.get("diff"),
+        )
         return outcome
+
+
+def _fail(record: dict[str, Any], outcome: RunOutcome, exc: IdcbqError) -> None:
+    record.update(
+        status="failed",
+        error={"type": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code},
+    )
+    outcome.exit_code, outcome.error = exc.exit_code, exc
 
 
 def _initial_record(
@@ -107,6 +124,7 @@ def _initial_record(
         "tool_version": __version__,
         "engine": spec.engine.name,
         "idc_version": spec.engine.idc_version,
+        "destination": spec.outputs.destination,
         "template": spec.query.template,
         "sql_file": spec.query.sql_file,
         "parameters": spec.query.params,
@@ -116,8 +134,30 @@ def _initial_record(
     }
 
 
-def _timed(timings: dict[str, float], name: str, started: float) -> None:
-    timings[name] = round(time.perf_counter() - started, 3)
+class _Timer:
+    def __init__(self, timings: dict[str, float], name: str):
+        self.timings, self.name = timings, name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.name] = round(time.perf_counter() - self.started, 3)
+
+
+def connect(spec: JobSpec) -> Any:
+    """The ``idcbq.Client`` a spec asks for (paths relative to the spec file)."""
+    import idcbq.api
+
+    options: dict[str, Any] = {"idc_version": spec.engine.idc_version}
+    for key in ("source", "project", "data_project", "api_endpoint", "max_bytes_billed"):
+        value = getattr(spec.engine, key)
+        if value is not None:
+            options[key] = spec.resolve(value) if key == "source" else value
+    if spec.engine.name == "bigquery":
+        options["progress"] = False  # no progress bars in a scheduled job's log
+    templates = [spec.resolve(t) for t in spec.query.templates]
+    return idcbq.api.connect(spec.engine.name, templates=templates, **options)
 
 
 def _execute(
@@ -129,135 +169,116 @@ def _execute(
     *,
     dry_run: bool,
 ) -> None:
-    import idcbq
+    client = connect(spec)
+    try:
+        if dry_run:
+            with _Timer(timings, "estimate"):
+                record["estimate_bytes"] = _estimate(client, spec)
+            return
+        with _Timer(timings, "query"):
+            result = _query(client, spec)
+        record["bytes_processed"] = result.bytes_processed
+        record["provenance"] = result.provenance()
+        outputs = record["outputs"]
+        with _Timer(timings, "results"):
+            outputs.update(artifacts.write_results(result, run.path, spec.outputs.results))
+        with _Timer(timings, "manifests"):
+            manifest, prov = artifacts.write_canonical_manifest(
+                result, run.path, spec, client.engine
+            )
+            outputs["manifest.instances"] = artifacts.CANONICAL_MANIFEST
+            outputs.update(artifacts.write_manifests(manifest, run.path, spec, result.provenance()))
+            series = artifacts.series_table(manifest, result.table)
+            from idcbq.io import write_table
 
-    engine_options: dict[str, Any] = {"idc_version": spec.engine.idc_version}
-    for key in ("source", "project", "data_project", "api_endpoint", "max_bytes_billed"):
-        value = getattr(spec.engine, key)
-        if value is not None:
-            engine_options[key] = spec.resolve(value) if key == "source" else value
-    templates = [spec.resolve(t) for t in spec.query.templates]
-    client = idcbq.connect(engine=spec.engine.name, templates=templates, **engine_options)
-
-    started = time.perf_counter()
-    if dry_run:
-        estimate = _estimate(client, spec)
-        record["estimate_bytes"] = estimate
-        _timed(timings, "estimate", started)
-        return
-    result = _query(client, spec)
-    _timed(timings, "query", started)
-    record["bytes_processed"] = result.bytes_processed
-    record["counts"] = _counts(result.table)
-    record["provenance"] = result.provenance()
-
-    started = time.perf_counter()
-    outputs = record["outputs"]
-    for fmt in spec.outputs.results:
-        path = run.path / f"{RESULTS_STEM}.{fmt}"
-        _write_results(result.table, path, fmt)
-        outputs[f"results.{fmt}"] = path.name
-    _timed(timings, "results", started)
-
-    started = time.perf_counter()
-    from idcbq.manifest import write_manifest
-
-    for fmt in spec.outputs.manifests:
-        path = run.path / f"manifest.{_manifest_suffix(fmt)}"
-        write_manifest(
-            result,
-            path,
-            format=fmt,
-            level=spec.outputs.manifest_level,
-            provider=spec.outputs.provider,
-        )
-        outputs[f"manifest.{fmt}"] = path.name
-    _timed(timings, "manifests", started)
+            write_table(series, run.path / artifacts.SERIES_FILE, "parquet")
+            outputs["series"] = artifacts.SERIES_FILE
+        record["counts"] = {
+            "rows": result.table.num_rows,
+            "series": prov.get("series"),
+            "instances": prov.get("instances"),
+            "bytes": prov.get("total_bytes"),
+        }
+    finally:
+        client.close()
 
     changes = None
     if previous is not None:
-        changes = _diff_with(previous, result, run, spec, outputs)
+        with _Timer(timings, "diff"):
+            changes = _diff_with(previous, series, manifest, run, spec, prov, outputs)
         record["diff"] = changes.summary()
 
     if spec.download.enabled:
-        started = time.perf_counter()
-        record["download"] = _download(spec, run, result, changes)
-        _timed(timings, "download", started)
+        from idcbq.jobs.outputs import download_rows
+
+        rows = manifest
+        if spec.download.only_changes and changes is not None:
+            rows = artifacts.changed_rows(manifest, changes)
+        with _Timer(timings, "download"):
+            record["download"] = download_rows(spec, run, rows)
 
 
 def _estimate(client: Any, spec: JobSpec) -> int | None:
+    """Estimate only; refuse (exit 3) if the estimate is above the spec's cost cap."""
     if spec.query.template:
-        return client.estimate(spec.query.template, **spec.query.params)
-    sql = Path(spec.resolve(spec.query.sql_file or "")).read_text(encoding="utf-8")
-    return client.estimate_sql(sql, params=spec.query.params, types=spec.query.types)
+        estimate = client.estimate(spec.query.template, **spec.query.params)
+    else:
+        prepared = client.prepare_sql(
+            _read_sql(spec), params=spec.query.params, types=spec.query.types
+        )
+        estimate = client.engine.estimate_bytes(prepared)
+    cap = spec.engine.max_bytes_billed
+    if cap is not None and estimate is not None and estimate > cap:
+        raise CostCapError(
+            f"estimate {estimate:,} bytes is above the job's cap max_bytes_billed={cap:,}",
+            hint="narrow the query or raise engine.max_bytes_billed in the spec",
+        )
+    return estimate
+
+
+def _read_sql(spec: JobSpec) -> str:
+    sql_path = Path(spec.resolve(spec.query.sql_file or ""))
+    try:
+        return sql_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise JobSpecError(
+            f"cannot read sql_file: {exc.strerror}", location=Location(str(sql_path))
+        ) from exc
 
 
 def _query(client: Any, spec: JobSpec) -> Any:
     if spec.query.template:
         return client.query(spec.query.template, **spec.query.params)
-    sql_path = Path(spec.resolve(spec.query.sql_file or ""))
-    try:
-        sql = sql_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        from idcbq.errors import JobSpecError, Location
-
-        raise JobSpecError(
-            f"cannot read sql_file: {exc.strerror}", location=Location(str(sql_path))
-        ) from exc
-    return client.sql(sql, params=spec.query.params, types=spec.query.types)
-
-
-def _counts(table: Any) -> dict[str, int]:
-    import pyarrow.compute as pc
-
-    counts = {"rows": table.num_rows}
-    for column, key in (
-        ("PatientID", "patients"),
-        ("StudyInstanceUID", "studies"),
-        ("SeriesInstanceUID", "series"),
-        ("SOPInstanceUID", "instances"),
-    ):
-        if column in table.column_names:
-            counts[key] = int(pc.count_distinct(table.column(column)).as_py())
-    if "instance_size" in table.column_names:
-        counts["bytes"] = int(pc.sum(table.column("instance_size")).as_py() or 0)
-    return counts
-
-
-def _manifest_suffix(fmt: str) -> str:
-    return {"urls": "txt"}.get(fmt, fmt)
-
-
-def _write_results(table: Any, path: Path, fmt: str) -> None:
-    from idcbq.io import write_table
-
-    write_table(table, path, fmt)
+    return client.sql(_read_sql(spec), params=spec.query.params, types=spec.query.types)
 
 
 def _diff_with(
-    previous: RunDir, result: Any, run: RunDir, spec: JobSpec, outputs: dict[str, str]
+    previous: RunDir,
+    series: Any,
+    manifest: Any,
+    run: RunDir,
+    spec: JobSpec,
+    provenance: dict[str, Any],
+    outputs: dict[str, str],
 ) -> Any:
-    import pyarrow.parquet as pq
+    from idcbq.io import read_table
 
-    from idcbq.jobs.diff import diff_cohorts
-
-    prev_file = previous.path / f"{RESULTS_STEM}.parquet"
+    prev_file = previous.path / artifacts.SERIES_FILE
     if not prev_file.exists():
         raise IdcbqError(
-            f"previous run {previous.run_id} has no {prev_file.name}; keep 'parquet' in outputs.results to diff runs"
+            f"previous run {previous.run_id} has no {artifacts.SERIES_FILE}; cannot diff",
+            hint="the previous run was made by an older idcbq; delete latest.json to start over",
         )
-    changes = diff_cohorts(pq.read_table(prev_file), result.table)
+    changes = artifacts.diff_series(read_table(prev_file), series)
     write_json_atomic(
-        run.path / "diff.json", {"previous_run": previous.run_id, **changes.to_dict()}
+        run.path / artifacts.DIFF_FILE, {"previous_run": previous.run_id, **changes.to_dict()}
     )
-    outputs["diff"] = "diff.json"
+    outputs["diff"] = artifacts.DIFF_FILE
+    if spec.outputs.change_manifests:
+        rows = artifacts.changed_rows(manifest, changes)
+        prov = {**provenance, "changes_since_run": previous.run_id}
+        outputs.update(artifacts.write_manifests(rows, run.path, spec, prov, stem="changes"))
     return changes
-
-
-def _download(spec: JobSpec, run: RunDir, result: Any, changes: Any) -> dict[str, Any]:
-    from idcbq.jobs.outputs import download_result
-
-    return download_result(spec, run, result, changes)
 
 
 def _publish(spec: JobSpec, run: RunDir) -> None:

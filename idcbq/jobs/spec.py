@@ -25,6 +25,22 @@ Example spec (TOML)::
     enabled = true
     dest = "data/nlst-ct"
     only_changes = true        # after the first run, fetch only added/revised series
+
+Sections and keys (all others are errors):
+
+- ``[job]`` ``name`` (required), ``description``.
+- ``[query]`` ``template`` or ``sql_file`` (exactly one), ``params``, ``types``
+  (``{name = "ARRAY<STRING>"}`` for ``sql_file``), ``templates`` (extra template dirs).
+- ``[engine]`` ``name`` (duckdb|bigquery), ``idc_version``, ``source`` (DuckDB export root),
+  ``project``, ``data_project``, ``api_endpoint``, ``max_bytes_billed`` (the cost cap).
+- ``[outputs]`` ``destination`` (required; dir or ``gs://bucket/prefix``), ``results``
+  (parquet|csv|jsonl|json), ``manifests`` (s5cmd|urls|jsonl|csv|parquet), ``manifest_level``
+  (series|instance, for s5cmd/urls), ``provider`` (gcs|aws), ``gcs_endpoint``,
+  ``change_manifests`` (write ``changes.*`` manifests of added+revised series; default true).
+- ``[download]`` ``enabled``, ``dest``, ``workers``, ``dir_template``, ``endpoint``,
+  ``anonymous``, ``project``, ``only_changes``.
+
+Relative paths are relative to the spec file.
 """
 
 from __future__ import annotations
@@ -36,8 +52,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from idcbq.errors import JobSpecError, Location
-from idcbq.jobs.locate import toml_line, yaml_line
+from idcbq.errors import IdcbqError, JobSpecError, Location
+from idcbq.jobs.locate import toml_error, toml_line, yaml_line
 
 ResultFormat = Literal["parquet", "csv", "jsonl", "json"]
 ManifestFormat = Literal["s5cmd", "urls", "jsonl", "csv", "parquet"]
@@ -80,7 +96,10 @@ class EngineSection(_Strict):
     def _version(cls, value: str) -> str:
         from idcbq.sources import IdcVersion
 
-        return IdcVersion.parse(value).label
+        try:
+            return IdcVersion.parse(value).label
+        except IdcbqError as exc:  # pydantic reports ValueErrors with their location
+            raise ValueError(exc.message) from None
 
 
 class OutputsSection(_Strict):
@@ -90,7 +109,7 @@ class OutputsSection(_Strict):
     manifest_level: Literal["series", "instance"] = "instance"
     provider: Literal["gcs", "aws"] = "gcs"
     gcs_endpoint: str | None = None
-    keep_runs: int | None = Field(default=None, ge=1)
+    change_manifests: bool = True
 
 
 class DownloadSection(_Strict):
@@ -164,8 +183,7 @@ def _parse(text: str, path: Path, is_yaml: bool) -> dict[str, Any]:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            message = getattr(exc, "msg", str(exc))
+            message, line = toml_error(exc)
             raise JobSpecError(
                 f"invalid TOML: {message}", location=_loc(path, text, line)
             ) from None

@@ -33,7 +33,9 @@ def cast_to_int64(tree: exp.Expr) -> exp.Expr:
         arg = node.this
         arg_type = arg.type
         safe = isinstance(node, exp.TryCast) or bool(node.args.get("safe"))
-        if arg_type is not None and arg_type.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT):
+        if arg_type is not None and arg_type.is_type(
+            exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT
+        ):
             node.set("this", exp.Round(this=arg.copy()))
         elif safe and arg_type is not None and arg_type.is_type(*exp.DataType.TEXT_TYPES):
             guard = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_INT_TEXT))

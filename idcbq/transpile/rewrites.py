@@ -82,10 +82,14 @@ def array_subscripts(tree: exp.Expr) -> exp.Expr:
             # BigQuery errors when the array is too short; NULL array -> NULL.
             in_range = exp.func(
                 "COALESCE",
-                exp.GT(this=exp.ArraySize(this=arr.copy()), expression=exp.Literal.number(position)),
+                exp.GT(
+                    this=exp.ArraySize(this=arr.copy()), expression=exp.Literal.number(position)
+                ),
                 exp.true(),
             )
-            return exp.Case(ifs=[exp.If(this=in_range, true=element(pos1))], default=_bounds_error(index))
+            return exp.Case(
+                ifs=[exp.If(this=in_range, true=element(pos1))], default=_bounds_error(index)
+            )
         pos1 = _shift(index.copy(), 1 - base)
         if safe:
             guard = exp.GTE(this=index.copy(), expression=exp.Literal.number(base))
@@ -101,7 +105,9 @@ def array_subscripts(tree: exp.Expr) -> exp.Expr:
             ),
             exp.true(),
         )
-        return exp.Case(ifs=[exp.If(this=in_range, true=element(pos1))], default=_bounds_error(index))
+        return exp.Case(
+            ifs=[exp.If(this=in_range, true=element(pos1))], default=_bounds_error(index)
+        )
 
     return tree.transform(fix, copy=False)
 
@@ -141,7 +147,9 @@ def unnest_with_offset(tree: exp.Expr) -> exp.Expr:
             ),
         ).from_(inner)
         outer_alias = alias.name if alias and alias.name else next(names)
-        unnest.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(outer_alias))))
+        unnest.replace(
+            exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(outer_alias)))
+        )
     return tree
 
 
@@ -191,7 +199,8 @@ _VOLATILE = {"ERROR", "RAND", "RANDOM", "GENERATE_UUID"}
 
 def _is_volatile(node: exp.Expr) -> bool:
     return any(
-        isinstance(n, exp.Anonymous) and str(n.this).upper() in _VOLATILE or isinstance(n, exp.Rand)
+        (isinstance(n, exp.Anonymous) and str(n.this).upper() in _VOLATILE)
+        or isinstance(n, exp.Rand)
         for n in node.walk()
     )
 
@@ -265,7 +274,11 @@ def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
         if not used or not only_aliases or select.args.get("limit") or select.args.get("distinct"):
             continue
         select.set("order", None)
-        wrapped = exp.select("*").from_(exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier("_idcbq_ordered"))))
+        wrapped = exp.select("*").from_(
+            exp.Subquery(
+                this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier("_idcbq_ordered"))
+            )
+        )
         wrapped.set("order", order)
         select.replace(wrapped)
     return tree

@@ -1,0 +1,276 @@
+"""Hostile manifests: traversal, foreign buckets, malformed/duplicate/empty/huge files.
+
+Downloads run against the real fake-gcs-server (``seeded_gcs``). After each run the
+directory *around* ``dest`` is compared with its state before: nothing may appear
+outside ``dest``, and no temp file may be left inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from idcbq.download import download, plan_download
+from idcbq.download.layout import DEFAULT_TEMPLATE
+from idcbq.errors import DownloadError, ManifestError, UsageError
+from idcbq.manifest.readers import read_manifest
+
+TRAVERSALS = [
+    "..",
+    "../..",
+    "../../../../../../etc",
+    "/etc",
+    "/",
+    "..\\..\\windows",
+    "a/../../b",
+    "a\x00b",
+    "\x00",
+    "%2e%2e%2f%2e%2e",
+    "\u2024\u2024",  # one-dot leaders
+    "\uff0e\uff0e",  # fullwidth full stops
+    ".",
+    "",
+    "~",
+    "$HOME",
+    ".hidden",
+    "x" * 5000,
+    "\u00e9" * 300,  # long multi-byte name
+    "CON",
+    "a\nb",
+]
+META = ["collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "Modality"]
+
+
+def snapshot(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def inside(dest: Path, root: Path) -> None:
+    """Every path under ``root`` is ``dest`` or below it, and no temp file is left."""
+    for rel in snapshot(root):
+        p = root / rel
+        assert p == dest or dest in p.parents, f"written outside dest: {p}"
+        assert not p.name.endswith(".idcbq-part"), p
+
+
+@pytest.mark.parametrize("column", META)
+def test_traversal_through_every_template_column(seeded_gcs, gcs_server, tmp_path, column):
+    rows = [dict(r) for r in seeded_gcs.rows[: len(TRAVERSALS)]]
+    for row, value in zip(rows, TRAVERSALS, strict=False):
+        row[column] = value
+    dest = tmp_path / "work" / "dest"
+    (tmp_path / "work" / "sibling").mkdir(parents=True)
+    report = download(pa.Table.from_pylist(rows), dest, endpoint=gcs_server.url, quiet=True)
+    assert report.ok, report.summary()
+    inside(dest, tmp_path)
+    files = sorted(dest.rglob("*.dcm"))
+    assert len(files) == len(rows)  # every row landed somewhere distinct, inside dest
+    depth = {len(f.relative_to(dest).parts) for f in files}
+    assert depth == {len(DEFAULT_TEMPLATE.split("/")) + 1}  # no component split or removed
+    for f in files:
+        for part in f.relative_to(dest).parts:
+            assert part not in (".", "..") and "\x00" not in part and len(part.encode()) <= 255
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["/etc/%collection_id", "../%collection_id", "%collection_id/../../x", "C:/x/%PatientID",
+     "%collection_id/./%PatientID", "%no_such_column"],
+)  # fmt: skip
+def test_hostile_directory_templates_refused(seeded_gcs, tmp_path, template):
+    dest = tmp_path / "dest"
+    with pytest.raises(UsageError) as info:
+        plan_download(seeded_gcs.table(), dest, template=template)
+    assert template in str(info.value)
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("crdc_series_uuid", "../../other-bucket"),
+        ("crdc_instance_uuid", "../../../etc/passwd"),
+        ("crdc_instance_uuid", "/etc/passwd"),
+        ("crdc_series_uuid", "a/b/../../.."),
+    ],
+)
+def test_hostile_object_keys_stay_inside_dest(seeded_gcs, gcs_server, tmp_path, column, value):
+    """Keys that try to walk: the file name stays a plain name under dest (fetch may 404)."""
+    rows = [dict(seeded_gcs.rows[0])]
+    rows[0][column] = value
+    dest = tmp_path / "work" / "dest"
+    report = download(pa.Table.from_pylist(rows), dest, endpoint=gcs_server.url, quiet=True,
+                      attempts=1)  # fmt: skip
+    inside(dest, tmp_path)
+    assert not report.ok or all(".." not in p.name for p in dest.rglob("*"))
+
+
+def _uuid(i: int) -> str:
+    return str(uuid.UUID(int=i))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("suffix", "bad_line", "fragment"),
+    [
+        (".txt", "https://evil.example.com/x/y.dcm", "https://evil.example.com"),
+        (".txt", "file:///etc/passwd", "file:///etc/passwd"),
+        (".txt", "hello world", "hello"),
+        (".txt", "gs://idc-open-data/../../etc/passwd", "etc/passwd"),
+        (".txt", "gs:///no-bucket.dcm", "gs:///no-bucket.dcm"),
+        (".s5cmd", "rm s3://idc-open-data/{s}/{i}.dcm", "rm"),
+        (".s5cmd", "cp /etc/passwd .", "cp /etc/passwd"),
+        (".s5cmd", "cp https://evil.example.com/{s}/{i}.dcm .", "cp https"),
+        (".s5cmd", "cp s3://idc-open-data/{s}/{i}.dcm /etc/cron.d/x", None),
+    ],
+)
+def test_malformed_lines_name_file_and_line(tmp_path, suffix, bad_line, fragment):
+    good = f"gs://idc-open-data/{_uuid(1)}/{_uuid(2)}.dcm"
+    if suffix == ".s5cmd":
+        good = f"cp s3://idc-open-data/{_uuid(1)}/{_uuid(2)}.dcm ."
+    bad = bad_line.format(s=_uuid(3), i=_uuid(4))
+    path = write(tmp_path / f"m{suffix}", f"# a comment\n{good}\n\n{bad}\n")
+    dest = tmp_path / "dest"
+    if fragment is None:  # an s5cmd destination is ignored: files go to dest, never elsewhere
+        plan = plan_download(path, dest)
+        assert {i.rel.split("/")[-1] for i in plan.items} == {f"{_uuid(2)}.dcm", f"{_uuid(4)}.dcm"}
+        return
+    with pytest.raises(ManifestError) as info:
+        plan_download(path, dest)
+    err = info.value
+    assert err.location is not None, str(err)
+    assert (err.location.path, err.location.line) == (str(path), 4), str(err)
+    assert fragment in str(err)
+    assert not dest.exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bug: manifests may name any bucket; the downloader has no IDC bucket allow-list "
+    "and no option to allow a bucket explicitly",
+)
+def test_foreign_bucket_refused_unless_allowed(tmp_path):
+    path = write(tmp_path / "m.txt", f"gs://attacker-bucket/{_uuid(1)}/{_uuid(2)}.dcm\n")
+    try:
+        plan = plan_download(path, tmp_path / "dest")
+    except (ManifestError, UsageError) as exc:
+        assert "attacker-bucket" in str(exc)
+        return
+    raise AssertionError(f"planned a download from a non-IDC bucket: {plan.items[0].url}")
+
+
+def test_duplicates_collapse_and_collisions_are_reported(seeded_gcs, gcs_server, tmp_path):
+    rows = [dict(r) for r in seeded_gcs.rows[:3]]
+    clash = dict(rows[1])
+    clash["gcs_bucket"] = "idc-open-cr" if rows[1]["gcs_bucket"] != "idc-open-cr" else "idc-open-data"
+    table = pa.Table.from_pylist([*rows, *rows, rows[0], clash])
+    dest = tmp_path / "dest"
+    plan = plan_download(table, dest)
+    assert len(plan.items) == 3
+    assert len(plan.problems) == 1 and "same destination" in plan.problems[0][1]
+    report = download(table, dest, endpoint=gcs_server.url, quiet=True)
+    assert report.downloaded == 3 and not report.ok  # the collision is a failure, not silent
+    inside(dest, tmp_path)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "# only a comment\n"])
+@pytest.mark.parametrize("suffix", [".s5cmd", ".txt"])
+def test_empty_manifest(tmp_path, content, suffix):
+    path = tmp_path / f"empty{suffix}"
+    path.write_text(content)
+    dest = tmp_path / "dest"
+    report = download(path, dest, quiet=True)
+    assert report.ok and report.downloaded == 0 and report.planned == 0
+    assert [p for p in dest.rglob("*") if not p.name.startswith(".idcbq")] == []
+
+
+def test_empty_results_table_has_no_rows(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(ManifestError) as info:
+        plan_download(path, tmp_path / "dest")
+    assert str(path) in str(info.value)
+
+
+_BIG = r"""
+import resource, sys, uuid
+from pathlib import Path
+from idcbq.download import plan_download
+from idcbq.manifest.readers import read_manifest
+path, mode = Path(sys.argv[1]), sys.argv[2]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if mode == "read":
+    info, schema, batches = read_manifest(path)
+    n = sum(b.num_rows for b in batches)
+else:
+    n = len(plan_download(path, path.parent / "dest").items)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(n, (after - before) // 1024)
+"""
+
+
+@pytest.fixture(scope="module")
+def million_line_manifest(tmp_path_factory) -> tuple[Path, int]:
+    n = 1_000_000
+    path = tmp_path_factory.mktemp("big") / "big.s5cmd"
+    with open(path, "w") as fh:
+        fh.write("# generated by the hostile-input suite\n")
+        for i in range(n):
+            fh.write(f"cp s3://idc-open-data/{_uuid(i // 50)}/{_uuid(10**9 + i)}.dcm .\n")
+    return path, n
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "max_mb"), [("read", 300), ("plan", 1500)])
+def test_million_line_manifest_memory_bounded(million_line_manifest, mode, max_mb):
+    path, n = million_line_manifest
+    out = subprocess.run([sys.executable, "-c", _BIG, str(path), mode], capture_output=True,
+                         text=True, timeout=300, check=True, env={**os.environ})  # fmt: skip
+    rows, grown_mb = map(int, out.stdout.split())
+    assert rows == n
+    assert grown_mb < max_mb, f"{mode}: peak RSS grew {grown_mb} MB for {n} lines"
+    assert not (path.parent / "dest").exists()
+
+
+def test_read_manifest_is_streaming(tmp_path):
+    """A malformed line far down is only found when reached (rows before it stream out)."""
+    lines = [f"gs://idc-open-data/{_uuid(i)}/{_uuid(i + 1)}.dcm" for i in range(70_000)]
+    path = write(tmp_path / "m.txt", "\n".join([*lines, "not-a-url"]) + "\n")
+    _, _, batches = read_manifest(path)
+    first = next(batches)
+    assert first.num_rows > 0
+    with pytest.raises(ManifestError) as info:
+        for _ in batches:
+            pass
+    assert info.value.location is not None and info.value.location.line == 70_001
+
+
+def test_dest_is_a_file_or_link_outside(seeded_gcs, gcs_server, tmp_path):
+    """dest/<collection> already a symlink to elsewhere: refused, nothing written there."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    rows = [dict(seeded_gcs.rows[0])]
+    (dest / rows[0]["collection_id"]).symlink_to(outside)
+    report_or_error = None
+    try:
+        report_or_error = download(pa.Table.from_pylist(rows), dest, endpoint=gcs_server.url,
+                                   quiet=True)  # fmt: skip
+    except DownloadError as exc:
+        report_or_error = exc
+        assert "outside" in str(exc)
+    assert list(outside.iterdir()) == []
+    assert isinstance(report_or_error, DownloadError) or not report_or_error.ok
