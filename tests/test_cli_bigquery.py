@@ -157,6 +157,7 @@ def test_estimate_validates_before_contacting_bigquery(run, tmp_path):
     assert f"{tmp_path / 'bad.cols.sql'}:7:7: unknown column Modalty" in err
 
 
+@pytest.mark.slow
 def test_exit_code_3_from_a_real_process(bq_sample):
     """``python -m idcbq`` as users run it: the process exit status is 3."""
     emu = bq_sample.emulator

@@ -183,9 +183,14 @@ def download(
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
     finally:
-        executor.shutdown(wait=True)
+        executor.shutdown(wait=True)  # a store already in a thread finishes (verified) first
         state.close()
         report.elapsed_s = time.monotonic() - started
+    if report.aborted:
+        done = {f[1] for f in report.failed}
+        for item in todo:
+            if item.rel not in done and not (dest / item.rel).exists():
+                report.failed.append((item.url, item.rel, f"not downloaded: {report.aborted}"))
     return report
 
 
@@ -280,14 +285,6 @@ async def _run(items: list[Item], transfer: Transfer, workers: int, state: Downl
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             report.aborted = f"disk full: {exc.strerror}"
-            finished = {f[1] for f in report.failed}
-            present = report.downloaded
-            for item in items:
-                if item.rel not in finished and not (transfer.dest / item.rel).exists():
-                    report.failed.append(
-                        (item.url, item.rel, "not downloaded: destination disk full")
-                    )
-            del present
         except BaseException:
             for t in tasks:
                 t.cancel()
