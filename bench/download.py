@@ -6,9 +6,13 @@ Same run, same server, same files. Ratios are against baselines measured in this
     python -m bench.download --files 300 --size-kb 100 --s3-files 100 --skip-gsutil
     python -m bench.download --manifest-rows 1000000   # also time a 1M-instance manifest
 
-gsutil is installed into a side venv (``bench/.venv-gsutil``) on first use; it is
-pointed at the local server through its XML API (``prefer_api = xml``, ``is_secure =
-False``), because its JSON API client hard-codes https.
+gsutil is installed into a side venv (``bench/.venv-gsutil``) on first use. It can only
+reach a local plain-HTTP server through its XML API (``prefer_api = xml``, ``is_secure =
+False``; its JSON client hard-codes https), and its vendored boto breaks on a configured
+``gs_port`` (a string where it formats ``%d``), so the GCS server runs on port 80 with
+``-public-host 127.0.0.1`` (fake-gcs-server matches XML path-style requests by Host).
+That needs root / a free port 80; otherwise gsutil is reported as skipped and all tools
+use a server on a random port.
 """
 
 from __future__ import annotations
@@ -29,6 +33,29 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 GSUTIL_VENV = BENCH / ".venv-gsutil"
 GSUTIL_VERSION = "5.35"
+
+
+def gcs_server_class(want_port_80: bool) -> tuple[Any, int | None]:
+    """fake-gcs-server on port 80 (for gsutil) when possible, else on a free port."""
+    import socket
+
+    from idcbq.testing.servers import FakeGcsServer
+
+    class Port80(FakeGcsServer):
+        def command(self) -> list[str]:
+            cmd = super().command()
+            cmd[cmd.index("-public-host") + 1] = "127.0.0.1"  # gsutil sends Host without :80
+            return cmd
+
+    if want_port_80:
+        try:
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", 80))
+            return Port80, 80
+        except OSError:
+            pass
+    return FakeGcsServer, None
 
 
 def make_objects(n: int, size: int, seed: int = 7) -> tuple[list[dict[str, Any]], bytes]:
@@ -86,7 +113,9 @@ def run_idcbq(manifest: Path, dest: Path, endpoint: str, provider: str, workers:
     from idcbq.download import download
 
     def go() -> None:
-        report = download(manifest, dest, endpoint=endpoint, provider=provider, workers=workers, quiet=True)
+        report = download(
+            manifest, dest, endpoint=endpoint, provider=provider, workers=workers, quiet=True
+        )
         if not report.ok:
             raise RuntimeError(report.summary())
 
@@ -98,13 +127,17 @@ def run_transfer_manager(url: str, rows: list[dict[str, Any]], dest: Path, worke
     from google.cloud import storage
     from google.cloud.storage import transfer_manager
 
-    client = storage.Client(project="bench", credentials=AnonymousCredentials(), client_options={"api_endpoint": url})
+    client = storage.Client(
+        project="bench", credentials=AnonymousCredentials(), client_options={"api_endpoint": url}
+    )
     bucket = client.bucket("idc-open-data")
     pairs = []
     for r in rows:
         path = dest / r["crdc_series_uuid"] / f"{r['crdc_instance_uuid']}.dcm"
         path.parent.mkdir(parents=True, exist_ok=True)
-        pairs.append((bucket.blob(f"{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm"), str(path)))
+        pairs.append(
+            (bucket.blob(f"{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm"), str(path))
+        )
 
     def go() -> None:
         results = transfer_manager.download_many(
@@ -135,28 +168,40 @@ def run_gsutil(url: str, rows: list[dict[str, Any]], dest: Path, tmp: Path) -> f
     exe = gsutil_exe()
     if exe is None:
         return "not installed"
-    host, port = url.split("//", 1)[1].split(":")
+    host, _, port = url.split("//", 1)[1].partition(":")
+    if port not in ("", "80"):
+        return "skipped: needs the server on port 80 (see module docstring)"
     boto = tmp / "boto.cfg"
     boto.write_text(
         "[Credentials]\n"
-        f"gs_host = {host}\ngs_port = {port}\n"
-        f"gs_json_host = {host}\ngs_json_port = {port}\n"
+        f"gs_host = {host}\n"
         "[Boto]\nis_secure = False\nhttps_validate_certificates = False\nnum_retries = 3\n"
         "[GSUtil]\nprefer_api = xml\ndefault_project_id = bench\nsoftware_update_check_period = 0\n"
         "parallel_process_count = 2\nparallel_thread_count = 16\n"
     )
     listing = tmp / "gsutil-urls.txt"
-    listing.write_text("".join(f"gs://idc-open-data/{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm\n" for r in rows))
+    listing.write_text(
+        "".join(
+            f"gs://idc-open-data/{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm\n"
+            for r in rows
+        )
+    )
     dest.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, BOTO_CONFIG=str(boto), BOTO_PATH=str(boto), CLOUDSDK_CONFIG=str(tmp / "gcloud"))
+    env = dict(
+        os.environ, BOTO_CONFIG=str(boto), BOTO_PATH=str(boto), CLOUDSDK_CONFIG=str(tmp / "gcloud")
+    )
     env.pop("STORAGE_EMULATOR_HOST", None)
     start = time.perf_counter()
     with open(listing) as stdin:
-        done = subprocess.run([str(exe), "-o", "Credentials:gs_oauth2_refresh_token=", "-m", "-q", "cp", "-I", str(dest)],
+        done = subprocess.run([str(exe), "-m", "-q", "cp", "-I", str(dest)],
                               stdin=stdin, env=env, capture_output=True, text=True, timeout=1800)  # fmt: skip
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        return "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1][:160]
+        (BENCH / "gsutil-stderr.log").write_text(done.stderr)
+        lines = [ln for ln in done.stderr.splitlines() if "Exception" in ln or "Error" in ln] or [
+            "?"
+        ]
+        return "failed: " + lines[0][:200] + " (full log: bench/gsutil-stderr.log)"
     return elapsed
 
 
@@ -194,7 +239,9 @@ def bench_manifest(rows: int, tmp: Path) -> list[tuple[str, float]]:
     out = []
     for fmt in ("parquet", "s5cmd", "urls", "csv", "jsonl"):
         reader = pa.RecordBatchReader.from_batches(first.schema, batches())
-        t = timed(lambda fmt=fmt, reader=reader: write_manifest(reader, tmp / f"big.{fmt}", format=fmt))
+        t = timed(
+            lambda fmt=fmt, reader=reader: write_manifest(reader, tmp / f"big.{fmt}", format=fmt)
+        )
         out.append((fmt, t))
     return out
 
@@ -205,15 +252,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-kb", type=int, default=500)
     ap.add_argument("--s3-files", type=int, default=500)
     ap.add_argument("--workers", type=int, default=64, help="idcbq concurrency")
-    ap.add_argument("--tm-workers", type=int, default=8, help="transfer_manager threads (DESIGN.md used 8)")
+    ap.add_argument(
+        "--tm-workers", type=int, default=8, help="transfer_manager threads (DESIGN.md used 8)"
+    )
     ap.add_argument("--skip-gsutil", action="store_true")
-    ap.add_argument("--manifest-rows", type=int, default=0, help="also time writing an N-row manifest")
+    ap.add_argument(
+        "--manifest-rows", type=int, default=0, help="also time writing an N-row manifest"
+    )
     args = ap.parse_args(argv)
 
     import pyarrow as pa
 
     from idcbq.manifest import write_manifest
-    from idcbq.testing.servers import FakeGcsServer, MotoS3Server
+    from idcbq.testing.servers import MotoS3Server
 
     size = args.size_kb * 1024
     rows, base = make_objects(args.files, size)
@@ -221,9 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[str, str, int, float | str]] = []
     with tempfile.TemporaryDirectory(prefix="idcbq-bench-") as tmpname:
         tmp = Path(tmpname)
-        with FakeGcsServer() as gcs:
+        server_cls, port = gcs_server_class(not args.skip_gsutil)
+        with server_cls(port=port) as gcs:
             t_up = timed(lambda: upload("gcs", gcs.url, rows, base))
-            print(f"seeded fake-gcs-server with {args.files} x {args.size_kb} KB in {t_up:.1f} s", flush=True)
+            print(
+                f"seeded fake-gcs-server with {args.files} x {args.size_kb} KB in {t_up:.1f} s",
+                flush=True,
+            )
             manifest = tmp / "m.parquet"
             write_manifest(pa.Table.from_pylist(rows), manifest, format="parquet")
             runs = [
@@ -238,35 +293,50 @@ def main(argv: list[str] | None = None) -> int:
                 dest = tmp / f"out-{len(results)}"
                 try:
                     t = fn(dest)
-                except Exception as exc:  # noqa: BLE001 - report, keep benchmarking
+                except Exception as exc:
                     t = f"failed: {exc}"[:160]
                 good = verify(dest, rows) if isinstance(t, float) else 0
                 results.append(("gcs", name, good, t))
-                print(f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)", flush=True)
+                print(
+                    f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)",
+                    flush=True,
+                )
                 shutil.rmtree(dest, ignore_errors=True)
         s3_rows = rows[: args.s3_files]
         with MotoS3Server() as s3:
             t_up = timed(lambda: upload("aws", s3.url, s3_rows, base))
-            print(f"seeded moto with {len(s3_rows)} x {args.size_kb} KB in {t_up:.1f} s", flush=True)
+            print(
+                f"seeded moto with {len(s3_rows)} x {args.size_kb} KB in {t_up:.1f} s", flush=True
+            )
             s5 = tmp / "m.s5cmd"
-            write_manifest(pa.Table.from_pylist(s3_rows), s5, format="s5cmd", provider="aws", s5cmd_dest="out/")
+            write_manifest(
+                pa.Table.from_pylist(s3_rows), s5, format="s5cmd", provider="aws", s5cmd_dest="out/"
+            )
             for name, fn in (
-                ("idcbq download --provider aws", lambda d: run_idcbq(s5, d, s3.url, "aws", args.workers)),
+                (
+                    "idcbq download --provider aws",
+                    lambda d: run_idcbq(s5, d, s3.url, "aws", args.workers),
+                ),
                 ("s5cmd run", lambda d: run_s5cmd(s5, s3.url, d)),
             ):
                 dest = tmp / f"out-{len(results)}"
                 try:
                     t = fn(dest)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     t = f"failed: {exc}"[:160]
                 good = verify(dest, s3_rows) if isinstance(t, float) else 0
                 results.append(("s3", name, good, t))
-                print(f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)", flush=True)
+                print(
+                    f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)",
+                    flush=True,
+                )
                 shutil.rmtree(dest, ignore_errors=True)
         manifest_times = bench_manifest(args.manifest_rows, tmp) if args.manifest_rows else []
 
     print()
-    print(f"{'server':6} {'tool':48} {'files':>6} {'seconds':>8} {'files/s':>8} {'MB/s':>7} {'idcbq x':>8}")
+    print(
+        f"{'server':6} {'tool':48} {'files':>6} {'seconds':>8} {'files/s':>8} {'MB/s':>7} {'idcbq x':>8}"
+    )
     base_rate = {}
     for server, name, good, t in results:
         if name.startswith("idcbq") and isinstance(t, float):
@@ -279,8 +349,10 @@ def main(argv: list[str] | None = None) -> int:
         mbps = good * size / 1e6 / t
         ratio = base_rate.get(server, 0) / rate if rate else 0
         print(f"{server:6} {name:48} {good:6} {t:8.2f} {rate:8.0f} {mbps:7.1f} {ratio:8.2f}")
-    print(f"(payload: {mb:.0f} MB on GCS; 'idcbq x' = idcbq files/s divided by that row's files/s; "
-          "targets: >= 3x transfer_manager, >= 1x gsutil)")
+    print(
+        f"(payload: {mb:.0f} MB on GCS; 'idcbq x' = idcbq files/s divided by that row's files/s; "
+        "targets: >= 3x transfer_manager, >= 1x gsutil)"
+    )
     for fmt, t in manifest_times:
         print(f"manifest {args.manifest_rows:,} instances -> {fmt}: {t:.1f} s")
     return 0

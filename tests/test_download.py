@@ -40,7 +40,9 @@ def test_download_table_every_file_verified_and_readable(seeded_gcs, gcs_server,
     assert not list(tmp_path.rglob("*.idcbq-part"))
 
 
-def test_rerun_skips_verified_files_without_rehash_and_refetches_damaged(seeded_gcs, gcs_server, tmp_path, monkeypatch):
+def test_rerun_skips_verified_files_without_rehash_and_refetches_damaged(
+    seeded_gcs, gcs_server, tmp_path, monkeypatch
+):
     table = seeded_gcs.table()
     assert download(table, tmp_path, endpoint=gcs_server.url, quiet=True).ok
     # A damaged file with the same size: its recorded mtime no longer matches -> rehash -> refetch.
@@ -60,7 +62,9 @@ def test_rerun_skips_verified_files_without_rehash_and_refetches_damaged(seeded_
     assert victim.read_bytes() == seeded_gcs.data[victim.stem]
 
 
-def test_existing_files_without_state_are_hashed_once_then_recorded(seeded_gcs, gcs_server, tmp_path):
+def test_existing_files_without_state_are_hashed_once_then_recorded(
+    seeded_gcs, gcs_server, tmp_path
+):
     table = seeded_gcs.table()
     assert download(table, tmp_path, endpoint=gcs_server.url, quiet=True).ok
     (tmp_path / STATE_NAME).unlink()
@@ -79,7 +83,15 @@ def test_missing_object_fails_with_report_and_exit_code(seeded_gcs, gcs_server, 
     write_manifest(pa.Table.from_pylist(rows), manifest, format="parquet")
     result = CliRunner().invoke(
         __import__("idcbq.cli", fromlist=["cli"]).cli,
-        ["download", str(manifest), "--dest", str(tmp_path / "out"), "--endpoint", gcs_server.url, "-q"],
+        [
+            "download",
+            str(manifest),
+            "--dest",
+            str(tmp_path / "out"),
+            "--endpoint",
+            gcs_server.url,
+            "-q",
+        ],
     )
     assert isinstance(result.exception, DownloadError)
     assert result.exception.exit_code == ExitCode.DOWNLOAD_FAILED
@@ -93,14 +105,32 @@ def test_cli_exit_codes(seeded_gcs, gcs_server, tmp_path):
 
     manifest = tmp_path / "m.jsonl"
     write_manifest(seeded_gcs.table(), manifest, format="jsonl")
-    args = ["download", str(manifest), "--dest", str(tmp_path / "d"), "--endpoint", gcs_server.url, "--quiet"]
+    args = [
+        "download",
+        str(manifest),
+        "--dest",
+        str(tmp_path / "d"),
+        "--endpoint",
+        gcs_server.url,
+        "--quiet",
+    ]
     with pytest.raises(SystemExit) as ok:
         main(args)
     assert ok.value.code == 0
     bad = tmp_path / "bad.txt"
     bad.write_text("gs://idc-open-data/nope/nope.dcm\n")
     with pytest.raises(SystemExit) as failed:
-        main(["download", str(bad), "--dest", str(tmp_path / "d2"), "--endpoint", gcs_server.url, "-q"])
+        main(
+            [
+                "download",
+                str(bad),
+                "--dest",
+                str(tmp_path / "d2"),
+                "--endpoint",
+                gcs_server.url,
+                "-q",
+            ]
+        )
     assert failed.value.code == ExitCode.DOWNLOAD_FAILED
 
 
@@ -135,10 +165,14 @@ def test_custom_template_with_any_column(seeded_gcs, gcs_server, tmp_path):
                       template="%license/%Modality-%crdc_series_uuid")  # fmt: skip
     assert report.ok
     dirs = {p.parent.relative_to(tmp_path).as_posix() for p in _files(tmp_path)}
-    assert dirs == {f"{r['license_short_name']}/CT-{r['crdc_series_uuid']}" for r in seeded_gcs.rows}
+    assert dirs == {
+        f"{r['license_short_name']}/CT-{r['crdc_series_uuid']}" for r in seeded_gcs.rows
+    }
 
 
-@pytest.mark.parametrize("value", ["..", "../../x", "/etc/passwd", "a\x00b", "a\nb", ".", "", None, "C:\\x"])
+@pytest.mark.parametrize(
+    "value", ["..", "../../x", "/etc/passwd", "a\x00b", "a\nb", ".", "", None, "C:\\x"]
+)
 def test_sanitized_values_never_leave_dest(value, tmp_path):
     tmpl = DirTemplate.parse("%collection_id/%PatientID", ["collection_id", "PatientID"])
     rel = tmpl.render({"collection_id": value, "PatientID": value})
@@ -146,7 +180,9 @@ def test_sanitized_values_never_leave_dest(value, tmp_path):
     assert contained(tmp_path, rel + "/f.dcm").is_relative_to(tmp_path)
 
 
-@pytest.mark.parametrize("template", ["../x/%PatientID", "/abs/%PatientID", "%NoSuchColumn", "a/../%PatientID"])
+@pytest.mark.parametrize(
+    "template", ["../x/%PatientID", "/abs/%PatientID", "%NoSuchColumn", "a/../%PatientID"]
+)
 def test_bad_templates_are_rejected(template):
     with pytest.raises(UsageError):
         DirTemplate.parse(template, ["PatientID"])
@@ -165,7 +201,13 @@ def test_symlink_escape_is_refused(seeded_gcs, gcs_server, tmp_path):
 
 
 def test_md5_of_every_download_matches_manifest(seeded_gcs, gcs_server, tmp_path):
-    download(seeded_gcs.table(), tmp_path, endpoint=gcs_server.url, quiet=True, template="%crdc_series_uuid")
+    download(
+        seeded_gcs.table(),
+        tmp_path,
+        endpoint=gcs_server.url,
+        quiet=True,
+        template="%crdc_series_uuid",
+    )
     md5 = {r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded_gcs.rows}
     for path in _files(tmp_path):
         assert hashlib.md5(path.read_bytes()).hexdigest() == md5[path.stem]

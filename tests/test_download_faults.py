@@ -51,7 +51,9 @@ def run(seeded, dest, proxy, **kw):
         Fault("corrupt", times=1),
         Fault("corrupt", times=2, strip_hash=True),
     ],
-    ids=lambda f: f"{f.kind}-{f.status if f.kind == 'status' else ''}-x{f.times}{'-nohash' if f.strip_hash else ''}",
+    ids=lambda f: (
+        f"{f.kind}-{f.status if f.kind == 'status' else ''}-x{f.times}{'-nohash' if f.strip_hash else ''}"
+    ),
 )
 def test_transient_faults_are_retried_to_success(seeded_gcs, fault_proxy, tmp_path, fault):
     fault_proxy.set_faults([fault])
@@ -152,3 +154,45 @@ def assert_nothing_corrupt_or_temp(dest: Path, seeded) -> int:
     for path in files:
         assert hashlib.md5(path.read_bytes()).hexdigest() == md5[path.stem], path
     return len(files)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("corrupt", times=1, strip_hash=True),
+        Fault("reset", times=1),
+        Fault("truncate", times=1),
+    ],
+)
+def test_streaming_path_for_large_objects_verifies_too(
+    seeded_gcs, fault_proxy, tmp_path, monkeypatch, fault
+):
+    """Objects above transfer.SMALL stream chunk by chunk; lower the threshold to exercise that path."""
+    import idcbq.download.transfer as transfer
+
+    monkeypatch.setattr(transfer, "SMALL", 0)
+    monkeypatch.setattr(transfer, "CHUNK", 256)
+    fault_proxy.set_faults([fault])
+    report = run(seeded_gcs, tmp_path, fault_proxy)
+    assert report.ok, report.summary()
+    assert report.retries == len(seeded_gcs.rows)
+    assert assert_nothing_corrupt(tmp_path, seeded_gcs) == len(seeded_gcs.rows)
+
+
+def test_url_list_without_manifest_md5_is_verified_by_object_metadata(
+    seeded_gcs, fault_proxy, tmp_path
+):
+    """A plain gs:// list has no sizes or MD5: the server's x-goog-hash catches corruption."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(
+        f"gs://{r['gcs_bucket']}/{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm\n" for r in seeded_gcs.rows
+    ))  # fmt: skip
+    fault_proxy.set_faults([Fault("corrupt", times=1)])
+    report = download(listing, tmp_path / "d", endpoint=fault_proxy.url, quiet=True, backoff=0.01)
+    assert report.ok and report.retries == len(seeded_gcs.rows)
+    assert assert_nothing_corrupt(tmp_path / "d", seeded_gcs) == len(seeded_gcs.rows)
+    # with no digest anywhere, nothing is accepted unverified
+    fault_proxy.set_faults([Fault("slow", delay=0, times=None, strip_hash=True)])
+    blind = download(listing, tmp_path / "e", endpoint=fault_proxy.url, quiet=True, backoff=0.01)
+    assert not blind.ok and all("no MD5 or CRC32C" in f[2] for f in blind.failed)
+    assert not list((tmp_path / "e").rglob("*.dcm"))

@@ -25,7 +25,9 @@ def test_download_from_s3_with_a_gcs_manifest(seeded_s3, s3_server, tmp_path):
     write_manifest(seeded_s3.table(), manifest, format="parquet", provider="gcs")
     report = download(manifest, tmp_path / "d", provider="aws", endpoint=s3_server.url, quiet=True)
     assert report.ok, report.summary()
-    assert _md5s(tmp_path / "d") == {r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded_s3.rows}
+    assert _md5s(tmp_path / "d") == {
+        r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded_s3.rows
+    }
 
 
 def test_series_level_portal_manifest_is_listed_on_s3(seeded_s3, s3_server, tmp_path):
@@ -46,11 +48,24 @@ def s5cmd_binary() -> str:
 @pytest.mark.parametrize("level", ["series", "instance"])
 def test_s5cmd_runs_idcbq_manifests(seeded_s3, s3_server, tmp_path, level):
     manifest = tmp_path / "m.s5cmd"
-    write_manifest(seeded_s3.table(), manifest, format="s5cmd", level=level, provider="aws", s5cmd_dest="out/")
+    write_manifest(
+        seeded_s3.table(), manifest, format="s5cmd", level=level, provider="aws", s5cmd_dest="out/"
+    )
     header = manifest.read_text().splitlines()[2]
-    assert header.startswith("# s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com run")
+    assert header.startswith(
+        "# s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com run"
+    )
     # run it exactly as the header says, with only the endpoint pointed at the local server
-    cmd = [s5cmd_binary(), "--no-sign-request", "--endpoint-url", s3_server.url, "run", str(manifest)]
+    cmd = [
+        s5cmd_binary(),
+        "--no-sign-request",
+        "--endpoint-url",
+        s3_server.url,
+        "run",
+        str(manifest),
+    ]
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert _md5s(tmp_path / "out") == {r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded_s3.rows}
+    assert _md5s(tmp_path / "out") == {
+        r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded_s3.rows
+    }

@@ -22,14 +22,17 @@ def table() -> pa.Table:
 
 
 def urls(path: Path) -> list[str]:
-    info, schema, batches = read_manifest(path)
+    _info, _schema, batches = read_manifest(path)
     return [u for b in batches for u in b.column("url").to_pylist()]
 
 
 def expected_urls(provider: str) -> list[str]:
     key = "gcs_bucket" if provider == "gcs" else "aws_bucket"
     scheme = "gs" if provider == "gcs" else "s3"
-    return [f"{scheme}://{r[key]}/{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm" for r in SEEDED.rows]
+    return [
+        f"{scheme}://{r[key]}/{r['crdc_series_uuid']}/{r['crdc_instance_uuid']}.dcm"
+        for r in SEEDED.rows
+    ]
 
 
 @pytest.mark.parametrize("provider", ["gcs", "aws"])
@@ -45,7 +48,10 @@ def test_s5cmd_manifest_is_what_idc_users_run(tmp_path):
     aws = tmp_path / "aws.s5cmd"
     write_manifest(table(), aws, format="s5cmd", level="series", provider="aws")
     lines = aws.read_text().splitlines()
-    assert lines[2] == "# s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com run aws.s5cmd"
+    assert (
+        lines[2]
+        == "# s5cmd --no-sign-request --endpoint-url https://s3.amazonaws.com run aws.s5cmd"
+    )
     series = list(dict.fromkeys((r["aws_bucket"], r["crdc_series_uuid"]) for r in SEEDED.rows))
     assert lines[3:] == [f"cp s3://{b}/{s}/* ." for b, s in series]
     gcs = tmp_path / "gcs.s5cmd"
@@ -53,13 +59,18 @@ def test_s5cmd_manifest_is_what_idc_users_run(tmp_path):
     lines = gcs.read_text().splitlines()
     assert "--endpoint-url https://storage.googleapis.com" in lines[2]
     # s5cmd speaks S3 to GCS: s3:// scheme with the GCS bucket names
-    assert lines[3] == f"cp s3://{SEEDED.rows[0]['gcs_bucket']}/{SEEDED.rows[0]['crdc_series_uuid']}/{SEEDED.rows[0]['crdc_instance_uuid']}.dcm ."
+    assert (
+        lines[3]
+        == f"cp s3://{SEEDED.rows[0]['gcs_bucket']}/{SEEDED.rows[0]['crdc_series_uuid']}/{SEEDED.rows[0]['crdc_instance_uuid']}.dcm ."
+    )
     assert {line.split("/")[2] for line in lines[3:]} == {r["gcs_bucket"] for r in SEEDED.rows}
 
 
 def test_provenance_counts_bytes_and_licenses(tmp_path):
     path = tmp_path / "m.parquet"
-    write_manifest(table(), path, format="parquet", provenance={"template": "t.x", "parameters": {"a": 1}})
+    write_manifest(
+        table(), path, format="parquet", provenance={"template": "t.x", "parameters": {"a": 1}}
+    )
     prov = json.loads(pq.read_metadata(path).metadata[PROVENANCE_KEY])
     nc = [r for r in SEEDED.rows if "NC" in r["license_short_name"]]
     assert prov["instances"] == len(SEEDED.rows)
@@ -120,7 +131,10 @@ def test_reads_idc_portal_s5cmd_manifests(tmp_path):
     info, schema, batches = read_manifest(aws)
     rows = pa.Table.from_batches(list(batches), schema=schema).to_pylist()
     assert info.provider == "aws" and info.format == "s5cmd"
-    assert [(r["aws_bucket"], r["gcs_bucket"], r["crdc_series_uuid"], r["crdc_instance_uuid"]) for r in rows] == [
+    assert [
+        (r["aws_bucket"], r["gcs_bucket"], r["crdc_series_uuid"], r["crdc_instance_uuid"])
+        for r in rows
+    ] == [
         ("idc-open-data", "idc-open-data", "cdac3f73-4fc9-4e0d-913b-b64aa3100977", None),
         ("idc-open-data-two", "idc-open-idc1", "0a1b2c3d-0000-4000-8000-000000000001", None),
     ]
@@ -149,8 +163,11 @@ def test_reads_plain_url_lists(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "line"),
-    [("cp s3://idc-open-data/a/b/c.dcm .\n", 1), ("# c\nrm s3://idc-open-data/a/* .\n", 2),
-     ("cp s3://idc-open-data/s/i.dcm .\ncp http://x/y .\n", 2)],  # fmt: skip
+    [
+        ("cp s3://idc-open-data/a/b/c.dcm .\n", 1),
+        ("# c\nrm s3://idc-open-data/a/* .\n", 2),
+        ("cp s3://idc-open-data/s/i.dcm .\ncp http://x/y .\n", 2),
+    ],
 )
 def test_bad_manifest_lines_name_file_and_line(tmp_path, text, line):
     path = tmp_path / "bad.s5cmd"
@@ -194,5 +211,9 @@ def test_streams_a_batch_reader_in_one_pass(tmp_path):
     })  # fmt: skip
     reader = pa.RecordBatchReader.from_batches(big.schema, big.to_batches(max_chunksize=4096))
     prov = write_manifest(reader, tmp_path / "big.parquet", format="parquet")
-    assert prov["instances"] == n and prov["series"] == n // 100 and prov["total_bytes"] == n * (n - 1) // 2
+    assert (
+        prov["instances"] == n
+        and prov["series"] == n // 100
+        and prov["total_bytes"] == n * (n - 1) // 2
+    )
     assert pq.read_metadata(tmp_path / "big.parquet").num_rows == n

@@ -26,11 +26,15 @@ def seeded_sample(sample_root, gcs_server):
 
 def test_seeded_objects_match_sample_sizes_and_md5(seeded_sample, sample_root, gcs_server):
     assert seeded_sample.mismatched == 0
-    assert seeded_sample.objects > 0 and set(seeded_sample.series) == set(seedable_series_uids(sample_root))
+    assert seeded_sample.objects > 0 and set(seeded_sample.series) == set(
+        seedable_series_uids(sample_root)
+    )
     client = gcs_server.client()
     rows = seed_rows(sample_root, series=3)
     for row in rows:
-        blob = client.bucket(row["gcs_bucket"]).get_blob(f"{row['crdc_series_uuid']}/{row['crdc_instance_uuid']}.dcm")
+        blob = client.bucket(row["gcs_bucket"]).get_blob(
+            f"{row['crdc_series_uuid']}/{row['crdc_instance_uuid']}.dcm"
+        )
         assert blob is not None and blob.size == row["instance_size"]
         data = blob.download_as_bytes()
         assert hashlib.md5(data).hexdigest() == row["instance_hash"]
@@ -45,16 +49,22 @@ def _seedable_query(sample_root: Path):
     # the modality with the most seedable series, one of its collections
     counts: dict[tuple[str, str], int] = {}
     for s in seedable:
-        counts[(s["Modality"], s["collection_id"])] = counts.get((s["Modality"], s["collection_id"]), 0) + 1
+        counts[(s["Modality"], s["collection_id"])] = (
+            counts.get((s["Modality"], s["collection_id"]), 0) + 1
+        )
     modality, collection = max(counts, key=counts.get)
     client = idcbq.connect(source=sample_root)
-    result = client.query("cohort.series_by_modality", modalities=[modality], collection_id=collection)
+    result = client.query(
+        "cohort.series_by_modality", modalities=[modality], collection_id=collection
+    )
     kept = result.table.filter(pc.is_in(result.table["SeriesInstanceUID"], pa.array(sorted(uids))))
     assert kept.num_rows > 0
     return dataclasses.replace(result, table=kept), modality, collection
 
 
-def test_template_to_manifest_to_verified_dicom_files(seeded_sample, sample_root, gcs_server, tmp_path):
+def test_template_to_manifest_to_verified_dicom_files(
+    seeded_sample, sample_root, gcs_server, tmp_path
+):
     from idcbq.download import download
     from idcbq.manifest import write_manifest
 
@@ -64,7 +74,11 @@ def test_template_to_manifest_to_verified_dicom_files(seeded_sample, sample_root
     assert prov["template"] == "cohort.series_by_modality"
     assert prov["parameters"]["modalities"] == [modality]
     series = set(result.table["SeriesInstanceUID"].to_pylist())
-    expected = {r["crdc_instance_uuid"]: r for r in seed_rows(sample_root) if r["SeriesInstanceUID"] in series}
+    expected = {
+        r["crdc_instance_uuid"]: r
+        for r in seed_rows(sample_root)
+        if r["SeriesInstanceUID"] in series
+    }
     assert prov["instances"] == len(expected)
 
     report = download(manifest, tmp_path / "data", endpoint=gcs_server.url, quiet=True)
@@ -80,7 +94,9 @@ def test_template_to_manifest_to_verified_dicom_files(seeded_sample, sample_root
                                           f"{modality}_{row['SeriesInstanceUID']}")  # fmt: skip
 
 
-def test_cli_manifest_from_results_file_then_download(seeded_sample, sample_root, gcs_server, tmp_path):
+def test_cli_manifest_from_results_file_then_download(
+    seeded_sample, sample_root, gcs_server, tmp_path
+):
     from idcbq.cli import main
 
     result, _, _ = _seedable_query(sample_root)
@@ -94,7 +110,17 @@ def test_cli_manifest_from_results_file_then_download(seeded_sample, sample_root
     body = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
     assert len(body) == result.table.num_rows  # one wildcard line per series
     with pytest.raises(SystemExit) as fetched:
-        main(["download", str(out), "--dest", str(tmp_path / "d"), "--endpoint", gcs_server.url, "-q"])
+        main(
+            [
+                "download",
+                str(out),
+                "--dest",
+                str(tmp_path / "d"),
+                "--endpoint",
+                gcs_server.url,
+                "-q",
+            ]
+        )
     assert fetched.value.code == 0
     uuids = set(result.table["crdc_series_uuid"].to_pylist())
     assert {p.parent.name for p in (tmp_path / "d").rglob("*.dcm")} == uuids

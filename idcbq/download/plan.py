@@ -69,16 +69,12 @@ def open_source(
             "endpoint": info.endpoint,
         }
         chosen = provider or info.provider or "gcs"
-        if info.is_result or (provider and info.provider and provider != info.provider):
-            import pyarrow as pa
-
-            # Re-derive URLs for the other provider (or expand a plain query result).
-            table = (
-                pa.Table.from_batches(list(batches), schema=schema)
-                if info.is_result
-                else _reader(schema, batches)
+        if info.is_result:
+            # A plain query result (no url column): expand it to instances first. Manifests
+            # for the other provider need nothing: rows carry both GCS and AWS bucket names.
+            schema, batches = manifest_batches(
+                _reader(schema, batches), provider=chosen, engine=engine
             )
-            schema, batches = manifest_batches(table, provider=chosen, engine=engine)
         return meta, schema, batches, chosen
     chosen = provider or "gcs"
     schema, batches = manifest_batches(source, provider=chosen, engine=engine)

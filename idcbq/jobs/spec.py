@@ -195,7 +195,8 @@ def _parse(text: str, path: Path, is_yaml: bool) -> dict[str, Any]:
 
 
 def _spec_error(exc: ValidationError, text: str, path: Path, is_yaml: bool) -> JobSpecError:
-    first = exc.errors()[0]
+    # An unknown key first: a misspelt section also makes the real one "missing".
+    first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
     where = tuple(str(p) if not isinstance(p, int) else p for p in first["loc"])
     locate = yaml_line if is_yaml else toml_line
     line = locate(text, where) if where else None

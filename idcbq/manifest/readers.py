@@ -172,7 +172,12 @@ def _text_batches(
                 _read_comment(line, info)
                 continue
             url = _url_of(line, fmt, path, lineno)
-            provider, bucket, key = parse_url(url)
+            try:
+                provider, bucket, key = parse_url(url)
+            except ManifestError as exc:  # name the file and line, not only the URL
+                raise ManifestError(
+                    exc.message, location=Location(str(path), lineno, None, line)
+                ) from None
             if fmt == "s5cmd" and info.provider == "gcs":
                 provider = "gcs"  # s3:// URLs at the GCS endpoint name GCS buckets
             info.provider = info.provider or provider

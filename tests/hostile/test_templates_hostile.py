@@ -218,7 +218,12 @@ def test_comment_text_never_becomes_engine_code(sample_root):
         assert len(tree) == 1, prepared.sql
         assert not list(tree[0].find_all(sqlglot.exp.Drop, sqlglot.exp.Union)), prepared.sql
         (n,) = client.sql(sql, params={"m": "CT"}).to_arrow().column("n").to_pylist()
-        (expected,) = client.sql(
-            "SELECT COUNT(*) AS n FROM dicom_all WHERE Modality = @m", params={"m": "CT"}
-        ).to_arrow().column("n").to_pylist()
+        (expected,) = (
+            client.sql(
+                "SELECT COUNT(*) AS n FROM dicom_all WHERE Modality = @m", params={"m": "CT"}
+            )
+            .to_arrow()
+            .column("n")
+            .to_pylist()
+        )
         assert n == expected > 0
