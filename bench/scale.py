@@ -70,39 +70,60 @@ def _rows(files: list[Path]) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
 
 
-def sliced_root(full: Path, rows: int) -> tuple[Path, int]:
-    """An export root with the first files of ``full`` holding about ``rows`` instance rows.
-
-    Returns the root and its exact ``dicom_all`` row count. Other per-instance tables get
-    the same number of leading files (they are written chunk by chunk alongside it); the
-    small tables and clinical datasets are linked whole.
-    """
+def _complete(f: Path) -> int | None:
+    """Rows of a finished Parquet file; None while it is still being written (no footer)."""
     import pyarrow.parquet as pq
 
+    try:
+        return pq.ParquetFile(f).metadata.num_rows
+    except Exception:
+        return None
+
+
+def _link(src: Path, dst: Path) -> None:
+    # Hard links survive the build's final rename of its temp dir; symlinks as a fallback.
+    try:
+        os.link(src, dst)
+    except OSError:
+        dst.symlink_to(src.resolve())
+
+
+def sliced_root(full: Path, rows: int, small_from: Path | None = None) -> tuple[Path, int]:
+    """An export root with the first files of ``full`` holding about ``rows`` instance rows.
+
+    Returns the root and its exact ``dicom_all`` row count. The other per-instance tables
+    get the same number of leading files (they are written chunk by chunk alongside it);
+    the small tables and clinical datasets are linked whole, from ``small_from`` if given
+    (used while the full build is still running: only its finished files are taken).
+    """
     files = _files(full, "dicom_all")
-    counts = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    counts = [_complete(f) for f in files]
     k, total = 0, 0
-    while k < len(files) and total < rows:
-        total += counts[k]
+    while k < len(files) and counts[k] is not None and total < rows:
+        total += counts[k] or 0
         k += 1
-    root = OUT / f"scale-{full.name}-{k}files"
+    tag = "partial" if small_from else full.name
+    root = OUT / f"scale-{tag}-{k}files"
     export = root / "bigquery_export"
     if not (root / ".complete").exists():
         src = full / "bigquery_export"
+        small = (small_from or full) / "bigquery_export"
         main = export / "idc_v25"
         main.mkdir(parents=True, exist_ok=True)
         for table_dir in sorted((src / "idc_v25").iterdir()):
-            target = main / table_dir.name
-            if target.exists() or target.is_symlink():
+            if table_dir.name not in PER_INSTANCE:
                 continue
-            if table_dir.name in PER_INSTANCE:
-                target.mkdir()
-                for f in sorted(table_dir.glob("*.parquet"))[:k]:
-                    (target / f.name).symlink_to(f.resolve())
-            else:
+            target = main / table_dir.name
+            target.mkdir(exist_ok=True)
+            for f in sorted(table_dir.glob("*.parquet"))[:k]:
+                if _complete(f) is not None and not (target / f.name).exists():
+                    _link(f, target / f.name)
+        for table_dir in sorted((small / "idc_v25").iterdir()):
+            target = main / table_dir.name
+            if table_dir.name not in PER_INSTANCE and not target.exists():
                 target.symlink_to(table_dir.resolve(), target_is_directory=True)
         for name, link in (
-            ("idc_v25_clinical", (src / "idc_v25_clinical").resolve()),
+            ("idc_v25_clinical", (small / "idc_v25_clinical").resolve()),
             ("idc_current", Path("idc_v25")),
             ("idc_current_clinical", Path("idc_v25_clinical")),
         ):
@@ -330,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="embedded sample only, 1 repeat")
     ap.add_argument("--build", action="store_true", help="build the full export if missing")
+    ap.add_argument(
+        "--partial",
+        action="store_true",
+        help="use the finished files of a full build still running (sizes from --sizes)",
+    )
     ap.add_argument("--full-root", type=Path, default=FULL_ROOT)
     ap.add_argument("--sizes", default=None, help="comma-separated row counts (plus the full size)")
     ap.add_argument("--repeats", type=int, default=3)
@@ -364,7 +390,15 @@ def main(argv: list[str] | None = None) -> int:
         manifest_root, manifest_rows = root, args.manifest_rows or 100_000
     else:
         full = args.full_root
-        if not (full / "idcbq_sample.json").exists():
+        partial = None
+        if (
+            args.partial
+        ):  # the full build still running: its finished files, small tables of the sample
+            from idcbq.sources import default_sample_root, ensure_sample
+
+            partial = Path(ensure_sample(default_sample_root()))
+            full = next(full.parent.glob(f".{full.name}.tmp-*"))
+        elif not (full / "idcbq_sample.json").exists():
             if not args.build:
                 print(
                     f"no full-size export at {full}: build it once with "
@@ -374,10 +408,10 @@ def main(argv: list[str] | None = None) -> int:
             build_full(full)
         wanted = [int(s) for s in args.sizes.split(",")] if args.sizes else list(DEFAULT_SIZES)
         full_files = _files(full, "dicom_all")
-        full_rows = _rows(full_files)
+        full_rows = sum(_complete(f) or 0 for f in full_files)
         for rows in sorted(wanted):
-            if rows < full_rows:
-                root, exact = sliced_root(full, rows)
+            if rows <= full_rows:
+                root, exact = sliced_root(full, rows, small_from=partial)
                 sizes.append(
                     (
                         _label(exact),
@@ -389,16 +423,17 @@ def main(argv: list[str] | None = None) -> int:
                         root,
                     )
                 )
-        sizes.append(
-            (
-                f"full {_label(full_rows)}",
-                full_rows,
-                (len(full_files), dir_bytes(full / "bigquery_export/idc_v25")),
-                full,
+        if not partial:
+            sizes.append(
+                (
+                    f"full {_label(full_rows)}",
+                    full_rows,
+                    (len(full_files), dir_bytes(full / "bigquery_export/idc_v25")),
+                    full,
+                )
             )
-        )
         repeats = args.repeats
-        manifest_root, manifest_rows = full, args.manifest_rows or 1_000_000
+        manifest_root, manifest_rows = sizes[-1][3], args.manifest_rows or 1_000_000
 
     if not args.skip_templates:
         measured = []

@@ -12,7 +12,7 @@ from idcbq.manifest.model import PROVIDERS
 @click.option(
     "--dest", "-d", required=True, type=click.Path(file_okay=False), help="Destination folder."
 )
-@click.option("--workers", "-w", default=32, show_default=True, type=click.IntRange(1, 512),
+@click.option("--workers", "-w", default=64, show_default=True, type=click.IntRange(1, 512),
               help="Concurrent transfers.")  # fmt: skip
 @click.option("--dir-template", default=None,
               help="Layout under --dest with %column placeholders "
@@ -39,12 +39,25 @@ from idcbq.manifest.model import PROVIDERS
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the run report (JSON) here.")  # fmt: skip
 @click.option(
+    "--allow-bucket",
+    "allow_buckets",
+    multiple=True,
+    metavar="NAME",
+    help="Also fetch from this non-IDC bucket (repeatable); others are refused.",
+)
+@click.option(
+    "--no-fsync",
+    is_flag=True,
+    help="Skip fsync before the atomic rename (faster on scratch disks; after a power cut the "
+    "next run detects incomplete files and fetches them again).",
+)
+@click.option(
     "--retries", default=5, show_default=True, type=click.IntRange(1, 50), help="Attempts per file."
 )
 @click.pass_context
 def download(ctx: click.Context, manifest: str, dest: str, workers: int, dir_template: str | None,
              dry_run: bool, anonymous: bool, project: str | None, endpoint: str | None,
-             provider: str | None, quiet: bool, report_path: str | None, retries: int) -> None:  # fmt: skip
+             provider: str | None, quiet: bool, report_path: str | None, allow_buckets: tuple[str, ...], no_fsync: bool, retries: int) -> None:  # fmt: skip
     """Download every file of MANIFEST into --dest; exit 0 only if all are verified.
 
     MANIFEST is an idcbq manifest (parquet/jsonl/csv), an IDC portal / idc-index
@@ -66,7 +79,7 @@ def download(ctx: click.Context, manifest: str, dest: str, workers: int, dir_tem
     result = run(
         manifest, dest, workers=workers, template=dir_template, provider=provider, endpoint=endpoint,
         anonymous=anonymous and project is None, project=project, quiet=quiet, dry_run=dry_run,
-        attempts=retries,
+        attempts=retries, fsync=not no_fsync, allow_buckets=allow_buckets,
     )  # fmt: skip
     if isinstance(result, DryRun):
         click.echo(result.summary())

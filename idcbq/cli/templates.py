@@ -31,7 +31,9 @@ def templates() -> None:
     """
 
 
-@templates.command("list", epilog="\b\nExamples:\n  idcbq templates list\n  idcbq templates list --json")
+@templates.command(
+    "list", epilog="\b\nExamples:\n  idcbq templates list\n  idcbq templates list --json"
+)
 @templates_option
 @click.option("--json", "as_json", is_flag=True, help="JSON array of {name, description, path}.")
 def list_(template_dirs: tuple[str, ...], as_json: bool) -> None:
@@ -96,7 +98,9 @@ def _cli_value(value: Any) -> str:
     )
 
 
-@templates.command(epilog="\b\nExample:\n  idcbq templates render cohort.series_by_modality -p modalities=CT --engine duckdb")
+@templates.command(
+    epilog="\b\nExample:\n  idcbq templates render cohort.series_by_modality -p modalities=CT --engine duckdb"
+)
 @templates_option
 @param_option
 @engine_options

@@ -7,7 +7,6 @@ prefix; the listing's object metadata supplies size and MD5 to verify against.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import urllib.parse
 import urllib.request
@@ -26,7 +25,7 @@ from idcbq.download.layout import (
 )
 from idcbq.download.transfer import Item
 from idcbq.errors import DownloadError, ManifestError
-from idcbq.manifest.model import bucket_for
+from idcbq.manifest.model import IDC_BUCKETS, bucket_for
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -95,6 +94,7 @@ def make_plan(
     template: str | None = None,
     engine: Any = None,
     lister: Any = None,
+    allow_buckets: Iterable[str] = (),
 ) -> Plan:
     """Read the manifest, list series prefixes, render and check every final path."""
     meta, schema, batches, provider = open_source(source, provider, engine)
@@ -104,6 +104,7 @@ def make_plan(
     tmpl = DirTemplate.parse(text, columns)
     plan = Plan([], provider, text, source=meta)
     seen: dict[str, str] = {}  # rel -> url
+    allowed = IDC_BUCKETS | set(allow_buckets)
     for batch in batches:
         for row in batch.to_pylist():
             for item_row in _objects(row, provider, lister, plan):
@@ -113,6 +114,14 @@ def make_plan(
                 if not bucket:
                     plan.problems.append((str(row.get("url")), "no bucket for this provider"))
                     continue
+                if bucket not in allowed:
+                    # A manifest is input from elsewhere: never fetch from arbitrary buckets.
+                    raise ManifestError(
+                        f"manifest names bucket {bucket!r}, which is not an IDC bucket "
+                        f"({row.get('url') or bucket})",
+                        hint=f"IDC buckets: {', '.join(sorted(IDC_BUCKETS))}; "
+                        f"to fetch from {bucket} anyway pass --allow-bucket {bucket}",
+                    )
                 key = item_row["_key"]
                 name = sanitize_component(
                     (item_row.get("crdc_instance_uuid") and f"{item_row['crdc_instance_uuid']}.dcm")
@@ -224,9 +233,3 @@ class S3Lister:
             if (root.findtext(f"{self.NS}IsTruncated") or "false") != "true":
                 return
             token = root.findtext(f"{self.NS}NextContinuationToken")
-
-
-def dumps_plan(plan: Plan) -> str:
-    return json.dumps(
-        {"files": len(plan.items), "bytes": plan.total_bytes, "sample": plan.sample_rows}, indent=2
-    )

@@ -1,9 +1,9 @@
 """Download manifests from query results: s5cmd, URL lists, JSONL/CSV/Parquet, with provenance.
 
 Example:
-    >>> import idcbq                                               # doctest: +SKIP
-    >>> result = idcbq.connect().query("cohort.series_by_modality", modalities=["CT"])
-    >>> write_manifest(result, "ct.s5cmd", format="s5cmd", provider="aws")
+    >>> import idcbq  # doctest: +SKIP
+    >>> result = idcbq.connect().query("cohort.series_by_modality", modalities=["CT"])  # doctest: +SKIP
+    >>> write_manifest(result, "ct.s5cmd", format="s5cmd", provider="aws")  # doctest: +SKIP
 """
 
 from __future__ import annotations

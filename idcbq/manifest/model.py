@@ -75,6 +75,9 @@ AWS_TO_GCS = {
     "idc-open-data-cr": "idc-open-cr",
 }
 
+#: Buckets IDC serves files from; the downloader refuses others unless explicitly allowed.
+IDC_BUCKETS = frozenset(GCS_TO_AWS) | frozenset(AWS_TO_GCS)
+
 GCS_ENDPOINT = "https://storage.googleapis.com"
 AWS_ENDPOINT = "https://s3.amazonaws.com"
 

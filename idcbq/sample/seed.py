@@ -7,8 +7,8 @@ in buckets named like IDC's (``idc-open-data``, ``idc-open-idc1``, ``idc-open-cr
 sample's ``instance_size`` / ``instance_hash`` for the seedable series.
 
 Example:
-    >>> report = seed_gcs(sample_root, "http://127.0.0.1:4443", series=3)   # doctest: +SKIP
-    >>> report.objects, report.mismatched
+    >>> report = seed_gcs(sample_root, "http://127.0.0.1:4443", series=3)  # doctest: +SKIP
+    >>> report.objects, report.mismatched  # doctest: +SKIP
     (42, 0)
 """
 
