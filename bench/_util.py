@@ -2,9 +2,10 @@
 
 Peak memory is measured two ways, both real kernel counters:
 
-* of a whole child process: :func:`run_child` waits for it with ``os.wait4``, whose
-  rusage is that one child's (``ru_maxrss``, KiB on Linux), so children of earlier
-  runs never leak into the figure (``RUSAGE_CHILDREN`` would report their maximum);
+* of a whole child process: :func:`run_child` starts it from a tiny launcher that waits
+  for it with ``os.wait4``, whose rusage is that one child's (``ru_maxrss``, KiB on
+  Linux): children of earlier runs never leak into the figure (``RUSAGE_CHILDREN``
+  would report their maximum), nor does the bench's own RSS (inherited at fork);
 * of a step inside this process: :func:`reset_peak_rss` writes ``5`` to
   ``/proc/self/clear_refs`` (Linux >= 4.0 resets ``VmHWM``) and :func:`peak_rss_mb`
   reads ``VmHWM`` back.
@@ -54,6 +55,27 @@ class ChildResult:
         return self
 
 
+# A tiny launcher: Linux charges a child with the RSS of the process that forked it
+# (``maxrss`` survives fork and exec), so a big parent would inflate every figure. This
+# ~10 MB process forks the real child, times it and writes "<maxrss KiB> <seconds>".
+_LAUNCHER = """
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(report, "w") as fh:
+    fh.write(f"{usage.ru_maxrss} {seconds}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(
     args: Sequence[str],
     *,
@@ -61,33 +83,22 @@ def run_child(
     cwd: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
 ) -> ChildResult:
-    """Run ``args``, return its output, wall time and peak RSS (that child only)."""
+    """Run ``args``; return its output, wall time and peak RSS (that child only)."""
     import tempfile
 
-    # Output goes to temp files (not pipes) so nothing reaps the child before os.wait4,
-    # whose rusage is this child's own peak RSS.
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(args), stdout=out, stderr=err, text=True, env=env, cwd=cwd or REPO
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "usage"
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, str(report), *args]
+        done = subprocess.run(
+            launcher, capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=timeout
         )
-        deadline = None if timeout is None else start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
-            if pid:
-                break
-            if time.perf_counter() > deadline:  # type: ignore[operator]
-                proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                raise subprocess.TimeoutExpired(list(args), timeout or 0)
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-        rss_kb = usage.ru_maxrss
-    seconds = time.perf_counter() - start
-    return ChildResult(proc.returncode, stdout, stderr, seconds, rss_kb / 1024)
+        try:
+            rss_kb, seconds = report.read_text().split()
+        except (OSError, ValueError):  # the launcher itself failed
+            rss_kb, seconds = "0", "nan"
+    return ChildResult(
+        done.returncode, done.stdout, done.stderr, float(seconds), int(rss_kb) / 1024
+    )
 
 
 def python_child(module: str, *args: str, python: str = sys.executable, **kw: Any) -> ChildResult:

@@ -44,6 +44,8 @@ from typing import Any
 
 from bench._util import OUT, format_table, run_child
 
+#: Takes --quick (see bench/__main__.py).
+QUICK = True
 VENV = OUT / "venv-idc-index"
 IDC_INDEX_VERSION = "0.13.4"
 ROOT = OUT / "idc-index-root"
@@ -226,7 +228,8 @@ print(json.dumps({{"transfer_s": time.perf_counter() - t1}}))
 
 
 def _files_under(path: Path) -> tuple[int, int]:
-    files = [p for p in path.rglob("*") if p.is_file()]
+    # idcbq keeps its verified-files table (.idcbq-download.sqlite) in dest: not a download.
+    files = [p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".idcbq-")]
     return len(files), sum(p.stat().st_size for p in files)
 
 
@@ -301,18 +304,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--series", type=int, default=8, help="series to download")
     ap.add_argument("--skip-download", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="1 repeat, 3 series")
     ap.add_argument("--warm-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.warm_child:
         print(json.dumps(_warm_idcbq(args.warm_child)))
         return 0
+    if args.quick:
+        args.repeats, args.series = 1, 3
     py_idc = ensure_venv()
     _, digest = ensure_root()
     theirs = _parquet_of(str(py_idc))
     same = hashlib.sha256(theirs.read_bytes()).hexdigest() == digest
     print(f"idc_index.parquet sha256 {digest[:16]}... same file in both venvs: {same}")
     rows = cold_start(py_idc, args.repeats)
-    rows += warm_queries(py_idc, 5)
+    rows += warm_queries(py_idc, 2 if args.quick else 5)
     if not args.skip_download:
         rows += download_line(py_idc, args.series, args.repeats)
     print(

@@ -28,6 +28,8 @@ from typing import Any
 from bench._util import format_table, human_bytes
 
 COLUMNS = ("SeriesInstanceUID", "Modality", "instance_size")
+#: Takes --quick (see bench/__main__.py).
+QUICK = True
 BUCKET = "idcbq-bench-export"
 
 

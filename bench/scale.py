@@ -34,6 +34,8 @@ from typing import Any
 from bench._util import OUT, dir_bytes, format_table, human_bytes, python_child
 
 #: Instance rows per series in the cached full build (the CLI's ``--full`` default).
+#: Takes --quick (see bench/__main__.py).
+QUICK = True
 FULL_CAP = int(os.environ.get("IDCBQ_BENCH_FULL_CAP", "8"))
 FULL_ROOT = OUT / f"full-cap{FULL_CAP}"
 DEFAULT_SIZES = (1_000_000, 5_000_000)
@@ -171,15 +173,22 @@ def measure_size(root: Path, repeats: int) -> dict[str, Any]:
 # --- the child: manifest generation --------------------------------------------------------
 
 
-def _child_manifest(root: str, rows: int, fmt: str, dest: str) -> dict[str, Any]:
+def manifest_input(root: Path, rows: int) -> Path:
+    """``rows`` manifest-ready instance rows of ``root`` as an Arrow IPC file (cached).
+
+    The child memory-maps it, so its peak RSS is the manifest writer's plus the pages of
+    the table it touches, not a Parquet decoder's leftovers.
+    """
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from bench._util import peak_rss_mb, reset_peak_rss
-    from idcbq.manifest import write_manifest
     from idcbq.manifest.model import DICOM_ALL_COLUMNS
 
-    dataset = ds.dataset(str(Path(root) / "bigquery_export/idc_v25/dicom_all"), format="parquet")
+    path = OUT / "manifests" / f"input-{root.name}-{rows}.arrow"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dataset = ds.dataset(str(root / "bigquery_export/idc_v25/dicom_all"), format="parquet")
     columns = [c for c in DICOM_ALL_COLUMNS if c in dataset.schema.names]
     table = pa.Table.from_batches(list(_head(dataset.to_batches(columns=columns), rows)))
     if table.num_rows < rows:  # a small export (--quick): tile it, with fresh instance uuids
@@ -191,19 +200,36 @@ def _child_manifest(root: str, rows: int, fmt: str, dest: str) -> dict[str, Any]
         at = table.schema.get_field_index("crdc_instance_uuid")
         table = table.set_column(at, "crdc_instance_uuid", pa.array(fresh))
     table = table.slice(0, rows).combine_chunks()
-    base = peak_rss_mb()
-    reset_peak_rss()
+    tmp = path.with_suffix(".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=65_536)
+    tmp.replace(path)
+    return path
+
+
+def _current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _child_manifest(source: str, fmt: str, dest: str) -> dict[str, Any]:
+    import pyarrow as pa
+
+    from idcbq.manifest import write_manifest
+
+    table = pa.ipc.open_file(pa.memory_map(source)).read_all()
+    base = _current_rss_mb()
     started = time.perf_counter()
-    prov = write_manifest(table, dest, format=fmt, provider="aws")
+    write_manifest(table, dest, format=fmt, provider="aws")
     seconds = time.perf_counter() - started
     return {
         "rows": table.num_rows,
         "seconds": seconds,
-        "rss_mb": peak_rss_mb(),
         "table_mb": table.nbytes / 2**20,
         "before_mb": base,
         "bytes": os.path.getsize(dest),
-        "provenance_keys": sorted(prov)[:3],
     }
 
 
@@ -217,17 +243,14 @@ def _head(batches: Any, rows: int) -> Any:
 
 
 def measure_manifests(root: Path, rows: int) -> list[dict[str, Any]]:
+    source = manifest_input(root, rows)
     out = []
-    tmp = OUT / "manifests"
-    tmp.mkdir(parents=True, exist_ok=True)
     for fmt in MANIFEST_FORMATS:
-        dest = tmp / f"m{rows}.{fmt}"
-        child = python_child(
-            "bench.scale", "--manifest-child", str(root), str(rows), fmt, str(dest)
-        )
+        dest = source.parent / f"m{rows}.{fmt}"
+        child = python_child("bench.scale", "--manifest-child", str(source), fmt, str(dest))
         child.check(f"manifest {fmt}")
         r = json.loads(child.stdout.strip().splitlines()[-1])
-        r.update(format=fmt, child_peak_mb=child.peak_rss_mb)
+        r.update(format=fmt, rss_mb=child.peak_rss_mb)
         out.append(r)
         dest.unlink(missing_ok=True)
     return out
@@ -317,8 +340,8 @@ def print_manifests(rows: list[dict[str, Any]]) -> None:
                 "format",
                 "rows",
                 "seconds",
-                "peak RSS MB",
-                "RSS before (table loaded) MB",
+                "child peak RSS MB",
+                "RSS before write MB",
                 "table MB",
                 "file MB",
                 "target",
@@ -361,15 +384,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--manifest-rows", type=int, default=None)
     ap.add_argument("--skip-templates", action="store_true")
+    ap.add_argument("--skip-manifests", action="store_true")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--manifest-child", nargs=4, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--manifest-child", nargs=3, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(_child_templates(args.child, args.repeats)))
         return 0
     if args.manifest_child:
-        root, rows, fmt, dest = args.manifest_child
-        print(json.dumps(_child_manifest(root, int(rows), fmt, dest)))
+        print(json.dumps(_child_manifest(*args.manifest_child)))
         return 0
 
     sizes: list[tuple[str, int, tuple[int, int], Path]] = []
@@ -402,9 +425,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.build:
                 print(
                     f"no full-size export at {full}: build it once with "
-                    f"`python -m bench.scale --build` (~20+ min on 2 cores), or use --quick"
+                    f"`python -m bench.scale --build` (~40 min on 2 shared cores), "
+                    f"or use --quick; measuring the embedded sample instead"
                 )
-                return 1
+                return main(["--quick", *(argv or [])])
             build_full(full)
         wanted = [int(s) for s in args.sizes.split(",")] if args.sizes else list(DEFAULT_SIZES)
         full_files = _files(full, "dicom_all")
@@ -441,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measuring {label} ({rows:,} rows) ...", flush=True)
             measured.append((label, rows, files, measure_size(root, repeats)))
         print_sizes(measured, repeats)
-    print_manifests(measure_manifests(manifest_root, manifest_rows))
+    if not args.skip_manifests:
+        print_manifests(measure_manifests(manifest_root, manifest_rows))
     return 0
 
 

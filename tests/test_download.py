@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from idcbq.download import STATE_NAME, DryRun, download
 from idcbq.download.layout import DirTemplate, contained, sanitize_component
-from idcbq.errors import DownloadError, ExitCode, UsageError
+from idcbq.errors import DownloadError, ExitCode, ManifestError, UsageError
 from idcbq.manifest import write_manifest
 
 pytestmark = pytest.mark.gcs
@@ -211,3 +211,27 @@ def test_md5_of_every_download_matches_manifest(seeded_gcs, gcs_server, tmp_path
     md5 = {r["crdc_instance_uuid"]: r["instance_hash"] for r in seeded_gcs.rows}
     for path in _files(tmp_path):
         assert hashlib.md5(path.read_bytes()).hexdigest() == md5[path.stem]
+
+
+def test_non_idc_bucket_needs_explicit_allow(seeded_gcs, gcs_server, tmp_path):
+    from idcbq.sample.seed import upload_objects
+
+    key = f"{seeded_gcs.rows[0]['crdc_series_uuid']}/{seeded_gcs.rows[0]['crdc_instance_uuid']}.dcm"
+    upload_objects(
+        "gcs",
+        gcs_server.url,
+        [("my-lab-bucket", key, seeded_gcs.data[seeded_gcs.rows[0]["crdc_instance_uuid"]])],
+    )
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"gs://my-lab-bucket/{key}\n")
+    with pytest.raises(ManifestError, match="my-lab-bucket"):
+        download(listing, tmp_path / "d", endpoint=gcs_server.url, quiet=True)
+    assert not (tmp_path / "d").exists()
+    report = download(
+        listing,
+        tmp_path / "d",
+        endpoint=gcs_server.url,
+        quiet=True,
+        allow_buckets=["my-lab-bucket"],
+    )
+    assert report.ok and report.downloaded == 1

@@ -185,10 +185,12 @@ class Transfer:
 
     async def _once(self, session: Any, item: Item) -> tuple[int, str, int]:
         import aiohttp
+        from yarl import URL
 
         final = self.dest / item.rel
         tmp = str(final.parent / f".{final.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
-        url = object_url(self.provider, self.endpoint, item.bucket, item.key)
+        # Already percent-encoded: tell yarl so it does not parse and re-encode it per request.
+        url = URL(object_url(self.provider, self.endpoint, item.bucket, item.key), encoded=True)
         headers = self.auth() if self.auth else None
         loop = asyncio.get_running_loop()
         self.inflight.add(tmp)
