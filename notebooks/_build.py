@@ -516,24 +516,21 @@ for name in ("cohort.s5cmd", "cohort.txt", "cohort.jsonl"):
             """
 ## 3. Download and verify
 
-`idcbq download` checks every file against its size and MD5 and moves it into place
-only when it matches; a second run skips files already present and verified. (The
-s5cmd manifest works with `s5cmd run` too.)
+`download()` (or `idcbq download` at the shell) checks every file against its size and
+MD5 and moves it into place only when it matches; a second run skips files already
+present and verified. (The s5cmd manifest works with `s5cmd run` too.)
 """
         ),
         code(
             """
-import json
+from idcbq.download import download
 
 dest = work / "files"
-endpoint = f"--endpoint {GCS_ENDPOINT}" if GCS_ENDPOINT else ""
-!{sys.executable} -m idcbq download {work}/cohort.jsonl --dest {dest} --quiet --report {work}/first.json {endpoint}
-!{sys.executable} -m idcbq download {work}/cohort.jsonl --dest {dest} --quiet --report {work}/again.json {endpoint}
-first = json.loads((work / "first.json").read_text())
-again = json.loads((work / "again.json").read_text())
-print(f"first run: {first['downloaded']} downloaded; re-run: {again['skipped']} already present "
-      f"and verified, {again['downloaded']} downloaded")
-print("all verified:", first["ok"] and again["ok"] and again["skipped"] == len(files))
+first = download(work / "cohort.jsonl", dest, endpoint=GCS_ENDPOINT, quiet=True)
+print(first.summary())
+again = download(work / "cohort.jsonl", dest, endpoint=GCS_ENDPOINT, quiet=True)
+print(f"re-run: {again.skipped} already present and verified, {again.downloaded} downloaded")
+print("all verified:", first.ok and again.ok and again.skipped == len(files))
 """,
             "download",
         ),

@@ -188,13 +188,6 @@ def test_04_write_your_own_template(kernel_env, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.gcs
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="idcbq.download.download() calls asyncio.run(), which refuses to run inside an "
-    "already running event loop (every Jupyter/Colab kernel has one); notebook 03 therefore "
-    "downloads with the CLI. When this passes, switch the notebook to the Python API.",
-)
 def test_download_api_inside_a_running_event_loop(seeded_gcs, gcs_server, tmp_path):
     import asyncio
 

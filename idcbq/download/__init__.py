@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from idcbq._async import run_sync
 from idcbq.download.layout import DEFAULT_TEMPLATE, make_dirs_within
 from idcbq.download.plan import GcsLister, Plan, S3Lister, make_plan
 from idcbq.download.report import DownloadReport, Progress, human_bytes
@@ -180,7 +181,7 @@ def download(
                             backoff=backoff, timeout=timeout, fsync=fsync, executor=executor)  # fmt: skip
         progress = Progress(len(todo), sum(i.size or 0 for i in todo), quiet)
         try:
-            asyncio.run(_run(todo, transfer, workers, state, report, progress, timeout))
+            run_sync(_run(todo, transfer, workers, state, report, progress, timeout))
         finally:
             progress.close()
             for tmp in list(transfer.inflight):  # interrupted mid-file: no temp left behind

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from idcbq._async import run_sync
 from idcbq.errors import SourceError
 from idcbq.manifest.model import GCS_TO_AWS
 
@@ -145,7 +146,7 @@ def _seed(provider: str, root: Path, endpoint: str, series: Any, collections: An
 def upload_objects(provider: str, endpoint: str, objects: Iterable[tuple[str, str, bytes]], *,
                    project: str = "idcbq-sample", workers: int = 32) -> int:  # fmt: skip
     """Create buckets and upload ``(bucket, key, data)`` objects concurrently; returns the count."""
-    return asyncio.run(_upload(provider, endpoint.rstrip("/"), list(objects), project, workers))
+    return run_sync(_upload(provider, endpoint.rstrip("/"), list(objects), project, workers))
 
 
 async def _upload(provider: str, endpoint: str, objects: list[tuple[str, str, bytes]], project: str,
