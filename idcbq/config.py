@@ -8,7 +8,7 @@ file, the built-in default. The file is TOML at ``$IDCBQ_CONFIG`` or, if that is
     engine = "bigquery"
     project = "my-billing-project"
     idc_version = "v25"
-    max_bytes_billed = 50_000_000_000   # the cost cap
+    max_bytes_billed = "50GB"           # the cost cap (or bytes: 50_000_000_000)
     # source = "/data/idc-export"       # DuckDB export root
 
 Environment variables: ``IDCBQ_ENGINE``, ``IDCBQ_PROJECT`` (else ``GOOGLE_CLOUD_PROJECT``),
@@ -61,6 +61,19 @@ class Settings(BaseModel):
     idc_version: str | None = None
     max_bytes_billed: int | None = Field(default=None, ge=0)
     source: str | None = None
+
+    @field_validator("max_bytes_billed", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        # Same spellings as --max-bytes-billed: 1000000, "10GB", "1TiB".
+        if isinstance(value, str):
+            from idcbq.engines.bigquery.cost import parse_size
+
+            try:
+                return parse_size(value.strip())
+            except IdcbqError as exc:
+                raise ValueError(exc.message) from None
+        return value
 
     @field_validator("idc_version")
     @classmethod

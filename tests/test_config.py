@@ -113,3 +113,14 @@ def test_config_reaches_nested_commands_and_help(clean_env, tmp_path, capsys):
     code = run_cli(cli, ["templates", "render", "--help"])
     out = capsys.readouterr().out
     assert code == 0 and "[default: bigquery]" in " ".join(out.split())
+
+
+def test_cost_cap_accepts_the_same_units_as_the_flag(clean_env, tmp_path):
+    path = write_config(tmp_path, 'max_bytes_billed = "50GB"\n')
+    clean_env.setenv("IDCBQ_CONFIG", str(path))
+    assert load_settings().max_bytes_billed == 50 * 10**9
+    clean_env.setenv("IDCBQ_MAX_BYTES_BILLED", "1TiB")
+    assert load_settings().max_bytes_billed == 2**40
+    clean_env.setenv("IDCBQ_MAX_BYTES_BILLED", "lots")
+    with pytest.raises(ConfigError, match="IDCBQ_MAX_BYTES_BILLED"):
+        load_settings()
