@@ -17,7 +17,6 @@ Example (not run as a doctest; it opens the embedded sample)::
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import ParameterError
-from idcbq.params import BoundParameter, ParamType
+from idcbq.params import BoundParameter, ParamType, infer_type
 
 if TYPE_CHECKING:
     from idcbq.engines.base import Engine, PreparedQuery
@@ -228,7 +227,7 @@ class Client:
                         f"parameter {name!r}: {exc.message}", hint=exc.hint
                     ) from None
             else:
-                ptype = ParamType.parse("STRING") if from_text else _infer_type(name, value)
+                ptype = ParamType.parse("STRING") if from_text else infer_type(value, name=name)
             if from_text and isinstance(value, str):
                 value = ptype.parse_text(value, name=name)
             else:
@@ -340,30 +339,3 @@ def _rendered(template: str | None, path: str | None, prepared: PreparedQuery) -
         engine_sql=prepared.sql,
         params=prepared.params,
     )
-
-
-def _infer_type(name: str, value: Any) -> ParamType:
-    """BigQuery type of a Python value passed without a declared type."""
-
-    def scalar(v: Any) -> str:
-        if isinstance(v, bool):
-            return "BOOL"
-        if isinstance(v, int):
-            return "INT64"
-        if isinstance(v, float):
-            return "FLOAT64"
-        if isinstance(v, dt.datetime):
-            return "TIMESTAMP"
-        if isinstance(v, dt.date):
-            return "DATE"
-        if isinstance(v, str) or v is None:
-            return "STRING"
-        raise ParameterError(
-            f"parameter {name!r}: cannot bind a {type(v).__name__}",
-            hint="pass types={name: 'TYPE'} or a str/int/float/bool/date/datetime/list value",
-        )
-
-    if isinstance(value, list | tuple | set | frozenset):
-        items = list(value)
-        return ParamType.parse(f"ARRAY<{scalar(items[0]) if items else 'STRING'}>")
-    return ParamType.parse(scalar(value))

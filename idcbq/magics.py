@@ -87,7 +87,7 @@ def _rejoin_params(line: str) -> list[str]:
 
 def cell_params(text: str | None) -> list[Any]:
     """``--params`` JSON -> BoundParameters (``name:TYPE`` keys, or types from the values)."""
-    from idcbq.params import BoundParameter, ParamType
+    from idcbq.params import BoundParameter, ParamType, infer_type
 
     if not text:
         return []
@@ -112,28 +112,9 @@ def cell_params(text: str | None) -> list[Any]:
                     for v in value
                 ]
         else:
-            ptype = _infer_type(name, value)
+            ptype = infer_type(value, name=f"--params {name}")
         bound.append(BoundParameter.of(name, ptype, value))
     return bound
-
-
-def _infer_type(name: str, value: Any) -> Any:
-    from idcbq.params import ParamType
-
-    def scalar(v: Any) -> str:
-        if isinstance(v, bool):
-            return "BOOL"
-        if isinstance(v, int):
-            return "INT64"
-        if isinstance(v, float):
-            return "FLOAT64"
-        if isinstance(v, str) or v is None:
-            return "STRING"
-        raise ParameterError(f"--params {name!r}: cannot bind {v!r}; declare it as {name}:TYPE")
-
-    if isinstance(value, list):
-        return ParamType(scalar(value[0]) if value else "STRING", is_array=True)
-    return ParamType(scalar(value))
 
 
 def engine_args(args: argparse.Namespace) -> Any:

@@ -193,6 +193,38 @@ def _check_scalar(scalar: str, value: Any, name: str) -> Any:
     raise AssertionError(scalar)
 
 
+def infer_type(value: Any, *, name: str = "value") -> ParamType:
+    """The BigQuery type of a Python value given without a declared type.
+
+    Example:
+        >>> str(infer_type(["CT", "MR"])), str(infer_type(3)), str(infer_type(None))
+        ('ARRAY<STRING>', 'INT64', 'STRING')
+    """
+
+    def scalar(item: Any) -> str:
+        if isinstance(item, bool):
+            return "BOOL"
+        if isinstance(item, int):
+            return "INT64"
+        if isinstance(item, float):
+            return "FLOAT64"
+        if isinstance(item, dt.datetime):
+            return "TIMESTAMP"
+        if isinstance(item, dt.date):
+            return "DATE"
+        if isinstance(item, str) or item is None:
+            return "STRING"
+        raise ParameterError(
+            f"parameter {name!r}: cannot bind a {type(item).__name__}",
+            hint=f"declare its type ({name}:TYPE) or pass a str/int/float/bool/date/datetime/list value",
+        )
+
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else list(value)
+        return ParamType(scalar(items[0]) if items else "STRING", is_array=True)
+    return ParamType(scalar(value))
+
+
 @dataclass(frozen=True)
 class BoundParameter:
     """A checked value with its declared type, ready for an engine to bind natively."""
