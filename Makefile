@@ -10,7 +10,7 @@ BQEMU_STAMP := $(BQEMU_VENV)/.installed
 BQEMU_PKGS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extensions==1.5.5 \
 	duckdb-extension-spatial==1.5.5 duckdb-extension-avro==1.5.5 numpy==2.4.6
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo test test-fast lint bench bench-quick clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,10 @@ lint: $(STAMP)
 
 bench: $(STAMP) $(BQEMU_STAMP)
 	$(PY) -m bench
+
+# Fast path: scale/remote/idc-index benches on the embedded sample, 1 repeat.
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf $(VENV) $(BQEMU_VENV) .pytest_cache
