@@ -26,6 +26,9 @@ GOOD = [
     "SELECT a FROM (SELECT * FROM dicom_all) AS t",  # star: undecidable, not rejected
     "SELECT SeriesInstanceUID FROM dicom_all UNION ALL SELECT SeriesInstanceUID FROM idc_v20.dicom_all",
     "SELECT table_name FROM idc_current_clinical.column_metadata;",
+    # the WITH OFFSET alias is a column of the UNNEST source, next to the struct's fields
+    "SELECT ARRAY(SELECT s.SegmentLabel FROM UNNEST(d.SegmentSequence) AS s WITH OFFSET AS pos "
+    "ORDER BY pos) FROM dicom_all d",
 ]
 
 
@@ -45,6 +48,13 @@ BAD = [
         29,
     ),
     ("SELECT s.SegmentLabl FROM dicom_all d, UNNEST(d.SegmentSequence) s", "SegmentLabl", 1, 8),
+    (
+        "SELECT ARRAY(SELECT s.SegmentLabel FROM UNNEST(d.SegmentSequence) AS s WITH OFFSET AS pos "
+        "ORDER BY ps) FROM dicom_all d",
+        "unknown column ps",
+        1,
+        100,
+    ),
     ("SELECT *\nFROM evil.t", "table evil.t is not allowed", 2, 6),
     (
         "WITH x AS (SELECT * FROM `other-proj.idc_v25.dicom_all`)\nSELECT * FROM x",

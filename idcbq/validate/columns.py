@@ -187,7 +187,11 @@ def _unnest_columns(unnest, scope, refs, schema, cache) -> _Columns | None:
         return None
     if field.meta.get("fields_truncated") or field.meta.get("fields_incomplete"):
         return None
-    return _Columns({f.name.lower(): f for f in field.fields})
+    columns: dict[str, Any] = {f.name.lower(): f for f in field.fields}
+    offset = unnest.args.get("offset")
+    if isinstance(offset, exp.Expression) and offset.name:
+        columns[offset.name.lower()] = None  # UNNEST ... WITH OFFSET AS pos adds a column
+    return _Columns(columns)
 
 
 def _resolve_field(column, scope, refs, schema, cache) -> Field | None:
