@@ -93,12 +93,30 @@ def resolve_table(name: Any, *, idc_version: IdcVersion, data_project: str) -> s
     raise TemplateError(f"table({name!r}): not an IDC table", hint=hint)
 
 
+_MAX_REPEAT = 100_000
+
+
 @cache
 def _environment() -> Any:
     from jinja2 import StrictUndefined
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    class BoundedSandbox(ImmutableSandboxedEnvironment):
+        # Templates only shape SQL: refuse arithmetic that could exhaust time or memory
+        # (`{{ 10**10**10 }}`, `{{ 'x' * 10**9 }}`), which the plain sandbox allows.
+        intercepted_binops = frozenset({"**", "*"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**":
+                raise SecurityError("the power operator is not allowed in templates")
+            for seq, count in ((left, right), (right, left)):
+                too_long = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if too_long and len(seq) * count > _MAX_REPEAT:
+                    raise SecurityError("sequence repetition is too large for a template")
+            return super().call_binop(context, operator, left, right)
+
+    env = BoundedSandbox(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

@@ -61,6 +61,8 @@ TEMPLATES = {
     "config": "SELECT 1\n{{ config.items() }}\n",
     "namespace": "SELECT 1\n{{ namespace(a=1) }}\n",
     "range_dos": "SELECT 1\n{% for i in range(10**9) %}{% endfor %}\n",
+    "power_dos": "SELECT 1\n{{ 10**10**10 }}\n",
+    "repeat_dos": "SELECT 1\n{{ 'x' * 1000000000 }}\n",
     "format_attr": "SELECT 1\n{{ '{0.__globals__}'.format(table) }}\n",
     "format_map": "SELECT 1\n{{ '{t.__globals__}'.format_map({'t': table}) }}\n",
     "percent_format": "SELECT 1\n{{ '%s'|format(table.__globals__) }}\n",
@@ -132,6 +134,7 @@ TEMPLATES = {
 JINJA_CASES = [
     "globals", "class_mro", "class_mro_call", "attr_filter", "attr_filter_chain", "cycler",
     "lipsum", "self_context", "self_dict", "request", "config", "namespace", "range_dos",
+    "power_dos", "repeat_dos",
     "format_attr", "format_map", "percent_format", "func_code", "mutate", "getattr_str",
     "param_value", "table_name_injection", "table_outside",
 ]  # fmt: skip
