@@ -266,6 +266,17 @@ def test_order_by_expression_on_array_subquery_alias(con):
     assert rows == [(1, ["c", "b", "a"]), (2, [])]
 
 
+def test_countif_is_zero_when_nothing_matches(con):
+    nulls = "SELECT CAST(NULL AS INT64) AS x UNION ALL SELECT CAST(NULL AS INT64)"
+    assert run(con, f"SELECT COUNTIF(x > 1) FROM ({nulls})") == [(0,)]
+    assert run(con, "SELECT COUNTIF(x > 1) FROM (SELECT 1 AS x UNION ALL SELECT 5)") == [(1,)]
+    rows = run(
+        con,
+        "SELECT x, COUNTIF(x > 1) OVER (ORDER BY x) FROM (SELECT 1 AS x UNION ALL SELECT 5) ORDER BY x",
+    )
+    assert rows == [(1, 0), (5, 1)]
+
+
 def test_decimal_literals_are_float64(con):
     rows = run(con, "SELECT 2.5, 1 / 3.0, 1e3")
     assert rows == [(2.5, 1 / 3.0, 1000.0)]

@@ -298,8 +298,19 @@ def float_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def countif_zero(tree: exp.Expr) -> exp.Expr:
+    """``COUNTIF(cond)`` is 0 in BigQuery when no row's condition is TRUE (even all NULL);
+    DuckDB's ``COUNT_IF`` gives NULL over all-NULL input. ``COUNT(CASE WHEN …)`` keeps 0 and
+    still works as a window aggregate."""
+    for node in list(tree.find_all(exp.CountIf)):
+        hit = exp.Case(ifs=[exp.If(this=node.this.copy(), true=exp.Literal.number(1))])
+        node.replace(exp.Count(this=hit))
+    return tree
+
+
 ALL = (
     float_literals,
+    countif_zero,
     unnest_with_offset,
     array_subscripts,
     array_agg_limit,
