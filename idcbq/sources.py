@@ -110,10 +110,6 @@ def ensure_sample(root: Path | None = None) -> Path:
     return root
 
 
-def is_remote(root: str | os.PathLike[str]) -> bool:
-    return str(root).startswith(("s3://", "gs://", "gcs://", "http://", "https://"))
-
-
 def table_fqn(
     table: str,
     *,
