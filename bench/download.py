@@ -249,6 +249,18 @@ def bench_manifest(rows: int, tmp: Path) -> list[tuple[str, float]]:
     return out
 
 
+def measure(server: str, name: str, fn: Any, rows: list[dict], dest: Path) -> tuple:
+    """Time one tool into a fresh ``dest``, count the files it got right, then clean up."""
+    try:
+        t = fn(dest)
+    except Exception as exc:
+        t = f"failed: {exc}"[:160]
+    good = verify(dest, rows) if isinstance(t, float) else 0
+    print(f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)", flush=True)
+    shutil.rmtree(dest, ignore_errors=True)
+    return (server, name, good, t)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.download", description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=2000)
@@ -294,18 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.skip_gsutil:
                 runs.append(("gsutil -m cp -I", lambda d: run_gsutil(gcs.url, rows, d, tmp)))
             for name, fn in runs:
-                dest = tmp / f"out-{len(results)}"
-                try:
-                    t = fn(dest)
-                except Exception as exc:
-                    t = f"failed: {exc}"[:160]
-                good = verify(dest, rows) if isinstance(t, float) else 0
-                results.append(("gcs", name, good, t))
-                print(
-                    f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)",
-                    flush=True,
-                )
-                shutil.rmtree(dest, ignore_errors=True)
+                results.append(measure("gcs", name, fn, rows, tmp / f"out-{len(results)}"))
         s3_rows = rows[: args.s3_files]
         with MotoS3Server() as s3:
             t_up = timed(lambda: upload("aws", s3.url, s3_rows, base))
@@ -323,18 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 ("s5cmd run", lambda d: run_s5cmd(s5, s3.url, d)),
             ):
-                dest = tmp / f"out-{len(results)}"
-                try:
-                    t = fn(dest)
-                except Exception as exc:
-                    t = f"failed: {exc}"[:160]
-                good = verify(dest, s3_rows) if isinstance(t, float) else 0
-                results.append(("s3", name, good, t))
-                print(
-                    f"  {name}: {t if isinstance(t, str) else f'{t:.2f} s'} ({good} verified)",
-                    flush=True,
-                )
-                shutil.rmtree(dest, ignore_errors=True)
+                results.append(measure("s3", name, fn, s3_rows, tmp / f"out-{len(results)}"))
         manifest_times = bench_manifest(args.manifest_rows, tmp) if args.manifest_rows else []
 
     print()

@@ -12,7 +12,7 @@ import pytest
 
 from idcbq.sample.dicom_all import dicom_all_sample_fields, prune_empty_records
 from idcbq.sample.ids import AWS_TO_GCS_BUCKET
-from idcbq.schema import arrow_schema, dicom_all_field, other_table_fields
+from idcbq.schema import OTHER_TABLES, arrow_schema, dicom_all_field, other_table_fields
 
 V = "idc_v25"
 
@@ -46,16 +46,7 @@ def test_layout_has_all_datasets_and_several_files(sample_root: Path) -> None:
         "idc_current",
         "idc_current_clinical",
     }
-    for table in (
-        "dicom_all",
-        "auxiliary_metadata",
-        "dicom_metadata",
-        "dicom_metadata_curated",
-        "dicom_metadata_curated_series_level",
-        "original_collections_metadata",
-        "analysis_results_metadata",
-        "version_metadata",
-    ):
+    for table in ("dicom_all", *OTHER_TABLES):
         assert list((export / V / table).glob("*.parquet")), table
     files = sorted(p.name for p in (export / V / "dicom_all").glob("*.parquet"))
     assert len(files) >= 2 and files[0] == "000000000000.parquet"
