@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from idcbq.errors import UsageError
@@ -24,6 +25,16 @@ def finished_runs(root: Path) -> list[RunDir]:
     ]
 
 
+def recorded_previous(run: RunDir) -> str | None:
+    """The run this one was diffed against when it ran (``previous_run`` in its run.json)."""
+    try:
+        record = json.loads(run.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    previous = record.get("previous_run") if isinstance(record, dict) else None
+    return previous if isinstance(previous, str) else None
+
+
 def diff_runs(
     spec: JobSpec,
     *,
@@ -32,7 +43,10 @@ def diff_runs(
     manifest_path: str | None = None,
     manifest_format: str = "s5cmd",
 ) -> tuple[CohortDiff, str, str]:
-    """Diff ``run_id`` (default latest good) against ``against_id`` (default the one before).
+    """Diff ``run_id`` (default latest good) against ``against_id``.
+
+    ``against_id`` defaults to the run ``run_id`` was compared with when it ran (its
+    recorded ``previous_run``), else the finished run just before it.
 
     With ``manifest_path``, also write a manifest of the added and revised series.
     """
@@ -51,6 +65,8 @@ def diff_runs(
             f"no run {run_id!r} with results under {root / RUNS}",
             hint=f"runs: {', '.join(ids) or 'none'}",
         )
+    if against_id is None and recorded_previous(RunDir(root, run_id)) in ids:
+        against_id = recorded_previous(RunDir(root, run_id))
     if against_id is None:
         earlier = ids[: ids.index(run_id)]
         if not earlier:

@@ -2,7 +2,7 @@
 
 Layout under a job's destination::
 
-    runs/20261124T193000Z-1a2b3c/   one folder per run: results, manifests, run.json
+    runs/20261124T193000.123456Z-1a2b3c/   one folder per run: results, manifests, run.json
     latest.json                     {"run": "runs/<id>"}: replaced only after a run fully succeeded
     .lock                           held while a run is in progress
 
@@ -48,8 +48,12 @@ class RunDir:
 
 
 def new_run(root: Path, now: datetime | None = None) -> RunDir:
-    """Create a fresh, uniquely named run folder (UTC timestamp + random suffix)."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    """Create a fresh, uniquely named run folder (UTC timestamp + random suffix).
+
+    The stamp has microseconds so that run ids sort in the order the runs started, even
+    for runs seconds apart (the random suffix only breaks exact ties).
+    """
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
     run = RunDir(root, f"{stamp}-{secrets.token_hex(3)}")
     run.path.mkdir(parents=True, exist_ok=False)
     return run
