@@ -217,3 +217,33 @@ def test_streams_a_batch_reader_in_one_pass(tmp_path):
         and prov["total_bytes"] == n * (n - 1) // 2
     )
     assert pq.read_metadata(tmp_path / "big.parquet").num_rows == n
+
+
+def test_jsonl_results_stream_in_blocks_with_identifiers_kept_as_strings(tmp_path):
+    """A JSON Lines results file is read block by block; digit-only IDs never turn numeric."""
+    from idcbq.manifest.readers import read_table
+
+    n = 40_000  # several MB: more than one of pyarrow's 1 MB blocks
+    path = tmp_path / "results.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"PatientID": f"{i:04d}", "SeriesInstanceUID": f"1.2.{i}",
+                                 "instance_size": i, "note": "x" * 64}) + "\n")  # fmt: skip
+    schema, batches, fmt = read_table(path)
+    sizes = [b.num_rows for b in batches]
+    assert fmt == "jsonl" and len(sizes) > 1 and sum(sizes) == n
+    assert schema.field("PatientID").type == pa.string()
+    assert schema.field("SeriesInstanceUID").type == pa.string()
+    assert schema.field("instance_size").type == pa.int64()
+
+
+def test_jsonl_results_with_a_bad_line_far_down_name_the_file(tmp_path):
+    from idcbq.manifest.readers import read_table
+
+    path = tmp_path / "results.jsonl"
+    good = json.dumps({"SeriesInstanceUID": "1.2.3", "note": "y" * 200}) + "\n"
+    path.write_text(good * 20_000 + "{not json\n", encoding="utf-8")
+    _schema, batches, _ = read_table(path)
+    with pytest.raises(ManifestError, match=r"results\.jsonl"):
+        for _ in batches:
+            pass

@@ -76,6 +76,41 @@ def sniff_format(path: Path) -> str:
     return "urls"
 
 
+def _open_jsonl(path: Path) -> pa.RecordBatchReader:
+    """A streaming JSON Lines reader; identifiers typed from the first row's keys.
+
+    Pinning the identifier columns to string keeps a PatientID like ``"0001"`` or an
+    all-digit UID from being inferred as a number in one block and a string in the next.
+    """
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    keys: list[str] = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                with contextlib.suppress(ValueError):
+                    first = json.loads(line)
+                    keys = list(first) if isinstance(first, dict) else []
+                break
+    pinned = {name: pa.string() for name in _STRING_COLUMNS if name in keys}
+    pinned.update({name: pa.int64() for name in ("size", "instance_size") if name in keys})
+    options = pajson.ParseOptions(
+        explicit_schema=pa.schema(list(pinned.items())), unexpected_field_behavior="infer"
+    )
+    return pajson.open_json(path, parse_options=options)
+
+
+def _wrapped(batches: Any, path: Path, fmt: str) -> Iterator[pa.RecordBatch]:
+    """Re-raise a decoding error met mid-stream as a ManifestError naming the file."""
+    import pyarrow as pa
+
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, ValueError) as exc:
+        raise ManifestError(f"cannot read {fmt} file {path}: {exc}") from exc
+
+
 def read_table(path: str | Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch], str]:
     """A results or manifest file in a tabular format, as streamed record batches."""
     import pyarrow as pa
@@ -99,10 +134,8 @@ def read_table(path: str | Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch], s
             reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
             return reader.schema, iter(reader), fmt
         if fmt == "jsonl":
-            import pyarrow.json as pajson
-
-            table = pajson.read_json(path)
-            return table.schema, iter(table.to_batches(_BATCH)), fmt
+            reader = _open_jsonl(path)
+            return reader.schema, _wrapped(reader, path, fmt), fmt
         if fmt == "json":
             rows = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(rows, dict):
