@@ -102,6 +102,12 @@ REWRITE_QUERIES = {
     "safe_cast": f"SELECT SOPInstanceUID, SAFE_CAST(InstanceNumber AS INT64) AS n, "
     f"SAFE_CAST(SliceThickness AS FLOAT64) AS st, 2.5 * 2 AS f FROM {T} {W}",
     "format": f"SELECT SOPInstanceUID, FORMAT('%s/%d', Modality, instance_size) AS s FROM {T} {W}",
+    # UNNEST joins that DuckDB runs as select-list UNNESTs (idcbq/transpile/unnest_joins.py)
+    "unnest_chain": f"SELECT d.SOPInstanceUID, seg.SegmentNumber, code.CodeMeaning FROM {T} AS d "
+    "CROSS JOIN UNNEST(d.SegmentSequence) AS seg "
+    f"CROSS JOIN UNNEST(seg.SegmentedPropertyTypeCodeSequence) AS code {W} AND d.Modality = 'SEG'",
+    "unnest_grouped": f"SELECT t AS image_type, COUNT(*) AS n FROM {T}, UNNEST(ImageType) AS t {W} "
+    "GROUP BY t",
 }
 REWRITE_DIVERGENCES: dict[str, tuple[type[BaseException], str]] = {
     "unnest_offset_unaliased": (

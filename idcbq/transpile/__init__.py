@@ -72,6 +72,7 @@ def to_duckdb_tree(
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
     from idcbq.transpile.types import annotate
+    from idcbq.transpile.unnest_joins import unnest_joins_to_projections
 
     query, declarations = split_script(sql)
     types = {p.name: p.type for p in params}
@@ -85,9 +86,20 @@ def to_duckdb_tree(
         query = map_tables(query, data_project)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
+        query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
         return bind_placeholders(query, types)
     except SqlglotError as exc:
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc
+
+
+def _columns_lookup(schema: Mapping | None, data_project: str):
+    """``(dataset, table) -> {column: type}`` from a ``{project: {dataset: {table: ...}}}`` schema."""
+    datasets = (schema or {}).get(data_project) or {}
+
+    def columns_of(dataset: str, table: str) -> Mapping[str, str] | None:
+        return (datasets.get(dataset) or {}).get(table)
+
+    return columns_of
 
 
 def _inline_unbound_declarations(query, declarations, types) -> None:
