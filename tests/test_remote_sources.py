@@ -7,11 +7,8 @@ adds up the response bytes DuckDB actually fetched.
 
 from __future__ import annotations
 
-import http.client
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -19,6 +16,7 @@ import pytest
 
 from idcbq.engines.duckdb import DuckDBEngine
 from idcbq.errors import SourceError
+from idcbq.testing.counting_proxy import CountingProxy
 from tests.tiny_export import upload_gcs, upload_s3, write_tiny_export
 
 GROUP_BY = (
@@ -120,65 +118,6 @@ def test_gcs_same_answers_as_local(gcs_server, gcs_bucket: str, local: DuckDBEng
         source=f"gs://{gcs_bucket}/copy", idc_version="v25", gcs_endpoint=gcs_server.url
     ) as remote:
         same_answers(remote, local)
-
-
-class CountingProxy:
-    """Forward HTTP to an upstream server and count response body bytes (real traffic)."""
-
-    def __init__(self, upstream: str):
-        host, port = upstream.removeprefix("http://").split(":")
-        self.bytes_in = 0
-        self.requests: list[tuple[str, str, str | None]] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                proxy.bytes_in += len(data)
-                proxy.requests.append((self.command, self.path, self.headers.get("Range")))
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in (
-                        "transfer-encoding",
-                        "connection",
-                        "content-length",
-                        "server",
-                        "date",
-                    ):
-                        self.send_header(k, v)
-                if self.command == "HEAD":
-                    self.send_header("Content-Length", resp.getheader("Content-Length") or "0")
-                else:
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_HEAD = do_PUT = do_POST = _forward
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> CountingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.mark.s3
