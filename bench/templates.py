@@ -22,9 +22,10 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
+
+from bench._util import median_ms
 
 REPEATS = int(os.environ.get("IDCBQ_BENCH_REPEATS", "15"))
 QUERY_TEMPLATES = (
@@ -50,14 +51,9 @@ class _PureSqlglotFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-def _median_ms(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
-    fn()  # warm caches (schema JSON, Jinja environment, sqlglot dialect tables)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+def _median_ms(fn: Callable[[], Any]) -> float:
+    # the warm-up run warms caches (schema JSON, Jinja environment, sqlglot dialect tables)
+    return median_ms(fn, repeats=REPEATS, warmup=True)
 
 
 def measure_pipeline() -> dict[str, Any]:
