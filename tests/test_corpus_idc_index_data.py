@@ -21,7 +21,7 @@ import pytest
 from idcbq.errors import TranspileError
 from idcbq.schema import Field, field_from_json, fields_from_arrow
 from idcbq.transpile import split_declare_script, to_duckdb
-from tests.transpile_support import corpus_files, reference_connection
+from tests.transpile_support import corpus_files
 
 FILES = corpus_files()
 #: Dynamic SQL: the list of releases to read is built at run time with EXECUTE IMMEDIATE.
@@ -74,27 +74,11 @@ def _duck_sql_and_params(path: Path):
     return to_duckdb(query, params=params), {p.name: p.value for p in params}
 
 
-@pytest.fixture(scope="module")
-def ref_con():
-    con = reference_connection("idc_v25")
-    yield con
-    con.close()
-
-
 @pytest.mark.parametrize("path", CASES)
 def test_binds_on_reference_schema(ref_con, path: Path):
     sql, bind = _duck_sql_and_params(path)
     result = ref_con.execute(sql, bind).to_arrow_table()
     _assert_matches_schema(result, path)
-
-
-@pytest.fixture(scope="module")
-def sample_engine(sample_root):
-    from idcbq.engines.duckdb import DuckDBEngine
-
-    engine = DuckDBEngine.from_options(source=sample_root, idc_version="v25")
-    yield engine
-    engine.close()
 
 
 @pytest.mark.slow

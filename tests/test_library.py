@@ -15,7 +15,6 @@ from idcbq.schema import fields_from_arrow
 from idcbq.templates import bind_params, builtin_dir, render
 from idcbq.transpile import to_duckdb
 from idcbq.validate import validate
-from tests.transpile_support import reference_connection
 
 LIBRARY = builtin_dir()
 
@@ -58,13 +57,6 @@ def assert_output(template, result: pa.Table) -> None:
         assert got[name] == bq_type, f"{name}: header says {bq_type}, result is {got[name]}"
 
 
-@pytest.fixture(scope="module")
-def ref_con():
-    con = reference_connection("idc_v25")
-    yield con
-    con.close()
-
-
 @pytest.mark.parametrize(("template", "example"), CASES)
 def test_example_validates_and_binds(ref_con, template, example):
     query = rendered(template, example)
@@ -80,15 +72,6 @@ def test_example_validates_and_binds(ref_con, template, example):
     bind = {k: v for k, v in query.param_dict.items() if k in used}
     result = _narrow_hugeints(ref_con.execute(duck_sql, bind).to_arrow_table())
     assert_output(template, result)
-
-
-@pytest.fixture(scope="module")
-def sample_engine(sample_root):
-    from idcbq.engines.duckdb import DuckDBEngine
-
-    engine = DuckDBEngine.from_options(source=sample_root, idc_version="v25")
-    yield engine
-    engine.close()
 
 
 @pytest.mark.slow

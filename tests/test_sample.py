@@ -253,15 +253,7 @@ def test_dicom_all_schema_matches_reference(sample_root: Path) -> None:
 def test_other_tables_schema_and_agreement(
     con: duckdb.DuckDBPyConnection, sample_root: Path
 ) -> None:
-    for table in (
-        "auxiliary_metadata",
-        "dicom_metadata",
-        "dicom_metadata_curated",
-        "dicom_metadata_curated_series_level",
-        "original_collections_metadata",
-        "analysis_results_metadata",
-        "version_metadata",
-    ):
+    for table in OTHER_TABLES:
         schema = pq.read_schema(
             next((sample_root / "bigquery_export" / V / table).glob("*.parquet"))
         )
