@@ -240,16 +240,16 @@ def _child_manifest(source: str, fmt: str, dest: str) -> dict[str, Any]:
 
         schema, batches, _ = read_table(source)
         data: Any = pa.RecordBatchReader.from_batches(schema, batches)
-        rows, table_mb = None, 0.0
+        table_mb = 0.0
     else:
         data = pa.ipc.open_file(pa.memory_map(source)).read_all()
-        rows, table_mb = data.num_rows, data.nbytes / 2**20
+        table_mb = data.nbytes / 2**20
     base = _current_rss_mb()
     started = time.perf_counter()
     prov = write_manifest(data, dest, format=fmt, provider="aws")
     seconds = time.perf_counter() - started
     return {
-        "rows": rows if rows is not None else prov["instances"],
+        "rows": prov["instances"],
         "seconds": seconds,
         "table_mb": table_mb,
         "before_mb": base,

@@ -65,8 +65,9 @@ def diff_runs(
             f"no run {run_id!r} with results under {root / RUNS}",
             hint=f"runs: {', '.join(ids) or 'none'}",
         )
-    if against_id is None and recorded_previous(RunDir(root, run_id)) in ids:
-        against_id = recorded_previous(RunDir(root, run_id))
+    if against_id is None:
+        previous = recorded_previous(RunDir(root, run_id))
+        against_id = previous if previous in ids else None
     if against_id is None:
         earlier = ids[: ids.index(run_id)]
         if not earlier:

@@ -51,7 +51,7 @@ def new_run(root: Path, now: datetime | None = None) -> RunDir:
     """Create a fresh, uniquely named run folder (UTC timestamp + random suffix).
 
     The stamp has microseconds so that run ids sort in the order the runs started, even
-    for runs seconds apart (the random suffix only breaks exact ties).
+    for runs started within the same second (the random suffix only breaks exact ties).
     """
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
     run = RunDir(root, f"{stamp}-{secrets.token_hex(3)}")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 _ENDPOINT_RE = re.compile(r"--endpoint-url[ =](\S+)")
 _UUID_KEY = re.compile(r"^(?P<series>[^/]+)/(?:(?P<instance>[^/]+)\.dcm|\*)$")
 _BATCH = 65_536
-_PARQUET_BATCH = 32768
+_PARQUET_BATCH = 32_768
 _STRING_COLUMNS = (
     *(c for c in MANIFEST_COLUMNS if c != "size"),
     "gcs_url", "aws_url", "instance_hash", "license_short_name", "series_aws_url", "series_gcs_url",
