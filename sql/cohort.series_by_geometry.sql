@@ -17,20 +17,22 @@ WITH geometry AS (
     collection_id,
     SeriesInstanceUID,
     SOPInstanceUID,
-    SAFE_CAST(SliceThickness AS FLOAT64) AS slice_thickness_mm,
-    SAFE_CAST(PixelSpacing[SAFE_OFFSET(0)] AS FLOAT64) AS pixel_spacing_mm
+    SAFE_CAST(SliceThickness AS FLOAT64) AS thickness,
+    SAFE_CAST(PixelSpacing[SAFE_OFFSET(0)] AS FLOAT64) AS spacing
   FROM {{ table('dicom_all') }}
   WHERE Modality = @modality
 )
 SELECT
   ANY_VALUE(collection_id) AS collection_id,
   SeriesInstanceUID,
-  MIN(slice_thickness_mm) AS slice_thickness_mm,
-  MIN(pixel_spacing_mm) AS pixel_spacing_mm,
+  MIN(thickness) AS slice_thickness_mm,
+  MIN(spacing) AS pixel_spacing_mm,
   COUNT(DISTINCT SOPInstanceUID) AS instance_count
 FROM geometry
 GROUP BY SeriesInstanceUID
-HAVING MIN(slice_thickness_mm) >= @min_slice_thickness
-  AND MAX(slice_thickness_mm) <= @max_slice_thickness
-  AND (@max_pixel_spacing IS NULL OR MAX(pixel_spacing_mm) <= @max_pixel_spacing)
+-- The CTE's names differ from the output aliases: inside HAVING, BigQuery resolves a
+-- name to the SELECT alias first (MIN(slice_thickness_mm) would aggregate an aggregate).
+HAVING MIN(thickness) >= @min_slice_thickness
+  AND MAX(thickness) <= @max_slice_thickness
+  AND (@max_pixel_spacing IS NULL OR MAX(spacing) <= @max_pixel_spacing)
 ORDER BY collection_id, SeriesInstanceUID

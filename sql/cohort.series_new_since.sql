@@ -10,15 +10,26 @@ examples:
   since_v20: {since_version: 20}
   new_only_since_v10: {since_version: 10, include_revised: false}
 ---*/
+-- Aggregate first, filter after: inside HAVING, BigQuery resolves a name to the SELECT
+-- alias first, so MIN(series_init_idc_version) there would aggregate an aggregate.
+WITH series AS (
+  SELECT
+    ANY_VALUE(collection_id) AS collection_id,
+    SeriesInstanceUID,
+    ANY_VALUE(Modality) AS Modality,
+    MIN(series_init_idc_version) AS series_init_idc_version,
+    MAX(series_revised_idc_version) AS series_revised_idc_version
+  FROM {{ table('dicom_all') }}
+  GROUP BY SeriesInstanceUID
+)
 SELECT
-  ANY_VALUE(collection_id) AS collection_id,
+  collection_id,
   SeriesInstanceUID,
-  ANY_VALUE(Modality) AS Modality,
-  MIN(series_init_idc_version) AS series_init_idc_version,
-  MAX(series_revised_idc_version) AS series_revised_idc_version,
-  IF(MIN(series_init_idc_version) >= @since_version, 'new', 'revised') AS change
-FROM {{ table('dicom_all') }}
-GROUP BY SeriesInstanceUID
-HAVING MIN(series_init_idc_version) >= @since_version
-  OR (@include_revised AND MAX(series_revised_idc_version) >= @since_version)
+  Modality,
+  series_init_idc_version,
+  series_revised_idc_version,
+  IF(series_init_idc_version >= @since_version, 'new', 'revised') AS change
+FROM series
+WHERE series_init_idc_version >= @since_version
+  OR (@include_revised AND series_revised_idc_version >= @since_version)
 ORDER BY collection_id, SeriesInstanceUID
