@@ -12,7 +12,8 @@ code   meaning
 4      the query failed on the engine
 5      download: some files failed or could not be verified
 6      source/data problem (missing or corrupt Parquet, unknown version)
-7      another run holds the job lock
+7      another run holds the job lock (or another download uses ``--dest``)
+8      local file system: no space, read-only, permission denied, not a directory
 =====  ==========================================================
 """
 
@@ -30,6 +31,7 @@ class ExitCode:
     DOWNLOAD_FAILED = 5
     SOURCE_ERROR = 6
     LOCKED = 7
+    LOCAL_FS = 8
 
 
 @dataclass(frozen=True)
@@ -144,4 +146,16 @@ class JobSpecError(IdcbqError):
 
 
 class JobLockedError(IdcbqError):
+    exit_code = ExitCode.LOCKED
+
+
+class LocalFileError(IdcbqError):
+    """A local path cannot be written or read: no space, read-only, permission, not a directory."""
+
+    exit_code = ExitCode.LOCAL_FS
+
+
+class DestinationLockedError(IdcbqError):
+    """Another ``idcbq download`` is writing into the same destination."""
+
     exit_code = ExitCode.LOCKED
