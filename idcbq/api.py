@@ -281,11 +281,21 @@ class Client:
 
     def _validate(self, sql: str, params: tuple[BoundParameter, ...], lmap: Any) -> None:
         from idcbq.validate import validate
+        from idcbq.validate.tables import TableAllowList
 
+        bare = getattr(self.engine, "bare_tables", None)  # e.g. idc-index's `index`
         validate(
             sql,
             params=params,
             schema=self._schema,
+            allowed=TableAllowList(
+                data_project=self.engine.data_project,
+                idc_version=self.engine.idc_version,
+                extra=self.allowed_tables,
+                bare_tables=bare,
+            )
+            if bare
+            else None,
             allowed_tables=self.allowed_tables,
             idc_version=self.engine.idc_version,
             data_project=self.engine.data_project,

@@ -71,8 +71,12 @@ def open_source(
         if info.is_result:
             # A plain query result (no url column): expand it to instances first. Manifests
             # for the other provider need nothing: rows carry both GCS and AWS bucket names.
+            from_index = info.provenance.get("source") == "idc-index"  # series-level rows
             schema, batches = manifest_batches(
-                _reader(schema, batches), provider=chosen, engine=engine
+                _reader(schema, batches),
+                provider=chosen,
+                engine=engine,
+                series_level=True if from_index else None,
             )
         return meta, schema, batches, chosen
     chosen = provider or "gcs"

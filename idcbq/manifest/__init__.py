@@ -29,6 +29,7 @@ def write_manifest(
     engine: Engine | None = None,
     provenance: dict[str, Any] | None = None,
     s5cmd_dest: str = ".",
+    dicomweb_url: str | None = None,
 ) -> dict[str, Any]:
     """Write a manifest for a query result (or Arrow table / batch reader / DataFrame).
 
@@ -40,7 +41,14 @@ def write_manifest(
     from idcbq.manifest.provenance import base_provenance
     from idcbq.manifest.writers import write_batches
 
-    schema, batches = manifest_batches(result_or_table, provider=provider, engine=engine)
+    from_index = (provenance or {}).get("source") == "idc-index"  # series-level rows
+    schema, batches = manifest_batches(
+        result_or_table,
+        provider=provider,
+        engine=engine,
+        series_level=True if from_index else None,
+        dicomweb_url=dicomweb_url,
+    )
     prov = base_provenance(result_or_table, engine, provenance)
     return write_batches(
         batches, schema, path, format=format, level=level, provider=provider,

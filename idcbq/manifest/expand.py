@@ -73,16 +73,46 @@ def is_complete(names: Iterable[str]) -> bool:
 
 
 def manifest_batches(
-    source: Any, *, provider: str = "gcs", engine: Engine | None = None
+    source: Any,
+    *,
+    provider: str = "gcs",
+    engine: Engine | None = None,
+    series_level: bool | None = None,
+    dicomweb_url: str | None = None,
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
-    """Manifest schema and a stream of manifest batches (one row per instance) for ``source``."""
+    """Manifest schema and a stream of manifest batches (one row per instance) for ``source``.
+
+    Rows from the idc-index tables (``--source idc-index``, or ``series_level=True``)
+    have no instances to expand to: each becomes one series-level row (``url`` is the
+    ``<bucket>/<crdc_series_uuid>/*`` prefix; the downloader lists it).
+    ``dicomweb_url`` is the base of the DICOMweb URL columns (default: IDC's public proxy).
+    """
+    from idcbq.manifest.dicomweb_urls import add_dicomweb_urls, series_located, series_rows
+
     check_provider(provider)
     schema, batches = as_batches(source)
     names = schema.names
     extras = _passthrough_fields(schema)
     if is_complete(names):
         out = manifest_schema(extras)
-        return out, (normalize_batch(b, provider, out) for b in batches)
+        return out, (
+            add_dicomweb_urls(normalize_batch(b, provider, out), dicomweb_url) for b in batches
+        )
+    if series_level is None:
+        series_level = "idc-index" in (
+            getattr(source, "source", None),
+            getattr(engine, "source", None),
+        )
+    if series_level:
+        if not series_located(names):
+            raise ManifestError(
+                "idc-index rows need crdc_series_uuid and a bucket to find files by",
+                hint="select crdc_series_uuid and aws_bucket, or series_aws_url",
+            )
+        out = manifest_schema(extras)
+        return out, (
+            add_dicomweb_urls(series_rows(b, provider, out), dicomweb_url) for b in batches
+        )
     key = next((k for k in EXPANSION_KEYS if k in names), None)
     if key is None:
         raise ManifestError(
@@ -90,7 +120,8 @@ def manifest_batches(
             hint=f"select one of {', '.join(EXPANSION_KEYS)} (or gcs_url with instance_size and instance_hash)",
         )
     out = manifest_schema()
-    return out, _expand(batches, key, provider, engine, out, source)
+    expanded = _expand(batches, key, provider, engine, out, source)
+    return out, (add_dicomweb_urls(b, dicomweb_url) for b in expanded)
 
 
 def _passthrough_fields(schema: pa.Schema) -> pa.Schema:

@@ -43,6 +43,8 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "size",
     "md5",
     "license",
+    "dicomweb_series_url",  # <base>/studies/<StudyInstanceUID>/series/<SeriesInstanceUID>
+    "dicomweb_instance_url",  # .../instances/<SOPInstanceUID> (instance rows)
 )
 
 #: dicom_all columns read to expand series/study/patient keys to instances.

@@ -66,6 +66,12 @@ def _s5cmd_lines(
             ".dcm",
             "",
         )
+        instance = batch.column("crdc_instance_uuid")
+        if instance.null_count:  # series-level rows (idc-index results): the prefix
+            whole = pc.binary_join_element_wise(
+                "s3://", bucket, "/", batch.column("crdc_series_uuid"), "/*", ""
+            )
+            src = pc.if_else(pc.is_null(instance), whole, src)
         return [f"cp {s} {dest}" for s in src.to_pylist()]
     prefixes = pc.binary_join_element_wise(
         "s3://", bucket, "/", batch.column("crdc_series_uuid"), "/*", ""

@@ -77,6 +77,8 @@ class TableAllowList:
 
     def describe(self) -> str:
         extra = f", or declared: {', '.join(sorted(self._extra))}" if self._extra else ""
+        if self.bare_tables is not None:  # a source with its own tables (idc-index)
+            return f"tables {', '.join(sorted(self._bare))}{extra}"
         return (
             f"IDC datasets idc_vNN / idc_current (and their _clinical datasets) in "
             f"{self.data_project}{extra}"

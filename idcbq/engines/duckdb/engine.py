@@ -119,6 +119,12 @@ class DuckDBEngine(Engine):
         config: dict[str, object] = {}
         if threads:
             config["threads"] = int(threads)
+        from idcbq.sources_index import is_idc_index
+
+        if is_idc_index(source) and cls is DuckDBEngine:  # --source idc-index
+            from idcbq.engines.duckdb.idc_index import IdcIndexEngine
+
+            cls = IdcIndexEngine
         return cls(
             options,
             source=source,
