@@ -34,7 +34,13 @@ OTHER_TABLES = (
     "original_collections_metadata",
     "analysis_results_metadata",
     "version_metadata",
+    "segmentations",
+    "measurement_groups",
+    "quantitative_measurements",
+    "qualitative_measurements",
 )
+#: IDC's derived tables (views in BigQuery) flattening SEG segments and TID 1500 SRs.
+DERIVED_TABLES = OTHER_TABLES[-4:]
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,37 @@ def other_table_fields(table: str) -> tuple[Field, ...]:
     tables = _load_json("other_tables.json")
     if table not in tables:
         raise KeyError(f"no reference schema for idc table {table!r}")
-    return tuple(field_from_json(c) for c in tables[table]["columns"])
+    return tuple(_resolve_like(field_from_json(c)) for c in tables[table]["columns"])
+
+
+def _resolve_like(f: Field) -> Field:
+    """A column whose JSON says ``like: dicom_all.A.B`` gets that sub-field's children.
+
+    Used for the deep SR/SEG records that derived tables repeat from ``dicom_all``;
+    empty records (the reference truncates deep SR trees) are dropped.
+    """
+    like = f.meta.get("like")
+    if not like:
+        return f
+    parts = str(like).split(".")
+    if parts[0] != "dicom_all" or len(parts) < 2:
+        raise KeyError(f"column {f.name!r}: unsupported like={like!r}")
+    target: Field | None = dicom_all_field(parts[1])
+    for name in parts[2:]:
+        target = target.child(name) if target else None
+    if target is None:
+        raise KeyError(f"column {f.name!r}: like={like!r} names no dicom_all field")
+    return prune_empty_records(
+        Field(name=f.name, type=target.type, mode=f.mode, fields=target.fields, meta=f.meta)
+    )
+
+
+def prune_empty_records(f: Field) -> Field:
+    """Drop sub-records without known fields (Parquet cannot store an empty struct)."""
+    if not f.fields:
+        return f
+    subs = tuple(prune_empty_records(s) for s in f.fields if not (s.is_record and not s.fields))
+    return Field(name=f.name, type=f.type, mode=f.mode, fields=subs, meta=f.meta)
 
 
 def idc_table_fields(table: str) -> tuple[Field, ...]:

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from idcbq.errors import UsageError
-from idcbq.sample import clinical, select, tables
+from idcbq.sample import clinical, derived, select, tables
 from idcbq.sample.dicom_all import dicom_all_sample_fields, instance_rows, rows_to_table
 from idcbq.sample.instances import VersionFacts, plan_series
 from idcbq.sample.source import all_collection_ids, iter_series_batches, read_series, source_files
 from idcbq.sample.writer import TableSink, build_lock, copy_dataset, publish, temp_root
-from idcbq.schema import arrow_schema, other_table_fields
+from idcbq.schema import DERIVED_TABLES, arrow_schema, other_table_fields
 from idcbq.sources import EXPORT_DIR, SAMPLE_IDC_VERSION
 
 log = logging.getLogger("idcbq.sample")
@@ -233,6 +233,10 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
         ("analysis_results_metadata", tables.analysis_results_metadata()),
         ("version_metadata", tables.version_metadata()),
     ):
+        _write_one(sink(main, name, table.schema, **small), table, stats, name)
+    for name in DERIVED_TABLES:
+        # After dicom_metadata/dicom_all are on disk: IDC derives these from them.
+        table = derived.compute(tmp, main, name)
         _write_one(sink(main, name, table.schema, **small), table, stats, name)
     clin = clinical.clinical_tables(
         {c: sorted(p) for c, p in patients.items()}, idc_version=options.idc_version

@@ -50,6 +50,55 @@ SR_TITLE = ("126000", "DCM", "Imaging Measurement Report")
 SR_MEASUREMENT_GROUP = ("125007", "DCM", "Measurement Group")
 SR_TRACKING_ID = ("112039", "DCM", "Tracking Identifier")
 SR_FINDING = ("121071", "DCM", "Finding")
+SR_TRACKING_UID = ("112040", "DCM", "Tracking Unique Identifier")
+SR_SOURCE_SERIES = ("121232", "DCM", "Source series for segmentation")
+SR_REFERENCED_SEGMENT = ("121191", "DCM", "Referenced Segment")
+#: Finding Site: the retired SRT code (older dcmqi SRs) and its SNOMED CT successor.
+SR_FINDING_SITE_SRT = ("G-C0E3", "SRT", "Finding Site")
+SR_FINDING_SITE_SCT = ("363698007", "SCT", "Finding Site")
+SR_LATERALITY = ("272741003", "SCT", "Laterality")
+LATERALITIES: tuple[Code, ...] = (("7771000", "SCT", "Left"), ("24028007", "SCT", "Right"))
+SR_DERIVATION = ("121401", "DCM", "Derivation")
+DERIVATIONS: tuple[Code, ...] = (
+    ("R-00317", "SRT", "Mean"),
+    ("R-404FB", "SRT", "Maximum"),
+)
+SR_FINDINGS: tuple[Code, ...] = (
+    ("108369006", "SCT", "Neoplasm"),
+    ("27925004", "SCT", "Nodule"),
+)
+SR_FINDING_SITES: tuple[Code, ...] = (
+    ("41216001", "SCT", "Prostate"),
+    ("39607008", "SCT", "Lung"),
+    ("71854001", "SCT", "Colon"),
+)
+#: Qualitative evaluations (concept, possible values) as the LIDC-IDRI TID 1500 SRs
+#: code them (NCIt and the private 99LIDCQIICR scheme).
+SR_QUALITATIVE: tuple[tuple[Code, tuple[Code, ...]], ...] = (
+    (
+        ("C45992", "NCIt", "Subtlety score"),
+        (
+            ("101", "99LIDCQIICR", "1 out of 5 (Extremely subtle)"),
+            ("103", "99LIDCQIICR", "3 out of 5 (Fairly subtle)"),
+            ("105", "99LIDCQIICR", "5 out of 5 (Obvious)"),
+        ),
+    ),
+    (
+        ("C25563", "NCIt", "Margin"),
+        (
+            ("RID5709", "RadLex", "Indistinct margin"),
+            ("RID5707", "RadLex", "Circumscribed margin"),
+        ),
+    ),
+    (
+        ("900", "99LIDCQIICR", "Malignancy"),
+        (
+            ("901", "99LIDCQIICR", "1 out of 5 (Highly Unlikely for Cancer)"),
+            ("903", "99LIDCQIICR", "3 out of 5 (Indeterminate Likelihood)"),
+            ("905", "99LIDCQIICR", "5 out of 5 (Highly Suspicious for Cancer)"),
+        ),
+    ),
+)
 SR_MEASUREMENTS: tuple[tuple[Code, Code], ...] = (
     (("118565006", "SCT", "Volume"), ("mm3", "UCUM", "cubic millimeter")),
     (("410668003", "SCT", "Length"), ("mm", "UCUM", "millimeter")),

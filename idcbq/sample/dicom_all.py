@@ -6,7 +6,6 @@ reference schema (``idcbq.schema``), in the reference order, with its Arrow type
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from idcbq.sample import attributes, instances, sequences
 from idcbq.sample.dicom_files import instance_bytes, instance_md5
 from idcbq.sample.ids import md5_hex
-from idcbq.schema import Field, dicom_all_fields
+from idcbq.schema import Field, dicom_all_fields, prune_empty_records
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -25,17 +24,6 @@ def dicom_all_sample_fields() -> tuple[Field, ...]:
     """The sample's ``dicom_all`` columns, in reference order."""
     chosen = (f for f in dicom_all_fields() if f.meta.get("idc_added") or f.meta.get("priority"))
     return tuple(prune_empty_records(f) for f in chosen)
-
-
-def prune_empty_records(f: Field) -> Field:
-    """Drop sub-records without known fields (the reference truncates deep SR trees).
-
-    Parquet cannot store a struct with no children, so the sample leaves them out.
-    """
-    if not f.fields:
-        return f
-    subs = tuple(prune_empty_records(s) for s in f.fields if not (s.is_record and not s.fields))
-    return dataclasses.replace(f, fields=subs)
 
 
 def instance_rows(

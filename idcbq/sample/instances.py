@@ -30,6 +30,8 @@ class SeriesPlan:
     seedable: bool = False
     sop_uids: list[str] = field(default_factory=list)
     reference: SeriesPlan | None = None
+    #: For an SR: a SEG series of the same study (else patient) its measurements point at.
+    segmentation: SeriesPlan | None = None
 
     @property
     def uid(self) -> str:
@@ -89,6 +91,12 @@ def _link_references(plans: list[SeriesPlan]) -> None:
         if p.modality in IMAGE_MODALITIES:
             by_study[p.row["StudyInstanceUID"]].append(p)
             by_patient[(p.row["collection_id"], p.row["PatientID"])].append(p)
+    segs_by_study: dict[str, list[SeriesPlan]] = defaultdict(list)
+    segs_by_patient: dict[tuple[str, str], list[SeriesPlan]] = defaultdict(list)
+    for p in plans:
+        if p.modality == "SEG":
+            segs_by_study[p.row["StudyInstanceUID"]].append(p)
+            segs_by_patient[(p.row["collection_id"], p.row["PatientID"])].append(p)
     preferred = {"SEG": ("CT", "MR", "PT", "SM"), "ANN": ("SM",), "RTSTRUCT": ("CT", "MR", "PT")}
     for p in plans:
         if p.modality not in DERIVED_MODALITIES:
@@ -105,6 +113,14 @@ def _link_references(plans: list[SeriesPlan]) -> None:
             ),
         )
         p.reference = ranked[0] if ranked else None
+        if p.modality == "SR":
+            segs = segs_by_study.get(p.row["StudyInstanceUID"]) or segs_by_patient.get(
+                (p.row["collection_id"], p.row["PatientID"]), []
+            )
+            if segs:
+                p.segmentation = min(
+                    segs, key=lambda c: (ids.stable_int("seg", p.uid, c.uid), c.uid)
+                )
 
 
 def parse_date(text: Any) -> dt.date | None:

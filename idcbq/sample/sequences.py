@@ -50,7 +50,7 @@ def _seg(plan: SeriesPlan) -> dict[str, Any]:
     ref = plan.reference
     pathology = ref is not None and ref.modality == "SM"
     choices = codes.SEGMENT_TYPES_PATHOLOGY if pathology else codes.SEGMENT_TYPES_RADIOLOGY
-    n_segments = 1 + stable_int("nseg", plan.uid) % 3
+    n_segments = segment_count(plan)
     start = stable_int("segstart", plan.uid)
     algorithm = pick(("nnU-Net", "TotalSegmentator", "HoVer-Net", "manual"), "alg", plan.uid)
     segments = []
@@ -67,9 +67,7 @@ def _seg(plan: SeriesPlan) -> dict[str, Any]:
                 "SegmentAlgorithmName": [algorithm] if automatic else [],
                 "SegmentedPropertyCategoryCodeSequence": [code_item(category)],
                 "SegmentedPropertyTypeCodeSequence": [code_item(seg_type)],
-                "AnatomicRegionSequence": []
-                if pathology
-                else [code_item(pick(codes.ANATOMIC_REGIONS, "region", plan.uid))],
+                "AnatomicRegionSequence": [] if pathology else [_anatomic_region(plan, seg_type)],
                 "RecommendedDisplayCIELabValue": [
                     int(stable_int("lab", plan.uid, k, c) % 65535) for c in range(3)
                 ],
@@ -114,6 +112,21 @@ def _seg(plan: SeriesPlan) -> dict[str, Any]:
             }
         ]
     return out
+
+
+def segment_count(plan: SeriesPlan) -> int:
+    """Number of segments in each instance of a SEG series (1 to 3)."""
+    return 1 + stable_int("nseg", plan.uid) % 3
+
+
+def _anatomic_region(plan: SeriesPlan, seg_type: codes.Code) -> dict[str, Any]:
+    region: dict[str, Any] = code_item(pick(codes.ANATOMIC_REGIONS, "region", plan.uid))
+    # Paired organs carry a laterality modifier, as in IDC's segmentations.
+    paired = seg_type[0] in ("39607008", "64033007")
+    region["AnatomicRegionModifierSequence"] = (
+        [code_item(pick(codes.LATERALITIES, "side", plan.uid))] if paired else []
+    )
+    return region
 
 
 def _rtstruct(plan: SeriesPlan) -> dict[str, Any]:
@@ -164,59 +177,30 @@ def _rtstruct(plan: SeriesPlan) -> dict[str, Any]:
     }
 
 
+#: SR SOP classes IDC's measurement_groups view reads (Basic/Enhanced/Comprehensive/3D SR).
+TID1500_SOP_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.88.11",
+    "1.2.840.10008.5.1.4.1.1.88.22",
+    "1.2.840.10008.5.1.4.1.1.88.33",
+    "1.2.840.10008.5.1.4.1.1.88.34",
+    "1.2.840.10008.5.1.4.1.1.88.35",
+)
+SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+
+
 def _sr(plan: SeriesPlan) -> dict[str, Any]:
+    """A TID 1500 Imaging Measurement Report (SR classes IDC reads), else a bare container.
+
+    Each measurement group carries what IDC's derived views look for: tracking
+    identifier and UID, finding, finding site (SRT or SCT code, with laterality),
+    the source series, a reference to a segment of a SEG of the same study, numeric
+    measurements with units (some with a derivation modifier) and qualitative
+    evaluations.
+    """
     ref = plan.reference
+    tid1500 = (plan.row["SOPClassUID"] or "") in TID1500_SOP_CLASSES
     n_groups = 1 + stable_int("ngroups", plan.uid) % 2
-    groups = []
-    for g in range(n_groups):
-        concept, unit = pick(codes.SR_MEASUREMENTS, "meas", plan.uid, g)
-        value = _measurement(concept[0], stable_unit("value", plan.uid, g))
-        items: list[dict[str, Any]] = [
-            {
-                "RelationshipType": "HAS OBS CONTEXT",
-                "ValueType": "TEXT",
-                "ConceptNameCodeSequence": [code_item(codes.SR_TRACKING_ID)],
-                "TextValue": f"Lesion {g + 1}",
-            },
-            {
-                "RelationshipType": "CONTAINS",
-                "ValueType": "CODE",
-                "ConceptNameCodeSequence": [code_item(codes.SR_FINDING)],
-                "ConceptCodeSequence": [code_item(("108369006", "SCT", "Neoplasm"))],
-            },
-            {
-                "RelationshipType": "CONTAINS",
-                "ValueType": "NUM",
-                "ConceptNameCodeSequence": [code_item(concept)],
-                "MeasuredValueSequence": [
-                    {
-                        "MeasurementUnitsCodeSequence": [code_item(unit)],
-                        # REPEATED STRING in IDC's tables.
-                        "NumericValue": [value],
-                    }
-                ],
-            },
-        ]
-        if ref is not None:
-            items.append(
-                {
-                    "RelationshipType": "CONTAINS",
-                    "ValueType": "IMAGE",
-                    "ConceptNameCodeSequence": [
-                        code_item(("121112", "DCM", "Source of Measurement"))
-                    ],
-                    "ReferencedSOPSequence": _ref_instances(ref)[:1],
-                }
-            )
-        groups.append(
-            {
-                "RelationshipType": "CONTAINS",
-                "ValueType": "CONTAINER",
-                "ContinuityOfContent": "SEPARATE",
-                "ConceptNameCodeSequence": [code_item(codes.SR_MEASUREMENT_GROUP)],
-                "ContentSequence": items,
-            }
-        )
+    groups = [_measurement_group(plan, g) for g in range(n_groups)]
     content = [
         {
             "RelationshipType": "HAS CONCEPT MOD",
@@ -247,12 +231,129 @@ def _sr(plan: SeriesPlan) -> dict[str, Any]:
                 ],
             }
         ]
+    template = [{"MappingResource": "DCMR", "TemplateIdentifier": "1500"}] if tid1500 else []
     return {
         "ConceptNameCodeSequence": [code_item(codes.SR_TITLE)],
-        "ContentTemplateSequence": [{"MappingResource": "DCMR", "TemplateIdentifier": "1500"}],
+        "ContentTemplateSequence": template,
         "ContentSequence": content,
         "CurrentRequestedProcedureEvidenceSequence": evidence,
         "ReferencedSeriesSequence": referenced_series(plan),
+    }
+
+
+def _code_content(
+    concept: codes.Code, value: codes.Code, relationship: str = "HAS CONCEPT MOD", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "RelationshipType": relationship,
+        "ValueType": "CODE",
+        "ConceptNameCodeSequence": [code_item(concept)],
+        "ConceptCodeSequence": [code_item(value)],
+        **extra,
+    }
+
+
+def _measurement_group(plan: SeriesPlan, g: int) -> dict[str, Any]:
+    """One TID 1411 measurement group (items in the order TID 1500 lists them)."""
+    ref, seg = plan.reference, plan.segmentation
+    uid = plan.uid
+    site_concept = (
+        codes.SR_FINDING_SITE_SCT if stable_int("site", uid) % 3 == 0 else codes.SR_FINDING_SITE_SRT
+    )
+    site = pick(codes.SR_FINDING_SITES, "sitecode", uid, g)
+    items: list[dict[str, Any]] = [
+        {
+            "RelationshipType": "HAS OBS CONTEXT",
+            "ValueType": "TEXT",
+            "ConceptNameCodeSequence": [code_item(codes.SR_TRACKING_ID)],
+            "TextValue": f"Lesion {g + 1}",
+        },
+        {
+            "RelationshipType": "HAS OBS CONTEXT",
+            "ValueType": "UIDREF",
+            "ConceptNameCodeSequence": [code_item(codes.SR_TRACKING_UID)],
+            "UID": derived_uid("srtracking", uid, g),
+        },
+        _code_content(codes.SR_FINDING, pick(codes.SR_FINDINGS, "finding", uid, g), "CONTAINS"),
+        _code_content(
+            site_concept,
+            site,
+            ContentSequence=[
+                _code_content(codes.SR_LATERALITY, pick(codes.LATERALITIES, "lat", uid, g))
+            ]
+            if stable_int("haslat", uid, g) % 2 == 0
+            else [],
+        ),
+    ]
+    source = seg.reference if seg is not None and seg.reference is not None else ref
+    if source is not None:
+        items.append(
+            {
+                "RelationshipType": "CONTAINS",
+                "ValueType": "UIDREF",
+                "ConceptNameCodeSequence": [code_item(codes.SR_SOURCE_SERIES)],
+                "UID": source.uid,
+            }
+        )
+    if seg is not None and seg.sop_uids:
+        items.append(
+            {
+                "RelationshipType": "CONTAINS",
+                "ValueType": "IMAGE",
+                "ConceptNameCodeSequence": [code_item(codes.SR_REFERENCED_SEGMENT)],
+                "ReferencedSOPSequence": [
+                    {
+                        "ReferencedSOPClassUID": seg.row["SOPClassUID"] or SEG_SOP_CLASS,
+                        "ReferencedSOPInstanceUID": seg.sop_uids[0],
+                        "ReferencedSegmentNumber": [g % segment_count(seg) + 1],
+                    }
+                ],
+            }
+        )
+    n_measurements = 1 + stable_int("nmeas", uid, g) % 2
+    start = stable_int("meas", uid, g)
+    for m in range(n_measurements):
+        concept, unit = codes.SR_MEASUREMENTS[(start + m) % len(codes.SR_MEASUREMENTS)]
+        value = _measurement(concept[0], stable_unit("value", uid, g, m))
+        derivation = concept[0] in ("112031", "126401")
+        items.append(
+            {
+                "RelationshipType": "CONTAINS",
+                "ValueType": "NUM",
+                "ConceptNameCodeSequence": [code_item(concept)],
+                "MeasuredValueSequence": [
+                    {
+                        "MeasurementUnitsCodeSequence": [code_item(unit)],
+                        # REPEATED STRING in IDC's tables.
+                        "NumericValue": [value],
+                    }
+                ],
+                "ContentSequence": [
+                    _code_content(codes.SR_DERIVATION, pick(codes.DERIVATIONS, "deriv", uid, g, m))
+                ]
+                if derivation
+                else [],
+            }
+        )
+    for q, (concept, values) in enumerate(codes.SR_QUALITATIVE):
+        if stable_int("qual", uid, g, q) % 4 == 0:
+            continue
+        items.append(_code_content(concept, pick(values, "qualv", uid, g, q), "CONTAINS"))
+    if ref is not None:
+        items.append(
+            {
+                "RelationshipType": "CONTAINS",
+                "ValueType": "IMAGE",
+                "ConceptNameCodeSequence": [code_item(("121112", "DCM", "Source of Measurement"))],
+                "ReferencedSOPSequence": _ref_instances(ref)[:1],
+            }
+        )
+    return {
+        "RelationshipType": "CONTAINS",
+        "ValueType": "CONTAINER",
+        "ContinuityOfContent": "SEPARATE",
+        "ConceptNameCodeSequence": [code_item(codes.SR_MEASUREMENT_GROUP)],
+        "ContentSequence": items,
     }
 
 
