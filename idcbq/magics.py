@@ -15,6 +15,12 @@ Flags mirror Google's ``%%bigquery`` magic (both spellings accepted)::
 "2024-01-01"}``), otherwise it is taken from the JSON value. Results display as
 DataFrames; with a ``result_var`` they are stored in that variable instead.
 
+Defaults come from the same chain as the CLI: a flag, else its environment variable
+(``IDCBQ_ENGINE``, ``IDCBQ_SOURCE``, ``GOOGLE_CLOUD_PROJECT``, ...), else the config file
+(:mod:`idcbq.config`), else the built-in default (engine ``duckdb`` on the embedded sample).
+An error raises, so "Run all" stops at that cell, and shows as its one-line message and
+hint, not a traceback.
+
 Both go through :class:`idcbq.api.Client` exactly as ``idcbq query`` / ``idcbq sql`` do
 (render -> offline validation -> engine), and take the same engine options
 (:mod:`idcbq.cli.options`), so a bad column is reported before BigQuery is asked.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 from typing import Any
 
@@ -117,13 +124,55 @@ def cell_params(text: str | None) -> list[Any]:
     return bound
 
 
+def resolve_defaults(
+    values: dict[str, Any], environ: Any = None, settings: Any = None
+) -> dict[str, Any]:
+    """Fill unset engine options as the CLI does: flag > env var > config file > default.
+
+    The CLI gets this chain from click (an option's ``envvar``, then the ``default_map``
+    that :func:`idcbq.config.load_settings` builds); this applies the same two steps to
+    the magic's argparse values. ``None`` (or an empty list) means "not given".
+
+    Example:
+        >>> resolve_defaults({"engine": None}, environ={"IDCBQ_ENGINE": "bigquery"},
+        ...                  settings={"engine": "duckdb", "project": "p"})
+        {'engine': 'bigquery', 'project': 'p'}
+    """
+    from idcbq.cli.options import ENGINE_OPTIONS
+
+    environ = os.environ if environ is None else environ
+    if settings is None:
+        from idcbq.config import load_settings
+
+        settings = load_settings(environ).as_defaults()
+    resolved = dict(values)
+    for spec in ENGINE_OPTIONS:  # click's envvar step
+        if spec.envvar and resolved.get(spec.dest) in (None, []) and environ.get(spec.envvar):
+            resolved[spec.dest] = environ[spec.envvar]
+    for key, value in settings.items():  # click's default_map step (config + env)
+        if resolved.get(key) is None:
+            resolved[key] = value
+    if resolved.get("engine") is None:
+        resolved["engine"] = "duckdb"  # the CLI's built-in default
+    return resolved
+
+
 def engine_args(args: argparse.Namespace) -> Any:
-    """The magic's flags as :class:`idcbq.cli.options.EngineArgs` (default engine: bigquery)."""
+    """The magic's flags as :class:`idcbq.cli.options.EngineArgs`, defaults as on the CLI."""
     from idcbq.cli.options import EngineArgs
 
-    values = dict(vars(args))
-    values["engine"] = args.engine or "bigquery"
-    return EngineArgs.from_mapping(values)
+    return EngineArgs.from_mapping(resolve_defaults(dict(vars(args))))
+
+
+def one_line_error(exc: IdcbqError) -> IdcbqError:
+    """``exc`` made to show in IPython as ``error: message`` + hint, without a traceback.
+
+    IPython renders an exception that has ``_render_traceback_`` with the lines it returns
+    (the way ``%%bigquery`` errors look); the cell still fails, so "Run all" stops there.
+    """
+    lines = f"error: {exc}".splitlines()
+    exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
+    return exc
 
 
 class _Runner:
@@ -145,7 +194,12 @@ class _Runner:
         prepared = prepared_of(client)
         if args.dry_run:
             if client.engine.name != "bigquery":
-                raise UsageError("--dry-run needs --engine bigquery (DuckDB has no byte estimate)")
+                # Checked (render + validate) but nothing billed: DuckDB reads Parquet.
+                print(
+                    f"Query validated. {client.engine.name} bills nothing; "
+                    "use --engine bigquery for a byte estimate."
+                )
+                return None
             est = client.engine.estimate(prepared)
             print(f"Query validated. This query will process {est.processed_bytes} bytes.")
             print(est.describe())
@@ -182,11 +236,8 @@ def _magics_class() -> type:
                     return self._line(line)
                 return self._cell(line, cell)
             except IdcbqError as exc:
-                # One readable message, no traceback, as on the CLI.
-                print(f"error: {exc}")
-                if getattr(self.shell, "_idcbq_raise", False):
-                    raise
-                return None
+                # One readable message, no traceback, as on the CLI; the cell fails.
+                raise one_line_error(exc) from None
 
         def _cell(self, line: str, cell: str) -> Any:
             args = parse_args(line, cell=True)

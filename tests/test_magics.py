@@ -1,4 +1,8 @@
-"""The IPython magics in a real InteractiveShell, on the BigQuery emulator and on DuckDB."""
+"""The IPython magics in a real InteractiveShell, on the BigQuery emulator and on DuckDB.
+
+Defaults follow the CLI's chain (flag > env var > config file > built-in), and an error
+fails the cell (so "Run all" stops) showing one line plus its hint, not a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from idcbq.magics import cell_params, parse_args
+from idcbq.errors import IdcbqError
+from idcbq.magics import cell_params, engine_args, parse_args
 from idcbq.testing.mini_export import dicom_all_table
 
 ROWS = dicom_all_table().to_pylist()
@@ -27,6 +32,35 @@ def shell():
     ip = start_ipython()
     ip.run_line_magic("load_ext", "idcbq")
     return ip
+
+
+@pytest.fixture(scope="module")
+def mini_root(tmp_path_factory):
+    """The mini export on disk (no emulator needed): DuckDB's source in these tests."""
+    from idcbq.testing.mini_export import write_mini_export
+
+    return write_mini_export(tmp_path_factory.mktemp("mini-export"))
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No engine settings from the caller's environment; an empty config file."""
+    for name in (
+        "IDCBQ_ENGINE", "IDCBQ_SOURCE", "IDCBQ_IDC_VERSION", "IDCBQ_PROJECT",
+        "GOOGLE_CLOUD_PROJECT", "IDCBQ_MAX_BYTES_BILLED", "IDCBQ_BIGQUERY_API_ENDPOINT",
+    ):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    monkeypatch.setenv("IDCBQ_CONFIG", str(config))
+    return config
+
+
+def run_cell(shell, line: str, cell: str, capsys):
+    """Run ``%%idcbq line`` as a notebook cell; (ExecutionResult, printed output)."""
+    capsys.readouterr()
+    result = shell.run_cell(f"%%idcbq {line}\n{cell}")
+    return result, capsys.readouterr().out
 
 
 @pytest.fixture
@@ -76,19 +110,24 @@ def test_cell_magic_returns_dataframe_for_display(shell, bq_flags):
 
 
 @pytest.mark.bigquery
-def test_dry_run_prints_bytes(shell, bq_flags, capsys):
+def test_dry_run_prints_bytes_like_bigquery_magic(shell, bq_flags, capsys):
+    capsys.readouterr()
     shell.run_cell_magic("idcbq", f"{bq_flags} --dry_run", "SELECT Modality FROM dicom_all")
     out = capsys.readouterr().out
-    assert "This query will process 0 bytes" in out
+    # %%bigquery --dry_run prints exactly this first line.
+    assert out.startswith("Query validated. This query will process 0 bytes."), out
 
 
 @pytest.mark.bigquery
 def test_max_bytes_billed_refuses_in_the_magic(shell, bq_flags, capsys):
     shell.user_ns.pop("capped", None)
-    shell.run_cell_magic(
-        "idcbq", f"capped {bq_flags} --max-bytes-billed 1000", "SELECT Modality FROM dicom_all"
+    result, out = run_cell(
+        shell,
+        f"capped {bq_flags} --max-bytes-billed 1000",
+        "SELECT Modality FROM dicom_all",
+        capsys,
     )
-    out = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, IdcbqError)
     assert "refused by the cost guard" in out and "1,000" in out
     assert "capped" not in shell.user_ns
 
@@ -106,24 +145,97 @@ def test_line_magic_runs_named_template(shell, bq_flags, tmp_path):
 
 
 @pytest.mark.bigquery
-def test_sql_error_prints_one_message(shell, bq_flags, capsys):
+def test_sql_error_fails_the_cell_with_one_message(shell, bq_flags, capsys):
     # The offline validator (same path as `idcbq sql`) stops it before BigQuery is asked.
-    result = shell.run_cell_magic("idcbq", bq_flags, "SELECT nope FROM dicom_all")
-    assert result is None
-    out = capsys.readouterr().out
-    assert out.startswith("error: <sql>:1:8: unknown column nope")
+    result, out = run_cell(shell, bq_flags, "SELECT nope FROM dicom_all", capsys)
+    assert isinstance(result.error_in_exec, IdcbqError), "the cell must fail"
+    assert out.lstrip().startswith("error: <sql>:1:8: unknown column nope"), out
     assert "Traceback" not in out
 
 
 @pytest.mark.bigquery
-def test_bigquery_error_prints_one_message(shell, bq_flags, capsys):
+def test_bigquery_error_fails_the_cell_with_one_message(shell, bq_flags, capsys):
     # Valid to the validator, rejected when BigQuery runs it.
     sql = "SELECT CAST(Modality AS INT64) AS m FROM dicom_all"
-    result = shell.run_cell_magic("idcbq", bq_flags, sql)
-    assert result is None
-    out = capsys.readouterr().out
-    assert out.startswith("error: BigQuery rejected query"), out
+    result, out = run_cell(shell, bq_flags, sql, capsys)
+    assert isinstance(result.error_in_exec, IdcbqError)
+    assert out.lstrip().startswith("error: BigQuery rejected query"), out
     assert "Traceback" not in out
+
+
+def test_run_all_stops_at_the_failing_cell(shell, isolated, mini_root, capsys):
+    """A bad flag fails the cell with the one-line message and its hint; no NameError later."""
+    shell.user_ns.pop("never", None)
+    result, out = run_cell(
+        shell, f"never --source {mini_root} --max-bytes-billed lots", "SELECT 1 AS x", capsys
+    )
+    assert isinstance(result.error_in_exec, IdcbqError)
+    assert not result.success
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert lines[0] == "error: --max-bytes-billed 'lots': not a byte size", out
+    assert all(line.startswith("  hint:") for line in lines[1:]), out
+    assert "Traceback" not in out and "never" not in shell.user_ns
+
+
+def test_defaults_follow_flag_env_config_chain(isolated, monkeypatch, mini_root):
+    isolated.write_text(
+        'engine = "bigquery"\nproject = "from-config"\nmax_bytes_billed = "50GB"\n'
+        f'source = "{mini_root}"\n'
+    )
+    conn = engine_args(parse_args("", cell=True))
+    assert (conn.engine, conn.project, conn.max_bytes_billed) == ("bigquery", "from-config", 50 * 10**9)
+    assert conn.source == str(mini_root)
+    monkeypatch.setenv("IDCBQ_ENGINE", "duckdb")  # env beats the config file
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "from-env")
+    monkeypatch.setenv("IDCBQ_MAX_BYTES_BILLED", "1GB")
+    conn = engine_args(parse_args("", cell=True))
+    assert (conn.engine, conn.project, conn.max_bytes_billed) == ("duckdb", "from-env", 10**9)
+    conn = engine_args(
+        parse_args("--engine bigquery --project flag --max-bytes-billed 5", cell=True)
+    )
+    assert (conn.engine, conn.project, conn.max_bytes_billed) == ("bigquery", "flag", 5)
+
+
+def test_builtin_default_engine_is_duckdb_as_on_the_cli(isolated):
+    assert engine_args(parse_args("", cell=True)).engine == "duckdb"
+    assert engine_args(parse_args("summary.modalities", cell=False)).engine == "duckdb"
+
+
+def test_bad_config_fails_the_cell(shell, isolated, capsys):
+    isolated.write_text('engine = "sqlite"\n')
+    result, out = run_cell(shell, "", "SELECT 1 AS x", capsys)
+    assert isinstance(result.error_in_exec, IdcbqError)
+    assert out.lstrip().startswith("error: ") and "engine" in out and "Traceback" not in out
+
+
+def test_cell_without_flags_uses_the_config_source(shell, isolated, mini_root):
+    isolated.write_text(f'engine = "duckdb"\nsource = "{mini_root}"\nidc_version = "v25"\n')
+    frame = shell.run_cell_magic("idcbq", "", "SELECT COUNT(*) AS n FROM dicom_all")
+    assert frame["n"].tolist() == [len(ROWS)]
+
+
+@pytest.mark.bigquery
+def test_env_engine_sends_a_flagless_cell_to_bigquery(shell, isolated, bq_mini, monkeypatch):
+    emu = bq_mini.emulator
+    monkeypatch.setenv("IDCBQ_ENGINE", "bigquery")
+    monkeypatch.setenv("IDCBQ_BIGQUERY_API_ENDPOINT", emu.url)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", emu.project)
+    line = f"--data-project {bq_mini.data_project} --idc-version v25 --quiet"
+    frame = shell.run_cell_magic("idcbq", line, "SELECT COUNT(*) AS n FROM dicom_all")
+    assert frame["n"].tolist() == [len(ROWS)]
+    assert any(
+        key[0].engine == "bigquery"
+        for key in shell.magics_manager.registry["IdcbqMagics"].runner.clients
+    )
+
+
+def test_dry_run_on_duckdb_validates_without_billing(shell, isolated, mini_root, capsys):
+    capsys.readouterr()
+    out = shell.run_cell_magic(
+        "idcbq", f"--dry-run --source {mini_root} --idc-version v25", "SELECT 1 AS x"
+    )
+    assert out is None
+    assert capsys.readouterr().out.startswith("Query validated. duckdb bills nothing")
 
 
 def test_cell_magic_on_duckdb(shell, bq_mini):

@@ -99,6 +99,9 @@ def _open_jsonl(path: Path) -> pa.RecordBatchReader:
     options = pajson.ParseOptions(
         explicit_schema=pa.schema(list(pinned.items())), unexpected_field_behavior="infer"
     )
+    if not hasattr(pajson, "open_json"):  # pyarrow < 19 (e.g. Colab's 18.1): read it whole
+        table = pajson.read_json(path, parse_options=options)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
     return pajson.open_json(path, parse_options=options)
 
 
