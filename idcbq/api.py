@@ -131,6 +131,8 @@ class Client:
         self._catalog = catalog
         self.allowed_tables = tuple(allowed_tables)
         self.source = str(getattr(engine, "source", None) or source or "") or None
+        #: After 0 rows, check filter values against the source and warn (DuckDB only).
+        self.explain_empty = True
 
     # -- templates ---------------------------------------------------------------------
 
@@ -270,7 +272,7 @@ class Client:
     def _schema(self, dataset: str, table: str) -> tuple[Field, ...] | None:
         from idcbq.validate import reference_schema
 
-        if self.engine.name == "duckdb":  # the export's own Parquet schema is authoritative
+        if self.engine.name in ("duckdb", "googlesql"):  # the export's Parquet schema rules
             try:
                 fields = self.engine.table_fields(dataset, table)
             except Exception:  # a broken source is reported when the query runs
@@ -309,10 +311,16 @@ class Client:
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
         from idcbq.result import QueryResult
 
+        from idcbq.cancel import cancel_engine, run_cancellable
+
         start = time.perf_counter()
-        table = self.engine.execute(prepared, limit=limit)
+        # In a worker thread, so Ctrl-C interrupts DuckDB / cancels the BigQuery job.
+        table = run_cancellable(
+            lambda: self.engine.execute(prepared, limit=limit),
+            lambda: cancel_engine(self.engine),
+        )
         elapsed = time.perf_counter() - start
-        return QueryResult(
+        result = QueryResult(
             table=table,
             engine=self.engine.name,
             idc_version=self.engine.idc_version.label,
@@ -326,6 +334,17 @@ class Client:
                 getattr(self.engine, "last_job", None), "bytes_processed", None
             ),
         )
+        if table.num_rows == 0 and self.explain_empty:
+            from idcbq.empty import explain_empty
+
+            result.empty_hint = explain_empty(self, prepared)
+            if result.empty_hint:
+                import warnings
+
+                from idcbq.empty import NoRowsWarning
+
+                warnings.warn(result.empty_hint, NoRowsWarning, stacklevel=4)
+        return result
 
     def close(self) -> None:
         self.engine.close()

@@ -56,7 +56,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    engine: Literal["duckdb", "bigquery"] | None = None
+    engine: Literal["duckdb", "bigquery", "googlesql"] | None = None
     project: str | None = None
     idc_version: str | None = None
     max_bytes_billed: int | None = Field(default=None, ge=0)

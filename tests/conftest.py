@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.bigquery",
     "tests.fixtures.downloads",
+    "tests.fixtures.googlesql",
 ]

@@ -25,7 +25,7 @@ import click
 
 from idcbq.errors import ParameterError, UsageError
 
-ENGINES = ("duckdb", "bigquery")
+ENGINES = ("duckdb", "bigquery", "googlesql")
 
 
 class ByteSize(click.ParamType):

@@ -9,11 +9,11 @@ from idcbq.errors import UsageError
 if TYPE_CHECKING:
     from idcbq.engines.base import Engine
 
-ENGINES = ("duckdb", "bigquery")
+ENGINES = ("duckdb", "bigquery", "googlesql")
 
 
 def get_engine(name: str, **options: Any) -> Engine:
-    """Create an engine by name (``duckdb`` or ``bigquery``) with engine-specific options."""
+    """Create an engine by name (``duckdb``, ``bigquery``, ``googlesql``) with its options."""
     if name == "duckdb":
         from idcbq.engines.duckdb import DuckDBEngine
 
@@ -22,4 +22,11 @@ def get_engine(name: str, **options: Any) -> Engine:
         from idcbq.engines.bigquery import BigQueryEngine
 
         return BigQueryEngine.from_options(**options)
+    if name == "googlesql":
+        from idcbq.engines.googlesql.runtime import require_zetasql
+
+        require_zetasql()
+        from idcbq.engines.googlesql import GoogleSQLEngine
+
+        return GoogleSQLEngine.from_options(**options)
     raise UsageError(f"unknown engine {name!r}", hint=f"use one of {', '.join(ENGINES)}")

@@ -1,0 +1,299 @@
+"""GoogleSQL analysis: table references, catalogs, language options, located errors.
+
+Shared by the googlesql engine and the validator (:mod:`idcbq.validate.googlesql`).
+
+ZetaSQL's local service only attaches table content to tables at the root of the
+catalog, so every IDC table a query names (``dicom_all``, ``idc_current.x``,
+`` `bigquery-public-data.idc_v25.x` ``) is spliced to one flat root name
+(`` `idcbq__<dataset>__<table>` ``, plus ``AS <table>`` when the query gave no alias,
+BigQuery's implicit alias). The same rewritten text is analyzed and evaluated, and
+error positions are mapped back to the text as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from idcbq.engines.googlesql.runtime import ZetaSQLCallError, runtime
+from idcbq.errors import Location, ValidationError
+
+if TYPE_CHECKING:
+    from idcbq.params import BoundParameter
+    from idcbq.schema import Field
+
+#: BigQuery reserves these, ZetaSQL does not by default.
+_RESERVED = ("QUALIFY",)
+_AT_RE = re.compile(r"\s*\[at (\d+):(\d+)\]\s*$")
+
+
+@cache
+def language_options() -> Any:
+    """All released GoogleSQL features, PRODUCT_EXTERNAL (BigQuery's mode)."""
+    from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+    from zetasql.wasi._pb2.zetasql.proto import options_pb2
+
+    opts = runtime().call(
+        "GetLanguageOptions",
+        ls.LanguageOptionsRequest(maximum_features=True),
+        options_pb2.LanguageOptionsProto,
+    )
+    opts.product_mode = 1  # PRODUCT_EXTERNAL
+    opts.reserved_keywords.extend(_RESERVED)
+    return opts
+
+
+def analyzer_options(params: Mapping[str, Any] | None = None, *, prune: bool = True) -> Any:
+    """``AnalyzerOptionsProto``: UTC, one-line errors with ``[at l:c]``, typed @params."""
+    from zetasql.wasi._pb2.zetasql.proto import options_pb2
+
+    opts = options_pb2.AnalyzerOptionsProto(
+        language_options=language_options(),
+        default_timezone="UTC",
+        error_message_mode=1,  # ERROR_MESSAGE_ONE_LINE
+        prune_unused_columns=prune,
+    )
+    for name, type_proto in (params or {}).items():
+        opts.query_parameters.add(name=name, type=type_proto)
+    return opts
+
+
+def param_types(params: Sequence[BoundParameter]) -> dict[str, Any]:
+    """``{name: TypeProto}`` of bound parameters (declared types)."""
+    from idcbq.engines.googlesql.values import scalar_type_proto
+
+    return {p.name: scalar_type_proto(p.type.scalar, p.type.is_array) for p in params}
+
+
+# -- table references ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """One table path in the SQL text: byte span, name parts (dots split), alias given."""
+
+    start: int
+    end: int
+    parts: tuple[str, ...]
+    has_alias: bool
+
+
+def _walk(msg: Any) -> Iterator[Any]:
+    yield msg
+    for fd, value in msg.ListFields():
+        if fd.message_type is None:
+            continue
+        for item in value if fd.is_repeated else (value,):
+            yield from _walk(item)
+
+
+def _location(node: Any) -> tuple[int, int]:
+    while "parse_location_range" not in node.DESCRIPTOR.fields_by_name:
+        node = node.parent
+    r = node.parse_location_range
+    return r.start, r.end
+
+
+class ParsedSQL:
+    """The statement's table paths and CTE names, from GoogleSQL's own parser."""
+
+    def __init__(self, sql: str):
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+        self.sql = sql
+        try:
+            resp = runtime().call(
+                "Parse",
+                ls.ParseRequest(sql_statement=sql, options=language_options()),
+                ls.ParseResponse,
+            )
+        except ZetaSQLCallError as exc:
+            raise located_error(exc.message, sql, sql, ()) from None
+        self.tables: list[TableRef] = []
+        self.ctes: set[str] = set()
+        for node in _walk(resp.parsed_statement):
+            kind = node.DESCRIPTOR.name
+            if kind == "ASTWithClauseEntryProto" and node.HasField("alias"):
+                self.ctes.add(node.alias.identifier.id_string.lower())
+            elif kind == "ASTTablePathExpressionProto" and node.HasField("path_expr"):
+                path = node.path_expr
+                parts: list[str] = []
+                for name in path.names:
+                    parts.extend(name.id_string.split(".") if name.is_quoted else [name.id_string])
+                start, end = _location(path)
+                self.tables.append(
+                    TableRef(start, end, tuple(parts), has_alias=node.HasField("alias"))
+                )
+
+
+@dataclass
+class Rewrite:
+    """SQL with table paths replaced by flat root names, and the edits to map positions back."""
+
+    sql: str
+    tables: dict[str, Any] = field(default_factory=dict)  # flat name -> resolved key
+    edits: list[tuple[int, int, int]] = field(default_factory=list)  # (start, old_len, new_len)
+
+    def original_offset(self, offset: int) -> int:
+        """Byte offset in the original text of a byte offset in the rewritten text."""
+        shift = 0
+        for start, old_len, new_len in self.edits:
+            if offset < start + shift + new_len:
+                if offset >= start + shift:
+                    return start
+                break
+            shift += new_len - old_len
+        return offset - shift
+
+
+def flat_name(key: tuple[str, str]) -> str:
+    return f"idcbq__{key[0]}__{key[1]}"
+
+
+def rewrite(
+    sql: str, resolve: Callable[[tuple[str, ...]], tuple[str, str] | None]
+) -> tuple[Rewrite, list[tuple[str, ...]]]:
+    """Splice flat names for every table path ``resolve`` knows; list the unknown ones."""
+    parsed = ParsedSQL(sql)
+    raw = sql.encode("utf-8")
+    out = bytearray()
+    pos = 0
+    result = Rewrite(sql="")
+    unknown: list[tuple[str, ...]] = []
+    for ref in sorted(parsed.tables, key=lambda r: r.start):
+        if len(ref.parts) == 1 and ref.parts[0].lower() in parsed.ctes:
+            continue
+        key = resolve(ref.parts)
+        if key is None:
+            unknown.append(ref.parts)
+            continue
+        name = flat_name(key)
+        result.tables[name] = key
+        text = f"`{name}`" if ref.has_alias else f"`{name}` AS `{ref.parts[-1]}`"
+        new = text.encode("utf-8")
+        out += raw[pos : ref.start] + new
+        result.edits.append((ref.start, ref.end - ref.start, len(new)))
+        pos = ref.end
+    out += raw[pos:]
+    result.sql = out.decode("utf-8")
+    return result, unknown
+
+
+# -- catalogs and analysis ------------------------------------------------------------
+
+
+def table_proto(name: str, fields: Sequence[Field], serialization_id: int) -> Any:
+    from zetasql.wasi._pb2.zetasql.public import simple_table_pb2
+
+    from idcbq.engines.googlesql.values import type_proto
+
+    t = simple_table_pb2.SimpleTableProto(name=name, serialization_id=serialization_id)
+    for f in fields:
+        t.column.add(name=f.name, type=type_proto(f))
+    return t
+
+
+def catalog_proto(tables: Mapping[str, Sequence[Field]]) -> tuple[Any, dict[int, str]]:
+    """A root catalog holding ``tables`` and the builtin functions; ids -> names."""
+    from zetasql.wasi._pb2.zetasql.proto import simple_catalog_pb2
+
+    cat = simple_catalog_pb2.SimpleCatalogProto(name="idcbq")
+    cat.builtin_function_options.language_options.CopyFrom(language_options())
+    ids: dict[int, str] = {}
+    for i, (name, fields) in enumerate(sorted(tables.items()), start=1):
+        cat.table.append(table_proto(name, fields, i))
+        ids[i] = name
+    return cat, ids
+
+
+def used_columns(
+    resolved: Any, ids: Mapping[int, str], tables: Mapping[str, Sequence[Field]]
+) -> dict[str, set[str]]:
+    """Columns each table scan of a resolved statement reads (after pruning)."""
+    used: dict[str, set[str]] = {name: set() for name in tables}
+    for node in _walk(resolved):
+        if node.DESCRIPTOR.name != "ResolvedTableScanProto":
+            continue
+        name = ids.get(node.table.serialization_id) or node.table.name
+        fields = tables.get(name)
+        if fields is None:
+            continue
+        for i in node.column_index_list:
+            used[name].add(fields[i].name)
+    return used
+
+
+def analyze(
+    rewritten: Rewrite,
+    original_sql: str,
+    tables: Mapping[str, Sequence[Field]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    path: str | None = None,
+    line_offset: int = 0,
+) -> dict[str, set[str]]:
+    """Analyze rewritten SQL; return used columns per flat table; raise ValidationError."""
+    from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+    cat, ids = catalog_proto(tables)
+    req = ls.AnalyzeRequest(
+        options=analyzer_options(params), simple_catalog=cat, sql_statement=rewritten.sql
+    )
+    try:
+        resp = runtime().call("Analyze", req, ls.AnalyzeResponse)
+    except ZetaSQLCallError as exc:
+        raise located_error(
+            exc.message,
+            original_sql,
+            rewritten.sql,
+            rewritten.edits,
+            path=path,
+            line_offset=line_offset,
+            rewrite=rewritten,
+        ) from None
+    return used_columns(resp.resolved_statement, ids, tables)
+
+
+def _offset_of(text: str, line: int, col: int) -> int:
+    raw = text.encode("utf-8")
+    lines = raw.split(b"\n")
+    off = sum(len(x) + 1 for x in lines[: line - 1])
+    return off + col - 1
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int, str]:
+    raw = text.encode("utf-8")[:offset]
+    line = raw.count(b"\n") + 1
+    col_bytes = raw[raw.rfind(b"\n") + 1 :]
+    col = len(col_bytes.decode("utf-8", "replace")) + 1
+    snippet = text.splitlines()[line - 1] if text.splitlines()[line - 1 : line] else ""
+    return line, col, snippet
+
+
+def located_error(
+    message: str,
+    original_sql: str,
+    analyzed_sql: str,
+    edits: Sequence[tuple[int, int, int]],
+    *,
+    path: str | None = None,
+    line_offset: int = 0,
+    rewrite: Rewrite | None = None,
+) -> ValidationError:
+    """A ValidationError at the original text's line:col, from ZetaSQL's ``[at l:c]``."""
+    m = _AT_RE.search(message)
+    text = _AT_RE.sub("", message).strip()
+    for flat in re.findall(r"idcbq__\w+", text):
+        if rewrite is not None and flat in rewrite.tables:
+            text = text.replace(flat, ".".join(rewrite.tables[flat]))
+    if m is None:
+        return ValidationError(f"GoogleSQL: {text}", location=Location(path) if path else None)
+    offset = _offset_of(analyzed_sql, int(m.group(1)), int(m.group(2)))
+    if rewrite is not None:
+        offset = rewrite.original_offset(offset)
+    line, col, snippet = _line_col(original_sql, offset)
+    loc = Location(path or "<sql>", line + line_offset, col, snippet)
+    return ValidationError(f"GoogleSQL: {text}", location=loc)

@@ -1,0 +1,234 @@
+"""The ZetaSQL WebAssembly module, started once per process, with a compiled-module cache.
+
+The ``zetasql`` package ships ZetaSQL's local service compiled to WASI and a client
+that (a) compiles the 28 MB module on every start (~60 s) and (b) copies memory into
+and out of the module one byte at a time in Python. This module replaces that client:
+
+- The compiled module is cached in ``<idcbq cache>/zetasql/`` under a name keyed by
+  the ``wasmtime`` and ``zetasql`` versions and the wasm file's size; it is written to
+  a temporary file and renamed, so concurrent processes never read half a file. A
+  cache file that cannot be deserialized is rebuilt, never a crash.
+- Requests and responses are copied with one ``ctypes.memmove`` / ``string_at`` each
+  (the module's memory is shared memory, which has no ``write``/``read`` methods).
+- Requests are protobuf messages of ``zetasql``'s generated ``_pb2`` modules, not its
+  dataclass model (converting table content through the model is slow).
+
+Example:
+    >>> rt = runtime()                                    # doctest: +SKIP
+    >>> rt.call("GetLanguageOptions", req, LanguageOptionsProto)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from idcbq.errors import QueryError, UsageError, ValidationError
+
+_INSTALL_HINT = "pip install 'idcbq[googlesql]'"
+_LOCK = threading.Lock()
+_RUNTIME: ZetaSQLRuntime | None = None
+
+M = TypeVar("M")
+
+
+def zetasql_available() -> bool:
+    """True if the ``zetasql`` and ``wasmtime`` packages can be imported."""
+    try:
+        import wasmtime  # noqa: F401
+        import zetasql.wasi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def require_zetasql() -> None:
+    """Raise a UsageError with the install hint if zetasql is missing."""
+    if not zetasql_available():
+        raise UsageError(
+            "the googlesql engine and analyzer need the zetasql package", hint=_INSTALL_HINT
+        )
+
+
+def module_cache_path() -> Path:
+    """Where the compiled module is cached (keyed by wasmtime/zetasql versions and size)."""
+    from zetasql.wasi import get_wasm_path
+
+    from idcbq.sources import cache_dir
+
+    wasm = get_wasm_path()
+    key = "-".join(
+        (
+            f"wasmtime{importlib.metadata.version('wasmtime')}",
+            f"zetasql{importlib.metadata.version('zetasql')}",
+            f"{wasm.stat().st_size}",
+            sys.platform,
+            os.uname().machine if hasattr(os, "uname") else "",
+        )
+    )
+    return cache_dir() / "zetasql" / f"zetasql-{key}.cwasm"
+
+
+_STATUS_RE = re.compile(r"^\s*Code:\s*(\d+),\s*Message:\s*(.*)$", re.DOTALL)
+
+
+def _status_message(error: str) -> tuple[str, str]:
+    """Split ZetaSQL's ``Code: N, Message: text`` error string (N: absl status code)."""
+    m = _STATUS_RE.match(error)
+    if m:
+        return m.group(1), m.group(2).strip()
+    return "", error.strip()
+
+
+class ZetaSQLCallError(Exception):
+    """A local-service call returned an error status (code is the absl status code)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+class ZetaSQLRuntime:
+    """One instance of ZetaSQL's local service in this process.
+
+    Attributes:
+        start_seconds: time spent starting (deserialize or compile, then instantiate).
+        compiled: True if this start compiled the module (no usable cache).
+    """
+
+    def __init__(self, cache_path: Path | None = None):
+        require_zetasql()
+        import wasmtime
+        from zetasql.core.wasm_client import get_tzinfo_dir
+        from zetasql.wasi import get_wasm_path
+
+        started = time.perf_counter()
+        config = wasmtime.Config()
+        with contextlib.suppress(AttributeError):
+            config.shared_memory = True
+        self._engine = wasmtime.Engine(config)
+        self.cache_path = cache_path or module_cache_path()
+        self.compiled = False
+        module = self._load_module(wasmtime, get_wasm_path())
+        wasi = wasmtime.WasiConfig()
+        wasi.inherit_stderr()
+        tz = get_tzinfo_dir()
+        if tz:
+            wasi.preopen_dir(tz, "/usr/share/zoneinfo")
+        self.store = wasmtime.Store(self._engine)
+        self.store.set_wasi(wasi)
+        linker = wasmtime.Linker(self._engine)
+        linker.define_wasi()
+        instance = linker.instantiate(self.store, module)
+        self.exports = instance.exports(self.store)
+        init = self.exports.get("_initialize") if hasattr(self.exports, "get") else None
+        if init is None:
+            with contextlib.suppress(KeyError):
+                init = self.exports["_initialize"]
+        if init is not None:
+            init(self.store)
+        self.memory = self.exports["memory"]
+        self._shared = isinstance(self.memory, wasmtime.SharedMemory)
+        self._malloc = self.exports["wasm_malloc"]
+        self._free = self.exports["wasm_free"]
+        self._lock = threading.Lock()
+        self.start_seconds = time.perf_counter() - started
+
+    def _load_module(self, wasmtime: Any, wasm_path: Path) -> Any:
+        path = self.cache_path
+        if path.exists():
+            try:
+                return wasmtime.Module.deserialize_file(self._engine, str(path))
+            except Exception:  # corrupt/foreign cache file: rebuild it below
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        module = wasmtime.Module.from_file(self._engine, str(wasm_path))
+        self.compiled = True
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(module.serialize())
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        return module
+
+    # -- raw calls -----------------------------------------------------------------
+
+    def _base(self) -> int:
+        """Host address of linear memory (re-read per call: memory may grow and move)."""
+        import ctypes
+
+        mem = self.memory
+        ptr = mem.data_ptr() if self._shared else mem.data_ptr(self.store)
+        return ctypes.addressof(ptr.contents)
+
+    def _read(self, ptr: int, size: int) -> bytes:
+        import ctypes
+
+        return ctypes.string_at(self._base() + ptr, size)
+
+    def _write(self, ptr: int, data: bytes) -> None:
+        import ctypes
+
+        ctypes.memmove(self._base() + ptr, data, len(data))
+
+    def call_raw(self, method: str, request: bytes) -> bytes:
+        """Call ``ZetaSqlLocalService_<method>`` with serialized request bytes."""
+        fn = self.exports[f"ZetaSqlLocalService_{method}"]
+        with self._lock:
+            req_ptr = self._malloc(self.store, max(len(request), 1))
+            size_ptr = self._malloc(self.store, 4)
+            try:
+                if request:
+                    self._write(req_ptr, request)
+                resp_ptr = fn(self.store, req_ptr, len(request), size_ptr)
+                if resp_ptr == 0:
+                    n = self.exports["wasm_get_last_error_size"](self.store)
+                    text = ""
+                    if n:
+                        text = self._read(self.exports["wasm_get_last_error"](self.store), n)
+                        text = text.decode("utf-8", "replace")
+                    raise ZetaSQLCallError(*_status_message(text))
+                size = int.from_bytes(self._read(size_ptr, 4), "little")
+                data = self._read(resp_ptr, size)
+                self._free(self.store, resp_ptr)
+                return data
+            finally:
+                self._free(self.store, req_ptr)
+                self._free(self.store, size_ptr)
+
+    def call(self, method: str, request: Any, response_type: type[M]) -> M:
+        """Call a local-service method with a protobuf request; parse the response."""
+        data = self.call_raw(method, request.SerializeToString())
+        return response_type.FromString(data)  # type: ignore[attr-defined]
+
+
+def runtime() -> ZetaSQLRuntime:
+    """The process-wide runtime (started on first use; thread-safe)."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        with _LOCK:
+            if _RUNTIME is None:
+                _RUNTIME = ZetaSQLRuntime()
+    return _RUNTIME
+
+
+def error_for(exc: ZetaSQLCallError, *, phase: str) -> Exception:
+    """Map a call error: analysis errors -> ValidationError, evaluation -> QueryError."""
+    if phase == "analyze":
+        return ValidationError(f"GoogleSQL rejects the query: {exc.message}")
+    return QueryError(f"GoogleSQL evaluation failed: {exc.message}")
