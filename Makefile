@@ -4,20 +4,42 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+# Exact dev/CI versions (pyproject.toml holds ranges); `make lock` re-resolves it.
+LOCK := requirements/lock.txt
+EXTRAS := dev,fast,googlesql
+# Lowest-versions smoke run: Colab's stack (tests/colab/constraints.txt) and every other
+# direct dependency at its lower bound (uv --resolution lowest-direct).
+LOWEST_VENV := .venv-lowest
+LOWEST_STAMP := $(LOWEST_VENV)/.installed
+SMOKE_TESTS := tests/test_templates.py tests/test_manifest.py tests/test_download.py \
+	tests/test_seed.py tests/test_api.py tests/test_magics.py
 # Side venv for the BigQuery emulator: it pins sqlglot<30.12 and protobuf 6.
 BQEMU_VENV := .venv-bqemu
 BQEMU_STAMP := $(BQEMU_VENV)/.installed
 BQEMU_PKGS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extensions==1.5.5 \
 	duckdb-extension-spatial==1.5.5 duckdb-extension-avro==1.5.5 numpy==2.4.6
 
-.PHONY: venv demo test test-fast lint bench bench-quick clean
+.PHONY: venv demo test test-fast test-lowest test-install lock lint bench bench-quick clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The lock constrains the install: exactly its versions, plus anything pyproject.toml
+# gained since (run `make lock` to record it).
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check uv==0.13.9
-	$(UV) pip install -q --python $(PY) -e '.[dev,fast]'
+	$(UV) pip install -q --compile-bytecode --python $(PY) -c $(LOCK) -e '.[$(EXTRAS)]'
+	touch $@
+
+lock: $(STAMP)
+	$(UV) pip compile -q pyproject.toml --extra dev --extra fast --extra googlesql \
+		--python-version 3.11 --custom-compile-command "make lock" -o $(LOCK)
+
+$(LOWEST_STAMP): pyproject.toml tests/colab/constraints.txt
+	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/pip install -q --disable-pip-version-check uv==0.13.9
+	$(LOWEST_VENV)/bin/uv pip install -q --compile-bytecode --python $(LOWEST_VENV)/bin/python \
+		--resolution lowest-direct -c tests/colab/constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
 
 $(BQEMU_STAMP): Makefile
@@ -32,10 +54,20 @@ demo: $(STAMP)
 	$(PY) -m idcbq.demo
 
 test: $(STAMP) $(BQEMU_STAMP)
-	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python $(PY) -m pytest -q
+	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python $(PY) -m pytest -q -m "not install"
+
+# A broad smoke subset (templates on DuckDB, manifests, seeded downloads, the magic) on
+# the lowest versions pyproject.toml allows.
+test-lowest: $(LOWEST_STAMP) $(BQEMU_STAMP)
+	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python \
+		$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(SMOKE_TESTS)
+
+# The wheel into a venv holding Colab's stack: nothing changes, pip check is clean.
+test-install: $(STAMP)
+	$(PY) -m pytest -q -rP -m install tests/test_install_colab.py
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not bigquery"
+	$(PY) -m pytest -q -m "not slow and not bigquery and not install"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check idcbq tests bench
@@ -49,4 +81,4 @@ bench-quick: $(STAMP)
 	$(PY) -m bench --quick
 
 clean:
-	rm -rf $(VENV) $(BQEMU_VENV) .pytest_cache
+	rm -rf $(VENV) $(BQEMU_VENV) $(LOWEST_VENV) .pytest_cache
