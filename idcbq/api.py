@@ -309,9 +309,8 @@ class Client:
         return self._execute(prepared, limit=limit)
 
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
-        from idcbq.result import QueryResult
-
         from idcbq.cancel import cancel_engine, run_cancellable
+        from idcbq.result import QueryResult
 
         start = time.perf_counter()
         # In a worker thread, so Ctrl-C interrupts DuckDB / cancels the BigQuery job.

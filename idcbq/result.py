@@ -32,6 +32,8 @@ class QueryResult:
     elapsed_s: float = 0.0
     bytes_processed: int | None = None
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Why a query returned no rows, when a filter value is not in the source (or None).
+    empty_hint: str | None = None
 
     def to_arrow(self) -> pa.Table:
         return self.table
