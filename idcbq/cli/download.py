@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from idcbq.cli.dicomweb_options import dicomweb_options
 from idcbq.manifest.model import PROVIDERS
 
 
 @click.command("download")
+@dicomweb_options
 @click.argument("manifest", type=click.Path(dir_okay=False))
 @click.option(
     "--dest", "-d", required=True, type=click.Path(file_okay=False), help="Destination folder."
@@ -54,14 +56,25 @@ from idcbq.manifest.model import PROVIDERS
 @click.option(
     "--retries", default=5, show_default=True, type=click.IntRange(1, 50), help="Attempts per file."
 )
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 86400),
+              help="Seconds without a byte (or a connection) before an attempt is given up; each "
+                   "attempt also ends after this plus the file's size at --min-rate.")  # fmt: skip
+@click.option("--min-rate", default="32K", show_default=True, metavar="BYTES/S",
+              help="Slowest acceptable transfer rate per file (suffix K, M; 0: no limit).")  # fmt: skip
 @click.pass_context
 def download(ctx: click.Context, manifest: str, dest: str, workers: int, dir_template: str | None,
              dry_run: bool, anonymous: bool, project: str | None, endpoint: str | None,
-             provider: str | None, quiet: bool, report_path: str | None, allow_buckets: tuple[str, ...], no_fsync: bool, retries: int) -> None:  # fmt: skip
+             provider: str | None, quiet: bool, report_path: str | None, allow_buckets: tuple[str, ...], no_fsync: bool, retries: int,
+             timeout: float, min_rate: str) -> None:  # fmt: skip
     """Download every file of MANIFEST into --dest; exit 0 only if all are verified.
 
     MANIFEST is an idcbq manifest (parquet/jsonl/csv), an IDC portal / idc-index
-    s5cmd file, a gs:// / s3:// URL list, or a query results file.
+    s5cmd file, a gs:// / s3:// URL list, or a query results file. A manifest that
+    lists no files (empty, or only a header or comments) is a no-op that exits 0.
+
+    Exit codes: 0 all files verified; 5 some failed (or the endpoint was unreachable);
+    7 another download is using --dest; 8 --dest cannot be written (no space,
+    read-only, permission denied, not a directory).
 
     \b
     Examples:
@@ -73,13 +86,14 @@ def download(ctx: click.Context, manifest: str, dest: str, workers: int, dir_tem
 
     from idcbq.download import DryRun
     from idcbq.download import download as run
-    from idcbq.errors import DownloadError
+    from idcbq.errors import DownloadError, LocalFileError
 
     quiet = quiet or bool((ctx.obj or {}).get("quiet"))
     result = run(
         manifest, dest, workers=workers, template=dir_template, provider=provider, endpoint=endpoint,
         anonymous=anonymous and project is None, project=project, quiet=quiet, dry_run=dry_run,
-        attempts=retries, fsync=not no_fsync, allow_buckets=allow_buckets,
+        attempts=retries, fsync=not no_fsync, allow_buckets=allow_buckets, timeout=timeout,
+        min_rate=_rate(min_rate),
     )  # fmt: skip
     if isinstance(result, DryRun):
         click.echo(result.summary())
@@ -89,9 +103,39 @@ def download(ctx: click.Context, manifest: str, dest: str, workers: int, dir_tem
             )
         return
     if report_path:
-        Path(report_path).write_text(result.to_json(), encoding="utf-8")
+        from idcbq.localfs import check_output_file, fs_error
+
+        try:
+            Path(check_output_file(report_path)).write_text(result.to_json(), encoding="utf-8")
+        except OSError as exc:
+            raise fs_error(exc, report_path) from exc
     click.echo(result.summary(), err=not result.ok)
     if not result.ok:
+        if result.abort_kind == "local":
+            raise LocalFileError(
+                f"download into {dest} stopped: {result.aborted}",
+                hint="free some space or make the destination writable, then re-run the same command",
+            )
+        if result.abort_kind == "unreachable":
+            raise DownloadError(f"download stopped: {result.aborted}",
+                                hint="check --endpoint and the network, then re-run the same command")  # fmt: skip
         raise DownloadError(
             f"{len(result.failed)} of {result.planned} files failed or could not be verified"
         )
+
+
+def _rate(text: str) -> float:
+    """``32K`` -> 32768.0 bytes/s; ``0`` turns the minimum-rate rule off."""
+    from idcbq.errors import UsageError
+
+    value = text.strip().upper().removesuffix("/S").removesuffix("B")
+    scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(value[-1:], 1)
+    try:
+        rate = float(value[:-1] if scale > 1 else value) * scale
+    except ValueError:
+        rate = -1.0
+    if rate < 0 or rate != rate:
+        raise UsageError(
+            f"--min-rate {text!r} is not a rate", hint="bytes per second, e.g. 32K or 1M"
+        )
+    return rate

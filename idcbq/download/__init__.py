@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -22,16 +23,31 @@ from pathlib import Path
 from typing import Any
 
 from idcbq._async import run_sync
-from idcbq.download.layout import DEFAULT_TEMPLATE, make_dirs_within
+from idcbq.download.layout import DEFAULT_TEMPLATE
+from idcbq.download.lock import LOCK_NAME, DestLock
 from idcbq.download.plan import GcsLister, Plan, S3Lister, make_plan
 from idcbq.download.report import DownloadReport, Progress, human_bytes
 from idcbq.download.state import STATE_NAME, DownloadState
-from idcbq.download.transfer import TEMP_SUFFIX, DiskFullError, Item, Outcome, Transfer, file_md5
-from idcbq.errors import AuthError, DownloadError
+from idcbq.download.transfer import (
+    DEFAULT_MIN_RATE,
+    DEFAULT_TIMEOUT,
+    TEMP_SUFFIX,
+    Dirs,
+    HostUnreachableError,
+    Item,
+    LocalWriteError,
+    Outcome,
+    Transfer,
+    file_md5,
+)
+from idcbq.download.transport import check_endpoint, make_transport
+from idcbq.errors import AuthError, DownloadError, LocalFileError
+from idcbq.localfs import check_dest_dir, make_dir, remove_empty_dirs
 from idcbq.manifest.model import AWS_ENDPOINT, GCS_ENDPOINT, check_provider
 
 __all__ = [
     "DEFAULT_TEMPLATE",
+    "LOCK_NAME",
     "STATE_NAME",
     "DownloadReport",
     "DryRun",
@@ -110,10 +126,12 @@ def _auth(
 def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | None = None,
                   endpoint: str | None = None, template: str | None = None, engine: Any = None,
                   project: str | None = None, anonymous: bool = True,
-                  allow_buckets: Iterable[str] = ()) -> Plan:  # fmt: skip
-    """Plan only (also what ``--dry-run`` shows)."""
+                  allow_buckets: Iterable[str] = (), list_timeout: float = 60.0) -> Plan:  # fmt: skip
+    """Plan only (also what ``--dry-run`` shows); listing a series prefix gives up after ``list_timeout`` s."""
     if provider:
         check_provider(provider)
+    if endpoint is not None:
+        check_endpoint(endpoint)
     dest = Path(dest)
     listers: dict[str, Any] = {}
 
@@ -123,9 +141,9 @@ def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | 
             ep = endpoint or default_endpoint(kind)
             if kind == "gcs":
                 _, creds = _auth(project, anonymous, kind)
-                listers[kind] = GcsLister(ep, creds, project)
+                listers[kind] = GcsLister(ep, creds, project, deadline=list_timeout)
             else:
-                listers[kind] = S3Lister(ep)
+                listers[kind] = S3Lister(ep, deadline=list_timeout)
         return listers[kind](bucket, prefix)
 
     return make_plan(source, dest, provider=provider, template=template, engine=engine,
@@ -147,49 +165,99 @@ def download(
     engine: Any = None,
     attempts: int = 5,
     backoff: float = 0.2,
-    timeout: float = 120.0,
+    timeout: float = DEFAULT_TIMEOUT,
+    min_rate: float = DEFAULT_MIN_RATE,
     fsync: bool = True,
     io_threads: int | None = None,
     allow_buckets: Iterable[str] = (),
 ) -> DownloadReport | DryRun:
-    """Fetch every file of a manifest (path, QueryResult or Arrow table) into ``dest``."""
+    """Fetch every file of a manifest (path, QueryResult or Arrow table) into ``dest``.
+
+    Each attempt at a file may take ``timeout + size / min_rate`` seconds at most, and
+    ``timeout`` seconds without a byte end it early; a file that stalls every attempt
+    is reported failed. A manifest that lists no files is a successful no-op that
+    writes nothing. Raises :class:`~idcbq.errors.LocalFileError` (exit 8) when ``dest``
+    cannot be used and :class:`~idcbq.errors.DestinationLockedError` (exit 7) when
+    another download is using it; a run that stops part-way (disk full, endpoint
+    unreachable) says why in ``report.aborted``.
+    """
     dest = Path(dest).expanduser()
+    if endpoint is not None:
+        check_endpoint(endpoint)
+    check_dest_dir(dest)
     plan = plan_download(source, dest, provider=provider, endpoint=endpoint, template=template,
                          engine=engine, project=project, anonymous=anonymous,
-                         allow_buckets=allow_buckets)  # fmt: skip
+                         allow_buckets=allow_buckets, list_timeout=max(timeout, 10.0))  # fmt: skip
     if dry_run:
         return DryRun(plan, str(dest), _free_bytes(dest))
     endpoint = endpoint or default_endpoint(plan.provider)
     auth, _ = _auth(project, anonymous, plan.provider)
-    dest.mkdir(parents=True, exist_ok=True)
+    transport = make_transport(plan.provider, endpoint, auth)
     report = DownloadReport(str(dest), planned=len(plan.items) + len(plan.problems),
                             bytes_planned=plan.total_bytes)  # fmt: skip
     report.failed += [(url, "", why) for url, why in plan.problems]
+    if not plan.items:
+        report.note = "the manifest lists no files" if not plan.problems else None
+        return report  # nothing to fetch: nothing is created
     started = time.monotonic()
-    state = DownloadState(dest)
-    # Hashing, writes and fsync run here; fsync blocks a thread, so keep plenty.
-    executor = ThreadPoolExecutor(
-        max_workers=io_threads or max(8, min(64, workers)), thread_name_prefix="idcbq-io"
-    )
+    created = make_dir(dest)  # LocalFileError (exit 8) if it cannot exist
     try:
+        lock = DestLock(dest).acquire()
+    except BaseException:
+        remove_empty_dirs(created)
+        raise
+    writable = os.access(dest, os.W_OK)
+    dirs = Dirs(dest)
+    todo: list[Item] = []
+    state: DownloadState | None = None
+    executor: ThreadPoolExecutor | None = None
+    try:
+        state = DownloadState(dest, writable=writable)
+        # Hashing, writes and fsync run here; fsync blocks a thread, so keep plenty.
+        executor = ThreadPoolExecutor(
+            max_workers=io_threads or max(8, min(64, workers)), thread_name_prefix="idcbq-io"
+        )
         todo = _prepare(plan.items, dest, state, executor, report)
-        if (todo or report.failed) and not quiet and report.skipped:
+        if todo and not writable:
+            raise LocalFileError(
+                f"cannot write into {dest}: read-only or permission denied "
+                f"({len(todo)} of {len(plan.items)} files still to fetch)",
+                hint="make it writable or choose another --dest",
+            )
+        if todo and not quiet and report.skipped:
             log.info(
                 "%d files already present and verified; %d to download", report.skipped, len(todo)
             )
-        transfer = Transfer(dest, endpoint=endpoint, provider=plan.provider, auth=auth, attempts=attempts,
-                            backoff=backoff, timeout=timeout, fsync=fsync, executor=executor)  # fmt: skip
+        transfer = Transfer(dest, transport=transport, attempts=attempts, backoff=backoff,
+                            timeout=timeout, min_rate=min_rate, fsync=fsync, executor=executor,
+                            dirs=dirs)  # fmt: skip
         progress = Progress(len(todo), sum(i.size or 0 for i in todo), quiet)
         try:
             run_sync(_run(todo, transfer, workers, state, report, progress, timeout))
         finally:
             progress.close()
             for tmp in list(transfer.inflight):  # interrupted mid-file: no temp left behind
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
     finally:
-        executor.shutdown(wait=True)  # a store already in a thread finishes (verified) first
-        state.close()
+        if executor is not None:
+            executor.shutdown(wait=True)  # a store already in a thread finishes (verified) first
+        if state is not None:
+            try:
+                state.close()
+            except LocalWriteError as exc:
+                report.aborted = report.aborted or f"resume database not written: {exc.strerror}"
+                report.abort_kind = report.abort_kind or "local"
+        dirs.remove_empty()
+        if report.downloaded == 0 and report.skipped == 0 and created:
+            # Nothing landed in a destination this run made: leave no trace of it.
+            for name in (STATE_NAME, f"{STATE_NAME}-wal", f"{STATE_NAME}-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(dest / name)
+            lock.release(remove=True)
+            remove_empty_dirs(created)
+        else:
+            lock.release()
         report.elapsed_s = time.monotonic() - started
     if report.aborted:
         done = {f[1] for f in report.failed}
@@ -201,25 +269,34 @@ def download(
 
 def _prepare(items: list[Item], dest: Path, state: DownloadState, executor: ThreadPoolExecutor,
              report: DownloadReport) -> list[Item]:  # fmt: skip
-    """Make directories, drop stale temp files, and skip files already verified."""
+    """Drop stale temp files, refuse links out of ``dest``, and skip files already verified.
+
+    Folders are not made here: a file's folder is made when the file lands.
+    """
     dest_real = os.path.realpath(dest)
-    dirs = {os.path.dirname(i.rel) for i in items}
-    fresh: set[str] = set()  # directories this run created: nothing in them to skip
-    for rel_dir in sorted(dirs):
+    existing: set[str] = set()  # folders that exist: files in them may be there already
+    for rel_dir in sorted({os.path.dirname(i.rel) for i in items}):
         directory = dest / rel_dir if rel_dir else dest
-        existed = directory.is_dir()
-        make_dirs_within(dest_real, dest, rel_dir)
-        if not existed:
-            fresh.add(rel_dir)
-        else:
-            for entry in os.scandir(directory):
-                if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
-                    os.unlink(entry.path)  # left by a killed run; never a final file
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        real = os.path.realpath(directory)
+        if os.path.commonpath([dest_real, real]) != dest_real:
+            raise DownloadError(
+                f"refusing to write through a link outside the destination: {directory}"
+            )
+        existing.add(rel_dir)
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                # Left by a killed run (the destination lock says no run is active).
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
     known = state.lookup_many([i.rel for i in items])
     todo: list[Item] = []
     to_hash: list[tuple[Item, os.stat_result]] = []
     for item in items:
-        if os.path.dirname(item.rel) in fresh:
+        if os.path.dirname(item.rel) not in existing:
             todo.append(item)
             continue
         try:
@@ -261,7 +338,9 @@ async def _run(items: list[Item], transfer: Transfer, workers: int, state: Downl
 
     queue = iter(items)
     connector = aiohttp.TCPConnector(limit=workers, limit_per_host=workers, ttl_dns_cache=300)
-    client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=timeout)
+    # Per read and per connect: no byte for `timeout` seconds ends the attempt (the per-attempt
+    # deadline in Transfer bounds the whole body).
+    client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
 
     def done(outcome: Outcome) -> None:
         item = outcome.item
@@ -288,11 +367,17 @@ async def _run(items: list[Item], transfer: Transfer, workers: int, state: Downl
         tasks = [asyncio.create_task(worker(session)) for _ in range(max(1, workers))]
         try:
             await asyncio.gather(*tasks)
-        except DiskFullError as exc:
+        except (LocalWriteError, HostUnreachableError) as exc:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            report.aborted = f"disk full: {exc.strerror}"
+            if isinstance(exc, LocalWriteError):
+                what = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "cannot write"
+                report.aborted = f"{what}: {exc.strerror}"
+                report.abort_kind = "local"
+            else:
+                report.aborted = str(exc)
+                report.abort_kind = "unreachable"
         except BaseException:
             for t in tasks:
                 t.cancel()
@@ -301,6 +386,10 @@ async def _run(items: list[Item], transfer: Transfer, workers: int, state: Downl
 
 
 def raise_for(report: DownloadReport) -> None:
-    """Raise DownloadError (exit code 5) unless every file is present and verified."""
-    if not report.ok:
-        raise DownloadError(report.summary())
+    """Raise unless every file is present and verified: LocalFileError (8) or DownloadError (5)."""
+    if report.ok:
+        return
+    if report.abort_kind == "local":
+        raise LocalFileError(f"download into {report.dest} stopped: {report.aborted}",
+                             hint="free some space or make the destination writable, then re-run the same command")  # fmt: skip
+    raise DownloadError(report.summary())

@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -111,17 +110,25 @@ def contained(dest: Path, rel: str) -> Path:
     return Path(full)
 
 
-def make_dirs_within(dest_real: str, dest: Path, rel_dir: str) -> Path:
+def make_dirs_within(
+    dest_real: str, dest: Path, rel_dir: str, created: list[Path] | None = None
+) -> Path:
     """Create ``dest/rel_dir`` one level at a time, refusing links that lead outside ``dest``.
 
     (``mkdir(parents=True)`` would follow a symlink and create directories elsewhere.)
+    Folders it makes are appended to ``created``.
     """
     current = Path(dest)
     for comp in [c for c in rel_dir.split("/") if c]:
         current = current / comp
         if not current.is_dir():
-            with contextlib.suppress(FileExistsError):
+            try:
                 current.mkdir()
+            except FileExistsError:
+                pass
+            else:
+                if created is not None:
+                    created.append(current)
         real = os.path.realpath(current)
         if os.path.commonpath([dest_real, real]) != dest_real:
             raise DownloadError(

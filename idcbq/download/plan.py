@@ -189,12 +189,19 @@ def _objects(
 
 
 class GcsLister:
-    """Lists a GCS prefix with google-cloud-storage (anonymous or with credentials)."""
+    """Lists a GCS prefix with google-cloud-storage (anonymous or with credentials).
 
-    def __init__(self, endpoint: str, credentials: Any = None, project: str | None = None):
+    Any listing failure (missing bucket, refused connection, retries running out after
+    ``deadline`` seconds) is one DownloadError naming the prefix.
+    """
+
+    def __init__(self, endpoint: str, credentials: Any = None, project: str | None = None,
+                 deadline: float = 60.0):  # fmt: skip
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
+        self.endpoint = endpoint
+        self.deadline = deadline
         self.client = storage.Client(
             project=project or "idcbq-anonymous",
             credentials=credentials or AnonymousCredentials(),
@@ -202,9 +209,48 @@ class GcsLister:
         )
 
     def __call__(self, bucket: str, prefix: str) -> Iterator[tuple[str, int, str | None]]:
-        for blob in self.client.list_blobs(bucket, prefix=prefix):
-            md5 = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
-            yield blob.name, int(blob.size), md5
+        from google.api_core import exceptions as gexc
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        try:
+            blobs = self.client.list_blobs(
+                bucket,
+                prefix=prefix,
+                timeout=min(self.deadline, 60.0),
+                retry=DEFAULT_RETRY.with_timeout(self.deadline),
+            )
+            for blob in blobs:
+                md5 = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
+                yield blob.name, int(blob.size), md5
+        except gexc.NotFound as exc:
+            raise DownloadError(
+                f"cannot list gs://{bucket}/{prefix}: bucket not found at {self.endpoint}",
+                hint="check the manifest's bucket names and --endpoint / --provider",
+            ) from exc
+        except gexc.RetryError as exc:
+            cause = exc.cause or exc
+            raise DownloadError(
+                f"cannot list gs://{bucket}/{prefix}: gave up after {self.deadline:.0f}s: "
+                f"{_one_line(cause)}",
+                hint=f"is {self.endpoint} reachable?",
+            ) from exc
+        except (gexc.GoogleAPIError, OSError, ValueError) as exc:
+            raise DownloadError(
+                f"cannot list gs://{bucket}/{prefix}: {_one_line(exc)}",
+                hint=f"is {self.endpoint} reachable, and the bucket public?",
+            ) from exc
+        except Exception as exc:  # requests/urllib3 errors that api_core does not wrap
+            if type(exc).__module__.split(".")[0] not in ("requests", "urllib3", "google"):
+                raise
+            raise DownloadError(
+                f"cannot list gs://{bucket}/{prefix}: {_one_line(exc)}",
+                hint=f"is {self.endpoint} reachable?",
+            ) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
 
 
 class S3Lister:
@@ -212,8 +258,9 @@ class S3Lister:
 
     NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, deadline: float = 60.0):
         self.endpoint = endpoint.rstrip("/")
+        self.deadline = deadline
 
     def __call__(self, bucket: str, prefix: str) -> Iterator[tuple[str, int, str | None]]:
         token = None
@@ -223,10 +270,12 @@ class S3Lister:
                 query["continuation-token"] = token
             url = f"{self.endpoint}/{urllib.parse.quote(bucket)}?{urllib.parse.urlencode(query)}"
             try:
-                with urllib.request.urlopen(url, timeout=60) as resp:
+                with urllib.request.urlopen(url, timeout=self.deadline) as resp:
                     root = ET.fromstring(resp.read())
-            except OSError as exc:
-                raise DownloadError(f"cannot list s3://{bucket}/{prefix}: {exc}") from exc
+            except (OSError, ET.ParseError) as exc:
+                raise DownloadError(
+                    f"cannot list s3://{bucket}/{prefix}: {_one_line(exc)}"
+                ) from exc
             for node in root.iter(f"{self.NS}Contents"):
                 etag = (node.findtext(f"{self.NS}ETag") or "").strip('"')
                 yield (

@@ -33,6 +33,9 @@ class DownloadReport:
     elapsed_s: float = 0.0
     retries: int = 0
     aborted: str | None = None
+    #: why the run stopped early: "local" (disk full, read-only...) or "unreachable".
+    abort_kind: str | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -57,6 +60,8 @@ class DownloadReport:
             f"{human_bytes(self.bytes_downloaded)} in {self.elapsed_s:.1f} s "
             f"({self.files_per_s:.0f} files/s, {human_bytes(self.bytes_per_s)}/s), {self.retries} retries",
         ]
+        if self.note:
+            lines.append(self.note)
         if self.aborted:
             lines.append(f"run stopped: {self.aborted}")
         if self.failed:
@@ -73,7 +78,7 @@ class DownloadReport:
             "skipped": self.skipped, "failed": [dict(zip(("url", "path", "reason"), f, strict=True)) for f in self.failed],
             "bytes_downloaded": self.bytes_downloaded, "bytes_planned": self.bytes_planned,
             "elapsed_s": round(self.elapsed_s, 3), "files_per_s": round(self.files_per_s, 1),
-            "retries": self.retries, "aborted": self.aborted,
+            "retries": self.retries, "aborted": self.aborted, "abort_kind": self.abort_kind,
         }  # fmt: skip
 
     def to_json(self) -> str:

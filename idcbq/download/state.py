@@ -4,13 +4,23 @@ A small SQLite database in the destination (``.idcbq-download.sqlite``) records,
 relative path, the verified size, MD5 and file mtime. A re-run trusts a file whose
 size and mtime still match its record and whose MD5 matches the manifest: no rehash.
 Files present without a record are hashed once (then recorded).
+
+A destination that cannot be written (a read-only mount, no permission) is opened
+read-only: a complete tree still re-runs with nothing to do. A full disk while
+recording raises :class:`~idcbq.download.transfer.DiskFullError`, which stops the run.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 import time
 from pathlib import Path
+from urllib.parse import quote
+
+from idcbq.download.transfer import DiskFullError, LocalWriteError
+from idcbq.localfs import errno_of, fs_error, is_disk_full
 
 STATE_NAME = ".idcbq-download.sqlite"
 
@@ -18,18 +28,44 @@ STATE_NAME = ".idcbq-download.sqlite"
 class DownloadState:
     """The verified-files table in ``dest``; commits in batches (a lost tail only costs a rehash)."""
 
-    def __init__(self, dest: Path):
+    def __init__(self, dest: Path, *, writable: bool = True):
         self.path = dest / STATE_NAME
-        self.db = sqlite3.connect(self.path, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, url TEXT, size INTEGER,"
-            " md5 TEXT, mtime_ns INTEGER, verified REAL)"
-        )
-        self.db.commit()
+        self.readonly = not writable
+        self.db = self._open()
         self._rows: list[tuple[str, str, int, str | None, int, float]] = []
         self._last = time.monotonic()
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.readonly:
+            try:
+                db = sqlite3.connect(self.path, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, url TEXT,"
+                    " size INTEGER, md5 TEXT, mtime_ns INTEGER, verified REAL)"
+                )
+                db.commit()
+                return db
+            except sqlite3.Error as exc:
+                if errno_of(exc) not in (errno.EROFS, errno.EACCES):
+                    raise fs_error(exc, self.path) from exc
+                self.readonly = True
+        # Read-only: the records of an earlier run, if any (immutable: no locks, no WAL).
+        if self.path.is_file():
+            try:
+                uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro&immutable=1"
+                db = sqlite3.connect(uri, uri=True)
+                db.execute("SELECT 1 FROM files LIMIT 1")
+                return db
+            except sqlite3.Error:
+                pass
+        db = sqlite3.connect(":memory:")
+        db.execute(
+            "CREATE TABLE files (path TEXT PRIMARY KEY, url TEXT, size INTEGER, md5 TEXT,"
+            " mtime_ns INTEGER, verified REAL)"
+        )
+        return db
 
     def lookup(self, rel: str) -> tuple[int, str | None, int] | None:
         row = self.db.execute(
@@ -57,14 +93,28 @@ class DownloadState:
         self.db.execute("DELETE FROM files WHERE path = ?", (rel,))
 
     def commit(self) -> None:
-        if self._rows:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", self._rows
-            )
+        """Write the pending records; a full disk raises DiskFullError (the run stops)."""
+        if self.readonly:
             self._rows.clear()
-        self.db.commit()
+            return
+        try:
+            if self._rows:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", self._rows
+                )
+                self._rows.clear()
+            self.db.commit()
+        except sqlite3.Error as exc:
+            self._rows.clear()  # lost records only cost a rehash on the next run
+            with_errno = errno_of(exc) or errno.EIO
+            if is_disk_full(exc):
+                raise DiskFullError(errno.ENOSPC, f"database or disk is full: {self.path}") from exc
+            raise LocalWriteError(with_errno, f"{exc}: {self.path}") from exc
         self._last = time.monotonic()
 
     def close(self) -> None:
-        self.commit()
-        self.db.close()
+        """Commit what is pending and close; errors are raised after the database is closed."""
+        try:
+            self.commit()
+        finally:
+            self.db.close()

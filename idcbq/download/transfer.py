@@ -1,10 +1,19 @@
 """The transfer engine: asyncio + aiohttp, temp file -> verify -> fsync -> atomic rename.
 
 One aiohttp session with a bounded connection pool; N worker coroutines pull items.
-Each file is streamed into a dot-named temp file in its final directory while its
-MD5 is computed; size and digest are checked against the manifest and the object
-metadata the server sends (GCS ``x-goog-hash`` md5/crc32c, S3 ``ETag``); only then
-is it fsynced and renamed into place. Any failure removes the temp file.
+A :class:`~idcbq.download.transport.Transport` says which GET to send; everything else
+is shared. Each body is checked before it gets a final name:
+
+- the manifest's MD5 is the trust anchor: when the manifest has one, the MD5 of the
+  received bytes must equal it (headers can be rewritten by anything in the path);
+- otherwise the object metadata the server states (GCS ``x-goog-hash`` md5/crc32c,
+  S3 ``ETag``) is checked; with neither, the file is refused;
+- sizes from the manifest and ``Content-Length`` must match.
+
+Every attempt has a deadline, ``timeout + size / min_rate`` seconds, and stalls of
+``timeout`` seconds without a byte end it early, so a trickling server cannot hold a
+run. Directories are made when a file lands in them (and the ones this run made are
+removed again if they stay empty). Any failure removes the temp file.
 """
 
 from __future__ import annotations
@@ -17,21 +26,38 @@ import hashlib
 import os
 import random
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
+
+from idcbq.download.layout import make_dirs_within
+from idcbq.localfs import errno_of, is_disk_full
+
+if TYPE_CHECKING:
+    from idcbq.download.transport import Transport
 
 TEMP_SUFFIX = ".idcbq-part"
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 CHUNK = 1 << 20
 #: Bodies up to this size are read into memory and stored in one worker-thread call.
 SMALL = 16 << 20
+#: Default per-attempt stall limit (seconds) and minimum throughput (bytes/s).
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MIN_RATE = 32 * 1024
 
 
-class DiskFullError(OSError):
+class LocalWriteError(OSError):
+    """The destination cannot take files (full, read-only, no permission): stop the run."""
+
+
+class DiskFullError(LocalWriteError):
     """The destination ran out of space: stop the whole run, nothing more will fit."""
+
+
+class HostUnreachableError(Exception):
+    """No connection to the endpoint could ever be made: stop instead of retrying every file."""
 
 
 class RetryableError(Exception):
@@ -78,32 +104,18 @@ def object_url(provider: str, endpoint: str, bucket: str, key: str) -> str:
         >>> object_url("aws", "https://s3.amazonaws.com", "idc-open-data", "a/b.dcm")
         'https://s3.amazonaws.com/idc-open-data/a/b.dcm'
     """
-    endpoint = endpoint.rstrip("/")
-    if provider == "gcs":
-        return f"{endpoint}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(key, safe='')}?alt=media"
-    return f"{endpoint}/{quote(bucket, safe='')}/{quote(key, safe='/')}"
+    from idcbq.download.transport import make_transport
+
+    return make_transport(provider, endpoint).request(Item(provider, bucket, key, key))[0]
 
 
-def header_digests(headers: Any) -> dict[str, str]:
-    """Digests the server states for the object: ``md5`` as hex, ``crc32c`` as base64."""
-    out: dict[str, str] = {}
-    for value in headers.getall("x-goog-hash", []):
-        for part in value.split(","):
-            name, _, digest = part.strip().partition("=")
-            if name == "md5":
-                out["md5"] = base64.b64decode(digest).hex()
-            elif name == "crc32c":
-                out["crc32c"] = digest
-    etag = (headers.get("ETag") or "").strip('"')
-    if "md5" not in out and len(etag) == 32 and all(c in "0123456789abcdef" for c in etag.lower()):
-        out["md5"] = etag.lower()  # S3: the ETag of a single-part upload is its MD5
-    return out
-
-
-def _crc32c_b64(data: bytes) -> str:
+def _crc32c_b64(chunks: list[bytes]) -> str:
     import google_crc32c
 
-    return base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
+    crc = google_crc32c.Checksum()
+    for chunk in chunks:
+        crc.update(chunk)
+    return base64.b64encode(crc.digest()).decode()
 
 
 def _crc32c_file(path: str) -> str:
@@ -124,61 +136,97 @@ def file_md5(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+class Dirs:
+    """Creates destination folders on first use, inside ``dest`` only; remembers what it made."""
+
+    def __init__(self, dest: Path):
+        self.dest = dest
+        self.dest_real = os.path.realpath(dest)
+        self.ready: set[str] = {""}
+        self.created: list[Path] = []
+        self._lock = threading.Lock()
+
+    def ensure(self, rel_dir: str) -> None:
+        if rel_dir in self.ready:
+            return
+        with self._lock:
+            if rel_dir not in self.ready:
+                make_dirs_within(self.dest_real, self.dest, rel_dir, self.created)
+                self.ready.add(rel_dir)
+
+    def remove_empty(self) -> None:
+        """Remove the folders this run created that hold nothing (deepest first)."""
+        from idcbq.localfs import remove_empty_dirs
+
+        remove_empty_dirs(self.created)
+
+
 class Transfer:
-    """Fetches items into ``dest`` with verification and bounded retries."""
+    """Fetches items into ``dest`` with verification, deadlines and bounded retries."""
 
     def __init__(
         self,
         dest: Path,
         *,
-        endpoint: str,
-        provider: str,
-        auth: Callable[[], dict[str, str]] | None = None,
+        transport: Transport,
         attempts: int = 5,
         backoff: float = 0.2,
-        timeout: float = 120.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        min_rate: float = DEFAULT_MIN_RATE,
         fsync: bool = True,
         executor: Any = None,
+        dirs: Dirs | None = None,
     ):
         self.dest = dest
-        self.endpoint = endpoint
-        self.provider = provider
-        self.auth = auth
+        self.transport = transport
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
+        self.min_rate = min_rate
         self.fsync = fsync
         self.executor = executor
+        self.dirs = dirs or Dirs(dest)
         self.inflight: set[str] = set()  # temp paths, removed on cancel
+        self.reached = False  # some HTTP response came back from the endpoint
+
+    def deadline_s(self, size: int | None) -> float:
+        """Longest one attempt may take: ``timeout`` plus the size at the minimum rate."""
+        return self.timeout + (size or 0) / self.min_rate if self.min_rate > 0 else float("inf")
 
     async def fetch(self, session: Any, item: Item) -> Outcome:
         """Download one item, retrying transient failures; never leaves a bad final file."""
         last = "not attempted"
+        unreachable = 0
         for attempt in range(1, self.attempts + 1):
+            delay = None
             try:
                 nbytes, md5, mtime = await self._once(session, item)
                 return Outcome(item, True, nbytes, md5, attempts=attempt, mtime_ns=mtime)
             except RetryableError as exc:
                 last = str(exc)
                 delay = getattr(exc, "retry_after", None)
+                unreachable += isinstance(exc.__cause__, _connect_errors())
             except PermanentError as exc:
                 return Outcome(item, False, error=str(exc), attempts=attempt)
+            except LocalWriteError:
+                raise
+            except TimeoutError:
+                last = f"stalled: no complete body within {self.deadline_s(item.size):.0f}s"
             except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise DiskFullError(exc.errno, f"no space left writing {item.rel}") from exc
-                if _is_network(exc):
-                    last = f"connection error: {exc}"
-                    delay = None
-                else:
+                if errno_of(exc) in _FATAL:
+                    raise _local(exc, item) from exc
+                if not _is_network(exc):
                     return Outcome(
                         item, False, error=f"{type(exc).__name__}: {exc}", attempts=attempt
                     )
-            except TimeoutError:
-                last = f"timed out after {self.timeout:.0f}s"
-                delay = None
+                last = f"connection error: {exc}"
+            if unreachable == attempt and not self.reached and attempt >= min(self.attempts, 3):
+                raise HostUnreachableError(f"cannot connect to {self.transport.endpoint}: {last}")
             if attempt < self.attempts:
                 wait = delay if delay is not None else self.backoff * 2 ** (attempt - 1)
                 await asyncio.sleep(min(wait, 30.0) * (0.5 + random.random()))
+        if unreachable == self.attempts and not self.reached:
+            raise HostUnreachableError(f"cannot connect to {self.transport.endpoint}: {last}")
         return Outcome(
             item, False, error=f"{last} (after {self.attempts} attempts)", attempts=self.attempts
         )
@@ -189,15 +237,21 @@ class Transfer:
 
         final = self.dest / item.rel
         tmp = str(final.parent / f".{final.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        raw_url, headers = self.transport.request(item)
         # Already percent-encoded: tell yarl so it does not parse and re-encode it per request.
-        url = URL(object_url(self.provider, self.endpoint, item.bucket, item.key), encoded=True)
-        headers = self.auth() if self.auth else None
+        url = URL(raw_url, encoded=True)
         loop = asyncio.get_running_loop()
+        limit = self.deadline_s(item.size)
+        deadline = loop.time() + limit if limit != float("inf") else None
         self.inflight.add(tmp)
         try:
-            async with session.get(url, headers=headers) as resp:
+            async with asyncio.timeout_at(deadline):
+                resp = await session.get(url, headers=headers)
+            self.reached = True
+            try:
                 if resp.status != 200:
-                    body = (await resp.read())[:200].decode("utf-8", "replace")
+                    async with asyncio.timeout_at(deadline):
+                        body = (await resp.content.read(200)).decode("utf-8", "replace")
                     message = f"HTTP {resp.status} for {item.url}: {body.strip()}"
                     if resp.status in RETRY_STATUS:
                         err = RetryableError(message)
@@ -205,67 +259,78 @@ class Transfer:
                         err.retry_after = float(ra) if ra.isdigit() else None  # type: ignore[attr-defined]
                         raise err
                     raise PermanentError(message)
-                stated = header_digests(resp.headers)
+                stated = self.transport.digests(resp.headers)
                 length = resp.content_length
-                try:
-                    if length is not None and length <= SMALL:
-                        # Typical DICOM instance: collect the chunks, then verify+write+fsync+
-                        # rename in one worker-thread call (hashing and fsync release the GIL).
+                if item.size is None and length is not None and deadline is not None:
+                    deadline = min(
+                        deadline, loop.time() + self.deadline_s(length)
+                    )  # size now known
+                if length is not None and length <= SMALL:
+                    # Typical DICOM instance: collect the chunks (within the deadline), then
+                    # verify+write+fsync+rename in one worker-thread call (hashing and fsync
+                    # release the GIL).
+                    async with asyncio.timeout_at(deadline):
                         chunks = [chunk async for chunk in resp.content.iter_any()]
-                        return await loop.run_in_executor(
-                            self.executor,
-                            self._store,
-                            item,
-                            chunks,
-                            length,
-                            stated,
-                            tmp,
-                            str(final),
-                        )
-                    return await self._stream(resp, item, length, stated, tmp, str(final))
-                except aiohttp.ClientPayloadError as exc:
-                    raise RetryableError(f"body of {item.url} cut short: {exc}") from exc
+                    return await loop.run_in_executor(
+                        self.executor, self._store, item, chunks, length, stated, tmp, str(final)
+                    )
+                return await self._stream(resp, item, length, stated, tmp, str(final), deadline)
+            finally:
+                resp.release()
+        except aiohttp.ClientPayloadError as exc:
+            raise RetryableError(f"body of {item.url} cut short: {exc}") from exc
         except aiohttp.ClientResponseError as exc:
             raise RetryableError(f"bad response for {item.url}: {exc}") from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        except aiohttp.ClientConnectionError as exc:
             raise RetryableError(f"connection error for {item.url}: {exc}") from exc
         finally:
             self.inflight.discard(tmp)
+
+    def _open_tmp(self, item: Item, tmp: str) -> int:
+        """Make the file's folder if needed and create the temp file; local problems stop the run."""
+        try:
+            self.dirs.ensure(os.path.dirname(item.rel))
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            local = _as_local(exc, item)
+            if local is exc:
+                raise
+            raise local from exc
 
     def _store(self, item: Item, chunks: list[bytes], length: int | None, stated: dict[str, str],
                tmp: str, final: str) -> tuple[int, str, int]:  # fmt: skip
         """Verify an in-memory body, then write it to ``tmp``, fsync, and rename to ``final``."""
         nbytes = sum(len(c) for c in chunks)
         md5 = self._check_body(item, chunks, nbytes, length, stated)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = self._open_tmp(item, tmp)
         try:
             written = os.writev(fd, chunks) if chunks else 0
             if written < nbytes:  # short writev: finish the rest plainly
                 rest = memoryview(b"".join(chunks))[written:]
                 while rest:
                     rest = rest[os.write(fd, rest) :]
-        except BaseException:
-            os.close(fd)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.close(fd)
             _unlink(tmp)
-            raise
-        return nbytes, md5, self._commit(fd, tmp, final)
+            local = _as_local(exc, item)
+            if local is exc:
+                raise
+            raise local from exc
+        return nbytes, md5, self._commit(fd, tmp, final, item)
 
     def _check_body(self, item: Item, chunks: list[bytes], nbytes: int, length: int | None,
                     stated: dict[str, str]) -> str:  # fmt: skip
         """Verify a body; return its MD5 (hex).
 
-        Fast path: when the server states both MD5 and CRC32C for the object and that MD5
-        is the manifest's, the object is the expected one and CRC32C (~20x cheaper than MD5)
-        checks the transfer, as gsutil does. Otherwise the MD5 of the bytes is computed.
+        With an MD5 in the manifest, the MD5 of the bytes is always computed and compared:
+        headers are not trusted on their own. Without one, and when the server states both
+        MD5 and CRC32C, CRC32C (~20x cheaper than MD5) checks the bytes against the object
+        metadata, as gsutil does; otherwise the MD5 of the bytes is computed.
         """
-        if "crc32c" in stated and "md5" in stated and (not item.md5 or item.md5 == stated["md5"]):
-            import google_crc32c
-
-            crc = google_crc32c.Checksum()
-            for chunk in chunks:
-                crc.update(chunk)
-            got = base64.b64encode(crc.digest()).decode()
-            self._verify(item, nbytes, length, stated["md5"], stated, lambda: got)
+        if not item.md5 and "crc32c" in stated and "md5" in stated:
+            self._check_sizes(item, nbytes, length)
+            got = _crc32c_b64(chunks)
             if got != stated["crc32c"]:
                 raise RetryableError(
                     f"{item.url}: CRC32C {got} does not match object metadata {stated['crc32c']}"
@@ -275,16 +340,17 @@ class Transfer:
         for chunk in chunks:
             digest.update(chunk)
         md5 = digest.hexdigest()
-        self._verify(item, nbytes, length, md5, stated, lambda: _crc32c_b64(b"".join(chunks)))
+        self._verify(item, nbytes, length, md5, stated, lambda: _crc32c_b64(chunks))
         return md5
 
     async def _stream(self, resp: Any, item: Item, length: int | None, stated: dict[str, str],
-                      tmp: str, final: str) -> tuple[int, str, int]:  # fmt: skip
+                      tmp: str, final: str, deadline: float | None) -> tuple[int, str, int]:  # fmt: skip
         """Large objects: hash and write chunk by chunk in the worker pool, never all in memory."""
         loop = asyncio.get_running_loop()
         digest = hashlib.md5(usedforsecurity=False)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = self._open_tmp(item, tmp)
         nbytes = 0
+        started = loop.time()
 
         def put(chunk: bytes) -> None:
             digest.update(chunk)
@@ -293,21 +359,36 @@ class Transfer:
                 view = view[os.write(fd, view) :]
 
         try:
-            async for chunk in resp.content.iter_chunked(CHUNK):
+            while True:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await resp.content.read(CHUNK)
+                if not chunk:
+                    break
+                # The worker call is awaited outside the deadline: a write in flight always
+                # finishes before the descriptor is closed.
                 await loop.run_in_executor(self.executor, put, chunk)
                 nbytes += len(chunk)
+                elapsed = loop.time() - started
+                if elapsed > self.timeout and nbytes < self.min_rate * elapsed:
+                    raise TimeoutError
             md5 = digest.hexdigest()
             self._verify(item, nbytes, length, md5, stated, lambda: _crc32c_file(tmp))
-        except BaseException:
-            os.close(fd)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.close(fd)
             _unlink(tmp)
-            raise
-        try:
-            mtime = await loop.run_in_executor(self.executor, self._commit, fd, tmp, final)
-        except BaseException:
-            _unlink(tmp)
-            raise
-        return nbytes, md5, mtime
+            local = _as_local(exc, item)
+            if local is exc:
+                raise
+            raise local from exc
+        commit = self._commit
+        return nbytes, md5, await loop.run_in_executor(self.executor, commit, fd, tmp, final, item)
+
+    def _check_sizes(self, item: Item, nbytes: int, length: int | None) -> None:
+        if length is not None and nbytes != length:
+            raise RetryableError(f"{item.url}: got {nbytes} bytes, server said {length}")
+        if item.size is not None and nbytes != item.size:
+            raise RetryableError(f"{item.url}: got {nbytes} bytes, manifest says {item.size}")
 
     def _verify(
         self,
@@ -318,10 +399,7 @@ class Transfer:
         stated: dict[str, str],
         crc32c: Callable[[], str],
     ) -> None:
-        if length is not None and nbytes != length:
-            raise RetryableError(f"{item.url}: got {nbytes} bytes, server said {length}")
-        if item.size is not None and nbytes != item.size:
-            raise RetryableError(f"{item.url}: got {nbytes} bytes, manifest says {item.size}")
+        self._check_sizes(item, nbytes, length)
         if item.md5 and md5 != item.md5.lower():
             raise RetryableError(f"{item.url}: MD5 {md5} does not match manifest {item.md5}")
         if "md5" in stated and md5 != stated["md5"]:
@@ -334,16 +412,56 @@ class Transfer:
             if crc32c() != stated["crc32c"]:
                 raise RetryableError(f"{item.url}: CRC32C does not match object metadata")
 
-    def _commit(self, fd: int, tmp: str, final: str) -> int:
-        """fsync then rename: the final name only ever points at complete, verified bytes."""
+    def _commit(self, fd: int, tmp: str, final: str, item: Item) -> int:
+        """fsync then rename: the final name only ever points at complete, verified bytes.
+
+        Closes ``fd`` in every case; removes ``tmp`` if anything fails.
+        """
         try:
-            if self.fsync:
-                os.fsync(fd)
-            mtime = os.fstat(fd).st_mtime_ns
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)  # rename keeps the mtime recorded in the resume state
+            try:
+                if self.fsync:
+                    os.fsync(fd)
+                mtime = os.fstat(fd).st_mtime_ns
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)  # rename keeps the mtime recorded in the resume state
+        except BaseException as exc:
+            _unlink(tmp)
+            local = _as_local(exc, item)
+            if local is exc:
+                raise
+            raise local from exc
         return mtime
+
+
+#: Local errors that stop the whole run: no later file would fare better.
+_FATAL = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR}
+)
+
+
+def _local(exc: OSError, item: Item) -> LocalWriteError:
+    """A run-stopping error for a local problem met while writing ``item``."""
+    cls = DiskFullError if is_disk_full(exc) else LocalWriteError
+    number = errno_of(exc) or errno.EIO
+    return cls(number, f"{exc.strerror or exc} writing {item.rel}")
+
+
+def _as_local(exc: BaseException, item: Item) -> BaseException:
+    """``exc`` itself, or a LocalWriteError if it is a run-stopping local OS error."""
+    if (
+        isinstance(exc, OSError)
+        and not isinstance(exc, LocalWriteError)
+        and errno_of(exc) in _FATAL
+    ):
+        return _local(exc, item)
+    return exc
+
+
+def _connect_errors() -> tuple[type[BaseException], ...]:
+    import aiohttp
+
+    return (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ConnectionRefusedError)
 
 
 def _is_network(exc: OSError) -> bool:
