@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from idcbq.errors import UsageError
-from idcbq.sample import clinical, derived, select, tables
+from idcbq.sample import clinical, derived, releases, select, tables
 from idcbq.sample.dicom_all import dicom_all_sample_fields, instance_rows, rows_to_table
 from idcbq.sample.instances import VersionFacts, plan_series
 from idcbq.sample.source import all_collection_ids, iter_series_batches, read_series, source_files
@@ -47,6 +47,8 @@ class BuildOptions:
     rows_per_file: int
     row_group_size: int
     idc_version: int = SAMPLE_IDC_VERSION
+    #: Earlier releases built beside the current one (``idc_vNN`` datasets).
+    prior_releases: tuple[int, ...] = ()
     source_version: str = ""
     builder: str = ""
 
@@ -105,6 +107,7 @@ def build_sample(
         max_instances_per_series=max_instances_per_series,
         max_series_per_collection=None if full else max_series_per_collection,
         full=full,
+        prior_releases=() if full else releases.DEFAULT_PRIOR_RELEASES,
         rows_per_file=500_000 if full else 2_000,
         row_group_size=100_000 if full else 1_000,
         source_version=source_files().version,
@@ -163,9 +166,26 @@ def _series_chunks(
 def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
     export = tmp / EXPORT_DIR
     main = f"idc_v{options.idc_version}"
+    stats = BuildStats()
+    _build_release(tmp, options, options.idc_version, stats)
+    if not stats.rows["dicom_all"]:
+        raise UsageError("the selection has no series; nothing to build")
+    for release in options.prior_releases:
+        _build_release(tmp, options, release, stats)
+    copy_dataset(export, main, "idc_current")
+    copy_dataset(export, f"{main}_clinical", "idc_current_clinical")
+    return stats
+
+
+def _build_release(tmp: Path, options: BuildOptions, release: int, stats: BuildStats) -> None:
+    """Write ``idc_v<release>`` and its clinical dataset; earlier releases via ``releases``."""
+    export = tmp / EXPORT_DIR
+    main = f"idc_v{release}"
+    current = release == options.idc_version
+    key = (lambda name: name) if current else (lambda name: f"{main}.{name}")
     meta = {
         "idcbq.source": f"idc-index-data {options.source_version}",
-        "idcbq.idc_version": str(options.idc_version),
+        "idcbq.idc_version": str(release),
     }
 
     def sink(dataset: str, table: str, schema: Any, **kw: int) -> TableSink:
@@ -180,17 +200,23 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
     sinks = {"dicom_all": sink(main, "dicom_all", arrow_schema(dicom_all_sample_fields()))}
     for name in (*PER_INSTANCE_TABLES, "dicom_metadata_curated_series_level"):
         sinks[name] = sink(main, name, arrow_schema(other_table_fields(name)))
-    stats = BuildStats()
     patients: dict[str, set[str]] = defaultdict(set)
     modalities: dict[str, int] = defaultdict(int)
     versions: VersionFacts | None = None
     seen_source: int | None = None
     seedable: set[str] | None = None
+    series = 0
     for source_series, chunk in _series_chunks(options):
-        if versions is None or id(source_series) != seen_source:
+        if not current:
+            source_id = id(source_series)
+            source_series = releases.series_at(source_series, release)
+            chunk = releases.series_at(chunk, release)
+        else:
+            source_id = id(source_series)
+        if versions is None or source_id != seen_source:
             # Versions aggregate over the source slice (whole collections when subsetting).
             versions = VersionFacts.of(source_series)
-            seen_source = id(source_series)
+            seen_source = source_id
         if seedable is None:
             pool = (
                 chunk
@@ -199,9 +225,12 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
                     source_series, max_series_per_collection=options.max_series_per_collection
                 )
             )
-            seedable = set(select.seedable_series(pool))
+            # Files are seeded for the current release only.
+            seedable = set(select.seedable_series(pool)) if current else set()
         plans = plan_series(chunk, cap=options.max_instances_per_series, seedable=seedable)
         rows = list(instance_rows(plans, versions))
+        if not current:
+            releases.renumber_prior_instances(rows, plans)
         sinks["dicom_all"].write(rows_to_table(rows))
         sinks["auxiliary_metadata"].write(tables.auxiliary_metadata(rows))
         sinks["dicom_metadata"].write(tables.dicom_metadata(rows))
@@ -209,7 +238,7 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
         sinks["dicom_metadata_curated_series_level"].write(
             tables.dicom_metadata_curated_series_level(rows)
         )
-        stats.series += len(plans)
+        series += len(plans)
         for p in plans:
             patients[p.row["collection_id"]].add(p.row["PatientID"])
             modalities[p.modality] += p.kept
@@ -225,33 +254,33 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
                 )
     for name, s in sinks.items():
         s.close()
-        stats.rows[name], stats.files[name] = s.rows, len(s.files)
+        stats.rows[key(name)], stats.files[key(name)] = s.rows, len(s.files)
     small = {"rows_per_file": 1_000_000, "row_group_size": 100_000}
     collection_ids = sorted(patients)
     for name, table in (
         ("original_collections_metadata", tables.original_collections_metadata(collection_ids)),
         ("analysis_results_metadata", tables.analysis_results_metadata()),
-        ("version_metadata", tables.version_metadata()),
+        ("version_metadata", tables.version_metadata(upto=release)),
     ):
-        _write_one(sink(main, name, table.schema, **small), table, stats, name)
+        _write_one(sink(main, name, table.schema, **small), table, stats, key(name))
     for name in DERIVED_TABLES:
         # After dicom_metadata/dicom_all are on disk: IDC derives these from them.
         table = derived.compute(tmp, main, name)
-        _write_one(sink(main, name, table.schema, **small), table, stats, name)
+        _write_one(sink(main, name, table.schema, **small), table, stats, key(name))
     clin = clinical.clinical_tables(
-        {c: sorted(p) for c, p in patients.items()}, idc_version=options.idc_version
+        {c: sorted(p) for c, p in patients.items()}, idc_version=release
     )
     for name, table in sorted(clin.items()):
         _write_one(
-            sink(f"{main}_clinical", name, table.schema, **small), table, stats, f"clinical.{name}"
+            sink(f"{main}_clinical", name, table.schema, **small),
+            table,
+            stats,
+            key(f"clinical.{name}"),
         )
-    copy_dataset(export, main, "idc_current")
-    copy_dataset(export, f"{main}_clinical", "idc_current_clinical")
-    stats.collections = collection_ids
-    stats.modalities = dict(sorted(modalities.items()))
-    if not stats.rows["dicom_all"]:
-        raise UsageError("the selection has no series; nothing to build")
-    return stats
+    if current:
+        stats.series = series
+        stats.collections = collection_ids
+        stats.modalities = dict(sorted(modalities.items()))
 
 
 def _write_one(s: TableSink, table: Any, stats: BuildStats, key: str) -> None:
@@ -270,6 +299,7 @@ def _write_labels(tmp: Path, options: BuildOptions, stats: BuildStats) -> None:
             f"idc_v{options.idc_version}_clinical",
             "idc_current",
             "idc_current_clinical",
+            *(f"idc_v{v}{suffix}" for v in options.prior_releases for suffix in ("", "_clinical")),
         ],
         "options": asdict(options),
         "counts": {"series": stats.series, "rows": stats.rows, "files": stats.files},

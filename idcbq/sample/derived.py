@@ -24,6 +24,10 @@ Rules kept from IDC's views (they define the tables' semantics):
 - ``qualitative_measurements``: CODE items of groups whose finding site is SRT
   G-C0E3; IDC's filter compares CodeMeaning with code values, so in effect it drops
   every item whose concept scheme is DCM or SRT. Kept as is.
+
+``Value`` is cast to ``NUMERIC(38, 9)``, BigQuery's NUMERIC spelled out: idcbq's
+transpiler maps a bare NUMERIC to DuckDB's DECIMAL (18, 3), which rounds to three
+decimals.
 """
 
 from __future__ import annotations
@@ -243,7 +247,8 @@ SELECT
   n.name AS Quantity,
   {_first_child_code("n.item", "121401", "DCM")} AS derivationModifier,
   fs.lateralityModifier,
-  SAFE_CAST(n.item.MeasuredValueSequence[SAFE_OFFSET(0)].NumericValue[SAFE_OFFSET(0)] AS NUMERIC)
+  SAFE_CAST(n.item.MeasuredValueSequence[SAFE_OFFSET(0)].NumericValue[SAFE_OFFSET(0)]
+            AS NUMERIC(38, 9))
     AS Value,
   n.item.MeasuredValueSequence[SAFE_OFFSET(0)].MeasurementUnitsCodeSequence[SAFE_OFFSET(0)]
     AS Units,

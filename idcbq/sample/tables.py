@@ -224,8 +224,8 @@ def _collections_field(result: Mapping[str, Any], key: str) -> str:
     return ", ".join(values)
 
 
-def version_metadata() -> pa.Table:
-    """IDC releases 1..25 with their dates; ``version_hash`` is derived (not IDC's)."""
+def version_metadata(upto: int | None = None) -> pa.Table:
+    """IDC releases 1..``upto`` (default all) with dates; ``version_hash`` is derived (not IDC's)."""
     from idcbq.sample.ids import md5_hex
 
     out = [
@@ -235,5 +235,6 @@ def version_metadata() -> pa.Table:
             "version_timestamp": v["version_timestamp"],
         }
         for v in version_facts()
+        if upto is None or v["idc_version"] <= upto
     ]
     return to_arrow(other_table_fields("version_metadata"), out)
