@@ -192,4 +192,16 @@ class DefaultMap(dict):
     def get(self, key: Any, default: Any = None) -> Any:
         if key in self:
             return self[key]
-        return self
+        # Click < 8.3 also asks ``get(param_name)`` for every parameter's default, so
+        # answer with this map only for a subcommand of the group being run (the
+        # current context while click builds the subcommand's context).
+        import click
+
+        ctx = click.get_current_context(silent=True)
+        if (
+            ctx is not None
+            and isinstance(ctx.command, click.Group)
+            and key in ctx.command.list_commands(ctx)
+        ):
+            return self
+        return default
