@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.bigquery",
     "tests.fixtures.downloads",
+    "tests.fixtures.orthanc",
     "tests.fixtures.googlesql",
 ]

@@ -144,7 +144,7 @@ def check_base(url: str) -> str:
     return url
 
 
-def make_client(base: str, *, workers: int = 8, timeout: float = 120.0, attempts: int = 5) -> Any:
+def make_client(base: str, *, workers: int = 8, timeout: float = 120.0) -> Any:
     """A ``dicomweb_client.DICOMwebClient`` for ``base`` with a pool of ``workers`` connections.
 
     Google Healthcare stores need Google credentials (application-default); other
@@ -169,7 +169,8 @@ def make_client(base: str, *, workers: int = 8, timeout: float = 120.0, attempts
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     client = DICOMwebClient(base, session=session, timeout=timeout)
-    client.set_http_retry_params(retry=True, max_attempts=attempts, wait_exponential_multiplier=100)
+    # Retries (5xx, 429, resets, bad bodies) are counted and backed off by the caller.
+    client.set_http_retry_params(retry=False)
     return client
 
 
@@ -187,12 +188,20 @@ def retrieve_stored(client: Any, item: WadoItem) -> bytes:
     return bytes(parts[0])
 
 
-def series_instances(client: Any, study: str, series: str) -> list[str]:
+def series_instances(client: Any, study: str, series: str, attempts: int = 3) -> list[str]:
     """SOPInstanceUIDs of one series (QIDO-RS search), sorted."""
-    found = client.search_for_instances(
-        study_instance_uid=study, series_instance_uid=series, fields=["SOPInstanceUID"],
-        get_remaining=True,
-    )  # fmt: skip
+    for attempt in range(1, attempts + 1):
+        try:
+            found = client.search_for_instances(
+                study_instance_uid=study, series_instance_uid=series, fields=["SOPInstanceUID"],
+                get_remaining=True,
+            )  # fmt: skip
+            break
+        except Exception as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if attempt == attempts or (status is not None and status < 500 and status != 429):
+                raise
+            time.sleep(min(2.0, 0.1 * 2**attempt))
     uids = []
     for obj in found:
         value = (obj.get("00080018") or {}).get("Value") or []
@@ -381,7 +390,7 @@ def download_dicomweb(
 
     base = check_base((dicomweb_url or default_dicomweb_url()).rstrip("/"))
     dest = Path(dest).expanduser()
-    client = make_client(base, workers=workers, timeout=timeout, attempts=attempts)
+    client = make_client(base, workers=workers, timeout=timeout)
     plan = plan_dicomweb(source, dest, base=base, template=template, engine=engine, client=client)
     if dry_run:
         return DryRun(plan, str(dest), _free_bytes(dest))  # type: ignore[arg-type]
