@@ -12,6 +12,7 @@ error positions are mapped back to the text as written.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -226,22 +227,100 @@ def used_columns(
     return used
 
 
+class CatalogCache:
+    """Catalogs registered in the module once and reused by id (building one per call
+    costs ~50 ms, mostly the builtin function table).
+
+    Schema catalogs (full columns, for analysis) are keyed by table names; content
+    catalogs (pruned columns with data, for evaluation) by (table, columns) and kept
+    in a small LRU, evicted ones unregistered.
+    """
+
+    def __init__(self, max_content: int = 16):
+        self.schema: dict[frozenset[str], tuple[int, dict[int, str]]] = {}
+        self.content: dict[tuple[Any, ...], int] = {}
+        self.max_content = max_content
+
+    def _register(
+        self, tables: Mapping[str, Sequence[Field]], blobs: Mapping[str, bytes]
+    ) -> tuple[int, dict[int, str]]:
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+        from idcbq.engines.googlesql.values import map_entry
+
+        cat, ids = catalog_proto(tables)
+        raw = ls.RegisterCatalogRequest(simple_catalog=cat).SerializeToString()
+        raw += b"".join(map_entry(4, name, blob) for name, blob in blobs.items())
+        resp = ls.RegisterResponse.FromString(runtime().call_raw("RegisterCatalog", raw))
+        return resp.registered_id, ids
+
+    def schema_catalog(self, tables: Mapping[str, Sequence[Field]]) -> tuple[int, dict[int, str]]:
+        key = frozenset(tables)
+        if key not in self.schema:
+            self.schema[key] = self._register(tables, {})
+        return self.schema[key]
+
+    def content_catalog(
+        self,
+        key: tuple[Any, ...],
+        build: Callable[[], tuple[Mapping[str, Sequence[Field]], Mapping[str, bytes]]],
+    ) -> int:
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+        if key in self.content:
+            cid = self.content.pop(key)
+            self.content[key] = cid  # most recently used last
+            return cid
+        tables, blobs = build()
+        cid, _ = self._register(tables, blobs)
+        self.content[key] = cid
+        while len(self.content) > self.max_content:
+            old = next(iter(self.content))
+            runtime().call(
+                "UnregisterCatalog",
+                ls.UnregisterRequest(registered_id=self.content.pop(old)),
+                _empty(),
+            )
+        return cid
+
+    def close(self) -> None:
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+        for cid in [*(v[0] for v in self.schema.values()), *self.content.values()]:
+            with contextlib.suppress(ZetaSQLCallError):
+                runtime().call(
+                    "UnregisterCatalog", ls.UnregisterRequest(registered_id=cid), _empty()
+                )
+        self.schema.clear()
+        self.content.clear()
+
+
+def _empty() -> Any:
+    from google.protobuf import empty_pb2
+
+    return empty_pb2.Empty
+
+
 def analyze(
     rewritten: Rewrite,
     original_sql: str,
     tables: Mapping[str, Sequence[Field]],
     params: Mapping[str, Any] | None = None,
     *,
+    catalogs: CatalogCache | None = None,
     path: str | None = None,
     line_offset: int = 0,
 ) -> dict[str, set[str]]:
     """Analyze rewritten SQL; return used columns per flat table; raise ValidationError."""
     from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
 
-    cat, ids = catalog_proto(tables)
-    req = ls.AnalyzeRequest(
-        options=analyzer_options(params), simple_catalog=cat, sql_statement=rewritten.sql
-    )
+    req = ls.AnalyzeRequest(options=analyzer_options(params), sql_statement=rewritten.sql)
+    if catalogs is not None:
+        cid, ids = catalogs.schema_catalog(tables)
+        req.registered_catalog_id = cid
+    else:
+        cat, ids = catalog_proto(tables)
+        req.simple_catalog.CopyFrom(cat)
     try:
         resp = runtime().call("Analyze", req, ls.AnalyzeResponse)
     except ZetaSQLCallError as exc:

@@ -63,11 +63,17 @@ class GoogleSQLEngine(Engine):
         from idcbq.exports import ExportLocation, ExportRoot
 
         require_zetasql()
+        from idcbq.sources_index import INDEX_TABLES, ensure_root, is_idc_index
+
+        from_index = is_idc_index(source)  # --source idc-index: the idc-index-data tables
+        if from_index:
+            source = ensure_root()
+            self.bare_tables = INDEX_TABLES
         if source is None:
             from idcbq.sources import ensure_sample
 
             source = ensure_sample()
-        self.source = str(source)
+        self.source = "idc-index" if from_index else str(source)
         location = ExportLocation.parse(source)
         con = None
         if location.is_remote:
@@ -83,13 +89,18 @@ class GoogleSQLEngine(Engine):
         self._cells: dict[tuple[str, str, str], list[bytes]] = {}
         self._rows: dict[tuple[str, str], int] = {}
         self._fields: dict[tuple[str, str], tuple[Field, ...]] = {}
-        if not self.export.has_table(self.idc_version.dataset, "dicom_all"):
+        if not self.export.has_table(
+            self.idc_version.dataset, "index" if from_index else "dicom_all"
+        ):
             raise SourceError(
                 f"IDC version {self.idc_version.label} ({self.idc_version.dataset}) "
                 f"is not in {location.export_url}",
                 hint=f"datasets there: {', '.join(self.export.datasets()) or 'none'}",
             )
         self.runtime = runtime()
+        from idcbq.engines.googlesql.analysis import CatalogCache
+
+        self.catalogs = CatalogCache()
 
     @classmethod
     def from_options(
@@ -222,7 +233,14 @@ class GoogleSQLEngine(Engine):
 
         rewritten, _unknown = analysis.rewrite(sql, self.resolve)
         tables = {name: self.fields(*key) for name, key in rewritten.tables.items()}
-        used = analysis.analyze(rewritten, sql, tables, analysis.param_types(params), path=path)
+        used = analysis.analyze(
+            rewritten,
+            sql,
+            tables,
+            analysis.param_types(params),
+            catalogs=self.catalogs,
+            path=path,
+        )
         return rewritten, used
 
     def execute(self, query: PreparedQuery, *, limit: int | None = None) -> pa.Table:
@@ -237,14 +255,11 @@ class GoogleSQLEngine(Engine):
         if limit is not None and limit < 0:
             raise UsageError(f"limit must be >= 0, got {limit}")
         rewritten, used = self.analyze(query.sql, query.params, path=query.template)
-        content: dict[str, bytes] = {}
-        loaded: dict[str, tuple[Field, ...]] = {}
+        plan: list[tuple[str, tuple[str, str], tuple[str, ...]]] = []
         total_rows = 0
-        total_bytes = 0
-        for name, key in rewritten.tables.items():
-            by_name = {f.name: f for f in self.fields(*key)}
-            cols = [f.name for f in self.fields(*key) if f.name in used.get(name, ())]
-            loaded[name] = tuple(by_name[c] for c in cols)
+        for name, key in sorted(rewritten.tables.items()):
+            cols = tuple(f.name for f in self.fields(*key) if f.name in used.get(name, ()))
+            plan.append((name, key, cols))
             rows = self.num_rows(*key)
             total_rows += rows
             if total_rows > self.max_rows:
@@ -253,28 +268,36 @@ class GoogleSQLEngine(Engine):
                     f"(max_rows); this query reads {'.'.join(key)} ({rows:,} rows)",
                     hint="filter the export first, use --engine duckdb, or raise max_rows",
                 )
-            blob = values.table_content(self._column_cells(*key, cols), rows)
-            total_bytes += len(blob)
-            if total_bytes > self.max_bytes:
-                raise QueryError(
-                    f"the googlesql engine loads at most {self.max_bytes:,} bytes per query "
-                    f"(max_bytes); this query's tables encode to more",
-                    hint="filter the export first, use --engine duckdb, or raise max_bytes",
-                )
-            content[name] = blob
-        cat, _ = analysis.catalog_proto(loaded)
+
+        def build() -> tuple[dict[str, tuple[Field, ...]], dict[str, bytes]]:
+            tables: dict[str, tuple[Field, ...]] = {}
+            blobs: dict[str, bytes] = {}
+            total_bytes = 0
+            for name, key, cols in plan:
+                by_name = {f.name: f for f in self.fields(*key)}
+                tables[name] = tuple(by_name[c] for c in cols)
+                blob = values.table_content(self._column_cells(*key, cols), self.num_rows(*key))
+                total_bytes += len(blob)
+                if total_bytes > self.max_bytes:
+                    raise QueryError(
+                        f"the googlesql engine loads at most {self.max_bytes:,} bytes per "
+                        f"query (max_bytes); {'.'.join(key)} encodes to more",
+                        hint="filter the export first, use --engine duckdb, or raise max_bytes",
+                    )
+                blobs[name] = blob
+            return tables, blobs
+
+        cid = self.catalogs.content_catalog(tuple(plan), build)
         req = ls.EvaluateQueryRequest(
             sql=rewritten.sql,
             options=analysis.analyzer_options(analysis.param_types(query.params), prune=False),
-            simple_catalog=cat,
+            registered_catalog_id=cid,
         )
         for p in query.params:
             req.params.add(
                 name=p.name, value=values.value_proto(p.value, p.type.scalar, p.type.is_array)
             )
-        raw = req.SerializeToString() + b"".join(
-            values.map_entry(7, name, blob) for name, blob in content.items()
-        )
+        raw = req.SerializeToString()
         try:
             resp = ls.EvaluateQueryResponse.FromString(self.runtime.call_raw("EvaluateQuery", raw))
         except ZetaSQLCallError as exc:
@@ -286,6 +309,15 @@ class GoogleSQLEngine(Engine):
         if limit is not None:
             table = table.slice(0, limit)
         return table
+
+    def close(self) -> None:
+        catalogs = getattr(self, "catalogs", None)
+        if catalogs is not None:
+            catalogs.close()
+        con = self.export._con if hasattr(self, "export") else None
+        if con is not None:
+            con.close()
+            self.export._con = None
 
 
 def _bigquery_names(table: pa.Table) -> pa.Table:
