@@ -309,15 +309,20 @@ class Client:
         return self._execute(prepared, limit=limit)
 
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
-        from idcbq.cancel import cancel_engine, run_cancellable
+        from idcbq.cancel import QueryInterrupted, cancel_engine, run_cancellable
         from idcbq.result import QueryResult
 
         start = time.perf_counter()
         # In a worker thread, so Ctrl-C interrupts DuckDB / cancels the BigQuery job.
-        table = run_cancellable(
-            lambda: self.engine.execute(prepared, limit=limit),
-            lambda: cancel_engine(self.engine),
-        )
+        try:
+            table = run_cancellable(
+                lambda: self.engine.execute(prepared, limit=limit),
+                lambda: cancel_engine(self.engine),
+            )
+        except QueryInterrupted as exc:
+            # An engine still busy cannot be closed without waiting for it: leave it.
+            self._busy = not exc.finished
+            raise
         elapsed = time.perf_counter() - start
         result = QueryResult(
             table=table,
@@ -346,6 +351,8 @@ class Client:
         return result
 
     def close(self) -> None:
+        if getattr(self, "_busy", False):  # an interrupted query has not wound down
+            return
         self.engine.close()
 
     def __enter__(self) -> Client:

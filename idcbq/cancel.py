@@ -9,6 +9,7 @@ moment for the worker to wind down and re-raises ``KeyboardInterrupt`` (the CLI 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -18,14 +19,23 @@ log = logging.getLogger("idcbq")
 
 T = TypeVar("T")
 
+
+class QueryInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a query; ``finished`` is False if the engine had not stopped yet."""
+
+    def __init__(self, finished: bool):
+        super().__init__()
+        self.finished = finished
+
+
 #: Seconds the main thread waits for an interrupted query to wind down.
-GRACE_S = 2.0
+GRACE_S = 0.5
 
 
 def run_cancellable(
     func: Callable[[], T], cancel: Callable[[], object], *, grace_s: float = GRACE_S
 ) -> T:
-    """Run ``func()``; on ``KeyboardInterrupt`` call ``cancel()`` and re-raise.
+    """Run ``func()``; on ``KeyboardInterrupt`` call ``cancel()`` and raise QueryInterrupted.
 
     Outside the main thread (no signals arrive there) ``func`` simply runs.
     """
@@ -52,8 +62,9 @@ def run_cancellable(
             cancel()
         except Exception as exc:  # cancelling is best effort; the interrupt still wins
             log.debug("cancelling the query failed: %s", exc)
-        done.wait(grace_s)
-        raise
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
+            done.wait(grace_s)
+        raise QueryInterrupted(done.is_set()) from None
     if "error" in box:
         raise box["error"]
     return box["value"]

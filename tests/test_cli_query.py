@@ -101,7 +101,7 @@ def test_query_json_out_and_errors(run, tmp_path):
 
 
 def test_query_readable_table(run):
-    code, out, err = run("query", "test.modality_counts", "--limit", "2")
+    code, out, err = run("query", "test.modality_counts", "--limit", "2", "--format", "table")
     assert code == 0 and "Modality" in out and "2 row(s)" in err
 
 

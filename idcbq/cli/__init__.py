@@ -6,6 +6,7 @@ Each subcommand lives in its own module under ``idcbq.cli`` and is registered in
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -89,4 +90,19 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: idcbq errors print as one message with their exit code."""
     from idcbq.cli.common import run_cli
 
-    sys.exit(run_cli(cli, argv))
+    code = run_cli(cli, argv)
+    if code == 130:
+        _exit_now_if_query_running(code)
+    sys.exit(code)
+
+
+def _exit_now_if_query_running(code: int) -> None:
+    """After Ctrl-C, do not let interpreter shutdown wait on a query that ignores interrupts."""
+    import os
+    import threading
+
+    if any(t.name == "idcbq-query" and t.is_alive() for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)

@@ -1,23 +1,38 @@
-"""How the CLI shows query results: a file (via :mod:`idcbq.io`), JSON on stdout, or a table.
+"""How the CLI shows query results: a file (via :mod:`idcbq.io`) or rows on stdout.
 
 Writing files is :func:`idcbq.io.write_table`'s job (atomic, one encoding for every
-caller); this module only adds the CLI's printing and the provenance it stores.
+caller); this module adds the CLI's printing and the provenance it stores.
+
+Formats on stdout: ``table`` (rich, for people), ``csv``, ``tsv``, ``json`` (one array),
+``jsonl`` (one object a line). Without ``--format``, a terminal gets a table and a pipe
+gets TSV, so ``idcbq sql ... | grep 1.3.6`` sees whole UIDs on one line. Only a
+``table`` on a terminal is shortened (the first 50 rows, cells folded to the width).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     import os
+
+    import pyarrow as pa
 
     from idcbq.result import QueryResult
 
 #: Parquet schema-metadata key holding the query's provenance (engine, SQL, parameters...).
 PROVENANCE_KEY = "idcbq.provenance"
+
+#: What ``--format`` accepts (rows on stdout).
+STDOUT_FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+
+#: Rows a table on a terminal shows; piped output is never shortened.
+TERMINAL_ROWS = 50
 
 
 def write_result(result: QueryResult, out: str | os.PathLike[str]) -> Path:
@@ -28,26 +43,64 @@ def write_result(result: QueryResult, out: str | os.PathLike[str]) -> Path:
     return write_table(result.to_arrow(), out, metadata={PROVENANCE_KEY: provenance})
 
 
-def print_json(result: QueryResult) -> None:
-    """A JSON array of row objects on stdout."""
-    from idcbq.io import json_text
+def default_format(stream: TextIO | None = None) -> str:
+    """``table`` on a terminal, ``tsv`` when stdout is a pipe or a file."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return "table" if isatty is not None and isatty() else "tsv"
 
-    sys.stdout.write(json_text(result.to_arrow()) + "\n")
+
+def print_rows(result: QueryResult, fmt: str, stream: TextIO | None = None) -> None:
+    """Print every row of ``result`` to ``stream`` (stdout) as ``fmt`` (not ``table``)."""
+    stream = stream or sys.stdout
+    table = result.to_arrow()
+    if fmt in ("csv", "tsv"):
+        writer = csv.writer(stream, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(table.column_names)
+        for row in _rows(table):
+            writer.writerow(["" if v is None else _cell(v) for v in row.values()])
+    elif fmt == "jsonl":
+        for row in _rows(table):
+            stream.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        from idcbq.io import json_text
+
+        stream.write(json_text(table) + "\n")
+    else:
+        raise ValueError(f"not a stdout format: {fmt!r}")
+    stream.flush()
 
 
-def print_table(result: QueryResult, *, max_rows: int = 50) -> None:
-    """A rich table on stdout (first ``max_rows`` rows) plus a one-line summary on stderr."""
+def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    for batch in table.to_batches(max_chunksize=10_000):
+        yield from batch.to_pylist()
+
+
+def print_table(result: QueryResult, *, max_rows: int | None = TERMINAL_ROWS) -> None:
+    """A rich table on stdout plus a one-line summary on stderr.
+
+    On a terminal the first ``max_rows`` rows are shown, folded to the width; when stdout
+    is not a terminal every row is printed and no cell is wrapped or cut.
+    """
     from rich.console import Console
     from rich.table import Table
 
     table = result.to_arrow()
+    tty = default_format() == "table"
+    shown = max_rows if tty and max_rows is not None else table.num_rows
     view = Table(show_header=True, header_style="bold")
     for name in table.column_names:
-        view.add_column(name, overflow="fold")
-    for row in table.slice(0, max_rows).to_pylist():
+        if tty:
+            view.add_column(name, overflow="fold")
+        else:
+            view.add_column(name, no_wrap=True, overflow="ignore")
+    for row in _rows(table.slice(0, shown)):
         view.add_row(*("" if v is None else _cell(v) for v in row.values()))
-    Console(soft_wrap=False).print(view)
-    more = f" (showing {max_rows})" if table.num_rows > max_rows else ""
+    if tty:
+        Console(soft_wrap=False).print(view)
+    else:  # wide enough for the widest row: nothing folds, nothing is cut
+        Console(width=_table_width(view), soft_wrap=True, force_terminal=False).print(view)
+    more = f" (showing {shown})" if table.num_rows > shown else ""
     Console(stderr=True).print(
         f"{table.num_rows} row(s){more} in {result.elapsed_s:.2f}s "
         f"[{result.engine}, IDC {result.idc_version}]",
@@ -56,20 +109,45 @@ def print_table(result: QueryResult, *, max_rows: int = 50) -> None:
     )
 
 
+def _table_width(view: Any) -> int:
+    widths = [len(str(c.header)) for c in view.columns]
+    for i, column in enumerate(view.columns):
+        for cell in column.cells:
+            widths[i] = max(widths[i], len(str(cell)))
+    return sum(widths) + 3 * len(widths) + 1
+
+
 def _cell(value: object) -> str:
     if isinstance(value, list | dict):  # nested BigQuery values: show as JSON
-        return json.dumps(value, default=str, ensure_ascii=False)
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
     if isinstance(value, bytes):
         return value.hex()
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def emit(result: QueryResult, *, out: str | None, as_json: bool) -> None:
-    """Write ``--out FILE``, else print JSON (``--json``), else a readable table."""
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "__float__"):
+        return float(value)
+    return str(value)
+
+
+def emit(result: QueryResult, *, out: str | None, fmt: str | None) -> None:
+    """Write ``--out FILE``, else print rows to stdout as ``fmt`` (default by terminal).
+
+    ``--out -`` prints to stdout too (as ``fmt``, else CSV).
+    """
+    if out == "-":
+        out, fmt = None, fmt or "csv"
     if out:
         path = write_result(result, out)
         print(f"wrote {result.table.num_rows} row(s) to {path}", file=sys.stderr)
-    elif as_json:
-        print_json(result)
-    else:
+        return
+    fmt = fmt or default_format()
+    if fmt == "table":
         print_table(result)
+    else:
+        print_rows(result, fmt)
