@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -55,10 +56,17 @@ def write_table(
     *,
     metadata: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``table`` atomically; nested columns are kept in Parquet/JSON, JSON-encoded in CSV."""
+    """Write ``table`` atomically; nested columns are kept in Parquet/JSON, JSON-encoded in CSV.
+
+    A local problem (no space, read-only, not a directory, a device as ``path``) raises
+    :class:`~idcbq.errors.LocalFileError` naming ``path``; no temp file is left.
+    """
+    from idcbq.localfs import check_output_file, fs_error, make_dir
+
     path = Path(path)
     fmt = format_for(path, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_output_file(path)
+    make_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         if fmt == "parquet":
@@ -86,8 +94,10 @@ def write_table(
                     json.dump(rows, handle, default=_json_default, ensure_ascii=False, indent=1)
                     handle.write("\n")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise fs_error(exc, path) from exc
     finally:
-        if tmp.exists():
+        with contextlib.suppress(OSError):
             tmp.unlink()
     return path
 
@@ -96,28 +106,16 @@ def read_table(path: str | os.PathLike[str], fmt: str | None = None) -> pa.Table
     """Read a table written by :func:`write_table` (or any file of those formats)."""
     import pyarrow as pa
 
+    from idcbq.readback import open_table
+
     path = Path(path)
     fmt = format_for(path, fmt)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
     try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path)
-        if fmt == "csv":
-            import pyarrow.csv as pacsv
-
-            return pacsv.read_csv(path)
-        if fmt == "jsonl":
-            import pyarrow.json as pajson
-
-            return pajson.read_json(path)
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(rows, list):
-            raise UsageError(f"{path}: expected a JSON array of row objects")
-        return pa.Table.from_pylist(rows)
-    except (pa.ArrowInvalid, json.JSONDecodeError, OSError) as exc:
+        schema, batches = open_table(path, fmt)
+        return pa.Table.from_batches(list(batches), schema=schema)
+    except (pa.ArrowInvalid, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise UsageError(f"cannot read {path} as {fmt}: {exc}") from exc
 
 

@@ -115,6 +115,8 @@ def manifest_batches(
         )
     key = next((k for k in EXPANSION_KEYS if k in names), None)
     if key is None:
+        if not any(b.num_rows for b in batches):  # no rows at all: an empty manifest, not an error
+            return manifest_schema(), iter(())
         raise ManifestError(
             "the result has no column to find files by",
             hint=f"select one of {', '.join(EXPANSION_KEYS)} (or gcs_url with instance_size and instance_hash)",

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 _ENDPOINT_RE = re.compile(r"--endpoint-url[ =](\S+)")
 _UUID_KEY = re.compile(r"^(?P<series>[^/]+)/(?:(?P<instance>[^/]+)\.dcm|\*)$")
 _BATCH = 65_536
-_PARQUET_BATCH = 32_768
 _STRING_COLUMNS = (
     *(c for c in MANIFEST_COLUMNS if c != "size"),
     "gcs_url", "aws_url", "instance_hash", "license_short_name", "series_aws_url", "series_gcs_url",
@@ -57,8 +56,13 @@ def sniff_format(path: Path) -> str:
                  ".ndjson": "jsonl", ".json": "json", ".s5cmd": "s5cmd", ".txt": "urls", ".urls": "urls"}  # fmt: skip
     if suffix in by_suffix:
         return by_suffix[suffix]
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        from idcbq.localfs import fs_error
+
+        raise fs_error(exc, path, "read") from exc
     if head.startswith(b"PAR1"):
         return "parquet"
     for raw in head.decode("utf-8", "replace").splitlines():
@@ -77,83 +81,41 @@ def sniff_format(path: Path) -> str:
     return "urls"
 
 
-def _open_jsonl(path: Path) -> pa.RecordBatchReader:
-    """A streaming JSON Lines reader; identifiers typed from the first row's keys.
-
-    Pinning the identifier columns to string keeps a PatientID like ``"0001"`` or an
-    all-digit UID from being inferred as a number in one block and a string in the next.
-    """
-    import pyarrow as pa
-    import pyarrow.json as pajson
-
-    keys: list[str] = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                with contextlib.suppress(ValueError):
-                    first = json.loads(line)
-                    keys = list(first) if isinstance(first, dict) else []
-                break
-    pinned = {name: pa.string() for name in _STRING_COLUMNS if name in keys}
-    pinned.update({name: pa.int64() for name in ("size", "instance_size") if name in keys})
-    options = pajson.ParseOptions(
-        explicit_schema=pa.schema(list(pinned.items())), unexpected_field_behavior="infer"
-    )
-    if not hasattr(pajson, "open_json"):  # pyarrow < 19 (e.g. Colab's 18.1): read it whole
-        table = pajson.read_json(path, parse_options=options)
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
-    return pajson.open_json(path, parse_options=options)
-
-
-def _wrapped(batches: Any, path: Path, fmt: str) -> Iterator[pa.RecordBatch]:
-    """Re-raise a decoding error met mid-stream as a ManifestError naming the file."""
-    import pyarrow as pa
-
-    try:
-        yield from batches
-    except (pa.ArrowInvalid, ValueError) as exc:
-        raise ManifestError(f"cannot read {fmt} file {path}: {exc}") from exc
-
-
 def read_table(path: str | Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch], str]:
-    """A results or manifest file in a tabular format, as streamed record batches."""
-    import pyarrow as pa
+    """A results or manifest file in a tabular format, as streamed record batches.
+
+    Column types come from the whole file (see :mod:`idcbq.readback`); identifiers stay
+    strings and sizes integers. An empty file is a table with no columns and no rows.
+    """
+    from idcbq.readback import TableReadError, open_table
 
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"no such file: {path}")
     fmt = sniff_format(path)
+    if fmt in ("s5cmd", "urls"):
+        raise ManifestError(f"{path} is a {fmt} manifest, not a results table")
     try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+        schema, batches = open_table(
+            path, fmt, strings=_STRING_COLUMNS, ints=("size", "instance_size")
+        )
+    except TableReadError as exc:
+        raise ManifestError(str(exc)) from exc
+    except OSError as exc:
+        from idcbq.localfs import fs_error
 
-            # No pre-buffering and modest batches: a 1M-row file streams in ~100 MB, not 3x that.
-            pf = pq.ParquetFile(path, pre_buffer=False)
-            return pf.schema_arrow, pf.iter_batches(batch_size=_PARQUET_BATCH), fmt
-        if fmt == "csv":
-            import pyarrow.csv as pacsv
+        raise fs_error(exc, path, "read") from exc
+    return schema, _wrapped(batches), fmt
 
-            # Identifiers stay strings (PatientID "0001", UIDs); only sizes are integers.
-            types = {name: pa.string() for name in _STRING_COLUMNS}
-            types.update(size=pa.int64(), instance_size=pa.int64())
-            reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
-            return reader.schema, iter(reader), fmt
-        if fmt == "jsonl":
-            reader = _open_jsonl(path)
-            return reader.schema, _wrapped(reader, path, fmt), fmt
-        if fmt == "json":
-            rows = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(rows, dict):
-                rows = rows.get("rows", rows.get("data"))
-            if not isinstance(rows, list):
-                raise ManifestError(f"{path}: expected a JSON array of row objects")
-            table = pa.Table.from_pylist(rows)
-            return table.schema, iter(table.to_batches(_BATCH)), fmt
-    except (pa.ArrowInvalid, ValueError) as exc:
-        if isinstance(exc, ManifestError):
-            raise
-        raise ManifestError(f"cannot read {fmt} file {path}: {exc}") from exc
-    raise ManifestError(f"{path} is a {fmt} manifest, not a results table")
+
+def _wrapped(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Errors met while streaming become ManifestErrors (the message names the file)."""
+    from idcbq.readback import TableReadError
+
+    try:
+        yield from batches
+    except TableReadError as exc:
+        raise ManifestError(str(exc)) from exc
 
 
 def read_manifest(path: str | Path) -> tuple[ManifestInfo, pa.Schema, Iterator[pa.RecordBatch]]:
@@ -169,26 +131,28 @@ def read_manifest(path: str | Path) -> tuple[ManifestInfo, pa.Schema, Iterator[p
     info = ManifestInfo(path=str(path), format=fmt)
     if fmt in ("s5cmd", "urls"):
         schema = manifest_schema()
-        with open(path, encoding="utf-8") as fh:
-            for raw in fh:  # leading comments: endpoint and provenance, known before any row
-                if not raw.startswith("#") and raw.strip():
-                    break
-                _read_comment(raw.strip(), info)
+        for _, raw in _text_lines(path):  # leading comments: endpoint and provenance, first
+            if not raw.startswith("#") and raw.strip():
+                break
+            _read_comment(raw.strip(), info)
         return info, schema, _text_batches(path, fmt, info, schema)
     schema, batches, fmt = read_table(path)
     info.format = fmt
     info.is_result = "url" not in schema.names
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    with contextlib.suppress(ValueError, OSError):  # provenance is informative, never fatal
+        if fmt == "parquet" and len(schema):
+            import pyarrow.parquet as pq
 
-        meta = pq.read_metadata(path).metadata or {}
-        raw = meta.get(b"idcbq.provenance")
-        if raw:
-            info.provenance = json.loads(raw)
-    else:
-        side = path.with_name(path.name + ".provenance.json")
-        if side.is_file():
-            info.provenance = json.loads(side.read_text(encoding="utf-8"))
+            meta = pq.read_metadata(path).metadata or {}
+            raw = meta.get(b"idcbq.provenance")
+            if raw:
+                info.provenance = json.loads(raw)
+        elif fmt != "parquet":
+            side = path.with_name(path.name + ".provenance.json")
+            if side.is_file():
+                info.provenance = json.loads(side.read_text(encoding="utf-8"))
+        if not isinstance(info.provenance, dict):
+            info.provenance = {}
     if not info.is_result:
         first = info.provenance.get("provider")
         info.provider = first if first in ("gcs", "aws") else None
@@ -201,43 +165,64 @@ def _text_batches(
     import pyarrow as pa
 
     rows: dict[str, list[Any]] = {name: [] for name in schema.names}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith("#"):
-                _read_comment(line, info)
-                continue
-            url = _url_of(line, fmt, path, lineno)
-            try:
-                provider, bucket, key = parse_url(url)
-            except ManifestError as exc:  # name the file and line, not only the URL
-                raise ManifestError(
-                    exc.message, location=Location(str(path), lineno, None, line)
-                ) from None
-            if fmt == "s5cmd" and info.provider == "gcs":
-                provider = "gcs"  # s3:// URLs at the GCS endpoint name GCS buckets
-            info.provider = info.provider or provider
-            match = _UUID_KEY.match(key)
-            if not match:
-                raise ManifestError(
-                    f"object {key!r} is not <crdc_series_uuid>/<crdc_instance_uuid>.dcm or <uuid>/*",
-                    location=Location(str(path), lineno, None, line),
-                )
-            gcs = bucket if provider == "gcs" else AWS_TO_GCS.get(bucket, bucket)
-            aws = bucket if provider == "aws" else GCS_TO_AWS.get(bucket, bucket)
-            scheme = "gs" if provider == "gcs" else "s3"
-            row = dict.fromkeys(schema.names)
-            row.update(url=f"{scheme}://{bucket}/{key}", gcs_bucket=gcs, aws_bucket=aws,
-                       crdc_series_uuid=match["series"], crdc_instance_uuid=match["instance"])  # fmt: skip
-            for name in schema.names:
-                rows[name].append(row[name])
-            if len(rows["url"]) >= _BATCH:
-                yield pa.RecordBatch.from_pydict(rows, schema=schema)
-                rows = {name: [] for name in schema.names}
+    # Lines are decoded one by one: a bad byte names its line.
+    for lineno, raw in _text_lines(path):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            _read_comment(line, info)
+            continue
+        url = _url_of(line, fmt, path, lineno)
+        try:
+            provider, bucket, key = parse_url(url)
+        except ManifestError as exc:  # name the file and line, not only the URL
+            raise ManifestError(
+                exc.message, location=Location(str(path), lineno, None, line)
+            ) from None
+        if fmt == "s5cmd" and info.provider == "gcs":
+            provider = "gcs"  # s3:// URLs at the GCS endpoint name GCS buckets
+        info.provider = info.provider or provider
+        match = _UUID_KEY.match(key)
+        if not match:
+            raise ManifestError(
+                f"object {key!r} is not <crdc_series_uuid>/<crdc_instance_uuid>.dcm or <uuid>/*",
+                location=Location(str(path), lineno, None, line),
+            )
+        gcs = bucket if provider == "gcs" else AWS_TO_GCS.get(bucket, bucket)
+        aws = bucket if provider == "aws" else GCS_TO_AWS.get(bucket, bucket)
+        scheme = "gs" if provider == "gcs" else "s3"
+        row = dict.fromkeys(schema.names)
+        row.update(url=f"{scheme}://{bucket}/{key}", gcs_bucket=gcs, aws_bucket=aws,
+                   crdc_series_uuid=match["series"], crdc_instance_uuid=match["instance"])  # fmt: skip
+        for name in schema.names:
+            rows[name].append(row[name])
+        if len(rows["url"]) >= _BATCH:
+            yield pa.RecordBatch.from_pydict(rows, schema=schema)
+            rows = {name: [] for name in schema.names}
     if rows["url"]:
         yield pa.RecordBatch.from_pydict(rows, schema=schema)
+
+
+def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a UTF-8 text manifest; a binary or Latin-1 file fails at its line."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                shown = raw[:80].decode("utf-8", "replace").rstrip()
+                raise ManifestError(
+                    f"not UTF-8 text (byte {exc.start + 1} of the line): is this a manifest?",
+                    location=Location(str(path), lineno, exc.start + 1, shown),
+                    hint="s5cmd and URL manifests are UTF-8 text, one cp line or URL per line",
+                ) from None
+            if "\x00" in text:
+                raise ManifestError(
+                    "binary data (NUL byte): is this a manifest?",
+                    location=Location(str(path), lineno, text.index("\x00") + 1, None),
+                )
+            yield lineno, text
 
 
 def _read_comment(line: str, info: ManifestInfo) -> None:

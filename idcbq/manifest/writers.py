@@ -29,9 +29,14 @@ class _AtomicFile:
     """A temp file next to ``path``; ``commit`` renames it into place, ``abort`` removes it."""
 
     def __init__(self, path: Path, mode: str = "w"):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        from idcbq.localfs import check_output_file, fs_error, make_dir
+
+        self.path = check_output_file(path)
+        make_dir(path.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise fs_error(exc, path) from exc
         self.tmp = Path(tmp)
         self.fh: IO[Any] = os.fdopen(
             fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"})
@@ -44,8 +49,10 @@ class _AtomicFile:
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
-        self.fh.close()
-        self.tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a full disk can fail the final flush too
+            self.fh.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink(missing_ok=True)
 
 
 def _s5cmd_lines(
@@ -146,11 +153,12 @@ def write_batches(
             writer.add_key_value_metadata({PROVENANCE_KEY: meta})
             writer.close()
             out.commit()
-        except BaseException:
+        except BaseException as exc:
             if writer is not None:
                 with contextlib.suppress(Exception):
                     writer.close()
             out.abort()
+            _raise_local(exc, path)
             raise
         return prov
 
@@ -174,16 +182,31 @@ def write_batches(
         if format == "s5cmd":
             _prepend_header(body, _s5cmd_header(prov, provider, path.name))
         body.commit()
-    except BaseException:
+    except BaseException as exc:
         body.abort()
+        _raise_local(exc, path)
         raise
     if format != "s5cmd":
         # urls lists feed `gsutil -I` / `gcloud storage cp -I`, which take no comments:
         # their provenance (and that of jsonl/csv) lives in a sidecar file.
         side = _AtomicFile(sidecar, "w")
-        json.dump(prov, side.fh, indent=2, default=str)
-        side.commit()
+        try:
+            json.dump(prov, side.fh, indent=2, default=str)
+            side.commit()
+        except BaseException as exc:
+            side.abort()
+            path.unlink(missing_ok=True)  # no manifest without its provenance
+            _raise_local(exc, sidecar)
+            raise
     return prov
+
+
+def _raise_local(exc: BaseException, path: Path) -> None:
+    """An OS error while writing ``path`` becomes a LocalFileError (exit 8) naming it."""
+    from idcbq.localfs import fs_error
+
+    if isinstance(exc, OSError):
+        raise fs_error(exc, path) from exc
 
 
 def _write_jsonl(batches: Iterable[pa.RecordBatch], out: _AtomicFile) -> None:
@@ -231,8 +254,12 @@ def _prepend_header(body: _AtomicFile, header: str) -> None:
 
     body.fh.close()
     fd, tmp = tempfile.mkstemp(prefix=f".{body.path.name}.", suffix=".tmp", dir=body.path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as out, open(body.tmp, encoding="utf-8") as src:
-        out.write(header)
-        shutil.copyfileobj(src, out, 1 << 20)
-    os.replace(tmp, body.tmp)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out, open(body.tmp, encoding="utf-8") as src:
+            out.write(header)
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.replace(tmp, body.tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     body.fh = open(body.tmp, "a", encoding="utf-8")  # noqa: SIM115 - closed by commit

@@ -120,8 +120,10 @@ def seed_s3(root: Path, endpoint: str, *, series: int | Sequence[str] | None = N
 
 def _seed(provider: str, root: Path, endpoint: str, series: Any, collections: Any, project: str,
           workers: int) -> SeedReport:  # fmt: skip
+    from idcbq.download.transport import check_endpoint
     from idcbq.sample.dicom_files import instance_bytes
 
+    check_endpoint(endpoint)  # before any work: a typo fails at once
     rows = seed_rows(Path(root), series=series, collections=collections)
     report = SeedReport(endpoint, provider)
     objects = []
@@ -145,15 +147,34 @@ def _seed(provider: str, root: Path, endpoint: str, series: Any, collections: An
 
 def upload_objects(provider: str, endpoint: str, objects: Iterable[tuple[str, str, bytes]], *,
                    project: str = "idcbq-sample", workers: int = 32) -> int:  # fmt: skip
-    """Create buckets and upload ``(bucket, key, data)`` objects concurrently; returns the count."""
-    return run_sync(_upload(provider, endpoint.rstrip("/"), list(objects), project, workers))
+    """Create buckets and upload ``(bucket, key, data)`` objects concurrently; returns the count.
+
+    An endpoint that is not an http(s) URL is a UsageError; one that cannot be reached
+    (nothing listening, DNS failure, no answer within 30 s) is one SourceError naming it.
+    """
+    import aiohttp
+
+    from idcbq.download.transport import check_endpoint
+
+    check_endpoint(endpoint)
+    try:
+        return run_sync(_upload(provider, endpoint.rstrip("/"), list(objects), project, workers))
+    except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(
+            f"cannot reach the storage server at {endpoint}: {reason}",
+            hint="start fake-gcs-server / moto there first, or pass the right --endpoint",
+        ) from exc
 
 
 async def _upload(provider: str, endpoint: str, objects: list[tuple[str, str, bytes]], project: str,
                   workers: int) -> int:  # fmt: skip
     import aiohttp
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=workers)) as session:
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=workers), timeout=timeout
+    ) as session:
         for bucket in sorted({b for b, _, _ in objects}):
             if provider == "gcs":
                 resp = await session.post(

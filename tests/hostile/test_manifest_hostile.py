@@ -20,6 +20,7 @@ import pytest
 from idcbq.download import download, plan_download
 from idcbq.download.layout import DEFAULT_TEMPLATE
 from idcbq.errors import DownloadError, ManifestError, UsageError
+from idcbq.manifest.model import MANIFEST_COLUMNS
 from idcbq.manifest.readers import read_manifest
 
 TRAVERSALS = [
@@ -192,29 +193,61 @@ def test_duplicates_collapse_and_collisions_are_reported(seeded_gcs, gcs_server,
     inside(dest, tmp_path, before)
 
 
-@pytest.mark.parametrize("content", ["", "\n\n", "# only a comment\n"])
-@pytest.mark.parametrize("suffix", [".s5cmd", ".txt"])
-def test_empty_manifest(tmp_path, content, suffix):
-    path = tmp_path / f"empty{suffix}"
-    path.write_text(content)
+def _empty_parquet(path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from idcbq.manifest.model import manifest_schema
+
+    pq.write_table(manifest_schema().empty_table(), path)
+
+
+EMPTY_MANIFESTS = {
+    "s5cmd-0-bytes": ("empty.s5cmd", b""),
+    "s5cmd-blank-lines": ("empty.s5cmd", b"\n\n"),
+    "s5cmd-only-comments": ("empty.s5cmd", b"# only a comment\n# s5cmd --endpoint-url x run\n"),
+    "urls-0-bytes": ("empty.txt", b""),
+    "urls-blank-lines": ("empty.txt", b"\n  \n"),
+    "jsonl-0-bytes": ("empty.jsonl", b""),
+    "jsonl-blank-lines": ("empty.jsonl", b"\n\n"),
+    "csv-0-bytes": ("empty.csv", b""),
+    "csv-header-only": (
+        "empty.csv",
+        ",".join(MANIFEST_COLUMNS).encode() + b"\n",
+    ),
+    "results-csv-header-only": ("empty.csv", b"SeriesInstanceUID,Modality\n"),
+    "json-empty-array": ("empty.json", b"[]"),
+    "parquet-0-bytes": ("empty.parquet", b""),
+    "parquet-0-rows": ("empty.parquet", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EMPTY_MANIFESTS))
+def test_empty_manifest_is_a_successful_no_op_in_every_format(tmp_path, case):
+    """One rule for every format: a manifest listing no files downloads nothing and exits 0."""
+    name, content = EMPTY_MANIFESTS[case]
+    path = tmp_path / name
+    if content is None:
+        _empty_parquet(path)
+    else:
+        path.write_bytes(content)
     dest = tmp_path / "dest"
     report = download(path, dest, quiet=True)
     assert report.ok and report.downloaded == 0 and report.planned == 0
-    assert [p for p in dest.rglob("*") if not p.name.startswith(".idcbq")] == []
-
-
-def test_empty_results_table_has_no_rows(tmp_path):
-    path = tmp_path / "empty.csv"
-    path.write_text("")
-    with pytest.raises(ManifestError) as info:
-        plan_download(path, tmp_path / "dest")
-    assert str(path) in str(info.value)
+    assert "lists no files" in report.summary()
+    assert not dest.exists()  # nothing to fetch: nothing is created
+    done = subprocess.run(
+        [sys.executable, "-m", "idcbq", "download", str(path), "--dest", str(dest), "--quiet"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "OK: 0 downloaded" in done.stdout and "lists no files" in done.stdout
 
 
 _BIG = r"""
 import resource, sys, uuid
 from pathlib import Path
 from idcbq.download import plan_download
+from idcbq.manifest.model import MANIFEST_COLUMNS
 from idcbq.manifest.readers import read_manifest
 path, mode = Path(sys.argv[1]), sys.argv[2]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

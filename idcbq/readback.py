@@ -1,0 +1,345 @@
+"""Read back every table file idcbq writes, streamed, with column types from the whole file.
+
+Arrow's CSV and JSON readers type each column from the first block they see and then
+fail when a later block disagrees (a column that is null for the first megabyte and a
+string afterwards: ``changed from null to string``, ``CSV conversion error to null``).
+Here the types come from the whole file first:
+
+- JSON Lines: a first pass parses the file in newline-aligned blocks, each typed on
+  its own, and unifies their schemas (null widens to anything, int to float, structs
+  merge their fields); the second pass streams with that explicit schema.
+- CSV: a first pass reads every column as text and finds, per column, the narrowest of
+  int64, float64, bool or string that holds every value (numbers with leading zeros stay
+  text); the second pass streams with those types.
+- JSON arrays are typed from every row, not from the first row's keys.
+- An empty file (0 bytes, or only blank lines) is a table with no columns and no rows.
+
+Identifier columns (``PatientID``, UIDs, crdc uuids...) passed as ``strings`` always stay
+strings; ``ints`` (sizes) stay integers.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "r.jsonl").write_text('{"a": null}\\n' * 3 + '{"a": "x"}\\n')
+    >>> schema, batches = open_table(d / "r.jsonl", "jsonl", block_size=16)
+    >>> str(schema.field("a").type), sum(b.num_rows for b in batches)
+    ('string', 4)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: Bytes per block of the type-finding pass, and of the streaming readers.
+BLOCK = 8 << 20
+STREAM_BLOCK = 1 << 20
+PARQUET_BATCH = 32_768
+_ROW = re.compile(r"\brow (\d+)")
+
+
+class TableReadError(ValueError):
+    """A table file that cannot be read; the message names the file (and line if known)."""
+
+
+def open_table(
+    path: str | os.PathLike[str],
+    fmt: str,
+    *,
+    strings: Iterable[str] = (),
+    ints: Iterable[str] = (),
+    block_size: int = BLOCK,
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """Schema and streamed record batches of a parquet/csv/jsonl/json file."""
+    import pyarrow as pa
+
+    path = Path(path)
+    strings, ints = set(strings), set(ints)
+    try:
+        if _blank(path, fmt):
+            return pa.schema([]), iter(())
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            # No pre-buffering and modest batches: a 1M-row file streams in ~100 MB.
+            pf = pq.ParquetFile(path, pre_buffer=False)
+            return pf.schema_arrow, _guard(pf.iter_batches(batch_size=PARQUET_BATCH), path)
+        if fmt == "csv":
+            return _open_csv(path, strings, ints, block_size)
+        if fmt == "jsonl":
+            return _open_jsonl(path, strings, ints, block_size)
+        if fmt == "json":
+            table = _json_array(path)
+            return table.schema, iter(table.to_batches(65_536))
+    except UnicodeDecodeError as exc:
+        raise TableReadError(
+            f"{path} is not UTF-8 text (byte {exc.start}): not a {fmt} file"
+        ) from exc
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise TableReadError(f"cannot read {fmt} file {path}: {_first_line(exc)}") from exc
+    raise TableReadError(f"unknown table format {fmt!r} for {path}")
+
+
+def _blank(path: Path, fmt: str) -> bool:
+    size = path.stat().st_size
+    if size == 0:
+        return True
+    if fmt in ("jsonl", "csv") and size <= 4096:
+        return not path.read_bytes().strip()
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _guard(
+    batches: Iterable[pa.RecordBatch], path: Path, line_base: int = 0
+) -> Iterator[pa.RecordBatch]:
+    """Re-raise a decoding error met mid-stream as a TableReadError naming the file."""
+    import pyarrow as pa
+
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
+        raise TableReadError(f"cannot read {path}: {_first_line(exc)}") from exc
+
+
+# -- JSON Lines -------------------------------------------------------------------------
+
+
+def _blocks(path: Path, block_size: int) -> Iterator[tuple[int, bytes]]:
+    """(first line number, bytes) of newline-aligned blocks of about ``block_size`` bytes."""
+    line = 1
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(block_size)
+            if not data:
+                if carry.strip():
+                    yield line, carry
+                return
+            data = carry + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            block, carry = data[: cut + 1], data[cut + 1 :]
+            if block.strip():
+                yield line, block
+            line += block.count(b"\n")
+
+
+def _jsonl_schema(path: Path, block_size: int) -> tuple[pa.Schema, int]:
+    """The unified schema of the whole file, and its longest line in bytes."""
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    schemas = []
+    longest = 0
+    for line, block in _blocks(path, block_size):
+        longest = max(longest, max(map(len, block.split(b"\n"))))
+        try:
+            table = pajson.read_json(
+                io.BytesIO(block),
+                read_options=pajson.ReadOptions(block_size=len(block) + 1, use_threads=False),
+            )
+        except pa.ArrowInvalid as exc:
+            match = _ROW.search(str(exc))
+            where = f":{line + int(match.group(1))}" if match else f" (in the lines from {line})"
+            raise TableReadError(f"{path}{where}: not JSON Lines: {_first_line(exc)}") from exc
+        schemas.append(table.schema)
+    return unify(schemas, path), longest
+
+
+def unify(schemas: list[pa.Schema], path: Path | str = "") -> pa.Schema:
+    """One schema for blocks typed separately: null widens, ints become floats, structs merge.
+
+    A column that is text in some blocks and timestamps in others (JSON infers timestamps
+    from ISO strings) becomes text; numbers in one block and text in another is an error.
+    """
+    import pyarrow as pa
+
+    if not schemas:
+        return pa.schema([])
+    try:
+        return pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    kinds: dict[str, list[pa.DataType]] = {}
+    for schema in schemas:
+        for field in schema:
+            kinds.setdefault(field.name, []).append(field.type)
+    fields = []
+    for name, types in kinds.items():
+        try:
+            merged = pa.unify_schemas(
+                [pa.schema([(name, t)]) for t in types], promote_options="permissive"
+            )
+            fields.append(merged.field(name))
+            continue
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            pass
+        seen = {t for t in types if not pa.types.is_null(t)}
+        if all(
+            pa.types.is_string(t) or pa.types.is_timestamp(t) or pa.types.is_date(t) for t in seen
+        ):
+            fields.append(pa.field(name, pa.string()))
+            continue
+        raise TableReadError(
+            f"{path}: column {name!r} holds values of different kinds ({', '.join(sorted(map(str, seen)))})"
+        )
+    return pa.schema(fields)
+
+
+def _open_jsonl(
+    path: Path, strings: set[str], ints: set[str], block_size: int
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    import pyarrow as pa
+    import pyarrow.json as pajson
+
+    schema, longest = _jsonl_schema(path, block_size)
+    fields = []
+    for field in schema:
+        t = field.type
+        if field.name in strings and (
+            pa.types.is_null(t) or pa.types.is_timestamp(t) or pa.types.is_date(t)
+        ):
+            t = pa.string()
+        elif field.name in ints and pa.types.is_null(t):
+            t = pa.int64()
+        fields.append(pa.field(field.name, t))
+    schema = pa.schema(fields)
+    stream_block = max(min(block_size, STREAM_BLOCK), 2 * longest + 2)  # a line never straddles
+    reader = pajson.open_json(
+        path,
+        read_options=pajson.ReadOptions(block_size=stream_block),
+        parse_options=pajson.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="error"
+        ),
+    )
+    return reader.schema, _guard(reader, path)
+
+
+# -- CSV --------------------------------------------------------------------------------
+
+_CSV_KINDS = ("int64", "float64", "bool")
+_WIDER = {
+    "null": _CSV_KINDS,
+    "int64": ("int64", "float64"),
+    "float64": ("float64",),
+    "bool": ("bool",),
+}
+_LEADING_ZERO = r"^[+-]?0[0-9]"
+
+
+def _csv_names(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _csv_kinds(path: Path, names: list[str], block_size: int) -> dict[str, str]:
+    """Per column, the narrowest of int64/float64/bool/string holding every value (or null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    kinds = dict.fromkeys(names, "null")
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                   strings_can_be_null=True, quoted_strings_can_be_null=False)  # fmt: skip
+    reader = pacsv.open_csv(
+        path, read_options=pacsv.ReadOptions(block_size=block_size), convert_options=convert
+    )
+    for batch in reader:
+        for index, name in enumerate(batch.schema.names):
+            kind = kinds.get(name, "string")
+            column = batch.column(index)
+            if kind == "string" or column.null_count == len(column):
+                continue
+            column = column.drop_null()
+            if (
+                kind in ("null", "int64", "float64")
+                and pc.any(pc.match_substring_regex(column, _LEADING_ZERO)).as_py()
+            ):
+                kinds[name] = "string"  # "0001" is an identifier, not the number 1
+                continue
+            kinds[name] = next((k for k in _WIDER[kind] if _casts(column, k)), "string")
+    return kinds
+
+
+def _casts(column: pa.Array, kind: str) -> bool:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.cast(column, getattr(pa, kind if kind != "bool" else "bool_")())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _open_csv(
+    path: Path, strings: set[str], ints: set[str], block_size: int
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = _csv_names(path)
+    kinds = _csv_kinds(path, names, block_size)
+    types: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if name in strings:
+            types[name] = pa.string()
+        elif name in ints and kind in ("null", "int64"):
+            types[name] = pa.int64()
+        else:
+            types[name] = (
+                pa.string()
+                if kind in ("null", "string")
+                else getattr(pa, kind if kind != "bool" else "bool_")()
+            )
+    convert = pacsv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+    )
+    reader = pacsv.open_csv(
+        path, read_options=pacsv.ReadOptions(block_size=block_size), convert_options=convert
+    )
+    return reader.schema, _guard(reader, path)
+
+
+# -- JSON arrays ------------------------------------------------------------------------
+
+
+def _json_array(path: Path) -> pa.Table:
+    import pyarrow as pa
+
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TableReadError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from exc
+    if isinstance(rows, dict):
+        rows = rows.get("rows", rows.get("data"))
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise TableReadError(f"{path}: expected a JSON array of row objects")
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    columns = {}
+    for name in names:
+        try:
+            columns[name] = pa.array([row.get(name) for row in rows])
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise TableReadError(
+                f"{path}: column {name!r} holds values of different kinds: {_first_line(exc)}"
+            ) from exc
+    return pa.table(columns) if columns else pa.table({})
