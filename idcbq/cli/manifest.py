@@ -82,20 +82,23 @@ def _format_from_name(path: str) -> str:
 
 def _result_provenance(path):  # type: ignore[no-untyped-def]
     """Provenance stored with a results file (Parquet metadata or a sidecar), if any."""
+    import contextlib
+
     from idcbq import __version__
 
     prov = None
     side = path.with_name(path.name + ".provenance.json")
-    if side.is_file():
-        prov = json.loads(side.read_text(encoding="utf-8"))
-    elif path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+    with contextlib.suppress(ValueError, OSError):  # provenance is informative, never fatal
+        if side.is_file():
+            prov = json.loads(side.read_text(encoding="utf-8"))
+        elif path.suffix.lower() == ".parquet" and path.stat().st_size:
+            import pyarrow.parquet as pq
 
-        meta = pq.read_metadata(path).metadata or {}
-        for key in (b"idcbq.provenance", b"idcbq"):
-            if key in meta:
-                prov = json.loads(meta[key])
-                break
-    prov = dict(prov or {"tool": "idcbq", "tool_version": __version__})
+            meta = pq.read_metadata(path).metadata or {}
+            for key in (b"idcbq.provenance", b"idcbq"):
+                if key in meta:
+                    prov = json.loads(meta[key])
+                    break
+    prov = dict(prov if isinstance(prov, dict) else {"tool": "idcbq", "tool_version": __version__})
     prov["result_file"] = str(path)
     return prov
