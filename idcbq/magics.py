@@ -32,7 +32,7 @@ import argparse
 import json
 import os
 import shlex
-from typing import Any
+from typing import Any, NoReturn
 
 from idcbq.errors import IdcbqError, ParameterError, UsageError
 
@@ -173,6 +173,14 @@ def one_line_error(exc: IdcbqError) -> IdcbqError:
     lines = f"error: {exc}".splitlines()
     exc._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
     return exc
+
+
+def stop(message: str, *, hint: str | None = None) -> NoReturn:
+    """Stop a notebook at this cell ("Run all" too) with a one-line message and hint.
+
+    For set-up cells, e.g. while a billing-project placeholder is still in place.
+    """
+    raise one_line_error(UsageError(message, hint=hint))
 
 
 class _Runner:

@@ -46,11 +46,14 @@ def header(file: str, title: str, intro: str) -> list[dict]:
         ),
         code(
             """
-# Install idcbq unless it is already importable (a local checkout, or a re-run).
+# idcbq is not on PyPI yet: this installs it from its GitHub repository. (Or upload a
+# wheel built with `uv build` and `%pip install` that file instead.) It keeps Colab's
+# preinstalled pandas, pyarrow and google-cloud-* as they are: no runtime restart needed.
+# Skipped when idcbq is already importable (a local checkout, or a re-run).
 import importlib.util
 
 if importlib.util.find_spec("idcbq") is None:
-    %pip install --quiet idcbq
+    %pip install --quiet "idcbq @ git+https://github.com/idcbq/idcbq.git"
 """,
             "install",
         ),
@@ -291,8 +294,19 @@ else:
         from google.colab import auth
 
         auth.authenticate_user()
-    os.environ.setdefault("GOOGLE_CLOUD_PROJECT", "my-gcp-project")  # <- your billing project
+    PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT") or "my-gcp-project"  # <- your project
+    if PROJECT == "my-gcp-project":
+        from idcbq.magics import stop
+
+        stop(
+            "no billing project: replace my-gcp-project in this cell with your Google Cloud "
+            "project, then run the notebook again",
+            hint="queries are billed to it; or set GOOGLE_CLOUD_PROJECT before this cell",
+        )
+    os.environ["GOOGLE_CLOUD_PROJECT"] = PROJECT
 PROJECT = os.environ["GOOGLE_CLOUD_PROJECT"]
+# %idcbq / %%idcbq take their defaults like the CLI (flag > env > config): BigQuery here.
+os.environ["IDCBQ_ENGINE"] = "bigquery"
 print("billing project:", PROJECT)
 """,
             "setup",
@@ -350,30 +364,26 @@ WHERE collection_id = 'qin_lung_ct'
         ),
         md(
             """
-`--max-bytes-billed` is a cost cap: idcbq estimates first and refuses a query above
-the cap before anything is billed (BigQuery enforces the same cap on the job itself).
+`--max-bytes-billed` (magic) or `max_bytes_billed=` (Python) is a cost cap: idcbq
+estimates first and refuses a query above the cap before anything is billed (BigQuery
+enforces the same cap on the job itself). A refused `%%idcbq` cell fails like any error,
+so "Run all" stops there; to see a refusal and carry on, this cell uses Python with a
+deliberately tiny cap:
 """
         ),
-        code(
-            """
-%%idcbq --max-bytes-billed 1MB
-SELECT * FROM `bigquery-public-data.idc_current.dicom_all`
-""",
-            "cost-cap",
-        ),
-        md("The same from Python: a capped client, and an estimate for a template."),
         code(
             """
 import idcbq
 from idcbq.errors import CostCapError
 
 bq = idcbq.connect("bigquery", project=PROJECT, max_bytes_billed="1MB")
-print(f"estimate: {bq.estimate('cohort.series_by_modality', modalities=['CT'])} bytes processed")
+print(f"estimate: {bq.estimate('cohort.series_by_modality', modalities=['CT']):,} bytes")
 try:
     bq.query("cohort.series_by_modality", modalities=["CT"])
 except CostCapError as exc:
     print("refused:", exc)
-"""
+""",
+            "cost-cap",
         ),
         md(
             """
@@ -386,9 +396,13 @@ Parquet export of the same release (`source="idc"`), so the results agree there 
         ),
         code(
             """
-bq = idcbq.connect("bigquery", project=PROJECT, max_bytes_billed="10GB")
+# cohort.series_by_modality reads a few columns of every dicom_all row: about 15 GB in
+# IDC today (the emulator reports 0). A 50 GB cap leaves room for IDC to grow and still
+# refuses a query that reads far more (a SELECT * over dicom_all); print the estimate first.
+bq = idcbq.connect("bigquery", project=PROJECT, max_bytes_billed="50GB")
 duck = idcbq.connect("duckdb", source=None if SANDBOX else "idc")
 params = {"modalities": ["PT", "CT"], "collection_id": "qin_pet_phantom"}
+print(f"estimate: {bq.estimate('cohort.series_by_modality', **params):,} bytes (cap 50 GB)")
 on_bq = bq.query("cohort.series_by_modality", **params).to_arrow()
 on_duck = duck.query("cohort.series_by_modality", **params).to_arrow()
 print(f"BigQuery: {on_bq.num_rows} rows, DuckDB: {on_duck.num_rows} rows")
@@ -458,10 +472,20 @@ else:
         from google.colab import auth
 
         auth.authenticate_user()
-    os.environ.setdefault("GOOGLE_CLOUD_PROJECT", "my-gcp-project")  # <- your billing project
+    PROJECT = os.environ.get("GOOGLE_CLOUD_PROJECT") or "my-gcp-project"  # <- your project
+    if PROJECT == "my-gcp-project":
+        from idcbq.magics import stop
+
+        stop(
+            "no billing project: replace my-gcp-project in this cell with your Google Cloud "
+            "project, then run the notebook again",
+            hint="queries are billed to it; or set GOOGLE_CLOUD_PROJECT before this cell",
+        )
     GCS_ENDPOINT = None  # https://storage.googleapis.com, anonymous (IDC buckets are public)
     AVAILABLE = None
-    client = idcbq.connect("bigquery", max_bytes_billed="10GB")
+    # The cohort query reads a few columns of every dicom_all row (about 15 GB in IDC
+    # today): a 50 GB cap fits it and refuses anything near a full scan.
+    client = idcbq.connect("bigquery", project=PROJECT, max_bytes_billed="50GB")
 client
 """,
             "setup",
@@ -469,8 +493,11 @@ client
         md("## 1. Choose a cohort"),
         code(
             """
-cohort = client.query("cohort.series_by_modality", modalities=["MR", "CT"],
-                      collection_id="mri_dir")
+cohort_params = {"modalities": ["MR", "CT"], "collection_id": "mri_dir"}
+if client.engine.name == "bigquery":  # know the cost before the capped query runs
+    estimate = client.estimate("cohort.series_by_modality", **cohort_params)
+    print(f"estimate: {estimate:,} bytes (cap 50 GB)")
+cohort = client.query("cohort.series_by_modality", **cohort_params)
 series = cohort.to_pandas()
 if AVAILABLE is not None:
     series = series[series["SeriesInstanceUID"].isin(AVAILABLE)]

@@ -115,7 +115,50 @@ def test_notebook_has_badge_and_guarded_install(name):
         f"colab.research.google.com/github/idcbq/idcbq/blob/main/notebooks/{name}" in first.source
     )
     assert 'find_spec("idcbq") is None' in install.source
-    assert "%pip install" in install.source
+    # Not on PyPI yet: the install cell says so and installs from the repository.
+    assert "not on PyPI yet" in install.source
+    assert '%pip install --quiet "idcbq @ git+https://github.com/idcbq/idcbq.git"' in install.source
+
+
+@pytest.mark.parametrize("name", ["02_bigquery_in_colab.ipynb", "03_cohort_to_files.ipynb"])
+def test_placeholder_billing_project_stops_run_all(name, kernel_env, monkeypatch):
+    """Outside the sandbox with no project set, "Run all" stops at the setup cell, one line."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    for key, value in kernel_env.items():
+        monkeypatch.setenv(key, value)
+    for var in ("IDCBQ_LOCAL_SANDBOX", "GOOGLE_CLOUD_PROJECT", "IDCBQ_PROJECT", "IDCBQ_ENGINE"):
+        monkeypatch.delenv(var, raising=False)
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=BUDGET_S,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    with pytest.raises(CellExecutionError):
+        client.execute()
+    setup = next(c for c in nb.cells if "setup" in c.get("metadata", {}).get("tags", []))
+    (error,) = [o for o in setup.outputs if o["output_type"] == "error"]
+    assert error["traceback"][0].startswith("error: no billing project: replace my-gcp-project")
+    assert error["traceback"][1].startswith("  hint: ") and len(error["traceback"]) == 2
+    later = nb.cells[nb.cells.index(setup) + 1 :]
+    assert not any(c.get("outputs") for c in later if c.cell_type == "code"), "Run all went on"
+
+
+def test_capped_queries_print_an_estimate_first_and_cap_at_50gb():
+    """The BigQuery clients with a real cap use 50 GB and print an estimate before querying."""
+    import nbformat
+
+    for name in ("02_bigquery_in_colab.ipynb", "03_cohort_to_files.ipynb"):
+        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert 'max_bytes_billed="10GB"' not in code, name
+        assert 'max_bytes_billed="50GB"' in code, name
+        first_query = code.index('.query("cohort.series_by_modality"')
+        assert code.index("estimate: ") < first_query, name
 
 
 @pytest.mark.slow
