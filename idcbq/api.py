@@ -133,6 +133,10 @@ class Client:
         self.source = str(getattr(engine, "source", None) or source or "") or None
         #: After 0 rows, check filter values against the source and warn (DuckDB only).
         self.explain_empty = True
+        #: Analyze with GoogleSQL before running (opt-in: env IDCBQ_GOOGLESQL_ANALYSIS=1).
+        from idcbq.validate.googlesql import enabled_by_env
+
+        self.googlesql_analysis = enabled_by_env()
 
     # -- templates ---------------------------------------------------------------------
 
@@ -302,6 +306,7 @@ class Client:
             idc_version=self.engine.idc_version,
             data_project=self.engine.data_project,
             location_map=lmap,
+            googlesql=self.googlesql_analysis or self.engine.name == "googlesql",
         )
 
     def execute(self, prepared: PreparedQuery, *, limit: int | None = None) -> QueryResult:

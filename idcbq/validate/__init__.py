@@ -75,6 +75,7 @@ def check(
     idc_version: IdcVersion | str | None = None,
     data_project: str = IDC_DATA_PROJECT,
     location_map: LocationMap | None = None,
+    googlesql: bool = False,
 ) -> tuple[ValidatedQuery | None, list[ValidationError]]:
     """Run every check; return the validated query (if parsable) and all problems found."""
     problems: list[ValidationError] = []
@@ -92,6 +93,19 @@ def check(
     check_parameters(tree, sql, lmap, params, problems.append)
     if schema is not None and not problems:
         check_columns(tree, sql, lmap, refs, schema, problems.append)
+    if googlesql and not problems:  # GoogleSQL's analyzer: what BigQuery itself rejects
+        from idcbq.validate.googlesql import analyze_sql
+
+        problems.extend(
+            analyze_sql(
+                sql,
+                params=params,
+                schema=schema,
+                idc_version=allow.idc_version,
+                data_project=allow.data_project,
+                location_map=lmap,
+            )
+        )
     unique = list(dict.fromkeys(refs.values()))
     return ValidatedQuery(sql=sql, tree=tree, tables=unique), problems
 

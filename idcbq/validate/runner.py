@@ -45,6 +45,7 @@ def check_template(
             schema=schema or reference_schema,
             idc_version=idc_version,
             location_map=rendered.location_map,
+            googlesql=True,
         )
         if result is not None and not found:
             found.extend(_output_mismatch(template, result.tree, rendered))

@@ -112,7 +112,7 @@ class ParsedSQL:
                 ls.ParseResponse,
             )
         except ZetaSQLCallError as exc:
-            raise located_error(exc.message, sql, sql, ()) from None
+            raise located_error(_located_syntax_error(sql) or exc.message, sql, sql, ()) from None
         self.tables: list[TableRef] = []
         self.ctes: set[str] = set()
         for node in _walk(resp.parsed_statement):
@@ -128,6 +128,19 @@ class ParsedSQL:
                 self.tables.append(
                     TableRef(start, end, tuple(parts), has_alias=node.HasField("alias"))
                 )
+
+
+def _located_syntax_error(sql: str) -> str | None:
+    """The parser's message with ``[at l:c]`` (Parse has no error mode; Analyze has)."""
+    from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+    cat, _ = catalog_proto({})
+    req = ls.AnalyzeRequest(options=analyzer_options(), simple_catalog=cat, sql_statement=sql)
+    try:
+        runtime().call("Analyze", req, ls.AnalyzeResponse)
+    except ZetaSQLCallError as exc:
+        return exc.message if exc.message.startswith("Syntax error") else None
+    return None
 
 
 @dataclass
@@ -237,7 +250,7 @@ class CatalogCache:
     """
 
     def __init__(self, max_content: int = 16):
-        self.schema: dict[frozenset[str], tuple[int, dict[int, str]]] = {}
+        self.schema: dict[frozenset[Any], tuple[int, dict[int, str]]] = {}
         self.content: dict[tuple[Any, ...], int] = {}
         self.max_content = max_content
 
@@ -255,7 +268,7 @@ class CatalogCache:
         return resp.registered_id, ids
 
     def schema_catalog(self, tables: Mapping[str, Sequence[Field]]) -> tuple[int, dict[int, str]]:
-        key = frozenset(tables)
+        key = frozenset((name, tuple(fields)) for name, fields in tables.items())
         if key not in self.schema:
             self.schema[key] = self._register(tables, {})
         return self.schema[key]

@@ -61,6 +61,7 @@ def type_proto(field: Field) -> Any:
     def base(f: Field) -> Any:
         if f.is_record:
             t = type_pb2.TypeProto(type_kind=K_STRUCT)
+            t.struct_type.SetInParent()  # STRUCT<> still needs its (empty) struct_type
             for sub in f.fields:
                 t.struct_type.field.add(field_name=sub.name, field_type=type_proto(sub))
             return t
