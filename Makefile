@@ -19,7 +19,7 @@ BQEMU_STAMP := $(BQEMU_VENV)/.installed
 BQEMU_PKGS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extensions==1.5.5 \
 	duckdb-extension-spatial==1.5.5 duckdb-extension-avro==1.5.5 numpy==2.4.6
 
-.PHONY: venv demo test test-fast test-lowest test-install lock lint bench bench-quick clean
+.PHONY: orthanc venv demo test test-fast test-lowest test-install lock lint bench bench-quick clean
 
 venv: $(STAMP)
 
@@ -50,10 +50,18 @@ $(BQEMU_STAMP): Makefile
 
 bqemu: $(BQEMU_STAMP)
 
+# DICOMweb tests need Orthanc and its DICOMweb plugin (Debian packages); installed when
+# running as root (CI), else those tests skip and say why.
+orthanc:
+	@if command -v Orthanc >/dev/null 2>&1 && ls /usr/share/orthanc/plugins/libOrthancDicomWeb.so >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq orthanc orthanc-dicomweb >/dev/null; \
+	else echo "Orthanc not installed and not root: the DICOMweb tests will skip"; fi
+
 demo: $(STAMP)
 	$(PY) -m idcbq.demo
 
-test: $(STAMP) $(BQEMU_STAMP)
+test: $(STAMP) $(BQEMU_STAMP) orthanc
 	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python $(PY) -m pytest -q -m "not install"
 
 # A broad smoke subset (templates on DuckDB, manifests, seeded downloads, the magic) on
