@@ -45,6 +45,10 @@ def test_layout_has_all_datasets_and_several_files(sample_root: Path) -> None:
         f"{V}_clinical",
         "idc_current",
         "idc_current_clinical",
+        "idc_v23",
+        "idc_v23_clinical",
+        "idc_v24",
+        "idc_v24_clinical",
     }
     for table in ("dicom_all", *OTHER_TABLES):
         assert list((export / V / table).glob("*.parquet")), table

@@ -80,6 +80,7 @@ def build_sample(
     max_series_per_collection: int | None = select.DEFAULT_MAX_SERIES_PER_COLLECTION,
     full: bool = False,
     force: bool = False,
+    prior_releases: Sequence[int] | None = None,
 ) -> Path:
     """Build the sample export under ``root`` and return ``root``.
 
@@ -91,11 +92,17 @@ def build_sample(
             collection (``None``: every series). Ignored with ``full``.
         full: every series of the index (1,044,191), streamed in chunks.
         force: rebuild even if ``root`` already holds a sample built with the same options.
+        prior_releases: earlier IDC releases to build beside the current one (default
+            ``releases.DEFAULT_PRIOR_RELEASES``; none with ``full``).
 
     Raises:
         UsageError: unknown collection ids or non-positive caps.
     """
     root = Path(root).expanduser().resolve()
+    if prior_releases and any(not 1 <= v < SAMPLE_IDC_VERSION for v in prior_releases):
+        raise UsageError(
+            f"prior releases must be between 1 and {SAMPLE_IDC_VERSION - 1}, got {prior_releases}"
+        )
     if max_instances_per_series is not None and max_instances_per_series < 1:
         raise UsageError(f"max_instances_per_series must be >= 1, got {max_instances_per_series}")
     if collections is not None:
@@ -107,7 +114,11 @@ def build_sample(
         max_instances_per_series=max_instances_per_series,
         max_series_per_collection=None if full else max_series_per_collection,
         full=full,
-        prior_releases=() if full else releases.DEFAULT_PRIOR_RELEASES,
+        prior_releases=tuple(
+            sorted(set(prior_releases))
+            if prior_releases is not None
+            else (() if full else releases.DEFAULT_PRIOR_RELEASES)
+        ),
         rows_per_file=500_000 if full else 2_000,
         row_group_size=100_000 if full else 1_000,
         source_version=source_files().version,
@@ -167,17 +178,25 @@ def _build_into(tmp: Path, options: BuildOptions) -> BuildStats:
     export = tmp / EXPORT_DIR
     main = f"idc_v{options.idc_version}"
     stats = BuildStats()
-    _build_release(tmp, options, options.idc_version, stats)
+    # Selected once: every release is built from the same (current) selection.
+    chunks = None if options.full else list(_series_chunks(options))
+    _build_release(tmp, options, options.idc_version, stats, chunks)
     if not stats.rows["dicom_all"]:
         raise UsageError("the selection has no series; nothing to build")
     for release in options.prior_releases:
-        _build_release(tmp, options, release, stats)
+        _build_release(tmp, options, release, stats, chunks)
     copy_dataset(export, main, "idc_current")
     copy_dataset(export, f"{main}_clinical", "idc_current_clinical")
     return stats
 
 
-def _build_release(tmp: Path, options: BuildOptions, release: int, stats: BuildStats) -> None:
+def _build_release(
+    tmp: Path,
+    options: BuildOptions,
+    release: int,
+    stats: BuildStats,
+    chunks: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] | None = None,
+) -> None:
     """Write ``idc_v<release>`` and its clinical dataset; earlier releases via ``releases``."""
     export = tmp / EXPORT_DIR
     main = f"idc_v{release}"
@@ -206,7 +225,7 @@ def _build_release(tmp: Path, options: BuildOptions, release: int, stats: BuildS
     seen_source: int | None = None
     seedable: set[str] | None = None
     series = 0
-    for source_series, chunk in _series_chunks(options):
+    for source_series, chunk in chunks if chunks is not None else _series_chunks(options):
         if not current:
             source_id = id(source_series)
             source_series = releases.series_at(source_series, release)

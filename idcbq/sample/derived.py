@@ -220,6 +220,7 @@ WITH items AS (
   SELECT {_GROUP_COLUMNS},
          item.ValueType AS value_type,
          item.ConceptNameCodeSequence[SAFE_OFFSET(0)] AS name,
+         {_first_child_code("item", "121401", "DCM")} AS derivationModifier,
          item
   FROM measurement_groups AS mg
   CROSS JOIN UNNEST(mg.contentSequence.ContentSequence) AS item
@@ -245,7 +246,7 @@ SELECT
   n.segmentationSegmentNumber, n.sourceSegmentedSeriesUID, n.trackingIdentifier,
   n.trackingUniqueIdentifier,
   n.name AS Quantity,
-  {_first_child_code("n.item", "121401", "DCM")} AS derivationModifier,
+  n.derivationModifier,
   fs.lateralityModifier,
   SAFE_CAST(n.item.MeasuredValueSequence[SAFE_OFFSET(0)].NumericValue[SAFE_OFFSET(0)]
             AS NUMERIC(38, 9))

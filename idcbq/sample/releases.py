@@ -61,6 +61,11 @@ def prior_versions(series_uids: frozenset[str]) -> dict[str, list[dict[str, Any]
     return dict(out)
 
 
+@cache
+def _all_prior_versions() -> dict[str, list[dict[str, Any]]]:
+    return prior_versions(frozenset())
+
+
 def series_at(
     rows: Iterable[Mapping[str, Any]],
     release: int,
@@ -74,7 +79,7 @@ def series_at(
     """
     rows = list(rows)
     if prior is None:
-        prior = prior_versions(frozenset(r["SeriesInstanceUID"] for r in rows))
+        prior = _all_prior_versions()
     out: list[dict[str, Any]] = []
     for r in rows:
         init = r["series_init_idc_version"] or 1

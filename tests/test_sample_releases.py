@@ -1,0 +1,126 @@
+"""Earlier IDC releases in the sample follow idc-index-data's real version history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from idcbq.jobs.diff import diff_cohorts
+from idcbq.sample.source import source_files
+
+SERIES_SQL = """
+SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) AS crdc_series_uuid,
+       MAX(series_revised_idc_version) AS series_revised_idc_version
+FROM dicom_all GROUP BY SeriesInstanceUID
+"""
+
+
+def _table(root: Path, dataset: str, table: str) -> str:
+    return str(root / "bigquery_export" / dataset / table / "*.parquet")
+
+
+@pytest.fixture(scope="module")
+def expected(sample_root: Path) -> dict[int, dict[str, str]]:
+    """Series -> crdc_series_uuid of releases 23 and 24, recomputed with SQL from the
+    idc-index-data files (current index + prior versions) for the sample's series."""
+    src = source_files()
+    con = duckdb.connect()
+    out: dict[int, dict[str, str]] = {}
+    for release in (23, 24):
+        rows = con.execute(
+            f"""
+            WITH sample AS (SELECT DISTINCT SeriesInstanceUID
+                            FROM read_parquet('{_table(sample_root, "idc_v25", "dicom_all")}')),
+                 cur AS (SELECT i.* FROM read_parquet('{src.path("idc_index.parquet")}') i
+                         JOIN sample USING (SeriesInstanceUID))
+            SELECT SeriesInstanceUID, crdc_series_uuid FROM cur
+            WHERE series_revised_idc_version <= $r
+            UNION ALL
+            SELECT p.SeriesInstanceUID, p.crdc_series_uuid
+            FROM read_parquet('{src.path("prior_versions_index.parquet")}') p
+            JOIN cur USING (SeriesInstanceUID)
+            WHERE cur.series_revised_idc_version > $r AND cur.series_init_idc_version <= $r
+              AND $r BETWEEN p.min_idc_version AND p.max_idc_version
+            """,
+            {"r": release},
+        ).fetchall()
+        out[release] = dict(rows)
+    return out
+
+
+@pytest.fixture(scope="module")
+def clients(sample_root: Path):
+    from idcbq.api import connect
+
+    opened = {v: connect(source=sample_root, idc_version=v) for v in ("v23", "v24", "current")}
+    yield opened
+    for c in opened.values():
+        c.close()
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    table = result.to_arrow() if hasattr(result, "to_arrow") else result.table
+    return table.to_pylist()
+
+
+def test_prior_releases_hold_the_versions_idc_served(
+    sample_root: Path, expected: dict[int, dict[str, str]]
+) -> None:
+    for release in (23, 24):
+        got = duckdb.sql(
+            f"SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) FROM "
+            f"read_parquet('{_table(sample_root, f'idc_v{release}', 'dicom_all')}') GROUP BY 1"
+        ).fetchall()
+        assert dict(got) == expected[release]
+    # Some series were revised in v25: their v24 files are other objects.
+    current = dict(
+        duckdb.sql(
+            f"SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) FROM "
+            f"read_parquet('{_table(sample_root, 'idc_v25', 'dicom_all')}') GROUP BY 1"
+        ).fetchall()
+    )
+    revised = [uid for uid, uuid in expected[24].items() if current[uid] != uuid]
+    assert revised
+    urls = duckdb.sql(
+        f"""SELECT a.gcs_url = b.gcs_url FROM
+            read_parquet('{_table(sample_root, "idc_v24", "dicom_all")}') a
+            JOIN read_parquet('{_table(sample_root, "idc_v25", "dicom_all")}') b
+            USING (SOPInstanceUID) WHERE a.SeriesInstanceUID = '{revised[0]}'"""
+    ).fetchall()
+    assert urls and not any(same for (same,) in urls)
+
+
+def test_prior_release_tables_and_versions(sample_root: Path) -> None:
+    export = sample_root / "bigquery_export"
+    for dataset in ("idc_v23", "idc_v24"):
+        assert sorted(p.name for p in (export / dataset).iterdir()) == sorted(
+            p.name for p in (export / "idc_v25").iterdir()
+        )
+        assert (export / f"{dataset}_clinical" / "table_metadata").is_dir()
+    versions = pq.read_table(export / "idc_v23" / "version_metadata").column("idc_version")
+    assert max(versions.to_pylist()) == 23
+
+
+def test_idc_version_selects_the_release(clients: dict[str, Any]) -> None:
+    (v23,) = _rows(clients["v23"].sql("SELECT MAX(series_revised_idc_version) AS r FROM dicom_all"))
+    (cur,) = _rows(
+        clients["current"].sql("SELECT MAX(series_revised_idc_version) AS r FROM dicom_all")
+    )
+    assert v23["r"] <= 23 < cur["r"]
+
+
+def test_series_new_since_and_job_diff_show_real_changes(clients: dict[str, Any]) -> None:
+    new_v24 = _rows(clients["v24"].query("cohort.series_new_since", since_version=24))
+    new_cur = _rows(clients["current"].query("cohort.series_new_since", since_version=24))
+    assert new_v24 == [] and new_cur
+    assert {r["change"] for r in new_cur} == {"revised"}
+    old = clients["v23"].sql(SERIES_SQL)
+    cur = clients["current"].sql(SERIES_SQL)
+    table = lambda r: r.to_arrow() if hasattr(r, "to_arrow") else r.table  # noqa: E731
+    diff = diff_cohorts(table(old), table(cur))
+    assert sorted(diff.revised) == sorted(r["SeriesInstanceUID"] for r in new_cur)
+    assert diff.unchanged > 0
