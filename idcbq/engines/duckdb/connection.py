@@ -81,6 +81,8 @@ def connect_for(
     con = duckdb.connect(":memory:", config=settings)
     try:
         con.execute("SET parquet_metadata_cache = true")
+        # Per process: file sizes/ETags from HEAD requests and fetched byte ranges are reused.
+        con.execute("SET enable_external_file_cache = true")
         if location.scheme == "s3":
             _setup_s3(con, location, s3_endpoint, anonymous, s3_region)
         elif location.scheme == "gs":

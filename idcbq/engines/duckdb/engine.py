@@ -66,6 +66,7 @@ class DuckDBEngine(Engine):
         anonymous: bool = True,
         check_schema: bool = True,
         config: Mapping[str, object] | None = None,
+        footer_cache: bool = True,
     ):
         super().__init__(options)
         from idcbq.engines.duckdb.connection import connect_for
@@ -86,6 +87,14 @@ class DuckDBEngine(Engine):
         )
         self.export = ExportRoot(location, con=self.con)
         self.check_schema = check_schema
+        # Remote roots: footers come from an on-disk cache and prune files (footers.py).
+        self._footers = None
+        if location.is_remote and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
+            from idcbq.engines.duckdb.footers import RemoteFooters
+
+            self._footers = RemoteFooters(
+                location, s3_endpoint=s3_endpoint, gcs_endpoint=gcs_endpoint, anonymous=anonymous
+            )
         self._views: set[tuple[str, str, str]] = set()
         self._schemas: set[tuple[str, str]] = set()
         self._check_pinned_version()
@@ -186,9 +195,12 @@ class DuckDBEngine(Engine):
             return catalog, schema, table, dataset, table
         return None
 
-    def _ensure_views(self, sql: str) -> None:
+    def _ensure_views(self, sql: str, bind: Mapping[str, Any] | None = None) -> None:
         import duckdb
 
+        from idcbq.transpile.empty_arrays import view_select_list
+
+        filters = _filters(sql, bind) if self._footers is not None else {}
         for parts in sorted(_table_names(self.con, sql)):
             target = self._resolve(list(parts))
             if target is None or target[:3] in self._views:
@@ -196,7 +208,11 @@ class DuckDBEngine(Engine):
             catalog, schema, view, dataset, table = target
             if not self.export.has_table(dataset, table):
                 continue
-            info = self.export.table(dataset, table, check=self.check_schema)
+            footers = self._footers is not None
+            info = self.export.table(dataset, table, check=self.check_schema and not footers)
+            files, pruned = info.files, False
+            if footers:
+                files, pruned = self._footer_files(dataset, table, filters.get(view))
             if catalog != "memory" and (catalog, "") not in self._schemas:
                 self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {_q(catalog)}")
                 self._schemas.add((catalog, ""))
@@ -204,13 +220,30 @@ class DuckDBEngine(Engine):
                 self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(catalog)}.{_q(schema)}")
                 self._schemas.add((catalog, schema))
             try:
+                source = f"read_parquet({sql_list(files)}, hive_partitioning = false)"
+                # BigQuery never stores a NULL array: the view reads NULL lists as [].
+                empty = self.con.execute(f"SELECT * FROM {source} LIMIT 0").to_arrow_table()
+                columns = view_select_list(empty.schema)
                 self.con.execute(
                     f"CREATE OR REPLACE VIEW {_q(catalog)}.{_q(schema)}.{_q(view)} AS "
-                    f"SELECT * FROM read_parquet({sql_list(info.files)}, hive_partitioning = false)"
+                    f"SELECT {columns} FROM {source}"
                 )
             except duckdb.Error as exc:  # a file vanished or broke since it was listed
                 raise SourceError(f"{info.url}: {_message(exc).splitlines()[0]}") from exc
-            self._views.add((catalog, schema, view))
+            if not pruned:  # a pruned view fits this statement only
+                self._views.add((catalog, schema, view))
+
+    def _footer_files(
+        self, dataset: str, table: str, filters: dict[str, list[Any]] | None
+    ) -> tuple[tuple[str, ...], bool]:
+        """Files that can hold matching rows, from cached footers; ``(files, pruned)``."""
+        assert self._footers is not None
+        objects, _ = self._footers.table(dataset, table)
+        if not filters:
+            return tuple(o.url for o in objects), False
+        kept = self._footers.files(dataset, table, filters)
+        # No file can match: read one anyway so the result has the right columns.
+        return tuple(kept or [objects[0].url]), True
 
     # -- Engine interface ------------------------------------------------------------
 
@@ -295,14 +328,16 @@ class DuckDBEngine(Engine):
                 body = query.sql.strip().rstrip(";").rstrip()
                 sql = f"SELECT * FROM (\n{body}\n) AS _idcbq_limited LIMIT {int(limit)}"
         bind = _bind(statement.named_parameters, query.params)
-        self._ensure_views(sql)
+        self._ensure_views(sql, bind)
         try:
             table = self.con.execute(sql, bind).to_arrow_table()
         except duckdb.Error as exc:
             raise self._error(exc, query) from exc
         if limit is not None and kind != "SELECT":
             table = table.slice(0, limit)
-        return _narrow_hugeints(table)
+        from idcbq.transpile.results import check_result
+
+        return check_result(_narrow_hugeints(table))
 
     def sql(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
@@ -315,6 +350,33 @@ class DuckDBEngine(Engine):
             for k, v in (params or {}).items()
         )
         return self.execute(PreparedQuery(self.name, sql, sql, bound), limit=limit)
+
+    def estimate_bytes(self, query: PreparedQuery) -> int | None:
+        """Bytes the query would read, from Parquet footers (like BigQuery's dry run).
+
+        Footers of the files that survive ``collection_id``/``Modality`` pruning, plus the
+        compressed column chunks of the referenced columns in the row groups whose
+        statistics admit the filters. ``SELECT *`` counts every column.
+        """
+        from idcbq.engines.duckdb.footers import RemoteFooters
+
+        if query.engine != self.name:
+            return None
+        try:
+            statement = _one_statement(query.sql)
+        except QueryError:
+            return None
+        bind = {p.name: p.value for p in query.params if p.name in statement.named_parameters}
+        footers = self._footers or RemoteFooters(self.export.location)
+        filters = _filters(query.sql, bind)
+        columns = _referenced_columns(query.sql)
+        total = 0
+        for parts in sorted(_table_names(self.con, query.sql)):
+            target = self._resolve(list(parts))
+            if target is None or not self.export.has_table(target[3], target[4]):
+                continue
+            total += footers.estimate(target[3], target[4], columns, filters.get(target[2]))
+        return total
 
     def explain(self, sql: str) -> str:
         """DuckDB's physical plan for a query (views created first)."""
@@ -374,6 +436,40 @@ def _table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...
             if not tab.name or (not tab.db and tab.name in ctes):
                 continue
             names.add(tuple(p for p in (tab.catalog, tab.db, tab.name) if p))
+    return names
+
+
+def _one_statement(sql: str) -> Any:
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"DuckDB cannot parse the query: {_message(exc)}") from exc
+    if len(statements) != 1:
+        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
+    return statements[0]
+
+
+def _filters(sql: str, bind: Mapping[str, Any] | None) -> dict[str, dict[str, list[Any]]]:
+    from idcbq.engines.duckdb.footers import pruning_filters
+
+    return pruning_filters(sql, dict(bind or {}))
+
+
+def _referenced_columns(sql: str) -> set[str] | None:
+    """Top-level column names a statement mentions (None when it selects ``*``)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return None
+    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
+        return None
+    names = {c.name for c in tree.find_all(exp.Column)}
+    names |= {i.name for d in tree.find_all(exp.Dot) for i in d.find_all(exp.Identifier)}
     return names
 
 

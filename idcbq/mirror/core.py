@@ -1,0 +1,399 @@
+"""Copy the needed part of a remote IDC export to a local, query-ready mirror.
+
+For each source file: its footer (from the footer cache when current, else one or two
+ranged reads), the row groups whose ``collection_id`` statistics admit ``collections``,
+and only the chosen columns' chunks of those row groups are fetched (pyarrow over a
+range-reading file system); the copy keeps the source's file name, so the mirror has
+IDC's own layout and ``--source <dest>`` runs every template unchanged.
+
+A file is skipped when its recorded state matches (same source footer, row groups and
+columns); when only columns were added, just those columns are fetched and merged;
+a file of another release with a byte-identical footer is hard-linked instead of
+fetched. Every copy is verified: its row count must equal the selected row groups'
+counts in the source footer, read back from the written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import SourceError, UsageError
+from idcbq.mirror import state as st
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+
+    from idcbq.engines.duckdb.footers import ObjectInfo
+
+#: Tables with more columns than this get the column preset; smaller ones are copied whole.
+WIDE = 200
+
+
+@dataclass
+class MirrorReport:
+    """What one run did. Byte counts come from the source footers (compressed sizes)."""
+
+    dest: Path
+    dataset: str
+    files: int = 0
+    fetched: int = 0
+    merged: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    rows: int = 0
+    chunk_bytes: int = 0
+    footer_bytes: int = 0
+    disk_bytes: int = 0
+    seconds: float = 0.0
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.dataset}: {self.files} files ({self.fetched} fetched, {self.merged} new "
+            f"columns, {self.linked} linked, {self.unchanged} unchanged), {self.rows:,} rows, "
+            f"{_human(self.chunk_bytes)} column chunks + {_human(self.footer_bytes)} footers "
+            f"fetched, {_human(self.disk_bytes)} on disk, {self.seconds:.1f} s"
+        )
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def resolve_dataset(fs: pafs.FileSystem, base: str, version: str | None) -> str:
+    """``idc_vNN`` for ``vNN``; the newest numbered dataset for ``current``/None."""
+    import pyarrow.fs as pafs
+
+    from idcbq.sources import IdcVersion
+
+    parsed = IdcVersion.parse(version)
+    infos = fs.get_file_info(pafs.FileSelector(f"{base}/bigquery_export", allow_not_found=True))
+    names = {i.base_name for i in infos if i.type == pafs.FileType.Directory}
+    numbered = sorted(
+        (n for n in names if n.startswith("idc_v") and n[5:].isdigit()), key=lambda n: int(n[5:])
+    )
+    if parsed.is_current:
+        if not numbered:
+            raise SourceError(
+                f"{base}: no idc_vNN dataset in bigquery_export/",
+                hint=f"datasets there: {', '.join(sorted(names)) or 'none'}",
+            )
+        return numbered[-1]
+    if parsed.dataset not in names:
+        raise SourceError(
+            f"IDC version {parsed.label} ({parsed.dataset}) is not in the source",
+            hint=f"versions there: {', '.join(n[4:] for n in numbered) or 'none'}",
+        )
+    return parsed.dataset
+
+
+def mirror(
+    source: str,
+    dest: str | os.PathLike[str],
+    *,
+    idc_version: str | None = "current",
+    tables: Sequence[str] = ("dicom_all",),
+    columns: str | Sequence[str] | None = "templates",
+    collections: Sequence[str] | None = None,
+    workers: int = 8,
+    s3_endpoint: str | None = None,
+    gcs_endpoint: str | None = None,
+    anonymous: bool = True,
+    progress: bool | None = None,
+    footer_cache: bool = True,
+) -> MirrorReport:
+    """Mirror ``tables`` of one IDC release from ``source`` into ``dest``.
+
+    Args:
+        source: export root (``s3://``, ``gs://`` or a local directory).
+        dest: local directory; becomes an export root (``<dest>/bigquery_export/...``).
+        idc_version: ``vNN`` or ``current`` (the newest ``idc_vNN`` in the source).
+        tables: table names of the release.
+        columns: preset (``templates``, ``idc-index``, ``all``) or column names; applies to
+            wide tables (over 200 columns); narrower tables are copied whole.
+        collections: keep only row groups whose ``collection_id`` range admits these.
+        workers: files fetched in parallel.
+        progress: show a progress bar (default: when stderr is a terminal).
+        footer_cache: use (and fill) the on-disk footer cache.
+
+    Raises:
+        SourceError: the source or a table is missing, or files failed verification
+            (all other files are still mirrored; rerun to retry).
+    """
+    from idcbq.engines.duckdb.footers import FooterCache, list_parquet, open_filesystem
+    from idcbq.exports import ExportLocation
+    from idcbq.mirror.columns import resolve_columns
+
+    started = time.perf_counter()
+    location = ExportLocation.parse(source)
+    dest = Path(dest).expanduser().resolve()
+    if not location.is_remote and Path(location.url) == dest:
+        raise UsageError("--dest is the source directory", hint="choose another directory")
+    fs, base = open_filesystem(
+        location, s3_endpoint=s3_endpoint, gcs_endpoint=gcs_endpoint, anonymous=anonymous
+    )
+    try:
+        dataset = resolve_dataset(fs, base, idc_version)
+    except OSError as exc:
+        raise SourceError(f"{location.url}: cannot list the export: {exc}") from exc
+    report = MirrorReport(dest=dest, dataset=dataset)
+    for table in tables:
+        objects = list_parquet(fs, base, location.url, f"bigquery_export/{dataset}/{table}")
+        if not objects:
+            raise SourceError(f"{location.table_url(dataset, table)}: no Parquet files")
+        cache = FooterCache.for_table(location.table_url(dataset, table)) if footer_cache else None
+        first = _Footer.load(fs, objects[0], cache)
+        names = first.meta.schema.to_arrow_schema().names
+        cols = resolve_columns(columns, names) if len(names) > WIDE else names
+        report.columns[table] = cols
+        job = _TableJob(fs, dest, dataset, table, objects, cols, collections, cache, report)
+        job.run(workers, progress)
+        if cache is not None:
+            cache.save()
+        st.update_manifest(
+            dest,
+            location.url,
+            dataset,
+            table,
+            {
+                "columns": cols,
+                "collections": sorted(collections) if collections else None,
+                "files": len(objects),
+                "rows": job.rows,
+                "mirrored_at": st.now(),
+            },
+        )
+    report.seconds = time.perf_counter() - started
+    if report.failures:
+        raise SourceError(
+            f"{len(report.failures)} file(s) failed: {report.failures[0]}",
+            hint="the other files are mirrored; rerun the same command to retry",
+        )
+    return report
+
+
+@dataclass
+class _Footer:
+    raw: bytes
+    meta: pq.FileMetaData
+    fetched: bool
+
+    @classmethod
+    def load(cls, fs: pafs.FileSystem, obj: ObjectInfo, cache: Any) -> _Footer:
+        from idcbq.engines.duckdb.footers import footer, parse_footer
+
+        raw, fetched = footer(fs, obj, cache)
+        try:
+            meta = parse_footer(raw)
+        except Exception as exc:  # pyarrow.ArrowException: corrupt footer
+            raise SourceError(f"{obj.url}: not a readable Parquet file ({exc})") from exc
+        return cls(raw, meta, fetched)
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+class _TableJob:
+    def __init__(self, fs, dest, dataset, table, objects, cols, collections, cache, report):
+        self.fs, self.dest, self.dataset, self.table = fs, dest, dataset, table
+        self.objects, self.cols, self.cache, self.report = objects, cols, cache, report
+        self.collections = list(collections) if collections else None
+        self.dir = dest / "bigquery_export" / dataset / table
+        self.known = st.states_by_footer(dest, table)
+        self.rows = 0
+
+    def run(self, workers: int, progress: bool | None) -> None:
+        from tqdm import tqdm
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.dir.glob(".*.tmp-*"):  # left by a killed run
+            stale.unlink(missing_ok=True)
+        listed = {o.name for o in self.objects}
+        for old in self.dir.glob("*.parquet"):  # gone from the source
+            if old.name not in listed:
+                old.unlink()
+                st.state_path(self.dest, self.dataset, self.table, old.name).unlink(missing_ok=True)
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = tqdm(
+            total=sum(o.size for o in self.objects),
+            unit="B",
+            unit_scale=True,
+            desc=f"{self.dataset}.{self.table}",
+            disable=not show,
+            file=sys.stderr,
+        )
+        with bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(self.one, o): o for o in self.objects}
+            for fut in as_completed(futures):
+                obj = futures[fut]
+                try:
+                    kind, rows, chunk, foot, disk = fut.result()
+                except (SourceError, OSError) as exc:
+                    self.report.failures.append(str(exc).splitlines()[0])
+                    continue
+                finally:
+                    bar.update(obj.size)
+                setattr(self.report, kind, getattr(self.report, kind) + 1)
+                self.report.files += 1
+                self.report.rows += rows
+                self.rows += rows
+                self.report.chunk_bytes += chunk
+                self.report.footer_bytes += foot
+                self.report.disk_bytes += disk
+
+    def one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int]:
+        from idcbq.engines.duckdb.footers import admits, summarize
+
+        foot = _Footer.load(self.fs, obj, self.cache)
+        foot_bytes = len(foot.raw) + 8 if foot.fetched else 0
+        meta = foot.meta
+        if self.collections:
+            groups = admits(summarize(meta, foot.raw), {"collection_id": self.collections})
+        else:
+            groups = list(range(meta.num_row_groups))
+        expected = sum(meta.row_group(g).num_rows for g in groups)
+        local = self.dir / obj.name
+        spath = st.state_path(self.dest, self.dataset, self.table, obj.name)
+        state = st.read_state(spath)
+        want = set(self.cols)
+        base = {"footer_sha": foot.sha, "row_groups": groups, "source": obj.url}
+        if state and _same(state, base) and _intact(local, state):
+            have = set(state["columns"])
+            if want <= have:
+                return "unchanged", state["rows"], 0, foot_bytes, local.stat().st_size
+            new = [c for c in self.cols if c not in have]
+            added, chunk = self._read(obj, meta, groups, new)
+            table = _combine(_read_local(local), added, meta)
+            kind = "merged"
+        else:
+            twin = self.known.get(foot.sha)
+            if (
+                twin
+                and twin[0] != local
+                and twin[1].get("row_groups") == groups
+                and want <= set(twin[1]["columns"])
+                and _intact(twin[0], twin[1])
+            ):
+                _link(twin[0], local)
+                st.write_state(spath, {**twin[1], **base, "local_size": local.stat().st_size})
+                return "linked", twin[1]["rows"], 0, foot_bytes, local.stat().st_size
+            table, chunk = self._read(obj, meta, groups, self.cols)
+            kind = "fetched"
+        if table.num_rows != expected:
+            raise SourceError(
+                f"{obj.url}: read {table.num_rows} rows, the footer says {expected}",
+                hint="the source file is inconsistent; re-export it or retry later",
+            )
+        size = _write(table, local, meta, groups)
+        written = _local_rows(local)
+        if written != expected:
+            local.unlink(missing_ok=True)
+            raise SourceError(f"{local}: wrote {written} rows, expected {expected}")
+        columns = [c for c in meta.schema.to_arrow_schema().names if c in set(table.column_names)]
+        st.write_state(spath, {**base, "columns": columns, "rows": expected, "local_size": size})
+        return kind, expected, chunk, foot_bytes, size
+
+    def _read(
+        self, obj: ObjectInfo, meta: Any, groups: list[int], cols: list[str]
+    ) -> tuple[pa.Table, int]:
+        """The chosen row groups and columns of one source file, and the bytes fetched."""
+        from idcbq.mirror.ranges import read_columns
+
+        if not groups:
+            return meta.schema.to_arrow_schema().empty_table().select(cols), 0
+        try:
+            return read_columns(self.fs, obj.path, obj.size, meta, groups, cols)
+        except SourceError:
+            raise
+        except Exception as exc:  # pyarrow.ArrowException / OSError: corrupt or short file
+            raise SourceError(
+                f"{obj.url}: cannot read column chunks ({str(exc).splitlines()[0]})",
+                hint="the source file is truncated or corrupt",
+            ) from exc
+
+
+def _same(state: dict[str, Any], base: dict[str, Any]) -> bool:
+    return all(state.get(k) == v for k, v in base.items() if k != "source")
+
+
+def _intact(local: Path, state: dict[str, Any]) -> bool:
+    try:
+        return local.stat().st_size == state.get("local_size")
+    except OSError:
+        return False
+
+
+def _link(src: Path, dst: Path) -> None:
+    import shutil
+
+    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def chunk_bytes(meta: Any, groups: list[int], cols: list[str]) -> int:
+    """Compressed size of the chunks of ``cols`` (top-level names) in ``groups``."""
+    wanted = set(cols)
+    total = 0
+    for g in groups:
+        rg = meta.row_group(g)
+        for i in range(rg.num_columns):
+            col = rg.column(i)
+            if col.path_in_schema.split(".", 1)[0] in wanted:
+                total += col.total_compressed_size
+    return total
+
+
+def _read_local(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
+def _combine(old: pa.Table, added: pa.Table, meta: Any) -> pa.Table:
+    """Columns of ``old`` and ``added`` side by side, in the source's column order."""
+    import pyarrow as pa
+
+    order = meta.schema.to_arrow_schema().names
+    cols = {n: old.column(n) for n in old.column_names}
+    cols.update({n: added.column(n) for n in added.column_names})
+    names = [n for n in order if n in cols]
+    return pa.table([cols[n] for n in names], names=names)
+
+
+def _write(table: pa.Table, local: Path, meta: Any, groups: list[int]) -> int:
+    import pyarrow.parquet as pq
+
+    local.parent.mkdir(parents=True, exist_ok=True)
+    tmp = local.with_name(f".{local.name}.tmp-{os.getpid()}-{id(table)}")
+    rows = max([meta.row_group(g).num_rows for g in groups] or [1])
+    pq.write_table(table, tmp, compression="zstd", row_group_size=max(rows, 1))
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, local)
+    return local.stat().st_size
+
+
+def _local_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path).num_rows

@@ -1,0 +1,102 @@
+"""Mirror bookkeeping: per-file state (for resume and incremental runs) and the manifest.
+
+Layout under the destination::
+
+    <dest>/bigquery_export/<dataset>/<table>/<file>.parquet     query-ready copy
+    <dest>/.idcbq-mirror/state/<dataset>/<table>/<file>.json    what each copy holds
+    <dest>/idcbq-mirror.json                                    provenance (MANIFEST)
+
+A file's state is written (atomically) only after its copy is in place, so after a
+kill -9 a file is either complete and recorded, or redone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "idcbq-mirror.json"
+STATE_DIR = ".idcbq-mirror"
+_FORMAT = 1
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and rename (no torn files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def state_path(dest: Path, dataset: str, table: str, name: str) -> Path:
+    return dest / STATE_DIR / "state" / dataset / table / f"{name}.json"
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == _FORMAT else None
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps({"format": _FORMAT, **state}, sort_keys=True))
+
+
+def states_by_footer(dest: Path, table: str) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Every recorded copy of ``table`` (any dataset) by source footer hash."""
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
+    base = dest / STATE_DIR / "state"
+    if not base.is_dir():
+        return out
+    for path in base.glob(f"*/{table}/*.json"):
+        state = read_state(path)
+        if state and state.get("footer_sha"):
+            local = dest / "bigquery_export" / path.parent.parent.name / table / path.stem
+            out[state["footer_sha"]] = (local, state)
+    return out
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def read_manifest(dest: Path) -> dict[str, Any]:
+    """The mirror manifest at ``dest`` (empty dict when there is none)."""
+    try:
+        data = json.loads((Path(dest) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def update_manifest(
+    dest: Path, source: str, dataset: str, table: str, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """Record one mirrored table in the manifest; return the whole manifest."""
+    from idcbq import __version__
+
+    data = read_manifest(dest) or {"format": _FORMAT, "created": now()}
+    data.update(source=source, updated=now(), idcbq_version=__version__)
+    datasets = data.setdefault("datasets", {})
+    datasets.setdefault(dataset, {}).setdefault("tables", {})[table] = entry
+    numbered = [d for d in datasets if d.startswith("idc_v") and d[5:].isdigit()]
+    if numbered:
+        data["latest"] = max(numbered, key=lambda d: int(d[5:]))
+    atomic_write_text(dest / MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return data
+
+
+def mirrored_columns(root: str | os.PathLike[str], dataset: str, table: str) -> list[str] | None:
+    """Columns a mirror at ``root`` holds for a table (None: not a mirror, or table absent)."""
+    entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
+    found = entry.get(table)
+    return list(found["columns"]) if found else None
