@@ -132,11 +132,11 @@ def complete_param_names(ctx: click.Context, param: click.Parameter, incomplete:
     """``name=`` for the parameters of the template named earlier on the line."""
     from click.shell_completion import CompletionItem
 
-    name = ctx.params.get("name")
-    if not name or "=" in incomplete:
+    if "=" in incomplete:
         return []
     catalog = _completion_catalog(ctx)
-    if name not in catalog:
+    name = ctx.params.get("name") or _name_from_comp_words(catalog)
+    if not name or name not in catalog:
         return []
     try:
         specs = catalog.get(name).header.parameters
@@ -148,6 +148,22 @@ def complete_param_names(ctx: click.Context, param: click.Parameter, incomplete:
         for pname, spec in specs.items()
         if pname.startswith(incomplete) and pname not in given
     ]
+
+
+def _name_from_comp_words(catalog: Any) -> str | None:
+    """The template named on the command line being completed.
+
+    Click cannot parse ``NAME -p <TAB>`` (``-p`` lacks its value), so its context has
+    no NAME; every click shell script passes the line in ``$COMP_WORDS``.
+    """
+    import os
+    import shlex
+
+    try:
+        words = shlex.split(os.environ.get("COMP_WORDS", ""))
+    except ValueError:
+        words = os.environ.get("COMP_WORDS", "").split()
+    return next((w for w in words if w in catalog), None)
 
 
 def template_name_argument(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from idcbq.cli.common import param_option
+from idcbq.cli.common import param_option, template_name_argument
 from idcbq.cli.options import engine_options, split_params, templates_option
 
 
@@ -32,33 +32,72 @@ def templates() -> None:
 
 
 @templates.command(
-    "list", epilog="\b\nExamples:\n  idcbq templates list\n  idcbq templates list --json"
+    "list",
+    epilog="\b\nExamples:\n  idcbq templates list\n  idcbq templates list --search seg\n"
+    "  idcbq templates list --search collection_id --json",
 )
 @templates_option
-@click.option("--json", "as_json", is_flag=True, help="JSON array of {name, description, path}.")
-def list_(template_dirs: tuple[str, ...], as_json: bool) -> None:
-    """Names and descriptions of all templates."""
-    from idcbq.errors import TemplateError
-
-    rows = []
-    for tpl in _catalog(template_dirs):
-        try:
-            desc = tpl.description
-        except TemplateError as exc:
-            desc = f"(broken: {exc.message})"
-        rows.append({"name": tpl.path.name.removesuffix(".sql"), "description": desc,
-                     "path": str(tpl.path), "builtin": tpl.builtin})  # fmt: skip
+@click.option(
+    "--search",
+    "-s",
+    metavar="TEXT",
+    help="Only templates whose name, description, tables or parameters contain TEXT "
+    "(case-insensitive; repeat words to require all).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="JSON array of {name, description, tables, parameters, path, builtin}.",
+)
+def list_(template_dirs: tuple[str, ...], search: str | None, as_json: bool) -> None:
+    """Names, descriptions, tables and parameters of the templates."""
+    rows = [_summary(tpl) for tpl in _catalog(template_dirs)]
+    if search:
+        words = search.lower().split()
+        rows = [r for r in rows if all(w in _haystack(r) for w in words)]
     if as_json:
         click.echo(json.dumps(rows, indent=1))
+        return
+    if not rows:
+        click.echo(f"no template matches {search!r}", err=True)
         return
     width = max((len(r["name"]) for r in rows), default=0)
     for r in rows:
         click.echo(f"{r['name']:<{width}}  {r['description']}")
+        extra = []
+        if r["parameters"]:
+            extra.append("-p " + ", ".join(r["parameters"]))
+        if r["tables"]:
+            extra.append("tables: " + ", ".join(r["tables"]))
+        if extra:
+            click.echo(f"{'':<{width}}  " + "; ".join(extra))
+
+
+def _summary(tpl: Any) -> dict[str, Any]:
+    """One template as a row of ``templates list`` (a broken header says so)."""
+    from idcbq.errors import TemplateError
+
+    row: dict[str, Any] = {"name": tpl.path.name.removesuffix(".sql")}
+    try:
+        header = tpl.header
+        row["description"] = header.description
+        row["tables"] = list(header.tables)
+        row["parameters"] = {n: str(spec.type) for n, spec in header.parameters.items()}
+    except TemplateError as exc:
+        row.update(description=f"(broken: {exc.message})", tables=[], parameters={})
+    row.update(path=str(tpl.path), builtin=tpl.builtin)
+    return row
+
+
+def _haystack(row: dict[str, Any]) -> str:
+    parts = [row["name"], row["description"], *row["tables"], *row["parameters"]]
+    return " ".join(parts).lower()
 
 
 @templates.command(epilog="\b\nExample:\n  idcbq templates show cohort.series_by_modality")
 @templates_option
-@click.argument("name")
+@template_name_argument
 def show(template_dirs: tuple[str, ...], name: str) -> None:
     """Header, parameters and SQL of one template."""
     tpl = _catalog(template_dirs).get(name)
@@ -107,7 +146,7 @@ def _cli_value(value: Any) -> str:
 @click.option(
     "--example", "use_example", is_flag=True, help="Use the template's example parameters."
 )
-@click.argument("name")
+@template_name_argument
 def render(
     template_dirs: tuple[str, ...],
     params: tuple[str, ...],

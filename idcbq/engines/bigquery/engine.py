@@ -210,11 +210,22 @@ class BigQueryEngine(Engine):
         """BigQuery's own estimate: a dry run (free; also catches SQL and table errors)."""
         from google.api_core import exceptions as gexc
 
+        from idcbq.engines.bigquery import network
+
         config = self._job_config(query, dry_run=True, use_query_cache=False)
         try:
-            job = self.client.query(query.sql, job_config=config, location=self.location)
+            job = self.client.query(
+                query.sql,
+                job_config=config,
+                location=self.location,
+                **network.call_options(job=True),
+            )
         except gexc.GoogleAPICallError as exc:
             raise query_error(exc, template=query.template) from exc
+        except Exception as exc:  # no network: one clear error, not minutes of retries
+            if network.unreachable(exc):
+                raise network.unreachable_error(exc, self._endpoint()) from exc
+            raise
         return job.total_bytes_processed
 
     def estimate_bytes(self, query: PreparedQuery) -> int | None:
@@ -228,6 +239,8 @@ class BigQueryEngine(Engine):
         """Estimate, check the cap, run with ``maximum_bytes_billed`` and labels, fetch Arrow."""
         from google.api_core import exceptions as gexc
 
+        from idcbq.engines.bigquery import network
+
         estimate = None
         if self.dry_run_first or self.guard.max_bytes_billed is not None:
             estimate = self.guard.check(self.estimate_bytes(query), template=query.template)
@@ -238,7 +251,11 @@ class BigQueryEngine(Engine):
         self.last_job = JobStats(estimate=estimate, labels=labels)
         try:
             job = self.client.query(
-                query.sql, job_config=config, location=self.location, job_id_prefix="idcbq_"
+                query.sql,
+                job_config=config,
+                location=self.location,
+                job_id_prefix="idcbq_",
+                **network.call_options(job=True),
             )
             self.last_job.job_id, self.last_job.location = job.job_id, job.location
             self.last_job.labels = dict(job.labels or labels)
@@ -254,6 +271,10 @@ class BigQueryEngine(Engine):
             raise
         except gexc.GoogleAPICallError as exc:
             raise query_error(exc, template=query.template) from exc
+        except Exception as exc:  # no network: one clear error, not minutes of retries
+            if network.unreachable(exc):
+                raise network.unreachable_error(exc, self._endpoint()) from exc
+            raise
         self.last_job.bytes_processed = job.total_bytes_processed
         self.last_job.bytes_billed = job.total_bytes_billed
         return table
@@ -272,6 +293,11 @@ class BigQueryEngine(Engine):
                 credentials=self.client._credentials
             )
         return self._bqstorage
+
+    def _endpoint(self) -> str | None:
+        """The REST endpoint this client talks to (for error messages)."""
+        conn = getattr(self.client, "_connection", None)
+        return getattr(conn, "API_BASE_URL", None)
 
     def close(self) -> None:
         self.client.close()
