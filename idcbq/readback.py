@@ -221,7 +221,9 @@ def _open_jsonl(
         fields.append(pa.field(field.name, t))
     schema = pa.schema(fields)
     stream_block = max(min(block_size, STREAM_BLOCK), 2 * longest + 2)  # a line never straddles
-    reader = pajson.open_json(
+    from idcbq._compat import open_json  # pyarrow < 19 (Colab) has no pajson.open_json
+
+    reader = open_json(
         path,
         read_options=pajson.ReadOptions(block_size=stream_block),
         parse_options=pajson.ParseOptions(
