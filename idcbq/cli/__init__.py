@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "manifest": ("idcbq.cli.manifest:manifest", "Turn query results into download manifests."),
     "download": ("idcbq.cli.download:download", "Download the files of a manifest, verified."),
     "job": ("idcbq.cli.job:job", "Run scheduled cohort jobs from a spec file."),
+    "mirror": ("idcbq.cli.mirror:mirror", "Copy the needed part of IDC's export locally."),
 }
 
 

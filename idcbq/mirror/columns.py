@@ -3,7 +3,7 @@
 * ``templates``: every column the shipped template library (``sql/*.sql``) names;
 * ``idc-index``: every column the ``idc-index-data`` queries name;
 * ``all``: every column;
-* or an explicit comma-separated list.
+* or a comma-separated list of presets and column names (``templates,PixelSpacing``).
 
 Names are found with sqlglot's BigQuery tokenizer (Jinja tags removed first) and kept
 when they are a top-level column of the table (case-insensitive), so a preset is a
@@ -90,13 +90,13 @@ def resolve_columns(spec: str | Sequence[str] | None, available: Iterable[str]) 
     if spec is None:
         spec = "templates"
     if isinstance(spec, str):
-        spec = spec.strip()
-        if spec == "all":
-            return cols
-        if spec in PRESETS:
-            wanted = set(_preset_identifiers(spec)) | {c.lower() for c in ALWAYS}
-            return [c for c in cols if c.lower() in wanted]
         spec = [s for s in (p.strip() for p in spec.split(",")) if s]
+    if "all" in spec:
+        return cols
+    preset: set[str] = set()
+    for name in (s for s in spec if s in PRESETS):
+        preset |= _preset_identifiers(name)
+    spec = [s for s in spec if s not in PRESETS]
     missing = [s for s in spec if s.lower() not in by_lower]
     if missing:
         raise UsageError(
@@ -104,5 +104,5 @@ def resolve_columns(spec: str | Sequence[str] | None, available: Iterable[str]) 
             hint=f"use a preset ({', '.join(PRESETS)}) or columns of the table; "
             f"{len(missing)} unknown: {', '.join(missing[:5])}",
         )
-    wanted = {s.lower() for s in spec} | {c.lower() for c in ALWAYS if c.lower() in by_lower}
+    wanted = {s.lower() for s in spec} | preset | {c.lower() for c in ALWAYS}
     return [c for c in cols if c.lower() in wanted]

@@ -160,6 +160,9 @@ def mirror(
         first = _Footer.load(fs, objects[0], cache)
         names = first.meta.schema.to_arrow_schema().names
         cols = resolve_columns(columns, names) if len(names) > WIDE else names
+        # A mirror never drops columns (all its files must keep one schema).
+        kept = set(cols) | set(st.mirrored_columns(dest, dataset, table) or ())
+        cols = [c for c in names if c in kept]
         report.columns[table] = cols
         job = _TableJob(fs, dest, dataset, table, objects, cols, collections, cache, report)
         job.run(workers, progress)
@@ -172,10 +175,12 @@ def mirror(
             table,
             {
                 "columns": cols,
+                "columns_spec": columns if isinstance(columns, str) else ",".join(columns or ()),
                 "collections": sorted(collections) if collections else None,
                 "files": len(objects),
                 "rows": job.rows,
                 "mirrored_at": st.now(),
+                "source_schema": st.encode_schema(first.meta.schema.to_arrow_schema()),
             },
         )
     report.seconds = time.perf_counter() - started
@@ -287,7 +292,7 @@ class _TableJob:
                 twin
                 and twin[0] != local
                 and twin[1].get("row_groups") == groups
-                and want <= set(twin[1]["columns"])
+                and want == set(twin[1]["columns"])
                 and _intact(twin[0], twin[1])
             ):
                 _link(twin[0], local)

@@ -17,7 +17,10 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MANIFEST = "idcbq-mirror.json"
 STATE_DIR = ".idcbq-mirror"
@@ -100,3 +103,49 @@ def mirrored_columns(root: str | os.PathLike[str], dataset: str, table: str) -> 
     entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
     found = entry.get(table)
     return list(found["columns"]) if found else None
+
+
+def encode_schema(schema: pa.Schema) -> str:
+    """An Arrow schema as base64 text (the source's full schema, kept in the manifest)."""
+    import base64
+
+    return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
+
+
+def source_schema(root: str | os.PathLike[str], dataset: str, table: str) -> pa.Schema | None:
+    """The full source schema of a mirrored table (None: not a mirror or not recorded)."""
+    import base64
+
+    import pyarrow as pa
+
+    entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
+    text = (entry.get(table) or {}).get("source_schema")
+    if not text:
+        return None
+    return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
+
+
+def missing_column_hint(
+    root: str | os.PathLike[str], dataset: str, table: str, column: str
+) -> str | None:
+    """The `idcbq mirror` command that adds ``column``, if the mirror lacks a source column."""
+    have = mirrored_columns(root, dataset, table)
+    schema = source_schema(root, dataset, table)
+    if have is None or schema is None:
+        return None
+    by_lower = {n.lower(): n for n in schema.names}
+    name = by_lower.get(column.lower())
+    if name is None or name in have:
+        return None
+    data = read_manifest(Path(root))
+    version = dataset.removeprefix("idc_")
+    return (
+        f"idcbq mirror --source {data.get('source', '<source>')} --idc-version {version} "
+        f"--tables {table} --columns {entry_spec(root, dataset, table)},{name} --dest {root}"
+    )
+
+
+def entry_spec(root: str | os.PathLike[str], dataset: str, table: str) -> str:
+    """The ``--columns`` value a table was mirrored with."""
+    entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
+    return str((entry.get(table) or {}).get("columns_spec") or "templates")

@@ -28,11 +28,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery
 from idcbq.errors import ParameterError, QueryError, SourceError, UsageError
-from idcbq.exports import ExportRoot, sql_list
+from idcbq.exports import ExportRoot, check_footers, sql_list
 from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
@@ -87,6 +88,10 @@ class DuckDBEngine(Engine):
         )
         self.export = ExportRoot(location, con=self.con)
         self.check_schema = check_schema
+        # A local `idcbq mirror` copy: its manifest names the columns it holds.
+        self._mirror = None
+        if not location.is_remote and (Path(location.url) / "idcbq-mirror.json").is_file():
+            self._mirror = Path(location.url)
         # Remote roots: footers come from an on-disk cache and prune files (footers.py).
         self._footers = None
         if location.is_remote and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
@@ -200,7 +205,11 @@ class DuckDBEngine(Engine):
 
         from idcbq.transpile.empty_arrays import view_select_list
 
-        filters = _filters(sql, bind) if self._footers is not None else {}
+        filters = {}
+        if self._footers is not None:
+            from idcbq.engines.duckdb.footers import pruning_filters
+
+            filters = pruning_filters(sql, dict(bind or {}))
         for parts in sorted(_table_names(self.con, sql)):
             target = self._resolve(list(parts))
             if target is None or target[:3] in self._views:
@@ -212,7 +221,11 @@ class DuckDBEngine(Engine):
             info = self.export.table(dataset, table, check=self.check_schema and not footers)
             files, pruned = info.files, False
             if footers:
-                files, pruned = self._footer_files(dataset, table, filters.get(view))
+                try:
+                    files, pruned = self._footer_files(dataset, table, filters.get(view))
+                except SourceError:
+                    check_footers(self.con, info.files)  # DuckDB's own wording, if it fails too
+                    raise
             if catalog != "memory" and (catalog, "") not in self._schemas:
                 self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {_q(catalog)}")
                 self._schemas.add((catalog, ""))
@@ -255,6 +268,12 @@ class DuckDBEngine(Engine):
             dataset = self.idc_version.clinical_dataset
         if not self.export.has_table(dataset, table):
             return None
+        if self._mirror is not None:  # validate against the source's columns, not the copy's
+            from idcbq.mirror.state import source_schema
+
+            full = source_schema(self._mirror, dataset, table)
+            if full is not None:
+                return fields_from_arrow(full)
         return fields_from_arrow(self.export.arrow_schema(dataset, table, check=self.check_schema))
 
     def list_tables(self, dataset: str) -> list[str]:
@@ -358,18 +377,20 @@ class DuckDBEngine(Engine):
         compressed column chunks of the referenced columns in the row groups whose
         statistics admit the filters. ``SELECT *`` counts every column.
         """
-        from idcbq.engines.duckdb.footers import RemoteFooters
+        from idcbq.engines.duckdb.footers import RemoteFooters, pruning_filters, referenced_columns
 
         if query.engine != self.name:
             return None
+        import duckdb
+
         try:
-            statement = _one_statement(query.sql)
-        except QueryError:
+            (statement,) = duckdb.extract_statements(query.sql)
+        except (duckdb.Error, ValueError):
             return None
         bind = {p.name: p.value for p in query.params if p.name in statement.named_parameters}
         footers = self._footers or RemoteFooters(self.export.location)
-        filters = _filters(query.sql, bind)
-        columns = _referenced_columns(query.sql)
+        filters = pruning_filters(query.sql, bind)
+        columns = referenced_columns(query.sql)
         total = 0
         for parts in sorted(_table_names(self.con, query.sql)):
             target = self._resolve(list(parts))
@@ -388,6 +409,9 @@ class DuckDBEngine(Engine):
         import duckdb
 
         text = _message(exc)
+        missing = self._mirror_error(exc, text)
+        if missing is not None:
+            return missing
         if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException) and (
             ".parquet" in text or "://" in text
         ):
@@ -401,6 +425,28 @@ class DuckDBEngine(Engine):
             )
         where = f" (template {query.template})" if query.template else ""
         return QueryError(f"DuckDB query failed{where}: {text}", hint=hint)
+
+    def _mirror_error(self, exc: Exception, text: str) -> SourceError | None:
+        """A column the source has but this mirror does not: name it and the fix."""
+        import duckdb
+
+        if self._mirror is None or not isinstance(exc, duckdb.BinderException):
+            return None
+        match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
+        if not match:
+            return None
+        from idcbq.mirror.state import missing_column_hint, read_manifest
+
+        column = match.group(1)
+        tables = read_manifest(self._mirror).get("datasets", {}).get(self.idc_version.dataset, {})
+        for table in tables.get("tables", {}):
+            hint = missing_column_hint(self._mirror, self.idc_version.dataset, table, column)
+            if hint:
+                return SourceError(
+                    f"column {column!r} of {table} is not in the mirror at {self._mirror}",
+                    hint=f"add it with: {hint}",
+                )
+        return None
 
     def close(self) -> None:
         con = getattr(self, "con", None)
@@ -436,40 +482,6 @@ def _table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...
             if not tab.name or (not tab.db and tab.name in ctes):
                 continue
             names.add(tuple(p for p in (tab.catalog, tab.db, tab.name) if p))
-    return names
-
-
-def _one_statement(sql: str) -> Any:
-    import duckdb
-
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise QueryError(f"DuckDB cannot parse the query: {_message(exc)}") from exc
-    if len(statements) != 1:
-        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
-    return statements[0]
-
-
-def _filters(sql: str, bind: Mapping[str, Any] | None) -> dict[str, dict[str, list[Any]]]:
-    from idcbq.engines.duckdb.footers import pruning_filters
-
-    return pruning_filters(sql, dict(bind or {}))
-
-
-def _referenced_columns(sql: str) -> set[str] | None:
-    """Top-level column names a statement mentions (None when it selects ``*``)."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except sqlglot.errors.SqlglotError:
-        return None
-    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
-        return None
-    names = {c.name for c in tree.find_all(exp.Column)}
-    names |= {i.name for d in tree.find_all(exp.Dot) for i in d.find_all(exp.Identifier)}
     return names
 
 

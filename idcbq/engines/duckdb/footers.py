@@ -366,6 +366,22 @@ def pruning_filters(
     return out
 
 
+def referenced_columns(sql: str) -> set[str] | None:
+    """Top-level column names a statement mentions (None when it selects ``*``)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return None
+    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
+        return None
+    names = {c.name for c in tree.find_all(exp.Column)}
+    names |= {i.name for d in tree.find_all(exp.Dot) for i in d.find_all(exp.Identifier)}
+    return names
+
+
 _UNKNOWN = object()
 
 
