@@ -13,7 +13,7 @@ import importlib
 import sys
 import time
 
-MODULES = ("templates", "download", "scale", "remote_parquet", "idc_index_compare")
+MODULES = ("templates", "download", "dicomweb", "scale", "remote_parquet", "idc_index_compare")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,7 +179,10 @@ def retrieve_stored(client: Any, item: WadoItem) -> bytes:
     # dicomweb-client's public retrieve_instance() returns a parsed pydicom Dataset;
     # verifying the stored bytes needs the raw part, so this uses its GET (retries,
     # session, auth) and multipart decoder directly.
-    response = client._http_get(item.url, headers={"Accept": ACCEPT_AS_STORED})
+    # identity: gzip of DICOM costs the server more than it saves on the wire (Orthanc:
+    # 53 ms vs 2 ms per 0.5 MB CT instance on loopback).
+    headers = {"Accept": ACCEPT_AS_STORED, "Accept-Encoding": "identity"}
+    response = client._http_get(item.url, headers=headers)
     if response.headers.get("Content-Type", "").lower().startswith("application/dicom"):
         return response.content  # a server that sends the part unwrapped
     parts = list(client._decode_multipart_message(response, stream=False))
