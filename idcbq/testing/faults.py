@@ -2,8 +2,11 @@
 
 Real bytes come from the real server; the proxy breaks some responses on purpose:
 HTTP errors (5xx/429), connection resets mid-body, truncated bodies (with a
-consistent but short Content-Length), corrupted bodies (same length, flipped bytes)
-and slow responses. Each rule applies to the first ``times`` requests of every
+consistent but short Content-Length), corrupted bodies (same length, flipped bytes),
+slow responses, and trickling ones (``rate`` bytes per second, e.g. 1 byte/s). A
+corrupted body can come with forged object metadata (``forge_crc32c``: the CRC32C
+header recomputed over the wrong bytes while the MD5 header still states the real
+object's), as a rewriting proxy could send. Each rule applies to the first ``times`` requests of every
 matching path (``None``: always), so a retrying client can recover when it should.
 
 Example:
@@ -26,7 +29,7 @@ from urllib.parse import urlsplit
 
 from idcbq.testing.servers import free_port
 
-KINDS = ("status", "reset", "truncate", "corrupt", "slow")
+KINDS = ("status", "reset", "truncate", "corrupt", "slow", "trickle")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 
 
@@ -40,6 +43,8 @@ class Fault:
     status: int = 503
     delay: float = 0.5
     strip_hash: bool = False  # drop x-goog-hash/ETag so only the manifest can catch corruption
+    forge_crc32c: bool = False  # corrupt: restate x-goog-hash crc32c for the corrupted bytes
+    rate: float = 1.0  # trickle: bytes per second
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -144,6 +149,8 @@ class FaultProxy:
         elif fault and fault.kind == "corrupt" and data:
             mid = len(data) // 2
             body = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :]
+            if fault.forge_crc32c:
+                headers = [_forge(k, v, body) for k, v in headers]
         h.send_response(status)
         for k, v in headers:
             h.send_header(k, v)
@@ -162,7 +169,15 @@ class FaultProxy:
             h.connection.close()
             h.close_connection = True
             return
-        if fault and fault.kind == "slow":
+        if fault and fault.kind == "trickle":
+            try:
+                for i in range(len(body)):
+                    h.wfile.write(body[i : i + 1])
+                    h.wfile.flush()
+                    time.sleep(1.0 / fault.rate)
+            except OSError:
+                pass  # the client gave up: what a stalled transfer should make it do
+        elif fault and fault.kind == "slow":
             step = max(1, len(body) // 4)
             for i in range(0, len(body), step):
                 h.wfile.write(body[i : i + step])
@@ -171,3 +186,17 @@ class FaultProxy:
         else:
             h.wfile.write(body)
         h.close_connection = True
+
+
+def _forge(name: str, value: str, body: bytes) -> tuple[str, str]:
+    """``x-goog-hash`` with its crc32c recomputed over ``body`` and its md5 left as it was."""
+    if name.lower() != "x-goog-hash":
+        return name, value
+    import base64
+
+    import google_crc32c
+
+    crc = base64.b64encode(google_crc32c.Checksum(body).digest()).decode()
+    parts = [p.strip() for p in value.split(",")]
+    parts = [f"crc32c={crc}" if p.startswith("crc32c=") else p for p in parts]
+    return name, ",".join(parts)
