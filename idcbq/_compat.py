@@ -88,3 +88,27 @@ def _line_blocks(path: Path, block_size: int) -> Iterator[bytes]:
             rest = chunk[cut:]
         if rest.strip():
             yield rest
+
+
+def to_pandas(table: pa.Table) -> Any:
+    """``table.to_pandas`` with Arrow-backed dtypes; a clear error for a half-upgraded session.
+
+    When a package install replaces pandas or pyarrow after the running process imported
+    them (``%pip install`` in a notebook), pyarrow's pandas shim from the old version meets
+    modules of the new one and fails with ``'_PandasAPIShim' object has no attribute ...``.
+    Only a restart fixes that, so say so instead of showing the AttributeError.
+    """
+    import pandas as pd
+
+    try:
+        return table.to_pandas(types_mapper=pd.ArrowDtype)
+    except AttributeError as exc:
+        if "_PandasAPIShim" not in str(exc):
+            raise
+        from idcbq.errors import IdcbqError
+
+        raise IdcbqError(
+            f"pandas {pd.__version__} and pyarrow in this session do not match: a package "
+            "install replaced one of them after it was imported",
+            hint="restart the Python session (Colab: Runtime > Restart session), then re-run",
+        ) from exc

@@ -40,9 +40,9 @@ class QueryResult:
 
     def to_pandas(self) -> pd.DataFrame:
         """A DataFrame; Arrow-backed dtypes keep nested and nullable columns intact."""
-        import pandas as pd
+        from idcbq._compat import to_pandas  # a clear error in a half-upgraded session
 
-        return self.table.to_pandas(types_mapper=pd.ArrowDtype)
+        return to_pandas(self.table)
 
     def __len__(self) -> int:
         return self.table.num_rows
