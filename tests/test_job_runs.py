@@ -15,7 +15,18 @@ def test_runs_started_within_one_second_sort_in_start_order(tmp_path):
     for run in started:
         (run.path / artifacts.SERIES_FILE).write_bytes(b"")
         (run.path / artifacts.CANONICAL_MANIFEST).write_bytes(b"")
+        write_json_atomic(run.record_path, {"status": "succeeded"})
     assert [r.run_id for r in finished_runs(tmp_path)] == [r.run_id for r in started]
+
+
+def test_only_succeeded_runs_are_diff_bases(tmp_path):
+    start = datetime(2026, 11, 24, 21, 24, 53, tzinfo=UTC)
+    runs = [new_run(tmp_path, start + timedelta(seconds=i)) for i in range(4)]
+    for run, status in zip(runs, ["succeeded", "failed", "abandoned", "succeeded"], strict=True):
+        (run.path / artifacts.SERIES_FILE).write_bytes(b"")
+        (run.path / artifacts.CANONICAL_MANIFEST).write_bytes(b"")
+        write_json_atomic(run.record_path, {"status": status})
+    assert [r.run_id for r in finished_runs(tmp_path)] == [runs[0].run_id, runs[3].run_id]
 
 
 def test_recorded_previous_reads_run_json(tmp_path):

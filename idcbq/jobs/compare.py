@@ -9,20 +9,31 @@ from idcbq.errors import UsageError
 from idcbq.jobs import artifacts
 from idcbq.jobs.diff import CohortDiff
 from idcbq.jobs.runner import staging_root
-from idcbq.jobs.runs import RUNS, RunDir, latest_run
+from idcbq.jobs.runs import RUNS, RunDir, latest_run, mark_abandoned, read_record
 from idcbq.jobs.spec import JobSpec
 
 
 def finished_runs(root: Path) -> list[RunDir]:
-    """Runs that got as far as their series list, oldest first (run ids sort by time)."""
+    """Succeeded runs with their series list, oldest first (run ids sort by time).
+
+    A run that failed, was abandoned (its process was killed) or is still running is no
+    diff base, even if it wrote its series list before it stopped.
+    """
     runs_dir = root / RUNS
     if not runs_dir.is_dir():
         return []
-    return [
-        RunDir(root, p.name)
-        for p in sorted(runs_dir.iterdir())
-        if (p / artifacts.SERIES_FILE).exists() and (p / artifacts.CANONICAL_MANIFEST).exists()
-    ]
+    mark_abandoned(root)
+    runs = []
+    for p in sorted(runs_dir.iterdir()):
+        run = RunDir(root, p.name)
+        if not (
+            (p / artifacts.SERIES_FILE).exists() and (p / artifacts.CANONICAL_MANIFEST).exists()
+        ):
+            continue
+        record = read_record(run) or {}
+        if record.get("status") == "succeeded":
+            runs.append(run)
+    return runs
 
 
 def recorded_previous(run: RunDir) -> str | None:

@@ -133,11 +133,16 @@ def download_rows(spec: JobSpec, run: RunDir, rows: pa.Table) -> dict[str, Any]:
         anonymous=spec.download.anonymous,
         project=spec.download.project,
         quiet=True,
+        timeout=spec.download.timeout,
     )
     summary = report.as_dict()
     if not report.ok:
-        raise DownloadError(
-            f"download incomplete: {len(report.failed)} of {report.planned} file(s) failed",
-            hint=report.summary(max_failures=5),
-        )
+        aborted = getattr(report, "aborted", None)
+        if aborted:  # e.g. the endpoint is unreachable: stopped early, not file by file
+            message = f"download stopped: {aborted}"
+        else:
+            message = (
+                f"download incomplete: {len(report.failed)} of {report.planned} file(s) failed"
+            )
+        raise DownloadError(message, hint=report.summary(max_failures=5))
     return summary

@@ -20,7 +20,16 @@ from typing import Any
 from idcbq.errors import CostCapError, ExitCode, IdcbqError, JobSpecError, Location
 from idcbq.jobs import artifacts
 from idcbq.jobs.artifacts import RESULTS_STEM  # noqa: F401 - re-exported for callers
-from idcbq.jobs.runs import RunDir, job_lock, latest_run, mark_latest, new_run, write_json_atomic
+from idcbq.jobs.runs import (
+    RunDir,
+    job_lock,
+    latest_run,
+    mark_abandoned,
+    mark_latest,
+    new_run,
+    process_identity,
+    write_json_atomic,
+)
 from idcbq.jobs.spec import JobSpec
 
 log = logging.getLogger("idcbq.jobs")
@@ -64,6 +73,9 @@ def run_job(spec: JobSpec, *, dry_run: bool = False) -> RunOutcome:
             from idcbq.jobs.outputs import fetch_latest
 
             fetch_latest(root, spec.outputs.destination, endpoint=spec.outputs.gcs_endpoint)
+        abandoned = mark_abandoned(root)  # runs killed mid-way: never a diff base
+        if abandoned:
+            _event("earlier runs abandoned", job=spec.job.name, runs=abandoned)
         previous = latest_run(root)
         run = new_run(root)
         record: dict[str, Any] = _initial_record(spec, run, previous, dry_run)
@@ -130,6 +142,7 @@ def _initial_record(
         "parameters": spec.query.params,
         "previous_run": previous.run_id if previous else None,
         "started": datetime.now(UTC).isoformat(),
+        "process": process_identity(),
         "outputs": {},
     }
 

@@ -9,6 +9,10 @@ Layout under a job's destination::
 ``latest.json`` is written to a temporary file and renamed over the old one, so a reader
 sees either the previous good run or the new one, never a half-written pointer, and a
 failed run never moves it.
+
+A run records the process that ran it (pid, host name, process start time). A run whose
+``run.json`` still says ``"running"`` while that process is gone was killed: it is marked
+``"abandoned"`` (by the next run of the job, or by ``job diff``) and is never a diff base.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import fcntl
 import json
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +62,86 @@ def new_run(root: Path, now: datetime | None = None) -> RunDir:
     run = RunDir(root, f"{stamp}-{secrets.token_hex(3)}")
     run.path.mkdir(parents=True, exist_ok=False)
     return run
+
+
+def process_identity(pid: int | None = None) -> dict[str, Any]:
+    """``{"pid", "hostname", "process_start"}`` of a process (default: this one).
+
+    ``process_start`` is the kernel's start time of the process (clock ticks since boot,
+    from ``/proc``; None elsewhere), so a reused pid is not mistaken for the run's process.
+    """
+    pid = os.getpid() if pid is None else pid
+    return {"pid": pid, "hostname": socket.gethostname(), "process_start": _start_ticks(pid)}
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _start_ticks(pid: int) -> int | None:
+    fields = _proc_stat(pid)
+    return int(fields[19]) if fields and len(fields) > 19 else None
+
+
+def process_alive(identity: dict[str, Any]) -> bool | None:
+    """Whether the process a run recorded is still running; None if it cannot be told.
+
+    It cannot be told for a run started on another host, or recorded without a pid.
+    """
+    pid = identity.get("pid")
+    if not isinstance(pid, int) or identity.get("hostname") != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    fields = _proc_stat(pid)
+    if fields is None:
+        return Path("/proc").is_dir() is False  # no /proc: trust kill(0)
+    if fields[0] in ("Z", "X"):  # zombie or dead: killed, not yet reaped
+        return False
+    recorded = identity.get("process_start")
+    return recorded is None or _start_ticks(pid) == recorded
+
+
+def read_record(run: RunDir) -> dict[str, Any] | None:
+    """A run's ``run.json`` (None if missing or unreadable)."""
+    try:
+        record = json.loads(run.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def mark_abandoned(root: Path) -> list[str]:
+    """Mark every run still "running" whose process is gone as "abandoned"; return their ids."""
+    runs_dir = root / RUNS
+    marked: list[str] = []
+    if not runs_dir.is_dir():
+        return marked
+    for path in sorted(runs_dir.iterdir()):
+        run = RunDir(root, path.name)
+        record = read_record(run)
+        if not record or record.get("status") != "running":
+            continue
+        if process_alive(record.get("process") or {}) is False:
+            record["status"] = "abandoned"
+            record["abandoned_detected"] = datetime.now(UTC).isoformat()
+            record.setdefault(
+                "error",
+                {"type": "Abandoned", "message": "the process running this job is gone "
+                 "(killed or crashed); its outputs are incomplete", "exit_code": None},
+            )  # fmt: skip
+            write_json_atomic(run.record_path, record)
+            marked.append(run.run_id)
+    return marked
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:

@@ -121,6 +121,9 @@ class DownloadSection(_Strict):
     anonymous: bool = True
     project: str | None = None
     only_changes: bool = False
+    #: Seconds without a byte (or a connection) before a file attempt is given up; an
+    #: unreachable endpoint stops the whole download at once (see idcbq.download).
+    timeout: float = Field(default=30.0, gt=0, le=86400)
 
     @model_validator(mode="after")
     def _dest_when_enabled(self) -> DownloadSection:
