@@ -17,6 +17,7 @@ Example (not run as a doctest; it opens the embedded sample)::
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -89,6 +90,7 @@ def render_template(
     schema: Any = "reference",
     allowed_tables: Iterable[str] = (),
     from_text: bool = False,
+    source: str | None = None,
 ) -> RenderedQuery:
     """Bind parameters, render and validate one template without any engine.
 
@@ -101,7 +103,7 @@ def render_template(
 
     project = data_project or IDC_DATA_PROJECT
     bound = bind_params(template, params, from_text=from_text)
-    rendered = render(template, bound, idc_version=idc_version, data_project=project)
+    rendered = render(template, bound, idc_version=idc_version, data_project=project, source=source)
     validate(
         rendered.sql,
         params=rendered.params,
@@ -164,6 +166,7 @@ class Client:
             schema=self._schema,
             allowed_tables=self.allowed_tables,
             from_text=from_text,
+            source=getattr(self.engine, "source", None),
         )
 
     def prepare_template(
@@ -215,7 +218,9 @@ class Client:
         params = dict(params or {})
         types = dict(types or {})
         declared: dict[str, BoundParameter] = {}
-        if sql.lstrip().upper().startswith("DECLARE"):
+        from idcbq.transpile.scripts import starts_with_declare
+
+        if starts_with_declare(sql):  # comments may come first (idc-index-data's scripts)
             from idcbq.transpile import split_declare_script
 
             sql, decl = split_declare_script(sql)
@@ -318,6 +323,7 @@ class Client:
         from idcbq.result import QueryResult
 
         start = time.perf_counter()
+        logging.getLogger("idcbq").debug("query running on %s", self.engine.name)
         # In a worker thread, so Ctrl-C interrupts DuckDB / cancels the BigQuery job.
         try:
             table = run_cancellable(

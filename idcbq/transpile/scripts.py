@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -193,3 +194,12 @@ def split_declare_script(sql: str) -> tuple[str, list[BoundParameter]]:
         return sql, []
     query = variables_to_parameters(query, declarations)
     return query.sql(dialect="bigquery"), [d.bound() for d in declarations]
+
+
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|#[^\n]*|--[^\n]*|/\*.*?\*/)*", re.DOTALL)
+
+
+def starts_with_declare(sql: str) -> bool:
+    """True if the first statement (after whitespace and comments) is a ``DECLARE``."""
+    rest = sql[_LEADING_COMMENTS.match(sql).end() :]
+    return re.match(r"DECLARE\b", rest, re.IGNORECASE) is not None
