@@ -20,8 +20,17 @@ from idcbq.sources import IDC_DATA_PROJECT
 if TYPE_CHECKING:
     import pyarrow as pa
 
-#: Collections that get a clinical table when they are in the sample (first ones win).
-PREFERRED = ("nsclc_radiomics_interobserver1", "qin_prostate_repeatability", "cptac_cm")
+#: Collections that get a generic ``<collection_id>_clinical`` table when in the sample.
+#: Most have clinical data in IDC (collections_index ``supporting_data`` says
+#: "Clinical", or IDC copies TCGA/CPTAC tables from ISB-CGC); qin_prostate_repeatability
+#: is kept because templates use it as an example.
+PREFERRED = (
+    "nsclc_radiomics_interobserver1",
+    "qin_prostate_repeatability",
+    "cptac_cm",
+    "pdmr_997537_175_t",
+    "tcga_uvm",
+)
 MIN_TABLES = 2
 
 TABLE_METADATA_FIELDS = (
@@ -82,9 +91,77 @@ CLINICAL_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
 )
 
 
+#: (column, label, BigQuery type, value options or None for free values).
+Column = tuple[str, str, str, tuple[str, ...] | None]
+
+_DEMOGRAPHICS: tuple[Column, ...] = (
+    ("gender", "Gender", "STRING", ("male", "female")),
+    ("race", "Race", "STRING", ("white", "black or african american", "asian", "not reported")),
+    ("ethnicity", "Ethnicity", "STRING", ("hispanic or latino", "not hispanic or latino")),
+    ("vital_status", "Vital Status", "STRING", ("Alive", "Dead")),
+)
+_DIAGNOSIS: tuple[Column, ...] = (
+    (
+        "primary_diagnosis",
+        "Primary Diagnosis",
+        "STRING",
+        ("Adenocarcinoma, NOS", "Rhabdomyosarcoma, NOS", "Carcinoma, NOS"),
+    ),
+    ("age_at_diagnosis", "Age at Diagnosis (days)", "INT64", None),
+    ("tumor_grade", "Tumor Grade", "STRING", ("G1", "G2", "G3", "GX")),
+    (
+        "tissue_or_organ_of_origin",
+        "Tissue or Organ of Origin",
+        "STRING",
+        ("Colon, NOS", "Soft tissues, NOS", "Lung, NOS"),
+    ),
+)
+
+#: Collections whose IDC clinical data is split over several tables (names as in
+#: IDC: ``rms_mutation_prediction_{sample,diagnosis,demographics}``; HTAN tables
+#: ``<collection_id>_{demographics,diagnosis,followup,therapy,...}``):
+#: ``{collection_id: ((suffix, columns, max rows per patient), ...)}``.
+MULTI_TABLE: dict[str, tuple[tuple[str, tuple[Column, ...], int], ...]] = {
+    "rms_mutation_prediction": (
+        ("demographics", _DEMOGRAPHICS[:3], 1),
+        ("diagnosis", _DIAGNOSIS[:3], 1),
+        (
+            "sample",
+            (
+                ("sample_id", "Sample ID", "STRING", None),
+                ("sample_type", "Sample Type", "STRING", ("Primary Tumor", "Metastatic")),
+                ("anatomic_site", "Anatomic Site", "STRING", ("Extremity", "Trunk", "Head")),
+            ),
+            3,
+        ),
+    ),
+    "htan_vanderbilt": (
+        ("demographics", _DEMOGRAPHICS, 1),
+        ("diagnosis", _DIAGNOSIS, 1),
+        (
+            "followup",
+            (
+                ("days_to_follow_up", "Days to Follow Up", "INT64", None),
+                ("disease_response", "Disease Response", "STRING", ("CR", "PR", "SD", "PD")),
+                ("progression_or_recurrence", "Progression or Recurrence", "STRING", ("yes", "no")),
+            ),
+            3,
+        ),
+        (
+            "therapy",
+            (
+                ("treatment_type", "Treatment Type", "STRING", ("Surgery", "Chemotherapy")),
+                ("days_to_treatment_start", "Days to Treatment Start", "INT64", None),
+            ),
+            2,
+        ),
+    ),
+}
+
+
 def clinical_collections(patients: Mapping[str, Sequence[str]]) -> list[str]:
-    """Collections that get a ``<collection_id>_clinical`` table."""
-    chosen = [c for c in PREFERRED if patients.get(c)]
+    """Collections that get clinical tables."""
+    chosen = [c for c in (*PREFERRED, *MULTI_TABLE) if patients.get(c)]
     for cid in sorted(patients):
         if len(chosen) >= MIN_TABLES:
             break
@@ -100,10 +177,10 @@ def clinical_tables(
     tables: dict[str, pa.Table] = {}
     table_rows, column_rows = [], []
     dataset = f"{IDC_DATA_PROJECT}.idc_v{idc_version}_clinical"
-    for cid in clinical_collections(patients):
-        name = f"{cid}_clinical"
-        tables[name] = _collection_table(cid, sorted(set(patients[cid])))
-        src = f"{cid}/clinical_{md5_hex(cid)[:6]}.csv"
+    for cid, suffix, columns, per_patient in _table_specs(patients):
+        name = f"{cid}_{suffix}"
+        tables[name] = _collection_table(cid, sorted(set(patients[cid])), columns, per_patient)
+        src = f"{cid}/{suffix}_{md5_hex(cid, suffix)[:6]}.csv"
         table_rows.append(
             {
                 "collection_id": cid,
@@ -127,30 +204,52 @@ def clinical_tables(
                 ],
             }
         )
-        column_rows.extend(_column_rows(cid, f"{dataset}.{name}", src))
+        column_rows.extend(_column_rows(cid, f"{dataset}.{name}", src, columns))
     tables["table_metadata"] = to_arrow(TABLE_METADATA_FIELDS, table_rows)
     tables["column_metadata"] = to_arrow(COLUMN_METADATA_FIELDS, column_rows)
     return tables
 
 
-def _collection_table(cid: str, patient_ids: list[str]) -> pa.Table:
+def _table_specs(
+    patients: Mapping[str, Sequence[str]],
+) -> list[tuple[str, str, tuple[Column, ...], int]]:
+    out = []
+    for cid in clinical_collections(patients):
+        for suffix, columns, per_patient in MULTI_TABLE.get(
+            cid, (("clinical", CLINICAL_COLUMNS, 1),)
+        ):
+            out.append((cid, suffix, columns, per_patient))
+    return out
+
+
+def _collection_table(
+    cid: str, patient_ids: list[str], columns: Sequence[Column], per_patient: int = 1
+) -> pa.Table:
+    """One row per patient (or 1..``per_patient`` rows); values invented, deterministic."""
     fields = [Field("dicom_patient_id", "STRING"), Field("source_batch", "INT64")]
-    fields += [Field(name, bq_type) for name, _, bq_type, _ in CLINICAL_COLUMNS]
+    fields += [Field(name, bq_type) for name, _, bq_type, _ in columns]
     rows = []
     for pid in patient_ids:
-        row: dict[str, Any] = {"dicom_patient_id": pid, "source_batch": 0}
-        for name, _, bq_type, options in CLINICAL_COLUMNS:
-            if options:
-                row[name] = pick(options, cid, pid, name)
-            elif bq_type == "INT64":
-                row[name] = 30 + stable_int(cid, pid, name) % 55
-            else:
-                row[name] = float(stable_int(cid, pid, name) % 3650)
-        rows.append(row)
+        for k in range(1 + stable_int(cid, pid, "rows") % per_patient):
+            row: dict[str, Any] = {"dicom_patient_id": pid, "source_batch": 0}
+            for name, _, bq_type, options in columns:
+                # The first row keeps the seed of one-row tables (stable values).
+                seed = (cid, pid, name) if k == 0 else (cid, pid, name, k)
+                if options:
+                    row[name] = pick(options, *seed)
+                elif bq_type == "INT64":
+                    row[name] = 30 + stable_int(*seed) % 55
+                elif bq_type == "FLOAT64":
+                    row[name] = float(stable_int(*seed) % 3650)
+                else:  # free text: an identifier per row
+                    row[name] = f"{pid}-{k + 1}"
+            rows.append(row)
     return to_arrow(fields, rows)
 
 
-def _column_rows(cid: str, table_name: str, src: str) -> list[dict[str, Any]]:
+def _column_rows(
+    cid: str, table_name: str, src: str, columns: Sequence[Column] = CLINICAL_COLUMNS
+) -> list[dict[str, Any]]:
     rows = [
         {
             "collection_id": cid,
@@ -168,7 +267,7 @@ def _column_rows(cid: str, table_name: str, src: str) -> list[dict[str, Any]]:
             "column_numbers": [0],
         }
     ]
-    for number, (name, label, bq_type, options) in enumerate(CLINICAL_COLUMNS, start=1):
+    for number, (name, label, bq_type, options) in enumerate(columns, start=1):
         rows.append(
             {
                 "collection_id": cid,
