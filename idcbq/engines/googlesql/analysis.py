@@ -117,8 +117,11 @@ class ParsedSQL:
         self.ctes: set[str] = set()
         for node in _walk(resp.parsed_statement):
             kind = node.DESCRIPTOR.name
-            if kind == "ASTWithClauseEntryProto" and node.HasField("alias"):
-                self.ctes.add(node.alias.identifier.id_string.lower())
+            if kind == "ASTAliasedQueryProto" and node.HasField("alias"):
+                alias = node.alias
+                if "identifier" in alias.DESCRIPTOR.fields_by_name:
+                    alias = alias.identifier
+                self.ctes.add(alias.id_string.lower())
             elif kind == "ASTTablePathExpressionProto" and node.HasField("path_expr"):
                 path = node.path_expr
                 parts: list[str] = []

@@ -6,8 +6,9 @@ and out of the module one byte at a time in Python. This module replaces that cl
 
 - The compiled module is cached in ``<idcbq cache>/zetasql/`` under a name keyed by
   the ``wasmtime`` and ``zetasql`` versions and the wasm file's size; it is written to
-  a temporary file and renamed, so concurrent processes never read half a file. A
-  cache file that cannot be deserialized is rebuilt, never a crash.
+  a temporary file and renamed, so concurrent processes never read half a file. The
+  file ends with its length and CRC32: a damaged or foreign file is recompiled and
+  replaced, never loaded (wasmtime trusts serialized machine code).
 - Requests and responses are copied with one ``ctypes.memmove`` / ``string_at`` each
   (the module's memory is shared memory, which has no ``write``/``read`` methods).
 - Requests are protobuf messages of ``zetasql``'s generated ``_pb2`` modules, not its
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,7 +76,7 @@ def module_cache_path() -> Path:
             os.uname().machine if hasattr(os, "uname") else "",
         )
     )
-    return cache_dir() / "zetasql" / f"zetasql-{key}.cwasm"
+    return cache_dir() / "zetasql" / f"zetasql-{key}.cwasm2"
 
 
 _STATUS_RE = re.compile(r"^\s*Code:\s*(\d+),\s*Message:\s*(.*)$", re.DOTALL)
@@ -86,6 +88,46 @@ def _status_message(error: str) -> tuple[str, str]:
     if m:
         return m.group(1), m.group(2).strip()
     return "", error.strip()
+
+
+_TRAILER = b"IDCBQ-CWASM1"
+
+
+def _read_cache(path: Path) -> bytes | None:
+    """The cached module's bytes if the file is whole (length + CRC32 trailer), else None.
+
+    wasmtime trusts a serialized module's machine code, so a damaged file could crash
+    the process instead of failing to load: the trailer is checked first.
+    """
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    tail = len(_TRAILER) + 12
+    if len(blob) < tail or blob[-tail:-12] != _TRAILER:
+        return None
+    size = int.from_bytes(blob[-12:-4], "little")
+    crc = int.from_bytes(blob[-4:], "little")
+    data = blob[:-tail]
+    if size != len(data) or zlib.crc32(data) != crc:
+        return None
+    return data
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    """Write ``data`` + trailer atomically (temp file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.write(_TRAILER + len(data).to_bytes(8, "little"))
+            fh.write(zlib.crc32(data).to_bytes(4, "little"))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class ZetaSQLCallError(Exception):
@@ -145,25 +187,16 @@ class ZetaSQLRuntime:
 
     def _load_module(self, wasmtime: Any, wasm_path: Path) -> Any:
         path = self.cache_path
-        if path.exists():
+        data = _read_cache(path)
+        if data is not None:
             try:
-                return wasmtime.Module.deserialize_file(self._engine, str(path))
-            except Exception:  # corrupt/foreign cache file: rebuild it below
-                with contextlib.suppress(OSError):
-                    path.unlink()
+                return wasmtime.Module.deserialize(self._engine, data)
+            except Exception:  # written by an incompatible build: rebuild it below
+                pass
         module = wasmtime.Module.from_file(self._engine, str(wasm_path))
         self.compiled = True
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(module.serialize())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            _write_cache(path, module.serialize())
         return module
 
     # -- raw calls -----------------------------------------------------------------
