@@ -185,3 +185,70 @@ def test_googlesql_engine_reads_the_small_tables():
         with idcbq.connect(engine, source="idc-index") as client:
             got[engine] = client.sql(sql, params={"v": 20}).to_arrow().to_pylist()
     assert got["duckdb"] == got["googlesql"] and len(got["duckdb"]) == 6
+
+
+# -- templates that also run on the idc-index tables ---------------------------------------
+
+
+def test_summary_modalities_template_on_index(index_client):
+    rows = {
+        r["Modality"]: r for r in index_client.query("summary.modalities").to_arrow().to_pylist()
+    }
+    table = pq.read_table(
+        package_dir() / "idc_index.parquet",
+        columns=["Modality", "instanceCount", "series_size_MB", "collection_id"],
+    ).to_pandas()
+    ct = table[table.Modality == "CT"]
+    assert rows["CT"]["series"] == len(ct)
+    assert rows["CT"]["instances"] == int(ct.instanceCount.sum())
+    assert rows["CT"]["collections"] == ct.collection_id.nunique()
+    assert abs(rows["CT"]["size_bytes"] - ct.series_size_MB.sum() * 1e6) < 1e3
+
+
+def test_series_by_collection_template_on_index(index_client):
+    rows = index_client.query("cohort.series_by_collection", collection_ids=["qin_lung_ct"])
+    rows = rows.to_arrow().to_pylist()
+    table = pq.read_table(
+        package_dir() / "idc_index.parquet", columns=["collection_id", "SeriesInstanceUID"]
+    ).to_pandas()
+    assert len(rows) == int((table.collection_id == "qin_lung_ct").sum()) > 0
+    assert rows == sorted(
+        rows, key=lambda r: (r["PatientID"], r["StudyInstanceUID"], r["SeriesInstanceUID"])
+    )
+
+
+def test_templates_without_index_branch_refuse_the_source(index_client):
+    from idcbq.errors import TemplateError
+
+    with pytest.raises(TemplateError, match="does not run on the idc-index tables"):
+        index_client.query("cohort.series_by_modality", modalities=["CT"])
+
+
+def test_templates_check_covers_the_index_branch(tmp_path):
+    from idcbq.templates import TemplateCatalog
+
+    path = next(
+        t for t in TemplateCatalog.discover(()) if t.name == "cohort.series_by_collection"
+    ).path
+    src = path.read_text()
+    bad = src.replace("instanceCount AS instance_count", "instance_cnt AS instance_count")
+    bad = bad.replace("name: cohort.series_by_collection", "name: idxbad")
+    (tmp_path / "idxbad.sql").write_text(bad)
+    good = CliRunner().invoke(_cli(), ["templates", "check", str(path)])
+    assert good.exit_code == 0, good.output
+    result = CliRunner().invoke(_cli(), ["templates", "check", str(tmp_path / "idxbad.sql")])
+    assert result.exit_code != 0
+    assert "unknown column instance_cnt" in result.output + str(result.exception)
+
+
+def test_templates_list_marks_index_templates_and_lists_sources():
+    result = CliRunner().invoke(_cli(), ["templates", "list"])
+    assert result.exit_code == 0, result.output
+    assert "tables: dicom_all, index" in result.output
+    for line in (
+        "--source idc-index",
+        "--transport dicomweb",
+        "--engine bigquery",
+        "s3://idc-open-metadata",
+    ):
+        assert line in result.output

@@ -72,6 +72,19 @@ def list_(template_dirs: tuple[str, ...], search: str | None, as_json: bool) -> 
             extra.append("tables: " + ", ".join(r["tables"]))
         if extra:
             click.echo(f"{'':<{width}}  " + "; ".join(extra))
+    if not search:
+        click.echo("\n" + SOURCES_AND_PATHS)
+
+
+#: Printed under ``templates list``: where queries read from, how files are fetched.
+SOURCES_AND_PATHS = """\
+Sources (--source / --engine) and access paths (idcbq download):
+  embedded sample (default)   offline, instance level, derived from IDC v25: demos, tests, trying templates
+  --engine bigquery           all of IDC, every release, billed to --project: the authoritative answer
+  --source s3://idc-open-metadata (or a local mirror)  IDC's Parquet export on DuckDB: no billing
+  --source idc-index          IDC's real series-level tables offline (table index, ...): fast cohorts, counts
+  download from buckets       GCS/S3 objects by manifest, MD5-verified: the fastest way to get files
+  download --transport dicomweb  WADO-RS from IDC's proxy or a DICOMweb store: viewers, no bucket access"""
 
 
 def _summary(tpl: Any) -> dict[str, Any]:
@@ -82,7 +95,7 @@ def _summary(tpl: Any) -> dict[str, Any]:
     try:
         header = tpl.header
         row["description"] = header.description
-        row["tables"] = list(header.tables)
+        row["tables"] = list(header.tables) + (["index"] if header.idc_index else [])
         row["parameters"] = {n: str(spec.type) for n, spec in header.parameters.items()}
     except TemplateError as exc:
         row.update(description=f"(broken: {exc.message})", tables=[], parameters={})

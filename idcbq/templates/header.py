@@ -91,6 +91,9 @@ class TemplateHeader(BaseModel):
     output: dict[str, str] = Field(default_factory=dict)
     examples: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    #: Also runs on ``--source idc-index``: the body branches on ``{% if idc_index %}`` and
+    #: reads ``table('index')`` (idc-index's series-level tables) there.
+    idc_index: bool = False
 
     @field_validator("name")
     @classmethod

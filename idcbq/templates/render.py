@@ -182,16 +182,33 @@ def render(
     *,
     idc_version: IdcVersion | str | None = None,
     data_project: str = IDC_DATA_PROJECT,
+    source: str | None = None,
 ) -> RenderedQuery:
-    """Render a template's body with bound parameters (values stay out of the SQL)."""
+    """Render a template's body with bound parameters (values stay out of the SQL).
+
+    ``source="idc-index"`` renders the branch of a template whose header says
+    ``idc_index: true`` (Jinja variable ``idc_index``); other templates refuse it.
+    """
+    from idcbq.sources_index import INDEX_TABLES, is_idc_index
+
     version = IdcVersion.parse(idc_version)
+    on_index = is_idc_index(source)
+    if on_index and not template.header.idc_index:
+        raise TemplateError(
+            f"template {template.name} does not run on the idc-index tables",
+            hint="templates that do have idc_index: true in their header "
+            "(`idcbq templates list` marks them); or use the sample, an export or BigQuery",
+        )
     declared = template.header.parameters
     present = {p.name for p in params if p.value is not None}
     tables: list[str] = []
     path = str(template.path)
 
     def table(name: Any) -> str:
-        fqn = resolve_table(name, idc_version=version, data_project=data_project)
+        if on_index and name in INDEX_TABLES:  # idc-index tables live in the pinned dataset
+            fqn = table_fqn(name, idc_version=version, data_project=data_project)
+        else:
+            fqn = resolve_table(name, idc_version=version, data_project=data_project)
         tables.append(name)
         return fqn
 
@@ -200,7 +217,9 @@ def render(
             raise TemplateError(f"given({name!r}): not a declared parameter")
         return name in present
 
-    full = _render_text(template.body, path, {"table": table, "given": given}, template.text)
+    full = _render_text(
+        template.body, path, {"table": table, "given": given, "idc_index": on_index}, template.text
+    )
     stripped = full.lstrip("\n")
     offset = len(full) - len(stripped)
     # Keep leading newlines in the map so rendered line k + offset is the file's line.

@@ -32,17 +32,23 @@ def check_template(
         return [exc]
     problems: list[IdcbqError] = []
     seen: set[str] = set()
-    for values in sets:
+    # A template that also runs on --source idc-index is checked on those tables too.
+    sources = [None, "idc-index"] if header.idc_index else [None]
+    for values, source in [(v, s) for v in sets for s in sources]:
         try:
             bound = bind_params(template, values)
-            rendered = render(template, bound, idc_version=idc_version)
+            rendered = render(template, bound, idc_version=idc_version, source=source)
         except IdcbqError as exc:
             problems.append(exc)
             continue
+        if source:
+            from idcbq.sources_index import schema_lookup as source_schema
+        else:
+            source_schema = schema or reference_schema
         result, found = check(
             rendered.sql,
             params=rendered.params,
-            schema=schema or reference_schema,
+            schema=source_schema,
             idc_version=idc_version,
             location_map=rendered.location_map,
             googlesql=True,
