@@ -13,7 +13,15 @@ import importlib
 import sys
 import time
 
-MODULES = ("templates", "download", "dicomweb", "scale", "remote_parquet", "idc_index_compare")
+MODULES = (
+    "templates",
+    "download",
+    "dicomweb",
+    "scale",
+    "remote_parquet",
+    "idc_index_compare",
+    "mirror",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

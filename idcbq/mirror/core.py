@@ -52,6 +52,7 @@ class MirrorReport:
     unchanged: int = 0
     rows: int = 0
     chunk_bytes: int = 0
+    kept_bytes: int = 0
     footer_bytes: int = 0
     disk_bytes: int = 0
     seconds: float = 0.0
@@ -165,6 +166,7 @@ def mirror(
         cols = [c for c in names if c in kept]
         report.columns[table] = cols
         job = _TableJob(fs, dest, dataset, table, objects, cols, collections, cache, report)
+        job.prepare(first)
         job.run(workers, progress)
         if cache is not None:
             cache.save()
@@ -222,6 +224,25 @@ class _TableJob:
         self.dir = dest / "bigquery_export" / dataset / table
         self.known = st.states_by_footer(dest, table)
         self.rows = 0
+        self.names: list[str] = []
+        self.schema_hash = ""
+        self._leaves: dict[tuple[str, ...], list[int]] = {}
+
+    def prepare(self, first: _Footer) -> None:
+        """Facts shared by all files (every file must have the first file's schema)."""
+        from idcbq.engines.duckdb.footers import summarize
+
+        self.first = first
+        self.names = first.meta.schema.to_arrow_schema().names
+        self.schema_hash = summarize(first.meta, first.raw)["schema"]
+
+    def leaves(self, cols: list[str]) -> list[int]:
+        from idcbq.mirror.ranges import leaf_indices
+
+        key = tuple(cols)
+        if key not in self._leaves:
+            self._leaves[key] = leaf_indices(self.first.meta, cols)
+        return self._leaves[key]
 
     def run(self, workers: int, progress: bool | None) -> None:
         from tqdm import tqdm
@@ -248,7 +269,7 @@ class _TableJob:
             for fut in as_completed(futures):
                 obj = futures[fut]
                 try:
-                    kind, rows, chunk, foot, disk = fut.result()
+                    kind, rows, chunk, kept, foot, disk = fut.result()
                 except (SourceError, OSError) as exc:
                     self.report.failures.append(str(exc).splitlines()[0])
                     continue
@@ -259,17 +280,25 @@ class _TableJob:
                 self.report.rows += rows
                 self.rows += rows
                 self.report.chunk_bytes += chunk
+                self.report.kept_bytes += kept
                 self.report.footer_bytes += foot
                 self.report.disk_bytes += disk
 
-    def one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int]:
+    def one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int, int]:
+        """Mirror one file: ``(kind, rows, fetched, kept chunk bytes, footer bytes, size)``."""
         from idcbq.engines.duckdb.footers import admits, summarize
 
         foot = _Footer.load(self.fs, obj, self.cache)
         foot_bytes = len(foot.raw) + 8 if foot.fetched else 0
         meta = foot.meta
+        summary = summarize(meta, foot.raw)
+        if summary["schema"] != self.schema_hash:
+            raise SourceError(
+                f"{obj.url}: columns differ from {self.objects[0].url}",
+                hint="all Parquet files of one table must have the same columns and types",
+            )
         if self.collections:
-            groups = admits(summarize(meta, foot.raw), {"collection_id": self.collections})
+            groups = admits(summary, {"collection_id": self.collections})
         else:
             groups = list(range(meta.num_row_groups))
         expected = sum(meta.row_group(g).num_rows for g in groups)
@@ -281,10 +310,11 @@ class _TableJob:
         if state and _same(state, base) and _intact(local, state):
             have = set(state["columns"])
             if want <= have:
-                return "unchanged", state["rows"], 0, foot_bytes, local.stat().st_size
+                return "unchanged", state["rows"], 0, 0, foot_bytes, local.stat().st_size
             new = [c for c in self.cols if c not in have]
             added, chunk = self._read(obj, meta, groups, new)
-            table = _combine(_read_local(local), added, meta)
+            kept = chunk_bytes(meta, groups, self.leaves(new))
+            table = _combine(_read_local(local), added, self.names)
             kind = "merged"
         else:
             twin = self.known.get(foot.sha)
@@ -297,8 +327,9 @@ class _TableJob:
             ):
                 _link(twin[0], local)
                 st.write_state(spath, {**twin[1], **base, "local_size": local.stat().st_size})
-                return "linked", twin[1]["rows"], 0, foot_bytes, local.stat().st_size
+                return "linked", twin[1]["rows"], 0, 0, foot_bytes, local.stat().st_size
             table, chunk = self._read(obj, meta, groups, self.cols)
+            kept = chunk_bytes(meta, groups, self.leaves(self.cols))
             kind = "fetched"
         if table.num_rows != expected:
             raise SourceError(
@@ -310,9 +341,10 @@ class _TableJob:
         if written != expected:
             local.unlink(missing_ok=True)
             raise SourceError(f"{local}: wrote {written} rows, expected {expected}")
-        columns = [c for c in meta.schema.to_arrow_schema().names if c in set(table.column_names)]
+        present = set(table.column_names)
+        columns = [c for c in self.names if c in present]
         st.write_state(spath, {**base, "columns": columns, "rows": expected, "local_size": size})
-        return kind, expected, chunk, foot_bytes, size
+        return kind, expected, chunk, kept, foot_bytes, size
 
     def _read(
         self, obj: ObjectInfo, meta: Any, groups: list[int], cols: list[str]
@@ -321,9 +353,9 @@ class _TableJob:
         from idcbq.mirror.ranges import read_columns
 
         if not groups:
-            return meta.schema.to_arrow_schema().empty_table().select(cols), 0
+            return self.first.meta.schema.to_arrow_schema().empty_table().select(cols), 0
         try:
-            return read_columns(self.fs, obj.path, obj.size, meta, groups, cols)
+            return read_columns(self.fs, obj.path, obj.size, meta, groups, self.leaves(cols))
         except SourceError:
             raise
         except Exception as exc:  # pyarrow.ArrowException / OSError: corrupt or short file
@@ -355,17 +387,9 @@ def _link(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def chunk_bytes(meta: Any, groups: list[int], cols: list[str]) -> int:
-    """Compressed size of the chunks of ``cols`` (top-level names) in ``groups``."""
-    wanted = set(cols)
-    total = 0
-    for g in groups:
-        rg = meta.row_group(g)
-        for i in range(rg.num_columns):
-            col = rg.column(i)
-            if col.path_in_schema.split(".", 1)[0] in wanted:
-                total += col.total_compressed_size
-    return total
+def chunk_bytes(meta: Any, groups: list[int], leaves: list[int]) -> int:
+    """Compressed size of the chunks of the given leaf columns in ``groups``."""
+    return sum(meta.row_group(g).column(i).total_compressed_size for g in groups for i in leaves)
 
 
 def _read_local(path: Path) -> pa.Table:
@@ -374,11 +398,10 @@ def _read_local(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
-def _combine(old: pa.Table, added: pa.Table, meta: Any) -> pa.Table:
+def _combine(old: pa.Table, added: pa.Table, order: list[str]) -> pa.Table:
     """Columns of ``old`` and ``added`` side by side, in the source's column order."""
     import pyarrow as pa
 
-    order = meta.schema.to_arrow_schema().names
     cols = {n: old.column(n) for n in old.column_names}
     cols.update({n: added.column(n) for n in added.column_names})
     names = [n for n in order if n in cols]

@@ -91,8 +91,8 @@ class WideSpec:
     """
 
     files: int = 2000
-    collections: int = 40
-    rows_per_file: int = 2000
+    collections: int = 50
+    rows_per_file: int = 1000
     row_group_rows: int = 1000
     leaf_columns: int = 4000
     idc_version: int = 25
@@ -101,6 +101,11 @@ class WideSpec:
     def small(cls) -> WideSpec:
         """The test-suite variant: real width, a few hundred small files."""
         return cls(files=200, collections=10, rows_per_file=200, row_group_rows=100)
+
+    @classmethod
+    def quick(cls) -> WideSpec:
+        """The bench's ``--quick`` variant."""
+        return cls(files=60, collections=6, rows_per_file=200, row_group_rows=200)
 
     @classmethod
     def full(cls) -> WideSpec:
@@ -261,7 +266,6 @@ def write_wide_export(root: str | Path, spec: WideSpec | None = None) -> Path:
 
     Reuses ``root`` if a previous run with the same spec completed (marker file).
     """
-    import pyarrow.parquet as pq
 
     spec = spec or WideSpec.small()
     root = Path(root)
@@ -270,25 +274,42 @@ def write_wide_export(root: str | Path, spec: WideSpec | None = None) -> Path:
         return root
     table_dir = root / "bigquery_export" / f"idc_v{spec.idc_version}" / "dicom_all"
     table_dir.mkdir(parents=True, exist_ok=True)
-    schema = wide_schema(spec.leaf_columns)
-    encoded: dict[int, Path] = {}
+    encoded = write_encodings(root / ".encodings" / spec.key, spec)
     for index, coll in files_of(spec):
-        dest = table_dir / file_name(index)
-        if coll not in encoded:
-            tmp = dest.with_suffix(".tmp")
+        shutil.copyfile(encoded[coll], table_dir / file_name(index))
+    marker.write_text(repr(spec))
+    return root
+
+
+def write_encodings(directory: str | Path, spec: WideSpec) -> dict[int, Path]:
+    """One encoded Parquet file per collection (``<directory>/<n>.parquet``), reused if present."""
+    import pyarrow.parquet as pq
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    out: dict[int, Path] = {}
+    for coll in sorted({c for _, c in files_of(spec)}):
+        path = directory / f"{coll}.parquet"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
             pq.write_table(
-                collection_table(schema, spec, coll),
+                collection_table(wide_schema(spec.leaf_columns), spec, coll),
                 tmp,
                 compression="zstd",
                 row_group_size=spec.row_group_rows,
                 write_statistics=True,
             )
-            tmp.replace(dest)
-            encoded[coll] = dest
-        else:
-            shutil.copyfile(encoded[coll], dest)
-    marker.write_text(repr(spec))
-    return root
+            tmp.replace(path)
+        out[coll] = path
+    return out
+
+
+def objects(spec: WideSpec, encodings: dict[int, Path], prefix: str) -> Iterator[tuple[str, bytes]]:
+    """``(key, bytes)`` of every export file under ``prefix`` (for uploads; no copies on disk)."""
+    data = {c: p.read_bytes() for c, p in encodings.items()}
+    table = f"{prefix.rstrip('/')}/bigquery_export/idc_v{spec.idc_version}/dicom_all"
+    for index, coll in files_of(spec):
+        yield f"{table}/{file_name(index)}", data[coll]
 
 
 def footer_stats(path: str | Path) -> dict[str, Any]:

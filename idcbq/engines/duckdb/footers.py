@@ -129,16 +129,20 @@ def fetch_footer(fs: pafs.FileSystem, obj: ObjectInfo) -> bytes:
 def parse_footer(raw: bytes) -> pq.FileMetaData:
     """FileMetaData from raw footer bytes."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+    from pyarrow._parquet import ParquetReader  # pq.read_metadata adds a Python walk of all columns
 
-    return pq.read_metadata(
-        pa.BufferReader(b"PAR1" + raw + len(raw).to_bytes(4, "little") + b"PAR1")
-    )
+    reader = ParquetReader()
+    reader.open(pa.BufferReader(b"PAR1" + raw + len(raw).to_bytes(4, "little") + b"PAR1"))
+    return reader.metadata
 
 
 def summarize(meta: pq.FileMetaData, raw: bytes) -> dict[str, Any]:
     """The cached summary of one footer (see module docstring)."""
-    index = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    schema_hash = hashlib.sha256(str(meta.schema).split("\n", 1)[-1].encode()).hexdigest()[:16]
+    index = _INDEXES.get(schema_hash)
+    if index is None:
+        paths = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+        index = _INDEXES[schema_hash] = {c: paths.get(c) for c in PRUNE_COLUMNS}
     groups = []
     for g in range(meta.num_row_groups):
         rg = meta.row_group(g)
@@ -153,9 +157,13 @@ def summarize(meta: pq.FileMetaData, raw: bytes) -> dict[str, Any]:
         "rows": meta.num_rows,
         "footer_len": len(raw),
         "footer_sha": hashlib.sha256(raw).hexdigest(),
-        "schema": hashlib.sha256(str(meta.schema).split("\n", 1)[-1].encode()).hexdigest()[:16],
+        "schema": schema_hash,
         "rg": groups,
     }
+
+
+#: Leaf index of each pruning column, per schema hash (the same for every file of a table).
+_INDEXES: dict[str, dict[str, int | None]] = {}
 
 
 def _plain(value: Any) -> Any:
