@@ -59,15 +59,45 @@ def sort_key(row: tuple) -> tuple:
     return tuple((v is None, repr(type(v)), repr(v)) for v in row)
 
 
-def compare(bq: pa.Table, duck: pa.Table, *, ordered: bool, names_case: bool = True) -> None:
-    """Assert equal column names and rows (in order only if the query orders).
+def bigquery_types(table: pa.Table) -> list[str]:
+    """The BigQuery type of each column (``ARRAY<STRUCT<a INT64>>``; Arrow null -> ``NULL``)."""
+    from idcbq.schema import fields_from_arrow
+
+    def spell(field) -> str:
+        if field.is_record:
+            inner = ", ".join(f"{f.name} {spell(f)}" for f in field.fields)
+            base = f"STRUCT<{inner}>"
+        else:
+            base = field.scalar_type
+        return f"ARRAY<{base}>" if field.is_repeated else base
+
+    out = []
+    for arrow_field, field in zip(table.schema, fields_from_arrow(table.schema), strict=True):
+        out.append("NULL" if pa.types.is_null(arrow_field.type) else spell(field))
+    return out
+
+
+def compare(
+    bq: pa.Table,
+    duck: pa.Table,
+    *,
+    ordered: bool,
+    names_case: bool = True,
+    types: bool = False,
+) -> None:
+    """Assert equal column names, rows (in order only if the query orders) and, with
+    ``types=True``, equal BigQuery column types.
 
     ``names_case=False`` compares column names case-insensitively (as BigQuery resolves them).
     """
+    names = f"names: oracle {bq.column_names}, DuckDB {duck.column_names}"
     if names_case:
-        assert bq.column_names == duck.column_names
+        assert bq.column_names == duck.column_names, names
     else:
-        assert [c.lower() for c in bq.column_names] == [c.lower() for c in duck.column_names]
+        assert [c.lower() for c in bq.column_names] == [c.lower() for c in duck.column_names], names
+    if types:
+        expected, got = bigquery_types(bq), bigquery_types(duck)
+        assert expected == got, f"types: oracle {expected}, DuckDB {got}"
     left, right = rows(bq), rows(duck)
     if not ordered:
         left, right = sorted(left, key=sort_key), sorted(right, key=sort_key)

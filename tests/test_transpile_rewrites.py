@@ -176,7 +176,9 @@ def test_format_becomes_printf(con):
     rows = run(con, f"SELECT FORMAT('%s-%d-%.2f', Modality, id, 2.5) FROM {T} WHERE id = 1")
     assert rows == [("CT-1-2.50",)]
     with pytest.raises(TranspileError, match="FORMAT specifier"):
-        to_duckdb("SELECT FORMAT('%t', 1)")
+        to_duckdb("SELECT FORMAT('%T', 1)")
+    with pytest.raises(TranspileError, match="FORMAT '%t' of a value"):
+        to_duckdb("SELECT FORMAT('%t', 2.5)")  # %t of INT64/STRING/BOOL: tests/probes
 
 
 def test_array_to_string_split_error(con):
@@ -230,8 +232,8 @@ def test_table_mapping():
     )
     assert '"idc_current"."dicom_all" AS d' in out and "idc_v25.x AS y" in out
     assert "bigquery-public-data" not in out
-    custom = to_duckdb("SELECT 1 FROM `my-mirror.idc_v25.dicom_all`", data_project="my-mirror")
-    assert custom == 'SELECT 1 FROM "idc_v25"."dicom_all"'
+    custom = to_duckdb("SELECT 1 AS x FROM `my-mirror.idc_v25.dicom_all`", data_project="my-mirror")
+    assert custom == 'SELECT 1 AS x FROM "idc_v25"."dicom_all"'
     with pytest.raises(TranspileError, match="other-project"):
         to_duckdb("SELECT 1 FROM `other-project.ds.t`")
 

@@ -19,11 +19,8 @@ def _is_int64(node: exp.Cast) -> bool:
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a cast to INT64 of a non-literal appears (only then is annotation worth it)."""
-    return any(
-        _is_int64(node) and not isinstance(node.this, exp.Literal)
-        for node in tree.find_all(exp.Cast)
-    )
+    """True if a cast to INT64 appears (only then is annotation worth it)."""
+    return any(_is_int64(node) for node in tree.find_all(exp.Cast))
 
 
 def cast_to_int64(tree: exp.Expr) -> exp.Expr:

@@ -35,6 +35,7 @@ from idcbq.validate.columns import SchemaLookup, check_columns, reference_schema
 from idcbq.validate.params import check_parameters, used_parameters
 from idcbq.validate.statements import (
     check_functions,
+    check_names,
     check_read_only,
     parse_statements,
 )
@@ -89,6 +90,7 @@ def check(
     if not check_read_only(tree, sql, lmap, problems.append):
         return None, problems
     check_functions(tree, sql, lmap, problems.append)
+    check_names(tree, sql, lmap, problems.append)
     refs = check_tables(tree, sql, lmap, allow, problems.append)
     check_parameters(tree, sql, lmap, params, problems.append)
     if schema is not None and not problems:

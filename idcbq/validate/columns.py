@@ -72,7 +72,14 @@ def check_columns(
             if id(column) in seen:
                 continue
             seen.add(id(column))
-            problem = _check_one(column, scope, aliases, refs, schema, cache)
+            # BigQuery resolves SELECT aliases in GROUP BY / HAVING / ORDER BY, never in WHERE.
+            visible = set() if _in_where(column, scope) else aliases
+            problem = _check_one(column, scope, visible, refs, schema, cache)
+            if problem and column.name.lower() in aliases:
+                problem = (
+                    f"{problem[0]} (a SELECT alias cannot be used in WHERE)",
+                    "repeat the expression, or filter in an outer query",
+                )
             if problem:
                 add(
                     ValidationError(
@@ -81,6 +88,21 @@ def check_columns(
                         hint=problem[1],
                     )
                 )
+
+
+def _in_where(column: Any, scope: Any) -> bool:
+    """True if ``column`` sits in the WHERE clause of its scope's own SELECT."""
+    from sqlglot import exp
+
+    where = scope.expression.args.get("where") if isinstance(scope.expression, exp.Select) else None
+    if where is None:
+        return False
+    node = column.parent
+    while node is not None and node is not scope.expression:
+        if node is where:
+            return True
+        node = node.parent
+    return False
 
 
 def _select_aliases(scope: Any) -> set[str]:
@@ -115,6 +137,8 @@ def _check_one(column, scope, aliases, refs, schema, cache) -> tuple[str, str | 
         if any(k.lower() == low for k in current.sources):
             return None  # a range variable / UNNEST value used as a column
         for source in current.sources.values():
+            if _encloses(source, column):
+                continue  # a derived table's own output is not visible inside it
             cols = _source_columns(source, current, refs, schema, cache)
             if cols is None or low in cols.fields:
                 return None
@@ -171,6 +195,8 @@ def _source_columns(source, scope, refs, schema, cache) -> _Columns | None:
             result = _Columns({s.alias_or_name.lower(): None for s in expr.expressions})
         elif isinstance(expr, exp.Unnest):
             result = _unnest_columns(expr, source, refs, schema, cache)
+            if result is None and _scalar_array(expr):
+                result = _offset_columns(expr, {})
     cache[key] = result
     return result
 
@@ -183,6 +209,8 @@ def _unnest_columns(unnest, scope, refs, schema, cache) -> _Columns | None:
     if len(args) != 1 or not isinstance(args[0], exp.Column) or args[0].args.get("db"):
         return None
     field = _resolve_field(args[0], scope, refs, schema, cache)
+    if field is not None and not field.is_record:
+        return _offset_columns(unnest, {})  # a value table: only its alias (and offset)
     if field is None or not field.is_record or not field.fields:
         return None
     if field.meta.get("fields_truncated") or field.meta.get("fields_incomplete"):
@@ -210,3 +238,35 @@ def _resolve_field(column, scope, refs, schema, cache) -> Field | None:
         if cols is not None and cols.fields.get(low) is not None:
             return cols.fields[low]
     return None
+
+
+def _scalar_array(unnest: Any) -> bool:
+    """``UNNEST([1, 2])`` / ``UNNEST(['a'])``: a literal array whose elements have no fields."""
+    from sqlglot import exp
+
+    args = unnest.expressions
+    if len(args) != 1 or not isinstance(args[0], exp.Array):
+        return False
+    return all(isinstance(e, exp.Literal | exp.Null | exp.Neg) for e in args[0].expressions)
+
+
+def _offset_columns(unnest: Any, columns: dict[str, Any]) -> _Columns:
+    from sqlglot import exp
+
+    offset = unnest.args.get("offset")
+    if isinstance(offset, exp.Expression) and offset.name:
+        columns[offset.name.lower()] = None
+    return _Columns(columns)
+
+
+def _encloses(source: Any, column: Any) -> bool:
+    """True if ``column`` lies inside the query that defines ``source``."""
+    body = getattr(source, "expression", None)
+    if body is None:
+        return False
+    node = column.parent
+    while node is not None:
+        if node is body:
+            return True
+        node = node.parent
+    return False

@@ -189,3 +189,155 @@ def node_location(
                 return lmap.locate_offset(sql, pos, token=token)
         return lmap.locate(None)
     return lmap.locate_offset(sql, start, token=token)
+
+
+#: GoogleSQL's reserved keywords: an identifier spelled like one must be `quoted`.
+RESERVED = frozenset(
+    [
+        "ALL",
+        "AND",
+        "ANY",
+        "ARRAY",
+        "AS",
+        "ASC",
+        "ASSERT_ROWS_MODIFIED",
+        "AT",
+        "BETWEEN",
+        "BY",
+        "CASE",
+        "CAST",
+        "COLLATE",
+        "CONTAINS",
+        "CREATE",
+        "CROSS",
+        "CUBE",
+        "CURRENT",
+        "DEFAULT",
+        "DEFINE",
+        "DESC",
+        "DISTINCT",
+        "ELSE",
+        "END",
+        "ENUM",
+        "ESCAPE",
+        "EXCEPT",
+        "EXCLUDE",
+        "EXISTS",
+        "FALSE",
+        "FETCH",
+        "FOLLOWING",
+        "FOR",
+        "FROM",
+        "FULL",
+        "GROUP",
+        "GROUPING",
+        "GROUPS",
+        "HASH",
+        "HAVING",
+        "IF",
+        "IGNORE",
+        "IN",
+        "INNER",
+        "INTERSECT",
+        "INTERVAL",
+        "INTO",
+        "IS",
+        "JOIN",
+        "LATERAL",
+        "LEFT",
+        "LIKE",
+        "LIMIT",
+        "LOOKUP",
+        "MERGE",
+        "NEW",
+        "NO",
+        "NOT",
+        "NULL",
+        "NULLS",
+        "OF",
+        "ON",
+        "OR",
+        "ORDER",
+        "OUTER",
+        "OVER",
+        "PARTITION",
+        "PRECEDING",
+        "PROTO",
+        "RANGE",
+        "RECURSIVE",
+        "RESPECT",
+        "RIGHT",
+        "ROLLUP",
+        "ROWS",
+        "SELECT",
+        "SET",
+        "SOME",
+        "STRUCT",
+        "TABLESAMPLE",
+        "THEN",
+        "TO",
+        "TREAT",
+        "TRUE",
+        "UNBOUNDED",
+        "UNION",
+        "UNNEST",
+        "USING",
+        "WHEN",
+        "WHERE",
+        "WINDOW",
+        "WITH",
+        "WITHIN",
+    ]
+)
+
+
+def check_names(
+    tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
+) -> None:
+    """Name rules BigQuery enforces and sqlglot/DuckDB do not.
+
+    - an unquoted identifier that is a reserved keyword (``Rows``, ``Range``, ``Groups``);
+    - in HAVING or ORDER BY, an aggregate over a name that is also the SELECT alias of an
+      aggregate (``SELECT MIN(x) AS x ... HAVING MIN(x) > 0``): BigQuery resolves the name
+      to the alias first and refuses an aggregation of an aggregation.
+    """
+    from sqlglot import exp
+
+    for ident in tree.find_all(exp.Identifier):
+        if ident.quoted or ident.name.upper() not in RESERVED:
+            continue
+        parent = ident.parent
+        if not isinstance(parent, exp.Column | exp.Alias | exp.TableAlias):
+            continue
+        if isinstance(parent, exp.Column) and (parent.table or parent.this is not ident):
+            continue  # after a dot GoogleSQL may accept it; leave that to the engine
+        add(
+            ValidationError(
+                f"{ident.name} is a reserved keyword in BigQuery and must be quoted",
+                location=node_location(ident, sql, lmap, token=ident.name),
+                hint=f"write `{ident.name}`",
+            )
+        )
+    for select in tree.find_all(exp.Select):
+        clauses = [select.args.get("having"), select.args.get("order")]
+        aggregates = {
+            item.alias.lower()
+            for item in select.expressions
+            if isinstance(item, exp.Alias) and item.this.find(exp.AggFunc)
+        }
+        if not aggregates:
+            continue
+        for agg in (
+            a for clause in clauses if clause is not None for a in clause.find_all(exp.AggFunc)
+        ):
+            for column in agg.find_all(exp.Column):
+                if column.table or column.name.lower() not in aggregates:
+                    continue
+                add(
+                    ValidationError(
+                        f"aggregations of aggregations are not allowed: {column.name} in "
+                        "HAVING/ORDER BY names the SELECT alias of an aggregate",
+                        location=node_location(column, sql, lmap, token=column.name),
+                        hint="give the SELECT alias a different name than the column",
+                    )
+                )

@@ -81,6 +81,8 @@ def connect_for(
     con = duckdb.connect(":memory:", config=settings)
     try:
         con.execute("SET parquet_metadata_cache = true")
+        # BigQuery's default time zone: DATE(ts), EXTRACT(... FROM ts) and casts in UTC.
+        con.execute("SET TimeZone = 'UTC'")
         # Per process: file sizes/ETags from HEAD requests and fetched byte ranges are reused.
         con.execute("SET enable_external_file_cache = true")
         if location.scheme == "s3":

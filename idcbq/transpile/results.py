@@ -1,0 +1,51 @@
+"""Result checks that make a DuckDB answer one BigQuery would give (or refuse).
+
+BigQuery cannot return an array holding a NULL element ("Array cannot have a null
+element; error in writing field ..."); DuckDB lists can. The DuckDB engine calls
+:func:`check_result` on every result so such a query fails as it would on BigQuery.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from idcbq.errors import QueryError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def _null_element(array: pa.Array) -> bool:
+    import pyarrow as pa
+
+    kind = array.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        values = array.flatten()  # only the elements of non-NULL lists
+        return values.null_count > 0 or _null_element(values)
+    if pa.types.is_struct(kind):
+        return any(_null_element(array.field(i)) for i in range(kind.num_fields))
+    return False
+
+
+def _has_list(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_has_list(kind.field(i).type) for i in range(kind.num_fields))
+    return False
+
+
+def check_result(table: pa.Table) -> pa.Table:
+    """Raise QueryError if a result array holds a NULL element; return the table."""
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if not _has_list(field.type):
+            continue
+        if any(_null_element(chunk) for chunk in column.chunks):
+            raise QueryError(
+                f"Array cannot have a null element; error in writing field {field.name}",
+                hint="BigQuery refuses it too: filter NULLs out (ARRAY_AGG(x IGNORE NULLS), "
+                "WHERE x IS NOT NULL)",
+            )
+    return table
