@@ -31,7 +31,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(UV) pip install -q --compile-bytecode --python $(PY) -c $(LOCK) -e '.[$(EXTRAS)]'
 	touch $@
 
-lock: $(STAMP)
+# Needs only uv (not the installed venv, which a stale lock may fail to install).
+lock:
+	test -x $(UV) || { test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+		$(VENV)/bin/pip install -q --disable-pip-version-check uv==0.13.9; }
 	$(UV) pip compile -q pyproject.toml --extra dev --extra fast --extra googlesql \
 		--python-version 3.11 --custom-compile-command "make lock" -o $(LOCK)
 
