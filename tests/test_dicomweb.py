@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -248,3 +250,30 @@ def test_killed_mid_way_then_rerun_completes(seeded_orthanc, tmp_path):
     hashes = {r["instance_hash"] for r in seeded_orthanc.rows}
     assert {hashlib.md5(p.read_bytes()).hexdigest() for p in _files(dest)} == hashes
     assert not list(dest.rglob("*.idcbq-part"))
+
+
+def test_manifest_for_healthcare_store_warns_about_other_buckets(tmp_path):
+    rows = [
+        {"StudyInstanceUID": "1.2", "SeriesInstanceUID": f"1.2.{i}", "SOPInstanceUID": f"1.2.{i}.1",
+         "crdc_series_uuid": f"s{i}", "crdc_instance_uuid": f"i{i}", "gcs_bucket": b,
+         "instance_size": 1, "instance_hash": "0" * 32}
+        for i, b in enumerate(["idc-open-data", "idc-open-idc1", "idc-open-cr"])
+    ]  # fmt: skip
+    results = tmp_path / "r.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), results)
+    base = healthcare_store_url(25)
+    with pytest.warns(UserWarning, match="holds only the idc-open-data bucket"):
+        prov = write_manifest(pa.Table.from_pylist(rows), tmp_path / "m.jsonl", format="jsonl",
+                              dicomweb_url=base)  # fmt: skip
+    assert "idc-open-cr (1), idc-open-idc1 (1)" in prov["dicomweb_note"]
+    got = _jsonl(tmp_path / "m.jsonl")
+    assert all(r["dicomweb_series_url"].startswith(base + "/studies/1.2/series/") for r in got)
+    out = CliRunner().invoke(
+        _cli(),
+        ["manifest", str(results), "--out", str(tmp_path / "c.jsonl"), "--dicomweb-url", base],
+    )
+    assert out.exit_code == 0, out.output
+    assert "warning: the Google Healthcare store holds only the idc-open-data bucket" in out.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the public proxy holds everything: no warning
+        write_manifest(pa.Table.from_pylist(rows), tmp_path / "p.jsonl", format="jsonl")

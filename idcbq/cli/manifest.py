@@ -33,8 +33,12 @@ from idcbq.manifest.model import FORMATS, LEVELS, PROVIDERS
 @click.option(
     "--s5cmd-dest", default=".", show_default=True, help="Destination written in s5cmd cp lines."
 )
+@click.option("--dicomweb-url", default=None, metavar="URL",
+              help="Base of the dicomweb_*_url columns [default: $IDCBQ_DICOMWEB_URL, else "
+                   "IDC's public proxy].")  # fmt: skip
 def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, engine: str,
-             project: str | None, idc_version: str | None, s5cmd_dest: str) -> None:  # fmt: skip
+             project: str | None, idc_version: str | None, s5cmd_dest: str,
+             dicomweb_url: str | None = None) -> None:  # fmt: skip
     """Write a manifest for the rows of RESULT (a file from `idcbq query --out`).
 
     \b
@@ -62,8 +66,13 @@ def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, 
         eng = get_engine(engine, **opts)
     prov_in = _result_provenance(Path(result))
     try:
-        prov = write_manifest(reader, out, format=fmt, level=level, provider=provider, engine=eng,
-                              provenance=prov_in, s5cmd_dest=s5cmd_dest)  # fmt: skip
+        import warnings
+
+        with warnings.catch_warnings():  # the note is printed below, as one line
+            warnings.simplefilter("ignore", UserWarning)
+            prov = write_manifest(reader, out, format=fmt, level=level, provider=provider,
+                                  engine=eng, provenance=prov_in, s5cmd_dest=s5cmd_dest,
+                                  dicomweb_url=dicomweb_url)  # fmt: skip
     finally:
         if eng is not None:
             eng.close()
@@ -72,6 +81,8 @@ def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, 
         f"licenses {json.dumps(prov['license_groups'])}",
         err=True,
     )
+    if prov.get("dicomweb_note"):
+        click.echo(f"warning: {prov['dicomweb_note']}", err=True)
 
 
 def _format_from_name(path: str) -> str:

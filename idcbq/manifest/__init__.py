@@ -50,10 +50,28 @@ def write_manifest(
         dicomweb_url=dicomweb_url,
     )
     prov = base_provenance(result_or_table, engine, provenance)
-    return write_batches(
+    from idcbq.manifest.dicomweb_urls import (
+        count_buckets,
+        default_dicomweb_url,
+        healthcare_gap_counts,
+        is_healthcare,
+    )
+
+    base = (dicomweb_url or default_dicomweb_url()).rstrip("/")
+    buckets: dict[str, int] = {}
+    if is_healthcare(base):  # that store holds one bucket only: count the others
+        batches = count_buckets(batches, buckets)
+    out = write_batches(
         batches, schema, path, format=format, level=level, provider=provider,
         provenance=prov, s5cmd_dest=s5cmd_dest,
     )  # fmt: skip
+    gap = healthcare_gap_counts(base, buckets)
+    if gap:
+        import warnings
+
+        out["dicomweb_note"] = gap
+        warnings.warn(gap, UserWarning, stacklevel=2)
+    return out
 
 
 def read_manifest(path: str | os.PathLike[str]) -> Any:

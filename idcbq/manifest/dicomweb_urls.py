@@ -62,12 +62,18 @@ def is_healthcare(base: str) -> bool:
 
 def healthcare_gap(base: str, gcs_buckets: Iterable[str | None]) -> str | None:
     """A warning if ``base`` is a Healthcare store and some series live in other buckets."""
+    counts: dict[str, int] = {}
+    for bucket in gcs_buckets:
+        if bucket:
+            counts[bucket] = counts.get(bucket, 0) + 1
+    return healthcare_gap_counts(base, counts)
+
+
+def healthcare_gap_counts(base: str, counts: dict[str, int]) -> str | None:
+    """:func:`healthcare_gap` from ``{gcs_bucket: rows}`` counts."""
     if not is_healthcare(base):
         return None
-    others: dict[str, int] = {}
-    for bucket in gcs_buckets:
-        if bucket and bucket not in HEALTHCARE_BUCKETS:
-            others[bucket] = others.get(bucket, 0) + 1
+    others = {b: n for b, n in counts.items() if b not in HEALTHCARE_BUCKETS}
     if not others:
         return None
     listed = ", ".join(f"{b} ({n})" for b, n in sorted(others.items()))
@@ -76,6 +82,21 @@ def healthcare_gap(base: str, gcs_buckets: Iterable[str | None]) -> str | None:
         f"{sum(others.values())} row(s) are in {listed} and are not there "
         f"(use the public proxy {DICOMWEB_PUBLIC_PROXY} or a bucket download for them)"
     )
+
+
+def count_buckets(
+    batches: Iterable[pa.RecordBatch], counts: dict[str, int]
+) -> Iterable[pa.RecordBatch]:
+    """Pass manifest batches through, adding up rows per ``gcs_bucket`` into ``counts``."""
+    import pyarrow.compute as pc
+
+    for batch in batches:
+        if "gcs_bucket" in batch.schema.names:
+            vc = pc.value_counts(batch.column("gcs_bucket").fill_null(""))
+            for item in vc.to_pylist():
+                if item["values"]:
+                    counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+        yield batch
 
 
 def series_url(base: str, study: str, series: str) -> str:
