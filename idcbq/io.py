@@ -63,9 +63,8 @@ def write_table(
     """
     from idcbq.localfs import check_output_file, fs_error, make_dir
 
-    path = Path(path)
+    path = check_output_file(path)  # a device or /proc path is refused before anything else
     fmt = format_for(path, fmt)
-    check_output_file(path)
     make_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:

@@ -12,15 +12,17 @@ recording raises :class:`~idcbq.download.transfer.DiskFullError`, which stops th
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 from idcbq.download.transfer import DiskFullError, LocalWriteError
-from idcbq.localfs import errno_of, fs_error, is_disk_full
+from idcbq.localfs import errno_of, fs_error
 
 STATE_NAME = ".idcbq-download.sqlite"
 
@@ -37,6 +39,7 @@ class DownloadState:
 
     def _open(self) -> sqlite3.Connection:
         if not self.readonly:
+            db = None
             try:
                 db = sqlite3.connect(self.path, timeout=30)
                 db.execute("PRAGMA journal_mode=WAL")
@@ -48,8 +51,11 @@ class DownloadState:
                 db.commit()
                 return db
             except sqlite3.Error as exc:
-                if errno_of(exc) not in (errno.EROFS, errno.EACCES):
-                    raise fs_error(exc, self.path) from exc
+                with contextlib.suppress(Exception):
+                    db.close()
+                number = self._errno(exc)
+                if number not in (errno.EROFS, errno.EACCES):
+                    raise fs_error(OSError(number, str(exc)), self.path) from exc
                 self.readonly = True
         # Read-only: the records of an earlier run, if any (immutable: no locks, no WAL).
         if self.path.is_file():
@@ -66,6 +72,15 @@ class DownloadState:
             " mtime_ns INTEGER, verified REAL)"
         )
         return db
+
+    def _errno(self, exc: BaseException) -> int:
+        """errno for a sqlite error: SQLite says "disk I/O error" when a full disk stops its WAL."""
+        number = errno_of(exc) or errno.EIO
+        if number == errno.EIO:
+            with contextlib.suppress(OSError):
+                if shutil.disk_usage(self.path.parent).free < (1 << 20):
+                    return errno.ENOSPC
+        return number
 
     def lookup(self, rel: str) -> tuple[int, str | None, int] | None:
         row = self.db.execute(
@@ -106,10 +121,10 @@ class DownloadState:
             self.db.commit()
         except sqlite3.Error as exc:
             self._rows.clear()  # lost records only cost a rehash on the next run
-            with_errno = errno_of(exc) or errno.EIO
-            if is_disk_full(exc):
-                raise DiskFullError(errno.ENOSPC, f"database or disk is full: {self.path}") from exc
-            raise LocalWriteError(with_errno, f"{exc}: {self.path}") from exc
+            number = self._errno(exc)
+            if number in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError(number, f"database or disk is full: {self.path}") from exc
+            raise LocalWriteError(number, f"{exc}: {self.path}") from exc
         self._last = time.monotonic()
 
     def close(self) -> None:
