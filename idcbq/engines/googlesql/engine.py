@@ -38,6 +38,19 @@ if TYPE_CHECKING:
 #: Default refusal thresholds (rows loaded per query, encoded table bytes per query).
 DEFAULT_MAX_ROWS = 2_000_000
 DEFAULT_MAX_BYTES = 1 << 30
+#: Encoded columns kept for the whole process (shared by engines on the same files).
+_CELL_CACHE_BYTES = 1 << 30
+
+_SHARED: dict[str, Any] = {"cells": {}, "sizes": {}, "bytes": 0, "catalogs": None}
+
+
+def _shared_catalogs() -> Any:
+    """One catalog cache per process: registered catalogs outlive a single engine."""
+    if _SHARED["catalogs"] is None:
+        from idcbq.engines.googlesql.analysis import CatalogCache
+
+        _SHARED["catalogs"] = CatalogCache(max_content=32)
+    return _SHARED["catalogs"]
 
 
 class GoogleSQLEngine(Engine):
@@ -98,9 +111,8 @@ class GoogleSQLEngine(Engine):
                 hint=f"datasets there: {', '.join(self.export.datasets()) or 'none'}",
             )
         self.runtime = runtime()
-        from idcbq.engines.googlesql.analysis import CatalogCache
-
-        self.catalogs = CatalogCache()
+        self.catalogs = _shared_catalogs()
+        self._signatures: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     @classmethod
     def from_options(
@@ -202,18 +214,42 @@ class GoogleSQLEngine(Engine):
         except Exception as exc:  # any reader failure is a source problem
             raise SourceError(f"{info.url}: reading columns failed: {exc}") from exc
 
+    def signature(self, dataset: str, table: str) -> tuple[Any, ...]:
+        """What identifies a table's data: its files (local: with size and mtime)."""
+        key = (dataset, table)
+        if key not in self._signatures:
+            files = self.export.table(dataset, table, check=self.check_schema).files
+            if self.export.location.is_remote:
+                self._signatures[key] = tuple(files)
+            else:
+                stats = [os.stat(f) for f in files]
+                self._signatures[key] = tuple(
+                    (f, st.st_size, st.st_mtime_ns) for f, st in zip(files, stats, strict=True)
+                )
+        return self._signatures[key]
+
     def _column_cells(self, dataset: str, table: str, columns: Sequence[str]) -> list[list[bytes]]:
         from idcbq.engines.googlesql.values import encode_column
 
-        missing = [c for c in columns if (dataset, table, c) not in self._cells]
+        sig = self.signature(dataset, table)
+        shared: dict[tuple[Any, ...], list[bytes]] = _SHARED["cells"]
+        missing = [c for c in columns if (sig, c) not in shared]
         if missing:
             data = self._read(dataset, table, missing)
             by_name = {f.name: f for f in self.fields(dataset, table)}
+            if _SHARED["bytes"] > _CELL_CACHE_BYTES:
+                shared.clear()
+                _SHARED["sizes"].clear()
+                _SHARED["bytes"] = 0
             for name in missing:
-                self._cells[(dataset, table, name)] = encode_column(
-                    data.column(name), by_name[name]
-                )
-        return [self._cells[(dataset, table, c)] for c in columns]
+                cells = encode_column(data.column(name), by_name[name])
+                shared[(sig, name)] = cells
+                _SHARED["sizes"][(sig, name)] = size = sum(map(len, cells))
+                _SHARED["bytes"] += size
+        out = [shared[(sig, c)] for c in columns]
+        for c, cells in zip(columns, out, strict=True):
+            self._cells[(dataset, table, c)] = cells
+        return out
 
     # -- Engine interface --------------------------------------------------------------
 
@@ -255,11 +291,11 @@ class GoogleSQLEngine(Engine):
         if limit is not None and limit < 0:
             raise UsageError(f"limit must be >= 0, got {limit}")
         rewritten, used = self.analyze(query.sql, query.params, path=query.template)
-        plan: list[tuple[str, tuple[str, str], tuple[str, ...]]] = []
+        plan: list[tuple[str, tuple[str, str], tuple[str, ...], tuple[Any, ...]]] = []
         total_rows = 0
         for name, key in sorted(rewritten.tables.items()):
             cols = tuple(f.name for f in self.fields(*key) if f.name in used.get(name, ()))
-            plan.append((name, key, cols))
+            plan.append((name, key, cols, self.signature(*key)))
             rows = self.num_rows(*key)
             total_rows += rows
             if total_rows > self.max_rows:
@@ -269,22 +305,25 @@ class GoogleSQLEngine(Engine):
                     hint="filter the export first, use --engine duckdb, or raise max_rows",
                 )
 
+        total_bytes = 0
+        for _name, key, cols, sig in plan:
+            self._column_cells(*key, cols)
+            total_bytes += sum(_SHARED["sizes"][(sig, c)] for c in cols)
+            if total_bytes > self.max_bytes:
+                raise QueryError(
+                    f"the googlesql engine loads at most {self.max_bytes:,} bytes per "
+                    f"query (max_bytes); {'.'.join(key)} encodes to more",
+                    hint="filter the export first, use --engine duckdb, or raise max_bytes",
+                )
+
         def build() -> tuple[dict[str, tuple[Field, ...]], dict[str, bytes]]:
             tables: dict[str, tuple[Field, ...]] = {}
             blobs: dict[str, bytes] = {}
-            total_bytes = 0
-            for name, key, cols in plan:
+            for name, key, cols, _sig in plan:
                 by_name = {f.name: f for f in self.fields(*key)}
                 tables[name] = tuple(by_name[c] for c in cols)
-                blob = values.table_content(self._column_cells(*key, cols), self.num_rows(*key))
-                total_bytes += len(blob)
-                if total_bytes > self.max_bytes:
-                    raise QueryError(
-                        f"the googlesql engine loads at most {self.max_bytes:,} bytes per "
-                        f"query (max_bytes); {'.'.join(key)} encodes to more",
-                        hint="filter the export first, use --engine duckdb, or raise max_bytes",
-                    )
-                blobs[name] = blob
+                cells = self._column_cells(*key, cols)
+                blobs[name] = values.table_content(cells, self.num_rows(*key))
             return tables, blobs
 
         cid = self.catalogs.content_catalog(tuple(plan), build)
@@ -311,9 +350,7 @@ class GoogleSQLEngine(Engine):
         return table
 
     def close(self) -> None:
-        catalogs = getattr(self, "catalogs", None)
-        if catalogs is not None:
-            catalogs.close()
+        # Registered catalogs and encoded columns are shared by the process: kept.
         con = self.export._con if hasattr(self, "export") else None
         if con is not None:
             con.close()
