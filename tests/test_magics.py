@@ -183,7 +183,8 @@ def test_defaults_follow_flag_env_config_chain(isolated, monkeypatch, mini_root)
         f'source = "{mini_root}"\n'
     )
     conn = engine_args(parse_args("", cell=True))
-    assert (conn.engine, conn.project, conn.max_bytes_billed) == ("bigquery", "from-config", 50 * 10**9)
+    want = ("bigquery", "from-config", 50 * 10**9)
+    assert (conn.engine, conn.project, conn.max_bytes_billed) == want
     assert conn.source == str(mini_root)
     monkeypatch.setenv("IDCBQ_ENGINE", "duckdb")  # env beats the config file
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "from-env")
