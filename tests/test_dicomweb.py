@@ -277,3 +277,31 @@ def test_manifest_for_healthcare_store_warns_about_other_buckets(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the public proxy holds everything: no warning
         write_manifest(pa.Table.from_pylist(rows), tmp_path / "p.jsonl", format="jsonl")
+
+
+def test_destination_in_use_is_refused(seeded_orthanc, tmp_path):
+    from idcbq.download.lock import DestLock
+    from idcbq.errors import DestinationLockedError
+
+    held = DestLock(tmp_path).acquire()
+    try:
+        with pytest.raises(DestinationLockedError):
+            download_dicomweb(seeded_orthanc.table().slice(0, 2), tmp_path,
+                              dicomweb_url=seeded_orthanc.dicomweb_url, quiet=True)  # fmt: skip
+    finally:
+        held.release()
+    assert not _files(tmp_path)
+
+
+def test_dry_run_prints_wado_urls_and_writes_nothing(seeded_orthanc, tmp_path):
+    manifest = tmp_path / "m.parquet"
+    write_manifest(seeded_orthanc.table(), manifest, format="parquet")
+    out = CliRunner().invoke(
+        _cli(),
+        ["download", str(manifest), "--dest", str(tmp_path / "out"), "--transport", "dicomweb",
+         "--dicomweb-url", seeded_orthanc.dicomweb_url, "--dry-run"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert f"plan: {len(seeded_orthanc.rows)} files" in out.output
+    assert f"{seeded_orthanc.dicomweb_url}/studies/" in out.output and "/instances/" in out.output
+    assert not (tmp_path / "out").exists()

@@ -398,11 +398,18 @@ def download_dicomweb(
     if dry_run:
         return DryRun(plan, str(dest), _free_bytes(dest))  # type: ignore[arg-type]
     dest.mkdir(parents=True, exist_ok=True)
+    from idcbq.download.lock import DestLock
+
+    dest_lock = DestLock(dest).acquire()  # one download per destination (exit 7 otherwise)
     report = DicomwebReport(str(dest), planned=len(plan.items) + len(plan.problems),
                             bytes_planned=plan.total_bytes, notes=list(plan.notes))  # fmt: skip
     report.failed += [(url, "", why) for url, why in plan.problems]
     started = time.monotonic()
-    state = DownloadState(dest)
+    try:
+        state = DownloadState(dest)
+    except BaseException:
+        dest_lock.release()
+        raise
     inflight: set[str] = set()
     lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="idcbq-wado")
@@ -420,6 +427,7 @@ def download_dicomweb(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         state.close()
+        dest_lock.release()
         report.elapsed_s = time.monotonic() - started
     return report
 
