@@ -21,6 +21,7 @@ MODULES = (
     "remote_parquet",
     "idc_index_compare",
     "mirror",
+    "googlesql",
 )
 
 
