@@ -179,7 +179,7 @@ class ZetaSQLRuntime:
         if init is not None:
             init(self.store)
         self.memory = self.exports["memory"]
-        self._shared = isinstance(self.memory, wasmtime.SharedMemory)
+        self._shared = isinstance(self.memory, getattr(wasmtime, "SharedMemory", ()))
         self._malloc = self.exports["wasm_malloc"]
         self._free = self.exports["wasm_free"]
         self._lock = threading.Lock()
