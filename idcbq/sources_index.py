@@ -61,13 +61,15 @@ def is_idc_index(source: object) -> bool:
 @cache
 def package_dir() -> Path:
     """Folder of the installed ``idc-index-data`` package (its Parquet and schema files)."""
-    try:
-        import idc_index_data
-    except ImportError as exc:
+    import importlib.util
+
+    # find_spec, not import: the package's __init__ walks its file list (~0.1 s).
+    spec = importlib.util.find_spec("idc_index_data")
+    if spec is None or not spec.submodule_search_locations:
         raise SourceError(
             "--source idc-index needs the idc-index-data package", hint="pip install idc-index-data"
-        ) from exc
-    return Path(idc_index_data.__file__).parent
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @cache
@@ -78,13 +80,14 @@ def package_version() -> str:
     return version("idc-index-data")
 
 
+@cache
 def idc_version_number() -> int:
     """The IDC release the installed tables describe (max of ``version_metadata_index``)."""
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table = pq.read_table(table_file("version_metadata_index"), columns=["idc_version"])
-    return int(pc.max(table.column("idc_version")).as_py())
+    # ParquetFile.read, not pq.read_table: that one imports pyarrow.dataset (and pandas).
+    table = pq.ParquetFile(table_file("version_metadata_index")).read(columns=["idc_version"])
+    return max(int(v) for v in table.column(0).to_pylist() if v is not None)
 
 
 def table_file(table: str) -> Path:
