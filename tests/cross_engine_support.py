@@ -101,9 +101,9 @@ def compare(
     left, right = rows(bq), rows(duck)
     if not ordered:
         left, right = sorted(left, key=sort_key), sorted(right, key=sort_key)
-    assert len(left) == len(right), f"BigQuery {len(left)} rows, DuckDB {len(right)} rows"
+    assert len(left) == len(right), f"oracle {len(left)} rows, DuckDB {len(right)} rows"
     for i, (a, b) in enumerate(zip(left, right, strict=True)):
-        assert a == b, f"row {i} differs:\n  BigQuery {a}\n  DuckDB   {b}"
+        assert a == b, f"row {i} differs:\n  oracle {a}\n  DuckDB {b}"
 
 
 def is_ordered(bigquery_sql: str) -> bool:
