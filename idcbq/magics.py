@@ -199,7 +199,13 @@ class _Runner:
     def run(self, shell: Any, args: argparse.Namespace, prepared_of: Any) -> Any:
         """``prepared_of(client)`` renders + validates; then dry-run or execute."""
         client = self.client(args)
-        prepared = prepared_of(client)
+        previous = client.googlesql_analysis
+        # A dry run also asks GoogleSQL's analyzer (what BigQuery itself would reject).
+        client.googlesql_analysis = previous or args.dry_run
+        try:
+            prepared = prepared_of(client)
+        finally:
+            client.googlesql_analysis = previous
         if args.dry_run:
             if client.engine.name != "bigquery":
                 # Checked (render + validate) but nothing billed: DuckDB reads Parquet.

@@ -15,11 +15,11 @@ from idcbq.params import BoundParameter
 from idcbq.validate import check
 from idcbq.validate.googlesql import analyze_sql, enabled_by_env
 
-HAVING_ALIAS = textwrap.dedent(
+TYPE_ERROR = textwrap.dedent(
     """\
     /*---
-    name: bad.having_alias
-    description: HAVING names a SELECT alias that is an aggregate (rejected by BigQuery).
+    name: bad.type_error
+    description: Compares an INT64 column to a STRING (rejected by BigQuery).
     tables: [dicom_all]
     output: {SeriesInstanceUID: STRING, x: INT64}
     ---*/
@@ -27,10 +27,10 @@ HAVING_ALIAS = textwrap.dedent(
       SeriesInstanceUID,
       MIN(instance_size) AS x
     FROM {{ table('dicom_all') }}
-    GROUP BY SeriesInstanceUID
     {% if true %}
-    HAVING MIN(x) > 0
+    WHERE instance_size = 'abc'
     {% endif %}
+    GROUP BY SeriesInstanceUID
     """
 )
 
@@ -85,7 +85,7 @@ def test_tables_outside_the_idc_catalog_are_not_analyzed():
 
 
 def test_check_runs_the_analysis_only_when_asked():
-    sql = "SELECT MIN(x) AS x FROM (SELECT 1 AS x) HAVING MIN(x) > 0"
+    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE instance_size = 'abc'"
     _, problems = check(sql)
     assert problems == []
     _, problems = check(sql, googlesql=True)
@@ -96,15 +96,14 @@ def test_templates_check_reports_template_file_line_col(tmp_path: Path, capsys):
     from idcbq.cli import cli
     from idcbq.cli.common import run_cli
 
-    path = tmp_path / "bad.having_alias.sql"
-    path.write_text(HAVING_ALIAS)
+    path = tmp_path / "bad.type_error.sql"
+    path.write_text(TYPE_ERROR)
     code = run_cli(cli, ["templates", "check", str(path)])
     out, err = capsys.readouterr()
     text = out + err
     assert code == 1, text
-    # Line 13 of the template file (the rendered SQL has no {% if %} lines), column of MIN.
-    assert f"{tmp_path / 'bad.having_alias.sql'}:13:12" in text
-    assert "Aggregations of aggregations are not allowed" in text
+    # Line 12 of the template file (the rendered SQL has no {% if %} lines).
+    assert f"{path}:12:7: GoogleSQL: No matching signature for operator =" in text
 
 
 def test_shipped_templates_pass_the_analysis():
@@ -131,3 +130,54 @@ def test_warm_analysis_is_reused():
         assert analyze_sql(sql) == []
     per_query = (time.perf_counter() - started) / 3
     assert per_query < 2.0  # loose: shared CI boxes; bench/googlesql.py measures it
+
+
+def test_client_opt_in_rejects_before_any_engine_runs(sample_root):
+    import idcbq
+
+    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE instance_size = 'abc'"  # INT64 = STRING
+    with idcbq.connect(engine="duckdb", source=str(sample_root)) as client:
+        client.googlesql_analysis = True
+        with pytest.raises(ValidationError, match="No matching signature for operator ="):
+            client.sql(sql)
+
+
+def test_magic_dry_run_asks_googlesql(sample_root, monkeypatch, capsys):
+    import argparse
+
+    from idcbq.magics import _Runner
+
+    monkeypatch.setenv("IDCBQ_SOURCE", str(sample_root))
+    runner = _Runner()
+    args = argparse.Namespace(
+        engine="duckdb", source=str(sample_root), idc_version=None, project=None,
+        data_project=None, key_file=None, location=None, api_endpoint=None,
+        max_bytes_billed=None, no_bqstorage=False, template_dirs=[], quiet=True,
+        dry_run=True, limit=None, result_var=None,
+    )  # fmt: skip
+    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE instance_size = 'abc'"  # INT64 = STRING
+    try:
+        with pytest.raises(ValidationError, match="No matching signature for operator ="):
+            runner.run(None, args, lambda client: client.prepare_sql(sql))
+        client = next(iter(runner.clients.values()))
+        assert client.googlesql_analysis is False  # only the dry run asked
+    finally:
+        runner.close()
+
+
+def test_without_zetasql_analysis_is_skipped_and_engine_refused(monkeypatch, caplog):
+    # Uninstalling zetasql from the shared venv is not an option: the availability probe
+    # is replaced, which is exactly what a missing import makes it return.
+    import idcbq.validate.googlesql as vg
+    from idcbq.engines import get_engine
+    from idcbq.engines.googlesql import runtime as rt
+    from idcbq.errors import UsageError
+
+    monkeypatch.setattr(rt, "zetasql_available", lambda: False)
+    monkeypatch.setattr(vg, "_NOTICE_GIVEN", False)
+    with caplog.at_level("WARNING", logger="idcbq"):
+        assert analyze_sql("SELECT MIN(x) AS x FROM (SELECT 1 AS x) HAVING MIN(x) > 0") == []
+    assert "pip install 'idcbq[googlesql]'" in caplog.text
+    with pytest.raises(UsageError) as info:
+        get_engine("googlesql")
+    assert "idcbq[googlesql]" in str(info.value)
