@@ -134,9 +134,31 @@ def test_series_without_location_cannot_make_a_manifest(index_client, tmp_path):
     from idcbq.errors import ManifestError
     from idcbq.manifest import write_manifest
 
-    result = index_client.sql("SELECT SeriesInstanceUID FROM index LIMIT 2")
+    result = index_client.sql("SELECT Modality, collection_id FROM index LIMIT 2")
     with pytest.raises(ManifestError, match="crdc_series_uuid and a bucket"):
         write_manifest(result, tmp_path / "m.jsonl", format="jsonl")
+
+
+def test_series_keys_are_looked_up_in_index(index_client, tmp_path):
+    """A template result with only UIDs (cohort.series_by_collection) still makes a manifest."""
+    from idcbq.manifest import write_manifest
+
+    result = index_client.query("cohort.series_by_collection", collection_ids=["qin_lung_ct"])
+    uids = set(result.to_arrow().column("SeriesInstanceUID").to_pylist())
+    write_manifest(result, tmp_path / "m.parquet", format="parquet")
+    table = pq.read_table(tmp_path / "m.parquet")
+    assert set(table.column("SeriesInstanceUID").to_pylist()) == uids
+    index = pq.read_table(
+        package_dir() / "idc_index.parquet", columns=["SeriesInstanceUID", "crdc_series_uuid"]
+    ).to_pandas()
+    want = dict(zip(index.SeriesInstanceUID, index.crdc_series_uuid, strict=True))
+    for row in table.to_pylist():
+        assert row["crdc_series_uuid"] == want[row["SeriesInstanceUID"]]
+        assert row["url"] == f"gs://{row['gcs_bucket']}/{row['crdc_series_uuid']}/*"
+    # A manifest read back and written again keeps its series URLs (job runs do this).
+    write_manifest(table, tmp_path / "again.jsonl", format="jsonl")
+    again = [json.loads(x) for x in (tmp_path / "again.jsonl").read_text().splitlines()]
+    assert [r["url"] for r in again] == table.column("url").to_pylist()
 
 
 def test_results_file_downloads_through_bucket_listing(

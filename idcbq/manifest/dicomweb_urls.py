@@ -143,6 +143,29 @@ def series_located(names: Iterable[str]) -> bool:
     return "crdc_series_uuid" in have and bool(have & {"aws_bucket", "gcs_bucket"})
 
 
+def series_urls(batch: pa.RecordBatch, provider: str) -> pa.RecordBatch:
+    """Give series-level rows (no ``crdc_instance_uuid``) their ``<bucket>/<uuid>/*`` URL.
+
+    Rows re-read from a manifest of idc-index series keep their prefix URL instead of
+    losing it to the instance URL (which needs an instance).
+    """
+    import pyarrow.compute as pc
+
+    names = batch.schema.names
+    if "url" not in names or batch.column("url").null_count == 0:
+        return batch
+    instance = batch.column("crdc_instance_uuid")
+    if instance.null_count == 0:
+        return batch
+    bucket = batch.column("gcs_bucket" if provider == "gcs" else "aws_bucket")
+    scheme = "gs://" if provider == "gcs" else "s3://"
+    prefix = pc.binary_join_element_wise(
+        scheme, bucket, "/", batch.column("crdc_series_uuid"), "/*", ""
+    )
+    url = pc.if_else(pc.is_null(instance), prefix, batch.column("url"))
+    return batch.set_column(names.index("url"), "url", url.cast(batch.schema.field("url").type))
+
+
 def series_rows(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.RecordBatch:
     """One series-level manifest row per input row (idc-index results).
 

@@ -87,7 +87,12 @@ def manifest_batches(
     ``<bucket>/<crdc_series_uuid>/*`` prefix; the downloader lists it).
     ``dicomweb_url`` is the base of the DICOMweb URL columns (default: IDC's public proxy).
     """
-    from idcbq.manifest.dicomweb_urls import add_dicomweb_urls, series_located, series_rows
+    from idcbq.manifest.dicomweb_urls import (
+        add_dicomweb_urls,
+        series_located,
+        series_rows,
+        series_urls,
+    )
 
     check_provider(provider)
     schema, batches = as_batches(source)
@@ -96,7 +101,10 @@ def manifest_batches(
     if is_complete(names):
         out = manifest_schema(extras)
         return out, (
-            add_dicomweb_urls(normalize_batch(b, provider, out), dicomweb_url) for b in batches
+            add_dicomweb_urls(
+                series_urls(normalize_batch(b, provider, out), provider), dicomweb_url
+            )
+            for b in batches
         )
     if series_level is None:
         series_level = "idc-index" in (
@@ -105,9 +113,19 @@ def manifest_batches(
         )
     if series_level:
         if not series_located(names):
-            raise ManifestError(
-                "idc-index rows need crdc_series_uuid and a bucket to find files by",
-                hint="select crdc_series_uuid and aws_bucket, or series_aws_url",
+            from idcbq.manifest.index_rows import index_key, lookup_series
+
+            by = index_key(names)
+            if by is None:
+                raise ManifestError(
+                    "idc-index rows need crdc_series_uuid and a bucket to find files by",
+                    hint="select crdc_series_uuid and aws_bucket, series_aws_url, "
+                    "or a key to look them up by (SeriesInstanceUID, StudyInstanceUID, PatientID)",
+                )
+            out = manifest_schema()
+            found = lookup_series(batches, by, engine)
+            return out, (
+                add_dicomweb_urls(series_rows(b, provider, out), dicomweb_url) for b in found
             )
         out = manifest_schema(extras)
         return out, (

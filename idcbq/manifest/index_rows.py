@@ -1,0 +1,63 @@
+"""Series rows for idc-index results that name series but not where their files are.
+
+A result from ``--source idc-index`` that has only keys (``SeriesInstanceUID``,
+``StudyInstanceUID``, ``PatientID`` or ``crdc_series_uuid``) is looked up in idc-index's
+own ``index`` table, as instance-level results are in ``dicom_all``: one row per series
+with its ``crdc_series_uuid`` and buckets, the keys bound as an ``ARRAY<STRING>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: Keys a series-level result can be looked up by, most specific first.
+INDEX_KEYS = ("crdc_series_uuid", "SeriesInstanceUID", "StudyInstanceUID", "PatientID")
+#: Columns of ``index`` a series manifest row needs.
+INDEX_COLUMNS = (
+    "collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
+    "crdc_series_uuid", "aws_bucket", "license_short_name",
+)  # fmt: skip
+KEYS_PER_QUERY = 20_000
+
+
+def index_key(names: list[str]) -> str | None:
+    """The column to look series up by, or None."""
+    return next((k for k in INDEX_KEYS if k in names), None)
+
+
+def lookup_series(
+    batches: Iterator[pa.RecordBatch], key: str, engine: Any = None
+) -> Iterator[pa.RecordBatch]:
+    """Rows of idc-index's ``index`` for the ``key`` values of ``batches``."""
+    from idcbq.params import BoundParameter
+
+    keys: dict[str, None] = {}
+    for batch in batches:
+        for value in batch.column(key).to_pylist():
+            if value is not None:
+                keys[str(value)] = None
+    if not keys:
+        return
+    own = engine is None or getattr(engine, "source", None) != "idc-index"
+    if own:
+        from idcbq.engines import get_engine
+
+        engine = get_engine("duckdb", source="idc-index")
+    try:
+        ordered = sorted(keys)
+        # `key` comes from the fixed INDEX_KEYS list, never from user text.
+        sql = (
+            f"SELECT {', '.join(INDEX_COLUMNS)} FROM index WHERE {key} IN UNNEST(@keys) "
+            "ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID"
+        )
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            prepared = engine.prepare(sql, [BoundParameter.of("keys", "ARRAY<STRING>", chunk)])
+            yield from engine.execute(prepared).to_batches(max_chunksize=65_536)
+    finally:
+        if own:
+            engine.close()
