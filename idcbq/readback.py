@@ -7,7 +7,8 @@ Here the types come from the whole file first:
 
 - JSON Lines: a first pass parses the file in newline-aligned blocks, each typed on
   its own, and unifies their schemas (null widens to anything, int to float, structs
-  merge their fields); the second pass streams with that explicit schema.
+  merge their fields); the second pass streams with that explicit schema. Text that
+  looks like a date or time stays text.
 - CSV: a first pass reads every column as text and finds, per column, the narrowest of
   int64, float64, bool or string that holds every value (numbers with leading zeros stay
   text); the second pass streams with those types.
@@ -212,9 +213,9 @@ def _open_jsonl(
     fields = []
     for field in schema:
         t = field.type
-        if field.name in strings and (
-            pa.types.is_null(t) or pa.types.is_timestamp(t) or pa.types.is_date(t)
-        ):
+        if pa.types.is_timestamp(t) or pa.types.is_date(t):
+            t = pa.string()  # ISO text stays text (as in CSV): a string column never changes type
+        elif field.name in strings and pa.types.is_null(t):
             t = pa.string()
         elif field.name in ints and pa.types.is_null(t):
             t = pa.int64()
@@ -245,6 +246,13 @@ _WIDER = {
 _LEADING_ZERO = r"^[+-]?0[0-9]"
 
 
+def _csv_parse(names: list[str]) -> Any:
+    """Quoted values may hold newlines; with one column, an empty line is a row (a null)."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(names) != 1)
+
+
 def _csv_names(path: Path) -> list[str]:
     with open(path, encoding="utf-8", newline="") as fh:
         return next(csv.reader(fh), [])
@@ -260,7 +268,10 @@ def _csv_kinds(path: Path, names: list[str], block_size: int) -> dict[str, str]:
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                    strings_can_be_null=True, quoted_strings_can_be_null=False)  # fmt: skip
     reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=block_size), convert_options=convert
+        path,
+        read_options=pacsv.ReadOptions(block_size=block_size),
+        parse_options=_csv_parse(names),
+        convert_options=convert,
     )
     for batch in reader:
         for index, name in enumerate(batch.schema.names):
@@ -313,8 +324,9 @@ def _open_csv(
     convert = pacsv.ConvertOptions(
         column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
     )
+    read = pacsv.ReadOptions(block_size=min(block_size, STREAM_BLOCK))
     reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=block_size), convert_options=convert
+        path, read_options=read, parse_options=_csv_parse(names), convert_options=convert
     )
     return reader.schema, _guard(reader, path)
 
