@@ -46,14 +46,27 @@ def header(file: str, title: str, intro: str) -> list[dict]:
         ),
         code(
             """
-# idcbq is not on PyPI yet: this installs it from its GitHub repository. (Or upload a
-# wheel built with `uv build` and `%pip install` that file instead.) It keeps Colab's
-# preinstalled pandas, pyarrow and google-cloud-* as they are: no runtime restart needed.
+# idcbq is not on PyPI yet. This cell installs it from a wheel you upload to the Colab
+# session (Files pane; build one with `uv build --wheel` in a checkout), or else from
+# IDCBQ_PIP_SPEC: a pip requirement such as "idcbq @ git+https://<host>/<owner>/idcbq.git"
+# naming the repository you got idcbq from. Colab's preinstalled pandas, pyarrow and
+# google-cloud-* stay as they are: no runtime restart needed.
 # Skipped when idcbq is already importable (a local checkout, or a re-run).
+import glob
 import importlib.util
+import os
+
+IDCBQ_PIP_SPEC = os.environ.get("IDCBQ_PIP_SPEC", "")  # or paste the requirement here
 
 if importlib.util.find_spec("idcbq") is None:
-    %pip install --quiet "idcbq @ git+https://github.com/idcbq/idcbq.git"
+    wheels = sorted(glob.glob("idcbq-*.whl") + glob.glob("/content/idcbq-*.whl"))
+    spec = wheels[-1] if wheels else IDCBQ_PIP_SPEC
+    if not spec:
+        raise SystemExit(
+            "idcbq is not on PyPI yet: upload an idcbq-*.whl to this session, "
+            "or set IDCBQ_PIP_SPEC to the repository's pip requirement, then re-run this cell"
+        )
+    %pip install --quiet {spec}
 """,
             "install",
         ),

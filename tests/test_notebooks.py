@@ -115,9 +115,11 @@ def test_notebook_has_badge_and_guarded_install(name):
         f"colab.research.google.com/github/idcbq/idcbq/blob/main/notebooks/{name}" in first.source
     )
     assert 'find_spec("idcbq") is None' in install.source
-    # Not on PyPI yet: the install cell says so and installs from the repository.
+    # Not on PyPI yet: the install cell says so, installs an uploaded wheel or the
+    # repository named by IDCBQ_PIP_SPEC, and stops with one line when it has neither.
     assert "not on PyPI yet" in install.source
-    assert '%pip install --quiet "idcbq @ git+https://github.com/idcbq/idcbq.git"' in install.source
+    assert "%pip install --quiet {spec}" in install.source
+    assert "IDCBQ_PIP_SPEC" in install.source
 
 
 @pytest.mark.parametrize("name", ["02_bigquery_in_colab.ipynb", "03_cohort_to_files.ipynb"])
