@@ -45,6 +45,8 @@ class ManifestStats:
         import pyarrow.compute as pc
 
         self.instances += batch.num_rows
+        if "crdc_instance_uuid" in batch.schema.names:  # series rows (idc-index) are not instances
+            self.instances -= batch.column("crdc_instance_uuid").null_count
         sizes = batch.column("size")
         self.total_bytes += int(pc.sum(sizes).as_py() or 0)
         self.unknown_sizes += sizes.null_count
