@@ -20,14 +20,8 @@ from tests.cross_engine_support import compare, is_ordered, rows
 TEMPLATES = [Template.from_path(p, builtin=True) for p in sorted(builtin_dir().glob("*.sql"))]
 
 #: (template, example) -> (exception type, cause). Strict: they must keep failing.
-_ANY_VALUE_NULLS = (
-    AssertionError,
-    "oracle limitation: this ZetaSQL build's ANY_VALUE keeps NULLs; BigQuery (and DuckDB) "
-    "skip them (StudyDescription is NULL on some rows of the study)",
-)
-KNOWN_DIVERGENCES: dict[tuple[str, str], tuple[type[BaseException], str]] = {
-    ("cohort.studies_of_patient", "qin_lsc_0009"): _ANY_VALUE_NULLS,
-}
+#: (The googlesql engine runs ANY_VALUE skipping NULLs, as BigQuery does: no entry left.)
+KNOWN_DIVERGENCES: dict[tuple[str, str], tuple[type[BaseException], str]] = {}
 
 
 def _case(t: Template, example: str):

@@ -347,3 +347,21 @@ def test_corrupt_module_cache_is_rebuilt_not_loaded(tmp_path):
     assert _read_cache(bad) is not None  # replaced by a whole file
     bad.write_bytes(b"truncated")
     assert _read_cache(bad) is None
+
+
+def test_any_value_skips_nulls_like_bigquery(gsql_engine):
+    rows = "UNNEST([STRUCT(1 AS g, CAST(NULL AS STRING) AS x), (1, 'a'), (1, NULL), (2, NULL)])"
+    sql = f"SELECT g, ANY_VALUE(x) AS v FROM {rows} GROUP BY g ORDER BY g"
+    assert run(gsql_engine, sql).to_pylist() == [{"g": 1, "v": "a"}, {"g": 2, "v": None}]
+    window = f"SELECT g, ANY_VALUE(x) OVER (PARTITION BY g) AS v FROM {rows} ORDER BY g"
+    assert [r["v"] for r in run(gsql_engine, window).to_pylist()] == ["a", "a", "a", None]
+    # an ARRAY argument (ARRAY_AGG cannot collect arrays) runs as written
+    assert run(gsql_engine, "SELECT ANY_VALUE(a) AS v FROM UNNEST([STRUCT([1, 2] AS a)])")[
+        "v"
+    ].to_pylist() == [[1, 2]]
+    # a table path inside the argument is still resolved; errors point at the text as written
+    sql = "SELECT ANY_VALUE((SELECT COUNT(*) FROM dicom_all)) AS v FROM UNNEST([1])"
+    assert run(gsql_engine, sql).to_pylist() == [{"v": 9350}]
+    with pytest.raises(ValidationError) as info:
+        run(gsql_engine, "SELECT ANY_VALUE(nope) AS v FROM dicom_all")
+    assert info.value.location.column == 18 and "ARRAY_AGG" not in str(info.value)

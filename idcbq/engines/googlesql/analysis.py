@@ -93,7 +93,10 @@ def _walk(msg: Any) -> Iterator[Any]:
 
 def _location(node: Any) -> tuple[int, int]:
     while "parse_location_range" not in node.DESCRIPTOR.fields_by_name:
-        node = node.parent
+        if "parent" in node.DESCRIPTOR.fields_by_name:
+            node = node.parent
+        else:  # an Any...Proto wrapper: its one set field is the node
+            node = node.ListFields()[0][1]
     r = node.parse_location_range
     return r.start, r.end
 
@@ -115,8 +118,16 @@ class ParsedSQL:
             raise located_error(_located_syntax_error(sql) or exc.message, sql, sql, ()) from None
         self.tables: list[TableRef] = []
         self.ctes: set[str] = set()
+        #: ``ANY_VALUE(x)`` calls: (call start, arg start, arg end, call end, OVER end or -1).
+        self.any_values: list[tuple[int, int, int, int, int]] = []
+        windowed: dict[tuple[int, int], int] = {}
         for node in _walk(resp.parsed_statement):
             kind = node.DESCRIPTOR.name
+            if kind == "ASTAnalyticFunctionCallProto":
+                windowed[_location(node.function)] = _location(node)[1]
+            elif kind == "ASTFunctionCallProto" and _plain_any_value(node):
+                call, arg = _location(node), _location(node.arguments[0])
+                self.any_values.append((call[0], arg[0], arg[1], call[1], windowed.get(call, -1)))
             if kind == "ASTAliasedQueryProto" and node.HasField("alias"):
                 alias = node.alias
                 if "identifier" in alias.DESCRIPTOR.fields_by_name:
@@ -146,6 +157,20 @@ def _located_syntax_error(sql: str) -> str | None:
     return None
 
 
+def _plain_any_value(node: Any) -> bool:
+    """``ANY_VALUE(x)`` with one argument and no modifier (DISTINCT, HAVING, ...)."""
+    names = node.function.names
+    if len(names) != 1 or names[0].id_string.upper() != "ANY_VALUE":
+        return False
+    if len(node.arguments) != 1 or node.distinct or node.null_handling_modifier:
+        return False
+    return not any(
+        node.HasField(f)
+        for f in ("having_modifier", "order_by", "limit_offset", "clamped_between_modifier")
+        if f in node.DESCRIPTOR.fields_by_name
+    )
+
+
 @dataclass
 class Rewrite:
     """SQL with table paths replaced by flat root names, and the edits to map positions back."""
@@ -153,6 +178,7 @@ class Rewrite:
     sql: str
     tables: dict[str, Any] = field(default_factory=dict)  # flat name -> resolved key
     edits: list[tuple[int, int, int]] = field(default_factory=list)  # (start, old_len, new_len)
+    any_values: int = 0  # ANY_VALUE calls rewritten to skip NULLs
 
     def original_offset(self, offset: int) -> int:
         """Byte offset in the original text of a byte offset in the rewritten text."""
@@ -171,16 +197,25 @@ def flat_name(key: tuple[str, str]) -> str:
 
 
 def rewrite(
-    sql: str, resolve: Callable[[tuple[str, ...]], tuple[str, str] | None]
+    sql: str,
+    resolve: Callable[[tuple[str, ...]], tuple[str, str] | None],
+    *,
+    any_value: bool = False,
 ) -> tuple[Rewrite, list[tuple[str, ...]]]:
-    """Splice flat names for every table path ``resolve`` knows; list the unknown ones."""
+    """Splice flat names for every table path ``resolve`` knows; list the unknown ones.
+
+    ``any_value=True`` also makes ``ANY_VALUE(x)`` skip NULLs as BigQuery does (this
+    ZetaSQL build keeps them): it becomes ``ARRAY_AGG(x IGNORE NULLS LIMIT 1)[SAFE_OFFSET(0)]``
+    (a non-NULL value if there is one, else NULL), in its window form
+    ``ARRAY_AGG(x IGNORE NULLS) OVER (...)[SAFE_OFFSET(0)]`` (same frame), by edits
+    around ``x`` so table paths inside ``x`` are still spliced.
+    """
     parsed = ParsedSQL(sql)
     raw = sql.encode("utf-8")
-    out = bytearray()
-    pos = 0
     result = Rewrite(sql="")
     unknown: list[tuple[str, ...]] = []
-    for ref in sorted(parsed.tables, key=lambda r: r.start):
+    edits: list[tuple[int, int, bytes]] = []
+    for ref in parsed.tables:
         if len(ref.parts) == 1 and ref.parts[0].lower() in parsed.ctes:
             continue
         key = resolve(ref.parts)
@@ -190,10 +225,22 @@ def rewrite(
         name = flat_name(key)
         result.tables[name] = key
         text = f"`{name}`" if ref.has_alias else f"`{name}` AS `{ref.parts[-1]}`"
-        new = text.encode("utf-8")
-        out += raw[pos : ref.start] + new
-        result.edits.append((ref.start, ref.end - ref.start, len(new)))
-        pos = ref.end
+        edits.append((ref.start, ref.end, text.encode("utf-8")))
+    if any_value:
+        for call_start, arg_start, arg_end, call_end, over_end in parsed.any_values:
+            edits.append((call_start, arg_start, b"ARRAY_AGG("))
+            if over_end >= 0:  # window form: the frame's non-NULL values, the first of them
+                edits.append((arg_end, call_end, b" IGNORE NULLS)"))
+                edits.append((over_end, over_end, b"[SAFE_OFFSET(0)]"))
+            else:
+                edits.append((arg_end, call_end, b" IGNORE NULLS LIMIT 1)[SAFE_OFFSET(0)]"))
+            result.any_values += 1
+    out = bytearray()
+    pos = 0
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        out += raw[pos:start] + new
+        result.edits.append((start, end - start, len(new)))
+        pos = end
     out += raw[pos:]
     result.sql = out.decode("utf-8")
     return result, unknown

@@ -14,9 +14,11 @@ unit tests of a user's templates). Each query:
 4. the result becomes Arrow with BigQuery's column names (anonymous columns ``f0_``,
    ``f1_``...). A result array holding NULL raises QueryError, as on BigQuery.
 
-Known differences of this ZetaSQL build (documented, not patched): ``ANY_VALUE``
-keeps NULLs where BigQuery skips them; an uncorrelated ``IN (subquery)`` is
-re-evaluated for every outer row (slow on large inputs).
+This ZetaSQL build's ``ANY_VALUE`` keeps NULLs where BigQuery skips them: a plain
+``ANY_VALUE(x)`` aggregate is run as ``ARRAY_AGG(x IGNORE NULLS LIMIT 1)[SAFE_OFFSET(0)]``
+and its window form as ``ARRAY_AGG(x IGNORE NULLS) OVER (...)[SAFE_OFFSET(0)]`` (answers
+BigQuery may give; an ARRAY ``x``, which ARRAY_AGG cannot collect, keeps the build's behaviour). Its evaluator also re-runs an uncorrelated ``IN (subquery)`` for
+every outer row: correct, but slow on large inputs.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery
-from idcbq.errors import QueryError, SourceError, UsageError
+from idcbq.errors import QueryError, SourceError, UsageError, ValidationError
 from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
@@ -262,21 +264,32 @@ class GoogleSQLEngine(Engine):
         )
 
     def analyze(
-        self, sql: str, params: Sequence[BoundParameter] = (), *, path: str | None = None
+        self,
+        sql: str,
+        params: Sequence[BoundParameter] = (),
+        *,
+        path: str | None = None,
+        any_value: bool = False,
     ) -> tuple[Any, dict[str, set[str]]]:
-        """Analyze BigQuery SQL against this export; (rewrite, used columns per table)."""
+        """Analyze BigQuery SQL against this export; (rewrite, used columns per table).
+
+        ``any_value=True`` rewrites ``ANY_VALUE(x)`` to skip NULLs (BigQuery's behaviour);
+        if the rewritten text does not analyze (e.g. ``x`` is an ARRAY, which ARRAY_AGG
+        cannot collect) the query is analyzed as written.
+        """
         from idcbq.engines.googlesql import analysis
 
-        rewritten, _unknown = analysis.rewrite(sql, self.resolve)
+        rewritten, _unknown = analysis.rewrite(sql, self.resolve, any_value=any_value)
         tables = {name: self.fields(*key) for name, key in rewritten.tables.items()}
-        used = analysis.analyze(
-            rewritten,
-            sql,
-            tables,
-            analysis.param_types(params),
-            catalogs=self.catalogs,
-            path=path,
-        )
+        types = analysis.param_types(params)
+        try:
+            used = analysis.analyze(
+                rewritten, sql, tables, types, catalogs=self.catalogs, path=path
+            )
+        except ValidationError:
+            if not rewritten.any_values:
+                raise
+            return self.analyze(sql, params, path=path, any_value=False)
         return rewritten, used
 
     def execute(self, query: PreparedQuery, *, limit: int | None = None) -> pa.Table:
@@ -290,7 +303,7 @@ class GoogleSQLEngine(Engine):
             raise UsageError(f"query was prepared for {query.engine!r}, not googlesql")
         if limit is not None and limit < 0:
             raise UsageError(f"limit must be >= 0, got {limit}")
-        rewritten, used = self.analyze(query.sql, query.params, path=query.template)
+        rewritten, used = self.analyze(query.sql, query.params, path=query.template, any_value=True)
         plan: list[tuple[str, tuple[str, str], tuple[str, ...], tuple[Any, ...]]] = []
         total_rows = 0
         for name, key in sorted(rewritten.tables.items()):
