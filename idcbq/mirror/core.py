@@ -247,6 +247,8 @@ class _TableJob:
     def run(self, workers: int, progress: bool | None) -> None:
         from tqdm import tqdm
 
+        from idcbq.engines.duckdb.footers import release_memory
+
         self.dir.mkdir(parents=True, exist_ok=True)
         for stale in self.dir.glob(".*.tmp-*"):  # left by a killed run
             stale.unlink(missing_ok=True)
@@ -276,6 +278,8 @@ class _TableJob:
                 finally:
                     bar.update(obj.size)
                 setattr(self.report, kind, getattr(self.report, kind) + 1)
+                if self.report.files % 8 == 7:
+                    release_memory()
                 self.report.files += 1
                 self.report.rows += rows
                 self.rows += rows
