@@ -57,7 +57,7 @@ def _run_dicomweb(ctx: click.Context, dicomweb_url: str | None, **kw: Any) -> No
         kw["manifest"],
         kw["dest"],
         dicomweb_url=dicomweb_url,
-        workers=min(int(kw.get("workers") or 8), 64),
+        workers=_workers(ctx, kw.get("workers")),
         template=kw.get("dir_template"),
         quiet=quiet,
         dry_run=bool(kw.get("dry_run")),
@@ -75,3 +75,15 @@ def _run_dicomweb(ctx: click.Context, dicomweb_url: str | None, **kw: Any) -> No
         raise DownloadError(
             f"{len(result.failed)} of {result.planned} files failed or could not be verified"
         )
+
+
+#: Threads for DICOMweb unless --workers is given: servers (IDC's proxy has a per-IP
+#: quota) take fewer parallel requests than a bucket does.
+DEFAULT_DICOMWEB_WORKERS = 16
+
+
+def _workers(ctx: click.Context, given: Any) -> int:
+    source = ctx.get_parameter_source("workers")
+    if given is None or source in (None, click.core.ParameterSource.DEFAULT):
+        return DEFAULT_DICOMWEB_WORKERS
+    return max(1, min(int(given), 64))
