@@ -128,7 +128,7 @@ WITH reports AS (
     AND ContentTemplateSequence[SAFE_OFFSET(0)].TemplateIdentifier = '1500'
     AND ContentTemplateSequence[SAFE_OFFSET(0)].MappingResource = 'DCMR'
 ),
-groups AS (
+measurement_group_items AS (
   SELECT r.PatientID, r.SOPInstanceUID, r.SeriesInstanceUID, r.SeriesDescription,
          grp AS contentSequence, grp_offset AS measurementGroup_number
   FROM reports AS r
@@ -142,7 +142,7 @@ items AS (
          item.ConceptNameCodeSequence[SAFE_OFFSET(0)].CodeValue AS name_value,
          item.ConceptNameCodeSequence[SAFE_OFFSET(0)].CodingSchemeDesignator AS name_scheme,
          item
-  FROM groups AS g
+  FROM measurement_group_items AS g
   CROSS JOIN UNNEST(g.contentSequence.ContentSequence) AS item
 ),
 tracking_ids AS (
@@ -200,7 +200,7 @@ SELECT
   sr.segmentationSegmentNumber,
   g.contentSequence
 FROM tracking_uids AS u
-JOIN groups AS g USING (SOPInstanceUID, measurementGroup_number)
+JOIN measurement_group_items AS g USING (SOPInstanceUID, measurementGroup_number)
 JOIN tracking_ids AS t USING (SOPInstanceUID, measurementGroup_number)
 JOIN findings AS f USING (SOPInstanceUID, measurementGroup_number)
 JOIN finding_sites AS fs USING (SOPInstanceUID, measurementGroup_number)
