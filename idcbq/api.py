@@ -319,12 +319,13 @@ class Client:
         return self._execute(prepared, limit=limit)
 
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
-        from idcbq.cancel import QueryInterrupted, cancel_engine, run_cancellable
+        from idcbq.cancel import QueryInterrupted, arm, cancel_engine, run_cancellable
         from idcbq.result import QueryResult
 
         start = time.perf_counter()
         logging.getLogger("idcbq").debug("query running on %s", self.engine.name)
         # In a worker thread, so Ctrl-C interrupts DuckDB / cancels the BigQuery job.
+        arm(self.engine)
         try:
             table = run_cancellable(
                 lambda: self.engine.execute(prepared, limit=limit),

@@ -31,6 +31,9 @@ class QueryInterrupted(KeyboardInterrupt):
 #: Seconds the main thread waits for an interrupted query to wind down.
 GRACE_S = 0.5
 
+#: Seconds to wait for the cancel request itself (a BigQuery ``jobs.cancel`` call).
+CANCEL_WAIT_S = 5.0
+
 
 def run_cancellable(
     func: Callable[[], T], cancel: Callable[[], object], *, grace_s: float = GRACE_S
@@ -58,16 +61,34 @@ def run_cancellable(
         while not done.wait(0.1):
             pass
     except KeyboardInterrupt:
-        try:
-            cancel()
-        except Exception as exc:  # cancelling is best effort; the interrupt still wins
-            log.debug("cancelling the query failed: %s", exc)
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
+            _call_bounded(cancel, CANCEL_WAIT_S)
             done.wait(grace_s)
         raise QueryInterrupted(done.is_set()) from None
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def _call_bounded(cancel: Callable[[], object], seconds: float) -> None:
+    """Run ``cancel()`` in a thread; wait at most ``seconds`` (a slow server must not hang us)."""
+
+    def target() -> None:
+        try:
+            cancel()
+        except Exception as exc:  # cancelling is best effort; the interrupt still wins
+            log.warning("could not cancel the query: %s", exc)
+
+    thread = threading.Thread(target=target, name="idcbq-cancel", daemon=True)
+    thread.start()
+    thread.join(seconds)
+
+
+def arm(engine: Any) -> None:
+    """Clear an engine's cancelled flag before it runs a new query."""
+    flag = getattr(engine, "cancelled", None)
+    if isinstance(flag, threading.Event):
+        flag.clear()
 
 
 def cancel_engine(engine: Any) -> None:
@@ -81,9 +102,12 @@ def cancel_engine(engine: Any) -> None:
         con.interrupt()
         log.debug("interrupted the DuckDB query")
         return
+    flag = getattr(engine, "cancelled", None)
+    if isinstance(flag, threading.Event):  # BigQuery: a job not created yet never starts
+        flag.set()
     job = getattr(engine, "last_job", None)
     client = getattr(engine, "client", None)
     job_id = getattr(job, "job_id", None)
     if job_id and client is not None and hasattr(client, "cancel_job"):
-        client.cancel_job(job_id, location=getattr(job, "location", None), timeout=10)
+        client.cancel_job(job_id, location=getattr(job, "location", None), timeout=CANCEL_WAIT_S)
         log.warning("cancelled BigQuery job %s", job_id)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -89,6 +91,8 @@ class BigQueryEngine(Engine):
         self.dry_run_first = dry_run_first
         self.last_job = JobStats()
         self._bqstorage: Any = None
+        #: Set by Ctrl-C (idcbq.cancel) so a job not yet created is never started.
+        self.cancelled = threading.Event()
 
     @classmethod
     def from_options(
@@ -248,13 +252,20 @@ class BigQueryEngine(Engine):
         config = self._job_config(
             query, labels=labels, maximum_bytes_billed=self.guard.max_bytes_billed
         )
-        self.last_job = JobStats(estimate=estimate, labels=labels)
+        # The job id is chosen here, so Ctrl-C can cancel the job even while it is created.
+        job_id = f"idcbq_{uuid.uuid4().hex}"
+        if self.cancelled.is_set():  # Ctrl-C came before the job existed: never start it
+            from idcbq.errors import QueryError
+
+            raise QueryError("cancelled before the BigQuery job started")
+        self.last_job = JobStats(estimate=estimate, labels=labels, job_id=job_id)
+        self.last_job.location = self.location
         try:
             job = self.client.query(
                 query.sql,
                 job_config=config,
                 location=self.location,
-                job_id_prefix="idcbq_",
+                job_id=job_id,
                 **network.call_options(job=True),
             )
             self.last_job.job_id, self.last_job.location = job.job_id, job.location
