@@ -151,6 +151,11 @@ def _jsonl_schema(path: Path, block_size: int) -> tuple[pa.Schema, int]:
     for line, block in _blocks(path, block_size):
         longest = max(longest, max(map(len, block.split(b"\n"))))
         try:
+            block.decode("utf-8")  # Arrow's JSON parser does not check
+        except UnicodeDecodeError as exc:
+            where = line + block.count(b"\n", 0, exc.start)
+            raise TableReadError(f"{path}:{where}: not UTF-8 text: not a jsonl file") from None
+        try:
             table = pajson.read_json(
                 io.BytesIO(block),
                 read_options=pajson.ReadOptions(block_size=len(block) + 1, use_threads=False),

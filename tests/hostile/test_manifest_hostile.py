@@ -314,3 +314,92 @@ def test_dest_is_a_file_or_link_outside(seeded_gcs, gcs_server, tmp_path):
         assert "outside" in str(exc)
     assert list(outside.iterdir()) == []
     assert isinstance(report_or_error, DownloadError) or not report_or_error.ok
+
+
+# -- inputs that used to crash: bytes that are not text, listing failures, bad endpoints --------
+
+UUID = "11111111-2222-3333-4444-555555555555"
+NOT_TEXT = {
+    "s5cmd-latin-1": (
+        "m.s5cmd",
+        f"cp s3://idc-open-data/{UUID}/a.dcm .\n".encode()
+        + b"cp s3://idc-open-data/caf\xe9/x.dcm .\n",
+        ":2:",
+    ),
+    "urls-latin-1": ("m.txt", b"# list\n" + b"gs://idc-open-data/\xe9\xe8/*\n", ":2:"),
+    "s5cmd-binary": ("m.s5cmd", b"cp s3://idc-open-data/" + bytes(range(256)) * 4, ":1:"),
+    "urls-nul-bytes": ("m.txt", b"gs://idc-open-data/x\x00y/*\n", ":1:"),
+    "no-suffix-binary": ("m", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "not UTF-8 text"),
+    "jsonl-latin-1": (
+        "m.jsonl",
+        b'{"url": "gs://idc-open-data/x"}\n{"url": "caf\xe9"}\n',
+        "m.jsonl:2:",
+    ),
+    "csv-latin-1": ("m.csv", b"url,crdc_series_uuid\ngs://x/caf\xe9,\xe9\n", "m.csv"),
+    "parquet-garbage": ("m.parquet", b"PAR1" + bytes(range(200)), "m.parquet"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_TEXT))
+def test_binary_or_latin1_manifest_is_a_clear_error(tmp_path, case):
+    """UnicodeDecodeError never escapes: ManifestError (exit 2) naming the file (and line)."""
+    name, content, where = NOT_TEXT[case]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ManifestError) as info:
+        plan_download(path, tmp_path / "dest")
+    assert str(path) in str(info.value) and where in str(info.value), str(info.value)
+    done = subprocess.run([sys.executable, "-m", "idcbq", "download", str(path), "--dest", str(tmp_path / "d")],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_series_listing_of_a_missing_bucket_is_one_clear_error(gcs_server, tmp_path):
+    """A bare NotFound from the GCS API becomes DownloadError (exit 5) naming the prefix."""
+    listing = tmp_path / "series.txt"
+    listing.write_text(f"gs://public-datasets-idc/{UUID}/*\n")
+    with pytest.raises(
+        DownloadError, match=r"cannot list gs://public-datasets-idc/.*bucket not found"
+    ):
+        download(listing, tmp_path / "d", endpoint=gcs_server.url, quiet=True)
+    assert not (tmp_path / "d").exists()
+
+
+def test_series_listing_against_a_dead_endpoint_ends_in_bounded_time(tmp_path):
+    """Retries of the listing stop at the deadline (not 120 s); one DownloadError, exit 5."""
+    import time
+
+    from idcbq.testing.servers import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    listing = tmp_path / "series.txt"
+    listing.write_text(f"gs://idc-open-data/{UUID}/*\n")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "idcbq", "download", str(listing), "--dest", str(tmp_path / "d"),
+         "--endpoint", dead, "--timeout", "1"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert time.monotonic() - started < 90
+    assert done.returncode == 5 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot list gs://idc-open-data/{UUID}/" in done.stderr
+
+
+@pytest.mark.parametrize(("endpoint", "code", "message"), [
+    ("not a url", 2, "is not an http(s) URL"),
+    ("gs://idc-open-data", 2, "is not an http(s) URL"),
+    ("dead", 6, "cannot reach the storage server at"),
+])  # fmt: skip
+def test_sample_seed_endpoint_errors(sample_root, tmp_path, endpoint, code, message):
+    from idcbq.testing.servers import free_port
+
+    if endpoint == "dead":
+        endpoint = f"http://127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "idcbq", "sample", "seed", "--endpoint", endpoint, "--series", "1",
+         "--source", str(sample_root)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == code, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
