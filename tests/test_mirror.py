@@ -77,7 +77,9 @@ def test_rerun_fetches_nothing_and_added_columns_fetch_only_those(source, tmp_pa
     local = pq.read_table(next((dest / "bigquery_export").rglob("*.parquet")))
     src = pq.read_table(next(source.rglob("*.parquet")), columns=local.column_names)
     assert local.equals(src)
-    assert "PatientSex" in read_manifest(dest)["datasets"]["idc_v25"]["tables"]["dicom_all"]["columns"]
+    assert (
+        "PatientSex" in read_manifest(dest)["datasets"]["idc_v25"]["tables"]["dicom_all"]["columns"]
+    )
 
 
 def test_new_release_fetches_only_changed_files(source, tmp_path):
@@ -104,7 +106,7 @@ def test_truncated_source_file_fails_verification_and_names_it(source, tmp_path)
     bad = source / "bigquery_export/idc_v25/dicom_all/000000000003.parquet"
     data = bad.read_bytes()
     bad.write_bytes(data[: len(data) // 2])
-    with pytest.raises(SourceError, match="000000000003.parquet") as info:
+    with pytest.raises(SourceError, match=r"000000000003\.parquet") as info:
         mirror(str(source), tmp_path / "m", progress=False)
     assert "1 file(s) failed" in str(info.value)
     kept = sorted(p.name for p in (tmp_path / "m").rglob("*.parquet"))
@@ -120,7 +122,7 @@ def test_corrupt_column_chunk_fails_verification(source, tmp_path):
     data = bytearray(bad.read_bytes())
     data[start : start + 24] = b"\xff" * 24  # the page header becomes garbage
     bad.write_bytes(bytes(data))
-    with pytest.raises(SourceError, match="000000000005.parquet"):
+    with pytest.raises(SourceError, match=r"000000000005\.parquet"):
         mirror(str(source), tmp_path / "m", progress=False)
 
 
