@@ -141,7 +141,9 @@ def test_download_on_a_full_disk_then_resume(tmpfs, seeded_gcs, gcs_server, tmp_
     cmd = ["download", str(manifest), "--dest", str(dest), "--endpoint", gcs_server.url, "--quiet"]
     done = idcbq(*cmd)
     assert_one_line_error(done, ExitCode.LOCAL_FS, str(dest))
-    assert any(s in done.stderr for s in ("no space left", "disk full", "database or disk is full")), done.stderr
+    assert any(
+        s in done.stderr for s in ("no space left", "disk full", "database or disk is full")
+    ), done.stderr
     if dest.exists():
         assert not [
             p for p in dest.rglob("*") if p.name.endswith((".idcbq-part", ".tmp", ".partial"))
