@@ -305,3 +305,46 @@ def test_dry_run_prints_wado_urls_and_writes_nothing(seeded_orthanc, tmp_path):
     assert f"plan: {len(seeded_orthanc.rows)} files" in out.output
     assert f"{seeded_orthanc.dicomweb_url}/studies/" in out.output and "/instances/" in out.output
     assert not (tmp_path / "out").exists()
+
+
+def test_job_downloads_by_dicomweb(seeded_orthanc, sample_root, tmp_path, capsys):
+    """A cohort job with ``[download] transport = "dicomweb"`` fetches and verifies by WADO-RS."""
+    from tests.jobs_support import write_spec
+    from tests.test_jobs import record, run
+
+    series = sorted({r["SeriesInstanceUID"] for r in seeded_orthanc.rows})[:3]
+    expected = [r for r in seeded_orthanc.rows if r["SeriesInstanceUID"] in series]
+    text = f"""\
+[job]
+name = "dw"
+
+[query]
+template = "manifest.instances_of_series"
+params = {{ series_uids = {json.dumps(series)} }}
+
+[engine]
+name = "duckdb"
+source = "{sample_root}"
+
+[outputs]
+destination = "out"
+results = ["parquet"]
+manifests = ["jsonl"]
+
+[download]
+enabled = true
+dest = "data"
+transport = "dicomweb"
+dicomweb_url = "{seeded_orthanc.dicomweb_url}"
+workers = 4
+"""
+    spec = write_spec(tmp_path / "job" / "dw.toml", text)
+    code, _, err = run(["job", "run", str(spec)], capsys)
+    assert code == 0, err
+    runs = sorted((spec.parent / "out" / "runs").iterdir())
+    rec = record(runs[-1])
+    assert rec["status"] == "succeeded"
+    files = _files(spec.parent / "data")
+    assert len(files) == len(expected)
+    want = {r["instance_hash"] for r in expected}
+    assert {hashlib.md5(p.read_bytes()).hexdigest() for p in files} == want

@@ -123,18 +123,31 @@ def download_rows(spec: JobSpec, run: RunDir, rows: pa.Table) -> dict[str, Any]:
     write_manifest(
         rows, run.path / "download.jsonl", format="jsonl", provider=spec.outputs.provider
     )
-    report = download(
-        rows,
-        Path(spec.resolve(spec.download.dest or "")),
-        workers=spec.download.workers,
-        template=spec.download.dir_template,
-        provider=spec.outputs.provider,
-        endpoint=spec.download.endpoint,
-        anonymous=spec.download.anonymous,
-        project=spec.download.project,
-        quiet=True,
-        timeout=spec.download.timeout,
-    )
+    if spec.download.transport == "dicomweb":
+        from idcbq.download.dicomweb import download_dicomweb
+
+        report = download_dicomweb(
+            rows,
+            Path(spec.resolve(spec.download.dest or "")),
+            dicomweb_url=spec.download.dicomweb_url,
+            workers=spec.download.workers,
+            template=spec.download.dir_template,
+            quiet=True,
+            timeout=spec.download.timeout,
+        )
+    else:
+        report = download(
+            rows,
+            Path(spec.resolve(spec.download.dest or "")),
+            workers=spec.download.workers,
+            template=spec.download.dir_template,
+            provider=spec.outputs.provider,
+            endpoint=spec.download.endpoint,
+            anonymous=spec.download.anonymous,
+            project=spec.download.project,
+            quiet=True,
+            timeout=spec.download.timeout,
+        )
     summary = report.as_dict()
     if not report.ok:
         aborted = getattr(report, "aborted", None)

@@ -124,6 +124,10 @@ class DownloadSection(_Strict):
     #: Seconds without a byte (or a connection) before a file attempt is given up; an
     #: unreachable endpoint stops the whole download at once (see idcbq.download).
     timeout: float = Field(default=30.0, gt=0, le=86400)
+    #: ``bucket`` (GCS/S3 objects) or ``dicomweb`` (WADO-RS from ``dicomweb_url``, default
+    #: IDC's public proxy; see idcbq.download.dicomweb).
+    transport: Literal["bucket", "dicomweb"] = "bucket"
+    dicomweb_url: str | None = None
 
     @model_validator(mode="after")
     def _dest_when_enabled(self) -> DownloadSection:
