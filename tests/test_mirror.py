@@ -142,3 +142,30 @@ def test_column_outside_the_mirror_names_the_command_that_adds_it(source, tmp_pa
         "idc_v25", "dicom_all"
     )
     assert "Rows" in {f.name for f in fields}
+
+
+def test_job_refreshes_its_mirror_then_queries_it(source, tmp_path):
+    from idcbq.jobs.runner import run_job
+    from idcbq.jobs.spec import load_spec
+
+    (tmp_path / "q.sql").write_text(
+        "SELECT collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID,\n"
+        "  crdc_series_uuid, crdc_instance_uuid, gcs_url, instance_size, Modality\n"
+        "FROM dicom_all WHERE collection_id = @c\n"
+    )
+    spec_path = tmp_path / "job.toml"
+    spec_path.write_text(
+        '[job]\nname = "m"\n[query]\nsql_file = "q.sql"\nparams = { c = "collection_001" }\n'
+        '[engine]\nname = "duckdb"\n'
+        f'[mirror]\ndest = "mirror"\nsource = "{source}"\n'
+        '[outputs]\ndestination = "runs"\nresults = ["parquet"]\nmanifests = ["jsonl"]\n'
+    )
+    outcome = run_job(load_spec(spec_path))
+    assert outcome.error is None, outcome.error
+    record = outcome.record
+    assert record["mirror"]["dataset"] == "idc_v25" and record["mirror"]["fetched"] == 8
+    assert record["counts"]["rows"] == 2 * 40
+    again = run_job(load_spec(spec_path))
+    assert again.error is None, again.error
+    record = again.record
+    assert record["mirror"]["unchanged"] == 8 and record["mirror"]["fetched"] == 0

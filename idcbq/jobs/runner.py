@@ -167,10 +167,49 @@ def connect(spec: JobSpec) -> Any:
         value = getattr(spec.engine, key)
         if value is not None:
             options[key] = spec.resolve(value) if key == "source" else value
+    if spec.mirror is not None:  # the engine reads the job's mirror (see refresh_mirror)
+        options.update(mirror_options(spec))
     if spec.engine.name == "bigquery":
         options["progress"] = False  # no progress bars in a scheduled job's log
     templates = [spec.resolve(t) for t in spec.query.templates]
     return idcbq.api.connect(spec.engine.name, templates=templates, **options)
+
+
+def mirror_options(spec: JobSpec) -> dict[str, Any]:
+    """Engine options for a ``[mirror]`` job: the mirror as source, ``current`` -> its newest."""
+    from idcbq.errors import JobSpecError
+    from idcbq.mirror import read_manifest
+
+    assert spec.mirror is not None
+    if spec.engine.source is not None:
+        raise JobSpecError("give either [engine] source or [mirror], not both")
+    dest = spec.resolve(spec.mirror.dest)
+    version = spec.engine.idc_version
+    latest = read_manifest(Path(dest)).get("latest")
+    if version == "current" and latest:
+        version = latest.removeprefix("idc_")
+    return {"source": dest, "idc_version": version}
+
+
+def refresh_mirror(spec: JobSpec) -> dict[str, Any]:
+    """Mirror the spec's release (newest for ``current``); only changed files are fetched."""
+    from idcbq.mirror import mirror
+
+    assert spec.mirror is not None
+    m = spec.mirror
+    endpoint = {"s3_endpoint" if m.source.startswith("s3://") else "gcs_endpoint": m.endpoint}
+    report = mirror(
+        spec.resolve(m.source), spec.resolve(m.dest), idc_version=spec.engine.idc_version,
+        tables=m.tables, columns=m.columns, collections=m.collections, progress=False,
+        **(endpoint if m.endpoint else {}),
+    )  # fmt: skip
+    return {
+        "dataset": report.dataset,
+        "fetched": report.fetched,
+        "linked": report.linked,
+        "unchanged": report.unchanged,
+        "bytes": report.chunk_bytes + report.footer_bytes,
+    }
 
 
 def _execute(
@@ -182,6 +221,9 @@ def _execute(
     *,
     dry_run: bool,
 ) -> None:
+    if spec.mirror is not None and spec.mirror.refresh and not dry_run:
+        with _Timer(timings, "mirror"):
+            record["mirror"] = refresh_mirror(spec)
     client = connect(spec)
     try:
         if dry_run:

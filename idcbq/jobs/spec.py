@@ -39,6 +39,9 @@ Sections and keys (all others are errors):
   ``change_manifests`` (write ``changes.*`` manifests of added+revised series; default true).
 - ``[download]`` ``enabled``, ``dest``, ``workers``, ``dir_template``, ``endpoint``,
   ``anonymous``, ``project``, ``only_changes``.
+- ``[mirror]`` ``dest`` (required), ``source``, ``tables``, ``columns``, ``collections``,
+  ``refresh`` (default true: run ``idcbq mirror`` for the newest release before the query),
+  ``endpoint``. The DuckDB engine then reads the mirror (``[engine] source`` must be unset).
 
 Relative paths are relative to the spec file.
 """
@@ -136,6 +139,19 @@ class DownloadSection(_Strict):
         return self
 
 
+class MirrorSection(_Strict):
+    """``[mirror]``: query a local `idcbq mirror` copy, refreshed before each run."""
+
+    dest: str
+    source: str = "s3://idc-open-metadata"
+    tables: list[str] = Field(default_factory=lambda: ["dicom_all"])
+    columns: str = "templates"
+    collections: list[str] | None = None
+    #: Before the query: mirror the newest release (only changed files are fetched).
+    refresh: bool = True
+    endpoint: str | None = None
+
+
 class JobSpec(_Strict):
     """A whole job spec; ``path`` and ``digest`` are filled by :func:`load_spec`."""
 
@@ -144,6 +160,7 @@ class JobSpec(_Strict):
     engine: EngineSection = Field(default_factory=EngineSection)
     outputs: OutputsSection
     download: DownloadSection = Field(default_factory=DownloadSection)
+    mirror: MirrorSection | None = None
     path: str | None = Field(default=None, exclude=True)
     digest: str | None = Field(default=None, exclude=True)
 

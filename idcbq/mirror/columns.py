@@ -25,7 +25,7 @@ from pathlib import Path
 from idcbq.errors import UsageError
 
 PRESETS = ("templates", "idc-index", "all")
-#: Always mirrored: identifiers and what pruning and downloads need.
+#: Always mirrored: identifiers, pruning columns and what manifests/downloads read.
 ALWAYS = (
     "collection_id",
     "PatientID",
@@ -33,6 +33,19 @@ ALWAYS = (
     "SeriesInstanceUID",
     "SOPInstanceUID",
     "Modality",
+    "crdc_series_uuid",
+    "crdc_instance_uuid",
+    "gcs_bucket",
+    "gcs_url",
+    "aws_bucket",
+    "aws_url",
+    "series_aws_url",
+    "instance_size",
+    "instance_hash",
+    "series_init_idc_version",
+    "series_revised_idc_version",
+    "instance_init_idc_version",
+    "instance_revised_idc_version",
 )
 _JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}|\{\{.*?\}\}", re.S)
 
