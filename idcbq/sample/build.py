@@ -339,6 +339,13 @@ def _write_labels(tmp: Path, options: BuildOptions, stats: BuildStats) -> None:
         "- Instance rows, SOPInstanceUIDs, instance UUIDs, instance sizes and hashes, nested DICOM",
         "  attributes and all clinical values are synthetic, generated deterministically.",
         "- Layout follows IDC's export: `bigquery_export/<dataset>/<table>/*.parquet`.",
+        "- `segmentations`, `measurement_groups`, `quantitative_measurements` and",
+        "  `qualitative_measurements` are computed from the sample's own `dicom_metadata` with",
+        "  the rules of IDC's view definitions (see idcbq/sample/derived.py).",
+        "- Earlier releases ("
+        + (", ".join(f"`idc_v{v}`" for v in options.prior_releases) or "none")
+        + ") hold the same series as they were then, from idc-index-data's",
+        "  version history (`prior_versions_index.parquet`); series IDC removed are not included.",
         "",
         f"Series: {stats.series}; dicom_all rows: {stats.rows['dicom_all']};"
         f" collections: {', '.join(stats.collections)}.",
