@@ -287,3 +287,30 @@ def test_shell_completion_of_template_and_parameter_names(cli_env):
     }
     given = _complete(cli_env, "idcbq query cohort.series_by_modality -p modalities=CT -p ", 6)
     assert given == ["collection_id="]
+
+
+def test_a_terminal_gets_a_table_of_the_first_rows(cli_env):
+    """stdout on a pseudo-terminal: a rich table, first 50 rows, the count on stderr."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "idcbq", "sql", UIDS_SQL],
+        stdout=follower, stderr=subprocess.PIPE, text=True, env=cli_env,
+    )  # fmt: skip
+    os.close(follower)  # the child holds its own copy
+    chunks = []
+    while True:  # read while it writes: a full pty buffer would block the child
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=180) == 0, err
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "SeriesInstanceUID" in shown and "┃" in shown
+    assert "(showing 50)" in err
