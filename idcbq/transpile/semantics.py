@@ -223,7 +223,9 @@ def extract_parts(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Extract)):
         part = node.this.name.upper() if isinstance(node.this, exp.Var) else ""
         arg = node.expression.copy()
-        if part == "DAYOFWEEK":
+        if part in ("DATE", "TIME", "DATETIME"):  # the session is UTC (engine connection)
+            node.replace(exp.cast(arg, "TIMESTAMP" if part == "DATETIME" else part))
+        elif part == "DAYOFWEEK":
             node.replace(
                 exp.paren(
                     exp.Add(
@@ -316,6 +318,22 @@ def substr_positions(tree: exp.Expr) -> exp.Expr:
                         default=length.copy(),
                     ),
                 )
+    return tree
+
+
+def upper_sharp_s(tree: exp.Expr) -> exp.Expr:
+    """``UPPER``: BigQuery maps ``ß`` to ``SS`` (full case mapping); DuckDB to ``ẞ``."""
+    for node in list(tree.find_all(exp.Upper)):
+        if node.meta.get("idcbq_upper"):
+            continue
+        node.meta["idcbq_upper"] = True
+        node.set(
+            "this",
+            exp.Anonymous(
+                this="replace",
+                expressions=[node.this.copy(), exp.Literal.string("ß"), exp.Literal.string("SS")],
+            ),
+        )
     return tree
 
 
@@ -438,6 +456,72 @@ def string_agg_limit(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def timestamp_to_string(tree: exp.Expr) -> exp.Expr:
+    """``CAST(TIMESTAMP AS STRING)``: BigQuery writes the fraction in 3 or 6 digits, ``+00``."""
+    for cast in list(tree.find_all(exp.Cast)):
+        value = cast.this
+        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(
+            value, T.TIMESTAMPTZ, T.TIMESTAMPLTZ
+        ):
+            continue
+        whole = exp.Anonymous(
+            this="strftime", expressions=[value.copy(), exp.Literal.string("%Y-%m-%d %H:%M:%S")]
+        )
+        micros = exp.Mod(
+            this=exp.Anonymous(this="epoch_us", expressions=[value.copy()]),
+            expression=exp.Literal.number(1000000),
+        )
+        micros.meta["idcbq_div"] = True
+
+        def fraction(fmt: str, divisor: int, micros: exp.Expr = micros) -> exp.Expr:
+            part = exp.IntDiv(this=micros.copy(), expression=exp.Literal.number(divisor))
+            part.meta["idcbq_div"] = True
+            return exp.Anonymous(this="printf", expressions=[exp.Literal.string(fmt), part])
+
+        frac = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=micros.copy(), expression=exp.Literal.number(0)),
+                    true=exp.Literal.string(""),
+                ),
+                exp.If(
+                    this=exp.EQ(
+                        this=exp.Mod(this=micros.copy(), expression=exp.Literal.number(1000)),
+                        expression=exp.Literal.number(0),
+                    ),
+                    true=fraction(".%03d", 1000),
+                ),
+            ],
+            default=fraction(".%06d", 1),
+        )
+        text = exp.DPipe(
+            this=exp.DPipe(this=whole, expression=frac), expression=exp.Literal.string("+00")
+        )
+        cast.replace(exp.paren(text))
+    return tree
+
+
+def _has_float(kind: exp.DataType | None) -> bool:
+    if kind is None:
+        return False
+    return kind.is_type(T.DOUBLE, T.FLOAT) or any(
+        _has_float(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None))
+        for sub in kind.expressions
+    )
+
+
+def json_of_floats(tree: exp.Expr) -> exp.Expr:
+    """``TO_JSON_STRING`` of FLOAT64 values: DuckDB writes ``1.0`` where BigQuery writes ``1``."""
+    for node in list(tree.find_all(exp.JSONFormat)):
+        if _has_float(node.this.type):
+            raise TranspileError(
+                "unsupported on DuckDB: TO_JSON_STRING of FLOAT64 values (DuckDB formats "
+                "numbers differently)",
+                hint="CAST the floats to STRING first, or use --engine bigquery",
+            )
+    return tree
+
+
 def sign_of_float(tree: exp.Expr) -> exp.Expr:
     """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT)."""
     for node in list(tree.find_all(exp.Sign)):
@@ -496,6 +580,8 @@ TYPED = (
     format_t,
     sign_of_float,
     extract_from_timestamp,
+    timestamp_to_string,
+    json_of_floats,
     null_outputs,
 )
 UNTYPED = (
@@ -508,6 +594,7 @@ UNTYPED = (
     ieee_divide,
     division_by_zero,
     string_agg_limit,
+    upper_sharp_s,
 )
 
 
@@ -522,6 +609,7 @@ def needs_types(tree: exp.Expr) -> bool:
         exp.Format,
         exp.Sign,
         exp.Extract,
+        exp.JSONFormat,
     ):
         if isinstance(node, exp.Cast) and not node.to.is_type(
             *exp.DataType.TEXT_TYPES, T.BOOLEAN, T.DOUBLE, T.FLOAT
