@@ -315,8 +315,15 @@ def test_clinical_tables(con: duckdb.DuckDBPyConnection, sample_root: Path) -> N
         p.name for p in clinical.iterdir() if p.name not in ("table_metadata", "column_metadata")
     )
     assert len(per_collection) >= 2
+    owner = dict(
+        con.sql(
+            f"""SELECT SPLIT_PART(table_name, '.', 3), collection_id
+                FROM "{V}_clinical".table_metadata"""
+        ).fetchall()
+    )
     for name in per_collection:
-        cid = name.removesuffix("_clinical")
+        cid = owner[name]  # tables are <collection_id>_clinical or _<sheet> (several)
+        assert name.startswith(cid + "_")
         schema = pq.read_schema(next((clinical / name).glob("*.parquet")))
         assert schema.names[:2] == ["dicom_patient_id", "source_batch"]
         missing = scalar(

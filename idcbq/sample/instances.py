@@ -32,6 +32,8 @@ class SeriesPlan:
     reference: SeriesPlan | None = None
     #: For an SR: a SEG series of the same study (else patient) its measurements point at.
     segmentation: SeriesPlan | None = None
+    #: For a SEG: an SR measures its segments (they are then lesions).
+    measured: bool = False
 
     @property
     def uid(self) -> str:
@@ -121,6 +123,7 @@ def _link_references(plans: list[SeriesPlan]) -> None:
                 p.segmentation = min(
                     segs, key=lambda c: (ids.stable_int("seg", p.uid, c.uid), c.uid)
                 )
+                p.segmentation.measured = True
 
 
 def parse_date(text: Any) -> dt.date | None:

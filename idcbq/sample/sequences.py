@@ -49,13 +49,10 @@ def referenced_series(plan: SeriesPlan) -> list[dict[str, Any]]:
 def _seg(plan: SeriesPlan) -> dict[str, Any]:
     ref = plan.reference
     pathology = ref is not None and ref.modality == "SM"
-    choices = codes.SEGMENT_TYPES_PATHOLOGY if pathology else codes.SEGMENT_TYPES_RADIOLOGY
-    n_segments = segment_count(plan)
-    start = stable_int("segstart", plan.uid)
+    types = segment_types(plan)
     algorithm = pick(("nnU-Net", "TotalSegmentator", "HoVer-Net", "manual"), "alg", plan.uid)
     segments = []
-    for k in range(n_segments):
-        category, seg_type = choices[(start + k) % len(choices)]
+    for k, (category, seg_type) in enumerate(types):
         automatic = algorithm != "manual"
         segments.append(
             {
@@ -117,6 +114,19 @@ def _seg(plan: SeriesPlan) -> dict[str, Any]:
 def segment_count(plan: SeriesPlan) -> int:
     """Number of segments in each instance of a SEG series (1 to 3)."""
     return 1 + stable_int("nseg", plan.uid) % 3
+
+
+def segment_types(plan: SeriesPlan) -> list[tuple[codes.Code, codes.Code]]:
+    """(category, type) of each segment; segments an SR measures are lesions."""
+    ref = plan.reference
+    if ref is not None and ref.modality == "SM":
+        choices = codes.SEGMENT_TYPES_PATHOLOGY
+    elif plan.measured:
+        choices = tuple(c for c in codes.SEGMENT_TYPES_RADIOLOGY if c[0] == codes.CATEGORY_MORPH)
+    else:
+        choices = codes.SEGMENT_TYPES_RADIOLOGY
+    start = stable_int("segstart", plan.uid)
+    return [choices[(start + k) % len(choices)] for k in range(segment_count(plan))]
 
 
 def _anatomic_region(plan: SeriesPlan, seg_type: codes.Code) -> dict[str, Any]:
@@ -253,6 +263,15 @@ def _code_content(
     }
 
 
+def _finding(plan: SeriesPlan, g: int) -> codes.Code:
+    """The finding of group ``g``: the type of the segment it measures, if any."""
+    seg = plan.segmentation
+    if seg is not None:
+        types = segment_types(seg)
+        return types[g % len(types)][1]
+    return pick(codes.SR_FINDINGS, "finding", plan.uid, g)
+
+
 def _measurement_group(plan: SeriesPlan, g: int) -> dict[str, Any]:
     """One TID 1411 measurement group (items in the order TID 1500 lists them)."""
     ref, seg = plan.reference, plan.segmentation
@@ -274,7 +293,7 @@ def _measurement_group(plan: SeriesPlan, g: int) -> dict[str, Any]:
             "ConceptNameCodeSequence": [code_item(codes.SR_TRACKING_UID)],
             "UID": derived_uid("srtracking", uid, g),
         },
-        _code_content(codes.SR_FINDING, pick(codes.SR_FINDINGS, "finding", uid, g), "CONTAINS"),
+        _code_content(codes.SR_FINDING, _finding(plan, g), "CONTAINS"),
         _code_content(
             site_concept,
             site,
