@@ -87,6 +87,8 @@ def to_duckdb_tree(
             query = casts.cast_to_int64(query)
             for typed in semantics.TYPED:
                 query = typed(query)
+            for node in query.walk():  # later copies need no (large, nested) types
+                node.type = None
         query = map_tables(query, data_project)
         for untyped in semantics.UNTYPED:
             query = untyped(query)

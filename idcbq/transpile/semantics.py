@@ -73,7 +73,7 @@ def output_names(tree: exp.Expr) -> exp.Expr:
             else:
                 name, quoted = f"f{anonymous}_", False
                 anonymous += 1
-            select.expressions[i] = exp.alias_(item, name, quoted=quoted)
+            select.expressions[i] = exp.alias_(item, name, quoted=quoted, copy=False)
             select.expressions[i].parent = select
         select.set("expressions", select.expressions)
     return tree
@@ -614,6 +614,8 @@ def needs_types(tree: exp.Expr) -> bool:
         if isinstance(node, exp.Cast) and not node.to.is_type(
             *exp.DataType.TEXT_TYPES, T.BOOLEAN, T.DOUBLE, T.FLOAT
         ):
+            continue
+        if isinstance(node, exp.Format) and "%t" not in node.this.sql():
             continue
         return True
     return any(
