@@ -115,19 +115,29 @@ def test_nested_values_are_json_in_csv(cli_env):
 # -- SQL from a file, stdin, and SQL that starts with a comment --------------------------
 
 
-@pytest.mark.parametrize(
-    "leading",
-    ["-- count by modality\n", "# count by modality\n", "/* count\n by modality */\n",
-     "--no space after the dashes\n"],
-)  # fmt: skip
-def test_sql_that_starts_with_a_comment(cli_env, tmp_path, leading):
-    """``idcbq sql "$(cat q.sql)"`` when q.sql starts with a comment; also -f and stdin."""
-    text = leading + "SELECT COUNT(*) AS n FROM dicom_all WHERE Modality = @m\n"
+LEADING_COMMENTS = ("-- count by modality\n", "# count by modality\n",
+                    "/* count\n by modality */\n", "--no space after the dashes\n")  # fmt: skip
+QUERY = "SELECT COUNT(*) AS n FROM dicom_all WHERE Modality = @m\n"
+
+
+def test_sql_that_starts_with_a_comment(cli_env):
+    """``idcbq sql "$(cat q.sql)"`` when q.sql starts with a comment, in every comment style."""
+    outputs = {
+        leading: idcbq(cli_env, "sql", leading + QUERY, "-p", "m=CT", "--format", "csv")
+        for leading in LEADING_COMMENTS
+    }
+    results = {k: (p.returncode, p.stdout, p.stderr) for k, p in outputs.items()}
+    first = results[LEADING_COMMENTS[0]]
+    assert first[0] == 0 and first[1].startswith("n\n") and int(first[1].split()[1]) > 0, first
+    assert all(r[:2] == first[:2] for r in results.values()), results
+
+
+def test_sql_from_a_file_stdin_and_options_after(cli_env, tmp_path):
+    text = LEADING_COMMENTS[0] + QUERY
     query = tmp_path / "q.sql"
     query.write_text(text)
     runs = {
-        "argument": idcbq(cli_env, "sql", text, "-p", "m=CT", "--format", "csv"),
-        "argument, options after": idcbq(cli_env, "sql", "--format", "csv", text, "-p", "m=CT"),
+        "argument, options first": idcbq(cli_env, "sql", "--format", "csv", text, "-p", "m=CT"),
         "-f": idcbq(cli_env, "sql", "-f", str(query), "-p", "m=CT", "--format", "csv"),
         "stdin -": idcbq(cli_env, "sql", "-", "-p", "m=CT", "--format", "csv", stdin=text),
         "-f -": idcbq(cli_env, "sql", "-f", "-", "-p", "m=CT", "--format", "csv", stdin=text),
