@@ -223,6 +223,10 @@ class _TableJob:
         self.collections = list(collections) if collections else None
         self.dir = dest / "bigquery_export" / dataset / table
         self.known = st.states_by_footer(dest, table)
+        # Footer summaries of the copies, so the first query on the mirror prunes files.
+        from idcbq.engines.duckdb.footers import FooterCache
+
+        self.local_cache = FooterCache.for_table(f"{dest}/bigquery_export/{dataset}/{table}")
         self.rows = 0
         self.names: list[str] = []
         self.schema_hash = ""
@@ -266,6 +270,9 @@ class _TableJob:
             disable=not show,
             file=sys.stderr,
         )
+        import pyarrow.fs as pafs
+
+        self.local_fs = pafs.LocalFileSystem()
         with bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {pool.submit(self.one, o): o for o in self.objects}
             for fut in as_completed(futures):
@@ -287,9 +294,25 @@ class _TableJob:
                 self.report.kept_bytes += kept
                 self.report.footer_bytes += foot
                 self.report.disk_bytes += disk
+        self.local_cache.save()
 
     def one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int, int]:
         """Mirror one file: ``(kind, rows, fetched, kept chunk bytes, footer bytes, size)``."""
+        out = self._one(obj)
+        self._cache_local(self.dir / obj.name)
+        return out
+
+    def _cache_local(self, local: Path) -> None:
+        from idcbq.engines.duckdb.footers import ObjectInfo, footer
+
+        info = self.local_fs.get_file_info(str(local))
+        mtime = info.mtime.timestamp() if info.mtime is not None else 0.0
+        url = f"{self.dest}/bigquery_export/{self.dataset}/{self.table}/{local.name}"
+        obj = ObjectInfo(url=url, path=str(local), size=int(info.size or 0), mtime=mtime)
+        if self.local_cache.summary(obj) is None:
+            footer(self.local_fs, obj, self.local_cache)
+
+    def _one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int, int]:
         from idcbq.engines.duckdb.footers import admits, summarize
 
         foot = _Footer.load(self.fs, obj, self.cache)

@@ -92,9 +92,11 @@ class DuckDBEngine(Engine):
         self._mirror = None
         if not location.is_remote and (Path(location.url) / "idcbq-mirror.json").is_file():
             self._mirror = Path(location.url)
-        # Remote roots: footers come from an on-disk cache and prune files (footers.py).
+        # Remote roots and mirrors (thousands of files): footers come from an on-disk
+        # cache and prune files (footers.py); `idcbq mirror` fills it for its copies.
         self._footers = None
-        if location.is_remote and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
+        remote_or_mirror = location.is_remote or self._mirror is not None
+        if remote_or_mirror and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
             from idcbq.engines.duckdb.footers import RemoteFooters
 
             self._footers = RemoteFooters(
