@@ -81,7 +81,7 @@ def compare(
     bq: pa.Table,
     duck: pa.Table,
     *,
-    ordered: bool,
+    ordered: bool | list[str],
     names_case: bool = True,
     types: bool = False,
 ) -> None:
@@ -89,6 +89,9 @@ def compare(
     ``types=True``, equal BigQuery column types.
 
     ``names_case=False`` compares column names case-insensitively (as BigQuery resolves them).
+    ``ordered`` may be the output columns the query orders by (see :func:`order_keys`):
+    then the rows are compared as multisets and those columns in row order (ties are not
+    an order); ``True`` compares whole rows in order.
     """
     names = f"names: oracle {bq.column_names}, DuckDB {duck.column_names}"
     if names_case:
@@ -99,6 +102,13 @@ def compare(
         expected, got = bigquery_types(bq), bigquery_types(duck)
         assert expected == got, f"types: oracle {expected}, DuckDB {got}"
     left, right = rows(bq), rows(duck)
+    if isinstance(ordered, list):
+        if ordered:
+            picks = [bq.column_names.index(k) for k in ordered]
+            keys_left = [tuple(r[i] for i in picks) for r in left]
+            keys_right = [tuple(r[i] for i in picks) for r in right]
+            assert keys_left == keys_right, f"order of {ordered} differs"
+        ordered = False
     if not ordered:
         left, right = sorted(left, key=sort_key), sorted(right, key=sort_key)
     assert len(left) == len(right), f"oracle {len(left)} rows, DuckDB {len(right)} rows"
@@ -112,3 +122,27 @@ def is_ordered(bigquery_sql: str) -> bool:
 
     tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
     return tree.args.get("order") is not None
+
+
+def order_keys(bigquery_sql: str) -> list[str]:
+    """Output columns the outermost ORDER BY sorts on, in order; ``[]`` when it does not
+    order, or orders by something that is not an output column (then only multisets are
+    compared)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
+    order = tree.args.get("order")
+    if order is None or not isinstance(tree, exp.Select):
+        return []
+    names = [e.alias_or_name for e in tree.expressions]
+    keys: list[str] = []
+    for key in order.expressions:
+        node = key.this
+        if isinstance(node, exp.Literal) and node.is_int and 0 < int(node.this) <= len(names):
+            keys.append(names[int(node.this) - 1])
+        elif isinstance(node, exp.Column) and not node.table and node.name in names:
+            keys.append(node.name)
+        else:
+            return keys  # a prefix of output columns still fixes an order among groups
+    return keys

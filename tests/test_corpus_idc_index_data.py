@@ -4,7 +4,9 @@ Each is transpiled with ``to_duckdb`` and run on DuckDB:
 
 1. over empty tables with the reference schemas (fast; proves every column, type and
    function binds), and
-2. over the sample export (``sample_root``) through the DuckDB engine.
+2. over the sample export (``sample_root``) through the DuckDB engine, and
+3. on the sample with GoogleSQL's reference implementation (``gsql_engine``), the oracle:
+   DuckDB's result must equal it (column names, BigQuery types, rows).
 
 The result's column names and BigQuery types must equal the ``*_schema.json`` the
 package ships next to each query (the BigQuery ``QueryJob.schema`` of that query).
@@ -21,6 +23,7 @@ import pytest
 from idcbq.errors import TranspileError
 from idcbq.schema import Field, field_from_json, fields_from_arrow
 from idcbq.transpile import split_declare_script, to_duckdb
+from tests.cross_engine_support import compare, order_keys
 from tests.transpile_support import corpus_files
 
 FILES = corpus_files()
@@ -118,3 +121,63 @@ def test_sample_row_counts(sample_engine, sample_root, stem, key, table):
     result = sample_engine.execute(sample_engine.prepare(path.read_text(), []))
     assert result.num_rows == _distinct(Path(sample_root), "idc_v25", table, key)
     assert pc.count_distinct(result.column(key)).as_py() == result.num_rows
+
+
+#: stem -> cause, for corpus queries whose GoogleSQL result differs for a known reason.
+ORACLE_GAPS: dict[str, str] = {}
+
+
+def _oracle_marks(path: Path):
+    if path.name in DYNAMIC:
+        return [
+            pytest.mark.xfail(
+                strict=True,
+                raises=TranspileError,
+                reason="EXECUTE IMMEDIATE (dynamic SQL) is unsupported on DuckDB",
+            )
+        ]
+    if path.stem in ORACLE_GAPS:
+        return [pytest.mark.xfail(strict=True, reason=ORACLE_GAPS[path.stem])]
+    return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, id=p.stem, marks=_oracle_marks(p)) for p in FILES]
+)
+def test_same_on_googlesql(sample_engine, gsql_engine_v25, path: Path):
+    query, params = split_declare_script(path.read_text())
+    duck = sample_engine.execute(sample_engine.prepare(query, params))
+    oracle = gsql_engine_v25.execute(gsql_engine_v25.prepare(query, params))
+    compare(oracle, duck, ordered=order_keys(query), types=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in FILES])
+def test_runs_through_idcbq_sql_stdin(sample_root, tmp_path, path: Path):
+    """What a user types: ``idcbq sql - < file.sql`` (real entry point, SQL on stdin).
+
+    A ``DECLARE ... DEFAULT literal;`` preamble after the file's leading ``#`` comments
+    becomes typed parameters (volume_geometry_index.sql); only the dynamic-SQL script
+    fails, with the transpiler's exit code and a one-line reason.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from idcbq.errors import ExitCode
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDCBQ_")}
+    env.update(IDCBQ_SAMPLE_ROOT=str(sample_root), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "idcbq", "sql", "-", "--idc-version", "v25", "--json"],
+        input=path.read_text(), capture_output=True, text=True, env=env, timeout=300,
+        check=False,
+    )  # fmt: skip
+    if path.name in DYNAMIC:
+        assert proc.returncode == ExitCode.BAD_INPUT, proc.stderr
+        assert "EXECUTE IMMEDIATE" in proc.stderr and "Traceback" not in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows and list(rows[0]) == [f.name for f in _expected_fields(path)]
