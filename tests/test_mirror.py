@@ -169,3 +169,16 @@ def test_job_refreshes_its_mirror_then_queries_it(source, tmp_path):
     assert again.error is None, again.error
     record = again.record
     assert record["mirror"]["unchanged"] == 8 and record["mirror"]["fetched"] == 0
+
+
+def test_mirror_records_footer_summaries_so_queries_open_only_matching_files(source, tmp_path):
+    dest = tmp_path / "m"
+    mirror(str(source), dest, progress=False)
+    with DuckDBEngine.from_options(source=dest, idc_version="v25") as eng:
+        files, pruned = eng._footer_files(
+            "idc_v25", "dicom_all", {"collection_id": ["collection_002"]}
+        )
+    assert pruned and [Path(f).name for f in files] == [
+        "000000000004.parquet",
+        "000000000005.parquet",
+    ]
