@@ -218,6 +218,7 @@ def _open_jsonl(
     fields = []
     for field in schema:
         t = field.type
+        t = _no_nested_null(t)
         if pa.types.is_timestamp(t) or pa.types.is_date(t):
             t = pa.string()  # ISO text stays text (as in CSV): a string column never changes type
         elif field.name in strings and pa.types.is_null(t):
@@ -239,6 +240,19 @@ def _open_jsonl(
     return reader.schema, _guard(reader, path)
 
 
+def _no_nested_null(t: pa.DataType, top: bool = True) -> pa.DataType:
+    """Null-typed children of lists and structs become strings (Arrow misreads list<null>)."""
+    import pyarrow as pa
+
+    if pa.types.is_null(t) and not top:
+        return pa.string()
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return pa.list_(_no_nested_null(t.value_type, False))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _no_nested_null(f.type, False)) for f in t])
+    return t
+
+
 # -- CSV --------------------------------------------------------------------------------
 
 _CSV_KINDS = ("int64", "float64", "bool")
@@ -251,11 +265,37 @@ _WIDER = {
 _LEADING_ZERO = r"^[+-]?0[0-9]"
 
 
-def _csv_parse(names: list[str]) -> Any:
-    """Quoted values may hold newlines; with one column, an empty line is a row (a null)."""
+def _csv_parse(names: list[str], newlines: bool) -> Any:
+    """With one column, an empty line is a row (a null); ``newlines``: quoted values hold some."""
     import pyarrow.csv as pacsv
 
-    return pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(names) != 1)
+    return pacsv.ParseOptions(newlines_in_values=newlines, ignore_empty_lines=len(names) != 1)
+
+
+def _csv_shape(path: Path, block_size: int = BLOCK) -> tuple[bool, int]:
+    """(a newline sits inside a quoted value, the longest row in bytes).
+
+    A newline is inside a value when an odd number of quotes comes before it. Arrow's
+    parser is several times slower when it must allow for that, so it is asked to only
+    when the file needs it; its blocks must hold the longest row.
+    """
+    import numpy as np
+
+    parity, offset, last_end, longest, inside = 0, 0, -1, 0, False
+    with open(path, "rb") as fh:
+        while block := fh.read(block_size):
+            data = np.frombuffer(block, dtype=np.uint8)
+            quotes = np.flatnonzero(data == ord('"'))
+            newlines = np.flatnonzero(data == ord("\n"))
+            odd = ((np.searchsorted(quotes, newlines) + parity) & 1).astype(bool)
+            inside = inside or bool(odd.any())
+            ends = newlines[~odd] + offset  # newlines that end a row
+            if ends.size:
+                longest = max(longest, int(ends[0] - last_end), int(np.diff(ends).max(initial=0)))
+                last_end = int(ends[-1])
+            parity = (parity + quotes.size) & 1
+            offset += len(block)
+    return inside, max(longest, offset - last_end)
 
 
 def _csv_names(path: Path) -> list[str]:
@@ -263,7 +303,7 @@ def _csv_names(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def _csv_kinds(path: Path, names: list[str], block_size: int) -> dict[str, str]:
+def _csv_kinds(path: Path, names: list[str], block_size: int, newlines: bool) -> dict[str, str]:
     """Per column, the narrowest of int64/float64/bool/string holding every value (or null)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -275,7 +315,7 @@ def _csv_kinds(path: Path, names: list[str], block_size: int) -> dict[str, str]:
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=block_size),
-        parse_options=_csv_parse(names),
+        parse_options=_csv_parse(names, newlines),
         convert_options=convert,
     )
     for batch in reader:
@@ -313,7 +353,9 @@ def _open_csv(
     import pyarrow.csv as pacsv
 
     names = _csv_names(path)
-    kinds = _csv_kinds(path, names, block_size)
+    newlines, longest = _csv_shape(path)
+    block_size = max(block_size, 2 * longest + 2)  # a row never straddles two blocks
+    kinds = _csv_kinds(path, names, block_size, newlines)
     types: dict[str, Any] = {}
     for name, kind in kinds.items():
         if name in strings:
@@ -329,9 +371,9 @@ def _open_csv(
     convert = pacsv.ConvertOptions(
         column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
     )
-    read = pacsv.ReadOptions(block_size=min(block_size, STREAM_BLOCK))
+    read = pacsv.ReadOptions(block_size=max(min(block_size, STREAM_BLOCK), 2 * longest + 2))
     reader = pacsv.open_csv(
-        path, read_options=read, parse_options=_csv_parse(names), convert_options=convert
+        path, read_options=read, parse_options=_csv_parse(names, newlines), convert_options=convert
     )
     return reader.schema, _guard(reader, path)
 
