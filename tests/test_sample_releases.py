@@ -92,6 +92,15 @@ def test_prior_releases_hold_the_versions_idc_served(
             USING (SOPInstanceUID) WHERE a.SeriesInstanceUID = '{revised[0]}'"""
     ).fetchall()
     assert urls and not any(same for (same,) in urls)
+    # An unchanged series version is the same files: same instances, sizes and hashes.
+    a, b = (_table(sample_root, d, "dicom_all") for d in ("idc_v24", "idc_v25"))
+    per_version = f"""SELECT crdc_series_uuid, SOPInstanceUID, instance_size, instance_hash,
+                             crdc_instance_uuid FROM read_parquet('{{}}')
+                      WHERE crdc_series_uuid IN (SELECT crdc_series_uuid FROM read_parquet('{a}')
+                                                 INTERSECT
+                                                 SELECT crdc_series_uuid FROM read_parquet('{b}'))"""
+    older = sorted(duckdb.sql(per_version.format(a)).fetchall())
+    assert older and older == sorted(duckdb.sql(per_version.format(b)).fetchall())
 
 
 def test_prior_release_tables_and_versions(sample_root: Path) -> None:

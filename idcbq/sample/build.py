@@ -61,6 +61,10 @@ class BuildStats:
     collections: list[str] = field(default_factory=list)
     modalities: dict[str, int] = field(default_factory=dict)
     seedable: list[dict[str, Any]] = field(default_factory=list)
+    #: Seedable series of the current release, and (SOPInstanceUID, crdc_series_uuid) ->
+    #: (instance_size, instance_hash) of their files: earlier releases reuse both.
+    seedable_uids: set[str] = field(default_factory=set)
+    seeded_files: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
 
 def builder_hash() -> str:
@@ -236,7 +240,7 @@ def _build_release(
             # Versions aggregate over the source slice (whole collections when subsetting).
             versions = VersionFacts.of(source_series)
             seen_source = source_id
-        if seedable is None:
+        if seedable is None and current:
             pool = (
                 chunk
                 if options.full
@@ -244,12 +248,26 @@ def _build_release(
                     source_series, max_series_per_collection=options.max_series_per_collection
                 )
             )
-            # Files are seeded for the current release only.
-            seedable = set(select.seedable_series(pool)) if current else set()
+            seedable = stats.seedable_uids = set(select.seedable_series(pool))
+        elif seedable is None:
+            seedable = stats.seedable_uids
         plans = plan_series(chunk, cap=options.max_instances_per_series, seedable=seedable)
-        rows = list(instance_rows(plans, versions))
         if not current:
+            for p in plans:
+                # Whole series as in the current release; files are seeded for it only.
+                p.seedable = False
+        rows = list(instance_rows(plans, versions))
+        if current:
+            for r in rows:
+                if r["SeriesInstanceUID"] in seedable:
+                    file_key = (r["SOPInstanceUID"], r["crdc_series_uuid"])
+                    stats.seeded_files[file_key] = (r["instance_size"], r["instance_hash"])
+        else:
             releases.renumber_prior_instances(rows, plans)
+            for r in rows:
+                same = stats.seeded_files.get((r["SOPInstanceUID"], r["crdc_series_uuid"]))
+                if same:  # an unchanged seeded series: the same files
+                    r["instance_size"], r["instance_hash"] = same
         sinks["dicom_all"].write(rows_to_table(rows))
         sinks["auxiliary_metadata"].write(tables.auxiliary_metadata(rows))
         sinks["dicom_metadata"].write(tables.dicom_metadata(rows))
