@@ -67,7 +67,7 @@ def to_duckdb_tree(
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, rewrites, semantics
+    from idcbq.transpile import casts, rewrites, semantics, typed
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -81,12 +81,10 @@ def to_duckdb_tree(
         _inline_unbound_declarations(query, declarations, types)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
-        if (casts.needs_types(query) or semantics.needs_types(query)) and annotate(
-            query, schema or {}
-        ):
+        if (casts.needs_types(query) or typed.needs_types(query)) and annotate(query, schema or {}):
             query = casts.cast_to_int64(query)
-            for typed in semantics.TYPED:
-                query = typed(query)
+            for typed_rewrite in typed.TYPED:
+                query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)

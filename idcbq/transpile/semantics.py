@@ -1,28 +1,23 @@
 """Rewrites for BigQuery semantics DuckDB does not share (found by the GoogleSQL probes).
 
-Each function takes and returns a BigQuery-dialect tree (before DuckDB generation).
-Those marked *typed* read ``node.type`` set by ``idcbq.transpile.types.annotate`` and do
-nothing where the type is unknown. Every one has probes in ``tests/probes/`` that run on
-DuckDB and on GoogleSQL's reference implementation:
+Each function takes and returns a BigQuery-dialect tree (before DuckDB generation);
+these need no types (the typed ones are in ``idcbq.transpile.typed``). Every one has
+probes in ``tests/probes/`` that run on DuckDB and on GoogleSQL's reference
+implementation:
 
-- ``output_names``: a field path is named after its last field, other unnamed
-  expressions ``f0_``, ``f1_``, ... (DuckDB names them after their SQL text).
-- ``float_to_string`` (typed): ``CAST(FLOAT64 AS STRING)`` is the shortest of 15 or 17
-  significant digits that reads back exactly (``512`` not ``512.0``).
-- ``string_casts`` (typed): ``CAST``/``SAFE_CAST`` of a STRING to BOOL accepts only
-  ``true``/``false`` (any case); to FLOAT64 only decimal, exponent, ``inf``/``nan`` and
-  ``0x`` hex text.
-- ``date_results`` (typed): ``DATE_TRUNC``/``DATE_ADD``/``DATE_SUB`` of a DATE are DATEs.
-- ``extract_parts``: ``DAYOFWEEK`` is 1 (Sunday) to 7; ``ISOWEEK``/``ISOYEAR``/``WEEK``.
+- ``unnest_alias_shadowing``: ``FROM t, UNNEST(col) AS col`` (the alias wins, as in BigQuery).
+- ``output_names``: a field path is named after its last field, columns as written,
+  other unnamed expressions ``f0_``, ``f1_``, ... (DuckDB names them after their SQL).
+- ``extract_parts``: ``DAYOFWEEK`` is 1 (Sunday) to 7; ``ISOWEEK``/``ISOYEAR``/``WEEK``;
+  ``EXTRACT(DATE/TIME/DATETIME FROM ts)``.
 - ``like_escape``: a backslash escapes ``%``, ``_`` and itself in a LIKE pattern.
 - ``substr_positions``: position 0 is 1, a negative position before the start is 1,
   a negative length is an error.
-- ``division_by_zero``: ``/``, ``DIV`` and ``MOD`` by zero raise, as in BigQuery.
-- ``byte_length``: ``BYTE_LENGTH`` of a STRING counts UTF-8 bytes.
-- ``string_agg_limit``: ``STRING_AGG(... ORDER BY ... LIMIT n)`` (DuckDB cannot parse it).
+- ``upper_sharp_s``: ``UPPER('ß')`` is ``SS``.
 - ``regexp_groups``: a literal pattern with more than one capturing group is an error.
 - ``ieee_divide``: ``IEEE_DIVIDE`` is float division giving inf/NaN.
-- ``format_t`` (typed): ``FORMAT('%t', x)`` for STRING, INT64 and BOOL arguments.
+- ``division_by_zero``: ``/``, ``DIV`` and ``MOD`` by zero raise, as in BigQuery.
+- ``string_agg_limit``: ``STRING_AGG(... ORDER BY ... LIMIT n)`` (DuckDB cannot parse it).
 """
 
 from __future__ import annotations
@@ -117,105 +112,7 @@ def unnest_alias_shadowing(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-# -- casts ---------------------------------------------------------------------------
-
-
-def float_to_string(tree: exp.Expr) -> exp.Expr:
-    """``CAST(x AS STRING)`` of a FLOAT64: 15 significant digits if exact, else 17."""
-    for cast in list(tree.find_all(exp.Cast)):
-        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(cast.this, T.DOUBLE):
-            continue
-        value = cast.this
-
-        def printf(digits: int, value: exp.Expr = value) -> exp.Expr:
-            return exp.Anonymous(
-                this="printf", expressions=[exp.Literal.string(f"%.{digits}g"), value.copy()]
-            )
-
-        exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
-        cast.replace(exp.Case(ifs=[exp.If(this=exact, true=printf(15))], default=printf(17)))
-    return tree
-
-
-_BOOL_TEXT = {"true": True, "false": False}
-#: What BigQuery reads as FLOAT64 (besides 0x hex integers), case-insensitively.
-_FLOAT_TEXT = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*$"
-_HEX_TEXT = r"^\s*[+-]?0[xX][0-9a-fA-F]+\s*$"
-
-
-def string_casts(tree: exp.Expr) -> exp.Expr:
-    """STRING -> BOOL / FLOAT64 casts that accept exactly what BigQuery accepts."""
-    for cast in list(tree.find_all(exp.Cast)):
-        value = cast.this
-        literal = isinstance(value, exp.Literal)
-        if not (value.is_string if literal else _typed(value, *exp.DataType.TEXT_TYPES)):
-            continue
-        safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
-        if cast.to.is_type(T.BOOLEAN):
-            lowered = exp.Lower(this=value.copy())
-            ifs = [
-                exp.If(
-                    this=exp.EQ(this=lowered.copy(), expression=exp.Literal.string(t)),
-                    true=exp.Boolean(this=v),
-                )
-                for t, v in _BOOL_TEXT.items()
-            ]
-            ifs.insert(
-                0, exp.If(this=exp.Is(this=value.copy(), expression=exp.null()), true=exp.null())
-            )
-            default = (
-                None
-                if safe
-                else _error(
-                    exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=value.copy())
-                )
-            )
-            cast.replace(exp.Case(ifs=ifs, default=default))
-        elif cast.to.is_type(T.DOUBLE, T.FLOAT):
-            hex_ = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(_HEX_TEXT))
-            dec = exp.RegexpLike(
-                this=exp.Lower(this=value.copy()), expression=exp.Literal.string(_FLOAT_TEXT)
-            )
-            as_int = exp.cast(exp.cast(value.copy(), "BIGINT"), "DOUBLE")
-            plain = exp.cast(value.copy(), "DOUBLE")
-            default = (
-                None
-                if safe
-                else _error(
-                    exp.DPipe(
-                        this=exp.Literal.string("Bad double value: "), expression=value.copy()
-                    )
-                )
-            )
-            cast.replace(
-                exp.Case(
-                    ifs=[exp.If(this=dec, true=plain), exp.If(this=hex_, true=as_int)],
-                    default=default,
-                )
-            )
-    return tree
-
-
 # -- dates ---------------------------------------------------------------------------
-
-
-def date_results(tree: exp.Expr) -> exp.Expr:
-    """A DATE truncated, or plus/minus an interval, stays a DATE (DuckDB gives TIMESTAMP)."""
-    for node in list(tree.find_all(exp.DateTrunc, exp.DateAdd, exp.DateSub)):
-        if _typed(node.this, T.DATE):
-            marker = exp.Literal.string("_idcbq_date")
-            node.replace(marker)
-            marker.replace(exp.cast(node, "DATE"))
-    return tree
-
-
-def extract_from_timestamp(tree: exp.Expr) -> exp.Expr:
-    """``EXTRACT(part FROM timestamp)``: the UTC wall clock (the DuckDB session is UTC)."""
-    for node in list(tree.find_all(exp.Extract)):
-        arg = node.expression
-        if _typed(arg, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
-            node.set("expression", exp.cast(arg.copy(), "TIMESTAMP"))
-    return tree
 
 
 def extract_parts(tree: exp.Expr) -> exp.Expr:
@@ -337,15 +234,6 @@ def upper_sharp_s(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def byte_length(tree: exp.Expr) -> exp.Expr:
-    """``BYTE_LENGTH(string)`` -> ``strlen`` (bytes of the UTF-8 text)."""
-    for node in list(tree.find_all(exp.ByteLength)):
-        if _typed(node.this, T.VARBINARY, T.BINARY, T.BLOB):
-            continue
-        node.replace(exp.Anonymous(this="strlen", expressions=[node.this.copy()]))
-    return tree
-
-
 def regexp_groups(tree: exp.Expr) -> exp.Expr:
     """REGEXP_EXTRACT(_ALL) with a literal pattern of 2+ capturing groups: BigQuery errors."""
     for node in list(tree.find_all(exp.RegexpExtract, exp.RegexpExtractAll)):
@@ -357,32 +245,6 @@ def regexp_groups(tree: exp.Expr) -> exp.Expr:
                     "regular expressions passed into extraction functions must not have more "
                     f"than 1 capturing group: {pattern.this!r}"
                 )
-    return tree
-
-
-def format_t(tree: exp.Expr) -> exp.Expr:
-    """``FORMAT('%t', x)`` where x is STRING, INT64 or BOOL: its text, ``NULL`` for NULL."""
-    for node in list(tree.find_all(exp.Format)):
-        fmt = node.this
-        if not (isinstance(fmt, exp.Literal) and fmt.is_string) or "%t" not in fmt.this:
-            continue
-        specs = re.findall(r"%[-+ #0]*\d*(?:\.\d+)?(.)", fmt.this.replace("%%", ""))
-        args = list(node.expressions)
-        if len(specs) != len(args):
-            continue
-        for i, (conv, arg) in enumerate(zip(specs, args, strict=True)):
-            if conv != "t":
-                continue
-            if not _typed(arg, *exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN):
-                raise TranspileError(
-                    "unsupported on DuckDB: FORMAT '%t' of a value that is not STRING, INT64 or BOOL"
-                )
-            text = exp.Coalesce(
-                this=exp.cast(arg.copy(), "TEXT"), expressions=[exp.Literal.string("NULL")]
-            )
-            args[i] = text
-        node.set("expressions", args)
-        node.set("this", exp.Literal.string(re.sub(r"%t", "%s", fmt.this)))
     return tree
 
 
@@ -456,134 +318,6 @@ def string_agg_limit(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def timestamp_to_string(tree: exp.Expr) -> exp.Expr:
-    """``CAST(TIMESTAMP AS STRING)``: BigQuery writes the fraction in 3 or 6 digits, ``+00``."""
-    for cast in list(tree.find_all(exp.Cast)):
-        value = cast.this
-        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(
-            value, T.TIMESTAMPTZ, T.TIMESTAMPLTZ
-        ):
-            continue
-        whole = exp.Anonymous(
-            this="strftime", expressions=[value.copy(), exp.Literal.string("%Y-%m-%d %H:%M:%S")]
-        )
-        micros = exp.Mod(
-            this=exp.Anonymous(this="epoch_us", expressions=[value.copy()]),
-            expression=exp.Literal.number(1000000),
-        )
-        micros.meta["idcbq_div"] = True
-
-        def fraction(fmt: str, divisor: int, micros: exp.Expr = micros) -> exp.Expr:
-            part = exp.IntDiv(this=micros.copy(), expression=exp.Literal.number(divisor))
-            part.meta["idcbq_div"] = True
-            return exp.Anonymous(this="printf", expressions=[exp.Literal.string(fmt), part])
-
-        frac = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=micros.copy(), expression=exp.Literal.number(0)),
-                    true=exp.Literal.string(""),
-                ),
-                exp.If(
-                    this=exp.EQ(
-                        this=exp.Mod(this=micros.copy(), expression=exp.Literal.number(1000)),
-                        expression=exp.Literal.number(0),
-                    ),
-                    true=fraction(".%03d", 1000),
-                ),
-            ],
-            default=fraction(".%06d", 1),
-        )
-        text = exp.DPipe(
-            this=exp.DPipe(this=whole, expression=frac), expression=exp.Literal.string("+00")
-        )
-        cast.replace(exp.paren(text))
-    return tree
-
-
-def _has_float(kind: exp.DataType | None) -> bool:
-    if kind is None:
-        return False
-    return kind.is_type(T.DOUBLE, T.FLOAT) or any(
-        _has_float(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None))
-        for sub in kind.expressions
-    )
-
-
-def json_of_floats(tree: exp.Expr) -> exp.Expr:
-    """``TO_JSON_STRING`` of FLOAT64 values: DuckDB writes ``1.0`` where BigQuery writes ``1``."""
-    for node in list(tree.find_all(exp.JSONFormat)):
-        if _has_float(node.this.type):
-            raise TranspileError(
-                "unsupported on DuckDB: TO_JSON_STRING of FLOAT64 values (DuckDB formats "
-                "numbers differently)",
-                hint="CAST the floats to STRING first, or use --engine bigquery",
-            )
-    return tree
-
-
-def sign_of_float(tree: exp.Expr) -> exp.Expr:
-    """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT)."""
-    for node in list(tree.find_all(exp.Sign)):
-        if _typed(node.this, T.DOUBLE, T.FLOAT) and not isinstance(node.parent, exp.Cast):
-            marker = exp.Literal.string("_idcbq_sign")
-            node.replace(marker)
-            marker.replace(exp.cast(node, "DOUBLE"))
-    return tree
-
-
-def null_outputs(tree: exp.Expr) -> exp.Expr:
-    """An output column that holds a NULL literal gets the type BigQuery gives it.
-
-    DuckDB types ``SELECT NULL`` and ``'a' || NULL`` as INTEGER; BigQuery as INT64 and
-    STRING. Cast the scalar outputs of the outermost select lists to their known type.
-    """
-    for select in _output_selects(tree):
-        for i, item in enumerate(select.expressions):
-            value = item.this if isinstance(item, exp.Alias) else item
-            if not value.find(exp.Null) or value.type is None:
-                continue
-            kind = value.type
-            if isinstance(value, exp.Null):
-                kind = exp.DataType.build("BIGINT")  # BigQuery's type for a bare NULL
-            elif kind.is_type(T.NULL, T.UNKNOWN, *exp.DataType.NESTED_TYPES):
-                continue
-            cast = exp.cast(value.copy(), kind.copy())
-            if isinstance(item, exp.Alias):
-                item.set("this", cast)
-            else:
-                select.expressions[i] = exp.alias_(cast, item.alias_or_name or f"_c{i}")
-    return tree
-
-
-def _output_selects(tree: exp.Expr) -> list[exp.Select]:
-    node = tree
-    out = []
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, exp.SetOperation):
-            stack.extend([node.left, node.right])
-        elif isinstance(node, exp.Subquery):
-            stack.append(node.this)
-        elif isinstance(node, exp.Select):
-            out.append(node)
-    return out
-
-
-#: Rewrites that need types; ``needs_types`` tells whether annotation is worth it.
-TYPED = (
-    float_to_string,
-    string_casts,
-    date_results,
-    byte_length,
-    format_t,
-    sign_of_float,
-    extract_from_timestamp,
-    timestamp_to_string,
-    json_of_floats,
-    null_outputs,
-)
 UNTYPED = (
     unnest_alias_shadowing,
     output_names,
@@ -596,28 +330,3 @@ UNTYPED = (
     string_agg_limit,
     upper_sharp_s,
 )
-
-
-def needs_types(tree: exp.Expr) -> bool:
-    """True if a typed rewrite could apply (a cast, date function, BYTE_LENGTH, FORMAT %t)."""
-    for node in tree.find_all(
-        exp.Cast,
-        exp.DateTrunc,
-        exp.DateAdd,
-        exp.DateSub,
-        exp.ByteLength,
-        exp.Format,
-        exp.Sign,
-        exp.Extract,
-        exp.JSONFormat,
-    ):
-        if isinstance(node, exp.Cast) and not node.to.is_type(
-            *exp.DataType.TEXT_TYPES, T.BOOLEAN, T.DOUBLE, T.FLOAT
-        ):
-            continue
-        if isinstance(node, exp.Format) and "%t" not in node.this.sql():
-            continue
-        return True
-    return any(
-        item.find(exp.Null) for select in _output_selects(tree) for item in select.expressions
-    )
