@@ -104,6 +104,7 @@ class GoogleSQLEngine(Engine):
         self._cells: dict[tuple[str, str, str], list[bytes]] = {}
         self._rows: dict[tuple[str, str], int] = {}
         self._fields: dict[tuple[str, str], tuple[Field, ...]] = {}
+        self._analyzed: dict[tuple[Any, ...], tuple[Any, dict[str, set[str]]]] = {}
         if not self.export.has_table(
             self.idc_version.dataset, "index" if from_index else "dicom_all"
         ):
@@ -279,6 +280,9 @@ class GoogleSQLEngine(Engine):
         """
         from idcbq.engines.googlesql import analysis
 
+        key = (sql, tuple((p.name, str(p.type)) for p in params), any_value)
+        if key in self._analyzed:  # same text and parameter types: same verdict
+            return self._analyzed[key]
         rewritten, _unknown = analysis.rewrite(sql, self.resolve, any_value=any_value)
         tables = {name: self.fields(*key) for name, key in rewritten.tables.items()}
         types = analysis.param_types(params)
@@ -290,6 +294,9 @@ class GoogleSQLEngine(Engine):
             if not rewritten.any_values:
                 raise
             return self.analyze(sql, params, path=path, any_value=False)
+        if len(self._analyzed) > 512:
+            self._analyzed.clear()
+        self._analyzed[key] = (rewritten, used)
         return rewritten, used
 
     def execute(self, query: PreparedQuery, *, limit: int | None = None) -> pa.Table:
