@@ -88,8 +88,7 @@ def to_duckdb_tree(
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
-        for untyped in semantics.UNTYPED:
-            query = untyped(query)
+        query = semantics.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))

@@ -318,15 +318,25 @@ def string_agg_limit(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: (rewrite, node types it acts on): a rewrite runs only if its nodes occur.
 UNTYPED = (
-    unnest_alias_shadowing,
-    output_names,
-    extract_parts,
-    like_escape,
-    substr_positions,
-    regexp_groups,
-    ieee_divide,
-    division_by_zero,
-    string_agg_limit,
-    upper_sharp_s,
+    (unnest_alias_shadowing, (exp.Unnest,)),
+    (output_names, (exp.Select,)),
+    (extract_parts, (exp.Extract,)),
+    (like_escape, (exp.Like,)),
+    (substr_positions, (exp.Substring,)),
+    (regexp_groups, (exp.RegexpExtract, exp.RegexpExtractAll)),
+    (ieee_divide, (exp.Anonymous,)),
+    (division_by_zero, (exp.Div, exp.IntDiv, exp.Mod)),
+    (string_agg_limit, (exp.GroupConcat,)),
+    (upper_sharp_s, (exp.Upper,)),
 )
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run the rewrites of :data:`UNTYPED` whose node types occur in ``tree`` (one walk)."""
+    kinds = {type(node) for node in tree.walk()}
+    for rewrite, triggers in UNTYPED:
+        if any(issubclass(kind, triggers) for kind in kinds):
+            tree = rewrite(tree)
+    return tree
