@@ -147,9 +147,20 @@ def _oracle_marks(path: Path):
     return []
 
 
+#: Not compared on googlesql: the reference evaluator needs over 10 minutes for it on the
+#: sample (window functions over 9,350 rows; measured 2026-11-30). It still runs on DuckDB
+#: above and through ``idcbq sql -`` below.
+ORACLE_TOO_SLOW = {"volume_geometry_index.sql"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "path", [pytest.param(p, id=p.stem, marks=_oracle_marks(p)) for p in FILES]
+    "path",
+    [
+        pytest.param(p, id=p.stem, marks=_oracle_marks(p))
+        for p in FILES
+        if p.name not in ORACLE_TOO_SLOW
+    ],
 )
 def test_same_on_googlesql(sample_engine, gsql_engine_v25, path: Path):
     query, params = split_declare_script(path.read_text())
