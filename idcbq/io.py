@@ -81,7 +81,8 @@ def write_table(
         elif fmt == "csv":
             import pyarrow.csv as pacsv
 
-            pacsv.write_csv(_flatten_nested(table), tmp)
+            table = _flatten_nested(table)  # the schema recorded is that of the file
+            pacsv.write_csv(table, tmp)
         else:
             with open(tmp, "w", encoding="utf-8") as handle:
                 rows = table.to_pylist()
@@ -98,6 +99,10 @@ def write_table(
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+    if fmt in ("csv", "jsonl"):  # types for a one-pass read back (idcbq.schemafile)
+        from idcbq.schemafile import record
+
+        record(path, fmt, table.schema)
     return path
 
 

@@ -74,6 +74,14 @@ def open_table(
             # No pre-buffering and modest batches: a 1M-row file streams in ~100 MB.
             pf = pq.ParquetFile(path, pre_buffer=False)
             return pf.schema_arrow, _guard(pf.iter_batches(batch_size=PARQUET_BATCH), path)
+        if fmt in ("csv", "jsonl"):
+            from idcbq.schemafile import load
+
+            known = load(path, fmt)
+            if known is not None:  # written by idcbq and unchanged since: one pass
+                from idcbq.readback_known import open_known
+
+                return open_known(path, fmt, known, strings, ints)
         if fmt == "csv":
             return _open_csv(path, strings, ints, block_size)
         if fmt == "jsonl":
@@ -139,6 +147,21 @@ def _blocks(path: Path, block_size: int) -> Iterator[tuple[int, bytes]]:
             if block.strip():
                 yield line, block
             line += block.count(b"\n")
+
+
+def longest_line(path: Path, block_size: int = BLOCK) -> int:
+    """The longest line of a file in bytes (with its newline)."""
+    import numpy as np
+
+    offset, last_end, longest = 0, -1, 0
+    with open(path, "rb") as fh:
+        while block := fh.read(block_size):
+            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")) + offset
+            if ends.size:
+                longest = max(longest, int(ends[0] - last_end), int(np.diff(ends).max(initial=0)))
+                last_end = int(ends[-1])
+            offset += len(block)
+    return max(longest, offset - last_end)
 
 
 def _jsonl_schema(path: Path, block_size: int) -> tuple[pa.Schema, int]:

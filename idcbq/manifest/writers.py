@@ -198,6 +198,10 @@ def write_batches(
             path.unlink(missing_ok=True)  # no manifest without its provenance
             _raise_local(exc, sidecar)
             raise
+    if format in ("csv", "jsonl"):  # types for a one-pass read back (idcbq.schemafile)
+        from idcbq.schemafile import record
+
+        record(path, format, schema)
     return prov
 
 
