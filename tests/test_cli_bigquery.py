@@ -189,7 +189,8 @@ def test_query_sql_estimate_and_magic_share_the_engine_options():
     assert every <= flags(query) and every <= flags(sql)
     # estimate is pinned to BigQuery: no --engine / --source to redirect it.
     assert flags(estimate) & every == every - {"--engine", "--source"}
-    args = parse_args("df --data_project d --key-file k.json --location EU --use_rest_api "
+    # The magic's engine default follows flag > env > config (duckdb); name BigQuery here.
+    args = parse_args("df --engine bigquery --data_project d --key-file k.json --location EU --use_rest_api "
                       "--maximum_bytes_billed 2KiB --templates t1 --templates t2", cell=True)  # fmt: skip
     conn = engine_args(args)
     assert conn.engine == "bigquery" and conn.max_bytes_billed == 2048
