@@ -326,14 +326,28 @@ def _csv_names(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def _csv_kinds(path: Path, names: list[str], block_size: int, newlines: bool) -> dict[str, str]:
-    """Per column, the narrowest of int64/float64/bool/string holding every value (or null)."""
+def _csv_kinds(
+    path: Path, names: list[str], block_size: int, newlines: bool, skip: set[str] = frozenset()
+) -> dict[str, str]:
+    """Per column, the narrowest of int64/float64/bool/string holding every value (or null).
+
+    Columns in ``skip`` (read as text whatever they hold) are ``string`` without being
+    looked at: the pass reads only the others, and none at all when nothing is left.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     kinds = dict.fromkeys(names, "null")
-    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+    wanted = [n for n in names if n not in skip]
+    if len(set(names)) == len(names) and len(wanted) < len(names):
+        kinds.update(dict.fromkeys(skip & set(names), "string"))
+        if not wanted:
+            return kinds
+    else:
+        wanted = names
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in wanted},
+                                   include_columns=wanted if wanted is not names else None,
                                    strings_can_be_null=True, quoted_strings_can_be_null=False)  # fmt: skip
     reader = pacsv.open_csv(
         path,
@@ -378,7 +392,7 @@ def _open_csv(
     names = _csv_names(path)
     newlines, longest = _csv_shape(path)
     block_size = max(block_size, 2 * longest + 2)  # a row never straddles two blocks
-    kinds = _csv_kinds(path, names, block_size, newlines)
+    kinds = _csv_kinds(path, names, block_size, newlines, strings)
     types: dict[str, Any] = {}
     for name, kind in kinds.items():
         if name in strings:

@@ -153,3 +153,18 @@ def test_stale_sidecar_from_an_older_file_is_ignored(tmp_path, slow_path_calls):
     sidecar_path(path).write_text(stale)
     assert read_table(path).column("a").to_pylist() == ["not a date", None]
     assert slow_path_calls == ["_jsonl_schema"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_manifest_without_sidecar_reads_the_safe_way(tmp_path, fmt, slow_path_calls):
+    """No recorded schema: late values, identifiers as text, sizes as integers still hold."""
+    table = _manifest_rows(20_000, 15_000)
+    path = tmp_path / f"m.{fmt}"
+    write_manifest(table, path, format=fmt)
+    sidecar_path(path).unlink()
+    _info, schema, batches = read_manifest(path)
+    back = pa.Table.from_batches(list(batches), schema=schema)
+    assert slow_path_calls
+    assert back.column("PatientSex").to_pylist()[14_999:15_001] == [None, "F"]
+    assert back.column("PatientID").to_pylist()[:2] == ["0000", "0001"]
+    assert schema.field("size").type == pa.int64()
