@@ -139,6 +139,8 @@ class Client:
         from idcbq.validate.googlesql import enabled_by_env
 
         self.googlesql_analysis = enabled_by_env()
+        #: Progress bar for scans of a remote export (DuckDB): None = when stderr is a tty.
+        self.progress: bool | None = None
 
     # -- templates ---------------------------------------------------------------------
 
@@ -319,22 +321,38 @@ class Client:
         return self._execute(prepared, limit=limit)
 
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
-        from idcbq.cancel import QueryInterrupted, arm, cancel_engine, run_cancellable
+        from idcbq.cancel import (
+            QueryInterrupted,
+            ScanProgress,
+            arm,
+            cancel_engine,
+            run_cancellable,
+            wants_progress,
+        )
         from idcbq.result import QueryResult
 
         start = time.perf_counter()
         logging.getLogger("idcbq").debug("query running on %s", self.engine.name)
         # In a worker thread, so Ctrl-C interrupts DuckDB / cancels the BigQuery job.
         arm(self.engine)
+        bar = (
+            ScanProgress(self.engine, prepared)
+            if wants_progress(self.engine, self.progress)
+            else None
+        )
         try:
             table = run_cancellable(
                 lambda: self.engine.execute(prepared, limit=limit),
                 lambda: cancel_engine(self.engine),
+                tick=bar.tick if bar is not None else None,
             )
         except QueryInterrupted as exc:
             # An engine still busy cannot be closed without waiting for it: leave it.
             self._busy = not exc.finished
             raise
+        finally:
+            if bar is not None:  # a busy connection is left alone (see close())
+                bar.close(reset=not getattr(self, "_busy", False))
         elapsed = time.perf_counter() - start
         result = QueryResult(
             table=table,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,11 +37,16 @@ CANCEL_WAIT_S = 5.0
 
 
 def run_cancellable(
-    func: Callable[[], T], cancel: Callable[[], object], *, grace_s: float = GRACE_S
+    func: Callable[[], T],
+    cancel: Callable[[], object],
+    *,
+    grace_s: float = GRACE_S,
+    tick: Callable[[], object] | None = None,
 ) -> T:
     """Run ``func()``; on ``KeyboardInterrupt`` call ``cancel()`` and raise QueryInterrupted.
 
-    Outside the main thread (no signals arrive there) ``func`` simply runs.
+    ``tick()`` (e.g. :meth:`ScanProgress.tick`) is called by the waiting main thread
+    every 0.1 s. Outside the main thread (no signals arrive there) ``func`` simply runs.
     """
     if threading.current_thread() is not threading.main_thread():
         return func()
@@ -58,8 +64,10 @@ def run_cancellable(
     worker = threading.Thread(target=target, name="idcbq-query", daemon=True)
     worker.start()
     try:
-        while not done.wait(0.1):
-            pass
+        while not done.is_set():
+            if tick is not None:  # the first tick at once, then every 0.1 s
+                tick()
+            done.wait(0.1)
     except KeyboardInterrupt:
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
             _call_bounded(cancel, CANCEL_WAIT_S)
@@ -111,3 +119,109 @@ def cancel_engine(engine: Any) -> None:
     if job_id and client is not None and hasattr(client, "cancel_job"):
         client.cancel_job(job_id, location=getattr(job, "location", None), timeout=CANCEL_WAIT_S)
         log.warning("cancelled BigQuery job %s", job_id)
+
+
+class ScanProgress:
+    """A tqdm bar for a DuckDB scan of a remote export, fed from the waiting main thread.
+
+    DuckDB reports how far a running query is (``query_progress()``, a percentage, -1
+    before execution starts). The bar's total is the dry-run estimate (footers + column
+    chunks, :meth:`DuckDBEngine.estimate_bytes`), computed once execution has started
+    (the worker no longer reads footers then) and only for scans still running after
+    ``delay_s``; a quick query costs one ``SET`` and nothing else.
+    """
+
+    def __init__(self, engine: Any, prepared: Any, *, delay_s: float | None = None):
+        import os
+        import time
+
+        self.engine = engine
+        self.prepared = prepared
+        self.delay_s = (
+            float(os.environ.get("IDCBQ_PROGRESS_DELAY", "2")) if delay_s is None else delay_s
+        )
+        self.start = time.monotonic()
+        self.bar: Any = None
+        self.files: int | None = None
+        self.total: int | None = None
+        engine.con.execute("SET enable_progress_bar = true")
+        engine.con.execute("SET enable_progress_bar_print = false")
+
+    def tick(self) -> None:
+        """Called by the main thread while the query runs; shows or updates the bar."""
+        import time
+
+        if time.monotonic() - self.start < self.delay_s:
+            return
+        try:
+            pct = float(self.engine.con.query_progress())
+        except Exception:  # no statement running yet (or a closed connection)
+            pct = -1.0
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024,
+                            desc="remote scan", file=sys.stderr, leave=False,
+                            dynamic_ncols=True, mininterval=0.25)  # fmt: skip
+        if pct >= 0 and self.total is None:
+            self._totals()
+        if self.total:
+            done = int(self.total * min(pct, 100.0) / 100) if pct >= 0 else 0
+            self.bar.update(max(0, done - self.bar.n))
+        elif pct >= 0:
+            self.bar.set_postfix_str(f"{pct:.0f}%", refresh=False)
+            self.bar.update(0)
+        else:
+            self.bar.update(0)
+
+    def _totals(self) -> None:
+        """Files and bytes the scan reads, from the footer cache (once)."""
+        self.total = 0
+        try:
+            self.files = _scan_files(self.engine, self.prepared)
+            self.total = self.engine.estimate_bytes(self.prepared) or 0
+        except Exception as exc:  # a progress bar must never fail the query
+            log.debug("no scan estimate for the progress bar: %s", exc)
+        if self.bar is not None:
+            if self.total:
+                self.bar.total = self.total
+            if self.files is not None:
+                self.bar.set_description_str(f"remote scan of {self.files} files", refresh=False)
+
+    def close(self, *, reset: bool = True) -> None:
+        """Remove the bar; ``reset`` turns DuckDB's progress tracking off again."""
+        if self.bar is not None:
+            self.bar.close()
+        if reset:
+            with contextlib.suppress(Exception):  # the connection may be closed
+                self.engine.con.execute("SET enable_progress_bar = false")
+
+
+def _scan_files(engine: Any, prepared: Any) -> int | None:
+    """Files the scan reads after footer pruning (as the engine's views do); None if unknown."""
+    footers = getattr(engine, "_footers", None)
+    if footers is None:
+        return None
+    from idcbq.engines.duckdb.engine import _table_names
+    from idcbq.engines.duckdb.footers import pruning_filters
+
+    filters = pruning_filters(prepared.sql, {p.name: p.value for p in prepared.params})
+    count = 0
+    for parts in _table_names(engine.con, prepared.sql):
+        target = engine._resolve(list(parts))
+        if target is None or not engine.export.has_table(target[3], target[4]):
+            continue
+        count += len(footers.files(target[3], target[4], filters.get(target[2])))
+    return count
+
+
+def wants_progress(engine: Any, progress: bool | None) -> bool:
+    """True for a DuckDB engine on a remote source when ``progress`` (None: stderr is a tty)."""
+    if progress is False or getattr(engine, "name", None) != "duckdb":
+        return False
+    if getattr(engine, "con", None) is None or not hasattr(engine.con, "query_progress"):
+        return False
+    source = str(getattr(engine, "source", "") or "")
+    if "://" not in source:
+        return False
+    return bool(progress) or sys.stderr.isatty()

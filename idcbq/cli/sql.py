@@ -8,7 +8,14 @@ import click
 
 from idcbq.cli.common import param_option
 from idcbq.cli.options import EngineArgs, connection_options, split_params
-from idcbq.cli.query import finish, result_options
+from idcbq.cli.query import (
+    check_dry_run_flags,
+    cli_client,
+    dry_run_option,
+    finish,
+    report_dry_run,
+    result_options,
+)
 
 
 class SqlCommand(click.Command):
@@ -76,6 +83,7 @@ def _is_option_value(args: list[str], i: int, command: click.Command, ctx: click
     help="Also allow reading this table (repeatable).",
 )
 @result_options
+@dry_run_option
 def sql(
     sql_text: str | None,
     sql_file: Any,
@@ -88,6 +96,7 @@ def sql(
     as_json: bool,
     manifest: str | None,
     manifest_format: str | None,
+    dry_run: bool,
 ) -> None:
     """Run BigQuery SQL given as SQL, -f FILE, or on stdin (SQL = -). Parameters are
     @name, STRING unless typed as -p name:TYPE=value (arrays: -p ids:ARRAY<INT64>=1,2,3).
@@ -100,6 +109,7 @@ def sql(
       idcbq sql "$(cat cohort.sql)" | grep CT
       idcbq sql "SELECT * FROM dicom_all WHERE collection_id = @c" -p c=qin_lung_ct --limit 3 --json
       idcbq sql "SELECT ... WHERE SeriesNumber > @n" -p n:INT64=3
+      idcbq sql "SELECT SOPInstanceUID FROM dicom_all WHERE Modality = 'SEG'" --dry-run --json
     """
     from idcbq.errors import UsageError
 
@@ -116,8 +126,12 @@ def sql(
     if not _has_statement(sql_text):
         raise UsageError("the SQL is empty (only whitespace or comments)")
     values, types = split_params(params)
-    with conn.connect(allowed_tables=allowed_tables) as client:
+    check_dry_run_flags(dry_run, out, manifest)
+    with cli_client(conn, allowed_tables=allowed_tables) as client:
         prepared = client.prepare_sql(sql_text, params=values, types=types, from_text=True)
+        if dry_run:
+            report_dry_run(client, prepared, template=None, fmt=fmt, as_json=as_json)
+            return
         result = client.execute(prepared, limit=limit)
     finish(result, out, fmt, as_json, manifest, manifest_format)
 

@@ -427,6 +427,8 @@ _UNKNOWN = object()
 def _value(node: Any, bind: dict[str, Any]) -> Any:
     from sqlglot import exp
 
+    if isinstance(node, exp.Cast) and node.to.is_type("text", "varchar"):
+        node = node.this  # the transpiler types parameters: CAST($c AS TEXT)
     if isinstance(node, exp.Literal) and node.is_string:
         return node.this
     if isinstance(node, exp.Placeholder) and node.name in bind:

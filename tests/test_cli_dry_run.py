@@ -1,0 +1,164 @@
+"""``idcbq sql/query --dry-run`` on DuckDB sources, and the progress bar of remote scans.
+
+The dry run's bytes come from Parquet footers (``DuckDBEngine.estimate_bytes``); they are
+checked against the bytes a real run of the same query pulls from moto S3, counted by
+:class:`~idcbq.testing.counting_proxy.CountingProxy`. The progress tests run the real
+``idcbq`` entry point with stderr on a pseudo-terminal, then on a pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from idcbq.sample.seed import upload_objects
+from idcbq.testing.counting_proxy import CountingProxy
+from idcbq.testing.wide_export import WideSpec, collection_name, objects, write_encodings
+
+SPEC = WideSpec(files=12, collections=4, rows_per_file=60, row_group_rows=30, leaf_columns=1500)
+SQL = "SELECT SOPInstanceUID, Modality, instance_size FROM dicom_all WHERE collection_id = @c"
+
+
+@pytest.fixture(scope="module")
+def bucket(s3_server, tmp_path_factory) -> str:
+    name = f"idcbq-dry-{uuid.uuid4().hex[:8]}"
+    s3_server.client().create_bucket(Bucket=name)
+    enc = write_encodings(tmp_path_factory.mktemp("enc"), SPEC)
+    upload_objects("aws", s3_server.url, [(name, k, b) for k, b in objects(SPEC, enc, "x")])
+    return name
+
+
+@pytest.fixture
+def env(sample_root, tmp_path) -> dict[str, str]:
+    """An ``idcbq`` subprocess environment: the sample, no user config, a fresh footer cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDCBQ_", "AWS_ENDPOINT"))}
+    env.update(
+        IDCBQ_SAMPLE_ROOT=str(sample_root),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        IDCBQ_FOOTER_CACHE=str(tmp_path / "footers"),
+    )
+    return env
+
+
+def idcbq(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "idcbq", *args],
+        capture_output=True, text=True, env=env, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def remote(bucket: str, *args: str) -> list[str]:
+    return ["sql", SQL, "-p", f"c={collection_name(1)}", "--source", f"s3://{bucket}/x",
+            "--idc-version", "v25", *args]  # fmt: skip
+
+
+def test_dry_run_on_the_sample_reports_bytes_and_runs_nothing(env, sample_root):
+    files = list(Path(sample_root).rglob("bigquery_export/*/dicom_all/*.parquet"))
+    on_disk = sum(p.stat().st_size for p in files)
+    text = idcbq(env, "sql", "SELECT SOPInstanceUID FROM dicom_all", "--dry-run")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("Query successfully validated. This query will process ")
+    n = int(text.stdout.split("process ")[1].split()[0])
+    assert 0 < n < on_disk  # one column of the current release's files, plus footers
+    every = idcbq(env, "sql", "SELECT * FROM dicom_all", "--dry-run", "--json")
+    assert every.returncode == 0, every.stderr
+    payload = json.loads(every.stdout)
+    assert payload["engine"] == "duckdb" and payload["dry_run"] is True
+    assert n < payload["bytes_processed"] <= on_disk
+    named = idcbq(env, "query", "summary.collections", "--dry-run", "--format", "json")
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["template"] == "summary.collections"
+    assert json.loads(named.stdout)["bytes_processed"] > 0
+
+
+def test_dry_run_refuses_out_and_says_googlesql_cannot_estimate(env, tmp_path):
+    out = idcbq(env, "sql", "SELECT 1 AS x", "--dry-run", "--out", str(tmp_path / "x.csv"))
+    assert out.returncode == 2 and "--dry-run" in out.stderr
+    assert not (tmp_path / "x.csv").exists()
+    gsql = idcbq(env, "sql", "SELECT SOPInstanceUID FROM dicom_all", "--dry-run", "--json",
+                 "--engine", "googlesql")  # fmt: skip
+    assert gsql.returncode == 0, gsql.stderr
+    payload = json.loads(gsql.stdout)
+    assert payload["bytes_processed"] is None and "cannot estimate" in payload["basis"]
+
+
+def test_remote_dry_run_is_within_the_bytes_a_run_reads(env, bucket, s3_server):
+    with CountingProxy(s3_server.url) as proxy:
+        env["AWS_ENDPOINT_URL_S3"] = proxy.url
+        cold = idcbq(env, *remote(bucket))
+        assert cold.returncode == 0, cold.stderr
+        proxy.reset()
+        warm = idcbq(env, *remote(bucket))  # footers from the cache: data + listing only
+        assert warm.returncode == 0, warm.stderr
+        read, run_chunks = proxy.bytes_in, _chunk_reads(proxy.requests)
+        assert len(warm.stdout.splitlines()) == 1 + 3 * SPEC.rows_per_file
+        proxy.reset()
+        dry = idcbq(env, *remote(bucket, "--dry-run", "--json"))
+        assert dry.returncode == 0, dry.stderr
+        dry_chunks = _chunk_reads(proxy.requests)
+        unfiltered = idcbq(env, "sql", SQL.split(" WHERE")[0], "--source", f"s3://{bucket}/x",
+                           "--idc-version", "v25", "--dry-run", "--json")  # fmt: skip
+        assert unfiltered.returncode == 0, unfiltered.stderr
+    estimate = json.loads(dry.stdout)["bytes_processed"]
+    # The transpiled filter (collection_id = CAST($c AS TEXT)) prunes 9 of the 12 files.
+    assert estimate * 3 < json.loads(unfiltered.stdout)["bytes_processed"]
+    # Footers of the 3 files left after pruning plus the 4 columns' chunks in them.
+    assert 0 < estimate <= read * 1.1, (estimate, read)
+    # Both processes read the 12 footers (schema check); only the run reads column chunks.
+    assert run_chunks and not dry_chunks, dry_chunks
+
+
+def _chunk_reads(requests: list) -> list:
+    """Ranged GETs of Parquet files that do not reach the file's end (footers do)."""
+    ends: dict[str, int] = {}
+    gets = [r for r in requests if r.method == "GET" and r.range and ".parquet" in r.path]
+    for r in gets:
+        ends[r.path] = max(ends.get(r.path, 0), int(r.range.rsplit("-", 1)[1]))
+    return [r for r in gets if int(r.range.rsplit("-", 1)[1]) < ends[r.path]]
+
+
+def _stderr_on_a_terminal(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run idcbq with stderr on a pseudo-terminal (stdout a pipe): (code, stdout, stderr)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # A new pty is 0x0; tqdm fits its bar to the width, so give it a terminal's size.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "idcbq", *args],
+        stdout=subprocess.PIPE, stderr=follower, text=True, env=env,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:  # read while it writes: a full pty buffer would block the child
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    out = proc.stdout.read()
+    return proc.wait(timeout=180), out, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_remote_scan_shows_progress_on_a_terminal_only(env, bucket, s3_server):
+    env.update(AWS_ENDPOINT_URL_S3=s3_server.url, IDCBQ_PROGRESS_DELAY="0")
+    code, out, err = _stderr_on_a_terminal(env, *remote(bucket))
+    assert code == 0, err
+    assert "remote scan" in err, err
+    assert len(out.splitlines()) == 1 + 3 * SPEC.rows_per_file
+    piped = idcbq(env, *remote(bucket))
+    assert piped.returncode == 0 and "remote scan" not in piped.stderr, piped.stderr
+    code, _, quiet = _stderr_on_a_terminal(env, "-q", *remote(bucket))
+    assert code == 0 and "remote scan" not in quiet, quiet
