@@ -162,3 +162,25 @@ def test_remote_scan_shows_progress_on_a_terminal_only(env, bucket, s3_server):
     assert piped.returncode == 0 and "remote scan" not in piped.stderr, piped.stderr
     code, _, quiet = _stderr_on_a_terminal(env, "-q", *remote(bucket))
     assert code == 0 and "remote scan" not in quiet, quiet
+
+
+@pytest.mark.bigquery
+def test_bigquery_dry_run_is_the_bigquery_dry_run(bq_sample, monkeypatch, capsys):
+    """On BigQuery, --dry-run is BigQuery's own dry run (the emulator reports 0 bytes)."""
+    from idcbq.cli import cli
+    from idcbq.cli.common import run_cli
+
+    for name in ("IDCBQ_ENGINE", "IDCBQ_MAX_BYTES_BILLED", "IDCBQ_BIGQUERY_API_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    emu = bq_sample.emulator
+    args = ["sql", "SELECT COUNT(*) AS n FROM dicom_all WHERE Modality = @m", "-p", "m=CT",
+            "--engine", "bigquery", "--api-endpoint", emu.url, "--project", emu.project,
+            "--data-project", bq_sample.data_project, "--dry-run"]  # fmt: skip
+    assert run_cli(cli, [*args, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["engine"] == "bigquery" and payload["bytes_processed"] == 0
+    assert payload["basis"] == "BigQuery dry run" and payload["allowed"] is True
+    # BigQuery bills at least 10 MB a query: above a 1000-byte cap, exit code 3.
+    assert run_cli(cli, [*args, "--max-bytes-billed", "1000"]) == 3
+    out, err = capsys.readouterr()
+    assert "This query will process 0 bytes" in out and "cost guard" in err
