@@ -97,7 +97,21 @@ def default_sample_root() -> Path:
         return Path(override).expanduser()
     from idcbq import __version__
 
-    return cache_dir() / f"sample-{__version__}"
+    return cache_dir() / f"sample-{__version__}-{sample_code_hash()[:10]}"
+
+
+def sample_code_hash() -> str:
+    """Hash of the sample builder's files: a new builder gets a new sample, never a stale one.
+
+    Read from the files (a few ms) rather than imported, so resolving the root stays cheap.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "sample").glob("*.py")):
+        if path.name != "seed.py":
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def ensure_sample(root: Path | None = None) -> Path:

@@ -10,7 +10,6 @@ Example (builds a one-collection sample in a few seconds)::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -27,7 +26,7 @@ from idcbq.sample.instances import VersionFacts, plan_series
 from idcbq.sample.source import all_collection_ids, iter_series_batches, read_series, source_files
 from idcbq.sample.writer import TableSink, build_lock, copy_dataset, publish, temp_root
 from idcbq.schema import DERIVED_TABLES, arrow_schema, other_table_fields
-from idcbq.sources import EXPORT_DIR, SAMPLE_IDC_VERSION
+from idcbq.sources import EXPORT_DIR, SAMPLE_IDC_VERSION, sample_code_hash
 
 log = logging.getLogger("idcbq.sample")
 
@@ -69,11 +68,7 @@ class BuildStats:
 
 def builder_hash() -> str:
     """Hash of the builder's code: part of the options, so a code change rebuilds."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name != "seed.py":
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return sample_code_hash()
 
 
 def build_sample(
