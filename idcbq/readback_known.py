@@ -4,7 +4,8 @@ The recorded types (see :mod:`idcbq.schemafile`) go straight to Arrow's streamin
 readers, so dates, times, timestamps and decimals written as text come back as their
 types. Arrow's JSON reader cannot convert text to dates or times itself: those columns
 are read as text and converted batch by batch. Types a text file cannot carry back
-(binary, dictionaries) are read as what the writer put there: text, or the values.
+(binary, durations...) are read as the text the writer put there; dictionaries as
+their values.
 """
 
 from __future__ import annotations
@@ -76,25 +77,39 @@ def _wanted(name: str, t: pa.DataType, strings: set[str], ints: set[str], fmt: s
         return pa.string()  # CSV holds nested values as JSON text
     if pa.types.is_nested(t):
         return _nested_text_leaves(t)
-    return t
+    if _restorable(t):
+        return t
+    return pa.string()  # durations, intervals...: written as text, read back as that text
+
+
+def _restorable(t: pa.DataType) -> bool:
+    """Types Arrow's text readers (plus the conversions here) turn text back into."""
+    import pyarrow as pa
+
+    kinds = pa.types
+    return (
+        kinds.is_boolean(t)
+        or kinds.is_integer(t)
+        or kinds.is_float32(t)
+        or kinds.is_float64(t)
+        or kinds.is_decimal(t)
+        or kinds.is_string(t)
+        or kinds.is_large_string(t)
+        or kinds.is_date(t)
+        or kinds.is_time(t)
+        or kinds.is_timestamp(t)
+    )
 
 
 def _nested_text_leaves(t: pa.DataType, top: bool = True) -> pa.DataType:
-    """Inside lists and structs: nulls, dates, times and binary become text."""
+    """Inside lists and structs: nulls, dates, times, binary and the like become text."""
     import pyarrow as pa
 
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return pa.list_(_nested_text_leaves(t.value_type, False))
     if pa.types.is_struct(t):
         return pa.struct([pa.field(f.name, _nested_text_leaves(f.type, False)) for f in t])
-    if not top and (
-        pa.types.is_null(t)
-        or pa.types.is_date(t)
-        or pa.types.is_time(t)
-        or pa.types.is_binary(t)
-        or pa.types.is_dictionary(t)
-        or pa.types.is_nested(t)
-    ):
+    if not top and (pa.types.is_date(t) or pa.types.is_time(t) or not _restorable(t)):
         return pa.string()
     return t
 
