@@ -15,6 +15,10 @@ Here the types come from the whole file first:
 - JSON arrays are typed from every row, not from the first row's keys.
 - An empty file (0 bytes, or only blank lines) is a table with no columns and no rows.
 
+A CSV / JSON Lines file idcbq wrote has its Arrow schema in ``<file>.schema.json``; while
+that still matches the file it is read in one pass with those types (dates and times
+included, see :mod:`idcbq.schemafile` and :mod:`idcbq.readback_known`).
+
 Identifier columns (``PatientID``, UIDs, crdc uuids...) passed as ``strings`` always stay
 strings; ``ints`` (sizes) stay integers.
 
