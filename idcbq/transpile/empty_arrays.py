@@ -26,13 +26,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _has_list(kind: pa.DataType) -> bool:
+def has_list(kind: pa.DataType) -> bool:
+    """Whether a type is a list or holds one (in a record, at any depth)."""
     import pyarrow as pa
 
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return True
     if pa.types.is_struct(kind):
-        return any(_has_list(kind.field(i).type) for i in range(kind.num_fields))
+        return any(has_list(kind.field(i).type) for i in range(kind.num_fields))
     return False
 
 
@@ -41,11 +42,11 @@ def _fixed(expr: str, kind: pa.DataType, depth: int) -> str:
 
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         element = kind.value_type
-        if _has_list(element):
+        if has_list(element):
             var = f"_idcbq_e{depth}"
             expr = f"list_transform({expr}, {var} -> {_fixed(var, element, depth + 1)})"
         return f"COALESCE({expr}, [])"
-    if pa.types.is_struct(kind) and _has_list(kind):
+    if pa.types.is_struct(kind) and has_list(kind):
         fields = ", ".join(
             f"{_q(kind.field(i).name)} := "
             f"{_fixed(f'{expr}.{_q(kind.field(i).name)}', kind.field(i).type, depth)}"
@@ -60,6 +61,6 @@ def view_select_list(schema: pa.Schema) -> str:
     replaced = [
         f"{_fixed(_q(field.name), field.type, 0)} AS {_q(field.name)}"
         for field in schema
-        if _has_list(field.type)
+        if has_list(field.type)
     ]
     return f"* REPLACE ({', '.join(replaced)})" if replaced else "*"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from idcbq.errors import QueryError
+from idcbq.transpile.empty_arrays import has_list
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,20 +28,10 @@ def _null_element(array: pa.Array) -> bool:
     return False
 
 
-def _has_list(kind: pa.DataType) -> bool:
-    import pyarrow as pa
-
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return True
-    if pa.types.is_struct(kind):
-        return any(_has_list(kind.field(i).type) for i in range(kind.num_fields))
-    return False
-
-
 def check_result(table: pa.Table) -> pa.Table:
     """Raise QueryError if a result array holds a NULL element; return the table."""
     for field, column in zip(table.schema, table.columns, strict=True):
-        if not _has_list(field.type):
+        if not has_list(field.type):
             continue
         if any(_null_element(chunk) for chunk in column.chunks):
             raise QueryError(
