@@ -31,11 +31,13 @@ def _shift(index: exp.Expr, by: int) -> exp.Expr:
     return exp.Add(this=exp.paren(index, copy=False), expression=exp.Literal.number(by))
 
 
-def _int_literal(node: exp.Expr) -> int | None:
+def int_literal(node: exp.Expr) -> int | None:
+    """The value of an integer literal (``7``, ``-7``, ``--7``), or None for anything else."""
     if isinstance(node, exp.Literal) and not node.is_string and re.fullmatch(r"\d+", node.this):
         return int(node.this)
-    if isinstance(node, exp.Neg) and _int_literal(node.this) is not None:
-        return -_int_literal(node.this)  # type: ignore[operator]
+    if isinstance(node, exp.Neg):
+        inner = int_literal(node.this)
+        return None if inner is None else -inner
     return None
 
 
@@ -71,7 +73,7 @@ def array_subscripts(tree: exp.Expr) -> exp.Expr:
             out.meta["idcbq_done"] = True
             return out
 
-        literal = _int_literal(index)
+        literal = int_literal(index)
         if literal is not None:
             position = literal - base  # 0-based position
             if position < 0:
@@ -160,7 +162,7 @@ def array_agg_limit(tree: exp.Expr) -> exp.Expr:
         if not isinstance(limit, exp.Limit):
             continue
         n = limit.expression
-        if _int_literal(n) is None:
+        if int_literal(n) is None:
             raise TranspileError(f"unsupported on DuckDB: ARRAY_AGG ... LIMIT {n.sql('bigquery')}")
         agg.set("this", limit.this)
         outer: exp.Expr = agg
@@ -243,7 +245,7 @@ def round_digits(tree: exp.Expr) -> exp.Expr:
     """``ROUND(x, CAST(n AS INT64))``: DuckDB's ``round`` takes INTEGER digits, not BIGINT."""
     for node in list(tree.find_all(exp.Round)):
         digits = node.args.get("decimals")
-        if digits is not None and _int_literal(digits) is None:
+        if digits is not None and int_literal(digits) is None:
             node.set("decimals", exp.cast(digits.copy(), "INT"))
     return tree
 

@@ -27,6 +27,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.rewrites import int_literal
 
 T = exp.DataType.Type
 
@@ -39,15 +40,6 @@ def _typed(node: exp.Expr, *types: T) -> bool:
 def _error(message: exp.Expr | str) -> exp.Expr:
     text = exp.Literal.string(message) if isinstance(message, str) else message
     return exp.Anonymous(this="error", expressions=[text])
-
-
-def _int_value(node: exp.Expr) -> int | None:
-    if isinstance(node, exp.Literal) and not node.is_string and re.fullmatch(r"\d+", node.this):
-        return int(node.this)
-    if isinstance(node, exp.Neg):
-        inner = _int_value(node.this)
-        return None if inner is None else -inner
-    return None
 
 
 # -- names ---------------------------------------------------------------------------
@@ -168,7 +160,7 @@ def substr_positions(tree: exp.Expr) -> exp.Expr:
         start = node.args.get("start")
         length = node.args.get("length")
         value = node.this
-        p = _int_value(start) if start is not None else 1
+        p = int_literal(start) if start is not None else 1
         if start is not None and (p is None or p <= 0):
             if p == 0:
                 new_start: exp.Expr = exp.Literal.number(1)
@@ -196,7 +188,7 @@ def substr_positions(tree: exp.Expr) -> exp.Expr:
                     new_start = clamp
             node.set("start", new_start)
         if length is not None:
-            n = _int_value(length)
+            n = int_literal(length)
             if n is not None and n < 0:
                 raise TranspileError(
                     "SUBSTR: third argument cannot be negative (BigQuery rejects it)"
@@ -252,7 +244,7 @@ def regexp_groups(tree: exp.Expr) -> exp.Expr:
 
 
 def _nonzero(divisor: exp.Expr) -> exp.Expr:
-    value = _int_value(divisor)
+    value = int_literal(divisor)
     if value is not None and value != 0:
         return divisor
     if isinstance(divisor, exp.Literal) and not divisor.is_string:
@@ -296,7 +288,7 @@ def string_agg_limit(tree: exp.Expr) -> exp.Expr:
         if not isinstance(limit, exp.Limit):
             continue
         n = limit.expression
-        if _int_value(n) is None:
+        if int_literal(n) is None:
             raise TranspileError(f"unsupported on DuckDB: STRING_AGG ... LIMIT {n.sql('bigquery')}")
         ordered = limit.this
         value = ordered.this if isinstance(ordered, exp.Order) else ordered
