@@ -63,7 +63,7 @@ def test_dry_run_on_the_sample_reports_bytes_and_runs_nothing(env, sample_root):
     on_disk = sum(p.stat().st_size for p in files)
     text = idcbq(env, "sql", "SELECT SOPInstanceUID FROM dicom_all", "--dry-run")
     assert text.returncode == 0, text.stderr
-    assert text.stdout.startswith("Query successfully validated. This query will process ")
+    assert text.stdout.startswith("Query validated. This query will process ")
     n = int(text.stdout.split("process ")[1].split()[0])
     assert 0 < n < on_disk  # one column of the current release's files, plus footers
     every = idcbq(env, "sql", "SELECT * FROM dicom_all", "--dry-run", "--json")
@@ -101,16 +101,20 @@ def test_remote_dry_run_is_within_the_bytes_a_run_reads(env, bucket, s3_server):
         proxy.reset()
         dry = idcbq(env, *remote(bucket, "--dry-run", "--json"))
         assert dry.returncode == 0, dry.stderr
-        dry_chunks = _chunk_reads(proxy.requests)
+        dry_chunks, dry_read = _chunk_reads(proxy.requests), proxy.bytes_in
         unfiltered = idcbq(env, "sql", SQL.split(" WHERE")[0], "--source", f"s3://{bucket}/x",
                            "--idc-version", "v25", "--dry-run", "--json")  # fmt: skip
         assert unfiltered.returncode == 0, unfiltered.stderr
     estimate = json.loads(dry.stdout)["bytes_processed"]
     # The transpiled filter (collection_id = CAST($c AS TEXT)) prunes 9 of the 12 files.
-    assert estimate * 3 < json.loads(unfiltered.stdout)["bytes_processed"]
+    every_file = json.loads(unfiltered.stdout)["bytes_processed"]
+    assert estimate * 3 < every_file
+    # Warm footer cache: validation reads one footer, the run the 3 pruned files, not all 12.
+    assert read * 2 < every_file, (read, every_file)
+    assert dry_read < estimate, (dry_read, estimate)
     # Footers of the 3 files left after pruning plus the 4 columns' chunks in them.
     assert 0 < estimate <= read * 1.1, (estimate, read)
-    # Both processes read the 12 footers (schema check); only the run reads column chunks.
+    # Only the run reads column chunks.
     assert run_chunks and not dry_chunks, dry_chunks
 
 

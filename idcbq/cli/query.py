@@ -125,10 +125,10 @@ def report_dry_run(client, prepared, *, template, fmt, as_json):  # type: ignore
     if as_json or fmt in ("json", "jsonl"):
         click.echo(json.dumps(payload, indent=None if fmt == "jsonl" else 2))
     elif n is None:
-        click.echo(f"Query successfully validated. No byte estimate: {basis}.")
+        click.echo(f"Query validated. No byte estimate: {basis}.")
     else:
         text = est.describe() if est is not None else f"{n:,} bytes ({format_bytes(n)})"
-        click.echo(f"Query successfully validated. This query will process {n} bytes.")
+        click.echo(f"Query validated. This query will process {n} bytes.")
         click.echo(f"{text} [{engine.name}: {basis}]", err=True)
     if est is not None and not est.allowed:
         engine.guard.check(est.processed_bytes, template=template)  # CostCapError: exit 3

@@ -276,7 +276,9 @@ class DuckDBEngine(Engine):
             full = source_schema(self._mirror, dataset, table)
             if full is not None:
                 return fields_from_arrow(full)
-        return fields_from_arrow(self.export.arrow_schema(dataset, table, check=self.check_schema))
+        # With the footer cache, footers.py checks every file's schema (from cached footers).
+        check = self.check_schema and self._footers is None
+        return fields_from_arrow(self.export.arrow_schema(dataset, table, check=check))
 
     def list_tables(self, dataset: str) -> list[str]:
         if dataset == "clinical":
