@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from idcbq.manifest.model import AWS_TO_GCS, GCS_TO_AWS
+from idcbq.manifest.model import AWS_TO_GCS, GCS_TO_AWS, conform_batch, map_strings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -173,10 +173,7 @@ def series_rows(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.R
     MD5 are null (the downloader lists the prefix and verifies each object against the
     listing's size and MD5).
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
-
-    from idcbq.manifest.expand import _map
 
     n = batch.num_rows
     cols = {name: batch.column(name) for name in batch.schema.names}
@@ -191,9 +188,9 @@ def series_rows(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.R
             elif scheme == "gs" and aws is None and gcs is None:
                 gcs = parts.field("b")
     if gcs is None:
-        gcs = _map(aws, AWS_TO_GCS)
+        gcs = map_strings(aws, AWS_TO_GCS)
     if aws is None:
-        aws = _map(gcs, GCS_TO_AWS)
+        aws = map_strings(gcs, GCS_TO_AWS)
     bucket = gcs if provider == "gcs" else aws
     scheme = "gs://" if provider == "gcs" else "s3://"
     values = {
@@ -203,12 +200,4 @@ def series_rows(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.R
         "crdc_series_uuid": uuid,
         "license": cols.get("license", cols.get("license_short_name")),
     }
-    arrays = []
-    for field in schema:
-        arr = values.get(field.name) if field.name in values else cols.get(field.name)
-        if arr is None:
-            arr = pa.nulls(n, field.type)
-        elif arr.type != field.type:
-            arr = pc.cast(arr, field.type)
-        arrays.append(arr)
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    return conform_batch(values, cols, schema, n)

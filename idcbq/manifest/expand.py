@@ -18,7 +18,9 @@ from idcbq.manifest.model import (
     GCS_TO_AWS,
     MANIFEST_COLUMNS,
     check_provider,
+    conform_batch,
     manifest_schema,
+    map_strings,
 )
 
 if TYPE_CHECKING:
@@ -160,7 +162,6 @@ def _passthrough_fields(schema: pa.Schema) -> pa.Schema:
 
 def normalize_batch(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.RecordBatch:
     """Convert one instance-level batch to the manifest schema (vectorized)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     n = batch.num_rows
@@ -181,12 +182,12 @@ def normalize_batch(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> 
     if gcs is None and aws is None and "url" in cols:
         parts = pc.extract_regex(cols["url"], r"^(?P<s>gs|s3)://(?P<b>[^/]+)/")
         scheme, bucket = parts.field("s"), parts.field("b")
-        gcs = pc.if_else(pc.equal(scheme, "gs"), bucket, _map(bucket, AWS_TO_GCS))
-        aws = pc.if_else(pc.equal(scheme, "s3"), bucket, _map(bucket, GCS_TO_AWS))
+        gcs = pc.if_else(pc.equal(scheme, "gs"), bucket, map_strings(bucket, AWS_TO_GCS))
+        aws = pc.if_else(pc.equal(scheme, "s3"), bucket, map_strings(bucket, GCS_TO_AWS))
     if gcs is None:
-        gcs = _map(aws, AWS_TO_GCS)
+        gcs = map_strings(aws, AWS_TO_GCS)
     if aws is None:
-        aws = _map(gcs, GCS_TO_AWS)
+        aws = map_strings(gcs, GCS_TO_AWS)
     bucket = gcs if provider == "gcs" else aws
     scheme = "gs://" if provider == "gcs" else "s3://"
     url = pc.binary_join_element_wise(
@@ -195,26 +196,7 @@ def normalize_batch(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> 
     values: dict[str, Any] = {"url": url, "gcs_bucket": gcs, "aws_bucket": aws}
     for name, aliases in _ALIASES.items():
         values[name] = pick(*aliases)
-    arrays = []
-    for field in schema:
-        arr = values.get(field.name) if field.name in values else cols.get(field.name)
-        if arr is None:
-            arr = pa.nulls(n, field.type)
-        elif arr.type != field.type:
-            arr = pc.cast(arr, field.type)
-        arrays.append(arr)
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _map(arr: pa.Array, mapping: dict[str, str]) -> pa.Array:
-    """Map low-cardinality strings (bucket names) through a dict; unknown values stay."""
-    import pyarrow as pa
-
-    enc = arr.dictionary_encode()
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    mapped = pa.array([mapping.get(v, v) for v in enc.dictionary.to_pylist()], pa.string())
-    return mapped.take(enc.indices)
+    return conform_batch(values, cols, schema, n)
 
 
 def _expand(

@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import ManifestError
 
@@ -129,3 +130,32 @@ def parse_url(url: str) -> tuple[str, str, str]:
                 break
             return provider, bucket, key
     raise ManifestError(f"not a gs:// or s3:// object URL: {url!r}")
+
+
+def map_strings(arr: pa.Array, mapping: dict[str, str]) -> pa.Array:
+    """Map low-cardinality strings (bucket names) through a dict; unknown values stay."""
+    import pyarrow as pa
+
+    enc = arr.dictionary_encode()
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    mapped = pa.array([mapping.get(v, v) for v in enc.dictionary.to_pylist()], pa.string())
+    return mapped.take(enc.indices)
+
+
+def conform_batch(
+    values: Mapping[str, Any], cols: Mapping[str, Any], schema: pa.Schema, n: int
+) -> pa.RecordBatch:
+    """A batch of ``schema``: each column from ``values``, else ``cols``, else NULLs; cast to the field type."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = []
+    for field in schema:
+        arr = values.get(field.name) if field.name in values else cols.get(field.name)
+        if arr is None:
+            arr = pa.nulls(n, field.type)
+        elif arr.type != field.type:
+            arr = pc.cast(arr, field.type)
+        arrays.append(arr)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
