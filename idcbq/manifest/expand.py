@@ -21,6 +21,7 @@ from idcbq.manifest.model import (
     conform_batch,
     manifest_schema,
     map_strings,
+    sorted_keys,
 )
 
 if TYPE_CHECKING:
@@ -207,18 +208,13 @@ def _expand(
     schema: pa.Schema,
     source: Any = None,
 ) -> Iterator[pa.RecordBatch]:
-    keys: dict[str, None] = {}
-    for batch in batches:
-        for value in batch.column(key).to_pylist():
-            if value is not None:
-                keys[str(value)] = None
-    if not keys:
+    ordered = sorted_keys(batches, key)
+    if not ordered:
         return
     own = engine is None
     if engine is None:
         engine = engine_for(source)
     try:
-        ordered = sorted(keys)
         for start in range(0, len(ordered), KEYS_PER_QUERY):
             table = query_instances(engine, key, ordered[start : start + KEYS_PER_QUERY])
             for batch in table.to_batches(max_chunksize=65_536):

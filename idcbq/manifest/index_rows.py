@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from idcbq.manifest.model import sorted_keys
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -35,12 +37,8 @@ def lookup_series(
     """Rows of idc-index's ``index`` for the ``key`` values of ``batches``."""
     from idcbq.params import BoundParameter
 
-    keys: dict[str, None] = {}
-    for batch in batches:
-        for value in batch.column(key).to_pylist():
-            if value is not None:
-                keys[str(value)] = None
-    if not keys:
+    ordered = sorted_keys(batches, key)
+    if not ordered:
         return
     own = engine is None or getattr(engine, "source", None) != "idc-index"
     if own:
@@ -48,7 +46,6 @@ def lookup_series(
 
         engine = get_engine("duckdb", source="idc-index")
     try:
-        ordered = sorted(keys)
         # `key` comes from the fixed INDEX_KEYS list, never from user text.
         sql = (
             f"SELECT {', '.join(INDEX_COLUMNS)} FROM index WHERE {key} IN UNNEST(@keys) "

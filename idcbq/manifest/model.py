@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import ManifestError
@@ -159,3 +159,13 @@ def conform_batch(
             arr = pc.cast(arr, field.type)
         arrays.append(arr)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def sorted_keys(batches: Iterable[pa.RecordBatch], key: str) -> list[str]:
+    """The distinct non-NULL values of column ``key`` across ``batches``, as sorted strings."""
+    keys: dict[str, None] = {}
+    for batch in batches:
+        for value in batch.column(key).to_pylist():
+            if value is not None:
+                keys[str(value)] = None
+    return sorted(keys)
