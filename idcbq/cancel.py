@@ -125,10 +125,12 @@ class ScanProgress:
     """A tqdm bar for a DuckDB scan of a remote export, fed from the waiting main thread.
 
     DuckDB reports how far a running query is (``query_progress()``, a percentage, -1
-    before execution starts). The bar's total is the dry-run estimate (footers + column
-    chunks, :meth:`DuckDBEngine.estimate_bytes`), computed once execution has started
-    (the worker no longer reads footers then) and only for scans still running after
-    ``delay_s``; a quick query costs one ``SET`` and nothing else.
+    before execution starts). The bar's totals (files after pruning, and bytes: the
+    dry-run estimate of footers + column chunks, :meth:`DuckDBEngine.estimate_bytes`)
+    are computed in a helper thread once execution has started (the worker no longer
+    reads footers then), and only for scans still running after ``delay_s``
+    (``$IDCBQ_PROGRESS_DELAY``, default 2 s). A quick query costs one ``SET``.
+    Files and bytes done are that percentage of the totals.
     """
 
     def __init__(self, engine: Any, prepared: Any, *, delay_s: float | None = None):
@@ -144,6 +146,7 @@ class ScanProgress:
         self.bar: Any = None
         self.files: int | None = None
         self.total: int | None = None
+        self._helper: threading.Thread | None = None
         engine.con.execute("SET enable_progress_bar = true")
         engine.con.execute("SET enable_progress_bar_print = false")
 
@@ -163,30 +166,28 @@ class ScanProgress:
             self.bar = tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024,
                             desc="remote scan", file=sys.stderr, leave=False,
                             dynamic_ncols=True, mininterval=0.25)  # fmt: skip
-        if pct >= 0 and self.total is None:
-            self._totals()
-        if self.total:
-            done = int(self.total * min(pct, 100.0) / 100) if pct >= 0 else 0
-            self.bar.update(max(0, done - self.bar.n))
+        if pct >= 0 and self._helper is None:
+            self._helper = threading.Thread(target=self._totals, name="idcbq-progress", daemon=True)
+            self._helper.start()
+        share = min(max(pct, 0.0), 100.0) / 100
+        if self.total and self.bar.total != self.total:
+            self.bar.total = self.total
+        if self.files is not None:
+            self.bar.set_description_str(
+                f"remote scan: {round(self.files * share)}/{self.files} files", refresh=False
+            )
         elif pct >= 0:
             self.bar.set_postfix_str(f"{pct:.0f}%", refresh=False)
-            self.bar.update(0)
-        else:
-            self.bar.update(0)
+        done = int(self.total * share) if self.total else 0
+        self.bar.update(max(0, done - self.bar.n))
 
     def _totals(self) -> None:
-        """Files and bytes the scan reads, from the footer cache (once)."""
-        self.total = 0
+        """Files and bytes the scan reads, from the footer cache (in the helper thread)."""
         try:
             self.files = _scan_files(self.engine, self.prepared)
-            self.total = self.engine.estimate_bytes(self.prepared) or 0
+            self.total = self.engine.estimate_bytes(self.prepared) or None
         except Exception as exc:  # a progress bar must never fail the query
             log.debug("no scan estimate for the progress bar: %s", exc)
-        if self.bar is not None:
-            if self.total:
-                self.bar.total = self.total
-            if self.files is not None:
-                self.bar.set_description_str(f"remote scan of {self.files} files", refresh=False)
 
     def close(self, *, reset: bool = True) -> None:
         """Remove the bar; ``reset`` turns DuckDB's progress tracking off again."""

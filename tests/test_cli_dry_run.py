@@ -188,3 +188,22 @@ def test_bigquery_dry_run_is_the_bigquery_dry_run(bq_sample, monkeypatch, capsys
     assert run_cli(cli, [*args, "--max-bytes-billed", "1000"]) == 3
     out, err = capsys.readouterr()
     assert "This query will process 0 bytes" in out and "cost guard" in err
+
+
+def test_progress_totals_are_the_pruned_files_and_the_estimate(bucket, s3_server, tmp_path,
+                                                              monkeypatch):  # fmt: skip
+    """The bar's totals (computed in a helper thread while the scan runs), called directly."""
+    import idcbq
+    from idcbq.cancel import ScanProgress, wants_progress
+
+    monkeypatch.setenv("IDCBQ_FOOTER_CACHE", str(tmp_path / "footers"))
+    client = idcbq.connect("duckdb", source=f"s3://{bucket}/x", idc_version="v25",
+                           s3_endpoint=s3_server.url)  # fmt: skip
+    with client:
+        prepared = client.prepare_sql(SQL, params={"c": collection_name(1)}, from_text=True)
+        assert wants_progress(client.engine, True) and not wants_progress(client.engine, False)
+        bar = ScanProgress(client.engine, prepared, delay_s=0)
+        bar._totals()
+        assert bar.files == 3
+        assert bar.total == client.engine.estimate_bytes(prepared) > 0
+        bar.close()
