@@ -49,7 +49,7 @@ from idcbq.download.layout import (
     sanitize_component,
 )
 from idcbq.download.report import DownloadReport, Progress
-from idcbq.download.transfer import TEMP_SUFFIX
+from idcbq.download.transfer import TEMP_SUFFIX, SizedItems
 from idcbq.errors import AuthError, DownloadError, ManifestError
 from idcbq.manifest.dicomweb_urls import default_dicomweb_url, healthcare_gap, is_healthcare
 
@@ -77,7 +77,7 @@ class WadoItem:
 
 
 @dataclass
-class DicomwebPlan:
+class DicomwebPlan(SizedItems):
     """Instances to retrieve, with final paths; problems and notes found while planning."""
 
     items: list[WadoItem]
@@ -87,14 +87,6 @@ class DicomwebPlan:
     sample_rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(i.size or 0 for i in self.items)
-
-    @property
-    def unknown_sizes(self) -> int:
-        return sum(1 for i in self.items if i.size is None)
 
 
 @dataclass

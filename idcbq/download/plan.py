@@ -23,7 +23,7 @@ from idcbq.download.layout import (
     contained,
     sanitize_component,
 )
-from idcbq.download.transfer import Item
+from idcbq.download.transfer import Item, SizedItems
 from idcbq.errors import DownloadError, ManifestError
 from idcbq.manifest.model import IDC_BUCKETS, bucket_for
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Plan:
+class Plan(SizedItems):
     """Everything to fetch, with final relative paths; problems found while planning."""
 
     items: list[Item]
@@ -41,14 +41,6 @@ class Plan:
     sample_rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     source: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(i.size or 0 for i in self.items)
-
-    @property
-    def unknown_sizes(self) -> int:
-        return sum(1 for i in self.items if i.size is None)
 
 
 def open_source(

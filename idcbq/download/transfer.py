@@ -84,6 +84,20 @@ class Item:
         return f"{'gs' if self.provider == 'gcs' else 's3'}://{self.bucket}/{self.key}"
 
 
+class SizedItems:
+    """Size totals of a plan's ``items`` (each with a ``size``, None when unknown)."""
+
+    items: list[Any]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.size or 0 for i in self.items)
+
+    @property
+    def unknown_sizes(self) -> int:
+        return sum(1 for i in self.items if i.size is None)
+
+
 @dataclass(slots=True)
 class Outcome:
     item: Item
