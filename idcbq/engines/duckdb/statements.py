@@ -1,0 +1,106 @@
+"""What the DuckDB engine reads off a statement and its answer.
+
+- :func:`_table_names`: the tables a statement names (DuckDB's parser, else sqlglot's),
+  so the engine can create a view for each exported one before it runs;
+- :func:`_bind`: values for exactly the ``$name`` parameters the statement uses;
+- :func:`_narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
+- :func:`_message`: a DuckDB error's text, trimmed.
+
+``idcbq.cancel``, ``bench/templates.py`` and the tests import these through
+:mod:`idcbq.engines.duckdb.engine`, which re-exports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import ParameterError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from idcbq.params import BoundParameter
+
+
+def _table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...]]:
+    """Tables a statement names, via DuckDB's parser, else sqlglot's.
+
+    DuckDB's ``get_table_names`` binds a little (it refuses ``$name`` parameters and
+    some joins), so sqlglot is the fallback; if neither parses, the statement's own
+    error surfaces when it runs.
+    """
+    import duckdb
+
+    try:
+        return {tuple(_split_name(raw)) for raw in con.get_table_names(sql, qualified=True)}
+    except duckdb.Error:
+        pass
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        trees = sqlglot.parse(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return set()
+    ctes = {c.alias_or_name for t in trees if t for c in t.find_all(exp.CTE)}
+    names: set[tuple[str, ...]] = set()
+    for tree in trees:
+        for tab in tree.find_all(exp.Table) if tree else ():
+            if not tab.name or (not tab.db and tab.name in ctes):
+                continue
+            names.add(tuple(p for p in (tab.catalog, tab.db, tab.name) if p))
+    return names
+
+
+def _bind(names: set[str] | Sequence[str], params: Sequence[BoundParameter]) -> dict[str, Any]:
+    """Values for exactly the ``$name`` parameters the statement uses (DuckDB rejects extras)."""
+    values = {p.name: p.value for p in params}
+    missing = sorted(set(names) - values.keys())
+    if missing:
+        raise ParameterError(
+            f"the query uses ${', $'.join(missing)} but no value was given",
+            hint=f"given: {', '.join(sorted(values)) or 'none'}",
+        )
+    return {n: values[n] for n in names}
+
+
+def _narrow_hugeints(table: pa.Table) -> pa.Table:
+    """DuckDB's SUM/COUNT-like HUGEINT arrives as decimal128(38, 0); BigQuery gives INT64.
+
+    Cast such columns to int64 when every value fits (else keep them exact).
+    """
+    import pyarrow as pa
+
+    for i, fld in enumerate(table.schema):
+        if fld.type == pa.decimal128(38, 0):
+            try:
+                table = table.set_column(i, fld.name, table.column(i).cast(pa.int64()))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+    return table
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc).strip()
+
+
+_NAME_TOKEN = re.compile(r'"((?:[^"]|"")*)"|([^".\s]+)|(\.)|(\s+)')
+
+
+def _split_name(raw: str) -> list[str]:
+    """Split ``"bigquery-public-data".idc_v25.dicom_all AS d`` into its name parts."""
+    parts: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        m = _NAME_TOKEN.match(raw, pos)
+        if m is None or m.group(4):  # whitespace ends the name (an alias follows)
+            break
+        if m.group(1) is not None:
+            parts.append(m.group(1).replace('""', '"'))
+        elif m.group(2) is not None:
+            parts.append(m.group(2))
+        pos = m.end()
+    return parts
