@@ -41,6 +41,20 @@ class EngineOptions:
     data_project: str = IDC_DATA_PROJECT
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def parse(
+        cls,
+        idc_version: str | int | IdcVersion | None = None,
+        data_project: str = IDC_DATA_PROJECT,
+        extra: dict[str, Any] | None = None,
+    ) -> EngineOptions:
+        """Options from an engine's ``from_options`` arguments (``idc_version`` as a user gives it)."""
+        return cls(
+            idc_version=IdcVersion.parse(idc_version),
+            data_project=data_project,
+            extra=extra if extra is not None else {},
+        )
+
 
 class Engine(ABC):
     """An engine runs validated BigQuery-dialect queries and returns Arrow tables."""

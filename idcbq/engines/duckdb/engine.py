@@ -125,8 +125,7 @@ class DuckDBEngine(Engine):
         Endpoints default to the standard variables ``AWS_ENDPOINT_URL_S3`` /
         ``AWS_ENDPOINT_URL`` and ``STORAGE_EMULATOR_HOST``.
         """
-        version = IdcVersion.parse(idc_version)
-        options = EngineOptions(idc_version=version, data_project=data_project, extra=extra)
+        options = EngineOptions.parse(idc_version, data_project, extra)
         s3_endpoint = (
             s3_endpoint
             or os.environ.get("AWS_ENDPOINT_URL_S3")

@@ -132,8 +132,7 @@ class GoogleSQLEngine(Engine):
         **extra: Any,
     ) -> GoogleSQLEngine:
         """Open an engine; unknown keyword options (other engines') go to ``options.extra``."""
-        version = IdcVersion.parse(idc_version)
-        options = EngineOptions(idc_version=version, data_project=data_project, extra=extra)
+        options = EngineOptions.parse(idc_version, data_project, extra)
         return cls(
             options,
             source=source,
