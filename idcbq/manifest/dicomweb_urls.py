@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from idcbq.manifest.model import AWS_TO_GCS, GCS_TO_AWS, conform_batch, map_strings
+from idcbq.manifest.model import conform_batch, pair_buckets
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -187,10 +187,7 @@ def series_rows(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> pa.R
                 aws = parts.field("b")
             elif scheme == "gs" and aws is None and gcs is None:
                 gcs = parts.field("b")
-    if gcs is None:
-        gcs = map_strings(aws, AWS_TO_GCS)
-    if aws is None:
-        aws = map_strings(gcs, GCS_TO_AWS)
+    gcs, aws = pair_buckets(gcs, aws)
     bucket = gcs if provider == "gcs" else aws
     scheme = "gs://" if provider == "gcs" else "s3://"
     values = {

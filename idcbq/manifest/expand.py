@@ -21,6 +21,7 @@ from idcbq.manifest.model import (
     conform_batch,
     manifest_schema,
     map_strings,
+    pair_buckets,
     sorted_keys,
 )
 
@@ -185,10 +186,7 @@ def normalize_batch(batch: pa.RecordBatch, provider: str, schema: pa.Schema) -> 
         scheme, bucket = parts.field("s"), parts.field("b")
         gcs = pc.if_else(pc.equal(scheme, "gs"), bucket, map_strings(bucket, AWS_TO_GCS))
         aws = pc.if_else(pc.equal(scheme, "s3"), bucket, map_strings(bucket, GCS_TO_AWS))
-    if gcs is None:
-        gcs = map_strings(aws, AWS_TO_GCS)
-    if aws is None:
-        aws = map_strings(gcs, GCS_TO_AWS)
+    gcs, aws = pair_buckets(gcs, aws)
     bucket = gcs if provider == "gcs" else aws
     scheme = "gs://" if provider == "gcs" else "s3://"
     url = pc.binary_join_element_wise(

@@ -143,6 +143,15 @@ def map_strings(arr: pa.Array, mapping: dict[str, str]) -> pa.Array:
     return mapped.take(enc.indices)
 
 
+def pair_buckets(gcs: pa.Array | None, aws: pa.Array | None) -> tuple[pa.Array, pa.Array]:
+    """Both bucket columns (GCS, AWS), the missing one mapped from the other (one must be given)."""
+    if gcs is None:
+        gcs = map_strings(aws, AWS_TO_GCS)
+    if aws is None:
+        aws = map_strings(gcs, GCS_TO_AWS)
+    return gcs, aws
+
+
 def conform_batch(
     values: Mapping[str, Any], cols: Mapping[str, Any], schema: pa.Schema, n: int
 ) -> pa.RecordBatch:
