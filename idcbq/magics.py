@@ -208,11 +208,20 @@ class _Runner:
             client.googlesql_analysis = previous
         if args.dry_run:
             if client.engine.name != "bigquery":
-                # Checked (render + validate) but nothing billed: DuckDB reads Parquet.
+                # Checked (render + validate); DuckDB estimates the Parquet bytes it would read
+                # from the footers, nothing is billed. googlesql cannot estimate.
+                estimated = client.engine.estimate_bytes(prepared)
+                if estimated is None:
+                    print(
+                        f"Query validated. {client.engine.name} cannot estimate the bytes it reads."
+                    )
+                else:
+                    print(f"Query validated. This query will process {estimated} bytes.")
                 print(
-                    f"Query validated. {client.engine.name} bills nothing; "
-                    "use --engine bigquery for a byte estimate."
+                    f"{client.engine.name} bills nothing; use --engine bigquery for BigQuery's cost."
                 )
+                if args.result_var:
+                    shell.user_ns[args.result_var] = estimated
                 return None
             est = client.engine.estimate(prepared)
             print(f"Query validated. This query will process {est.processed_bytes} bytes.")

@@ -7,6 +7,7 @@ fails the cell (so "Run all" stops) showing one line plus its hint, not a traceb
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -233,10 +234,17 @@ def test_env_engine_sends_a_flagless_cell_to_bigquery(shell, isolated, bq_mini, 
 def test_dry_run_on_duckdb_validates_without_billing(shell, isolated, mini_root, capsys):
     capsys.readouterr()
     out = shell.run_cell_magic(
-        "idcbq", f"--dry-run --source {mini_root} --idc-version v25", "SELECT 1 AS x"
+        "idcbq",
+        f"est --dry-run --source {mini_root} --idc-version v25",
+        "SELECT Modality FROM dicom_all",
     )
     assert out is None
-    assert capsys.readouterr().out.startswith("Query validated. duckdb bills nothing")
+    printed = capsys.readouterr().out
+    estimated = shell.user_ns["est"]
+    on_disk = sum(p.stat().st_size for p in Path(mini_root).rglob("dicom_all/*.parquet"))
+    assert 0 < estimated < on_disk  # one column's chunks, read from the footers
+    assert printed.startswith(f"Query validated. This query will process {estimated} bytes.")
+    assert "duckdb bills nothing" in printed
 
 
 def test_cell_magic_on_duckdb(shell, bq_mini):
