@@ -41,6 +41,21 @@ def int_literal(node: exp.Expr) -> int | None:
     return None
 
 
+def literal_limit(agg: exp.Expr, name: str) -> exp.Limit | None:
+    """An aggregate's ``LIMIT n`` node (None without one); ``n`` must be an integer literal.
+
+    Raises:
+        TranspileError: ``n`` is not an integer literal (``name`` is the aggregate's name).
+    """
+    limit = agg.this
+    if not isinstance(limit, exp.Limit):
+        return None
+    n = limit.expression
+    if int_literal(n) is None:
+        raise TranspileError(f"unsupported on DuckDB: {name} ... LIMIT {n.sql('bigquery')}")
+    return limit
+
+
 def _bounds_error(index_sql: exp.Expr) -> exp.Expr:
     message = exp.DPipe(
         this=exp.DPipe(
@@ -158,12 +173,10 @@ def unnest_with_offset(tree: exp.Expr) -> exp.Expr:
 def array_agg_limit(tree: exp.Expr) -> exp.Expr:
     """``ARRAY_AGG(x [IGNORE NULLS] ORDER BY y LIMIT n)`` -> ``list_slice(ARRAY_AGG(...), 1, n)``."""
     for agg in list(tree.find_all(exp.ArrayAgg)):
-        limit = agg.this
-        if not isinstance(limit, exp.Limit):
+        limit = literal_limit(agg, "ARRAY_AGG")
+        if limit is None:
             continue
         n = limit.expression
-        if int_literal(n) is None:
-            raise TranspileError(f"unsupported on DuckDB: ARRAY_AGG ... LIMIT {n.sql('bigquery')}")
         agg.set("this", limit.this)
         outer: exp.Expr = agg
         if isinstance(agg.parent, exp.IgnoreNulls | exp.RespectNulls):

@@ -27,7 +27,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import int_literal
+from idcbq.transpile.rewrites import int_literal, literal_limit
 
 T = exp.DataType.Type
 
@@ -284,12 +284,10 @@ def ieee_divide(tree: exp.Expr) -> exp.Expr:
 def string_agg_limit(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(x, sep ORDER BY k LIMIT n)`` -> the first n non-NULL values joined."""
     for agg in list(tree.find_all(exp.GroupConcat)):
-        limit = agg.this
-        if not isinstance(limit, exp.Limit):
+        limit = literal_limit(agg, "STRING_AGG")
+        if limit is None:
             continue
         n = limit.expression
-        if int_literal(n) is None:
-            raise TranspileError(f"unsupported on DuckDB: STRING_AGG ... LIMIT {n.sql('bigquery')}")
         ordered = limit.this
         value = ordered.this if isinstance(ordered, exp.Order) else ordered
         if isinstance(value, exp.Distinct):
