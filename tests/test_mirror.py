@@ -182,3 +182,33 @@ def test_mirror_records_footer_summaries_so_queries_open_only_matching_files(sou
         "000000000004.parquet",
         "000000000005.parquet",
     ]
+
+
+def test_series_result_over_a_narrow_mirror_expands_to_a_full_manifest(source, tmp_path):
+    """Whatever --columns says, a mirror keeps what manifest expansion reads."""
+    from idcbq.manifest import write_manifest
+    from idcbq.manifest.model import DICOM_ALL_COLUMNS
+
+    dest = tmp_path / "mirror"
+    mirror(str(source), dest, columns="SOPInstanceUID", progress=False)
+    kept = set(pq.read_schema(next(dest.rglob("dicom_all/*.parquet"))).names)
+    assert set(DICOM_ALL_COLUMNS) <= kept
+    with DuckDBEngine.from_options(source=dest, idc_version="v25") as eng:
+        series = eng.sql(
+            "SELECT DISTINCT SeriesInstanceUID FROM dicom_all WHERE collection_id = $c",
+            {"c": collection_name(1)},
+        )
+        out = tmp_path / "m.jsonl"
+        info = write_manifest(series, out, format="jsonl", engine=eng)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    with DuckDBEngine.from_options(source=source, idc_version="v25") as eng:
+        want = (
+            eng.sql(
+                "SELECT COUNT(*) AS n FROM dicom_all WHERE collection_id = $c",
+                {"c": collection_name(1)},
+            )
+            .column("n")[0]
+            .as_py()
+        )
+    assert len(rows) == info["instances"] == want > 0
+    assert all(r["crdc_instance_uuid"] and r["license"] == "CC BY 4.0" for r in rows)

@@ -23,29 +23,24 @@ from functools import cache
 from pathlib import Path
 
 from idcbq.errors import UsageError
+from idcbq.manifest.model import DICOM_ALL_COLUMNS
 
 PRESETS = ("templates", "idc-index", "all")
-#: Always mirrored: identifiers, pruning columns and what manifests/downloads read.
-ALWAYS = (
-    "collection_id",
-    "PatientID",
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "SOPInstanceUID",
-    "Modality",
-    "crdc_series_uuid",
-    "crdc_instance_uuid",
-    "gcs_bucket",
-    "gcs_url",
-    "aws_bucket",
-    "aws_url",
-    "series_aws_url",
-    "instance_size",
-    "instance_hash",
-    "series_init_idc_version",
-    "series_revised_idc_version",
-    "instance_init_idc_version",
-    "instance_revised_idc_version",
+#: Kept in every mirror: what manifests and downloads read (manifest.model.DICOM_ALL_COLUMNS),
+#: plus the URLs and version columns that jobs and diffs use.
+ALWAYS = tuple(
+    dict.fromkeys(
+        (
+            *DICOM_ALL_COLUMNS,
+            "gcs_url",
+            "aws_url",
+            "series_aws_url",
+            "series_init_idc_version",
+            "series_revised_idc_version",
+            "instance_init_idc_version",
+            "instance_revised_idc_version",
+        )
+    )
 )
 _JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}|\{\{.*?\}\}", re.S)
 
