@@ -223,3 +223,15 @@ def test_sample_per_modality_matches_pyarrow(sample_root: Path) -> None:
         assert eng.sql(GROUP_BY.format(t="idc_v25.dicom_all")).num_rows == len(got)
         for table_name in eng.list_tables(eng.idc_version.clinical_dataset):
             assert eng.table_fields(eng.idc_version.clinical_dataset, table_name)
+
+
+def test_engines_share_endpoint_defaults(monkeypatch):
+    """DuckDB and googlesql read the same variables for S3/GCS endpoints (boto3's order)."""
+    from idcbq.engines.base import default_endpoints
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:2")
+    assert default_endpoints(None, None) == ("http://127.0.0.1:1", "http://127.0.0.1:2")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:3")
+    assert default_endpoints(None, "http://x:4") == ("http://127.0.0.1:3", "http://x:4")

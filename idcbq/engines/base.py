@@ -56,6 +56,20 @@ class EngineOptions:
         )
 
 
+def default_endpoints(
+    s3_endpoint: str | None, gcs_endpoint: str | None
+) -> tuple[str | None, str | None]:
+    """S3 and GCS endpoints, defaulting to the standard variables every engine honours.
+
+    ``AWS_ENDPOINT_URL_S3``, then ``AWS_ENDPOINT_URL`` (as boto3 reads them), and
+    ``STORAGE_EMULATOR_HOST`` (as google-cloud-storage reads it).
+    """
+    import os
+
+    s3 = s3_endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return s3, gcs_endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
+
+
 class Engine(ABC):
     """An engine runs validated BigQuery-dialect queries and returns Arrow tables."""
 

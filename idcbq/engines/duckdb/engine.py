@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from idcbq.engines.base import Engine, EngineOptions, PreparedQuery
+from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
 from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
 from idcbq.errors import QueryError, SourceError, UsageError
 from idcbq.exports import ExportRoot, check_footers, sql_list
@@ -126,12 +126,7 @@ class DuckDBEngine(Engine):
         ``AWS_ENDPOINT_URL`` and ``STORAGE_EMULATOR_HOST``.
         """
         options = EngineOptions.parse(idc_version, data_project, extra)
-        s3_endpoint = (
-            s3_endpoint
-            or os.environ.get("AWS_ENDPOINT_URL_S3")
-            or os.environ.get("AWS_ENDPOINT_URL")
-        )
-        gcs_endpoint = gcs_endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
+        s3_endpoint, gcs_endpoint = default_endpoints(s3_endpoint, gcs_endpoint)
         config: dict[str, object] = {}
         if threads:
             config["threads"] = int(threads)

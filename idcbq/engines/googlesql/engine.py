@@ -27,7 +27,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from idcbq.engines.base import Engine, EngineOptions, PreparedQuery
+from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
 from idcbq.errors import QueryError, SourceError, UsageError, ValidationError
 from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
 
@@ -133,14 +133,15 @@ class GoogleSQLEngine(Engine):
     ) -> GoogleSQLEngine:
         """Open an engine; unknown keyword options (other engines') go to ``options.extra``."""
         options = EngineOptions.parse(idc_version, data_project, extra)
+        s3_endpoint, gcs_endpoint = default_endpoints(s3_endpoint, gcs_endpoint)
         return cls(
             options,
             source=source,
             max_rows=max_rows or DEFAULT_MAX_ROWS,
             max_bytes=max_bytes or DEFAULT_MAX_BYTES,
             check_schema=check_schema,
-            s3_endpoint=s3_endpoint or os.environ.get("AWS_ENDPOINT_URL_S3"),
-            gcs_endpoint=gcs_endpoint or os.environ.get("STORAGE_EMULATOR_HOST"),
+            s3_endpoint=s3_endpoint,
+            gcs_endpoint=gcs_endpoint,
             anonymous=anonymous,
         )
 
