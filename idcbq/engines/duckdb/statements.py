@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from idcbq.errors import ParameterError
+from idcbq.errors import ParameterError, QueryError
 
 if TYPE_CHECKING:
     import duckdb
@@ -70,7 +70,7 @@ def _bind(names: set[str] | Sequence[str], params: Sequence[BoundParameter]) -> 
 def _narrow_hugeints(table: pa.Table) -> pa.Table:
     """DuckDB's SUM/COUNT-like HUGEINT arrives as decimal128(38, 0); BigQuery gives INT64.
 
-    Cast such columns to int64 when every value fits (else keep them exact).
+    Cast such columns to int64; a value beyond INT64 is BigQuery's "int64 overflow" error.
     """
     import pyarrow as pa
 
@@ -78,7 +78,12 @@ def _narrow_hugeints(table: pa.Table) -> pa.Table:
         if fld.type == pa.decimal128(38, 0):
             try:
                 table = table.set_column(i, fld.name, table.column(i).cast(pa.int64()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            except pa.ArrowInvalid as exc:
+                raise QueryError(
+                    f"int64 overflow in column {fld.name!r} (BigQuery raises it too)",
+                    hint="CAST the values to NUMERIC or FLOAT64 before SUM",
+                ) from exc
+            except pa.ArrowNotImplementedError:
                 continue
     return table
 

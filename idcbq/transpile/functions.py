@@ -1,0 +1,307 @@
+"""Untyped rewrites of scalar functions whose DuckDB namesakes differ from BigQuery.
+
+Each has probes in ``tests/probes/functions.yaml``:
+
+- ``pow_domain``: ``POW(negative, fractional)`` and ``POW(0, negative)`` raise (DuckDB: NaN/inf).
+- ``array_to_string_nulls``: an all-NULL array joins to ``''`` (DuckDB: NULL).
+- ``array_concat_null``: ``ARRAY_CONCAT`` with a NULL array is NULL (DuckDB skips it).
+- ``negative_counts``: ``GENERATE_ARRAY`` step 0, ``LPAD``/``RPAD``/``REPEAT`` with a negative
+  count raise (DuckDB: empty results).
+- ``date_from_unix_date``: returns a DATE (DuckDB's DATE + INTERVAL is a TIMESTAMP).
+- ``timestamp_diff_whole``: ``TIMESTAMP_DIFF`` counts whole units elapsed (DuckDB's
+  ``date_diff`` counts unit boundaries crossed): DuckDB's ``date_sub``.
+- ``safe_functions``: ``SAFE_ADD``/``SAFE_SUBTRACT``/``SAFE_MULTIPLY``/``SAFE_NEGATE`` and the
+  ``SAFE.`` prefix become DuckDB's ``TRY(...)`` (NULL instead of the error). ``TRY`` also
+  covers errors of the arguments, which ``SAFE.`` does not.
+- ``struct_equality``: ``STRUCT(...) = STRUCT(...)`` of literals compares field by field (NULL if a
+  field is NULL; DuckDB orders NULL and answers FALSE).
+- ``numeric_precision``: ``NUMERIC`` is ``DECIMAL(38, 9)`` (DuckDB's bare DECIMAL is (18, 3)).
+
+Typed (they read ``node.type``; :func:`needs_types` tells when annotation is worth it):
+
+- ``round_of_int``: ``ROUND``/``TRUNC`` of an INT64 is a FLOAT64 (DuckDB keeps the integer);
+  ``ROUND``/``TRUNC``/``CEIL``/``FLOOR`` of a NUMERIC stay NUMERIC.
+- ``numeric_division``: NUMERIC division and ``AVG(NUMERIC)`` are exact in BigQuery; DuckDB
+  computes them in DOUBLE, so they are refused (loud).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.semantics import T, _error, _typed
+
+
+def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
+    """``CASE WHEN bad THEN error(message) ELSE value END``."""
+    return exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=value)
+
+
+def pow_domain(tree: exp.Expr) -> exp.Expr:
+    """``POW(x, y)`` raises where BigQuery does (negative base with fractional exponent, 0^-y)."""
+    for node in list(tree.find_all(exp.Pow)):
+        if node.meta.get("idcbq_pow"):
+            continue
+        node.meta["idcbq_pow"] = True
+        x, y = node.this, node.expression
+        zero = exp.Literal.number(0)
+        fractional = exp.NEQ(this=y.copy(), expression=exp.Floor(this=y.copy()))
+        bad = exp.or_(
+            exp.and_(exp.LT(this=x.copy(), expression=zero.copy()), fractional),
+            exp.and_(
+                exp.EQ(this=x.copy(), expression=zero.copy()),
+                exp.LT(this=y.copy(), expression=zero.copy()),
+            ),
+        )
+        marker = exp.Literal.string("_idcbq_pow")
+        node.replace(marker)
+        marker.replace(_guard(node, bad, "Floating point error in function: POW"))
+    return tree
+
+
+def array_to_string_nulls(tree: exp.Expr) -> exp.Expr:
+    """``ARRAY_TO_STRING([NULL, NULL], ',')`` is ``''`` (DuckDB: NULL)."""
+    for node in list(tree.find_all(exp.ArrayToString)):
+        if node.meta.get("idcbq_ats") or node.args.get("null"):
+            continue
+        node.meta["idcbq_ats"] = True
+        known = exp.and_(
+            exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.null())),
+            exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.null())),
+        )
+        empty = exp.Case(ifs=[exp.If(this=known, true=exp.Literal.string(""))])
+        marker = exp.Literal.string("_idcbq_ats")
+        node.replace(marker)
+        marker.replace(exp.Coalesce(this=node, expressions=[empty]))
+    return tree
+
+
+def array_concat_null(tree: exp.Expr) -> exp.Expr:
+    """``ARRAY_CONCAT(a, NULL)`` is NULL in BigQuery; DuckDB skips the NULL list."""
+    for node in list(tree.find_all(exp.ArrayConcat)):
+        if node.meta.get("idcbq_concat"):
+            continue
+        node.meta["idcbq_concat"] = True
+        parts = [node.this, *node.expressions]
+        if all(isinstance(p, exp.Array) for p in parts):
+            continue
+        anynull = exp.or_(*(exp.Is(this=p.copy(), expression=exp.null()) for p in parts))
+        marker = exp.Literal.string("_idcbq_concat")
+        node.replace(marker)
+        marker.replace(exp.Case(ifs=[exp.If(this=anynull, true=exp.null())], default=node))
+    return tree
+
+
+def _negative(count: exp.Expr) -> exp.Expr:
+    return exp.LT(this=count.copy(), expression=exp.Literal.number(0))
+
+
+def negative_counts(tree: exp.Expr) -> exp.Expr:
+    """GENERATE_ARRAY step 0 and negative LPAD/RPAD/REPEAT counts raise, as in BigQuery."""
+    for node in list(tree.find_all(exp.GenerateSeries, exp.Pad, exp.Repeat)):
+        if isinstance(node, exp.GenerateSeries):
+            key, message = "step", "Sequence step cannot be 0."
+            step = node.args.get(key)
+            if step is None:
+                continue
+            bad = exp.EQ(this=step.copy(), expression=exp.Literal.number(0))
+        else:
+            key = "expression" if isinstance(node, exp.Pad) else "times"
+            message = (
+                "output size for LPAD/RPAD cannot be negative"
+                if isinstance(node, exp.Pad)
+                else "repeat count for REPEAT cannot be negative"
+            )
+            count = node.args.get(key)
+            if count is None:
+                continue
+            bad = _negative(count)
+        value = node.args[key]
+        if isinstance(value, exp.Literal) and not value.is_string and value.this != "0":
+            continue  # a positive literal count or a nonzero literal step
+        if isinstance(value, exp.Literal) and not isinstance(node, exp.GenerateSeries):
+            continue  # a zero count is fine
+        node.set(key, _guard(value.copy(), bad, message))
+    return tree
+
+
+def date_from_unix_date(tree: exp.Expr) -> exp.Expr:
+    """``DATE_FROM_UNIX_DATE(n)`` is a DATE."""
+    for node in list(tree.find_all(exp.DateFromUnixDate)):
+        if isinstance(node.parent, exp.Cast):
+            continue
+        marker = exp.Literal.string("_idcbq_fud")
+        node.replace(marker)
+        marker.replace(exp.cast(node, "DATE"))
+    return tree
+
+
+def timestamp_diff_whole(tree: exp.Expr) -> exp.Expr:
+    """``TIMESTAMP_DIFF(a, b, unit)`` -> ``date_sub('unit', b, a)`` (whole units elapsed)."""
+    for node in list(tree.find_all(exp.TimestampDiff)):
+        unit = node.args.get("unit")
+        name = unit.name.upper() if unit is not None else "MICROSECOND"
+        if name not in {"MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"}:
+            continue
+        node.replace(
+            exp.Anonymous(
+                this="date_sub",
+                expressions=[
+                    exp.Literal.string(name.lower()),
+                    exp.cast(node.expression.copy(), "TIMESTAMPTZ"),
+                    exp.cast(node.this.copy(), "TIMESTAMPTZ"),
+                ],
+            )
+        )
+    return tree
+
+
+def numeric_precision(tree: exp.Expr) -> exp.Expr:
+    """A bare ``NUMERIC``/``DECIMAL`` type is BigQuery's ``DECIMAL(38, 9)``."""
+    for kind in list(tree.find_all(exp.DataType)):
+        if kind.this == exp.DataType.Type.DECIMAL and not kind.expressions:
+            kind.set(
+                "expressions",
+                [
+                    exp.DataTypeParam(this=exp.Literal.number(38)),
+                    exp.DataTypeParam(this=exp.Literal.number(9)),
+                ],
+            )
+    return tree
+
+
+_SAFE_ARITHMETIC = {
+    exp.SafeAdd: exp.Add,
+    exp.SafeSubtract: exp.Sub,
+    exp.SafeMultiply: exp.Mul,
+}
+
+
+def _try(node: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="try", expressions=[node])
+
+
+def safe_functions(tree: exp.Expr) -> exp.Expr:
+    """SAFE_ arithmetic and ``SAFE.f(...)`` -> ``TRY(...)``."""
+    for node in list(
+        tree.find_all(exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply, exp.SafeNegate)
+    ):
+        if isinstance(node, exp.SafeNegate):
+            inner: exp.Expr = exp.Neg(this=exp.paren(node.this.copy()))
+        else:
+            op = _SAFE_ARITHMETIC[type(node)]
+            inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
+        node.replace(_try(inner))
+    for node in list(tree.find_all(exp.SafeFunc)):
+        inner = node.this.copy()
+        for err in list(inner.find_all(exp.Anonymous)):
+            if str(err.this).lower() == "error":  # our guards: NULL instead (TRY refuses them)
+                err.replace(exp.null())
+        node.replace(_try(inner))
+    return tree
+
+
+def struct_equality(tree: exp.Expr) -> exp.Expr:
+    """``STRUCT(a, b) = STRUCT(c, d)`` (literals) -> ``a = c AND b = d``."""
+    for node in list(tree.find_all(exp.EQ, exp.NEQ)):
+        left, right = node.this, node.expression
+        if not (isinstance(left, exp.Struct) and isinstance(right, exp.Struct)):
+            continue
+        if len(left.expressions) != len(right.expressions):
+            continue
+        pairs = [
+            exp.EQ(this=_field(a).copy(), expression=_field(b).copy())
+            for a, b in zip(left.expressions, right.expressions, strict=True)
+        ]
+        same = exp.paren(exp.and_(*pairs)) if pairs else exp.true()
+        node.replace(same if isinstance(node, exp.EQ) else exp.Not(this=same))
+    return tree
+
+
+def _field(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Alias | exp.PropertyEQ):
+        return node.expression if isinstance(node, exp.PropertyEQ) else node.this
+    return node
+
+
+#: (rewrite, node types it acts on).
+UNTYPED = (
+    (pow_domain, (exp.Pow,)),
+    (array_to_string_nulls, (exp.ArrayToString,)),
+    (array_concat_null, (exp.ArrayConcat,)),
+    (negative_counts, (exp.GenerateSeries, exp.Pad, exp.Repeat)),
+    (date_from_unix_date, (exp.DateFromUnixDate,)),
+    (timestamp_diff_whole, (exp.TimestampDiff,)),
+    (numeric_precision, (exp.DataType,)),
+    (
+        safe_functions,
+        (exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply, exp.SafeNegate, exp.SafeFunc),
+    ),
+    (struct_equality, (exp.Struct,)),
+)
+
+
+def apply(tree: exp.Expr) -> exp.Expr:
+    """Run the rewrites of :data:`UNTYPED` whose node types occur in ``tree``."""
+    kinds = {type(node) for node in tree.walk()}
+    for rewrite, triggers in UNTYPED:
+        if any(issubclass(kind, triggers) for kind in kinds):
+            tree = rewrite(tree)
+    return tree
+
+
+# -- typed ---------------------------------------------------------------------------
+
+
+def round_of_int(tree: exp.Expr) -> exp.Expr:
+    """``ROUND``/``TRUNC`` of an INT64 is FLOAT64; rounding a NUMERIC keeps ``DECIMAL(38, 9)``
+
+    (DuckDB narrows the scale, and a scale-0 result would come back as INT64).
+    """
+    for node in list(tree.find_all(exp.Round, exp.Trunc, exp.Ceil, exp.Floor)):
+        if _typed(node.this, *exp.DataType.INTEGER_TYPES) and not isinstance(
+            node, exp.Ceil | exp.Floor
+        ):
+            node.set("this", exp.cast(node.this.copy(), "DOUBLE"))
+        elif _typed(node.this, T.DECIMAL) and not isinstance(node.parent, exp.Cast):
+            marker = exp.Literal.string("_idcbq_round")
+            node.replace(marker)
+            marker.replace(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")))
+    return tree
+
+
+def numeric_division(tree: exp.Expr) -> exp.Expr:
+    """Refuse NUMERIC division and ``AVG(NUMERIC)``: DuckDB computes them in DOUBLE."""
+    for node in tree.find_all(exp.Div, exp.SafeDivide, exp.Avg):
+        operands = [node.this] + ([] if isinstance(node, exp.Avg) else [node.expression])
+        if any(_typed(o, T.DECIMAL) for o in operands) and not any(
+            _typed(o, T.DOUBLE, T.FLOAT) for o in operands
+        ):
+            what = "AVG of NUMERIC" if isinstance(node, exp.Avg) else "NUMERIC division"
+            raise TranspileError(
+                f"unsupported on DuckDB: {what} ({node.sql(dialect='bigquery')}): DuckDB "
+                "computes it in FLOAT64, BigQuery exactly",
+                hint="CAST to FLOAT64 if a FLOAT64 answer is what you want",
+            )
+    return tree
+
+
+def safe_divide_type(tree: exp.Expr) -> exp.Expr:
+    """``SAFE_DIVIDE`` of non-NUMERIC values is a FLOAT64 (sqlglot types ``(NULL, 1)`` INT64)."""
+    for node in tree.find_all(exp.SafeDivide):
+        if not any(_typed(o, T.DECIMAL) for o in (node.this, node.expression)):
+            node.type = exp.DataType.build("DOUBLE")
+    return tree
+
+
+#: Run before ``typed.TYPED`` (``null_outputs`` reads the types fixed here).
+TYPED = (safe_divide_type, round_of_int, numeric_division)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a typed rewrite here could apply (ROUND/TRUNC, or a NUMERIC value)."""
+    for node in tree.find_all(exp.Round, exp.Trunc, exp.SafeDivide, exp.DataType):
+        if not isinstance(node, exp.DataType) or node.this == T.DECIMAL:
+            return True
+    return False
