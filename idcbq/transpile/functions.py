@@ -15,6 +15,9 @@ Each has probes in ``tests/probes/functions.yaml``:
   covers errors of the arguments, which ``SAFE.`` does not.
 - ``struct_equality``: ``STRUCT(...) = STRUCT(...)`` of literals compares field by field (NULL if a
   field is NULL; DuckDB orders NULL and answers FALSE).
+- ``epoch_timestamps``: ``TIMESTAMP_MILLIS``/``TIMESTAMP_MICROS`` are TIMESTAMPs (DuckDB's
+  ``epoch_ms``/``make_timestamp`` give a zone-less TIMESTAMP; the session zone is UTC).
+- ``sum_of_bool``: ``SUM``/``AVG`` of a comparison is refused, as BigQuery refuses SUM(BOOL).
 - ``numeric_precision``: ``NUMERIC`` is ``DECIMAL(38, 9)`` (DuckDB's bare DECIMAL is (18, 3)).
 
 Typed (they read ``node.type``; :func:`needs_types` tells when annotation is worth it):
@@ -225,6 +228,35 @@ def _field(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def epoch_timestamps(tree: exp.Expr) -> exp.Expr:
+    """``TIMESTAMP_MILLIS(n)``/``TIMESTAMP_MICROS(n)`` -> ``CAST(... AS TIMESTAMPTZ)``."""
+    for node in list(tree.find_all(exp.UnixToTime)):
+        scale = node.args.get("scale")
+        if scale is None or isinstance(node.parent, exp.Cast):
+            continue
+        marker = exp.Literal.string("_idcbq_epoch")
+        node.replace(marker)
+        marker.replace(exp.cast(node, "TIMESTAMPTZ"))
+    return tree
+
+
+_BOOLEAN_EXPRS = (exp.Predicate, exp.Boolean, exp.Not, exp.And, exp.Or)
+
+
+def sum_of_bool(tree: exp.Expr) -> exp.Expr:
+    """``SUM(x > 1)`` / ``AVG(x = 'a')``: BigQuery has no SUM/AVG of BOOL; DuckDB counts TRUEs."""
+    for node in tree.find_all(exp.Sum, exp.Avg):
+        value = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if isinstance(value, _BOOLEAN_EXPRS):
+            name = "SUM" if isinstance(node, exp.Sum) else "AVG"
+            raise TranspileError(
+                f"No matching signature for aggregate function {name} of BOOL: "
+                f"{node.sql(dialect='bigquery')} (BigQuery rejects it)",
+                hint=f"use COUNTIF(...) or {name}(CAST(... AS INT64))",
+            )
+    return tree
+
+
 #: (rewrite, node types it acts on).
 UNTYPED = (
     (pow_domain, (exp.Pow,)),
@@ -239,6 +271,8 @@ UNTYPED = (
         (exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply, exp.SafeNegate, exp.SafeFunc),
     ),
     (struct_equality, (exp.Struct,)),
+    (epoch_timestamps, (exp.UnixToTime,)),
+    (sum_of_bool, (exp.Sum, exp.Avg)),
 )
 
 
@@ -287,6 +321,18 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
+    """``SUM``/``AVG`` of a BOOL column is refused (BigQuery has no such signature)."""
+    for node in tree.find_all(exp.Sum, exp.Avg):
+        if _typed(node.this, T.BOOLEAN):
+            raise TranspileError(
+                f"No matching signature for aggregate function of BOOL: "
+                f"{node.sql(dialect='bigquery')} (BigQuery rejects it)",
+                hint="use COUNTIF(...) or SUM(CAST(... AS INT64))",
+            )
+    return tree
+
+
 def safe_divide_type(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of non-NUMERIC values is a FLOAT64 (sqlglot types ``(NULL, 1)`` INT64)."""
     for node in tree.find_all(exp.SafeDivide):
@@ -296,12 +342,12 @@ def safe_divide_type(tree: exp.Expr) -> exp.Expr:
 
 
 #: Run before ``typed.TYPED`` (``null_outputs`` reads the types fixed here).
-TYPED = (safe_divide_type, round_of_int, numeric_division)
+TYPED = (safe_divide_type, round_of_int, numeric_division, sum_of_bool_typed)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a typed rewrite here could apply (ROUND/TRUNC, or a NUMERIC value)."""
-    for node in tree.find_all(exp.Round, exp.Trunc, exp.SafeDivide, exp.DataType):
+    """True if a typed rewrite here could apply (ROUND/TRUNC/SUM/AVG/SAFE_DIVIDE, NUMERIC)."""
+    for node in tree.find_all(exp.Round, exp.Trunc, exp.SafeDivide, exp.Sum, exp.Avg, exp.DataType):
         if not isinstance(node, exp.DataType) or node.this == T.DECIMAL:
             return True
     return False
