@@ -18,6 +18,8 @@ Each has probes in ``tests/probes/functions.yaml``:
 - ``epoch_timestamps``: ``TIMESTAMP_MILLIS``/``TIMESTAMP_MICROS`` are TIMESTAMPs (DuckDB's
   ``epoch_ms``/``make_timestamp`` give a zone-less TIMESTAMP; the session zone is UTC).
 - ``sum_of_bool``: ``SUM``/``AVG`` of a comparison is refused, as BigQuery refuses SUM(BOOL).
+- ``format_timestamp_zone``: ``FORMAT_TIMESTAMP(fmt, ts, zone)`` formats the wall clock in
+  ``zone`` (sqlglot drops the zone); ``%Z``/``%z`` are refused (DuckDB prints no zone).
 - ``numeric_precision``: ``NUMERIC`` is ``DECIMAL(38, 9)`` (DuckDB's bare DECIMAL is (18, 3)).
 
 Typed (they read ``node.type``; :func:`needs_types` tells when annotation is worth it):
@@ -102,6 +104,12 @@ def _negative(count: exp.Expr) -> exp.Expr:
 
 def negative_counts(tree: exp.Expr) -> exp.Expr:
     """GENERATE_ARRAY step 0 and negative LPAD/RPAD/REPEAT counts raise, as in BigQuery."""
+    for pad in list(tree.find_all(exp.Pad)):
+        pattern = pad.args.get("fill_pattern")
+        if pattern is not None and not (isinstance(pattern, exp.Literal) and pattern.this):
+            empty = exp.EQ(this=pattern.copy(), expression=exp.Literal.string(""))
+            message = "pad pattern for LPAD/RPAD cannot be empty"
+            pad.set("fill_pattern", _guard(pattern.copy(), empty, message))
     for node in list(tree.find_all(exp.GenerateSeries, exp.Pad, exp.Repeat)):
         if isinstance(node, exp.GenerateSeries):
             key, message = "step", "Sequence step cannot be 0."
@@ -257,6 +265,29 @@ def sum_of_bool(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
+    """``FORMAT_TIMESTAMP(fmt, ts, zone)`` -> ``strftime(timezone(zone, ts), fmt)``."""
+    for node in list(tree.find_all(exp.TimeToStr)):
+        fmt = node.args.get("format")
+        zone = node.args.get("zone")
+        if not isinstance(node.this, exp.TsOrDsToTimestamp):
+            continue  # FORMAT_DATE / FORMAT_DATETIME
+        text = fmt.this if isinstance(fmt, exp.Literal) else None
+        zoned = text is not None and ("%Z" in text or "%z" in text)
+        if zoned or (text is None and zone is not None):
+            raise TranspileError(
+                "unsupported on DuckDB: FORMAT_TIMESTAMP with a time zone name/offset "
+                f"(%Z/%z) or a non-literal format: {node.sql(dialect='bigquery')}",
+                hint="format without %Z/%z, or use --engine bigquery",
+            )
+        if zone is None:
+            continue
+        ts = exp.cast(node.this.this.copy(), "TIMESTAMPTZ")
+        wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts])
+        node.replace(exp.Anonymous(this="strftime", expressions=[wall, fmt.copy()]))
+    return tree
+
+
 #: (rewrite, node types it acts on).
 UNTYPED = (
     (pow_domain, (exp.Pow,)),
@@ -273,6 +304,7 @@ UNTYPED = (
     (struct_equality, (exp.Struct,)),
     (epoch_timestamps, (exp.UnixToTime,)),
     (sum_of_bool, (exp.Sum, exp.Avg)),
+    (format_timestamp_zone, (exp.TimeToStr,)),
 )
 
 
@@ -333,6 +365,31 @@ def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def numeric_literals(tree: exp.Expr) -> exp.Expr:
+    """A float literal next to a NUMERIC operand is a NUMERIC in BigQuery (literal coercion)."""
+    for node in tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div):
+        for mine, other in ((node.this, node.expression), (node.expression, node.this)):
+            literal = mine.this if isinstance(mine, exp.Neg) else mine
+            if (
+                isinstance(literal, exp.Literal)
+                and not literal.is_string
+                and not literal.this.isdigit()
+                and _typed(other, T.DECIMAL)
+            ):
+                mine.replace(exp.cast(mine.copy(), exp.DataType.build("DECIMAL(38, 9)")))
+    return tree
+
+
+def numeric_products(tree: exp.Expr) -> exp.Expr:
+    """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales."""
+    for node in list(tree.find_all(exp.Mul)):
+        if _typed(node.this, T.DECIMAL) and _typed(node.expression, T.DECIMAL):
+            marker = exp.Literal.string("_idcbq_mul")
+            node.replace(marker)
+            marker.replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
+    return tree
+
+
 def safe_divide_type(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of non-NUMERIC values is a FLOAT64 (sqlglot types ``(NULL, 1)`` INT64)."""
     for node in tree.find_all(exp.SafeDivide):
@@ -342,7 +399,14 @@ def safe_divide_type(tree: exp.Expr) -> exp.Expr:
 
 
 #: Run before ``typed.TYPED`` (``null_outputs`` reads the types fixed here).
-TYPED = (safe_divide_type, round_of_int, numeric_division, sum_of_bool_typed)
+TYPED = (
+    safe_divide_type,
+    round_of_int,
+    numeric_division,
+    sum_of_bool_typed,
+    numeric_literals,
+    numeric_products,
+)
 
 
 def needs_types(tree: exp.Expr) -> bool:
