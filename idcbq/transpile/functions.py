@@ -390,6 +390,36 @@ def numeric_products(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def numeric_to_string(tree: exp.Expr) -> exp.Expr:
+    """``CAST(NUMERIC AS STRING)`` drops trailing fraction zeros (``1.5``, not ``1.500000000``)."""
+    for cast in list(tree.find_all(exp.Cast)):
+        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(cast.this, T.DECIMAL):
+            continue
+        text = exp.cast(cast.this.copy(), "VARCHAR")
+        trimmed = exp.Anonymous(
+            this="rtrim",
+            expressions=[
+                exp.Anonymous(this="rtrim", expressions=[text.copy(), exp.Literal.string("0")]),
+                exp.Literal.string("."),
+            ],
+        )
+        fraction = exp.Anonymous(this="contains", expressions=[text, exp.Literal.string(".")])
+        cast.replace(exp.Case(ifs=[exp.If(this=fraction, true=trimmed)], default=text.copy()))
+    return tree
+
+
+def format_of_numeric(tree: exp.Expr) -> exp.Expr:
+    """``FORMAT(fmt, NUMERIC)`` is refused: DuckDB's printf rounds the FLOAT64 value."""
+    for node in tree.find_all(exp.Format):
+        if any(_typed(arg, T.DECIMAL) for arg in node.expressions):
+            raise TranspileError(
+                "unsupported on DuckDB: FORMAT of a NUMERIC value (DuckDB formats a FLOAT64): "
+                + node.sql(dialect="bigquery"),
+                hint="CAST the NUMERIC to STRING or FLOAT64 first",
+            )
+    return tree
+
+
 def safe_divide_type(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of non-NUMERIC values is a FLOAT64 (sqlglot types ``(NULL, 1)`` INT64)."""
     for node in tree.find_all(exp.SafeDivide):
@@ -406,6 +436,8 @@ TYPED = (
     sum_of_bool_typed,
     numeric_literals,
     numeric_products,
+    numeric_to_string,
+    format_of_numeric,
 )
 
 
