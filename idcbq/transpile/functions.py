@@ -35,6 +35,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.rewrites import detach, run_triggered
 from idcbq.transpile.semantics import T, _error, _typed
 
 
@@ -59,9 +60,7 @@ def pow_domain(tree: exp.Expr) -> exp.Expr:
                 exp.LT(this=y.copy(), expression=zero.copy()),
             ),
         )
-        marker = exp.Literal.string("_idcbq_pow")
-        node.replace(marker)
-        marker.replace(_guard(node, bad, "Floating point error in function: POW"))
+        detach(node).replace(_guard(node, bad, "Floating point error in function: POW"))
     return tree
 
 
@@ -76,9 +75,7 @@ def array_to_string_nulls(tree: exp.Expr) -> exp.Expr:
             exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.null())),
         )
         empty = exp.Case(ifs=[exp.If(this=known, true=exp.Literal.string(""))])
-        marker = exp.Literal.string("_idcbq_ats")
-        node.replace(marker)
-        marker.replace(exp.Coalesce(this=node, expressions=[empty]))
+        detach(node).replace(exp.Coalesce(this=node, expressions=[empty]))
     return tree
 
 
@@ -92,9 +89,7 @@ def array_concat_null(tree: exp.Expr) -> exp.Expr:
         if all(isinstance(p, exp.Array) for p in parts):
             continue
         anynull = exp.or_(*(exp.Is(this=p.copy(), expression=exp.null()) for p in parts))
-        marker = exp.Literal.string("_idcbq_concat")
-        node.replace(marker)
-        marker.replace(exp.Case(ifs=[exp.If(this=anynull, true=exp.null())], default=node))
+        detach(node).replace(exp.Case(ifs=[exp.If(this=anynull, true=exp.null())], default=node))
     return tree
 
 
@@ -142,9 +137,7 @@ def date_from_unix_date(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.DateFromUnixDate)):
         if isinstance(node.parent, exp.Cast):
             continue
-        marker = exp.Literal.string("_idcbq_fud")
-        node.replace(marker)
-        marker.replace(exp.cast(node, "DATE"))
+        detach(node).replace(exp.cast(node, "DATE"))
     return tree
 
 
@@ -242,9 +235,7 @@ def epoch_timestamps(tree: exp.Expr) -> exp.Expr:
         scale = node.args.get("scale")
         if scale is None or isinstance(node.parent, exp.Cast):
             continue
-        marker = exp.Literal.string("_idcbq_epoch")
-        node.replace(marker)
-        marker.replace(exp.cast(node, "TIMESTAMPTZ"))
+        detach(node).replace(exp.cast(node, "TIMESTAMPTZ"))
     return tree
 
 
@@ -310,11 +301,7 @@ UNTYPED = (
 
 def apply(tree: exp.Expr) -> exp.Expr:
     """Run the rewrites of :data:`UNTYPED` whose node types occur in ``tree``."""
-    kinds = {type(node) for node in tree.walk()}
-    for rewrite, triggers in UNTYPED:
-        if any(issubclass(kind, triggers) for kind in kinds):
-            tree = rewrite(tree)
-    return tree
+    return run_triggered(tree, UNTYPED)
 
 
 # -- typed ---------------------------------------------------------------------------
@@ -331,9 +318,7 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
         ):
             node.set("this", exp.cast(node.this.copy(), "DOUBLE"))
         elif _typed(node.this, T.DECIMAL) and not isinstance(node.parent, exp.Cast):
-            marker = exp.Literal.string("_idcbq_round")
-            node.replace(marker)
-            marker.replace(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")))
+            detach(node).replace(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")))
     return tree
 
 
@@ -384,9 +369,7 @@ def numeric_products(tree: exp.Expr) -> exp.Expr:
     """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales."""
     for node in list(tree.find_all(exp.Mul)):
         if _typed(node.this, T.DECIMAL) and _typed(node.expression, T.DECIMAL):
-            marker = exp.Literal.string("_idcbq_mul")
-            node.replace(marker)
-            marker.replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
+            detach(node).replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
     return tree
 
 

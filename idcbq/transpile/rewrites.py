@@ -18,6 +18,7 @@ generation) and has an executed test in ``tests/test_transpile_rewrites.py``:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from itertools import count
 
 from sqlglot import exp
@@ -29,6 +30,37 @@ def _shift(index: exp.Expr, by: int) -> exp.Expr:
     if by == 0:
         return index
     return exp.Add(this=exp.paren(index, copy=False), expression=exp.Literal.number(by))
+
+
+def run_triggered(
+    tree: exp.Expr,
+    rewrites: Sequence[tuple[Callable[[exp.Expr], exp.Expr], tuple[type[exp.Expr], ...]]],
+) -> exp.Expr:
+    """Run each ``(rewrite, node types)`` pair whose node types occur in ``tree`` (one walk)."""
+    kinds = {type(node) for node in tree.walk()}
+    for rewrite, triggers in rewrites:
+        if any(issubclass(kind, triggers) for kind in kinds):
+            tree = rewrite(tree)
+    return tree
+
+
+def detach(node: exp.Expr) -> exp.Expr:
+    """Swap ``node`` out of its tree for a placeholder and return the placeholder.
+
+    ``detach(node).replace(wrapper_of(node))`` puts an expression that contains ``node``
+    where ``node`` was (building the wrapper first would re-parent ``node`` too early).
+
+    Example:
+        >>> import sqlglot
+        >>> tree = sqlglot.parse_one("SELECT SIGN(x) AS s")
+        >>> node = tree.find(exp.Sign)
+        >>> _ = detach(node).replace(exp.cast(node, "DOUBLE"))
+        >>> tree.sql()
+        'SELECT CAST(SIGN(x) AS DOUBLE) AS s'
+    """
+    placeholder = exp.Literal.string("_idcbq_placeholder")
+    node.replace(placeholder)
+    return placeholder
 
 
 def int_literal(node: exp.Expr) -> int | None:
@@ -181,9 +213,7 @@ def array_agg_limit(tree: exp.Expr) -> exp.Expr:
         outer: exp.Expr = agg
         if isinstance(agg.parent, exp.IgnoreNulls | exp.RespectNulls):
             outer = agg.parent
-        placeholder = exp.Literal.string("_idcbq_placeholder")
-        outer.replace(placeholder)
-        placeholder.replace(
+        detach(outer).replace(
             exp.Anonymous(this="list_slice", expressions=[outer, exp.Literal.number(1), n.copy()])
         )
     return tree

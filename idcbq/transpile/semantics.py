@@ -27,7 +27,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import int_literal, literal_limit
+from idcbq.transpile.rewrites import detach, int_literal, literal_limit, run_triggered
 
 T = exp.DataType.Type
 
@@ -148,9 +148,7 @@ def like_escape(tree: exp.Expr) -> exp.Expr:
         pattern = like.expression
         if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" not in pattern.this:
             continue
-        marker = exp.Literal.string("_idcbq_like")
-        like.replace(marker)
-        marker.replace(exp.Escape(this=like, expression=exp.Literal.string("\\")))
+        detach(like).replace(exp.Escape(this=like, expression=exp.Literal.string("\\")))
     return tree
 
 
@@ -325,8 +323,4 @@ UNTYPED = (
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run the rewrites of :data:`UNTYPED` whose node types occur in ``tree`` (one walk)."""
-    kinds = {type(node) for node in tree.walk()}
-    for rewrite, triggers in UNTYPED:
-        if any(issubclass(kind, triggers) for kind in kinds):
-            tree = rewrite(tree)
-    return tree
+    return run_triggered(tree, UNTYPED)

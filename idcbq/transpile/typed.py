@@ -23,6 +23,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T, _error, _typed
 
 
@@ -106,9 +107,7 @@ def date_results(tree: exp.Expr) -> exp.Expr:
     """A DATE truncated, or plus/minus an interval, stays a DATE (DuckDB gives TIMESTAMP)."""
     for node in list(tree.find_all(exp.DateTrunc, exp.DateAdd, exp.DateSub)):
         if _typed(node.this, T.DATE):
-            marker = exp.Literal.string("_idcbq_date")
-            node.replace(marker)
-            marker.replace(exp.cast(node, "DATE"))
+            detach(node).replace(exp.cast(node, "DATE"))
     return tree
 
 
@@ -226,9 +225,7 @@ def sign_of_float(tree: exp.Expr) -> exp.Expr:
     """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT)."""
     for node in list(tree.find_all(exp.Sign)):
         if _typed(node.this, T.DOUBLE, T.FLOAT) and not isinstance(node.parent, exp.Cast):
-            marker = exp.Literal.string("_idcbq_sign")
-            node.replace(marker)
-            marker.replace(exp.cast(node, "DOUBLE"))
+            detach(node).replace(exp.cast(node, "DOUBLE"))
     return tree
 
 
