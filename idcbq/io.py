@@ -88,10 +88,10 @@ def write_table(
                 rows = table.to_pylist()
                 if fmt == "jsonl":
                     for row in rows:
-                        handle.write(json.dumps(row, default=_json_default, ensure_ascii=False))
+                        handle.write(json.dumps(row, default=json_default, ensure_ascii=False))
                         handle.write("\n")
                 else:
-                    json.dump(rows, handle, default=_json_default, ensure_ascii=False, indent=1)
+                    json.dump(rows, handle, default=json_default, ensure_ascii=False, indent=1)
                     handle.write("\n")
         os.replace(tmp, path)
     except OSError as exc:
@@ -131,7 +131,7 @@ def _flatten_nested(table: pa.Table) -> pa.Table:
     for column in table.columns:
         if pt.is_nested(column.type):
             values = [
-                None if v is None else json.dumps(v, default=_json_default)
+                None if v is None else json.dumps(v, default=json_default)
                 for v in column.to_pylist()
             ]
             columns.append(pa.array(values, pa.string()))
@@ -140,7 +140,8 @@ def _flatten_nested(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """JSON for values :mod:`json` can't encode: ISO dates/times, hex bytes, decimals as floats."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -158,4 +159,4 @@ def json_text(table: pa.Table, *, indent: int | None = None) -> str:
         >>> json_text(pa.table({"n": [1, 2]}))
         '[{"n": 1}, {"n": 2}]'
     """
-    return json.dumps(table.to_pylist(), default=_json_default, ensure_ascii=False, indent=indent)
+    return json.dumps(table.to_pylist(), default=json_default, ensure_ascii=False, indent=indent)

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from idcbq.io import json_default
+
 if TYPE_CHECKING:
     import os
 
@@ -61,7 +63,7 @@ def print_rows(result: QueryResult, fmt: str, stream: TextIO | None = None) -> N
             writer.writerow(["" if v is None else _cell(v) for v in row.values()])
     elif fmt == "jsonl":
         for row in _rows(table):
-            stream.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(row, default=json_default, ensure_ascii=False) + "\n")
     elif fmt == "json":
         from idcbq.io import json_text
 
@@ -119,20 +121,10 @@ def _table_width(view: Any) -> int:
 
 def _cell(value: object) -> str:
     if isinstance(value, list | dict):  # nested BigQuery values: show as JSON
-        return json.dumps(value, default=_json_default, ensure_ascii=False)
+        return json.dumps(value, default=json_default, ensure_ascii=False)
     if isinstance(value, bytes):
         return value.hex()
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    if hasattr(value, "__float__"):
-        return float(value)
-    return str(value)
 
 
 def emit(result: QueryResult, *, out: str | None, fmt: str | None) -> None:
