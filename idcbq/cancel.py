@@ -69,12 +69,17 @@ def run_cancellable(
                 tick()
             done.wait(0.1)
     except KeyboardInterrupt:
+        # One winner: the user's interrupt. Whatever the query does meanwhile (a job
+        # reporting "cancelled", a DuckDB "INTERRUPT" error) is dropped, never raised.
         with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop waiting
             _call_bounded(cancel, CANCEL_WAIT_S)
             done.wait(grace_s)
         raise QueryInterrupted(done.is_set()) from None
-    if "error" in box:
-        raise box["error"]
+    error = box.get("error")
+    if isinstance(error, QueryInterrupted):  # the engine saw the cancel first
+        raise QueryInterrupted(True) from None
+    if error is not None:
+        raise error
     return box["value"]
 
 

