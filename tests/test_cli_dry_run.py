@@ -20,6 +20,7 @@ import pytest
 from idcbq.sample.seed import upload_objects
 from idcbq.testing.counting_proxy import CountingProxy
 from idcbq.testing.wide_export import WideSpec, collection_name, objects, write_encodings
+from tests import child
 
 SPEC = WideSpec(files=12, collections=4, rows_per_file=60, row_group_rows=30, leaf_columns=1500)
 SQL = "SELECT SOPInstanceUID, Modality, instance_size FROM dicom_all WHERE collection_id = @c"
@@ -128,32 +129,9 @@ def _chunk_reads(requests: list) -> list:
 
 
 def _stderr_on_a_terminal(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run idcbq with stderr on a pseudo-terminal (stdout a pipe): (code, stdout, stderr)."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    leader, follower = pty.openpty()
-    # A new pty is 0x0; tqdm fits its bar to the width, so give it a terminal's size.
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "idcbq", *args],
-        stdout=subprocess.PIPE, stderr=follower, text=True, env=env,
-    )  # fmt: skip
-    os.close(follower)
-    chunks = []
-    while True:  # read while it writes: a full pty buffer would block the child
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    out = proc.stdout.read()
-    return proc.wait(timeout=180), out, b"".join(chunks).decode("utf-8", "replace")
+    """Run idcbq with stderr on a 100-column pseudo-terminal (stdout to a file)."""
+    done = child.run_on_terminal(child.idcbq_command(*args), env=env, stream="stderr", columns=100)
+    return done.returncode, done.stdout, done.stderr
 
 
 def test_remote_scan_shows_progress_on_a_terminal_only(env, bucket, s3_server):

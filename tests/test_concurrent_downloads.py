@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from idcbq.download import LOCK_NAME
 from idcbq.errors import ExitCode
 from idcbq.manifest import write_manifest
 from idcbq.testing.faults import Fault
+from tests import child
 from tests.test_download_faults import assert_nothing_corrupt
 
 pytestmark = pytest.mark.gcs
@@ -28,22 +28,15 @@ def test_second_download_into_the_same_dest_is_refused(seeded_gcs, fault_proxy, 
     cmd = [sys.executable, "-m", "idcbq", "download", str(manifest), "--dest", str(dest),
            "--endpoint", fault_proxy.url, "--workers", "2", "--quiet"]  # fmt: skip
     fault_proxy.set_faults([Fault("slow", delay=0.4, times=None)])
-    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list(dest.rglob("*.dcm")):
-            time.sleep(0.05)
-        assert list(dest.rglob("*.dcm")), "the first run never got going"
-        second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    with child.Child(cmd, logdir=tmp_path / "logs") as first:
+        got_going = first.wait_until(lambda: bool(list(dest.rglob("*.dcm"))), timeout=60)
+        assert got_going, "the first run never got going"
+        second = child.run(cmd, timeout=120)
         assert second.returncode == ExitCode.LOCKED, second.stderr
         assert f"another download is using {dest}" in second.stderr
         assert "Traceback" not in second.stderr
-        _out, err = first.communicate(timeout=180)
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
-    assert first.returncode == ExitCode.OK, err  # its temp files were left alone
+        code, err = first.wait(timeout=180), first.stderr()
+    assert code == ExitCode.OK, err  # its temp files were left alone
     assert assert_nothing_corrupt(dest, seeded_gcs) == len(seeded_gcs.rows)
     # the lock dies with its process: a later run is not blocked, and has nothing to do
     fault_proxy.set_faults([])
@@ -62,13 +55,13 @@ def test_lock_of_a_killed_run_does_not_block(seeded_gcs, gcs_server, tmp_path):
     write_manifest(seeded_gcs.table(), manifest, format="parquet")
     dest = tmp_path / "dest"
     dest.mkdir()
-    holder = subprocess.Popen(
+    holder = child.Child(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
          "from idcbq.download.lock import DestLock; DestLock(Path(sys.argv[1])).acquire(); "
          "print('locked', flush=True); time.sleep(600)", str(dest)],
-        stdout=subprocess.PIPE, text=True,
+        logdir=tmp_path / "logs",
     )  # fmt: skip
-    assert holder.stdout.readline().strip() == "locked"
+    assert holder.wait_for("locked", stream="stdout"), holder.stderr()
     cmd = [sys.executable, "-m", "idcbq", "download", str(manifest), "--dest", str(dest),
            "--endpoint", gcs_server.url, "--quiet"]  # fmt: skip
     blocked = subprocess.run(cmd, capture_output=True, text=True, timeout=120)

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from idcbq.download import download
 from idcbq.errors import ExitCode
 from idcbq.manifest import write_manifest
 from idcbq.testing.faults import Fault
+from tests import child
 
 pytestmark = pytest.mark.gcs
 
@@ -133,16 +133,14 @@ def test_killed_run_resumes_with_nothing_corrupt(seeded_gcs, fault_proxy, tmp_pa
     fault_proxy.set_faults([Fault("slow", delay=0.4, times=None)])
     cmd = [sys.executable, "-m", "idcbq", "download", str(manifest), "--dest", str(dest),
            "--endpoint", fault_proxy.url, "--workers", "4", "--quiet"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(dest.rglob("*.dcm"))) < 4:
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    with child.Child(cmd, logdir=tmp_path / "logs") as proc:
+        assert proc.wait_until(lambda: len(list(dest.rglob("*.dcm"))) >= 4), proc.stderr()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     partial = assert_nothing_corrupt_or_temp(dest, seeded_gcs)
     assert 0 < partial < len(seeded_gcs.rows)
     fault_proxy.set_faults([])
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    done = child.run(cmd, timeout=120)
     assert done.returncode == ExitCode.OK, done.stderr
     assert assert_nothing_corrupt(dest, seeded_gcs) == len(seeded_gcs.rows)
 
@@ -232,11 +230,8 @@ def test_trickling_server_is_retried_then_reported_in_bounded_time(
     """1 byte/s on one file: each attempt ends at its deadline, the run ends, the rest is done."""
     victim = seeded_gcs.rows[7]["crdc_instance_uuid"]
     fault_proxy.set_faults([Fault("trickle", match=victim, times=None, rate=1.0)])
-    started = time.monotonic()
+    # The run ending at all is the claim (each attempt has a deadline); how soon is bench's.
     report = run(seeded_gcs, tmp_path, fault_proxy, attempts=2, timeout=1.0)
-    elapsed = time.monotonic() - started
-    # 2 attempts x (1 s + ~1 KB at the 32 KB/s minimum) + backoff; generous for a loaded machine
-    assert elapsed < 30, elapsed
     assert not report.ok and report.retries >= 1
     assert [f[0].rsplit("/", 1)[-1] for f in report.failed] == [f"{victim}.dcm"]
     reason = report.failed[0][2]
@@ -250,9 +245,7 @@ def test_min_rate_bounds_an_attempt_even_while_bytes_keep_coming(seeded_gcs, fau
     """Bytes arrive every 0.1 s (never a 1 s gap), but far below --min-rate: still given up."""
     victim = seeded_gcs.rows[2]["crdc_instance_uuid"]
     fault_proxy.set_faults([Fault("trickle", match=victim, times=None, rate=10.0)])
-    started = time.monotonic()
     report = run(seeded_gcs, tmp_path, fault_proxy, attempts=1, timeout=1.0, min_rate=4096)
-    assert time.monotonic() - started < 30
     reasons = {f[0].rsplit("/", 1)[-1]: f[2] for f in report.failed}
     assert "stalled" in reasons[f"{victim}.dcm"]  # (a loaded machine may fail others too)
 
@@ -264,9 +257,7 @@ def test_cli_timeout_option_ends_a_stalled_run(seeded_gcs, fault_proxy, tmp_path
     fault_proxy.set_faults([Fault("trickle", times=None, rate=1.0)])
     cmd = [sys.executable, "-m", "idcbq", "download", str(manifest), "--dest", str(tmp_path / "d"),
            "--endpoint", fault_proxy.url, "--timeout", "1", "--retries", "2", "--quiet"]  # fmt: skip
-    started = time.monotonic()
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert time.monotonic() - started < 60
+    done = child.run(cmd, timeout=120)  # a hang guard: the deadlines end the run
     assert done.returncode == ExitCode.DOWNLOAD_FAILED, done.stderr
     assert "stalled" in done.stderr or "Timeout on reading" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
@@ -279,11 +270,9 @@ def test_unreachable_endpoint_stops_early(seeded_gcs, tmp_path):
     from idcbq.testing.servers import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"
-    started = time.monotonic()
     report = download(
         seeded_gcs.table(), tmp_path / "d", endpoint=dead, quiet=True, workers=2, backoff=0.01
     )
-    assert time.monotonic() - started < 20
     assert not report.ok and report.abort_kind == "unreachable"
     assert f"cannot connect to {dead}" in report.aborted
     assert len(report.failed) == len(seeded_gcs.rows)

@@ -206,25 +206,21 @@ def test_second_run_is_refused_while_locked(sample_root, tmp_path, capsys):
 
 def test_lock_is_held_across_processes(tmp_path):
     """A child process holding the lock blocks this one; its death frees it."""
-    import subprocess
     import sys
 
     from idcbq.errors import JobLockedError
     from idcbq.jobs.runs import job_lock
+    from tests.child import Child
 
-    child = subprocess.Popen(
+    with Child(
         [sys.executable, "-c",
          "import sys,time; from pathlib import Path; from idcbq.jobs.runs import job_lock\n"
          f"with job_lock(Path({str(tmp_path)!r}), 'j'):\n print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1],
-    )  # fmt: skip
-    try:
-        assert child.stdout.readline().strip() == "held"
+        cwd=Path(__file__).parents[1], logdir=tmp_path / "logs",
+    ) as holder:  # fmt: skip
+        assert holder.wait_for("held", stream="stdout"), holder.stderr()
         with pytest.raises(JobLockedError), job_lock(tmp_path, "j"):
             pass
-    finally:
-        child.kill()
-        child.wait()
     with job_lock(tmp_path, "j"):
         pass
 

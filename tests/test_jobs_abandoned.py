@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from idcbq.jobs.compare import finished_runs
 from idcbq.jobs.runs import mark_abandoned, new_run, process_identity, write_json_atomic
+from tests import child
 from tests.jobs_support import write_spec
 from tests.test_jobs import SPEC, latest, record, run
 
@@ -56,22 +54,12 @@ def test_killed_run_is_abandoned_and_never_a_diff_base(sample_root, tmp_path, ca
     # A real run of the same job, killed while its query runs.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDCBQ_")}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "idcbq", "-vv", "job", "run", str(slow)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        for line in proc.stderr:
-            if "query running" in line or time.monotonic() > deadline:
-                break
+    with child.Child(child.idcbq_command("-vv", "job", "run", slow), env=env,
+                     logdir=tmp_path / "logs") as proc:  # fmt: skip
+        assert proc.wait_for("query running"), proc.stderr()
         assert proc.poll() is None, "the slow job ended before it could be killed"
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        proc.wait(timeout=60)
     killed = [r for r in _runs(dest) if r != first]
     assert len(killed) == 1
     stale = record(dest / "runs" / killed[0])

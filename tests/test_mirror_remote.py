@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from idcbq.params import BoundParameter, ParamType
 from idcbq.sample.seed import upload_objects
 from idcbq.testing.counting_proxy import CountingProxy
 from idcbq.testing.wide_export import WideSpec, collection_name, objects, write_encodings
+from tests import child
 
 SPEC = WideSpec(files=12, collections=4, rows_per_file=60, row_group_rows=30, leaf_columns=1500)
 SQL = "SELECT SOPInstanceUID, Modality, instance_size FROM dicom_all WHERE collection_id = $c"
@@ -95,13 +94,11 @@ def test_resume_after_kill_9(tmp_path):
     cmd = [sys.executable, "-m", "idcbq", "mirror", "--source", str(source), "--dest", str(dest),
            "--workers", "1", "-q"]  # fmt: skip
     env = {**os.environ, "IDCBQ_FOOTER_CACHE": str(tmp_path / "fc")}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(states.glob("*.json"))) < 3:
-        assert proc.poll() is None, proc.stderr.read().decode()
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    with child.Child(cmd, env=env, logdir=tmp_path / "logs") as proc:
+        assert proc.wait_until(lambda: len(list(states.glob("*.json"))) >= 3), proc.stderr()
+        assert proc.poll() is None, proc.stderr()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL
     done_before = len(list(states.glob("*.json")))
     assert 3 <= done_before < 40
