@@ -45,7 +45,22 @@ class LazyGroup(click.Group):
             if exc.name == module_name:
                 return _not_ready(cmd_name, target[1])
             raise
-        return getattr(module, attr)
+        from idcbq.cli.common import accept_verbosity_anywhere
+
+        return accept_verbosity_anywhere(getattr(module, attr))
+
+    def invoke(self, ctx: click.Context) -> object:
+        # click turns EPIPE into a silent exit 1; a reader that stopped early is no failure.
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            import errno
+
+            from idcbq.cli.common import ReaderGone, stdout_is_broken
+
+            if exc.errno == errno.EPIPE and stdout_is_broken():
+                raise ReaderGone() from exc
+            raise
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help from the registry, so `idcbq --help` imports no subcommand.
@@ -73,12 +88,12 @@ def _not_ready(name: str, help_: str) -> click.Command:
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """idcbq: pick DICOM files from NCI Imaging Data Commons with checked SQL, then fetch them."""
-    from idcbq.cli.common import configure_logging
+    from idcbq.cli.common import set_verbosity
 
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     ctx.obj["quiet"] = quiet
-    configure_logging(verbose=verbose, quiet=quiet)
+    set_verbosity(verbose=verbose, quiet=quiet)
     if not ctx.resilient_parsing:  # not while completing: a bad config must not break TAB
         # Config file + env defaults reach every subcommand's options through click's
         # default_map (flag > env var > config file > built-in default).
@@ -89,8 +104,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: idcbq errors print as one message with their exit code."""
-    from idcbq.cli.common import run_cli
+    from idcbq.cli.common import claim_closed_stdout, run_cli
 
+    claim_closed_stdout()
     code = run_cli(cli, argv)
     if code == 130:
         _exit_now_if_query_running(code)

@@ -42,24 +42,134 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+#: True when the process started with file descriptor 1 closed (``idcbq ... >&-``).
+STDOUT: dict[str, bool] = {"closed": False}
+
+
+class ReaderGone(Exception):
+    """stdout's reader went away (``idcbq sql ... | head -1``): not a failure."""
+
+
+def claim_closed_stdout() -> None:
+    """If fd 1 is closed, hold it with /dev/null (so no file we open becomes "stdout").
+
+    Rows meant for stdout then fail with exit 8 instead of vanishing
+    (:func:`require_stdout`); other messages on stdout are dropped.
+    """
+    import os
+
+    try:
+        os.fstat(1)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 1:  # pragma: no cover - fd 1 was free, so open() returned it
+            os.dup2(fd, 1)
+            os.close(fd)
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives as long as we do
+        STDOUT["closed"] = True
+
+
+def require_stdout() -> None:
+    """Raise LocalFileError (exit 8) if rows are to go to a stdout that was closed."""
+    if STDOUT["closed"]:
+        from idcbq.errors import LocalFileError
+
+        raise LocalFileError(
+            "stdout is closed: nowhere to write the rows (give --out FILE, or open stdout)"
+        )
+
+
+def stdout_is_broken() -> bool:
+    """True if stdout is a pipe or socket whose reader has gone (poll reports an error)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return any(mask & (select.POLLERR | select.POLLHUP) for _fd, mask in events)
+
+
+#: Verbosity as parsed (before or after the subcommand), for run_cli's error handling.
+VERBOSITY: dict[str, Any] = {"verbose": 0, "quiet": False}
+
+
+def set_verbosity(*, verbose: int = 0, quiet: bool = False) -> None:
+    """Record ``-v``/``-q`` from wherever they were given and configure logging once more."""
+    VERBOSITY["verbose"] = max(VERBOSITY["verbose"], verbose)
+    VERBOSITY["quiet"] = VERBOSITY["quiet"] or quiet
+    configure_logging(verbose=VERBOSITY["verbose"], quiet=VERBOSITY["quiet"])
+
+
+def _late_verbosity(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if not value:
+        return
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if param.name == "late_verbose":
+        root.obj["verbose"] = root.obj.get("verbose", 0) + int(value)
+    else:
+        root.obj["quiet"] = True
+    set_verbosity(verbose=root.obj.get("verbose", 0), quiet=bool(root.obj.get("quiet")))
+
+
+def accept_verbosity_anywhere(command: click.Command) -> click.Command:
+    """Let ``-v``/``-vv``/``-q`` follow the subcommand too (``idcbq query NAME -v``).
+
+    Each (sub)command that has no ``-v``/``-q`` of its own gets hidden ones that act like
+    the top-level flags. Idempotent.
+    """
+    if getattr(command, "_idcbq_verbosity", False):
+        return command
+    command._idcbq_verbosity = True  # type: ignore[attr-defined]
+    taken = {opt for p in command.params for opt in getattr(p, "opts", ())}
+    if not {"-v", "--verbose"} & taken:
+        command.params.append(
+            click.Option(
+                ["-v", "--verbose", "late_verbose"],
+                count=True,
+                hidden=True,
+                expose_value=False,
+                callback=_late_verbosity,
+            )
+        )
+    if not {"-q", "--quiet"} & taken:
+        command.params.append(
+            click.Option(
+                ["-q", "--quiet", "late_quiet"],
+                is_flag=True,
+                hidden=True,
+                expose_value=False,
+                callback=_late_verbosity,
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_verbosity_anywhere(sub)
+    return command
+
+
 def run_cli(cli: click.Group, argv: list[str] | None) -> int:
-    """Run the click group; map IdcbqError to its exit code, with a traceback only if -v."""
-    verbose = any(
-        a in ("-v", "--verbose", "-vv") for a in (argv if argv is not None else sys.argv[1:])
-    )
+    """Run the click group; map errors to their exit code, with a traceback only if -v.
+
+    The exit code is the same at every verbosity: ``-v`` adds the traceback, nothing else.
+    """
     import warnings
 
     from idcbq.empty import NoRowsWarning
 
+    VERBOSITY.update(verbose=0, quiet=False)
     warnings.filterwarnings("ignore", category=NoRowsWarning)  # the CLI prints the hint itself
     try:
         cli.main(args=argv, prog_name="idcbq", standalone_mode=False)
-    except BrokenPipeError:  # `idcbq sql ... | head`: the reader has enough
+    except (BrokenPipeError, ReaderGone):  # `idcbq sql ... | head`: the reader has enough
         _silence_stdout()
         return ExitCode.OK
     except IdcbqError as exc:
-        if verbose:
-            raise
+        if VERBOSITY["verbose"]:
+            _print_traceback()
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:  # click's form of KeyboardInterrupt (Ctrl-C)
@@ -73,7 +183,21 @@ def run_cli(cli: click.Group, argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    try:  # what is still buffered: a reader gone now is no failure either
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError, AttributeError):
+        pass
     return ExitCode.OK
+
+
+def _print_traceback() -> None:
+    import contextlib
+    import traceback
+
+    with contextlib.suppress(BrokenPipeError):  # stderr closed too
+        traceback.print_exc(file=sys.stderr)
 
 
 def _silence_stdout() -> None:

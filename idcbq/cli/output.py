@@ -138,6 +138,9 @@ def emit(result: QueryResult, *, out: str | None, fmt: str | None) -> None:
         path = write_result(result, out)
         print(f"wrote {result.table.num_rows} row(s) to {path}", file=sys.stderr)
         return
+    from idcbq.cli.common import require_stdout
+
+    require_stdout()
     fmt = fmt or default_format()
     if fmt == "table":
         print_table(result)
