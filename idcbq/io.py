@@ -61,7 +61,7 @@ def write_table(
     A local problem (no space, read-only, not a directory, a device as ``path``) raises
     :class:`~idcbq.errors.LocalFileError` naming ``path``; no temp file is left.
     """
-    from idcbq.localfs import check_output_file, fs_error, make_dir
+    from idcbq.localfs import check_output_file, fs_error, make_dir, publish
 
     path = check_output_file(path)  # a device or /proc path is refused before anything else
     fmt = format_for(path, fmt)
@@ -93,7 +93,7 @@ def write_table(
                 else:
                     json.dump(rows, handle, default=json_default, ensure_ascii=False, indent=1)
                     handle.write("\n")
-        os.replace(tmp, path)
+        publish(tmp, path)
     except OSError as exc:
         raise fs_error(exc, path) from exc
     finally:

@@ -172,3 +172,37 @@ def remove_empty_dirs(dirs: list[Path] | list[str]) -> None:
     for folder in sorted((Path(d) for d in dirs), key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (Linux ``/proc``), else set-and-restore."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def publish(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> None:
+    """Rename the finished temp file ``tmp`` onto ``final`` with the mode the umask gives.
+
+    ``tempfile.mkstemp`` makes a private (0600) file; renamed as is, a manifest or a job
+    output would be unreadable to colleagues on shared storage. Every file idcbq writes
+    gets ``0o666 & ~umask``, as ``open()`` would give a new file, before it appears.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp())
+        >>> fd, tmp = tempfile.mkstemp(dir=d); os.close(fd)
+        >>> publish(tmp, d / "x.txt")
+        >>> oct((d / "x.txt").stat().st_mode & 0o777) == oct(0o666 & ~current_umask())
+        True
+    """
+    with contextlib.suppress(NotImplementedError, PermissionError):  # FS without modes
+        os.chmod(tmp, 0o666 & ~current_umask())
+    os.replace(tmp, final)

@@ -31,7 +31,7 @@ class DestLock:
 
     def acquire(self) -> DestLock:
         try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         except OSError as exc:
             if errno_of(exc) not in (errno.EROFS, errno.EACCES, errno.EPERM):
                 raise fs_error(exc, self.path, "create the lock file") from exc

@@ -41,6 +41,9 @@ class DownloadState:
         if not self.readonly:
             db = None
             try:
+                # Made here so it gets the umask's mode (sqlite's own default is 0644;
+                # its -wal/-shm files copy the database's mode).
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666))
                 db = sqlite3.connect(self.path, timeout=30)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
@@ -50,7 +53,7 @@ class DownloadState:
                 )
                 db.commit()
                 return db
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 with contextlib.suppress(Exception):
                     db.close()
                 number = self._errno(exc)

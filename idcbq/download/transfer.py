@@ -304,7 +304,7 @@ class Transfer:
         """Make the file's folder if needed and create the temp file; local problems stop the run."""
         try:
             self.dirs.ensure(os.path.dirname(item.rel))
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
         except OSError as exc:
             local = _as_local(exc, item)
             if local is exc:

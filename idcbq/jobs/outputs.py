@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import DownloadError, IdcbqError
 from idcbq.jobs.runs import LATEST, RUN_RECORD, RunDir, write_json_atomic
+from idcbq.localfs import publish
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -107,7 +108,7 @@ def fetch_latest(root: Path, destination: str, *, endpoint: str | None = None) -
                 blob = bucket.blob(f"{base}runs/{run_id}/{name}")
                 tmp = local.with_name(f".{name}.tmp")
                 blob.download_to_filename(str(tmp))
-                tmp.replace(local)
+                publish(tmp, local)
     except (gexc.GoogleAPIError, OSError, ValueError, KeyError) as exc:
         raise UploadError(f"reading the last run from {destination} failed: {exc}") from exc
     write_json_atomic(root / LATEST, {"run": f"runs/{run_id}", "mirrored_from": destination})

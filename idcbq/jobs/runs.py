@@ -153,7 +153,9 @@ def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    from idcbq.localfs import publish
+
+    publish(tmp, path)
 
 
 def latest_run(root: Path) -> RunDir | None:

@@ -46,7 +46,9 @@ class _AtomicFile:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.fh.close()
-        os.replace(self.tmp, self.path)
+        from idcbq.localfs import publish
+
+        publish(self.tmp, self.path)  # mkstemp's 0600 becomes the umask's mode
 
     def abort(self) -> None:
         with contextlib.suppress(OSError):  # a full disk can fail the final flush too

@@ -247,7 +247,9 @@ class FooterCache:
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, path)
+    from idcbq.localfs import publish
+
+    publish(tmp, path)
 
 
 def footer(fs: pafs.FileSystem, obj: ObjectInfo, cache: FooterCache | None) -> tuple[bytes, bool]:

@@ -123,7 +123,9 @@ def _write_cache(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.write(_TRAILER + len(data).to_bytes(8, "little"))
             fh.write(zlib.crc32(data).to_bytes(4, "little"))
-        os.replace(tmp, path)
+        from idcbq.localfs import publish
+
+        publish(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
