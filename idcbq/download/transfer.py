@@ -142,6 +142,30 @@ def _crc32c_file(path: str) -> str:
     return base64.b64encode(crc.digest()).decode()
 
 
+#: Most buffers one ``writev`` call takes (POSIX IOV_MAX; more is EINVAL).
+IOV_MAX = min(os.sysconf("SC_IOV_MAX"), 1024) if hasattr(os, "sysconf") else 1024
+
+
+def write_chunks(fd: int, chunks: list[bytes]) -> int:
+    """Write every chunk to ``fd`` in order; return the bytes written.
+
+    A slow server delivers a body in many tiny chunks (a trickle: one per byte), and
+    ``writev`` refuses more than ``IOV_MAX`` buffers with EINVAL, so the chunks go in
+    batches, and a short write is finished plainly.
+    """
+    total = 0
+    for start in range(0, len(chunks), IOV_MAX):
+        batch = chunks[start : start + IOV_MAX]
+        want = sum(len(c) for c in batch)
+        written = os.writev(fd, batch)
+        if written < want:
+            rest = memoryview(b"".join(batch))[written:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+        total += want
+    return total
+
+
 def file_md5(path: str | os.PathLike[str]) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
@@ -207,6 +231,15 @@ class Transfer:
         """Longest one attempt may take: ``timeout`` plus the size at the minimum rate."""
         return self.timeout + (size or 0) / self.min_rate if self.min_rate > 0 else float("inf")
 
+    def too_slow(self, item: Item) -> str:
+        """Why an attempt that ran out of time ended, in words, with the limits that applied."""
+        limit = self.deadline_s(item.size)
+        size = f"{item.size} bytes" if item.size is not None else "its size"
+        return (
+            f"too slow (stalled): not complete within its {limit:.1f} s deadline "
+            f"(--timeout {self.timeout:g} s plus {size} at --min-rate {self.min_rate:g} B/s)"
+        )
+
     async def fetch(self, session: Any, item: Item) -> Outcome:
         """Download one item, retrying transient failures; never leaves a bad final file."""
         last = "not attempted"
@@ -225,14 +258,14 @@ class Transfer:
             except LocalWriteError:
                 raise
             except TimeoutError:
-                last = f"stalled: no complete body within {self.deadline_s(item.size):.0f}s"
+                last = self.too_slow(item)
             except OSError as exc:
                 if errno_of(exc) in _FATAL:
                     raise _local(exc, item) from exc
                 if not _is_network(exc):
-                    return Outcome(
-                        item, False, error=f"{type(exc).__name__}: {exc}", attempts=attempt
-                    )
+                    why = exc.strerror or type(exc).__name__
+                    return Outcome(item, False, error=f"cannot store {item.rel}: {why}",
+                                   attempts=attempt)  # fmt: skip
                 last = f"connection error: {exc}"
             if unreachable == attempt and not self.reached and attempt >= min(self.attempts, 3):
                 raise HostUnreachableError(f"cannot connect to {self.transport.endpoint}: {last}")
@@ -318,11 +351,7 @@ class Transfer:
         md5 = self._check_body(item, chunks, nbytes, length, stated)
         fd = self._open_tmp(item, tmp)
         try:
-            written = os.writev(fd, chunks) if chunks else 0
-            if written < nbytes:  # short writev: finish the rest plainly
-                rest = memoryview(b"".join(chunks))[written:]
-                while rest:
-                    rest = rest[os.write(fd, rest) :]
+            write_chunks(fd, chunks)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.close(fd)
