@@ -21,8 +21,19 @@ INDEX_KEYS = ("crdc_series_uuid", "SeriesInstanceUID", "StudyInstanceUID", "Pati
 #: Columns of ``index`` a series manifest row needs.
 INDEX_COLUMNS = (
     "collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
-    "crdc_series_uuid", "aws_bucket", "license_short_name",
+    "crdc_series_uuid", "aws_bucket", "license_short_name", "instanceCount", "series_size_MB",
 )  # fmt: skip
+#: What idc-index knows of a series' files without listing its bucket prefix.
+SIZE_COLUMNS = ("instanceCount", "series_size_MB")
+
+
+def size_fields() -> pa.Schema:
+    """Schema of :data:`SIZE_COLUMNS`, kept on series-level manifest rows (dry runs use them)."""
+    import pyarrow as pa
+
+    return pa.schema([("instanceCount", pa.int64()), ("series_size_MB", pa.float64())])
+
+
 KEYS_PER_QUERY = 20_000
 
 
@@ -51,10 +62,17 @@ def lookup_series(
             f"SELECT {', '.join(INDEX_COLUMNS)} FROM index WHERE {key} IN UNNEST(@keys) "
             "ORDER BY collection_id, PatientID, StudyInstanceUID, SeriesInstanceUID"
         )
+        found = 0
         for start in range(0, len(ordered), KEYS_PER_QUERY):
             chunk = ordered[start : start + KEYS_PER_QUERY]
             prepared = engine.prepare(sql, [BoundParameter.of("keys", "ARRAY<STRING>", chunk)])
-            yield from engine.execute(prepared).to_batches(max_chunksize=65_536)
+            table = engine.execute(prepared)
+            found += table.num_rows
+            yield from table.to_batches(max_chunksize=65_536)
+        if not found:
+            from idcbq.manifest.expand import no_files, source_label
+
+            raise no_files(len(ordered), key, source_label(engine))
     finally:
         if own:
             engine.close()
