@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import ManifestError
+from idcbq.manifest.keys import describe, key_columns, key_values
 from idcbq.manifest.model import (
     AWS_TO_GCS,
     DICOM_ALL_COLUMNS,
@@ -22,7 +23,6 @@ from idcbq.manifest.model import (
     manifest_schema,
     map_strings,
     pair_buckets,
-    sorted_keys,
 )
 
 if TYPE_CHECKING:
@@ -121,9 +121,9 @@ def manifest_batches(
         )
     if series_level:
         if not series_located(names):
-            from idcbq.manifest.index_rows import index_key, lookup_series, size_fields
+            from idcbq.manifest.index_rows import INDEX_KEYS, lookup_series, size_fields
 
-            by = index_key(names)
+            by = key_columns(names, INDEX_KEYS)
             if by is None:
                 raise ManifestError(
                     "idc-index rows need crdc_series_uuid and a bucket to find files by",
@@ -131,7 +131,7 @@ def manifest_batches(
                     "or a key to look them up by (SeriesInstanceUID, StudyInstanceUID, PatientID)",
                 )
             out = manifest_schema(size_fields())
-            found = lookup_series(batches, by, engine)
+            found = lookup_series(batches, by[0], engine, columns=by[1])
             return out, (
                 add_dicomweb_urls(series_rows(b, provider, out), dicomweb_url) for b in found
             )
@@ -139,16 +139,18 @@ def manifest_batches(
         return out, (
             add_dicomweb_urls(series_rows(b, provider, out), dicomweb_url) for b in batches
         )
-    key = next((k for k in EXPANSION_KEYS if k in names), None)
-    if key is None:
+    found_key = key_columns(names, EXPANSION_KEYS)  # several columns of one key: all of them
+    if found_key is None:
         if not any(b.num_rows for b in batches):  # no rows at all: an empty manifest, not an error
             return manifest_schema(), iter(())
         raise ManifestError(
             "the result has no column to find files by",
-            hint=f"select one of {', '.join(EXPANSION_KEYS)} (or gcs_url with instance_size and instance_hash)",
+            hint=f"select one of {', '.join(EXPANSION_KEYS)} (or a column named <prefix>_<key>; "
+            "or gcs_url with instance_size and instance_hash)",
         )
     out = manifest_schema()
-    expanded = _expand(batches, key, provider, engine, out, source, origin)
+    key, columns = found_key
+    expanded = _expand(batches, key, provider, engine, out, source, origin, columns)
     return out, (add_dicomweb_urls(b, dicomweb_url) for b in expanded)
 
 
@@ -210,8 +212,10 @@ def _expand(
     schema: pa.Schema,
     source: Any = None,
     origin: Mapping[str, Any] | None = None,
+    columns: list[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    ordered = sorted_keys(batches, key)
+    columns = columns or [key]
+    ordered = key_values(batches, columns)
     if not ordered:
         return
     own = engine is None
@@ -225,7 +229,7 @@ def _expand(
             for batch in table.to_batches(max_chunksize=65_536):
                 yield normalize_batch(batch, provider, schema)
         if not found:
-            raise no_files(len(ordered), key, source_label(engine))
+            raise no_files(len(ordered), describe(key, columns), source_label(engine))
     finally:
         if own:
             engine.close()

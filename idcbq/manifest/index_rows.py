@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from idcbq.manifest.model import sorted_keys
+from idcbq.manifest.keys import describe, key_columns, key_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -38,17 +38,20 @@ KEYS_PER_QUERY = 20_000
 
 
 def index_key(names: list[str]) -> str | None:
-    """The column to look series up by, or None."""
-    return next((k for k in INDEX_KEYS if k in names), None)
+    """The key to look series up by (a column is it or ends in ``_<key>``), or None."""
+    found = key_columns(names, INDEX_KEYS)
+    return found[0] if found else None
 
 
 def lookup_series(
-    batches: Iterator[pa.RecordBatch], key: str, engine: Any = None
-) -> Iterator[pa.RecordBatch]:
-    """Rows of idc-index's ``index`` for the ``key`` values of ``batches``."""
+    batches: Iterator[pa.RecordBatch], key: str, engine: Any = None,
+    columns: list[str] | None = None,
+) -> Iterator[pa.RecordBatch]:  # fmt: skip
+    """Rows of idc-index's ``index`` for the ``key`` values in ``columns`` (default: ``key``)."""
     from idcbq.params import BoundParameter
 
-    ordered = sorted_keys(batches, key)
+    columns = columns or [key]
+    ordered = key_values(batches, columns)
     if not ordered:
         return
     own = engine is None or getattr(engine, "source", None) != "idc-index"
@@ -72,7 +75,7 @@ def lookup_series(
         if not found:
             from idcbq.manifest.expand import no_files, source_label
 
-            raise no_files(len(ordered), key, source_label(engine))
+            raise no_files(len(ordered), describe(key, columns), source_label(engine))
     finally:
         if own:
             engine.close()
