@@ -305,6 +305,10 @@ class Transfer:
                 return await self._stream(resp, item, length, stated, tmp, str(final), deadline)
             finally:
                 resp.release()
+        except _read_timeout() as exc:  # --timeout without a byte: in words, like the deadline
+            raise RetryableError(
+                f"too slow (stalled): no data for {self.timeout:g} s (--timeout) from {item.url}"
+            ) from exc
         except aiohttp.ClientPayloadError as exc:
             raise RetryableError(f"body of {item.url} cut short: {exc}") from exc
         except aiohttp.ClientResponseError as exc:
@@ -456,6 +460,14 @@ def _connect_errors() -> tuple[type[BaseException], ...]:
     import aiohttp
 
     return (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ConnectionRefusedError)
+
+
+def _read_timeout() -> tuple[type[BaseException], ...]:
+    """aiohttp's "no byte within sock_read" error (aiohttp >= 3.10), else nothing."""
+    import aiohttp
+
+    cls = getattr(aiohttp, "SocketTimeoutError", None)
+    return (cls,) if cls is not None else ()
 
 
 def _is_network(exc: OSError) -> bool:
