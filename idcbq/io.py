@@ -1,7 +1,8 @@
 """Read and write result tables as Parquet, CSV, JSON Lines or JSON, by file suffix.
 
 Writes go to a temporary sibling and are renamed into place, so a failed write never
-leaves a half-written file at the final path.
+leaves a half-written file at the final path. Parquet keeps the query's provenance in its
+metadata; a text result (CSV, JSON Lines, JSON) keeps it in ``<file>.provenance.json``.
 
 Example:
     >>> format_for("cohort.parquet"), format_for("x.jsonl"), format_for("x.csv")
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 FORMATS = ("parquet", "csv", "jsonl", "json")
+#: Parquet schema-metadata key (and text results' sidecar content): the query's provenance.
+PROVENANCE_KEY = "idcbq.provenance"
+#: Suffix of the sidecar holding a text result's provenance.
+PROVENANCE_SUFFIX = ".provenance.json"
 _SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -103,7 +108,43 @@ def write_table(
         from idcbq.schemafile import record
 
         record(path, fmt, table.schema)
+    if fmt != "parquet":
+        _write_sidecar(path, (metadata or {}).get(PROVENANCE_KEY))
     return path
+
+
+def provenance_sidecar(path: str | os.PathLike[str]) -> Path:
+    """``<file>.provenance.json``: where a text result keeps what Parquet keeps in its metadata."""
+    path = Path(path)
+    return path.with_name(path.name + PROVENANCE_SUFFIX)
+
+
+def _write_sidecar(path: Path, provenance: str | None) -> None:
+    """Write (or, with no provenance, remove a stale) ``<file>.provenance.json`` next to ``path``.
+
+    Text formats have no metadata: without the sidecar a CSV/JSON result forgets which
+    source its rows came from, and expanding it to files would ask the wrong one.
+    """
+    from idcbq.localfs import fs_error
+
+    side = provenance_sidecar(path)
+    if provenance is None:
+        with contextlib.suppress(OSError):
+            side.unlink()
+        return
+    tmp = side.with_name(f".{side.name}.{os.getpid()}.partial")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(json.loads(provenance), handle, indent=2, default=str)
+            handle.write("\n")
+        os.replace(tmp, side)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()  # no text result without its provenance
+        raise fs_error(exc, side) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def read_table(path: str | os.PathLike[str], fmt: str | None = None) -> pa.Table:

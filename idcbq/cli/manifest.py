@@ -26,6 +26,9 @@ from idcbq.manifest.model import FORMATS, LEVELS, PROVIDERS
 @click.option("--provider", type=click.Choice(PROVIDERS), default="gcs", show_default=True)
 @click.option("--engine", type=click.Choice(["duckdb", "bigquery"]), default="duckdb", show_default=True,
               help="Engine used to expand series/study/patient rows to instances.")  # fmt: skip
+@click.option("--source", "source", default=None, metavar="SOURCE",
+              help="Source to expand keys against (export root, mirror, idc-index) "
+                   "[default: the result's own, from its provenance; else the sample].")  # fmt: skip
 @click.option("--project", default=None, help="BigQuery billing project (with --engine bigquery).")
 @click.option(
     "--idc-version", default=None, help="IDC version to expand against (default: engine's)."
@@ -37,7 +40,7 @@ from idcbq.manifest.model import FORMATS, LEVELS, PROVIDERS
               help="Base of the dicomweb_*_url columns [default: $IDCBQ_DICOMWEB_URL, else "
                    "IDC's public proxy].")  # fmt: skip
 def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, engine: str,
-             project: str | None, idc_version: str | None, s5cmd_dest: str,
+             source: str | None, project: str | None, idc_version: str | None, s5cmd_dest: str,
              dicomweb_url: str | None = None) -> None:  # fmt: skip
     """Write a manifest for the rows of RESULT (a file from `idcbq query --out`).
 
@@ -46,6 +49,11 @@ def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, 
       idcbq manifest ct.parquet --out ct.s5cmd --provider aws
       idcbq manifest ct.parquet --out ct.jsonl
       idcbq manifest series.csv --out series.txt --format urls --level series
+      idcbq manifest s.csv --out s.s5cmd --source idc-index
+
+    Series/study/patient keys are expanded to files against the source the result came
+    from (recorded with it); a result with rows that match no files there is an error
+    (exit 2) naming the source and the column.
     """
     from pathlib import Path
 
@@ -59,12 +67,21 @@ def manifest(result: str, out: str, fmt: str | None, level: str, provider: str, 
 
     reader = pa.RecordBatchReader.from_batches(schema, batches)
     eng = None
+    prov_in = _result_provenance(Path(result))
+    if source:  # the rows' source, as the user states it, overrides the recorded one
+        prov_in.update(source=source, engine=engine)
     if not is_complete(schema.names):
         from idcbq.engines import get_engine
 
+        # Expand against the result's own source and release (a CSV/JSON result keeps
+        # them in its .provenance.json sidecar), unless told otherwise.
         opts = {k: v for k, v in (("project", project), ("idc_version", idc_version)) if v}
+        if engine == "duckdb" and prov_in.get("engine") in (None, "duckdb", "googlesql"):
+            if prov_in.get("source"):
+                opts["source"] = prov_in["source"]
+            if not idc_version and prov_in.get("idc_version"):
+                opts["idc_version"] = prov_in["idc_version"]
         eng = get_engine(engine, **opts)
-    prov_in = _result_provenance(Path(result))
     try:
         import warnings
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from idcbq.io import json_default
+from idcbq.io import PROVENANCE_KEY, json_default
 
 if TYPE_CHECKING:
     import os
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
     from idcbq.result import QueryResult
 
-#: Parquet schema-metadata key holding the query's provenance (engine, SQL, parameters...).
-PROVENANCE_KEY = "idcbq.provenance"
 
 #: What ``--format`` accepts (rows on stdout).
 STDOUT_FORMATS = ("table", "csv", "tsv", "json", "jsonl")

@@ -74,8 +74,13 @@ class DryRun:
     def summary(self) -> str:
         p = self.plan
         lines = [
-            f"plan: {len(p.items)} files, {human_bytes(p.total_bytes)} ({p.total_bytes} bytes)"
-            + (f", {p.unknown_sizes} of unknown size" if p.unknown_sizes else ""),
+            f"plan: {p.file_count} files, {human_bytes(p.total_bytes)} ({p.total_bytes} bytes)"
+            + (f", {p.unknown_sizes} of unknown size" if p.unknown_sizes else "")
+            + (
+                f"; {len(p.estimated)} series counted from the source's own sizes (not listed)"
+                if p.estimated
+                else ""
+            ),
             f"destination: {self.dest} (free: {human_bytes(self.free_bytes)}; "
             + ("enough space" if self.fits else "NOT ENOUGH SPACE")
             + ")",
@@ -126,8 +131,13 @@ def _auth(
 def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | None = None,
                   endpoint: str | None = None, template: str | None = None, engine: Any = None,
                   project: str | None = None, anonymous: bool = True,
-                  allow_buckets: Iterable[str] = (), list_timeout: float = 60.0) -> Plan:  # fmt: skip
-    """Plan only (also what ``--dry-run`` shows); listing a series prefix gives up after ``list_timeout`` s."""
+                  allow_buckets: Iterable[str] = (), list_timeout: float = 60.0,
+                  estimate_series: bool = False) -> Plan:  # fmt: skip
+    """Plan only (also what ``--dry-run`` shows); listing a series prefix gives up after ``list_timeout`` s.
+
+    With ``estimate_series``, series rows that carry their own sizes (idc-index's
+    ``instanceCount``, ``series_size_MB``) are counted from them, not listed (offline).
+    """
     if provider:
         check_provider(provider)
     if endpoint is not None:
@@ -147,7 +157,8 @@ def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | 
         return listers[kind](bucket, prefix)
 
     return make_plan(source, dest, provider=provider, template=template, engine=engine,
-                     lister=lister, allow_buckets=allow_buckets)  # fmt: skip
+                     lister=lister, allow_buckets=allow_buckets,
+                     estimate_series=estimate_series)  # fmt: skip
 
 
 def download(
@@ -187,7 +198,8 @@ def download(
     check_dest_dir(dest)
     plan = plan_download(source, dest, provider=provider, endpoint=endpoint, template=template,
                          engine=engine, project=project, anonymous=anonymous,
-                         allow_buckets=allow_buckets, list_timeout=max(timeout, 10.0))  # fmt: skip
+                         allow_buckets=allow_buckets, list_timeout=max(timeout, 10.0),
+                         estimate_series=dry_run)  # fmt: skip
     if dry_run:
         return DryRun(plan, str(dest), _free_bytes(dest))
     endpoint = endpoint or default_endpoint(plan.provider)

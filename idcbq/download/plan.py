@@ -41,6 +41,17 @@ class Plan(SizedItems):
     sample_rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     source: dict[str, Any] = field(default_factory=dict)
+    #: series not listed (dry run): (prefix url, files, bytes) from the source's own sizes
+    estimated: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return super().total_bytes + sum(e[2] for e in self.estimated)
+
+    @property
+    def file_count(self) -> int:
+        """Files to fetch: the listed ones plus those the source counts for unlisted series."""
+        return len(self.items) + sum(e[1] for e in self.estimated)
 
 
 def open_source(
@@ -69,6 +80,7 @@ def open_source(
                 provider=chosen,
                 engine=engine,
                 series_level=True if from_index else None,
+                origin=info.provenance,  # expand against the source the rows came from
             )
         return meta, schema, batches, chosen
     chosen = provider or "gcs"
@@ -91,8 +103,14 @@ def make_plan(
     engine: Any = None,
     lister: Any = None,
     allow_buckets: Iterable[str] = (),
+    estimate_series: bool = False,
 ) -> Plan:
-    """Read the manifest, list series prefixes, render and check every final path."""
+    """Read the manifest, list series prefixes, render and check every final path.
+
+    With ``estimate_series`` (a dry run), a series row that carries idc-index's own
+    ``instanceCount`` and ``series_size_MB`` is counted from them instead of listing its
+    bucket prefix, so the plan needs no network.
+    """
     meta, schema, batches, provider = open_source(source, provider, engine)
     foreign = meta.get("format") in ("s5cmd", "urls")
     text = template or (FLAT_TEMPLATE if foreign else DEFAULT_TEMPLATE)
@@ -103,6 +121,8 @@ def make_plan(
     allowed = IDC_BUCKETS | set(allow_buckets)
     for batch in batches:
         for row in batch.to_pylist():
+            if estimate_series and _estimate(row, provider, tmpl, plan, allowed):
+                continue
             for item_row in _objects(row, provider, lister, plan):
                 bucket = bucket_for(
                     provider, item_row.get("gcs_bucket"), item_row.get("aws_bucket")
@@ -146,6 +166,26 @@ def make_plan(
                 if len(plan.sample_rows) < 5:
                     plan.sample_rows.append({"url": plan.items[-1].url, "path": rel})
     return plan
+
+
+def _estimate(row: dict[str, Any], provider: str, tmpl: DirTemplate, plan: Plan,
+              allowed: set[str]) -> bool:  # fmt: skip
+    """Count a series row from its own sizes (no listing); False if it has none to count."""
+    series = row.get("crdc_series_uuid")
+    files, mb = row.get("instanceCount"), row.get("series_size_MB")
+    if row.get("crdc_instance_uuid") or not series or files is None or mb is None:
+        return False
+    bucket = bucket_for(provider, row.get("gcs_bucket"), row.get("aws_bucket"))
+    if not bucket or bucket not in allowed:
+        return False  # the listing path reports it
+    url = f"{'gs' if provider == 'gcs' else 's3'}://{bucket}/{series}/*"
+    if url in {e[0] for e in plan.estimated}:
+        return True  # the same series twice (e.g. two license rows)
+    plan.estimated.append((url, int(files), round(float(mb) * 1_000_000)))  # idc-index: MB = 10^6 B
+    if len(plan.sample_rows) < 5:
+        rel_dir = tmpl.render(row)
+        plan.sample_rows.append({"url": url, "path": f"{rel_dir}/" if rel_dir else "./"})
+    return True
 
 
 def _objects(

@@ -6,8 +6,9 @@ is shared. Each body is checked before it gets a final name:
 
 - the manifest's MD5 is the trust anchor: when the manifest has one, the MD5 of the
   received bytes must equal it (headers can be rewritten by anything in the path);
-- otherwise the object metadata the server states (GCS ``x-goog-hash`` md5/crc32c,
-  S3 ``ETag``) is checked; with neither, the file is refused;
+- every digest the server states for the object (GCS ``x-goog-hash`` md5 and crc32c,
+  a single-part S3 ``ETag``, ``x-amz-checksum-*``) must equal the body's too
+  (:mod:`idcbq.download.verify`); with no digest at all, the file is refused;
 - sizes from the manifest and ``Content-Length`` must match.
 
 Every attempt has a deadline, ``timeout + size / min_rate`` seconds, and stalls of
@@ -19,7 +20,6 @@ removed again if they stay empty). Any failure removes the temp file.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import errno
 import hashlib
@@ -27,12 +27,12 @@ import os
 import random
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.download.layout import make_dirs_within
+from idcbq.download.verify import KNOWN, BodyDigests, digests_of
 from idcbq.localfs import errno_of, is_disk_full
 
 if TYPE_CHECKING:
@@ -123,23 +123,28 @@ def object_url(provider: str, endpoint: str, bucket: str, key: str) -> str:
     return make_transport(provider, endpoint).request(Item(provider, bucket, key, key))[0]
 
 
-def _crc32c_b64(chunks: list[bytes]) -> str:
-    import google_crc32c
-
-    crc = google_crc32c.Checksum()
-    for chunk in chunks:
-        crc.update(chunk)
-    return base64.b64encode(crc.digest()).decode()
+#: Most buffers one ``writev`` call takes (POSIX IOV_MAX; more is EINVAL).
+IOV_MAX = min(os.sysconf("SC_IOV_MAX"), 1024) if hasattr(os, "sysconf") else 1024
 
 
-def _crc32c_file(path: str) -> str:
-    import google_crc32c
+def write_chunks(fd: int, chunks: list[bytes]) -> int:
+    """Write every chunk to ``fd`` in order; return the bytes written.
 
-    crc = google_crc32c.Checksum()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            crc.update(block)
-    return base64.b64encode(crc.digest()).decode()
+    A slow server delivers a body in many tiny chunks (a trickle: one per byte), and
+    ``writev`` refuses more than ``IOV_MAX`` buffers with EINVAL, so the chunks go in
+    batches, and a short write is finished plainly.
+    """
+    total = 0
+    for start in range(0, len(chunks), IOV_MAX):
+        batch = chunks[start : start + IOV_MAX]
+        want = sum(len(c) for c in batch)
+        written = os.writev(fd, batch)
+        if written < want:
+            rest = memoryview(b"".join(batch))[written:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+        total += want
+    return total
 
 
 def file_md5(path: str | os.PathLike[str]) -> str:
@@ -207,6 +212,15 @@ class Transfer:
         """Longest one attempt may take: ``timeout`` plus the size at the minimum rate."""
         return self.timeout + (size or 0) / self.min_rate if self.min_rate > 0 else float("inf")
 
+    def too_slow(self, item: Item) -> str:
+        """Why an attempt that ran out of time ended, in words, with the limits that applied."""
+        limit = self.deadline_s(item.size)
+        size = f"{item.size} bytes" if item.size is not None else "its size"
+        return (
+            f"too slow (stalled): not complete within its {limit:.1f} s deadline "
+            f"(--timeout {self.timeout:g} s plus {size} at --min-rate {self.min_rate:g} B/s)"
+        )
+
     async def fetch(self, session: Any, item: Item) -> Outcome:
         """Download one item, retrying transient failures; never leaves a bad final file."""
         last = "not attempted"
@@ -225,14 +239,14 @@ class Transfer:
             except LocalWriteError:
                 raise
             except TimeoutError:
-                last = f"stalled: no complete body within {self.deadline_s(item.size):.0f}s"
+                last = self.too_slow(item)
             except OSError as exc:
                 if errno_of(exc) in _FATAL:
                     raise _local(exc, item) from exc
                 if not _is_network(exc):
-                    return Outcome(
-                        item, False, error=f"{type(exc).__name__}: {exc}", attempts=attempt
-                    )
+                    why = exc.strerror or type(exc).__name__
+                    return Outcome(item, False, error=f"cannot store {item.rel}: {why}",
+                                   attempts=attempt)  # fmt: skip
                 last = f"connection error: {exc}"
             if unreachable == attempt and not self.reached and attempt >= min(self.attempts, 3):
                 raise HostUnreachableError(f"cannot connect to {self.transport.endpoint}: {last}")
@@ -291,6 +305,10 @@ class Transfer:
                 return await self._stream(resp, item, length, stated, tmp, str(final), deadline)
             finally:
                 resp.release()
+        except _read_timeout() as exc:  # --timeout without a byte: in words, like the deadline
+            raise RetryableError(
+                f"too slow (stalled): no data for {self.timeout:g} s (--timeout) from {item.url}"
+            ) from exc
         except aiohttp.ClientPayloadError as exc:
             raise RetryableError(f"body of {item.url} cut short: {exc}") from exc
         except aiohttp.ClientResponseError as exc:
@@ -315,14 +333,10 @@ class Transfer:
                tmp: str, final: str) -> tuple[int, str, int]:  # fmt: skip
         """Verify an in-memory body, then write it to ``tmp``, fsync, and rename to ``final``."""
         nbytes = sum(len(c) for c in chunks)
-        md5 = self._check_body(item, chunks, nbytes, length, stated)
+        md5 = self._verify(item, nbytes, length, digests_of(chunks, stated), stated)
         fd = self._open_tmp(item, tmp)
         try:
-            written = os.writev(fd, chunks) if chunks else 0
-            if written < nbytes:  # short writev: finish the rest plainly
-                rest = memoryview(b"".join(chunks))[written:]
-                while rest:
-                    rest = rest[os.write(fd, rest) :]
+            write_chunks(fd, chunks)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -333,35 +347,11 @@ class Transfer:
             raise local from exc
         return nbytes, md5, self._commit(fd, tmp, final, item)
 
-    def _check_body(self, item: Item, chunks: list[bytes], nbytes: int, length: int | None,
-                    stated: dict[str, str]) -> str:  # fmt: skip
-        """Verify a body; return its MD5 (hex).
-
-        With an MD5 in the manifest, the MD5 of the bytes is always computed and compared:
-        headers are not trusted on their own. Without one, and when the server states both
-        MD5 and CRC32C, CRC32C (~20x cheaper than MD5) checks the bytes against the object
-        metadata, as gsutil does; otherwise the MD5 of the bytes is computed.
-        """
-        if not item.md5 and "crc32c" in stated and "md5" in stated:
-            self._check_sizes(item, nbytes, length)
-            got = _crc32c_b64(chunks)
-            if got != stated["crc32c"]:
-                raise RetryableError(
-                    f"{item.url}: CRC32C {got} does not match object metadata {stated['crc32c']}"
-                )
-            return stated["md5"]
-        digest = hashlib.md5(usedforsecurity=False)
-        for chunk in chunks:
-            digest.update(chunk)
-        md5 = digest.hexdigest()
-        self._verify(item, nbytes, length, md5, stated, lambda: _crc32c_b64(chunks))
-        return md5
-
     async def _stream(self, resp: Any, item: Item, length: int | None, stated: dict[str, str],
                       tmp: str, final: str, deadline: float | None) -> tuple[int, str, int]:  # fmt: skip
         """Large objects: hash and write chunk by chunk in the worker pool, never all in memory."""
         loop = asyncio.get_running_loop()
-        digest = hashlib.md5(usedforsecurity=False)
+        digest = BodyDigests(stated)
         fd = self._open_tmp(item, tmp)
         nbytes = 0
         started = loop.time()
@@ -385,8 +375,7 @@ class Transfer:
                 elapsed = loop.time() - started
                 if elapsed > self.timeout and nbytes < self.min_rate * elapsed:
                     raise TimeoutError
-            md5 = digest.hexdigest()
-            self._verify(item, nbytes, length, md5, stated, lambda: _crc32c_file(tmp))
+            md5 = self._verify(item, nbytes, length, digest, stated)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -404,27 +393,22 @@ class Transfer:
         if item.size is not None and nbytes != item.size:
             raise RetryableError(f"{item.url}: got {nbytes} bytes, manifest says {item.size}")
 
-    def _verify(
-        self,
-        item: Item,
-        nbytes: int,
-        length: int | None,
-        md5: str,
-        stated: dict[str, str],
-        crc32c: Callable[[], str],
-    ) -> None:
+    def _verify(self, item: Item, nbytes: int, length: int | None, digests: BodyDigests,
+                stated: dict[str, str]) -> str:  # fmt: skip
+        """Sizes, then every digest the manifest and the server state; return the body's MD5.
+
+        Any digest that disagrees with the body is a retry (then a failure); a body with no
+        digest at all to check it against is refused.
+        """
         self._check_sizes(item, nbytes, length)
-        if item.md5 and md5 != item.md5.lower():
-            raise RetryableError(f"{item.url}: MD5 {md5} does not match manifest {item.md5}")
-        if "md5" in stated and md5 != stated["md5"]:
-            raise RetryableError(
-                f"{item.url}: MD5 {md5} does not match object metadata {stated['md5']}"
+        if not item.md5 and not any(name in stated for name in KNOWN):
+            raise PermanentError(
+                f"{item.url}: no MD5 or CRC32C (or other content hash) to verify against"
             )
-        if not item.md5 and "md5" not in stated:
-            if "crc32c" not in stated:
-                raise PermanentError(f"{item.url}: no MD5 or CRC32C to verify against")
-            if crc32c() != stated["crc32c"]:
-                raise RetryableError(f"{item.url}: CRC32C does not match object metadata")
+        bad = digests.mismatches(stated, item.md5)
+        if bad:
+            raise RetryableError(f"{item.url}: {'; '.join(bad)}")
+        return digests.md5_hex()
 
     def _commit(self, fd: int, tmp: str, final: str, item: Item) -> int:
         """fsync then rename: the final name only ever points at complete, verified bytes.
@@ -476,6 +460,14 @@ def _connect_errors() -> tuple[type[BaseException], ...]:
     import aiohttp
 
     return (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ConnectionRefusedError)
+
+
+def _read_timeout() -> tuple[type[BaseException], ...]:
+    """aiohttp's "no byte within sock_read" error (aiohttp >= 3.10), else nothing."""
+    import aiohttp
+
+    cls = getattr(aiohttp, "SocketTimeoutError", None)
+    return (cls,) if cls is not None else ()
 
 
 def _is_network(exc: OSError) -> bool:

@@ -20,11 +20,11 @@ Example:
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
+from idcbq.download.verify import gcs_digests, s3_digests
 from idcbq.errors import UsageError
 
 if TYPE_CHECKING:
@@ -80,23 +80,11 @@ class GcsTransport:
         return url, (self.auth() if self.auth else None)
 
     def digests(self, headers: Any) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for value in headers.getall("x-goog-hash", []):
-            for part in value.split(","):
-                kind, _, digest = part.strip().partition("=")
-                try:
-                    if kind == "md5":
-                        out["md5"] = base64.b64decode(digest, validate=True).hex()
-                    elif kind == "crc32c":
-                        base64.b64decode(digest, validate=True)
-                        out["crc32c"] = digest
-                except ValueError:
-                    continue  # a garbled header states nothing
-        return out
+        return gcs_digests(headers)
 
 
 class S3Transport:
-    """S3 path-style anonymous GETs; the ETag of a single-part upload is the object's MD5."""
+    """S3 path-style anonymous GETs; digests from a single-part ETag and ``x-amz-checksum-*``."""
 
     name = "aws"
 
@@ -106,13 +94,11 @@ class S3Transport:
 
     def request(self, item: Item) -> tuple[str, dict[str, str] | None]:
         url = f"{self.endpoint}/{quote(item.bucket, safe='')}/{quote(item.key, safe='/')}"
-        return url, (self.auth() if self.auth else None)
+        # Ask for the object's stored checksums (x-amz-checksum-*) where it has them.
+        return url, {**(self.auth() if self.auth else {}), "x-amz-checksum-mode": "ENABLED"}
 
     def digests(self, headers: Any) -> dict[str, str]:
-        etag = (headers.get("ETag") or "").strip('"').lower()
-        if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag):
-            return {"md5": etag}
-        return {}
+        return s3_digests(headers)
 
 
 #: provider name -> transport class (constructor: ``(endpoint, auth=None)``).

@@ -35,12 +35,17 @@ def manifest_name(stem: str, fmt: str) -> str:
 
 
 def write_results(result: QueryResult, folder: Path, formats: list[str]) -> dict[str, str]:
-    from idcbq.io import write_table
+    import json
 
+    from idcbq.io import PROVENANCE_KEY, write_table
+
+    # Parquet keeps it in its metadata, text formats in <file>.provenance.json: a results
+    # file expanded to files later (idcbq manifest/download) asks its own source.
+    meta = {PROVENANCE_KEY: json.dumps(result.provenance(), default=str)}
     written = {}
     for fmt in formats:
         path = folder / f"{RESULTS_STEM}.{fmt}"
-        write_table(result.table, path, fmt)
+        write_table(result.table, path, fmt, metadata=meta)
         written[f"results.{fmt}"] = path.name
     return written
 

@@ -48,6 +48,7 @@ def write_manifest(
         engine=engine,
         series_level=True if from_index else None,
         dicomweb_url=dicomweb_url,
+        origin=provenance,
     )
     prov = base_provenance(result_or_table, engine, provenance)
     from idcbq.manifest.dicomweb_urls import (

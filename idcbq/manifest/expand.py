@@ -8,10 +8,11 @@ with the keys bound as an ``ARRAY<STRING>`` parameter (never pasted into SQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import ManifestError
+from idcbq.manifest.keys import describe, key_columns, key_values
 from idcbq.manifest.model import (
     AWS_TO_GCS,
     DICOM_ALL_COLUMNS,
@@ -22,7 +23,6 @@ from idcbq.manifest.model import (
     manifest_schema,
     map_strings,
     pair_buckets,
-    sorted_keys,
 )
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def manifest_batches(
     engine: Engine | None = None,
     series_level: bool | None = None,
     dicomweb_url: str | None = None,
+    origin: Mapping[str, Any] | None = None,
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """Manifest schema and a stream of manifest batches (one row per instance) for ``source``.
 
@@ -90,6 +91,9 @@ def manifest_batches(
     have no instances to expand to: each becomes one series-level row (``url`` is the
     ``<bucket>/<crdc_series_uuid>/*`` prefix; the downloader lists it).
     ``dicomweb_url`` is the base of the DICOMweb URL columns (default: IDC's public proxy).
+    ``origin`` is the provenance of the rows (engine, source, idc_version): without an
+    ``engine``, keys are expanded against that source. Rows whose keys match no file
+    there raise a :class:`~idcbq.errors.ManifestError` naming the source and the column.
     """
     from idcbq.manifest.dicomweb_urls import (
         add_dicomweb_urls,
@@ -117,17 +121,17 @@ def manifest_batches(
         )
     if series_level:
         if not series_located(names):
-            from idcbq.manifest.index_rows import index_key, lookup_series
+            from idcbq.manifest.index_rows import INDEX_KEYS, lookup_series, size_fields
 
-            by = index_key(names)
+            by = key_columns(names, INDEX_KEYS)
             if by is None:
                 raise ManifestError(
                     "idc-index rows need crdc_series_uuid and a bucket to find files by",
                     hint="select crdc_series_uuid and aws_bucket, series_aws_url, "
                     "or a key to look them up by (SeriesInstanceUID, StudyInstanceUID, PatientID)",
                 )
-            out = manifest_schema()
-            found = lookup_series(batches, by, engine)
+            out = manifest_schema(size_fields())
+            found = lookup_series(batches, by[0], engine, columns=by[1])
             return out, (
                 add_dicomweb_urls(series_rows(b, provider, out), dicomweb_url) for b in found
             )
@@ -135,16 +139,18 @@ def manifest_batches(
         return out, (
             add_dicomweb_urls(series_rows(b, provider, out), dicomweb_url) for b in batches
         )
-    key = next((k for k in EXPANSION_KEYS if k in names), None)
-    if key is None:
+    found_key = key_columns(names, EXPANSION_KEYS)  # several columns of one key: all of them
+    if found_key is None:
         if not any(b.num_rows for b in batches):  # no rows at all: an empty manifest, not an error
             return manifest_schema(), iter(())
         raise ManifestError(
             "the result has no column to find files by",
-            hint=f"select one of {', '.join(EXPANSION_KEYS)} (or gcs_url with instance_size and instance_hash)",
+            hint=f"select one of {', '.join(EXPANSION_KEYS)} (or a column named <prefix>_<key>; "
+            "or gcs_url with instance_size and instance_hash)",
         )
     out = manifest_schema()
-    expanded = _expand(batches, key, provider, engine, out, source)
+    key, columns = found_key
+    expanded = _expand(batches, key, provider, engine, out, source, origin, columns)
     return out, (add_dicomweb_urls(b, dicomweb_url) for b in expanded)
 
 
@@ -205,37 +211,68 @@ def _expand(
     engine: Engine | None,
     schema: pa.Schema,
     source: Any = None,
+    origin: Mapping[str, Any] | None = None,
+    columns: list[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    ordered = sorted_keys(batches, key)
+    columns = columns or [key]
+    ordered = key_values(batches, columns)
     if not ordered:
         return
     own = engine is None
     if engine is None:
-        engine = engine_for(source)
+        engine = engine_for(source, origin)
+    found = 0
     try:
         for start in range(0, len(ordered), KEYS_PER_QUERY):
             table = query_instances(engine, key, ordered[start : start + KEYS_PER_QUERY])
+            found += table.num_rows
             for batch in table.to_batches(max_chunksize=65_536):
                 yield normalize_batch(batch, provider, schema)
+        if not found:
+            raise no_files(len(ordered), describe(key, columns), source_label(engine))
     finally:
         if own:
             engine.close()
 
 
-def engine_for(source: Any) -> Engine:
-    """The engine a QueryResult came from (DuckDB on its export root), else DuckDB on the sample."""
+def source_label(engine: Any) -> str:
+    """How a message names the source an engine reads (path, idc-index, BigQuery), with its release."""
+    src = getattr(engine, "source", None)
+    name = str(src) if src else getattr(engine, "name", type(engine).__name__)
+    version = getattr(engine, "idc_version", None)
+    return f"{name} (IDC {version})" if version is not None else name
+
+
+def no_files(count: int, key: str, where: str) -> ManifestError:
+    """The error for a result with rows whose keys match no file in the source asked."""
+    return ManifestError(
+        f"the result's {count} {key} value(s) match no files in {where}",
+        hint="expand against the source the rows came from (idcbq manifest --source SOURCE), "
+        "or check the column holds that source's identifiers",
+    )
+
+
+def engine_for(source: Any, origin: Mapping[str, Any] | None = None) -> Engine:
+    """The engine the rows came from (a QueryResult's, or the one its provenance names).
+
+    DuckDB on that export root (or idc-index), else DuckDB on the embedded sample.
+    """
     from idcbq.engines import get_engine
 
-    kind = getattr(source, "engine", None)
+    origin = origin or {}
+    kind = getattr(source, "engine", None) or origin.get("engine")
+    root = getattr(source, "source", None) or origin.get("source")
+    version = getattr(source, "idc_version", None) or origin.get("idc_version")
     if isinstance(kind, str) and kind == "bigquery":
         raise ManifestError(
             "this BigQuery result has only series/study/patient keys; expanding it needs the engine",
-            hint="pass engine=<your BigQuery engine> (or client.engine) to write_manifest",
+            hint="pass engine=<your BigQuery engine> (or client.engine) to write_manifest, or "
+            "run `idcbq manifest RESULT --engine bigquery --project P` and download that manifest",
         )
-    if isinstance(kind, str) and kind == "duckdb":
-        opts: dict[str, Any] = {"idc_version": getattr(source, "idc_version", None)}
-        if getattr(source, "source", None):
-            opts["source"] = source.source
+    if isinstance(kind, str) and kind in ("duckdb", "googlesql"):
+        opts: dict[str, Any] = {"idc_version": version}
+        if root:
+            opts["source"] = root
         return get_engine("duckdb", **opts)
     return get_engine("duckdb")
 

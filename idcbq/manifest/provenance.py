@@ -45,9 +45,17 @@ class ManifestStats:
         import pyarrow.compute as pc
 
         self.instances += batch.num_rows
-        if "crdc_instance_uuid" in batch.schema.names:  # series rows (idc-index) are not instances
+        names = batch.schema.names
+        if "crdc_instance_uuid" in names:  # series rows (idc-index) are not instances
             self.instances -= batch.column("crdc_instance_uuid").null_count
         sizes = batch.column("size")
+        if {"crdc_instance_uuid", "instanceCount", "series_size_MB"} <= set(names):
+            # idc-index series rows: count their files and bytes from idc-index's own sizes
+            series = pc.is_null(batch.column("crdc_instance_uuid"))
+            counts = pc.filter(batch.column("instanceCount"), series)
+            self.instances += int(pc.sum(counts).as_py() or 0)
+            mb = pc.if_else(series, batch.column("series_size_MB"), None)
+            sizes = pc.if_else(series, pc.cast(pc.round(pc.multiply(mb, 1e6)), "int64"), sizes)
         self.total_bytes += int(pc.sum(sizes).as_py() or 0)
         self.unknown_sizes += sizes.null_count
         self.series.update(v for v in pc.unique(batch.column("crdc_series_uuid")).to_pylist() if v)

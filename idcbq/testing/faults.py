@@ -6,7 +6,8 @@ consistent but short Content-Length), corrupted bodies (same length, flipped byt
 slow responses, and trickling ones (``rate`` bytes per second, e.g. 1 byte/s). A
 corrupted body can come with forged object metadata (``forge_crc32c``: the CRC32C
 header recomputed over the wrong bytes while the MD5 header still states the real
-object's), as a rewriting proxy could send. Each rule applies to the first ``times`` requests of every
+object's), as a rewriting proxy could send; any rule can also set or remove response headers
+(``headers``). Each rule applies to the first ``times`` requests of every
 matching path (``None``: always), so a retrying client can recover when it should.
 
 Example:
@@ -45,6 +46,9 @@ class Fault:
     strip_hash: bool = False  # drop x-goog-hash/ETag so only the manifest can catch corruption
     forge_crc32c: bool = False  # corrupt: restate x-goog-hash crc32c for the corrupted bytes
     rate: float = 1.0  # trickle: bytes per second
+    #: response headers to set (replacing any of the same name) or, with None, to remove;
+    #: any kind (e.g. ``Fault("slow", delay=0, headers={...})`` changes only the headers).
+    headers: dict[str, str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -147,10 +151,13 @@ class FaultProxy:
         if fault and fault.kind == "truncate":
             body = data[: len(data) // 2]
         elif fault and fault.kind == "corrupt" and data:
-            mid = len(data) // 2
-            body = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :]
+            body = corrupt_bytes(data)
             if fault.forge_crc32c:
                 headers = [_forge(k, v, body) for k, v in headers]
+        if fault and fault.headers:
+            names = {k.lower() for k in fault.headers}
+            headers = [(k, v) for k, v in headers if k.lower() not in names]
+            headers += [(k, v) for k, v in fault.headers.items() if v is not None]
         h.send_response(status)
         for k, v in headers:
             h.send_header(k, v)
@@ -186,6 +193,14 @@ class FaultProxy:
         else:
             h.wfile.write(body)
         h.close_connection = True
+
+
+def corrupt_bytes(data: bytes) -> bytes:
+    """What a ``corrupt`` fault sends for ``data``: same length, the middle byte flipped."""
+    if not data:
+        return data
+    mid = len(data) // 2
+    return data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1 :]
 
 
 def _forge(name: str, value: str, body: bytes) -> tuple[str, str]:
