@@ -434,11 +434,10 @@ class DuckDBEngine(Engine):
         match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
         if not match:
             return None
-        from idcbq.mirror.state import missing_column_hint, read_manifest
+        from idcbq.mirror.state import mirrored_tables, missing_column_hint
 
         column = match.group(1)
-        tables = read_manifest(self._mirror).get("datasets", {}).get(self.idc_version.dataset, {})
-        for table in tables.get("tables", {}):
+        for table in mirrored_tables(self._mirror, self.idc_version.dataset):
             hint = missing_column_hint(self._mirror, self.idc_version.dataset, table, column)
             if hint:
                 return SourceError(
