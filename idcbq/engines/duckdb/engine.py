@@ -161,9 +161,13 @@ class DuckDBEngine(Engine):
         dataset = self.idc_version.dataset
         loc = self.export.location
         if not self.export.exists():
+            from idcbq.validate.unknown import source_name_hint
+
+            near = source_name_hint(loc.url) if not loc.is_remote else None
             return SourceError(
                 f"{loc.export_url}: no IDC export here (expected {loc.export_url}/<dataset>/<table>/*.parquet)",
-                hint="pass a directory or bucket that contains bigquery_export/",
+                hint=f"{near + '; ' if near else ''}"
+                "pass a directory or bucket that contains bigquery_export/",
             )
         datasets = self.export.datasets()
         if dataset not in datasets:
