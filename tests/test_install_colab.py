@@ -71,6 +71,7 @@ def stack_pins(stack: str) -> dict[str, str]:
     pins = pinned(CONSTRAINTS)
     if stack == "without-gcsfs":
         pins.pop("gcsfs")
+        pins.pop("bigframes")  # bigframes requires gcsfs: it would bring it back
     return pins
 
 

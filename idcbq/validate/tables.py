@@ -83,7 +83,10 @@ class TableAllowList:
             return False
         if not _IDC_DATASET.match(ref.dataset):
             return False
-        return ref.table.lower() not in self._bare
+        from idcbq.sources_index import INDEX_TABLES
+
+        name = ref.table.lower()
+        return name not in self._bare and name not in INDEX_TABLES  # idc-index's `index`, ...
 
     def describe(self) -> str:
         extra = f", or declared: {', '.join(sorted(self._extra))}" if self._extra else ""

@@ -64,9 +64,11 @@ def unknown_table_hint(name: str, allow: TableAllowList) -> str:
 
 
 def is_idc_table(name: str) -> bool:
+    """True for a table of IDC's datasets or of idc-index (``index``, ...)."""
+    from idcbq.sources_index import INDEX_TABLES
     from idcbq.templates.render import IDC_TABLES
 
-    return name.lower() in IDC_TABLES
+    return name.lower() in IDC_TABLES or name.lower() in INDEX_TABLES
 
 
 def source_lacks(refs: Iterable[TableRef], export: ExportRoot, label: str) -> SourceError | None:
