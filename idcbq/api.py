@@ -293,28 +293,41 @@ class Client:
         return reference_schema(dataset, table)
 
     def _validate(self, sql: str, params: tuple[BoundParameter, ...], lmap: Any) -> None:
+        from idcbq.errors import ValidationError
         from idcbq.validate import validate
         from idcbq.validate.tables import TableAllowList
+        from idcbq.validate.unknown import refs_in_sql, source_lacks
 
         bare = getattr(self.engine, "bare_tables", None)  # e.g. idc-index's `index`
-        validate(
-            sql,
-            params=params,
-            schema=self._schema,
-            allowed=TableAllowList(
-                data_project=self.engine.data_project,
-                idc_version=self.engine.idc_version,
-                extra=self.allowed_tables,
-                bare_tables=bare,
-            )
-            if bare
-            else None,
-            allowed_tables=self.allowed_tables,
-            idc_version=self.engine.idc_version,
+        allow = TableAllowList(
             data_project=self.engine.data_project,
-            location_map=lmap,
-            googlesql=self.googlesql_analysis or self.engine.name == "googlesql",
+            idc_version=self.engine.idc_version,
+            extra=self.allowed_tables,
+            bare_tables=bare,
         )
+        export = None if bare else getattr(self.engine, "export", None)
+        label = str(export.location.url) if export is not None else ""
+        try:
+            validated = validate(
+                sql,
+                params=params,
+                schema=self._schema,
+                allowed=allow if bare else None,
+                allowed_tables=self.allowed_tables,
+                idc_version=self.engine.idc_version,
+                data_project=self.engine.data_project,
+                location_map=lmap,
+                googlesql=self.googlesql_analysis or self.engine.name == "googlesql",
+            )
+        except ValidationError as exc:
+            # A real IDC table or release the source lacks is the source's, not the query's.
+            lacking = source_lacks(refs_in_sql(sql, allow), export, label) if export else None
+            if lacking is not None:
+                raise lacking from exc
+            raise
+        lacking = source_lacks(validated.tables, export, label) if export else None
+        if lacking is not None:
+            raise lacking
 
     def execute(self, prepared: PreparedQuery, *, limit: int | None = None) -> QueryResult:
         """Run a query from :meth:`prepare_template` / :meth:`prepare_sql` (already validated)."""

@@ -111,7 +111,10 @@ def _missing(client: Client, column: str, values: list[str]) -> tuple[list[str],
     total = int(client.engine.execute(counted).column("n")[0].as_py())
     near: list[str] = []
     if total <= MAX_DISTINCT:
-        lowered = {v.lower() for v in missing}
+        from idcbq.validate.unknown import normal_name
+
+        # Same value but for case, or IDC's display form (QIN-LUNG-CT for qin_lung_ct).
+        lowered = {v.lower() for v in missing} | {normal_name(v) for v in missing}
         listed = client.prepare_sql(
             f"SELECT DISTINCT {col} AS v FROM dicom_all WHERE LOWER({col}) IN UNNEST(@lowered)",
             params={"lowered": sorted(lowered)},

@@ -5,7 +5,7 @@ A root is a local directory, ``s3://bucket[/prefix]`` or ``gs://bucket[/prefix]`
 
 Listing local roots uses the file system directly (no DuckDB needed). Remote roots are
 listed through a DuckDB connection that can read them (``glob()`` over httpfs for S3, the
-registered fsspec ``gcsfs`` file system for GCS): the object store's own listing, no
+registered fsspec view of pyarrow's GCS file system for GCS): the object store's own listing, no
 extra client. Footers are read through the same connection (``parquet_schema``), which
 reads only the metadata at the end of each file, never row data.
 

@@ -13,12 +13,14 @@ import click
 @click.option("--idc-version", default="current", show_default=True,
               help="vNN, or current (the newest idc_vNN in the source).")  # fmt: skip
 @click.option("--tables", default="dicom_all", show_default=True,
-              help="Comma-separated tables of the release.")  # fmt: skip
+              help="Comma-separated tables of the release; clinical.NAME for a table of "
+                   "its clinical dataset.")  # fmt: skip
 @click.option("--columns", default="templates", show_default=True,
               help="templates | idc-index | all | comma-separated column names "
                    "(for wide tables; narrow tables are copied whole).")  # fmt: skip
 @click.option("--collections", default=None,
-              help="Comma-separated collection_id values: keep only row groups that can hold them.")  # fmt: skip
+              help="Comma-separated collection_id values: keep only their rows "
+                   "(only row groups that can hold them are fetched).")  # fmt: skip
 @click.option("--dest", "-d", required=True, type=click.Path(file_okay=False),
               help="Mirror directory (becomes an export root for --source).")  # fmt: skip
 @click.option("--workers", "-w", default=8, show_default=True, type=click.IntRange(1, 128),
@@ -44,7 +46,8 @@ def mirror(
     """Copy the needed columns/row groups of IDC's Parquet export to DEST.
 
     Only the chosen columns' chunks (and, with --collections, the row groups whose
-    statistics admit them) are fetched. Rerunning resumes an interrupted mirror, fetches
+    statistics admit them) are fetched, and with --collections only those collections'
+    rows are kept. The mirror answers --idc-version current as the release it holds. Rerunning resumes an interrupted mirror, fetches
     a new release's changed files only, and fetches only newly added columns. Then run
     any template with --source DEST: no Google account, no network.
 

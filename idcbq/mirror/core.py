@@ -2,15 +2,17 @@
 
 For each source file: its footer (from the footer cache when current, else one or two
 ranged reads), the row groups whose ``collection_id`` statistics admit ``collections``,
-and only the chosen columns' chunks of those row groups are fetched (pyarrow over a
+and only the chosen columns' chunks of those row groups are fetched, then only the rows
+of ``collections`` are kept (:mod:`idcbq.mirror.rows`) (pyarrow over a
 range-reading file system); the copy keeps the source's file name, so the mirror has
 IDC's own layout and ``--source <dest>`` runs every template unchanged.
 
 A file is skipped when its recorded state matches (same source footer, row groups and
 columns); when only columns were added, just those columns are fetched and merged;
 a file of another release with a byte-identical footer is hard-linked instead of
-fetched. Every copy is verified: its row count must equal the selected row groups'
-counts in the source footer, read back from the written file.
+fetched. Every copy is verified: the rows read must equal the selected row groups'
+counts in the source footer, and the written file must hold the rows kept. The newest
+mirrored release is also ``idc_current`` (a link), as in IDC's own export.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError, UsageError
+from idcbq.mirror import copies, rows
 from idcbq.mirror import state as st
 
 if TYPE_CHECKING:
@@ -124,10 +127,12 @@ def mirror(
         source: export root (``s3://``, ``gs://`` or a local directory).
         dest: local directory; becomes an export root (``<dest>/bigquery_export/...``).
         idc_version: ``vNN`` or ``current`` (the newest ``idc_vNN`` in the source).
-        tables: table names of the release.
+        tables: table names of the release; ``clinical.<table>`` for a table of its
+            clinical dataset (``idc_vNN_clinical``).
         columns: preset (``templates``, ``idc-index``, ``all``) or column names; applies to
             wide tables (over 200 columns); narrower tables are copied whole.
-        collections: keep only row groups whose ``collection_id`` range admits these.
+        collections: keep only these collections' rows (only row groups whose
+            ``collection_id`` range admits them are fetched).
         workers: files fetched in parallel.
         progress: show a progress bar (default: when stderr is a terminal).
         footer_cache: use (and fill) the on-disk footer cache.
@@ -149,11 +154,17 @@ def mirror(
         location, s3_endpoint=s3_endpoint, gcs_endpoint=gcs_endpoint, anonymous=anonymous
     )
     try:
-        dataset = resolve_dataset(fs, base, idc_version)
+        release = resolve_dataset(fs, base, idc_version)
     except OSError as exc:
         raise SourceError(f"{location.url}: cannot list the export: {exc}") from exc
-    report = MirrorReport(dest=dest, dataset=dataset)
-    for table in tables:
+    report = MirrorReport(dest=dest, dataset=release)
+    for name in tables:
+        # ``clinical.<table>`` is a table of the release's clinical dataset.
+        dataset, table = (
+            (f"{release}_clinical", name.split(".", 1)[1])
+            if name.startswith("clinical.")
+            else (release, name)
+        )
         objects = list_parquet(fs, base, location.url, f"bigquery_export/{dataset}/{table}")
         if not objects:
             raise SourceError(f"{location.table_url(dataset, table)}: no Parquet files")
@@ -164,13 +175,13 @@ def mirror(
         # A mirror never drops columns (all its files must keep one schema).
         kept = set(cols) | set(st.mirrored_columns(dest, dataset, table) or ())
         cols = [c for c in names if c in kept]
-        report.columns[table] = cols
+        report.columns[name] = cols
         job = _TableJob(fs, dest, dataset, table, objects, cols, collections, cache, report)
         job.prepare(first)
         job.run(workers, progress)
         if cache is not None:
             cache.save()
-        st.update_manifest(
+        manifest = st.update_manifest(
             dest,
             location.url,
             dataset,
@@ -185,6 +196,8 @@ def mirror(
                 "source_schema": st.encode_schema(first.meta.schema.to_arrow_schema()),
             },
         )
+        if manifest.get("latest"):
+            st.link_current(dest, manifest["latest"])
     report.seconds = time.perf_counter() - started
     if report.failures:
         raise SourceError(
@@ -328,20 +341,34 @@ class _TableJob:
             groups = admits(summary, {"collection_id": self.collections})
         else:
             groups = list(range(meta.num_row_groups))
-        expected = sum(meta.row_group(g).num_rows for g in groups)
+        in_groups = sum(meta.row_group(g).num_rows for g in groups)
+        filtering = rows.needs_filter(self.names, self.collections)
         local = self.dir / obj.name
         spath = st.state_path(self.dest, self.dataset, self.table, obj.name)
         state = st.read_state(spath)
         want = set(self.cols)
-        base = {"footer_sha": foot.sha, "row_groups": groups, "source": obj.url}
+        base = {
+            "footer_sha": foot.sha,
+            "row_groups": groups,
+            # The rows kept of those groups (None: all of them).
+            "collections": sorted(set(self.collections or ())) if filtering else None,
+            "source": obj.url,
+        }
         if state and _same(state, base) and _intact(local, state):
             have = set(state["columns"])
             if want <= have:
                 return "unchanged", state["rows"], 0, 0, foot_bytes, local.stat().st_size
             new = [c for c in self.cols if c not in have]
-            added, chunk = self._read(obj, meta, groups, new)
+            added, chunk = self._read_rows(obj, meta, groups, new, in_groups, filtering)
             kept = chunk_bytes(meta, groups, self.leaves(new))
-            table = _combine(_read_local(local), added, self.names)
+            old = copies.read_local(local)
+            if added.num_rows != old.num_rows:
+                raise SourceError(
+                    f"{obj.url}: {added.num_rows} rows for the new columns, the copy has "
+                    f"{old.num_rows}",
+                    hint="the source changed during the run; rerun the same command",
+                )
+            table = copies.combine(old, added, self.names)
             kind = "merged"
         else:
             twin = self.known.get(foot.sha)
@@ -349,22 +376,19 @@ class _TableJob:
                 twin
                 and twin[0] != local
                 and twin[1].get("row_groups") == groups
+                and twin[1].get("collections") == base["collections"]
                 and want == set(twin[1]["columns"])
                 and _intact(twin[0], twin[1])
             ):
-                _link(twin[0], local)
+                copies.link(twin[0], local)
                 st.write_state(spath, {**twin[1], **base, "local_size": local.stat().st_size})
                 return "linked", twin[1]["rows"], 0, 0, foot_bytes, local.stat().st_size
-            table, chunk = self._read(obj, meta, groups, self.cols)
+            table, chunk = self._read_rows(obj, meta, groups, self.cols, in_groups, filtering)
             kept = chunk_bytes(meta, groups, self.leaves(self.cols))
             kind = "fetched"
-        if table.num_rows != expected:
-            raise SourceError(
-                f"{obj.url}: read {table.num_rows} rows, the footer says {expected}",
-                hint="the source file is inconsistent; re-export it or retry later",
-            )
-        size = _write(table, local, meta, groups)
-        written = _local_rows(local)
+        expected = table.num_rows
+        size = copies.write(table, local, meta, groups)
+        written = copies.local_rows(local)
         if written != expected:
             local.unlink(missing_ok=True)
             raise SourceError(f"{local}: wrote {written} rows, expected {expected}")
@@ -372,6 +396,32 @@ class _TableJob:
         columns = [c for c in self.names if c in present]
         st.write_state(spath, {**base, "columns": columns, "rows": expected, "local_size": size})
         return kind, expected, chunk, kept, foot_bytes, size
+
+    def _read_rows(
+        self,
+        obj: ObjectInfo,
+        meta: Any,
+        groups: list[int],
+        cols: list[str],
+        in_groups: int,
+        filtering: bool,
+    ) -> tuple[pa.Table, int]:
+        """``cols`` of the rows to keep (checked against the footer), and the bytes fetched.
+
+        Every row of the chosen row groups is read and counted against the source
+        footer; with ``--collections`` only the rows of those collections are kept.
+        """
+        table, chunk = self._read(
+            obj, meta, groups, rows.read_columns_for(cols, self.names, filtering)
+        )
+        if table.num_rows != in_groups:
+            raise SourceError(
+                f"{obj.url}: read {table.num_rows} rows, the footer says {in_groups}",
+                hint="the source file is inconsistent; re-export it or retry later",
+            )
+        if filtering:
+            table = rows.keep(table, self.collections or (), cols)
+        return table, chunk
 
     def _read(
         self, obj: ObjectInfo, meta: Any, groups: list[int], cols: list[str]
@@ -403,52 +453,6 @@ def _intact(local: Path, state: dict[str, Any]) -> bool:
         return False
 
 
-def _link(src: Path, dst: Path) -> None:
-    import shutil
-
-    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
 def chunk_bytes(meta: Any, groups: list[int], leaves: list[int]) -> int:
     """Compressed size of the chunks of the given leaf columns in ``groups``."""
     return sum(meta.row_group(g).column(i).total_compressed_size for g in groups for i in leaves)
-
-
-def _read_local(path: Path) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path)
-
-
-def _combine(old: pa.Table, added: pa.Table, order: list[str]) -> pa.Table:
-    """Columns of ``old`` and ``added`` side by side, in the source's column order."""
-    import pyarrow as pa
-
-    cols = {n: old.column(n) for n in old.column_names}
-    cols.update({n: added.column(n) for n in added.column_names})
-    names = [n for n in order if n in cols]
-    return pa.table([cols[n] for n in names], names=names)
-
-
-def _write(table: pa.Table, local: Path, meta: Any, groups: list[int]) -> int:
-    import pyarrow.parquet as pq
-
-    local.parent.mkdir(parents=True, exist_ok=True)
-    tmp = local.with_name(f".{local.name}.tmp-{os.getpid()}-{id(table)}")
-    rows = max([meta.row_group(g).num_rows for g in groups] or [1])
-    pq.write_table(table, tmp, compression="zstd", row_group_size=max(rows, 1))
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, local)
-    return local.stat().st_size
-
-
-def _local_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.read_metadata(path).num_rows

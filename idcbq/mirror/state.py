@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 MANIFEST = "idcbq-mirror.json"
 STATE_DIR = ".idcbq-mirror"
 _FORMAT = 1
+#: The alias IDC's export (and BigQuery) give the newest release.
+CURRENT = "idc_current"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -98,9 +100,18 @@ def update_manifest(
     return data
 
 
+def mirrored_tables(root: str | os.PathLike[str], dataset: str) -> dict[str, Any]:
+    """The manifest entries of a mirrored dataset's tables (``idc_current``: the newest)."""
+    data = read_manifest(Path(root))
+    datasets = data.get("datasets", {})
+    if dataset not in datasets and dataset == CURRENT and data.get("latest"):
+        dataset = data["latest"]
+    return datasets.get(dataset, {}).get("tables", {})
+
+
 def mirrored_columns(root: str | os.PathLike[str], dataset: str, table: str) -> list[str] | None:
     """Columns a mirror at ``root`` holds for a table (None: not a mirror, or table absent)."""
-    entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
+    entry = mirrored_tables(root, dataset)
     found = entry.get(table)
     return list(found["columns"]) if found else None
 
@@ -118,7 +129,7 @@ def source_schema(root: str | os.PathLike[str], dataset: str, table: str) -> pa.
 
     import pyarrow as pa
 
-    entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
+    entry = mirrored_tables(root, dataset)
     text = (entry.get(table) or {}).get("source_schema")
     if not text:
         return None
@@ -147,5 +158,30 @@ def missing_column_hint(
 
 def entry_spec(root: str | os.PathLike[str], dataset: str, table: str) -> str:
     """The ``--columns`` value a table was mirrored with."""
-    entry = read_manifest(Path(root)).get("datasets", {}).get(dataset, {}).get("tables", {})
+    entry = mirrored_tables(root, dataset)
     return str((entry.get(table) or {}).get("columns_spec") or "templates")
+
+
+def link_current(dest: Path, latest: str) -> None:
+    """Point ``<dest>/bigquery_export/idc_current`` at the newest mirrored release.
+
+    Templates and the default ``--idc-version current`` read ``idc_current``; on a mirror
+    that is the release it mirrors. A relative symbolic link (replaced atomically), so
+    every engine and listing sees the same files; where links cannot be made (some
+    Windows setups) the mirror still answers ``--idc-version vNN``.
+    """
+    export = Path(dest) / "bigquery_export"
+    for alias, target in ((CURRENT, latest), (f"{CURRENT}_clinical", f"{latest}_clinical")):
+        link = export / alias
+        if not (export / target).is_dir():
+            continue
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        if link.exists() and not link.is_symlink():
+            continue  # a real folder of that name: leave it
+        tmp = export / f".{alias}.tmp-{os.getpid()}-{threading.get_ident()}"
+        try:
+            os.symlink(target, tmp, target_is_directory=True)
+            os.replace(tmp, link)
+        except OSError:
+            tmp.unlink(missing_ok=True)

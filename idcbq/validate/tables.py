@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from idcbq.errors import ValidationError
 from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
 from idcbq.validate.statements import node_location
+from idcbq.validate.unknown import unknown_table_hint
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -75,6 +76,18 @@ class TableAllowList:
             return None
         return TableRef(catalog or None, db, name)
 
+    def unknown_idc_table(self, ref: TableRef) -> bool:
+        """True for a table of an IDC (non-clinical) dataset that IDC does not have."""
+        full = ".".join(p for p in (ref.project, ref.dataset, ref.table) if p).lower()
+        if self.bare_tables is not None or ref.is_clinical or full in self._extra:
+            return False
+        if not _IDC_DATASET.match(ref.dataset):
+            return False
+        from idcbq.sources_index import INDEX_TABLES
+
+        name = ref.table.lower()
+        return name not in self._bare and name not in INDEX_TABLES  # idc-index's `index`, ...
+
     def describe(self) -> str:
         extra = f", or declared: {', '.join(sorted(self._extra))}" if self._extra else ""
         if self.bare_tables is not None:  # a source with its own tables (idc-index)
@@ -127,13 +140,23 @@ def check_tables(
         if cte_in_scope(table):
             continue
         ref = allow.resolve(table.catalog, table.db, table.name)
+        shown = ".".join(p for p in (table.catalog, table.db, table.name) if p)
         if ref is None:
-            shown = ".".join(p for p in (table.catalog, table.db, table.name) if p)
             add(
                 ValidationError(
                     f"table {shown} is not allowed",
                     location=node_location(table, sql, lmap),
-                    hint=f"allowed: {allow.describe()}; in templates use {{{{ table('dicom_all') }}}}",
+                    hint=f"{unknown_table_hint(table.name, allow)}; "
+                    f"in templates use {{{{ table('dicom_all') }}}}",
+                )
+            )
+            continue
+        if allow.unknown_idc_table(ref):
+            add(
+                ValidationError(
+                    f"table {shown} is not an IDC table",
+                    location=node_location(table, sql, lmap),
+                    hint=unknown_table_hint(table.name, allow),
                 )
             )
             continue

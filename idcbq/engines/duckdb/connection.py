@@ -1,20 +1,20 @@
-"""A DuckDB connection that can read an export root: local, S3 (httpfs) or GCS (gcsfs).
+"""A DuckDB connection that can read an export root: local, S3 (httpfs) or GCS (pyarrow).
 
 - Extensions are never downloaded: auto-install/auto-load are off and ``httpfs`` is
   loaded from the ``duckdb-extension-httpfs`` wheel, which ships the binary at
   ``duckdb_extension_httpfs/extensions/v<duckdb version>/httpfs.duckdb_extension``.
 - S3: a scoped ``CREATE SECRET`` with no key (anonymous, unsigned requests), optional
   endpoint override (``http://127.0.0.1:P`` -> path-style URLs, no TLS) for local servers.
-- GCS: ``gcsfs`` registered as an fsspec file system (``con.register_filesystem``);
-  anonymous (``token="anon"``) by default, else Google default credentials. httpfs's
-  own ``gs://`` support needs HMAC keys, which public-bucket users do not have.
+- GCS: pyarrow's GCS file system, registered as an fsspec file system
+  (``con.register_filesystem``, see :mod:`idcbq.engines.duckdb.gcs`; no gcsfs);
+  anonymous by default, else Google default credentials. httpfs's own ``gs://``
+  support needs HMAC keys, which public-bucket users do not have.
 - The Parquet footer cache is on, so footers read by the schema check are reused by
   the first query.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -125,16 +125,6 @@ def _setup_s3(
 
 
 def _setup_gcs(con: duckdb.DuckDBPyConnection, endpoint: str | None, anonymous: bool) -> None:
-    # Without this, gcsfs probes for hierarchical-namespace buckets and each call can
-    # wait ~60 s against servers that do not answer that API (see DESIGN.md).
-    os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    try:
-        import gcsfs
-    except ImportError as exc:
-        raise SourceError("gs:// sources need the gcsfs package", hint="pip install gcsfs") from exc
-    kwargs: dict[str, object] = {"token": "anon" if anonymous else None}
-    if endpoint:
-        kwargs["endpoint_url"] = endpoint.rstrip("/")
-    # skip_instance_cache: each engine gets its own file system (endpoints differ in tests).
-    fs = gcsfs.GCSFileSystem(skip_instance_cache=True, **kwargs)
-    con.register_filesystem(fs)
+    from idcbq.engines.duckdb.gcs import fsspec_gcs
+
+    con.register_filesystem(fsspec_gcs(endpoint, anonymous))

@@ -161,9 +161,13 @@ class DuckDBEngine(Engine):
         dataset = self.idc_version.dataset
         loc = self.export.location
         if not self.export.exists():
+            from idcbq.validate.unknown import source_name_hint
+
+            near = source_name_hint(loc.url) if not loc.is_remote else None
             return SourceError(
                 f"{loc.export_url}: no IDC export here (expected {loc.export_url}/<dataset>/<table>/*.parquet)",
-                hint="pass a directory or bucket that contains bigquery_export/",
+                hint=f"{near + '; ' if near else ''}"
+                "pass a directory or bucket that contains bigquery_export/",
             )
         datasets = self.export.datasets()
         if dataset not in datasets:
@@ -434,11 +438,10 @@ class DuckDBEngine(Engine):
         match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
         if not match:
             return None
-        from idcbq.mirror.state import missing_column_hint, read_manifest
+        from idcbq.mirror.state import mirrored_tables, missing_column_hint
 
         column = match.group(1)
-        tables = read_manifest(self._mirror).get("datasets", {}).get(self.idc_version.dataset, {})
-        for table in tables.get("tables", {}):
+        for table in mirrored_tables(self._mirror, self.idc_version.dataset):
             hint = missing_column_hint(self._mirror, self.idc_version.dataset, table, column)
             if hint:
                 return SourceError(

@@ -12,7 +12,7 @@ any data. This module keeps, per export table, an on-disk cache of
 
 Entries are keyed by the object's size and modification time (ETag-like: a rewritten
 object gets a new time), so a changed file is read again. Object listings with sizes
-come from pyarrow's file systems (S3 anonymous, GCS through gcsfs, local).
+come from pyarrow's file systems (S3 anonymous, GCS, local).
 
 Example:
     >>> fs, base = open_filesystem(ExportLocation.parse("/tmp/x"))       # doctest: +SKIP
@@ -77,14 +77,9 @@ def open_filesystem(
             scheme, _, host = s3_endpoint.rpartition("://")
             kwargs.update(endpoint_override=host.rstrip("/"), scheme=scheme or "https")
         return pafs.S3FileSystem(**kwargs), rest
-    os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    import gcsfs
+    from idcbq.engines.duckdb.gcs import pyarrow_gcs
 
-    gkw: dict[str, Any] = {"token": "anon" if anonymous else None}
-    if gcs_endpoint:
-        gkw["endpoint_url"] = gcs_endpoint.rstrip("/")
-    fs = gcsfs.GCSFileSystem(skip_instance_cache=True, **gkw)
-    return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), rest
+    return pyarrow_gcs(gcs_endpoint, anonymous), rest
 
 
 def list_parquet(fs: pafs.FileSystem, base: str, url_base: str, rel: str) -> list[ObjectInfo]:

@@ -111,7 +111,7 @@ class GoogleSQLEngine(Engine):
             raise SourceError(
                 f"IDC version {self.idc_version.label} ({self.idc_version.dataset}) "
                 f"is not in {location.export_url}",
-                hint=f"datasets there: {', '.join(self.export.datasets()) or 'none'}",
+                hint=_missing_source_hint(location, self.export.datasets()),
             )
         self.runtime = runtime()
         self.catalogs = _shared_catalogs()
@@ -395,3 +395,11 @@ def _bigquery_names(table: pa.Table) -> pa.Table:
             f"Found duplicate(s): {', '.join(dups)}"
         )
     return table.rename_columns(names)
+
+
+def _missing_source_hint(location: Any, datasets: list[str]) -> str:
+    """What the source holds, with a did-you-mean for a near miss of a named source."""
+    from idcbq.validate.unknown import source_name_hint
+
+    near = None if datasets or location.is_remote else source_name_hint(location.url)
+    return f"{near + '; ' if near else ''}datasets there: {', '.join(datasets) or 'none'}"
