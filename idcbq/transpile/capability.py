@@ -1,0 +1,179 @@
+"""What the DuckDB path can run: a fail-closed allow-list of BigQuery functions and constructs.
+
+DuckDB answers a BigQuery query only through idcbq's transpiler, and the transpiler is only
+faithful for what its rules (``functions``, ``semantics``, ``typed``, ``rewrites``, ...) and
+the probes (``tests/probes``) cover, plus functions whose DuckDB namesake has the same
+semantics. Anything else (``FARM_FINGERPRINT``, ``NET.HOST``, ``ST_GEOGPOINT``, ``FOR
+SYSTEM_TIME AS OF``, a UDF) is refused before DuckDB sees it, with an idcbq error naming the
+construct and the engines that can run it, instead of DuckDB's own text about SQL the user
+never wrote ("Did you mean ...", "INSTALL inet", a parser error).
+
+To let a function through, add its BigQuery name (upper case, as written in BigQuery; a
+dotted name such as ``NET.HOST`` in full) to :data:`DUCKDB_FUNCTIONS`, with a probe in
+``tests/probes`` showing DuckDB's answer equals GoogleSQL's.
+
+Example:
+    >>> import sqlglot
+    >>> require_duckdb(sqlglot.parse_one("SELECT SAFE_DIVIDE(1, 2)", read="bigquery"))
+    >>> try:
+    ...     require_duckdb(sqlglot.parse_one("SELECT FARM_FINGERPRINT('a')", read="bigquery"))
+    ... except UnsupportedOnEngine as exc:
+    ...     print(exc.message)
+    FARM_FINGERPRINT is not supported on duckdb; engines that can run it: bigquery, googlesql
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+
+#: Engines that run BigQuery SQL as written (BigQuery itself and GoogleSQL's reference
+#: implementation), named by errors about what DuckDB cannot run.
+NATIVE_ENGINES: tuple[str, ...] = ("bigquery", "googlesql")
+
+#: BigQuery functions the DuckDB path runs with BigQuery's answers (upper-case BigQuery
+#: names). Fail closed: a function not listed here is refused on DuckDB.
+DUCKDB_FUNCTIONS: frozenset[str] = frozenset(
+    """
+    ABS ACOS ACOSH ANY_VALUE APPROX_COUNT_DISTINCT ARRAY ARRAY_AGG ARRAY_CONCAT
+    ARRAY_CONCAT_AGG ARRAY_LENGTH ARRAY_REVERSE ARRAY_TO_STRING ASCII ASIN ASINH ATAN ATAN2
+    ATANH AVG BIT_AND BIT_OR BIT_XOR BYTE_LENGTH CASE CAST CBRT CEIL CEILING CHAR_LENGTH
+    CHARACTER_LENGTH CHR COALESCE CONCAT CORR COS COSH COT COUNT COUNTIF COVAR_POP COVAR_SAMP
+    CUME_DIST CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATE DATE_ADD DATE_DIFF
+    DATE_FROM_UNIX_DATE DATE_SUB DATE_TRUNC DATETIME DATETIME_ADD DATETIME_DIFF DATETIME_SUB
+    DATETIME_TRUNC DENSE_RANK DIV EDIT_DISTANCE ENDS_WITH ERROR EXISTS EXP EXTRACT
+    FIRST_VALUE FLOOR FORMAT FORMAT_DATE FORMAT_DATETIME FORMAT_TIMESTAMP FROM_HEX
+    GENERATE_ARRAY GENERATE_DATE_ARRAY GENERATE_UUID GREATEST IEEE_DIVIDE IF IFNULL INITCAP
+    INSTR IS_INF IS_NAN JSON_EXTRACT JSON_EXTRACT_ARRAY JSON_EXTRACT_SCALAR JSON_QUERY
+    JSON_VALUE JSON_VALUE_ARRAY LAG LAST_DAY LAST_VALUE LEAD LEAST LEFT LENGTH LN LOG LOG10
+    LOGICAL_AND LOGICAL_OR LOWER LPAD LTRIM MAX MD5 MIN MOD NTH_VALUE NTILE NULLIF OFFSET
+    ORDINAL PARSE_DATE PARSE_DATETIME PARSE_JSON PERCENT_RANK PERCENTILE_CONT POW POWER RAND
+    RANK REGEXP_CONTAINS REGEXP_EXTRACT REGEXP_EXTRACT_ALL REGEXP_INSTR REGEXP_REPLACE
+    REGEXP_SUBSTR REPEAT REPLACE REVERSE RIGHT ROUND ROW_NUMBER RPAD RTRIM SAFE_ADD SAFE_CAST
+    SAFE_DIVIDE SAFE_MULTIPLY SAFE_NEGATE SAFE_OFFSET SAFE_ORDINAL SAFE_SUBTRACT SHA1 SHA256
+    SIGN SIN SINH SPLIT SQRT STARTS_WITH STDDEV STDDEV_POP STDDEV_SAMP STRING STRING_AGG
+    STRPOS STRUCT SUBSTR SUBSTRING SUM TAN TANH TIME TIME_ADD TIMESTAMP TIMESTAMP_ADD
+    TIMESTAMP_DIFF TIMESTAMP_MICROS TIMESTAMP_MILLIS TIMESTAMP_SECONDS TIMESTAMP_SUB
+    TIMESTAMP_TRUNC TO_BASE64 TO_HEX TO_JSON_STRING TRANSLATE TRIM TRUNC UNICODE UNIX_DATE
+    UNIX_MICROS UNIX_MILLIS UNIX_SECONDS UNNEST UPPER VAR_POP VAR_SAMP VARIANCE WEEK
+    """.split()
+)
+
+#: Query constructs (not functions) the DuckDB path refuses, by sqlglot node type.
+REFUSED_CONSTRUCTS: dict[type[exp.Expr], str] = {
+    exp.Version: "FOR SYSTEM_TIME AS OF",
+    exp.MatchRecognize: "MATCH_RECOGNIZE",
+}
+
+#: Constructs GoogleSQL's reference implementation cannot run either (it has no table
+#: history, geography, encryption or sketch functions): only BigQuery can. Names are exact
+#: or, ending in ".", a prefix; anything else refused on DuckDB runs on both native engines.
+BIGQUERY_ONLY: tuple[str, ...] = (
+    "FOR SYSTEM_TIME AS OF", "ST_", "S2_", "KEYS.", "AEAD.", "DETERMINISTIC_", "HLL_COUNT.",
+    "APPROX_QUANTILES", "APPROX_TOP_COUNT", "APPROX_TOP_SUM", "ML.", "AI.", "VECTOR_SEARCH",
+    "SESSION_USER", "EXTERNAL_QUERY", "CONTAINS_SUBSTR", "SEARCH",
+)  # fmt: skip
+
+
+def engines_for(construct: str) -> tuple[str, ...]:
+    """The engines that run ``construct`` as BigQuery does (for errors about DuckDB)."""
+    for known in BIGQUERY_ONLY:
+        if construct == known or (known.endswith((".", "_")) and construct.startswith(known)):
+            return ("bigquery",)
+    if "." in construct and not construct.startswith(("NET.", "SAFE.")):
+        return ("bigquery",)  # a routine in a dataset (UDF) exists only in BigQuery
+    return NATIVE_ENGINES
+
+
+#: Syntax the DuckDB path runs that sqlglot models as a function call.
+DUCKDB_CONSTRUCTS: frozenset[str] = frozenset({"SAFE."})
+
+_LEADING_NAME = re.compile(r"\s*`?([A-Za-z_][A-Za-z0-9_.]*)`?\s*(?:\(|$)")
+
+
+class UnsupportedOnEngine(TranspileError):
+    """A BigQuery construct the chosen engine cannot run (other engines can).
+
+    Attributes:
+        construct: the construct as BigQuery spells it (``FARM_FINGERPRINT``, ``NET.HOST``).
+        engine: the engine that cannot run it.
+        engines: the engines that can.
+    """
+
+    def __init__(self, construct: str, *, engine: str = "duckdb", engines=None):
+        self.construct = construct
+        self.engine = engine
+        self.engines = tuple(engines_for(construct) if engines is None else engines)
+        super().__init__(
+            f"{construct} is not supported on {engine}; engines that can run it: "
+            + ", ".join(self.engines),
+            hint="run it with " + " or ".join(f"--engine {e}" for e in self.engines),
+        )
+
+
+def function_name(node: exp.Func) -> str:
+    """The BigQuery name of a function call node, upper case (``NET.HOST``, ``SAFE.SUBSTR``).
+
+    sqlglot parses most BigQuery functions into typed nodes whose BigQuery spelling is what
+    its BigQuery generator writes; an unknown function stays ``Anonymous`` with its name.
+    """
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).upper()
+    if isinstance(node, exp.NetFunc):
+        return "NET." + function_name(node.this) if isinstance(node.this, exp.Func) else "NET"
+    if isinstance(node, exp.SafeFunc):
+        inner = node.this
+        return "SAFE." + (function_name(inner) if isinstance(inner, exp.Func) else "?")
+    match = _LEADING_NAME.match(node.sql(dialect="bigquery"))
+    return match.group(1).upper() if match else node.sql_name().upper()
+
+
+def constructs(tree: exp.Expr) -> Iterator[str]:
+    """Every function and refused construct in ``tree``, by BigQuery name, in tree order."""
+    skip: set[int] = set()
+    for node in tree.walk():
+        if id(node) in skip:
+            continue
+        for kind, name in REFUSED_CONSTRUCTS.items():
+            if isinstance(node, kind):
+                yield name
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+            # `dataset.fn(...)`, `KEYS.NEW_KEYSET(...)`: a routine outside BigQuery's functions.
+            skip.add(id(node.expression))
+            yield f"{node.this.sql(dialect='bigquery')}.{function_name(node.expression)}".upper()
+        elif isinstance(node, exp.NetFunc):
+            skip.add(id(node.this))  # HOST of NET.HOST is not a function of its own
+            yield function_name(node)
+        elif isinstance(node, exp.SafeFunc):
+            yield "SAFE."  # the prefix; the function it wraps is checked on its own
+        elif isinstance(node, exp.Func) and not isinstance(node, _NOT_CALLS):
+            yield function_name(node)
+
+
+# Nodes sqlglot models as functions that are operators or syntax in BigQuery, each handled
+# by the transpiler as part of the expression language.
+_NOT_CALLS: tuple[type[exp.Expr], ...] = (exp.Bracket, exp.Paren, exp.Connector)
+
+
+def duckdb_refusals(tree: exp.Expr) -> list[str]:
+    """The constructs in ``tree`` the DuckDB path cannot run (distinct, in tree order)."""
+    refused: list[str] = []
+    for name in constructs(tree):
+        if name not in DUCKDB_FUNCTIONS and name not in DUCKDB_CONSTRUCTS and name not in refused:
+            refused.append(name)
+    return refused
+
+
+def require_duckdb(tree: exp.Expr) -> None:
+    """Raise :class:`UnsupportedOnEngine` for the first construct DuckDB cannot run.
+
+    Args:
+        tree: a BigQuery query as parsed by sqlglot (before any DuckDB rewrite).
+    """
+    refused = duckdb_refusals(tree)
+    if refused:
+        raise UnsupportedOnEngine(refused[0])
