@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
-from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
 from idcbq.engines.duckdb.errors import translate
+from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
 from idcbq.errors import QueryError, SourceError, UsageError
 from idcbq.exports import ExportRoot, check_footers, sql_list
 from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
