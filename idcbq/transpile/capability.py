@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -37,31 +38,32 @@ NATIVE_ENGINES: tuple[str, ...] = ("bigquery", "googlesql")
 
 #: BigQuery functions the DuckDB path runs with BigQuery's answers. Fail closed: a function
 #: not listed here is refused on DuckDB. A name is what :func:`function_name` gives: upper
-#: case, as sqlglot's BigQuery generator spells it (so a synonym is listed under that
-#: spelling: ``STRPOS`` is checked as ``INSTR``, ``LOG10`` as ``LOG``); operators and syntax
-#: (``DIV``, ``MOD``, ``[OFFSET(i)]``, ``SAFE.``) are not function calls here. Each name is
-#: called by a probe in ``tests/probes`` whose DuckDB answer equals GoogleSQL's.
+#: case, as the user wrote it (synonyms such as ``CEIL``/``CEILING`` are listed each);
+#: operators and syntax (``DIV``, ``MOD``, ``[OFFSET(i)]``, ``SAFE.``) are not function calls
+#: here. Each name is called by a probe in ``tests/probes`` whose DuckDB answer equals
+#: GoogleSQL's (``tests/test_capability.py`` checks it).
 DUCKDB_FUNCTIONS: frozenset[str] = frozenset(
     """
     ABS ACOS ACOSH ANY_VALUE APPROX_COUNT_DISTINCT ARRAY ARRAY_AGG ARRAY_CONCAT ARRAY_CONCAT_AGG
     ARRAY_LENGTH ARRAY_REVERSE ARRAY_TO_STRING ASCII ASIN ASINH ATAN ATAN2 ATANH AVG BIT_AND
-    BIT_OR BIT_XOR BYTE_LENGTH CASE CAST CBRT CEIL CEILING CHAR_LENGTH CHARACTER_LENGTH CHR
+    BIT_OR BIT_XOR BYTE_LENGTH CASE CAST CBRT CEIL CEILING CHARACTER_LENGTH CHAR_LENGTH CHR
     COALESCE CONCAT CORR COS COSH COT COUNT COUNTIF COVAR_POP COVAR_SAMP CUME_DIST CURRENT_DATE
-    CURRENT_TIME CURRENT_TIMESTAMP DATE DATE_ADD DATE_DIFF DATE_FROM_UNIX_DATE DATE_SUB
-    DATE_TRUNC DATETIME DATETIME_ADD DATETIME_DIFF DATETIME_SUB DATETIME_TRUNC DENSE_RANK
+    CURRENT_TIME CURRENT_TIMESTAMP DATE DATETIME DATETIME_ADD DATETIME_DIFF DATETIME_SUB
+    DATETIME_TRUNC DATE_ADD DATE_DIFF DATE_FROM_UNIX_DATE DATE_SUB DATE_TRUNC DENSE_RANK
     EDIT_DISTANCE ENDS_WITH ERROR EXISTS EXP EXTRACT FIRST_VALUE FLOOR FORMAT FORMAT_DATE
     FORMAT_DATETIME FORMAT_TIMESTAMP FROM_HEX GENERATE_ARRAY GENERATE_DATE_ARRAY GENERATE_UUID
     GREATEST IEEE_DIVIDE IF IFNULL INITCAP INSTR IS_INF IS_NAN JSON_EXTRACT JSON_EXTRACT_ARRAY
     JSON_EXTRACT_SCALAR JSON_QUERY JSON_VALUE JSON_VALUE_ARRAY LAG LAST_DAY LAST_VALUE LEAD
-    LEAST LEFT LENGTH LN LOG LOGICAL_AND LOGICAL_OR LOWER LPAD LTRIM MAX MD5 MIN NTH_VALUE NTILE
-    NULLIF PARSE_DATE PARSE_DATETIME PARSE_JSON PERCENT_RANK PERCENTILE_CONT POW POWER RAND RANK
-    REGEXP_CONTAINS REGEXP_EXTRACT REGEXP_EXTRACT_ALL REGEXP_INSTR REGEXP_REPLACE REPEAT REPLACE
-    REVERSE RIGHT ROUND ROW_NUMBER RPAD RTRIM SAFE_ADD SAFE_CAST SAFE_DIVIDE SAFE_MULTIPLY
-    SAFE_NEGATE SAFE_SUBTRACT SHA1 SHA256 SIGN SIN SINH SPLIT SQRT STARTS_WITH STDDEV STDDEV_POP
-    STDDEV_SAMP STRING STRING_AGG STRUCT SUBSTR SUBSTRING SUM TAN TANH TIME TIME_ADD TIMESTAMP
-    TIMESTAMP_ADD TIMESTAMP_DIFF TIMESTAMP_MICROS TIMESTAMP_MILLIS TIMESTAMP_SECONDS
-    TIMESTAMP_SUB TIMESTAMP_TRUNC TO_BASE64 TO_HEX TO_JSON_STRING TRANSLATE TRIM TRUNC UNICODE
-    UNIX_DATE UNIX_MICROS UNIX_MILLIS UNIX_SECONDS UNNEST UPPER VAR_POP VAR_SAMP VARIANCE WEEK
+    LEAST LEFT LENGTH LN LOG LOG10 LOGICAL_AND LOGICAL_OR LOWER LPAD LTRIM MAX MD5 MIN NTH_VALUE
+    NTILE NULLIF PARSE_DATE PARSE_DATETIME PARSE_JSON PERCENTILE_CONT PERCENT_RANK POW POWER
+    RAND RANK REGEXP_CONTAINS REGEXP_EXTRACT REGEXP_EXTRACT_ALL REGEXP_INSTR REGEXP_REPLACE
+    REGEXP_SUBSTR REPEAT REPLACE REVERSE RIGHT ROUND ROW_NUMBER RPAD RTRIM SAFE_ADD SAFE_CAST
+    SAFE_DIVIDE SAFE_MULTIPLY SAFE_NEGATE SAFE_SUBTRACT SHA1 SHA256 SIGN SIN SINH SPLIT SQRT
+    STARTS_WITH STDDEV STDDEV_POP STDDEV_SAMP STRING STRING_AGG STRPOS STRUCT SUBSTR SUBSTRING
+    SUM TAN TANH TIME TIMESTAMP TIMESTAMP_ADD TIMESTAMP_DIFF TIMESTAMP_MICROS TIMESTAMP_MILLIS
+    TIMESTAMP_SECONDS TIMESTAMP_SUB TIMESTAMP_TRUNC TIME_ADD TO_BASE64 TO_HEX TO_JSON_STRING
+    TRANSLATE TRIM TRUNC UNICODE UNIX_DATE UNIX_MICROS UNIX_MILLIS UNIX_SECONDS UNNEST UPPER
+    VARIANCE VAR_POP VAR_SAMP WEEK
     """.split()  # noqa: SIM905 (one word per name reads as the list it is)
 )
 
@@ -130,20 +132,67 @@ def function_name(node: exp.Func) -> str:
     if isinstance(node, exp.SafeFunc):
         inner = node.this
         return "SAFE." + (function_name(inner) if isinstance(inner, exp.Func) else "?")
-    match = _LEADING_NAME.match(node.sql(dialect="bigquery"))
-    return match.group(1).upper() if match else node.sql_name().upper()
+    written = node.meta.get(_WRITTEN_NAME)
+    if isinstance(written, str) and written:
+        return written.upper()  # the name as the user wrote it (sqlglot's parser keeps it)
+    generator = _bigquery_generator()
+    if type(node) not in getattr(generator, "_dispatch", ()):
+        # Written by the generic function fallback: its name without rendering the arguments.
+        return generator.function_name(node).upper()
+    key = _shape(node)
+    name = _RENDERED_NAMES.get(key)
+    if name is None:
+        # The generator writes this class its own way: its name is what it writes first.
+        # Rendering is costly (the whole subtree), so names are cached per node shape.
+        match = _LEADING_NAME.match(node.sql(dialect="bigquery"))
+        name = match.group(1).upper() if match else node.sql_name().upper()
+        _RENDERED_NAMES[key] = name
+    return name
+
+
+_RENDERED_NAMES: dict[tuple, str] = {}
+#: Where sqlglot's BigQuery parser keeps a function's name as written (``CEILING``, ``STRPOS``).
+_WRITTEN_NAME = "bigquery_name"
+
+
+def _shape(node: exp.Func) -> tuple:
+    """What a generator's choice of name can depend on: the class, its flags, its children's types."""
+    parts: list[object] = [type(node)]
+    for key, value in sorted(node.args.items()):
+        if isinstance(value, exp.Expr):
+            parts.append((key, _child(value)))
+        elif isinstance(value, list):
+            parts.append((key, tuple(_child(v) for v in value)))
+        elif value is not None:
+            parts.append((key, repr(value)))
+    return tuple(parts)
+
+
+def _child(value: object) -> object:
+    """A child's part of a shape: its type, and its text if a leaf (a literal, a keyword)."""
+    if isinstance(value, (exp.Literal, exp.Var, exp.Boolean, exp.DataType)):
+        return (type(value), value.sql(dialect="bigquery"))
+    return type(value)
+
+
+@functools.cache
+def _bigquery_generator():
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise("bigquery").generator()
 
 
 def constructs(tree: exp.Expr) -> Iterator[str]:
     """Every function and refused construct in ``tree``, by BigQuery name, in tree order."""
     skip: set[int] = set()
+    interesting = (exp.Func, exp.Dot, *REFUSED_CONSTRUCTS)
     for node in tree.walk():
-        if id(node) in skip:
+        if not isinstance(node, interesting) or id(node) in skip:
             continue
-        for kind, name in REFUSED_CONSTRUCTS.items():
-            if isinstance(node, kind):
-                yield name
-        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        refused = REFUSED_CONSTRUCTS.get(type(node))
+        if refused:
+            yield refused
+        elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
             # `dataset.fn(...)`, `KEYS.NEW_KEYSET(...)`: a routine outside BigQuery's functions.
             skip.add(id(node.expression))
             yield f"{node.this.sql(dialect='bigquery')}.{function_name(node.expression)}".upper()
