@@ -11,7 +11,8 @@ Flags mirror Google's ``%%bigquery`` magic (both spellings accepted)::
 
     %idcbq cohort.series_by_modality -p modalities=CT,MR series
 
-``--params`` is a JSON object; a key ``name:TYPE`` declares the type (``{"d:DATE":
+``%idcbq`` alone, ``%idcbq --help`` and ``%%idcbq --help`` print the usage, as
+``%%bigquery --help`` does; ``%idcbq?`` shows both forms'. ``--params`` is a JSON object; a key ``name:TYPE`` declares the type (``{"d:DATE":
 "2024-01-01"}``), otherwise it is taken from the JSON value. Results display as
 DataFrames; with a ``result_var`` they are stored in that variable instead.
 
@@ -39,23 +40,110 @@ from idcbq.errors import IdcbqError, ParameterError, UsageError
 _ENGINE_CACHE_ATTR = "_idcbq_engines"
 
 
+_HELP_FLAGS = ("-h", "--help")
+
+#: What each form does, shown above its flags by ``--help`` (argparse formats these only if
+#: they contain "%(prog)", so a "%" here is literal).
+_DESCRIPTIONS = {
+    True: "Run the cell's BigQuery SQL (GoogleSQL) on the chosen engine and show the result "
+    "as a DataFrame, or store it in RESULT_VAR.",
+    False: "Run the named template NAME (see `idcbq templates list`) with -p name=value "
+    "parameters and show the result as a DataFrame, or store it in RESULT_VAR.",
+}
+_EPILOGS = {
+    True: 'Example:\n  %%idcbq df --engine bigquery --project my-proj --params {"m": ["CT"]}\n'
+    "  SELECT Modality, COUNT(*) n FROM dicom_all WHERE Modality IN UNNEST(@m) GROUP BY 1",
+    False: "Example:\n  %idcbq cohort.series_by_modality -p modalities=CT,MR series\n\n"
+    "A cell of SQL: %%idcbq --help. Without flags, options come from the environment and "
+    "the config file as on the CLI (engine duckdb on the embedded sample).",
+}
+
+
+class _MagicArgumentParser(argparse.ArgumentParser):
+    """argparse for a magic line: errors raise :class:`UsageError`, never exit the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", hint=f"{self.prog} --help shows the usage")
+
+
 def _parser(prog: str, *, cell: bool) -> argparse.ArgumentParser:
     from idcbq.cli.options import add_argparse_options
 
-    parser = argparse.ArgumentParser(prog=prog, add_help=False, exit_on_error=False)
+    # argparse %-formats usage, help and descriptions with the prog; a literal "%" in the
+    # prog ("%idcbq") must be given as "%%" wherever argparse formats it, so the usage is
+    # spelled out here (argparse's generated one is %-formatted twice by the intermixed parse).
+    positional = "[RESULT_VAR]" if cell else "NAME [RESULT_VAR]"
+    usage = f"{prog.replace('%', '%%')} {positional} [options]"
+    parser = _MagicArgumentParser(
+        prog=prog,
+        usage=usage,
+        description=_DESCRIPTIONS[cell],
+        epilog=_EPILOGS[cell],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+        exit_on_error=False,
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="Show this help.")
     if cell:
-        parser.add_argument("result_var", nargs="?")
-        parser.add_argument("--params", default=None)
+        parser.add_argument(
+            "result_var", nargs="?", metavar="RESULT_VAR", help="Variable to store the result in."
+        )
+        parser.add_argument(
+            "--params",
+            default=None,
+            metavar="JSON",
+            help='Query parameters as a JSON object; a key "name:TYPE" declares the type.',
+        )
     else:
-        parser.add_argument("name")
-        parser.add_argument("result_var", nargs="?")
-        parser.add_argument("-p", "--param", dest="template_params", action="append", default=[])
+        parser.add_argument(
+            "name", metavar="NAME", help="Template name, e.g. cohort.series_by_modality."
+        )
+        parser.add_argument(
+            "result_var", nargs="?", metavar="RESULT_VAR", help="Variable to store the result in."
+        )
+        parser.add_argument(
+            "-p",
+            "--param",
+            dest="template_params",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="Template parameter (repeatable; NAME:TYPE=VALUE declares the type).",
+        )
     # The engine options of `idcbq query/sql/estimate`, plus %%bigquery's spellings.
     add_argparse_options(parser)
-    parser.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument(
+        "--dry-run",
+        "--dry_run",
+        dest="dry_run",
+        action="store_true",
+        help="Check the query and estimate the bytes it reads; run nothing.",
+    )
+    parser.add_argument("--quiet", action="store_true", help="No progress output.")
+    parser.add_argument("--limit", type=int, default=None, help="Return at most this many rows.")
     return parser
+
+
+def help_text(*, cell: bool) -> str:
+    """The ``--help`` text of ``%%idcbq`` (``cell``) or ``%idcbq``."""
+    return _parser("%%idcbq" if cell else "%idcbq", cell=cell).format_help()
+
+
+def magic_docstring() -> str:
+    """The magic's docstring (``%idcbq?``): both forms' ``--help``."""
+    return (
+        "IDC queries in a notebook: %idcbq NAME runs a named template, %%idcbq a cell of "
+        "BigQuery SQL.\n\n" + help_text(cell=False) + "\n" + help_text(cell=True)
+    )
+
+
+def wants_help(line: str) -> bool:
+    """True if the magic line asks for help: ``-h`` / ``--help`` anywhere in it."""
+    try:
+        tokens = shlex.split(line)
+    except ValueError:
+        return False
+    return any(token in _HELP_FLAGS for token in tokens)
 
 
 def parse_args(line: str, *, cell: bool) -> argparse.Namespace:
@@ -71,9 +159,12 @@ def parse_args(line: str, *, cell: bool) -> argparse.Namespace:
     try:
         args, unknown = _parser(prog, cell=cell).parse_known_intermixed_args(tokens)
     except argparse.ArgumentError as exc:
-        raise UsageError(f"{prog}: {exc}") from exc
+        raise UsageError(f"{prog}: {exc}", hint=f"{prog} --help shows the usage") from exc
     if unknown:
-        raise UsageError(f"{prog}: unknown argument(s) {' '.join(unknown)}")
+        raise UsageError(
+            f"{prog}: unknown argument(s) {' '.join(unknown)}",
+            hint=f"{prog} --help shows the usage",
+        )
     return args
 
 
@@ -252,8 +343,10 @@ def _magics_class() -> type:
             super().__init__(shell)
             self.runner = _Runner()
 
-        @line_cell_magic
         def idcbq(self, line: str, cell: str | None = None) -> Any:
+            if wants_help(line) or (cell is None and not line.strip()):
+                print(help_text(cell=cell is not None))
+                return None
             try:
                 if cell is None:
                     return self._line(line)
@@ -261,6 +354,10 @@ def _magics_class() -> type:
             except IdcbqError as exc:
                 # One readable message, no traceback, as on the CLI; the cell fails.
                 raise one_line_error(exc) from None
+
+        # `%idcbq?` shows this docstring: what both forms do, then each one's flags.
+        idcbq.__doc__ = magic_docstring()
+        idcbq = line_cell_magic(idcbq)
 
         def _cell(self, line: str, cell: str) -> Any:
             args = parse_args(line, cell=True)
@@ -291,6 +388,25 @@ def _magics_class() -> type:
     return IdcbqMagics
 
 
+def cell_help_transform(lines: list[str]) -> list[str]:
+    """IPython input transform: ``%%idcbq --help`` with no cell body shows the help.
+
+    IPython refuses a cell magic whose body is empty before the magic is called; a cell that
+    only asks for help gets a blank body, so ``%%idcbq --help`` works like ``%%bigquery --help``.
+    """
+    if not lines or not lines[0].startswith("%%idcbq"):
+        return lines
+    first = lines[0]
+    if first[len("%%idcbq") :][:1] not in ("", " ", "\t", "\n"):
+        return lines  # another magic whose name starts with idcbq
+    if any(line.strip() for line in lines[1:]) or not wants_help(first[len("%%idcbq") :]):
+        return lines
+    return [first.rstrip("\n") + "\n", "\n"]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics on an IPython shell (``%load_ext idcbq``)."""
     ipython.register_magics(_magics_class())
+    transforms = getattr(ipython, "input_transformers_cleanup", None)
+    if transforms is not None and cell_help_transform not in transforms:
+        transforms.append(cell_help_transform)

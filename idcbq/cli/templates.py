@@ -210,20 +210,41 @@ def _explicit(names: tuple[str, ...]) -> bool:
     )
 
 
-@templates.command(epilog="\b\nExample:\n  idcbq templates check sql/ my_templates/")
+@templates.command(
+    epilog="\b\nExamples:\n  idcbq templates check sql/ my_templates/\n"
+    "  idcbq templates check --engine duckdb\n  idcbq templates check --json"
+)
 @templates_option
 @click.option("--idc-version", envvar="IDCBQ_IDC_VERSION", metavar="vNN|current")
+@click.option(
+    "--engine",
+    "engines",
+    multiple=True,
+    type=click.Choice(("bigquery", "googlesql", "duckdb")),
+    help="Check only for this engine (repeatable); default all three.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON report on stdout.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def check(template_dirs: tuple[str, ...], idc_version: str | None, paths: tuple[str, ...]) -> None:
-    """Validate templates without running them: header, Jinja, SQL, tables, columns.
+def check(
+    template_dirs: tuple[str, ...],
+    idc_version: str | None,
+    engines: tuple[str, ...],
+    as_json: bool,
+    paths: tuple[str, ...],
+) -> None:
+    """Validate templates without running them, and say which engines can run each.
 
     Checks every template (or the given files/directories) against the reference
-    schema, rendered with each of its example parameter sets. Exits 1 on any problem,
-    listing each, so it can run in CI.
+    schema, rendered with each of its example parameter sets: header, Jinja, SQL,
+    tables, columns, GoogleSQL's analysis (BigQuery, googlesql), and for DuckDB also
+    idcbq's translation (a function or construct DuckDB cannot run is named). Prints
+    one line per template with each engine's verdict. Exits 1 on any problem for the
+    checked engines, listing each, so it can run in CI.
     """
     from idcbq.templates import Template
-    from idcbq.validate.runner import check_template
+    from idcbq.validate.runner import CHECK_ENGINES, check_template_engines
 
+    wanted = tuple(e for e in CHECK_ENGINES if e in engines) if engines else CHECK_ENGINES
     if paths:
         files: list[Path] = []
         for raw in paths:
@@ -233,14 +254,40 @@ def check(template_dirs: tuple[str, ...], idc_version: str | None, paths: tuple[
     else:
         items = list(_catalog(template_dirs))
     problems = 0
+    report = []
     for tpl in items:
-        found = check_template(tpl, idc_version=idc_version)
-        for problem in found:
-            click.echo(f"error: {problem}", err=True)
+        common, only = check_template_engines(tpl, engines=wanted, idc_version=idc_version)
+        found = [*common, *(p for e in wanted for p in only[e])]
         problems += len(found)
+        verdicts = {e: {"ok": not common and not only[e], "problems": []} for e in wanted}
+        for engine in wanted:
+            verdicts[engine]["problems"] = [str(p) for p in (*common, *only[engine])]
+        report.append({"name": _name_of(tpl), "path": str(tpl.path), "engines": verdicts})
+        if as_json:
+            continue
+        for problem in common:
+            click.echo(f"error: {problem}", err=True)
+        for problem in (p for e in wanted for p in only[e]):
+            click.echo(f"error: {tpl.path}: {problem}", err=True)
+        words = ", ".join(f"{e} {'ok' if v['ok'] else 'no'}" for e, v in verdicts.items())
+        click.echo(f"{_name_of(tpl)}: {words}")
     summary = f"checked {len(items)} template(s): {problems} problem(s)"
+    if as_json:
+        out = {"templates": report, "checked": len(items), "problems": problems}
+        click.echo(json.dumps(out, indent=2))
     if problems:
         from idcbq.errors import IdcbqError
 
         raise IdcbqError(summary)  # exit code 1: "check found problems"
-    click.echo(summary)
+    if not as_json:
+        click.echo(summary)
+
+
+def _name_of(tpl: Any) -> str:
+    """The template's name, or its file name when its header cannot be read."""
+    from idcbq.errors import IdcbqError
+
+    try:
+        return tpl.name
+    except IdcbqError:
+        return Path(tpl.path).stem

@@ -2,7 +2,9 @@
 
 ``to_duckdb`` is the one entry point the DuckDB engine calls. It never returns SQL
 that would silently mean something else: what it cannot translate faithfully
-raises ``idcbq.errors.TranspileError`` ("unsupported on DuckDB: ...").
+raises ``idcbq.errors.TranspileError`` ("unsupported on DuckDB: ..."), and a function or
+construct outside :mod:`idcbq.transpile.capability`'s allow-list is refused up front
+(``UnsupportedOnEngine``, naming it and the engines that can run it).
 
 Example:
     >>> from idcbq.params import BoundParameter
@@ -68,6 +70,7 @@ def to_duckdb_tree(
     from sqlglot.errors import SqlglotError
 
     from idcbq.transpile import casts, functions, rewrites, semantics, typed
+    from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -75,6 +78,8 @@ def to_duckdb_tree(
     from idcbq.transpile.unnest_joins import unnest_joins_to_projections
 
     query, declarations = split_script(sql)
+    # Fail closed: only what the rules below translate faithfully reaches DuckDB.
+    require_duckdb(query)
     types = {p.name: p.type for p in params}
     try:
         query = variables_to_parameters(query, declarations)

@@ -87,3 +87,83 @@ def _output_mismatch(template: Template, tree: Any, rendered: Any) -> list[Idcbq
             location=template.location(line),
         )
     ]
+
+
+#: The engines ``templates check`` reports on, in the order it lists them.
+CHECK_ENGINES: tuple[str, ...] = ("bigquery", "googlesql", "duckdb")
+
+
+def check_template_engines(
+    template: Template,
+    *,
+    engines: tuple[str, ...] = CHECK_ENGINES,
+    idc_version: Any = None,
+    schema: Any = None,
+) -> tuple[list[IdcbqError], dict[str, list[IdcbqError]]]:
+    """``(problems on every engine, {engine: problems of that engine only})``.
+
+    BigQuery and GoogleSQL run the validated SQL as written (the check includes GoogleSQL's
+    analysis); DuckDB also needs idcbq's translation, so each rendering is transpiled too
+    and what DuckDB cannot run (:mod:`idcbq.transpile.capability`) is a DuckDB problem.
+    """
+    common = check_template(template, idc_version=idc_version, schema=schema)
+    only: dict[str, list[IdcbqError]] = {engine: [] for engine in engines}
+    if "duckdb" in only and not common:
+        only["duckdb"] = _duckdb_problems(template, idc_version=idc_version, schema=schema)
+    return common, only
+
+
+def _duckdb_problems(template: Template, *, idc_version: Any, schema: Any) -> list[IdcbqError]:
+    """What idcbq's DuckDB translation refuses in each example rendering of ``template``."""
+    from idcbq.templates import bind_params, render
+    from idcbq.transpile import to_duckdb
+    from idcbq.validate import reference_schema
+
+    header = template.header
+    sets = (
+        [dict(v) for v in header.examples.values()]
+        if header.examples
+        else [header.example_params()]
+    )
+    sources = [None, "idc-index"] if header.idc_index else [None]
+    problems: list[IdcbqError] = []
+    seen: set[str] = set()
+    for values, source in [(v, s) for v in sets for s in sources]:
+        try:
+            rendered = render(
+                template, bind_params(template, values), idc_version=idc_version, source=source
+            )
+            if source:
+                from idcbq.sources_index import schema_lookup as lookup
+            else:
+                lookup = schema or reference_schema
+            to_duckdb(rendered.sql, schema=_sqlglot_schema(rendered.sql, lookup),
+                      params=rendered.params)  # fmt: skip
+        except IdcbqError as exc:
+            if str(exc) not in seen:
+                seen.add(str(exc))
+                problems.append(exc)
+    return problems
+
+
+def _sqlglot_schema(sql: str, lookup: Any) -> dict[str, Any]:
+    """``{project: {dataset: {table: {column: type}}}}`` of the tables ``sql`` reads."""
+    import sqlglot
+    from sqlglot import exp
+
+    from idcbq.schema import sqlglot_columns
+
+    out: dict[str, Any] = {}
+    try:
+        tree = sqlglot.parse_one(sql, read="bigquery")
+    except sqlglot.errors.SqlglotError:
+        return out
+    for table in tree.find_all(exp.Table):
+        if not table.db:
+            continue
+        fields = lookup(table.db, table.name)
+        if fields:
+            project = table.catalog or "bigquery-public-data"
+            columns = sqlglot_columns(fields)
+            out.setdefault(project, {}).setdefault(table.db, {})[table.name] = columns
+    return out

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
+from idcbq.engines.duckdb.errors import translate
 from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
 from idcbq.errors import QueryError, SourceError, UsageError
 from idcbq.exports import ExportRoot, check_footers, sql_list
@@ -335,7 +336,9 @@ class DuckDBEngine(Engine):
         try:
             statements = duckdb.extract_statements(query.sql)
         except duckdb.Error as exc:
-            raise QueryError(f"DuckDB cannot parse the query: {_message(exc)}") from exc
+            raise translate(
+                _message(exc), user_sql=query.source_sql, template=query.template
+            ) from exc
         if len(statements) != 1:
             raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
         statement = statements[0]
@@ -419,15 +422,16 @@ class DuckDBEngine(Engine):
             ".parquet" in text or "://" in text
         ):
             return SourceError(f"reading the export failed: {text}")
-        hint = None
-        if isinstance(exc, duckdb.CatalogException):
+        # DuckDB's text is about idcbq's translation: never quote it, nor its suggestions.
+        error = translate(text, user_sql=query.source_sql, template=query.template)
+        if isinstance(exc, duckdb.CatalogException) and error.hint is None:
             tables = self.export.tables(self.idc_version.dataset)
-            hint = (
+            error.hint = (
                 f"tables of {self.idc_version.dataset}: {', '.join(tables)}; other datasets: "
                 f"{', '.join(d for d in self.export.datasets() if d != self.idc_version.dataset)}"
             )
-        where = f" (template {query.template})" if query.template else ""
-        return QueryError(f"DuckDB query failed{where}: {text}", hint=hint)
+            error.args = (str(error),)
+        return error
 
     def _mirror_error(self, exc: Exception, text: str) -> SourceError | None:
         """A column the source has but this mirror does not: name it and the fix."""
