@@ -1,8 +1,9 @@
 """Why a query returned no rows: a filter value that is not in the source at all.
 
 After a 0-row result on a local DuckDB source, each bound parameter that names a
-``dicom_all`` column (``collection_id``, ``modalities`` -> ``Modality``, ...) is checked
-against the distinct values of that column, by a query with the values bound as
+``dicom_all`` column (``collection_id``, ``modalities`` -> ``Modality``, ...), and each
+``column = 'value'`` / ``column IN (...)`` / ``column = @param`` filter of ad-hoc SQL on
+such a column, is checked against the distinct values of that column, by a query with the values bound as
 parameters. A value the source does not hold gives one line such as::
 
     no rows: collection_id 'nlst' is not in this source (the embedded sample holds
@@ -61,21 +62,27 @@ def explain_empty(client: Client, prepared: PreparedQuery) -> str | None:
     except Exception:  # no dicom_all: nothing to compare with
         return None
     problems = []
+    checks: dict[tuple[str, str], list[str]] = {}
     for param in prepared.params:
         column = PARAM_COLUMNS.get(param.name.lower()) or columns.get(param.name.lower())
         if column is None or column.lower() not in columns:
             continue
         values = param.value if isinstance(param.value, list) else [param.value]
         values = [v for v in values if isinstance(v, str)]
-        if not values:
-            continue
+        if values:
+            checks.setdefault((param.name, columns[column.lower()]), []).extend(values)
+    # Ad-hoc SQL: ``column = 'x'``, ``column IN ('x', @p)``, ``column = @p`` in the SQL.
+    for column, values in _sql_filters(prepared, columns):
+        if not any(col == column for _name, col in checks):
+            checks.setdefault((column, column), []).extend(values)
+    for (name, column), values in checks.items():
         try:
             missing, total, near = _missing(client, column, values)
         except Exception as exc:  # the hint is a courtesy; never fail the query for it
             log.debug("no-rows check of %s failed: %s", column, exc)
             continue
         if missing:
-            problems.append((param.name, column, missing, total, near))
+            problems.append((name, column, missing, total, near))
     if not problems:
         return None
     where = _describe_source(client)
@@ -93,6 +100,43 @@ def explain_empty(client: Client, prepared: PreparedQuery) -> str | None:
         + "; ".join(parts)
         + ("; use --source s3://idc-open-metadata or --engine bigquery for all of IDC")
     )
+
+
+def _sql_filters(prepared: PreparedQuery, columns: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """(dicom_all column, string values) of the equality and IN filters in the SQL."""
+    try:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(prepared.source_sql, read="bigquery")
+    except Exception:  # the hint is a courtesy; an unparsable SQL gets none
+        return []
+    bound = {p.name.lower(): p.value for p in prepared.params}
+
+    def values_of(node: exp.Expression) -> list[str]:
+        if isinstance(node, exp.Literal) and node.is_string:
+            return [node.this]
+        if isinstance(node, exp.Parameter):
+            value = bound.get(node.name.lower())
+            value = value if isinstance(value, list) else [value]
+            return [v for v in value if isinstance(v, str)]
+        return []
+
+    found: list[tuple[str, list[str]]] = []
+    for node in tree.find_all(exp.EQ, exp.In):
+        if isinstance(node, exp.EQ):
+            sides = [(node.this, [node.expression]), (node.expression, [node.this])]
+        else:
+            unnest = node.args.get("unnest")
+            others = list(unnest.expressions) if unnest is not None else node.expressions
+            sides = [(node.this, others)]
+        for col, others in sides:
+            if not isinstance(col, exp.Column) or col.name.lower() not in columns:
+                continue
+            values = [v for other in others for v in values_of(other)]
+            if values:
+                found.append((columns[col.name.lower()], values))
+    return found
 
 
 def _missing(client: Client, column: str, values: list[str]) -> tuple[list[str], int, list[str]]:

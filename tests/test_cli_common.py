@@ -94,7 +94,8 @@ def test_errors_have_no_traceback_unless_verbose(tmp_path):
     assert quiet.stderr.startswith("error: ") and f"{bad}:7" in quiet.stderr
     assert "Traceback" not in quiet.stderr
     loud = _idcbq(None, "-v", "job", "validate", str(bad))
-    assert loud.returncode != 0 and "Traceback" in loud.stderr and "JobSpecError" in loud.stderr
+    assert loud.returncode == 2  # the same exit code at every verbosity
+    assert "Traceback" in loud.stderr and "JobSpecError" in loud.stderr
 
 
 def test_quiet_silences_info_logs(sample_root, tmp_path):

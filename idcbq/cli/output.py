@@ -6,7 +6,8 @@ caller); this module adds the CLI's printing and the provenance it stores.
 Formats on stdout: ``table`` (rich, for people), ``csv``, ``tsv``, ``json`` (one array),
 ``jsonl`` (one object a line). Without ``--format``, a terminal gets a table and a pipe
 gets TSV, so ``idcbq sql ... | grep 1.3.6`` sees whole UIDs on one line. Only a
-``table`` on a terminal is shortened (the first 50 rows, cells folded to the width).
+``table`` on a terminal is shortened (the first 50 rows, text cells folded to the width;
+identifiers such as UIDs and URLs are never folded or cut).
 """
 
 from __future__ import annotations
@@ -89,15 +90,26 @@ def print_table(result: QueryResult, *, max_rows: int | None = TERMINAL_ROWS) ->
     tty = default_format() == "table"
     shown = max_rows if tty and max_rows is not None else table.num_rows
     view = Table(show_header=True, header_style="bold")
-    for name in table.column_names:
-        if tty:
+    rows = [
+        ["" if v is None else _cell(v) for v in row.values()]
+        for row in _rows(table.slice(0, shown))
+    ]
+    whole = [_is_identifier_column([r[i] for r in rows]) for i in range(table.num_columns)]
+    for name, keep in zip(table.column_names, whole, strict=True):
+        if tty and not keep:
             view.add_column(name, overflow="fold")
-        else:
+        else:  # identifiers (UIDs, URLs, paths) are never folded or cut
             view.add_column(name, no_wrap=True, overflow="ignore")
-    for row in _rows(table.slice(0, shown)):
-        view.add_row(*("" if v is None else _cell(v) for v in row.values()))
+    for cells in rows:
+        view.add_row(*cells)
     if tty:
-        Console(soft_wrap=False).print(view)
+        console = Console(soft_wrap=False)
+        # Wider than the terminal only if whole identifiers need it (the terminal then
+        # wraps the line, but each UID stays one unbroken run of text to copy).
+        needed = _min_width(view, whole)
+        if needed > console.width:
+            console = Console(soft_wrap=False, width=needed)
+        console.print(view)
     else:  # wide enough for the widest row: nothing folds, nothing is cut
         Console(width=_table_width(view), soft_wrap=True, force_terminal=False).print(view)
     more = f" (showing {shown})" if table.num_rows > shown else ""
@@ -107,6 +119,25 @@ def print_table(result: QueryResult, *, max_rows: int | None = TERMINAL_ROWS) ->
         style="dim",
         markup=False,
     )
+
+
+def _is_identifier_column(cells: list[str]) -> bool:
+    """True for a column of identifiers: every non-empty cell is one word (a UID, a URL)."""
+    present = [c for c in cells if c]
+    return bool(present) and not any(any(ch.isspace() for ch in c) for c in present)
+
+
+#: Narrowest a folded (non-identifier) column gets when identifiers need the room.
+_FOLD_MIN = 6
+
+
+def _min_width(view: Any, whole: list[bool]) -> int:
+    """Width a table needs with identifier columns whole and the rest folded to _FOLD_MIN."""
+    widths = []
+    for column, keep in zip(view.columns, whole, strict=True):
+        longest = max([len(str(column.header))] + [len(str(c)) for c in column.cells])
+        widths.append(longest if keep else min(longest, _FOLD_MIN))
+    return sum(widths) + 3 * len(widths) + 1
 
 
 def _table_width(view: Any) -> int:

@@ -141,4 +141,5 @@ def seed(endpoint: str, n_series: int | None, collections: str | None, source: P
         raise UsageError(f"{root}: not a sample export root (no bigquery_export/)")
     result = module.seed_gcs(root, endpoint, series=n_series, collections=_split(collections))
     if result is not None:
-        click.echo(str(result))
+        summary = getattr(result, "summary", None)
+        click.echo(summary() if callable(summary) else str(result))

@@ -46,6 +46,8 @@ class SeedReport:
         return (f"seeded {self.objects} objects ({self.bytes} bytes) of {len(self.series)} series into "
                 f"{', '.join(self.buckets)} at {self.endpoint} ({self.provider}); {self.mismatched} mismatched")  # fmt: skip
 
+    __str__ = summary  # words, never the dataclass repr
+
 
 def seedable_series_uids(root: Path) -> list[str]:
     """SeriesInstanceUIDs the sample marks seedable (``ROOT/idcbq_sample.json``)."""

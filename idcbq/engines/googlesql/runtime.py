@@ -187,6 +187,22 @@ class ZetaSQLRuntime:
         self._lock = threading.Lock()
         self.start_seconds = time.perf_counter() - started
 
+    def close(self) -> None:
+        """Free the wasm instance: functions and memory, then the store, then the engine."""
+        with self._lock:
+            self.exports = self._malloc = self._free = None
+            for name in ("memory", "store", "_engine"):
+                obj, close = getattr(self, name, None), None
+                close = getattr(obj, "close", None)
+                if callable(close):
+                    with contextlib.suppress(Exception):
+                        close()
+                setattr(self, name, None)
+
+    @property
+    def closed(self) -> bool:
+        return self.store is None
+
     def _load_module(self, wasmtime: Any, wasm_path: Path) -> Any:
         path = self.cache_path
         data = _read_cache(path)
@@ -253,13 +269,30 @@ class ZetaSQLRuntime:
 
 
 def runtime() -> ZetaSQLRuntime:
-    """The process-wide runtime (started on first use; thread-safe)."""
+    """The process-wide runtime (started on first use; thread-safe; closed at exit)."""
     global _RUNTIME
     if _RUNTIME is None:
         with _LOCK:
             if _RUNTIME is None:
+                import atexit
+
                 _RUNTIME = ZetaSQLRuntime()
+                atexit.register(shutdown)
     return _RUNTIME
+
+
+def shutdown() -> None:
+    """Close the process-wide runtime now, while the wasmtime modules are still loaded.
+
+    Left to interpreter shutdown, wasmtime's ``__del__`` methods may run after
+    ``wasmtime._ffi`` was torn down and print ``Exception ignored in ... TypeError``.
+    A later :func:`runtime` starts a new one.
+    """
+    global _RUNTIME
+    with _LOCK:
+        current, _RUNTIME = _RUNTIME, None
+    if current is not None:
+        current.close()
 
 
 def error_for(exc: ZetaSQLCallError, *, phase: str) -> Exception:
