@@ -73,12 +73,13 @@ class DryRun:
 
     def summary(self) -> str:
         p = self.plan
+        estimated = getattr(p, "estimated", [])  # series counted from their own sizes
         lines = [
             f"plan: {p.file_count} files, {human_bytes(p.total_bytes)} ({p.total_bytes} bytes)"
             + (f", {p.unknown_sizes} of unknown size" if p.unknown_sizes else "")
             + (
-                f"; {len(p.estimated)} series counted from the source's own sizes (not listed)"
-                if p.estimated
+                f"; {len(estimated)} series counted from the source's own sizes (not listed)"
+                if estimated
                 else ""
             ),
             f"destination: {self.dest} (free: {human_bytes(self.free_bytes)}; "

@@ -94,6 +94,11 @@ class SizedItems:
         return sum(i.size or 0 for i in self.items)
 
     @property
+    def file_count(self) -> int:
+        """Files the plan stands for (a plan may also count files it did not list)."""
+        return len(self.items)
+
+    @property
     def unknown_sizes(self) -> int:
         return sum(1 for i in self.items if i.size is None)
 
