@@ -12,7 +12,8 @@ EXTRAS := dev,fast,googlesql
 LOWEST_VENV := .venv-lowest
 LOWEST_STAMP := $(LOWEST_VENV)/.installed
 SMOKE_TESTS := tests/test_templates.py tests/test_manifest.py tests/test_download.py \
-	tests/test_seed.py tests/test_api.py tests/test_magics.py tests/test_compat.py
+	tests/test_seed.py tests/test_api.py tests/test_magics.py tests/test_compat.py \
+	tests/test_gcs_without_gcsfs.py
 # Side venv for the BigQuery emulator: it pins sqlglot<30.12 and protobuf 6.
 BQEMU_VENV := .venv-bqemu
 BQEMU_STAMP := $(BQEMU_VENV)/.installed

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -212,3 +213,29 @@ def test_series_result_over_a_narrow_mirror_expands_to_a_full_manifest(source, t
         )
     assert len(rows) == info["instances"] == want > 0
     assert all(r["crdc_instance_uuid"] and r["license"] == "CC BY 4.0" for r in rows)
+
+
+def _mix_collections(source: Path) -> tuple[str, str]:
+    """Make file 0 hold two collections in each row group (as IDC's files often do)."""
+    path = sorted(source.rglob("dicom_all/*.parquet"))[0]
+    table = pq.read_table(path)
+    ids = table.column("collection_id").to_pylist()
+    other = collection_name(3)
+    mixed = [other if i % 2 else c for i, c in enumerate(ids)]
+    index = table.schema.get_field_index("collection_id")
+    table = table.set_column(index, "collection_id", pa.array(mixed, pa.string()))
+    pq.write_table(table, path, compression="zstd", row_group_size=SPEC.row_group_rows)
+    return ids[0], other
+
+
+def test_collections_keep_only_their_rows_when_row_groups_mix_them(source, tmp_path):
+    wanted, other = _mix_collections(source)
+    dest = tmp_path / "m"
+    first = mirror(str(source), dest, columns="SOPInstanceUID", collections=[wanted])
+    more = mirror(str(source), dest, columns="SOPInstanceUID,PatientSex", collections=[wanted])
+    assert more.merged == first.fetched and more.fetched == 0  # new columns, same rows
+    local = pq.read_table(dest / "bigquery_export/idc_v25/dicom_all")
+    assert set(local["collection_id"].to_pylist()) == {wanted}
+    assert _rows(dest, wanted) == _rows(source, wanted) != []
+    assert _rows(dest, other) == []
+    assert more.rows == len(_rows(source, wanted))
