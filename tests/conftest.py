@@ -8,3 +8,11 @@ pytest_plugins = [
     "tests.fixtures.orthanc",
     "tests.fixtures.googlesql",
 ]
+
+# GoogleSQL's analyzer gates every query by default (idcbq.validate.gate). Most tests
+# run many short CLI processes and would each start the analyzer module (seconds on a
+# loaded 2-core box), so the suite runs with the strict layer only unless a test turns
+# the analyzer on (tests/test_gate.py, tests/test_googlesql_analyze.py do).
+import os as _os
+
+_os.environ.setdefault("IDCBQ_GOOGLESQL_ANALYSIS", "0")
