@@ -268,11 +268,10 @@ def build() -> dict[str, object]:
         if not name.startswith("FEATURE_"):
             continue
         short = _short(name)
-        for pattern, has, source, note in RULES:
-            if re.search(pattern, short):
-                break
-        else:
-            has, source, note = False, QUERY, "no BigQuery documentation found for it"
+        has, source, note = next(
+            ((h, src, n) for pattern, h, src, n in RULES if re.search(pattern, short)),
+            (False, QUERY, "no BigQuery documentation found for it"),
+        )
         on = name in released or name in FORCED
         entry: dict[str, object] = {"bigquery": bool(has) and on, "source": source}
         if not on:

@@ -37,9 +37,33 @@ if TYPE_CHECKING:
 
 #: Type names BigQuery accepts (docs: data-types, "parameterized" and alias names).
 BIGQUERY_TYPES = frozenset(
-    "INT64 INT SMALLINT INTEGER BIGINT TINYINT BYTEINT NUMERIC DECIMAL BIGNUMERIC BIGDECIMAL "
-    "FLOAT64 BOOL STRING BYTES DATE DATETIME TIME TIMESTAMP INTERVAL GEOGRAPHY JSON ARRAY "
-    "STRUCT RANGE".split()
+    [
+        "INT64",
+        "INT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "TINYINT",
+        "BYTEINT",
+        "NUMERIC",
+        "DECIMAL",
+        "BIGNUMERIC",
+        "BIGDECIMAL",
+        "FLOAT64",
+        "BOOL",
+        "STRING",
+        "BYTES",
+        "DATE",
+        "DATETIME",
+        "TIME",
+        "TIMESTAMP",
+        "INTERVAL",
+        "GEOGRAPHY",
+        "JSON",
+        "ARRAY",
+        "STRUCT",
+        "RANGE",
+    ]
 )
 #: Hints for common functions of other dialects.
 HINTS = {
@@ -72,10 +96,45 @@ HINTS = {
 }
 #: Words followed by "(" that are syntax, not function calls.
 _SYNTAX = frozenset(
-    "cast safe_cast extract array struct unnest exists in any some all over values "
-    "rollup cube sets system bernoulli options using interval range window as with "
-    "except replace distinct filter by on partition week offset ordinal safe_offset "
-    "safe_ordinal".split()
+    [
+        "cast",
+        "safe_cast",
+        "extract",
+        "array",
+        "struct",
+        "unnest",
+        "exists",
+        "in",
+        "any",
+        "some",
+        "all",
+        "over",
+        "values",
+        "rollup",
+        "cube",
+        "sets",
+        "system",
+        "bernoulli",
+        "options",
+        "using",
+        "interval",
+        "range",
+        "window",
+        "as",
+        "with",
+        "except",
+        "replace",
+        "distinct",
+        "filter",
+        "by",
+        "on",
+        "partition",
+        "week",
+        "offset",
+        "ordinal",
+        "safe_offset",
+        "safe_ordinal",
+    ]
 )
 _GENERIC = ("STRUCT", "ARRAY", "RANGE")
 _TYPE_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -146,13 +205,13 @@ class _Scan:
             elif k == "LIMIT":
                 limit_seen[depth] = True
             self._operator(i, k)
-            if k == "OFFSET" and self.kind(i + 1) in ("NUMBER", "PARAMETER", "SESSION_PARAMETER"):
-                if not limit_seen.get(depth, False):
-                    self.refuse(
-                        i,
-                        "OFFSET without LIMIT is not BigQuery",
-                        hint="add LIMIT n before OFFSET (BigQuery's syntax: LIMIT n OFFSET m)",
-                    )
+            clause = self.kind(i + 1) in ("NUMBER", "PARAMETER", "SESSION_PARAMETER")
+            if k == "OFFSET" and clause and not limit_seen.get(depth, False):
+                self.refuse(
+                    i,
+                    "OFFSET without LIMIT is not BigQuery",
+                    hint="add LIMIT n before OFFSET (BigQuery's syntax: LIMIT n OFFSET m)",
+                )
             if k == "ALIAS" and casts and casts[-1] == depth:
                 self._cast_type(i + 1)
             if self.kind(i + 1) == "L_PAREN":
