@@ -242,7 +242,7 @@ RULES: list[tuple[str, bool, str, str]] = [
 
 
 #: Restrictions BigQuery applies that this ZetaSQL build has not released: on anyway.
-FORCED = {"FEATURE_DISALLOW_GROUP_BY_FLOAT"}
+FORCED: set[str] = set()
 
 
 def _short(name: str) -> str:

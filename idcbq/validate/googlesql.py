@@ -138,16 +138,33 @@ def analyze_sql(
         found[hit[0]] = hit
         return hit[0]
 
+    from idcbq.engines.googlesql import compat
+
     lmap = location_map or LocationMap.identity("<sql>", sql)
+    fixed = compat.apply(sql)  # BigQuery this ZetaSQL build lacks (INT, MAX_BY, ...)
     try:
-        rewritten, unknown = analysis.rewrite(sql, resolve)
+        rewritten, unknown = analysis.rewrite(fixed.sql, resolve)
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
             return []
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
-        analysis.analyze(rewritten, sql, tables, analysis.param_types(params), catalogs=_CATALOGS)
+        analysis.analyze(
+            rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
+        )
     except ValidationError as exc:
-        return [_relocate(exc, sql, lmap)]
+        return [_relocate(_uncompat(exc, fixed, sql), sql, lmap)]
     return []
+
+
+def _uncompat(exc: ValidationError, fixed: Any, sql: str) -> ValidationError:
+    """Move an error located in the compat-rewritten text to the original text."""
+    from idcbq.engines.googlesql.compat import original_line_col
+    from idcbq.errors import Location
+
+    loc = exc.location
+    if not fixed.changed or loc is None or loc.line is None or loc.column is None:
+        return exc
+    line, col = original_line_col(fixed, sql, loc.line, loc.column)
+    return ValidationError(exc.message, location=Location(loc.path, line, col), hint=exc.hint)
 
 
 def _relocate(exc: ValidationError, sql: str, lmap: LocationMap) -> ValidationError:

@@ -304,11 +304,34 @@ class _Scan:
             for n in {got, got + intervals}
             if any(lo <= n and (hi is None or n <= hi) for lo, hi in arities)
         ]
+        if full in ("lead", "lag") and got == 3:
+            self._constant_default(start, i + 1, full)
         if not fits:
             self.refuse(
                 start,
                 f"{full.upper()} takes {_describe(arities)} argument(s), got {got}",
             )
+
+    def _constant_default(self, start: int, open_index: int, name: str) -> None:
+        """LEAD/LAG's default (third argument) must be a constant (BigQuery)."""
+        depth, commas = 0, 0
+        for k in range(open_index, len(self.t)):
+            kind = self.kind(k)
+            if kind in ("L_PAREN", "L_BRACKET"):
+                depth += 1
+            elif kind in ("R_PAREN", "R_BRACKET"):
+                depth -= 1
+                if depth == 0:
+                    return
+            elif kind == "COMMA" and depth == 1:
+                commas += 1
+            elif commas == 2 and kind in ("VAR", "IDENTIFIER") and self.kind(k + 1) != "L_PAREN":
+                self.refuse(
+                    start,
+                    f"{name.upper()}'s default value must be a constant",
+                    hint="a literal or a query parameter",
+                )
+                return
 
     def _argc(self, open_index: int) -> tuple[int, int] | None:
         """(arguments, INTERVALs) of the call whose "(" is at ``open_index`` (None: unknown)."""
