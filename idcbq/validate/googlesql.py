@@ -108,8 +108,14 @@ def analyze_sql(
     idc_version: IdcVersion | str | None = None,
     data_project: str = IDC_DATA_PROJECT,
     location_map: LocationMap | None = None,
+    tree: Any = None,
+    use_cache: bool = True,
 ) -> list[ValidationError]:
     """GoogleSQL's verdict on ``sql``: [] if it analyzes (or cannot be analyzed here).
+
+    A verdict seen before (same SQL, parameter types, table schemas and analyzer
+    version) comes from the verdict cache (:mod:`idcbq.engines.googlesql.verdicts`)
+    without starting the analyzer.
 
     Args:
         sql: rendered BigQuery SQL (one statement).
@@ -117,18 +123,61 @@ def analyze_sql(
         schema: ``(dataset, table) -> fields``; default the reference schema.
         idc_version: the version bare table names resolve to.
         location_map: maps rendered lines back to the template (file:line:col).
+        tree: the statement parsed by sqlglot (parsed here if not given).
+        use_cache: read and write the verdict cache.
     """
-    if not available():
-        return []
-    from idcbq.engines.googlesql import analysis
+    from idcbq.engines.googlesql import verdicts
     from idcbq.templates.locations import LocationMap
     from idcbq.validate.columns import reference_schema
+
+    version = IdcVersion.parse(idc_version)
+    resolver = make_resolver(schema or reference_schema, version, data_project)
+    lmap = location_map or LocationMap.identity("<sql>", sql)
+    key = None
+    if use_cache:
+        tables = _named_tables(sql, tree, resolver)
+        types = {p.name: str(p.type) for p in params}
+        key = verdicts.verdict_key(sql, types, verdicts.schema_fingerprint(tables))
+        hit = verdicts.lookup(key)
+        if hit is not None:
+            return [] if hit["ok"] else [_relocate(_from_verdict(hit), sql, lmap)]
+    if not available():
+        return []
+    problem = _analyze(sql, params, resolver)
+    if key is not None:
+        verdicts.store(key, _to_verdict(problem))
+    return [] if problem is None else [_relocate(problem, sql, lmap)]
+
+
+def _named_tables(sql: str, tree: Any, resolver: Callable) -> dict[tuple[str, str], Any]:
+    """``{(dataset, table): fields}`` of the tables ``sql`` names (sqlglot; no analyzer)."""
+    from sqlglot import exp
+
+    if tree is None:
+        import sqlglot
+
+        try:
+            tree = sqlglot.parse_one(sql, read="bigquery")
+        except Exception:  # noqa: BLE001 - the analyzer reports it
+            return {}
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    found: dict[tuple[str, str], Any] = {}
+    for table in tree.find_all(exp.Table):
+        parts = [p for p in (table.catalog, table.db, table.name) if p]
+        if not parts or (len(parts) == 1 and parts[0].lower() in ctes):
+            continue
+        hit = resolver(parts)
+        found[tuple(hit[0]) if hit else (".".join(parts), "?")] = hit[1] if hit else None
+    return found
+
+
+def _analyze(sql: str, params: Sequence[BoundParameter], resolver: Callable) -> Any:
+    """Run the analyzer: None, or the refusal located in ``sql`` (before the template map)."""
+    from idcbq.engines.googlesql import analysis, compat
 
     global _CATALOGS
     if _CATALOGS is None:
         _CATALOGS = analysis.CatalogCache()
-    version = IdcVersion.parse(idc_version)
-    resolver = make_resolver(schema or reference_schema, version, data_project)
     found: dict[tuple[str, ...], tuple[tuple[str, str], tuple[Field, ...]]] = {}
 
     def resolve(parts: Sequence[str]) -> tuple[str, str] | None:
@@ -138,21 +187,41 @@ def analyze_sql(
         found[hit[0]] = hit
         return hit[0]
 
-    from idcbq.engines.googlesql import compat
-
-    lmap = location_map or LocationMap.identity("<sql>", sql)
     fixed = compat.apply(sql)  # BigQuery this ZetaSQL build lacks (INT, MAX_BY, ...)
     try:
         rewritten, unknown = analysis.rewrite(fixed.sql, resolve)
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
-            return []
+            return None
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
         analysis.analyze(
             rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
         )
     except ValidationError as exc:
-        return [_relocate(_uncompat(exc, fixed, sql), sql, lmap)]
-    return []
+        return _uncompat(exc, fixed, sql)
+    return None
+
+
+def _to_verdict(problem: ValidationError | None) -> dict[str, Any]:
+    if problem is None:
+        return {"ok": True}
+    loc = problem.location
+    return {
+        "ok": False,
+        "message": problem.message,
+        "line": loc.line if loc else None,
+        "column": loc.column if loc else None,
+        "hint": problem.hint,
+    }
+
+
+def _from_verdict(verdict: dict[str, Any]) -> ValidationError:
+    from idcbq.errors import Location
+
+    return ValidationError(
+        verdict["message"],
+        location=Location("<sql>", verdict.get("line"), verdict.get("column")),
+        hint=verdict.get("hint"),
+    )
 
 
 def _uncompat(exc: ValidationError, fixed: Any, sql: str) -> ValidationError:
