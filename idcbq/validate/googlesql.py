@@ -158,7 +158,7 @@ def _named_tables(sql: str, tree: Any, resolver: Callable) -> dict[tuple[str, st
 
         try:
             tree = sqlglot.parse_one(sql, read="bigquery")
-        except Exception:  # noqa: BLE001 - the analyzer reports it
+        except Exception:
             return {}
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     found: dict[tuple[str, str], Any] = {}

@@ -194,6 +194,13 @@ class ZetaSQLRuntime:
                 return wasmtime.Module.deserialize(self._engine, data)
             except Exception:  # written by an incompatible build: rebuild it below
                 pass
+        import logging
+
+        logging.getLogger("idcbq").warning(
+            "idcbq: compiling GoogleSQL's analyzer once for this machine (about a minute); "
+            "cached in %s",
+            path.parent,
+        )
         module = wasmtime.Module.from_file(self._engine, str(wasm_path))
         self.compiled = True
         with contextlib.suppress(OSError):

@@ -66,11 +66,26 @@ def analyzer_version() -> str:
     return "/".join(parts)
 
 
+_DIGESTS: dict[int, tuple[Any, str]] = {}
+
+
+def _digest(fields: Any) -> str:
+    """Digest of one table's fields, memoized by identity (schemas are cached tuples)."""
+    hit = _DIGESTS.get(id(fields))
+    if hit is not None and hit[0] is fields:
+        return hit[1]
+    digest = hashlib.sha256(repr(fields).encode()).hexdigest()
+    if len(_DIGESTS) > 256:
+        _DIGESTS.clear()
+    _DIGESTS[id(fields)] = (fields, digest)
+    return digest
+
+
 def schema_fingerprint(tables: dict[tuple[str, str], Any]) -> str:
     """A digest of the resolved tables' fields (``{(dataset, table): fields}``)."""
     h = hashlib.sha256()
     for key in sorted(tables):
-        h.update(repr((key, tables[key])).encode())
+        h.update(repr(key).encode() + _digest(tables[key]).encode())
     return h.hexdigest()
 
 
