@@ -9,7 +9,10 @@ import click
 
 @click.group()
 def googlesql() -> None:
-    """GoogleSQL's analyzer: compile it ahead, see where it is cached."""
+    """GoogleSQL's analyzer: compile it ahead, see where it is cached.
+
+    Example: idcbq googlesql warm
+    """
 
 
 @googlesql.command("warm")
