@@ -93,8 +93,12 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: idcbq errors print as one message with their exit code."""
+    import os
+
     from idcbq.cli.common import run_cli
 
+    # A new query asks the warm GoogleSQL helper (or starts it): engines.googlesql.helper.
+    os.environ.setdefault("IDCBQ_GOOGLESQL_HELPER", "1")
     code = run_cli(cli, argv)
     if code == 130:
         _exit_now_if_query_running(code)

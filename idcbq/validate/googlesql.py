@@ -141,6 +141,16 @@ def analyze_sql(
         hit = verdicts.lookup(key)
         if hit is not None:
             return [] if hit["ok"] else [_relocate(_from_verdict(hit), sql, lmap)]
+    from idcbq.engines.googlesql import helper
+
+    if key is not None and helper.enabled():  # a fresh CLI process: the warm helper
+        request = helper.request_for(sql, params, tables, version, data_project)
+        reply = helper.ask(request)
+        if reply is not None:
+            verdicts.store(key, reply)
+            return [] if reply["ok"] else [_relocate(_from_verdict(reply), sql, lmap)]
+        if available():
+            helper.start_in_background()  # for the next process; this one analyzes itself
     if not available():
         return []
     problem = _analyze(sql, params, resolver)
