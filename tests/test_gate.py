@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,91 @@ def test_no_real_query_is_lost(analyzer_on):
         _, problems = check(query, params=params, schema=None)
         refused += [f"{path.name}: {problems[0]}"] if problems else []
     assert refused == []
+
+
+def _gsql_cache(tmp_path: Path) -> Path:
+    """A fresh GoogleSQL cache folder holding (a link to) this machine's compiled module."""
+    from idcbq.engines.googlesql.runtime import module_cache_path
+
+    module = module_cache_path()
+    folder = tmp_path / "gsql"
+    folder.mkdir()
+    if module.exists():
+        (folder / module.name).symlink_to(module)
+    return folder
+
+
+def test_a_seen_verdict_needs_no_analyzer(tmp_path, monkeypatch):
+    """A fresh process answers a seen query from the cache without loading the analyzer."""
+    folder = _gsql_cache(tmp_path)
+    monkeypatch.setenv("IDCBQ_GOOGLESQL_CACHE", str(folder))
+    sql = "SELECT Modality FROM dicom_all WHERE SeriesNumber = 1"
+    _, first = check(sql, googlesql=True)
+    assert first and "GoogleSQL" in str(first[0])
+    assert list((folder / "verdicts").rglob("*.json"))
+    code = (
+        "import sys\nfrom idcbq.validate import check\n"
+        f"_, p = check({sql!r}, googlesql=True)\n"
+        "print(repr([str(x) for x in p]))\nprint('wasmtime' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "IDCBQ_GOOGLESQL_CACHE": str(folder)}
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("w") as o, err.open("w") as e:
+        proc = subprocess.run([sys.executable, "-c", code], stdout=o, stderr=e, env=env)
+    assert proc.returncode == 0, err.read_text()
+    problems, loaded = out.read_text().splitlines()
+    assert problems == repr([str(p) for p in first])
+    assert loaded == "False"
+
+
+def test_verdict_key_covers_sql_params_schema_and_version():
+    from idcbq.engines.googlesql.verdicts import analyzer_version, verdict_key
+
+    base = verdict_key("SELECT 1", {"a": "INT64"}, "fp")
+    assert base != verdict_key("SELECT 2", {"a": "INT64"}, "fp")
+    assert base != verdict_key("SELECT 1", {"a": "STRING"}, "fp")
+    assert base != verdict_key("SELECT 1", {"a": "INT64"}, "fp2")
+    assert "zetasql" in analyzer_version()
+
+
+def test_warm_helper_answers_like_the_analyzer(tmp_path, monkeypatch):
+    from idcbq.engines.googlesql import helper
+    from idcbq.schema import dicom_all_fields
+
+    folder = _gsql_cache(tmp_path)
+    monkeypatch.setenv("IDCBQ_GOOGLESQL_CACHE", str(folder))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    log = (tmp_path / "helper.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "idcbq.engines.googlesql.helper"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        sock = helper.socket_path()
+        for _ in range(600):  # the module start (seconds on a loaded box)
+            if sock.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.5)
+        assert sock.exists(), (tmp_path / "helper.log").read_text()
+        assert (sock.stat().st_mode & 0o777) == 0o600
+        tables = {("idc_current", "dicom_all"): dicom_all_fields()}
+
+        def ask(sql):
+            return helper.ask(
+                helper.request_for(sql, (), tables, "current", "bigquery-public-data")
+            )
+
+        bad = ask("SELECT Modality FROM dicom_all WHERE SeriesNumber = 1")
+        assert bad["ok"] is False and "No matching signature" in bad["message"]
+        assert (bad["line"], bad["column"]) == (1, 38)
+        assert ask("SELECT CAST(`Rows` AS INT) AS r FROM dicom_all") == {"ok": True}
+        assert helper.ask({"shutdown": True}) == {"ok": True}
+        assert proc.wait(timeout=60) == 0
+        assert not sock.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
