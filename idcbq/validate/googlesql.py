@@ -7,14 +7,10 @@ features, PRODUCT_EXTERNAL, UTC). A rejection becomes a ValidationError at the
 template's file:line:col with GoogleSQL's message, e.g. ``Aggregations of aggregations
 are not allowed`` for ``SELECT MIN(x) AS x ... HAVING MIN(x) > 0``.
 
-Cost (measured by ``python -m bench googlesql``): the first analysis in a process
-starts the module (~1.5-3 s with the compiled-module cache); a warm analysis of a
-query on ``dicom_all`` (181 nested columns) takes ~40-100 ms on a loaded 2-core box.
-(~100 ms CPU; about 10 ms for a table of 10 columns: the cost grows with the
-table's nested columns). That is above the ~50 ms budget for every query, so the
-analysis is ON in ``idcbq templates check`` and the magic's dry run (and the googlesql
-engine, the tests' oracle, always analyzes), and opt-in elsewhere: ``idcbq.connect(..., googlesql_analysis=True)`` or env
-``IDCBQ_GOOGLESQL_ANALYSIS=1``. The googlesql engine always analyzes.
+It runs on every query by default, from :mod:`idcbq.validate.gate` (after the strict
+layer); ``IDCBQ_GOOGLESQL_ANALYSIS=0`` turns it off. Verdicts are cached
+(:mod:`idcbq.engines.googlesql.verdicts`), and fresh CLI processes ask a warm helper
+(:mod:`idcbq.engines.googlesql.helper`); ``python -m bench gate`` measures the costs.
 
 If the ``zetasql`` package is not installed the analysis is skipped with a one-line
 notice (logger ``idcbq``). Queries naming tables outside the IDC catalog (a user's
