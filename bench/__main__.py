@@ -22,6 +22,7 @@ MODULES = (
     "idc_index_compare",
     "mirror",
     "googlesql",
+    "gate",
 )
 
 

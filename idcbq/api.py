@@ -91,6 +91,7 @@ def render_template(
     allowed_tables: Iterable[str] = (),
     from_text: bool = False,
     source: str | None = None,
+    googlesql: bool | None = None,
 ) -> RenderedQuery:
     """Bind parameters, render and validate one template without any engine.
 
@@ -104,7 +105,7 @@ def render_template(
     project = data_project or IDC_DATA_PROJECT
     bound = bind_params(template, params, from_text=from_text)
     rendered = render(template, bound, idc_version=idc_version, data_project=project, source=source)
-    validate(
+    checked = validate(
         rendered.sql,
         params=rendered.params,
         schema=reference_schema if schema == "reference" else schema,
@@ -112,8 +113,11 @@ def render_template(
         idc_version=idc_version,
         data_project=project,
         location_map=rendered.location_map,
+        googlesql=googlesql,
     )
-    return rendered
+    import dataclasses
+
+    return dataclasses.replace(rendered, validated_by=checked.validated_by)
 
 
 class Client:
@@ -135,10 +139,11 @@ class Client:
         self.source = str(getattr(engine, "source", None) or source or "") or None
         #: After 0 rows, check filter values against the source and warn (DuckDB only).
         self.explain_empty = True
-        #: Analyze with GoogleSQL before running (opt-in: env IDCBQ_GOOGLESQL_ANALYSIS=1).
-        from idcbq.validate.googlesql import enabled_by_env
+        #: Analyze with GoogleSQL before running (on by default where zetasql is
+        #: installed; env IDCBQ_GOOGLESQL_ANALYSIS=0 turns it off). See validate.gate.
+        from idcbq.validate.gate import analysis_wanted
 
-        self.googlesql_analysis = enabled_by_env()
+        self.googlesql_analysis = analysis_wanted()
         #: Progress bar for scans of a remote export (DuckDB): None = when stderr is a tty.
         self.progress: bool | None = None
 
@@ -169,6 +174,7 @@ class Client:
             allowed_tables=self.allowed_tables,
             from_text=from_text,
             source=getattr(self.engine, "source", None),
+            googlesql=self.googlesql_analysis or self.engine.name == "googlesql",
         )
 
     def prepare_template(
@@ -176,7 +182,8 @@ class Client:
     ) -> PreparedQuery:
         """Bind, render, validate and prepare a template for this client's engine."""
         rendered = self.render_template(name, params, from_text=from_text)
-        return self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+        prepared = self.engine.prepare(rendered.sql, rendered.params, template=rendered.template)
+        return self._checked(prepared, rendered.validated_by)
 
     def render(self, name: str, /, **params: Any) -> Rendered:
         """The final BigQuery SQL, the engine's SQL and the bound parameters of a template."""
@@ -254,8 +261,8 @@ class Client:
                 f"type given for parameter(s) without a value: {sorted(unused_types)}"
             )
         ordered = tuple(bound.values())
-        self._validate(sql, ordered, LocationMap.identity("<sql>", sql))
-        return self.engine.prepare(sql, ordered)
+        validated_by = self._validate(sql, ordered, LocationMap.identity("<sql>", sql))
+        return self._checked(self.engine.prepare(sql, ordered), validated_by)
 
     def sql(
         self,
@@ -292,7 +299,15 @@ class Client:
                 return fields
         return reference_schema(dataset, table)
 
-    def _validate(self, sql: str, params: tuple[BoundParameter, ...], lmap: Any) -> None:
+    def _checked(self, prepared: PreparedQuery, validated_by: str | None) -> PreparedQuery:
+        """``prepared`` saying which check validated it (BigQuery adds its dry run)."""
+        import dataclasses
+
+        from idcbq.validate.gate import with_engine
+
+        return dataclasses.replace(prepared, validated_by=with_engine(validated_by, self.engine))
+
+    def _validate(self, sql: str, params: tuple[BoundParameter, ...], lmap: Any) -> str | None:
         from idcbq.errors import ValidationError
         from idcbq.validate import validate
         from idcbq.validate.tables import TableAllowList
@@ -328,6 +343,7 @@ class Client:
         lacking = source_lacks(validated.tables, export, label) if export else None
         if lacking is not None:
             raise lacking
+        return validated.validated_by
 
     def execute(self, prepared: PreparedQuery, *, limit: int | None = None) -> QueryResult:
         """Run a query from :meth:`prepare_template` / :meth:`prepare_sql` (already validated)."""
@@ -377,6 +393,7 @@ class Client:
             template=prepared.template,
             source=self.source,
             elapsed_s=elapsed,
+            validated_by=prepared.validated_by,
             bytes_processed=getattr(
                 getattr(self.engine, "last_job", None), "bytes_processed", None
             ),

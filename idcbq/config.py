@@ -10,9 +10,11 @@ file, the built-in default. The file is TOML at ``$IDCBQ_CONFIG`` or, if that is
     idc_version = "v25"
     max_bytes_billed = "50GB"           # the cost cap (or bytes: 50_000_000_000)
     # source = "/data/idc-export"       # DuckDB export root
+    # googlesql_cache = "/content/drive/MyDrive/idcbq-googlesql"  # analyzer module + verdicts
 
 Environment variables: ``IDCBQ_ENGINE``, ``IDCBQ_PROJECT`` (else ``GOOGLE_CLOUD_PROJECT``),
-``IDCBQ_IDC_VERSION``, ``IDCBQ_MAX_BYTES_BILLED``, ``IDCBQ_SOURCE``.
+``IDCBQ_IDC_VERSION``, ``IDCBQ_MAX_BYTES_BILLED``, ``IDCBQ_SOURCE``,
+``IDCBQ_GOOGLESQL_CACHE``.
 
 Example:
     >>> Settings(engine="bigquery", max_bytes_billed=10).as_defaults()
@@ -47,6 +49,10 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Settings that are not defaults of CLI options (read where they are used).
+NOT_CLI_OPTIONS = frozenset({"googlesql_cache"})
+
+
 class ConfigError(UsageError):
     """The config file or an environment default is invalid (exit code 2)."""
 
@@ -61,6 +67,8 @@ class Settings(BaseModel):
     idc_version: str | None = None
     max_bytes_billed: int | None = Field(default=None, ge=0)
     source: str | None = None
+    #: Folder for GoogleSQL's compiled module and verdict cache (env IDCBQ_GOOGLESQL_CACHE).
+    googlesql_cache: str | None = None
 
     @field_validator("max_bytes_billed", mode="before")
     @classmethod
@@ -90,7 +98,9 @@ class Settings(BaseModel):
 
     def as_defaults(self) -> dict[str, Any]:
         """Only the settings that are set, keyed by CLI parameter name."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        return {
+            k: v for k, v in self.model_dump().items() if v is not None and k not in NOT_CLI_OPTIONS
+        }
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:

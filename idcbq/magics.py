@@ -289,6 +289,8 @@ class _Runner:
 
     def run(self, shell: Any, args: argparse.Namespace, prepared_of: Any) -> Any:
         """``prepared_of(client)`` renders + validates; then dry-run or execute."""
+        from idcbq.validate.gate import describe
+
         client = self.client(args)
         previous = client.googlesql_analysis
         # A dry run also asks GoogleSQL's analyzer (what BigQuery itself would reject).
@@ -308,6 +310,7 @@ class _Runner:
                     )
                 else:
                     print(f"Query validated. This query will process {estimated} bytes.")
+                print(describe(prepared.validated_by))
                 print(
                     f"{client.engine.name} bills nothing; use --engine bigquery for BigQuery's cost."
                 )
@@ -316,6 +319,7 @@ class _Runner:
                 return None
             est = client.engine.estimate(prepared)
             print(f"Query validated. This query will process {est.processed_bytes} bytes.")
+            print(describe(prepared.validated_by))
             print(est.describe())
             if args.result_var:
                 shell.user_ns[args.result_var] = est

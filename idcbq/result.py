@@ -34,6 +34,9 @@ class QueryResult:
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Why a query returned no rows, when a filter value is not in the source (or None).
     empty_hint: str | None = None
+    #: Which check validated the query: ``googlesql-analyzer`` or ``strict``, plus
+    #: ``+bigquery-dry-run`` on BigQuery (see :mod:`idcbq.validate.gate`).
+    validated_by: str | None = None
 
     def to_arrow(self) -> pa.Table:
         return self.table
@@ -69,6 +72,7 @@ class QueryResult:
             "parameters": {p.name: _jsonable(p.value) for p in self.params},
             "parameter_types": {p.name: str(p.type) for p in self.params},
             "sql_sha256": self.sql_hash,
+            "validated_by": self.validated_by,
             "created": self.created.isoformat(),
             "rows": self.table.num_rows,
         }

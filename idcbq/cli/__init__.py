@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("idcbq.cli.download:download", "Download the files of a manifest, verified."),
     "job": ("idcbq.cli.job:job", "Run scheduled cohort jobs from a spec file."),
     "mirror": ("idcbq.cli.mirror:mirror", "Copy the needed part of IDC's export locally."),
+    "googlesql": (
+        "idcbq.cli.googlesql:googlesql",
+        "Compile GoogleSQL's analyzer ahead (the query gate) and warm its cache.",
+    ),
 }
 
 
@@ -104,9 +108,13 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: idcbq errors print as one message with their exit code."""
+    import os
+
     from idcbq.cli.common import claim_closed_stdout, run_cli
 
     claim_closed_stdout()
+    # A new query asks the warm GoogleSQL helper (or starts it): engines.googlesql.helper.
+    os.environ.setdefault("IDCBQ_GOOGLESQL_HELPER", "1")
     code = run_cli(cli, argv)
     if code == 130:
         _exit_now_if_query_running(code)

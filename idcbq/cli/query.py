@@ -101,6 +101,7 @@ def report_dry_run(client, prepared, *, template, fmt, as_json):  # type: ignore
     import json
 
     from idcbq.engines.bigquery.cost import format_bytes
+    from idcbq.validate.gate import describe
 
     engine = client.engine
     payload = {
@@ -109,6 +110,7 @@ def report_dry_run(client, prepared, *, template, fmt, as_json):  # type: ignore
         "idc_version": engine.idc_version.label,
         "template": template,
         "bytes_processed": None,
+        "validated_by": prepared.validated_by,
     }
     est = None
     if engine.name == "bigquery":
@@ -126,9 +128,11 @@ def report_dry_run(client, prepared, *, template, fmt, as_json):  # type: ignore
         click.echo(json.dumps(payload, indent=None if fmt == "jsonl" else 2))
     elif n is None:
         click.echo(f"Query validated. No byte estimate: {basis}.")
+        click.echo(describe(prepared.validated_by))
     else:
         text = est.describe() if est is not None else f"{n:,} bytes ({format_bytes(n)})"
         click.echo(f"Query validated. This query will process {n} bytes.")
+        click.echo(describe(prepared.validated_by))
         click.echo(f"{text} [{engine.name}: {basis}]", err=True)
     if est is not None and not est.allowed:
         engine.guard.check(est.processed_bytes, template=template)  # CostCapError: exit 3

@@ -31,6 +31,8 @@ class PreparedQuery:
     params: tuple[BoundParameter, ...] = ()
     template: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    #: Which check validated the BigQuery SQL (see :mod:`idcbq.validate.gate`).
+    validated_by: str | None = None
 
 
 @dataclass

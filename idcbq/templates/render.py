@@ -67,6 +67,8 @@ class RenderedQuery:
     tables: tuple[str, ...] = ()
     engine_sql: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Which check validated it (``googlesql-analyzer`` / ``strict``), once validated.
+    validated_by: str | None = None
 
     @property
     def param_dict(self) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def to_duckdb_tree(
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, functions, rewrites, semantics, typed
+    from idcbq.transpile import casts, errors_runtime, functions, rewrites, semantics, typed
     from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
@@ -98,6 +98,7 @@ def to_duckdb_tree(
         query = functions.apply(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
+        query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
         return bind_placeholders(query, types)
     except SqlglotError as exc:

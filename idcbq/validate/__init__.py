@@ -64,6 +64,8 @@ class ValidatedQuery:
     sql: str
     tree: exp.Expression
     tables: list[TableRef] = field(default_factory=list)
+    #: Which check validated it: ``googlesql-analyzer`` or ``strict`` (see validate.gate).
+    validated_by: str | None = None
 
 
 def check(
@@ -76,9 +78,13 @@ def check(
     idc_version: IdcVersion | str | None = None,
     data_project: str = IDC_DATA_PROJECT,
     location_map: LocationMap | None = None,
-    googlesql: bool = False,
+    googlesql: bool | None = None,
 ) -> tuple[ValidatedQuery | None, list[ValidationError]]:
-    """Run every check; return the validated query (if parsable) and all problems found."""
+    """Run every check; return the validated query (if parsable) and all problems found.
+
+    ``googlesql``: True/False force GoogleSQL's analyzer on/off; None (default) runs it
+    unless ``IDCBQ_GOOGLESQL_ANALYSIS=0`` (see :mod:`idcbq.validate.gate`).
+    """
     problems: list[ValidationError] = []
     lmap = location_map or LocationMap.identity("<sql>", sql)
     allow = allowed or TableAllowList(
@@ -95,21 +101,23 @@ def check(
     check_parameters(tree, sql, lmap, params, problems.append)
     if schema is not None and not problems:
         check_columns(tree, sql, lmap, refs, schema, problems.append)
-    if googlesql and not problems:  # GoogleSQL's analyzer: what BigQuery itself rejects
-        from idcbq.validate.googlesql import analyze_sql
+    validated_by = None
+    if not problems:  # the gate: strict BigQuery layer, then GoogleSQL's analyzer
+        from idcbq.validate.gate import run_gate
 
-        problems.extend(
-            analyze_sql(
-                sql,
-                params=params,
-                schema=schema,
-                idc_version=allow.idc_version,
-                data_project=allow.data_project,
-                location_map=lmap,
-            )
+        validated_by = run_gate(
+            tree,
+            sql,
+            lmap,
+            problems.append,
+            params=params,
+            schema=schema,
+            idc_version=allow.idc_version,
+            data_project=allow.data_project,
+            analyze=googlesql,
         )
     unique = list(dict.fromkeys(refs.values()))
-    return ValidatedQuery(sql=sql, tree=tree, tables=unique), problems
+    return ValidatedQuery(sql=sql, tree=tree, tables=unique, validated_by=validated_by), problems
 
 
 def validate(sql: str, **kwargs: object) -> ValidatedQuery:

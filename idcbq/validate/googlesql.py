@@ -7,14 +7,10 @@ features, PRODUCT_EXTERNAL, UTC). A rejection becomes a ValidationError at the
 template's file:line:col with GoogleSQL's message, e.g. ``Aggregations of aggregations
 are not allowed`` for ``SELECT MIN(x) AS x ... HAVING MIN(x) > 0``.
 
-Cost (measured by ``python -m bench googlesql``): the first analysis in a process
-starts the module (~1.5-3 s with the compiled-module cache); a warm analysis of a
-query on ``dicom_all`` (181 nested columns) takes ~40-100 ms on a loaded 2-core box.
-(~100 ms CPU; about 10 ms for a table of 10 columns: the cost grows with the
-table's nested columns). That is above the ~50 ms budget for every query, so the
-analysis is ON in ``idcbq templates check`` and the magic's dry run (and the googlesql
-engine, the tests' oracle, always analyzes), and opt-in elsewhere: ``idcbq.connect(..., googlesql_analysis=True)`` or env
-``IDCBQ_GOOGLESQL_ANALYSIS=1``. The googlesql engine always analyzes.
+It runs on every query by default, from :mod:`idcbq.validate.gate` (after the strict
+layer); ``IDCBQ_GOOGLESQL_ANALYSIS=0`` turns it off. Verdicts are cached
+(:mod:`idcbq.engines.googlesql.verdicts`), and fresh CLI processes ask a warm helper
+(:mod:`idcbq.engines.googlesql.helper`); ``python -m bench gate`` measures the costs.
 
 If the ``zetasql`` package is not installed the analysis is skipped with a one-line
 notice (logger ``idcbq``). Queries naming tables outside the IDC catalog (a user's
@@ -108,8 +104,14 @@ def analyze_sql(
     idc_version: IdcVersion | str | None = None,
     data_project: str = IDC_DATA_PROJECT,
     location_map: LocationMap | None = None,
+    tree: Any = None,
+    use_cache: bool = True,
 ) -> list[ValidationError]:
     """GoogleSQL's verdict on ``sql``: [] if it analyzes (or cannot be analyzed here).
+
+    A verdict seen before (same SQL, parameter types, table schemas and analyzer
+    version) comes from the verdict cache (:mod:`idcbq.engines.googlesql.verdicts`)
+    without starting the analyzer.
 
     Args:
         sql: rendered BigQuery SQL (one statement).
@@ -117,18 +119,71 @@ def analyze_sql(
         schema: ``(dataset, table) -> fields``; default the reference schema.
         idc_version: the version bare table names resolve to.
         location_map: maps rendered lines back to the template (file:line:col).
+        tree: the statement parsed by sqlglot (parsed here if not given).
+        use_cache: read and write the verdict cache.
     """
-    if not available():
-        return []
-    from idcbq.engines.googlesql import analysis
+    from idcbq.engines.googlesql import verdicts
     from idcbq.templates.locations import LocationMap
     from idcbq.validate.columns import reference_schema
+
+    version = IdcVersion.parse(idc_version)
+    resolver = make_resolver(schema or reference_schema, version, data_project)
+    lmap = location_map or LocationMap.identity("<sql>", sql)
+    key = None
+    if use_cache:
+        tables = _named_tables(sql, tree, resolver)
+        types = {p.name: str(p.type) for p in params}
+        key = verdicts.verdict_key(sql, types, verdicts.schema_fingerprint(tables))
+        hit = verdicts.lookup(key)
+        if hit is not None:
+            return [] if hit["ok"] else [_relocate(_from_verdict(hit), sql, lmap)]
+    from idcbq.engines.googlesql import helper
+
+    if key is not None and helper.enabled():  # a fresh CLI process: the warm helper
+        request = helper.request_for(sql, params, tables, version, data_project)
+        reply = helper.ask(request)
+        if reply is not None:
+            verdicts.store(key, reply)
+            return [] if reply["ok"] else [_relocate(_from_verdict(reply), sql, lmap)]
+        if available():
+            helper.start_in_background()  # for the next process; this one analyzes itself
+    if not available():
+        return []
+    problem = _analyze(sql, params, resolver)
+    if key is not None:
+        verdicts.store(key, _to_verdict(problem))
+    return [] if problem is None else [_relocate(problem, sql, lmap)]
+
+
+def _named_tables(sql: str, tree: Any, resolver: Callable) -> dict[tuple[str, str], Any]:
+    """``{(dataset, table): fields}`` of the tables ``sql`` names (sqlglot; no analyzer)."""
+    from sqlglot import exp
+
+    if tree is None:
+        import sqlglot
+
+        try:
+            tree = sqlglot.parse_one(sql, read="bigquery")
+        except Exception:
+            return {}
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    found: dict[tuple[str, str], Any] = {}
+    for table in tree.find_all(exp.Table):
+        parts = [p for p in (table.catalog, table.db, table.name) if p]
+        if not parts or (len(parts) == 1 and parts[0].lower() in ctes):
+            continue
+        hit = resolver(parts)
+        found[tuple(hit[0]) if hit else (".".join(parts), "?")] = hit[1] if hit else None
+    return found
+
+
+def _analyze(sql: str, params: Sequence[BoundParameter], resolver: Callable) -> Any:
+    """Run the analyzer: None, or the refusal located in ``sql`` (before the template map)."""
+    from idcbq.engines.googlesql import analysis, compat
 
     global _CATALOGS
     if _CATALOGS is None:
         _CATALOGS = analysis.CatalogCache()
-    version = IdcVersion.parse(idc_version)
-    resolver = make_resolver(schema or reference_schema, version, data_project)
     found: dict[tuple[str, ...], tuple[tuple[str, str], tuple[Field, ...]]] = {}
 
     def resolve(parts: Sequence[str]) -> tuple[str, str] | None:
@@ -138,16 +193,53 @@ def analyze_sql(
         found[hit[0]] = hit
         return hit[0]
 
-    lmap = location_map or LocationMap.identity("<sql>", sql)
+    fixed = compat.apply(sql)  # BigQuery this ZetaSQL build lacks (INT, MAX_BY, ...)
     try:
-        rewritten, unknown = analysis.rewrite(sql, resolve)
+        rewritten, unknown = analysis.rewrite(fixed.sql, resolve)
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
-            return []
+            return None
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
-        analysis.analyze(rewritten, sql, tables, analysis.param_types(params), catalogs=_CATALOGS)
+        analysis.analyze(
+            rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
+        )
     except ValidationError as exc:
-        return [_relocate(exc, sql, lmap)]
-    return []
+        return _uncompat(exc, fixed, sql)
+    return None
+
+
+def _to_verdict(problem: ValidationError | None) -> dict[str, Any]:
+    if problem is None:
+        return {"ok": True}
+    loc = problem.location
+    return {
+        "ok": False,
+        "message": problem.message,
+        "line": loc.line if loc else None,
+        "column": loc.column if loc else None,
+        "hint": problem.hint,
+    }
+
+
+def _from_verdict(verdict: dict[str, Any]) -> ValidationError:
+    from idcbq.errors import Location
+
+    return ValidationError(
+        verdict["message"],
+        location=Location("<sql>", verdict.get("line"), verdict.get("column")),
+        hint=verdict.get("hint"),
+    )
+
+
+def _uncompat(exc: ValidationError, fixed: Any, sql: str) -> ValidationError:
+    """Move an error located in the compat-rewritten text to the original text."""
+    from idcbq.engines.googlesql.compat import original_line_col
+    from idcbq.errors import Location
+
+    loc = exc.location
+    if not fixed.changed or loc is None or loc.line is None or loc.column is None:
+        return exc
+    line, col = original_line_col(fixed, sql, loc.line, loc.column)
+    return ValidationError(exc.message, location=Location(loc.path, line, col), hint=exc.hint)
 
 
 def _relocate(exc: ValidationError, sql: str, lmap: LocationMap) -> ValidationError:

@@ -31,17 +31,38 @@ _RESERVED = ("QUALIFY",)
 _AT_RE = re.compile(r"\s*\[at (\d+):(\d+)\]\s*$")
 
 
+def bigquery_features() -> list[str]:
+    """ZetaSQL language features BigQuery has (``idcbq/data/bigquery_features.json``)."""
+    import json
+    from importlib import resources
+
+    text = (
+        resources.files("idcbq")
+        .joinpath("data", "bigquery_features.json")
+        .read_text(encoding="utf-8")
+    )
+    return sorted(n for n, e in json.loads(text)["features"].items() if e["bigquery"])
+
+
 @cache
 def language_options() -> Any:
-    """All released GoogleSQL features, PRODUCT_EXTERNAL (BigQuery's mode)."""
+    """BigQuery's GoogleSQL features (the checked-in feature map), PRODUCT_EXTERNAL.
+
+    Not ``maximum_features=True``: that accepts features BigQuery lacks (FILTER
+    inside aggregates, graph queries, lambdas, protos, ...).
+    """
     from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
     from zetasql.wasi._pb2.zetasql.proto import options_pb2
+    from zetasql.wasi._pb2.zetasql.public import options_pb2 as public
 
     opts = runtime().call(
         "GetLanguageOptions",
         ls.LanguageOptionsRequest(maximum_features=True),
         options_pb2.LanguageOptionsProto,
     )
+    del opts.enabled_language_features[:]
+    for name in bigquery_features():
+        opts.enabled_language_features.append(public.LanguageFeature.Value(name))
     opts.product_mode = 1  # PRODUCT_EXTERNAL
     opts.reserved_keywords.extend(_RESERVED)
     return opts

@@ -4,7 +4,8 @@ The ``zetasql`` package ships ZetaSQL's local service compiled to WASI and a cli
 that (a) compiles the 28 MB module on every start (~60 s) and (b) copies memory into
 and out of the module one byte at a time in Python. This module replaces that client:
 
-- The compiled module is cached in ``<idcbq cache>/zetasql/`` under a name keyed by
+- The compiled module is cached in ``<idcbq cache>/zetasql/`` (or ``$IDCBQ_GOOGLESQL_CACHE``,
+  or the config's ``googlesql_cache``) under a name keyed by
   the ``wasmtime`` and ``zetasql`` versions and the wasm file's size; it is written to
   a temporary file and renamed, so concurrent processes never read half a file. The
   file ends with its length and CRC32: a damaged or foreign file is recompiled and
@@ -64,7 +65,7 @@ def module_cache_path() -> Path:
     """Where the compiled module is cached (keyed by wasmtime/zetasql versions and size)."""
     from zetasql.wasi import get_wasm_path
 
-    from idcbq.sources import cache_dir
+    from idcbq.engines.googlesql.verdicts import cache_root
 
     wasm = get_wasm_path()
     key = "-".join(
@@ -76,7 +77,7 @@ def module_cache_path() -> Path:
             os.uname().machine if hasattr(os, "uname") else "",
         )
     )
-    return cache_dir() / "zetasql" / f"zetasql-{key}.cwasm2"
+    return cache_root() / f"zetasql-{key}.cwasm2"
 
 
 _STATUS_RE = re.compile(r"^\s*Code:\s*(\d+),\s*Message:\s*(.*)$", re.DOTALL)
@@ -211,6 +212,13 @@ class ZetaSQLRuntime:
                 return wasmtime.Module.deserialize(self._engine, data)
             except Exception:  # written by an incompatible build: rebuild it below
                 pass
+        import logging
+
+        logging.getLogger("idcbq").warning(
+            "idcbq: compiling GoogleSQL's analyzer once for this machine (about a minute); "
+            "cached in %s",
+            path.parent,
+        )
         module = wasmtime.Module.from_file(self._engine, str(wasm_path))
         self.compiled = True
         with contextlib.suppress(OSError):
