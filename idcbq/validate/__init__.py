@@ -64,6 +64,8 @@ class ValidatedQuery:
     sql: str
     tree: exp.Expression
     tables: list[TableRef] = field(default_factory=list)
+    #: ``[(name, type)]`` GoogleSQL gave the output columns (when its analysis ran).
+    output_types: tuple | None = None
 
 
 def check(
@@ -95,8 +97,11 @@ def check(
     check_parameters(tree, sql, lmap, params, problems.append)
     if schema is not None and not problems:
         check_columns(tree, sql, lmap, refs, schema, problems.append)
+    analyzed = False
     if googlesql and not problems:  # GoogleSQL's analyzer: what BigQuery itself rejects
         from idcbq.validate.googlesql import analyze_sql
+
+        analyzed = True
 
         problems.extend(
             analyze_sql(
@@ -109,7 +114,12 @@ def check(
             )
         )
     unique = list(dict.fromkeys(refs.values()))
-    return ValidatedQuery(sql=sql, tree=tree, tables=unique), problems
+    result = ValidatedQuery(sql=sql, tree=tree, tables=unique)
+    if analyzed and not problems:
+        from idcbq.engines.conform import types_for
+
+        result.output_types = types_for(sql, params)
+    return result, problems
 
 
 def validate(sql: str, **kwargs: object) -> ValidatedQuery:

@@ -16,6 +16,10 @@ analysis is ON in ``idcbq templates check`` and the magic's dry run (and the goo
 engine, the tests' oracle, always analyzes), and opt-in elsewhere: ``idcbq.connect(..., googlesql_analysis=True)`` or env
 ``IDCBQ_GOOGLESQL_ANALYSIS=1``. The googlesql engine always analyzes.
 
+A query that analyzes has its output columns' GoogleSQL types recorded
+(:func:`idcbq.engines.conform.remember_types`): the DuckDB engine conforms its result
+to them exactly (a value that cannot conform is an error).
+
 If the ``zetasql`` package is not installed the analysis is skipped with a one-line
 notice (logger ``idcbq``). Queries naming tables outside the IDC catalog (a user's
 own project) are not analyzed: GoogleSQL cannot know their columns.
@@ -34,6 +38,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from idcbq.engines.conform import remember_types
 from idcbq.errors import ValidationError
 from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
 
@@ -144,9 +149,12 @@ def analyze_sql(
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
             return []
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
-        analysis.analyze(rewritten, sql, tables, analysis.param_types(params), catalogs=_CATALOGS)
+        resolved, _ids = analysis.resolve_statement(
+            rewritten, sql, tables, analysis.param_types(params), catalogs=_CATALOGS
+        )
     except ValidationError as exc:
         return [_relocate(exc, sql, lmap)]
+    remember_types(sql, analysis.output_types(resolved), params)
     return []
 
 

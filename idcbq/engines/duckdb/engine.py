@@ -353,9 +353,12 @@ class DuckDBEngine(Engine):
             raise self._error(exc, query) from exc
         if limit is not None and kind != "SELECT":
             table = table.slice(0, limit)
+        from idcbq.engines.conform import conform, types_for
         from idcbq.transpile.results import check_result
 
-        return check_result(_narrow_hugeints(table))
+        table = check_result(_narrow_hugeints(table))
+        types = types_for(query.source_sql, query.params)  # GoogleSQL's, if it analyzed
+        return conform(table, types) if types is not None else table
 
     def sql(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
