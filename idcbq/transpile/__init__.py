@@ -34,23 +34,28 @@ def to_duckdb(
     schema: Mapping | None = None,
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
+    dataset: str = "idc_current",
 ) -> str:
     """Translate one BigQuery query (or DECLARE script) to DuckDB SQL with ``$name`` parameters.
 
     Args:
         sql: BigQuery SQL, parameters as ``@name``; may start with ``DECLARE name TYPE
             DEFAULT literal;`` statements (their defaults apply unless ``params`` has the name).
-        schema: ``{dataset: {table: {column: bigquery_type}}}``; used for type-aware rewrites
-            where available.
+        schema: ``{project: {dataset: {table: {column: bigquery_type}}}}`` for the
+            type-aware rewrites; None: idcbq's reference notes for the IDC tables named.
+            A rewrite that needs a type nobody knows refuses the query.
         data_project: the project whose tables become ``dataset.table`` in DuckDB.
         params: declared parameters; each ``@name`` becomes ``CAST($name AS <type>)``.
+        dataset: the dataset bare table names (``dicom_all``) are in.
 
     Raises:
         TranspileError: for SQL with no faithful DuckDB equivalent.
     """
     from sqlglot.errors import ErrorLevel, SqlglotError
 
-    tree = to_duckdb_tree(sql, schema=schema, data_project=data_project, params=params)
+    tree = to_duckdb_tree(
+        sql, schema=schema, data_project=data_project, params=params, dataset=dataset
+    )
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -63,11 +68,13 @@ def to_duckdb_tree(
     schema: Mapping | None = None,
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
+    dataset: str = "idc_current",
 ):
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, functions, rewrites, semantics, typed
+    from idcbq.transpile import casts, functions, known, rewrites, semantics, typed
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -82,7 +89,14 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        if (wanted or functions.needs_types(query)) and annotate(query, schema or {}):
+        if wanted or functions.needs_types(query):
+            known_schema = known.schema_or_reference(query, schema, data_project, dataset)
+            declared = {
+                name: exp.DataType.build(str(kind), dialect="bigquery")
+                for name, kind in types.items()
+            }
+            annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
+            known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
             for typed_rewrite in (*functions.TYPED, *typed.TYPED):
                 query = typed_rewrite(query)
