@@ -214,7 +214,8 @@ def _scalar(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Arr
         back = pc.cast(out, source, safe=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise _fail(name, spec, arr) from exc
-    if pa.types.is_decimal(out.type) != pa.types.is_decimal(source):
+    floats = pa.types.is_floating(out.type) or pa.types.is_floating(source)
+    if floats and pa.types.is_decimal(out.type) != pa.types.is_decimal(source):
         same = _exact_decimal(arr, out)  # Arrow's decimal -> float is not correctly rounded
     else:
         same = pc.equal(back, arr)

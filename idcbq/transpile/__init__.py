@@ -74,7 +74,7 @@ def to_duckdb_tree(
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, functions, known, rewrites, semantics, typed
+    from idcbq.transpile import casts, functions, known, numeric, rewrites, semantics, typed
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -89,7 +89,7 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        if wanted or functions.needs_types(query):
+        if wanted or functions.needs_types(query) or numeric.needs_types(query):
             known_schema = known.schema_or_reference(query, schema, data_project, dataset)
             declared = {
                 name: exp.DataType.build(str(kind), dialect="bigquery")
@@ -98,7 +98,7 @@ def to_duckdb_tree(
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
-            for typed_rewrite in (*functions.TYPED, *typed.TYPED):
+            for typed_rewrite in (*functions.TYPED, *numeric.TYPED, *typed.TYPED):
                 query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
