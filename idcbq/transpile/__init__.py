@@ -74,7 +74,16 @@ def to_duckdb_tree(
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, functions, known, numeric, rewrites, semantics, typed
+    from idcbq.transpile import (
+        casts,
+        dates,
+        functions,
+        known,
+        numeric,
+        rewrites,
+        semantics,
+        typed,
+    )
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -89,7 +98,8 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        if wanted or functions.needs_types(query) or numeric.needs_types(query):
+        typed_families = (functions, numeric, dates)
+        if wanted or any(family.needs_types(query) for family in typed_families):
             known_schema = known.schema_or_reference(query, schema, data_project, dataset)
             declared = {
                 name: exp.DataType.build(str(kind), dialect="bigquery")
@@ -98,13 +108,14 @@ def to_duckdb_tree(
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
-            for typed_rewrite in (*functions.TYPED, *numeric.TYPED, *typed.TYPED):
+            for typed_rewrite in (*functions.TYPED, *numeric.TYPED, *dates.TYPED, *typed.TYPED):
                 query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
         query = functions.apply(query)
+        query = dates.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
