@@ -82,6 +82,7 @@ def to_duckdb_tree(
         numeric,
         rewrites,
         semantics,
+        strings,
         typed,
     )
     from idcbq.transpile.parameters import bind_placeholders
@@ -98,7 +99,7 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, numeric, dates)
+        typed_families = (functions, numeric, dates, strings)
         if wanted or any(family.needs_types(query) for family in typed_families):
             known_schema = known.schema_or_reference(query, schema, data_project, dataset)
             declared = {
@@ -108,7 +109,13 @@ def to_duckdb_tree(
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
-            for typed_rewrite in (*functions.TYPED, *numeric.TYPED, *dates.TYPED, *typed.TYPED):
+            for typed_rewrite in (
+                *functions.TYPED,
+                *numeric.TYPED,
+                *dates.TYPED,
+                *strings.TYPED,
+                *typed.TYPED,
+            ):
                 query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
@@ -116,6 +123,7 @@ def to_duckdb_tree(
         query = semantics.apply_untyped(query)
         query = functions.apply(query)
         query = dates.apply_untyped(query)
+        query = strings.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
