@@ -78,6 +78,7 @@ def to_duckdb_tree(
         casts,
         dates,
         functions,
+        json_values,
         known,
         numeric,
         rewrites,
@@ -99,7 +100,7 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, numeric, dates, strings)
+        typed_families = (functions, numeric, dates, strings, json_values)
         if wanted or any(family.needs_types(query) for family in typed_families):
             known_schema = known.schema_or_reference(query, schema, data_project, dataset)
             declared = {
@@ -114,6 +115,7 @@ def to_duckdb_tree(
                 *numeric.TYPED,
                 *dates.TYPED,
                 *strings.TYPED,
+                *json_values.TYPED,
                 *typed.TYPED,
             ):
                 query = typed_rewrite(query)
@@ -124,6 +126,7 @@ def to_duckdb_tree(
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = strings.apply_untyped(query)
+        query = json_values.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
