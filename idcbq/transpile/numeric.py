@@ -103,10 +103,13 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Min, exp.Max)):
         if isinstance(node, exp.Min | exp.Max) and node.expressions:
             continue  # the scalar form of LEAST/GREATEST in some dialects
-        if not _is_float(node.this):
+        value = node.this
+        if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
+            value = value.expressions[0]  # MIN(DISTINCT x)
+        if not (_is_float(value) or _is_float(node.this)):
             continue
         window = node.parent if isinstance(node.parent, exp.Window) else None
-        has_nan = exp.LogicalOr(this=exp.IsNan(this=node.this.copy()))
+        has_nan = exp.LogicalOr(this=exp.IsNan(this=value.copy()))
         if window is not None:
             probe = window.copy()
             probe.set("this", has_nan)
