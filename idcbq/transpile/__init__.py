@@ -83,6 +83,7 @@ def to_duckdb_tree(
         numeric,
         rewrites,
         semantics,
+        shapes,
         strings,
         typed,
     )
@@ -127,6 +128,7 @@ def to_duckdb_tree(
         query = dates.apply_untyped(query)
         query = strings.apply_untyped(query)
         query = json_values.apply_untyped(query)
+        query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
