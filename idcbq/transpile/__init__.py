@@ -101,7 +101,7 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, numeric, dates, strings, json_values)
+        typed_families = (functions, numeric, dates, strings, json_values, shapes)
         if wanted or any(family.needs_types(query) for family in typed_families):
             known_schema = known.schema_or_reference(query, schema, data_project, dataset)
             declared = {
@@ -117,6 +117,7 @@ def to_duckdb_tree(
                 *dates.TYPED,
                 *strings.TYPED,
                 *json_values.TYPED,
+                *shapes.TYPED,
                 *typed.TYPED,
             ):
                 query = typed_rewrite(query)

@@ -5,6 +5,8 @@ Probes in ``tests/probes/shapes.yaml`` compare with GoogleSQL's reference implem
 - ``pivot_names``: ``PIVOT(SUM(n) AS n FOR m IN ('CT', 'MR'))`` names its columns
   ``n_CT``, ``n_MR`` (DuckDB: ``CT_n``); with several named aggregates DuckDB's names
   and order differ: refused (loud).
+- ``set_operation_literals`` (typed): a string literal in a UNION column of DATE,
+  DATETIME, TIMESTAMP or TIME values is of that type.
 - ``group_by_alias``: ``SELECT x * 10 AS y ... GROUP BY y`` groups by the alias even
   when the table has a column ``y`` (DuckDB takes the column).
 """
@@ -82,7 +84,56 @@ def group_by_alias(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+_TEMPORAL = (
+    exp.DataType.Type.DATE,
+    exp.DataType.Type.DATETIME,
+    exp.DataType.Type.TIMESTAMP,
+    exp.DataType.Type.TIMESTAMPTZ,
+    exp.DataType.Type.TIME,
+)
+
+
+def _leaves(node: exp.Expr) -> list[exp.Select] | None:
+    if isinstance(node, exp.Subquery):
+        return _leaves(node.this)
+    if isinstance(node, exp.SetOperation):
+        left, right = _leaves(node.left), _leaves(node.right)
+        return None if left is None or right is None else left + right
+    return [node] if isinstance(node, exp.Select) else None
+
+
+def set_operation_literals(tree: exp.Expr) -> exp.Expr:
+    """``SELECT DATE ... UNION ALL SELECT '2021-02-03'``: the string literal is a DATE."""
+    for node in list(tree.find_all(exp.SetOperation)):
+        if isinstance(node.parent, exp.SetOperation):
+            continue  # the outermost one covers the chain
+        leaves = _leaves(node)
+        if not leaves or len({len(s.expressions) for s in leaves}) != 1:
+            continue
+        for i in range(len(leaves[0].expressions)):
+            items = [s.expressions[i] for s in leaves]
+            values = [it.this if isinstance(it, exp.Alias) else it for it in items]
+            kinds = [v.type for v in values if v.type is not None and v.type.is_type(*_TEMPORAL)]
+            if not kinds:
+                continue
+            for value in values:
+                if isinstance(value, exp.Literal) and value.is_string:
+                    value.replace(exp.cast(value.copy(), kinds[0].copy()))
+    return tree
+
+
 UNTYPED = (pivot_names, group_by_alias)
+TYPED = (set_operation_literals,)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a set operation has a string literal in a select list."""
+    return any(
+        isinstance(v, exp.Literal) and v.is_string
+        for op in tree.find_all(exp.SetOperation)
+        for s in (_leaves(op) or [])
+        for v in s.expressions
+    )
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
