@@ -8,11 +8,13 @@ implementation. Untyped (``UNTYPED``):
   sigma to ``ς`` (DuckDB maps one character to one).
 - ``regexp_extract_all_end``: ``REGEXP_EXTRACT_ALL`` reports no empty match at the end
   of a non-empty string (DuckDB does).
+- ``code_points_to_string``: ``CODE_POINTS_TO_STRING`` of an INT64 array.
 - ``tuple_in``: ``(a, b) IN ((x, y), ...)`` compares field by field, so a NULL field
   gives NULL, not FALSE (DuckDB compares whole structs).
 
 Typed (``TYPED``):
 
+- ``to_code_points``: ``TO_CODE_POINTS`` of a STRING.
 - ``bytes_text_casts``: ``CAST(bytes AS STRING)`` decodes UTF-8 (DuckDB writes ``\\xE2``
   escapes); ``CAST(string AS BYTES)`` encodes it (DuckDB refuses non-ASCII).
 """
@@ -153,12 +155,43 @@ def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-UNTYPED = (full_case_mapping, regexp_extract_all_end, tuple_in)
-TYPED = (bytes_text_casts,)
+def to_code_points(tree: exp.Expr) -> exp.Expr:
+    """``TO_CODE_POINTS(string)``: the characters' code points (``[]`` for ``''``)."""
+    for node in list(tree.find_all(exp.ToCodePoints)):
+        if not _typed(node.this, *exp.DataType.TEXT_TYPES):
+            continue  # BYTES: left to DuckDB, which refuses it (loud)
+        node.replace(
+            _duck(
+                "CASE WHEN _s = '' THEN CAST([] AS BIGINT[]) ELSE "
+                "list_transform(string_split(_s, ''), c -> CAST(unicode(c) AS BIGINT)) END",
+                _s=node.this,
+            )
+        )
+    return tree
+
+
+def code_points_to_string(tree: exp.Expr) -> exp.Expr:
+    """``CODE_POINTS_TO_STRING(array)``: ``''`` for ``[]``, NULL if an element is NULL."""
+    for node in list(tree.find_all(exp.CodePointsToString)):
+        node.replace(
+            _duck(
+                "CASE WHEN _a IS NULL THEN NULL WHEN len(_a) = 0 THEN '' "
+                "WHEN len(list_filter(_a, c -> c IS NULL)) > 0 THEN NULL "
+                "ELSE array_to_string(list_transform(_a, c -> chr(CAST(c AS INTEGER))), '') END",
+                _a=node.this,
+            )
+        )
+    return tree
+
+
+UNTYPED = (full_case_mapping, regexp_extract_all_end, tuple_in, code_points_to_string)
+TYPED = (bytes_text_casts, to_code_points)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a typed rewrite here could apply (a cast to or from BYTES)."""
+    """True if a typed rewrite here could apply (a cast to or from BYTES, TO_CODE_POINTS)."""
+    if tree.find(exp.ToCodePoints):
+        return True
     return any(
         c.to.is_type(*exp.DataType.TEXT_TYPES, T.VARBINARY, T.BINARY, T.BLOB)
         for c in tree.find_all(exp.Cast)
