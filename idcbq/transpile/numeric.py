@@ -14,6 +14,7 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
   (``ROUND(2.675, 2)`` is 2.67: 2.675 is 2.67499999... in binary).
 - ``numeric_results``: ``TRUNC``/``CEIL``/``FLOOR``/``SIGN``/``ABS`` of NUMERIC stay NUMERIC;
   ``DIV`` of NUMERIC truncates.
+- ``safe_divide_overflow``: ``SAFE_DIVIDE(1e300, 1e-300)`` is NULL (DuckDB: inf).
 - ``corr_of_few_rows``: ``CORR`` of fewer than two pairs is NULL (DuckDB: NaN).
 - ``refused``: BIGNUMERIC (DuckDB decimals hold 38 digits, BigQuery's 76) and
   ``TO_JSON_STRING`` of NUMERIC are loud.
@@ -254,6 +255,26 @@ def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
+    """``SAFE_DIVIDE`` of finite FLOAT64 values whose quotient overflows is NULL (not inf)."""
+    for node in list(tree.find_all(exp.SafeDivide)):
+        if node.meta.get("idcbq_overflow") or not any(
+            _is_float(o) for o in (node.this, node.expression)
+        ):
+            continue
+        node.meta["idcbq_overflow"] = True
+        finite = [
+            exp.Anonymous(this="isfinite", expressions=[exp.cast(o.copy(), "DOUBLE")])
+            for o in (node.this, node.expression)
+        ]
+        inf = exp.Anonymous(this="isinf", expressions=[exp.cast(node.copy(), "DOUBLE")])
+        hole = detach(node)
+        hole.replace(
+            exp.Case(ifs=[exp.If(this=exp.and_(inf, *finite), true=exp.null())], default=node)
+        )
+    return tree
+
+
 def _has(kind: exp.DataType | None, *types: T) -> bool:
     if kind is None:
         return False
@@ -288,6 +309,7 @@ TYPED = (
     numeric_results,
     round_float_digits,
     corr_of_few_rows,
+    safe_divide_overflow,
     shifts,
     bit_count,
     nan_extremes,
@@ -318,6 +340,7 @@ _TRIGGERS = (
     exp.Abs,
     exp.IntDiv,
     exp.Corr,
+    exp.SafeDivide,
 )
 
 
