@@ -50,6 +50,22 @@ def _is_float(node: exp.Expr | None) -> bool:
     return node is not None and _typed(node, *_FLOAT)
 
 
+def _finite_literal(node: exp.Expr) -> bool:
+    inner = node.this if isinstance(node, exp.Neg) else node
+    return isinstance(inner, exp.Literal) and inner.is_number
+
+
+def _same_with_literal(node: exp.Expr) -> bool:
+    """DuckDB already agrees when one side is a number literal and NaN gives the same:
+    ``NaN = 1`` and ``NaN < 1`` are FALSE, ``NaN != 1`` TRUE in both (not ``NaN > 1``)."""
+    left, right = node.this, node.expression
+    if isinstance(node, exp.EQ | exp.NEQ):
+        return _finite_literal(left) or _finite_literal(right)
+    if isinstance(node, exp.LT | exp.LTE):
+        return _finite_literal(right)  # x < 1: NaN largest in DuckDB -> FALSE
+    return _finite_literal(left)  # 1 > x
+
+
 def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE)."""
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
@@ -57,6 +73,8 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
         left, right = node.this, node.expression
         if not (_is_float(left) or _is_float(right)) or node.find_ancestor(exp.Join):
             continue  # (join keys keep DuckDB's equality: the join rewrites read them)
+        if _same_with_literal(node):
+            continue  # keeps filter pushdown for the common ``x = 1.5`` / ``x < 2``
         nans = [exp.IsNan(this=side.copy()) for side in (left, right) if _is_float(side)]
         any_nan = nans[0] if len(nans) == 1 else exp.or_(*nans)
         nulls = exp.or_(
