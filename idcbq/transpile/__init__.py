@@ -101,9 +101,15 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, numeric, dates, strings, json_values, shapes)
-        if wanted or any(family.needs_types(query) for family in typed_families):
-            known_schema = known.schema_or_reference(query, schema, data_project, dataset)
+        typed_families = (functions, strings, json_values, shapes)
+        known_schema = known.schema_or_reference(query, schema, data_project, dataset)
+        wanted = (
+            wanted
+            or any(family.needs_types(query) for family in typed_families)
+            or numeric.needs_types(query, known_schema, types)
+            or dates.needs_types(query, known_schema, types)
+        )
+        if wanted:
             declared = {
                 name: exp.DataType.build(str(kind), dialect="bigquery")
                 for name, kind in types.items()

@@ -195,9 +195,18 @@ UNTYPED = (
 TYPED = (date_minus_date, string_of_timestamp, fraction_text)
 
 
-def needs_types(tree: exp.Expr) -> bool:
-    """True if a typed rewrite here could apply."""
-    return any(True for _ in tree.find_all(exp.Sub, exp.String, exp.Cast))
+def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
+    """True if a typed rewrite here could apply (``DATE - DATE`` only where DATEs occur)."""
+    from idcbq.transpile.known import may_hold
+
+    if tree.find(exp.String):
+        return True
+    if any(
+        isinstance(c, exp.Cast) and c.to.is_type(*exp.DataType.TEXT_TYPES)
+        for c in tree.find_all(exp.Cast)
+    ):
+        return True
+    return bool(tree.find(exp.Sub)) and may_hold(tree, schema or {}, params or {}, ("DATE", "TIME"))
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:

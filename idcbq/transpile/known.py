@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 from sqlglot import exp
 
@@ -55,8 +56,6 @@ def reference_types(tree: exp.Expr, data_project: str, dataset: str) -> dict:
     Covers the main IDC tables the query names, bare (in ``dataset``) or qualified in an
     ``idc_*`` dataset of ``data_project``; other tables are left out (unknown).
     """
-    from idcbq.schema import idc_table_fields, sqlglot_columns
-
     out: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
     for table in tree.find_all(exp.Table):
         if table.catalog and table.catalog != data_project:
@@ -64,12 +63,21 @@ def reference_types(tree: exp.Expr, data_project: str, dataset: str) -> dict:
         db = table.db or (dataset if table in bare_tables(tree) else "")
         if not db.lower().startswith("idc_") or db.lower().endswith("_clinical"):
             continue
-        try:
-            fields = idc_table_fields(table.name)
-        except KeyError:
-            continue
-        out.setdefault(data_project, {}).setdefault(db, {})[table.name] = sqlglot_columns(fields)
+        columns = _reference_columns(table.name)
+        if columns is not None:
+            out.setdefault(data_project, {}).setdefault(db, {})[table.name] = columns
     return out
+
+
+@cache
+def _reference_columns(table: str) -> dict[str, str] | None:
+    """``{column: type}`` of a main IDC table from the reference notes (shared, read-only)."""
+    from idcbq.schema import idc_table_fields, sqlglot_columns
+
+    try:
+        return sqlglot_columns(idc_table_fields(table))
+    except KeyError:
+        return None
 
 
 def _unknown(node: exp.Expr | None) -> bool:
@@ -133,3 +141,70 @@ def schema_or_reference(
 ) -> Mapping:
     """The caller's schema, or the reference types when none was given."""
     return schema if schema is not None else reference_types(tree, data_project, dataset)
+
+
+_FLOAT_FUNCTIONS = (
+    exp.Div,
+    exp.Avg,
+    exp.Stddev,
+    exp.StddevPop,
+    exp.StddevSamp,
+    exp.Variance,
+    exp.VariancePop,
+    exp.Sqrt,
+    exp.Pow,
+    exp.Ln,
+    exp.Log,
+    exp.Exp,
+    exp.Rand,
+    exp.SafeDivide,
+    exp.Corr,
+    exp.CovarPop,
+    exp.CovarSamp,
+)
+_FLOAT_NAMES = ("FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL", "BIGDECIMAL")
+
+
+def _named_of_kind(schema: Mapping, names: set[str], kinds: tuple[str, ...]) -> bool:
+    """True if a column in ``names`` (as written, or lowercase) has a type naming one of
+    ``kinds`` (looked up by name: a table has hundreds of columns)."""
+    for value in schema.values():
+        if isinstance(value, Mapping):
+            if _named_of_kind(value, names, kinds):
+                return True
+            continue
+        for name in names:  # a {column: type} mapping
+            kind = schema.get(name)
+            if isinstance(kind, str) and any(k in kind.upper() for k in kinds):
+                return True
+        return False
+    return False
+
+
+def may_hold(tree: exp.Expr, schema: Mapping, params: Mapping, kinds: tuple[str, ...]) -> bool:
+    """Cheap (untyped) evidence that values of one of ``kinds`` (type names) can occur:
+    a column of that type in the schema named by the query, a parameter, a cast or
+    literal of it, or (for floats) a function that returns one."""
+    floats = any(k in _FLOAT_NAMES for k in kinds)
+    if any(any(k in str(t).upper() for k in kinds) for t in params.values()):
+        return True
+    for node in tree.find_all(exp.DataType, exp.Literal, *(_FLOAT_FUNCTIONS if floats else ())):
+        if isinstance(node, exp.DataType):
+            if any(k in node.sql("bigquery").upper() for k in kinds):
+                return True
+        elif isinstance(node, exp.Literal):
+            text = node.this.lower()
+            if floats and node.is_number and ("." in text or "e" in text):
+                return True
+            if not node.is_string:
+                continue
+            parent = node.parent
+            if isinstance(parent, exp.Cast | exp.DataType):
+                continue
+        else:
+            return True
+    for node in tree.find_all(exp.Func):
+        if type(node).__name__.upper() in ("CURRENTDATE", "DATE") and "DATE" in kinds:
+            return True
+    names = {i.name for i in tree.find_all(exp.Identifier)}
+    return _named_of_kind(schema, names | {n.lower() for n in names}, kinds)
