@@ -356,3 +356,12 @@ def test_rewrite_needing_unknown_type_refuses():
         to_duckdb("SELECT CAST(x AS STRING) AS s FROM idc_current.not_a_table")
     # no typed rewrite needed: no types needed
     assert to_duckdb("SELECT x FROM idc_current.not_a_table")
+
+
+def test_float_rewrites_only_where_floats_can_occur():
+    schema = {"bigquery-public-data": {"idc_v25": {"t": {"a": "FLOAT64", "b": "STRING"}}}}
+    table = "`bigquery-public-data.idc_v25.t`"
+    floats = to_duckdb(f"SELECT a FROM {table} WHERE a > b ORDER BY a", schema=schema)
+    assert "ISNAN" in floats.upper()
+    strings = to_duckdb(f"SELECT b FROM {table} WHERE b > 'x' ORDER BY b", schema=schema)
+    assert "ISNAN" not in strings.upper()
