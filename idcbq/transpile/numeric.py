@@ -16,6 +16,7 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
   ``DIV`` of NUMERIC truncates.
 - ``safe_divide_overflow``: ``SAFE_DIVIDE(1e300, 1e-300)`` is NULL (DuckDB: inf).
 - ``corr_of_few_rows``: ``CORR`` of fewer than two pairs is NULL (DuckDB: NaN).
+- ``range_bucket``: ``RANGE_BUCKET`` (DuckDB has no such function).
 - ``refused``: BIGNUMERIC (DuckDB decimals hold 38 digits, BigQuery's 76) and
   ``TO_JSON_STRING`` of NUMERIC are loud.
 """
@@ -295,6 +296,23 @@ def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def range_bucket(tree: exp.Expr) -> exp.Expr:
+    """``RANGE_BUCKET(x, sorted_array)``: how many boundaries are <= x (NULL for NULL x)."""
+    for node in list(tree.find_all(exp.RangeBucket)):
+        node.replace(
+            _duck(
+                "CASE WHEN _x IS NULL OR _a IS NULL THEN NULL "
+                "WHEN len(list_filter(_a, e -> e IS NULL)) > 0 "
+                "THEN error('RANGE_BUCKET: the array has a NULL element') "
+                "WHEN list_sort(_a) <> _a THEN error('RANGE_BUCKET: the array is not sorted') "
+                "ELSE CAST(len(list_filter(_a, e -> e <= _x)) AS BIGINT) END",
+                _x=node.this,
+                _a=node.expression,
+            )
+        )
+    return tree
+
+
 def _has(kind: exp.DataType | None, *types: T) -> bool:
     if kind is None:
         return False
@@ -325,6 +343,7 @@ def refused(tree: exp.Expr) -> exp.Expr:
 
 #: Run after ``functions.TYPED`` and before ``typed.TYPED``.
 TYPED = (
+    range_bucket,
     refused,
     numeric_results,
     round_float_digits,
@@ -361,6 +380,7 @@ _TRIGGERS = (
     exp.IntDiv,
     exp.Corr,
     exp.SafeDivide,
+    exp.RangeBucket,
 )
 
 
