@@ -10,6 +10,7 @@ implementation. Untyped (``UNTYPED``, run on every query):
   second (DuckDB adds the seconds).
 - ``parse_timestamp_zone``: ``PARSE_TIMESTAMP(fmt, s, zone)`` reads ``s`` as a wall
   clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself.
+- ``last_day_weeks``: ``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)``.
 - ``time_functions``: ``TIME_TRUNC`` and ``FORMAT_TIME`` (no DuckDB function of TIME).
 
 Typed (``TYPED``):
@@ -183,7 +184,28 @@ def string_of_timestamp(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+_LAST_DAYS = {
+    # the Sunday of the ISO week holding 28 December of the date's ISO year
+    "ISOYEAR": "make_date(isoyear(_d), 12, 28) "
+    "+ CAST(7 - isodow(make_date(isoyear(_d), 12, 28)) AS INTEGER)",
+    "ISOWEEK": "_d + CAST(7 - isodow(_d) AS INTEGER)",
+    "WEEK": "_d + CAST(6 - dayofweek(_d) AS INTEGER)",
+}
+
+
+def last_day_weeks(tree: exp.Expr) -> exp.Expr:
+    """``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)`` (DuckDB's last_day knows only months)."""
+    for node in list(tree.find_all(exp.LastDay)):
+        unit = node.args.get("unit")
+        template = _LAST_DAYS.get(unit.name.upper()) if unit is not None else None
+        if template is None:
+            continue
+        node.replace(exp.cast(_duck(template, _d=exp.cast(node.this.copy(), "DATE")), "DATE"))
+    return tree
+
+
 UNTYPED = (
+    last_day_weeks,
     format_day_space,
     extract_week_start,
     extract_subsecond,
