@@ -34,8 +34,26 @@ def con():
     con.close()
 
 
+#: SETUP's table for the typed rewrites (a rewrite that needs an unknown type refuses).
+SCHEMA = {
+    "bigquery-public-data": {
+        "idc_v25": {
+            "dicom_all": {
+                "id": "INT64",
+                "ImageType": "ARRAY<STRING>",
+                "SegmentSequence": "ARRAY<STRUCT<CodeMeaning STRING, Names ARRAY<STRING>>>",
+                "Modality": "STRING",
+                "txt": "STRING",
+                "i": "INT64",
+                "Rows": "STRING",
+            }
+        }
+    }
+}
+
+
 def run(con, bq_sql: str, params=()) -> list[tuple]:
-    sql = to_duckdb(bq_sql, params=params)
+    sql = to_duckdb(bq_sql, params=params, schema=SCHEMA)
     bind = {p.name: p.value for p in params}
     return con.execute(sql, bind).fetchall()
 
@@ -319,3 +337,31 @@ def test_schema_without_casts_is_not_needed(con):
     # The schema only matters for casts to INT64; other queries give the same SQL.
     sql = f"SELECT id FROM {T} WHERE Modality = 'CT'"
     assert to_duckdb(sql, schema=SCHEMA) == to_duckdb(sql)
+
+
+def test_bare_table_name_types_as_qualified():
+    # issue 18: a bare name (the CLI's shorthand) must not turn the typed rewrites off
+    bare = to_duckdb("SELECT DATE_TRUNC(StudyDate, YEAR) AS y FROM dicom_all")
+    qualified = to_duckdb(
+        "SELECT DATE_TRUNC(StudyDate, YEAR) AS y FROM `bigquery-public-data.idc_current.dicom_all`"
+    )
+    assert "CAST(DATE_TRUNC" in bare and "CAST(DATE_TRUNC" in qualified
+    inner = to_duckdb("SELECT CAST(-2.5 AS INT64) AS a, (SELECT COUNT(*) FROM dicom_all) AS n")
+    assert "ROUND(-CAST(2.5 AS DOUBLE))" in inner
+
+
+def test_rewrite_needing_unknown_type_refuses():
+    # a column of a table nobody knows the types of: refused, not passed through
+    with pytest.raises(TranspileError, match="depends on the type of"):
+        to_duckdb("SELECT CAST(x AS STRING) AS s FROM idc_current.not_a_table")
+    # no typed rewrite needed: no types needed
+    assert to_duckdb("SELECT x FROM idc_current.not_a_table")
+
+
+def test_float_rewrites_only_where_floats_can_occur():
+    schema = {"bigquery-public-data": {"idc_v25": {"t": {"a": "FLOAT64", "b": "STRING"}}}}
+    table = "`bigquery-public-data.idc_v25.t`"
+    floats = to_duckdb(f"SELECT a FROM {table} WHERE a > b ORDER BY a", schema=schema)
+    assert "ISNAN" in floats.upper()
+    strings = to_duckdb(f"SELECT b FROM {table} WHERE b > 'x' ORDER BY b", schema=schema)
+    assert "ISNAN" not in strings.upper()

@@ -36,23 +36,28 @@ def to_duckdb(
     schema: Mapping | None = None,
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
+    dataset: str = "idc_current",
 ) -> str:
     """Translate one BigQuery query (or DECLARE script) to DuckDB SQL with ``$name`` parameters.
 
     Args:
         sql: BigQuery SQL, parameters as ``@name``; may start with ``DECLARE name TYPE
             DEFAULT literal;`` statements (their defaults apply unless ``params`` has the name).
-        schema: ``{dataset: {table: {column: bigquery_type}}}``; used for type-aware rewrites
-            where available.
+        schema: ``{project: {dataset: {table: {column: bigquery_type}}}}`` for the
+            type-aware rewrites; None: idcbq's reference notes for the IDC tables named.
+            A rewrite that needs a type nobody knows refuses the query.
         data_project: the project whose tables become ``dataset.table`` in DuckDB.
         params: declared parameters; each ``@name`` becomes ``CAST($name AS <type>)``.
+        dataset: the dataset bare table names (``dicom_all``) are in.
 
     Raises:
         TranspileError: for SQL with no faithful DuckDB equivalent.
     """
     from sqlglot.errors import ErrorLevel, SqlglotError
 
-    tree = to_duckdb_tree(sql, schema=schema, data_project=data_project, params=params)
+    tree = to_duckdb_tree(
+        sql, schema=schema, data_project=data_project, params=params, dataset=dataset
+    )
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
@@ -65,11 +70,26 @@ def to_duckdb_tree(
     schema: Mapping | None = None,
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
+    dataset: str = "idc_current",
 ):
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, errors_runtime, functions, rewrites, semantics, typed
+    from idcbq.transpile import (
+        casts,
+        dates,
+        errors_runtime,
+        functions,
+        json_values,
+        known,
+        numeric,
+        rewrites,
+        semantics,
+        shapes,
+        strings,
+        typed,
+    )
     from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
@@ -87,15 +107,41 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        if (wanted or functions.needs_types(query)) and annotate(query, schema or {}):
+        typed_families = (functions, strings, json_values, shapes)
+        known_schema = known.schema_or_reference(query, schema, data_project, dataset)
+        wanted = (
+            wanted
+            or any(family.needs_types(query) for family in typed_families)
+            or numeric.needs_types(query, known_schema, types)
+            or dates.needs_types(query, known_schema, types)
+        )
+        if wanted:
+            declared = {
+                name: exp.DataType.build(str(kind), dialect="bigquery")
+                for name, kind in types.items()
+            }
+            annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
+            known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
-            for typed_rewrite in (*functions.TYPED, *typed.TYPED):
+            for typed_rewrite in (
+                *functions.TYPED,
+                *numeric.TYPED,
+                *dates.TYPED,
+                *strings.TYPED,
+                *json_values.TYPED,
+                *shapes.TYPED,
+                *typed.TYPED,
+            ):
                 query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
         query = functions.apply(query)
+        query = dates.apply_untyped(query)
+        query = strings.apply_untyped(query)
+        query = json_values.apply_untyped(query)
+        query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)

@@ -11,15 +11,32 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
+from idcbq.transpile.rewrites import detach
+
 _KEY = "idcbq_id"
 
 
-def annotate(tree: exp.Expr, schema: Mapping) -> bool:
+def annotate(
+    tree: exp.Expr,
+    schema: Mapping,
+    *,
+    bare: tuple[str, str] | None = None,
+    params: Mapping[str, exp.DataType] | None = None,
+) -> bool:
     """Set ``.type`` on the original tree's nodes where the schema makes it known.
 
     Returns False (and leaves the tree unannotated) if the query cannot be qualified
     against the schema, e.g. it names a column the schema does not know.
+
+    Args:
+        tree: the query.
+        schema: ``{project: {dataset: {table: {column: type}}}}``.
+        bare: ``(project, dataset)`` bare table names are in (typed as if qualified).
+        params: ``{name: type}`` of ``@name`` parameters (declared types).
     """
+    from idcbq.transpile.known import qualify_bare
+
+    lowered = {k.lower(): v for k, v in (params or {}).items()}
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
@@ -29,9 +46,16 @@ def annotate(tree: exp.Expr, schema: Mapping) -> bool:
     for i, node in enumerate(tree.walk()):
         node.meta[_KEY] = i
         originals[i] = node
+    copy = tree.copy()
+    if bare is not None:
+        qualify_bare(copy, *bare)
+    for param in list(copy.find_all(exp.Parameter)):
+        kind = lowered.get(param.name.lower())
+        if kind is not None:
+            detach(param).replace(exp.cast(param, kind.copy()))
     try:
         copy = qualify(
-            tree.copy(),
+            copy,
             schema=schema,
             dialect="bigquery",
             validate_qualify_columns=False,
@@ -48,7 +72,24 @@ def annotate(tree: exp.Expr, schema: Mapping) -> bool:
         original = originals.get(key) if key is not None else None
         if original is not None and node.type is not None and type(original) is type(node):
             original.type = node.type  # shared, never mutated (copying nested types is slow)
+            _operand_types(original, node)
+    for param in tree.find_all(exp.Parameter):
+        param.type = lowered.get(param.name.lower())
     return True
+
+
+def _operand_types(original: exp.Expr, copy: exp.Expr) -> None:
+    """Operands qualify reshaped (``roi.f`` of an UNNEST alias became a Dot): their types."""
+    for key in ("this", "expression"):
+        mine, theirs = original.args.get(key), copy.args.get(key)
+        if (
+            isinstance(mine, exp.Expr)
+            and isinstance(theirs, exp.Expr)
+            and mine.type is None
+            and theirs.type is not None
+            and not theirs.type.is_type(exp.DataType.Type.UNKNOWN)
+        ):
+            mine.type = theirs.type
 
 
 def _pruned(schema: Mapping, names: set[str]) -> Mapping:
@@ -58,7 +99,8 @@ def _pruned(schema: Mapping, names: set[str]) -> Mapping:
         if not isinstance(node, Mapping):
             return node
         if node and all(not isinstance(v, Mapping) for v in node.values()):  # {column: type}
-            return {k: v for k, v in node.items() if k.lower() in names}
+            kept = {k: v for k, v in node.items() if k.lower() in names}
+            return kept or dict([next(iter(node.items()))])  # a table has >= 1 column
         return {k: prune(v) for k, v in node.items()}
 
     return prune(schema)

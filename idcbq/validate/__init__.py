@@ -66,6 +66,8 @@ class ValidatedQuery:
     tables: list[TableRef] = field(default_factory=list)
     #: Which check validated it: ``googlesql-analyzer`` or ``strict`` (see validate.gate).
     validated_by: str | None = None
+    #: ``[(name, type)]`` GoogleSQL gave the output columns (when its analysis ran).
+    output_types: tuple | None = None
 
 
 def check(
@@ -117,7 +119,12 @@ def check(
             analyze=googlesql,
         )
     unique = list(dict.fromkeys(refs.values()))
-    return ValidatedQuery(sql=sql, tree=tree, tables=unique, validated_by=validated_by), problems
+    result = ValidatedQuery(sql=sql, tree=tree, tables=unique, validated_by=validated_by)
+    if validated_by and "googlesql" in validated_by and not problems:
+        from idcbq.engines.conform import types_for
+
+        result.output_types = types_for(sql, params)
+    return result, problems
 
 
 def validate(sql: str, **kwargs: object) -> ValidatedQuery:

@@ -192,13 +192,22 @@ def _source_columns(source, scope, refs, schema, cache) -> _Columns | None:
             isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
             for s in expr.expressions
         ):
-            result = _Columns({s.alias_or_name.lower(): None for s in expr.expressions})
+            result = _Columns({_output_name(s).lower(): None for s in expr.expressions})
         elif isinstance(expr, exp.Unnest):
             result = _unnest_columns(expr, source, refs, schema, cache)
             if result is None and _scalar_array(expr):
                 result = _offset_columns(expr, {})
     cache[key] = result
     return result
+
+
+def _output_name(item: Any) -> str:
+    """A select item's name; ``DISTINCT(col)`` (a parenthesized column) keeps ``col``."""
+    from sqlglot import exp
+
+    while isinstance(item, exp.Paren):
+        item = item.this
+    return item.alias_or_name
 
 
 def _unnest_columns(unnest, scope, refs, schema, cache) -> _Columns | None:

@@ -12,6 +12,10 @@ layer); ``IDCBQ_GOOGLESQL_ANALYSIS=0`` turns it off. Verdicts are cached
 (:mod:`idcbq.engines.googlesql.verdicts`), and fresh CLI processes ask a warm helper
 (:mod:`idcbq.engines.googlesql.helper`); ``python -m bench gate`` measures the costs.
 
+A query that analyzes has its output columns' GoogleSQL types recorded
+(:func:`idcbq.engines.conform.remember_types`): the DuckDB engine conforms its result
+to them exactly (a value that cannot conform is an error).
+
 If the ``zetasql`` package is not installed the analysis is skipped with a one-line
 notice (logger ``idcbq``). Queries naming tables outside the IDC catalog (a user's
 own project) are not analyzed: GoogleSQL cannot know their columns.
@@ -136,7 +140,10 @@ def analyze_sql(
         key = verdicts.verdict_key(sql, types, verdicts.schema_fingerprint(tables))
         hit = verdicts.lookup(key)
         if hit is not None:
-            return [] if hit["ok"] else [_relocate(_from_verdict(hit), sql, lmap)]
+            if hit["ok"]:
+                _accept(hit, sql, params)
+                return []
+            return [_relocate(_from_verdict(hit), sql, lmap)]
     from idcbq.engines.googlesql import helper
 
     if key is not None and helper.enabled():  # a fresh CLI process: the warm helper
@@ -144,14 +151,20 @@ def analyze_sql(
         reply = helper.ask(request)
         if reply is not None:
             verdicts.store(key, reply)
-            return [] if reply["ok"] else [_relocate(_from_verdict(reply), sql, lmap)]
+            if reply["ok"]:
+                _accept(reply, sql, params)
+                return []
+            return [_relocate(_from_verdict(reply), sql, lmap)]
         if available():
             helper.start_in_background()  # for the next process; this one analyzes itself
     if not available():
         return []
-    problem = _analyze(sql, params, resolver)
+    problem, types = run_analysis(sql, params, resolver)
+    verdict = verdict_of(problem, types)
     if key is not None:
-        verdicts.store(key, _to_verdict(problem))
+        verdicts.store(key, verdict)
+    if problem is None:
+        _accept(verdict, sql, params)
     return [] if problem is None else [_relocate(problem, sql, lmap)]
 
 
@@ -177,8 +190,10 @@ def _named_tables(sql: str, tree: Any, resolver: Callable) -> dict[tuple[str, st
     return found
 
 
-def _analyze(sql: str, params: Sequence[BoundParameter], resolver: Callable) -> Any:
-    """Run the analyzer: None, or the refusal located in ``sql`` (before the template map)."""
+def run_analysis(
+    sql: str, params: Sequence[BoundParameter], resolver: Callable
+) -> tuple[ValidationError | None, Any]:
+    """Run the analyzer: (refusal located in ``sql`` or None, output types or None)."""
     from idcbq.engines.googlesql import analysis, compat
 
     global _CATALOGS
@@ -197,19 +212,20 @@ def _analyze(sql: str, params: Sequence[BoundParameter], resolver: Callable) -> 
     try:
         rewritten, unknown = analysis.rewrite(fixed.sql, resolve)
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
-            return None
+            return None, None
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
-        analysis.analyze(
+        resolved, _ids = analysis.resolve_statement(
             rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
         )
     except ValidationError as exc:
-        return _uncompat(exc, fixed, sql)
-    return None
+        return _uncompat(exc, fixed, sql), None
+    return None, analysis.output_types(resolved)
 
 
-def _to_verdict(problem: ValidationError | None) -> dict[str, Any]:
+def verdict_of(problem: ValidationError | None, types: Any = None) -> dict[str, Any]:
+    """A JSON-able verdict: ok (with GoogleSQL's output types) or the refusal."""
     if problem is None:
-        return {"ok": True}
+        return {"ok": True, "types": _jsonable(types)}
     loc = problem.location
     return {
         "ok": False,
@@ -218,6 +234,23 @@ def _to_verdict(problem: ValidationError | None) -> dict[str, Any]:
         "column": loc.column if loc else None,
         "hint": problem.hint,
     }
+
+
+def _jsonable(spec: Any) -> Any:
+    return [_jsonable(x) for x in spec] if isinstance(spec, (list, tuple)) else spec
+
+
+def _spec(value: Any) -> Any:
+    """Back from JSON lists to the tuples :mod:`idcbq.engines.conform` reads."""
+    return tuple(_spec(x) for x in value) if isinstance(value, list) else value
+
+
+def _accept(verdict: dict[str, Any], sql: str, params: Sequence[BoundParameter]) -> None:
+    """Record an ok verdict's output types so the DuckDB result is conformed to them."""
+    from idcbq.engines.conform import remember_types
+
+    types = verdict.get("types")
+    remember_types(sql, None if types is None else _spec(types), params)
 
 
 def _from_verdict(verdict: dict[str, Any]) -> ValidationError:

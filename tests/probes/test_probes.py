@@ -55,7 +55,9 @@ def duck_client(sample_root):
     from idcbq.engines.duckdb import DuckDBEngine
 
     engine = DuckDBEngine.from_options(source=sample_root, idc_version="current")
-    yield Client(engine)
+    client = Client(engine)
+    client.googlesql_analysis = True  # GoogleSQL's types conform the answer (issue 18 §3)
+    yield client
     engine.close()
 
 

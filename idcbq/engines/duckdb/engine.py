@@ -300,14 +300,18 @@ class DuckDBEngine(Engine):
             tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
         except sqlglot.errors.SqlglotError:
             return {}
+        from idcbq.transpile.known import bare_tables
+
+        bare = {id(t) for t in bare_tables(tree)}  # in the version's dataset, as qualified
         out: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
         for tab in tree.find_all(exp.Table):
-            if not tab.db or (tab.catalog and tab.catalog != self.data_project):
+            db = tab.db or (self.idc_version.dataset if id(tab) in bare else "")
+            if not db or (tab.catalog and tab.catalog != self.data_project):
                 continue
-            fields = self.table_fields(tab.db, tab.name)
+            fields = self.table_fields(db, tab.name)
             if fields is not None:
                 datasets = out.setdefault(self.data_project, {})
-                datasets.setdefault(tab.db, {})[tab.name] = sqlglot_columns(fields)
+                datasets.setdefault(db, {})[tab.name] = sqlglot_columns(fields)
         return out
 
     def prepare(
@@ -317,7 +321,11 @@ class DuckDBEngine(Engine):
         from idcbq.transpile import to_duckdb
 
         duck_sql = to_duckdb(
-            sql, schema=self.sqlglot_schema(sql), data_project=self.data_project, params=params
+            sql,
+            schema=self.sqlglot_schema(sql),
+            data_project=self.data_project,
+            params=params,
+            dataset=self.idc_version.dataset,
         )
         return PreparedQuery(
             engine=self.name, sql=duck_sql, source_sql=sql, params=tuple(params), template=template
@@ -360,9 +368,12 @@ class DuckDBEngine(Engine):
             raise self._error(exc, query) from exc
         if limit is not None and kind != "SELECT":
             table = table.slice(0, limit)
+        from idcbq.engines.conform import conform, types_for
         from idcbq.transpile.results import check_result
 
-        return check_result(_narrow_hugeints(table))
+        table = check_result(_narrow_hugeints(table))
+        types = types_for(query.source_sql, query.params)  # GoogleSQL's, if it analyzed
+        return conform(table, types) if types is not None else table
 
     def sql(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None

@@ -385,7 +385,7 @@ def _empty() -> Any:
     return empty_pb2.Empty
 
 
-def analyze(
+def resolve_statement(
     rewritten: Rewrite,
     original_sql: str,
     tables: Mapping[str, Sequence[Field]],
@@ -394,8 +394,8 @@ def analyze(
     catalogs: CatalogCache | None = None,
     path: str | None = None,
     line_offset: int = 0,
-) -> dict[str, set[str]]:
-    """Analyze rewritten SQL; return used columns per flat table; raise ValidationError."""
+) -> tuple[Any, dict[int, str]]:
+    """Analyze rewritten SQL; return (resolved statement, table ids); raise ValidationError."""
     from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
 
     req = ls.AnalyzeRequest(options=analyzer_options(params), sql_statement=rewritten.sql)
@@ -417,7 +417,61 @@ def analyze(
             line_offset=line_offset,
             rewrite=rewritten,
         ) from None
-    return used_columns(resp.resolved_statement, ids, tables)
+    return resp.resolved_statement, ids
+
+
+def analyze(
+    rewritten: Rewrite,
+    original_sql: str,
+    tables: Mapping[str, Sequence[Field]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    catalogs: CatalogCache | None = None,
+    path: str | None = None,
+    line_offset: int = 0,
+) -> dict[str, set[str]]:
+    """Analyze rewritten SQL; return used columns per flat table; raise ValidationError."""
+    resolved, ids = resolve_statement(
+        rewritten,
+        original_sql,
+        tables,
+        params,
+        catalogs=catalogs,
+        path=path,
+        line_offset=line_offset,
+    )
+    return used_columns(resolved, ids, tables)
+
+
+def output_types(resolved: Any) -> list[tuple[str, Any]] | None:
+    """``[(name, type_spec)]`` of a resolved query's output columns (see :func:`type_spec`).
+
+    Names are the analyzer's (``$col1`` for an anonymous column). None if the statement
+    is not a query, or is a value table (``SELECT AS STRUCT``/``AS VALUE``).
+    """
+    which = resolved.WhichOneof("node")
+    if which is None:
+        return None
+    stmt = getattr(resolved, which)
+    if stmt.DESCRIPTOR.name != "ResolvedQueryStmtProto" or stmt.is_value_table:
+        return None
+    return [(col.name, type_spec(col.column.type)) for col in stmt.output_column_list]
+
+
+def type_spec(t: Any) -> Any:
+    """A plain form of a ``TypeProto``: ``"INT64"``, ``("ARRAY", spec)`` or
+    ``("STRUCT", ((name, spec), ...))`` (what :mod:`idcbq.engines.conform` reads)."""
+    from zetasql.wasi._pb2.zetasql.public import type_pb2
+
+    kind = type_pb2.TypeKind.Name(t.type_kind).removeprefix("TYPE_")
+    if kind == "ARRAY":
+        return ("ARRAY", type_spec(t.array_type.element_type))
+    if kind == "STRUCT":
+        return (
+            "STRUCT",
+            tuple((f.field_name, type_spec(f.field_type)) for f in t.struct_type.field),
+        )
+    return kind
 
 
 def _offset_of(text: str, line: int, col: int) -> int:

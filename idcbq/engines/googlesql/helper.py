@@ -109,7 +109,7 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     from idcbq.params import BoundParameter, ParamType
     from idcbq.schema import field_from_json
     from idcbq.sources import IdcVersion
-    from idcbq.validate.googlesql import _analyze, _to_verdict, make_resolver
+    from idcbq.validate.googlesql import make_resolver, run_analysis, verdict_of
 
     tables = {
         tuple(name.split(".", 1)): tuple(field_from_json(f) for f in fields)
@@ -123,7 +123,7 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
         IdcVersion.parse(request.get("idc_version")),
         request.get("data_project") or "bigquery-public-data",
     )
-    return _to_verdict(_analyze(request["sql"], params, resolver))
+    return verdict_of(*run_analysis(request["sql"], params, resolver))
 
 
 def serve(path: Path | None = None, idle_seconds: float = IDLE_SECONDS) -> None:

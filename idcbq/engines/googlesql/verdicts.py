@@ -47,6 +47,10 @@ def cache_root() -> Path:
     return cache_dir() / "zetasql"
 
 
+#: Bumped when a verdict gains fields (2: ok verdicts carry the output types).
+VERDICT_FORMAT = 2
+
+
 @cache
 def analyzer_version() -> str:
     """Versions that change verdicts: zetasql, wasmtime, the feature map, idcbq."""
@@ -55,7 +59,7 @@ def analyzer_version() -> str:
 
     from idcbq import __version__
 
-    parts = [__version__]
+    parts = [__version__, f"verdicts{VERDICT_FORMAT}"]
     for dist in ("zetasql", "wasmtime"):
         try:
             parts.append(f"{dist}{importlib.metadata.version(dist)}")

@@ -1,0 +1,253 @@
+"""GoogleSQL's types are the result's types: conform a DuckDB result to them, exactly.
+
+When GoogleSQL's analyzer has checked a query it knows each output column's type
+(``DATE`` not ``TIMESTAMP``, ``NUMERIC`` not ``FLOAT64``, ``INT64`` not ``FLOAT64``...).
+The analysis records them with :func:`remember_types` (keyed by the SQL text and the
+parameter types); the DuckDB engine looks them up with :func:`types_for` and calls
+:func:`conform` on its Arrow result.
+
+A value converts only if converting it back gives the same value (``2.0`` -> INT64
+``2``; a TIMESTAMP at midnight -> DATE), within one family of types (numbers, dates
+and times, text, bytes, booleans). Anything else -- ``2.5`` as INT64, a TIMESTAMP with
+a time of day as DATE, a STRING where GoogleSQL says DATE, a different number of
+columns or struct fields -- is a QueryError: DuckDB computed something BigQuery would
+not, and an answer of the wrong type is a silent difference.
+
+Example:
+    >>> import pyarrow as pa
+    >>> t = conform(pa.table({"d": pa.array([1.0, None])}), [("d", "INT64")])
+    >>> t.schema.field("d").type, t.column("d").to_pylist()
+    (DataType(int64), [1, None])
+    >>> conform(pa.table({"d": [2.5]}), [("d", "INT64")])
+    Traceback (most recent call last):
+    ...
+    idcbq.errors.QueryError: column d: DuckDB's value 2.5 (double) cannot be exactly a GoogleSQL INT64
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from idcbq.errors import QueryError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from idcbq.params import BoundParameter
+
+#: A type as :func:`idcbq.engines.googlesql.analysis.type_spec` spells it.
+Spec = Any
+Types = Sequence[tuple[str, Spec]]
+
+_MAX = 512
+_LOCK = threading.Lock()
+_REMEMBERED: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[str, Spec], ...]] = (
+    OrderedDict()
+)
+
+
+def _key(sql: str, params: Sequence[BoundParameter]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return sql, tuple(sorted((p.name.lower(), str(p.type)) for p in params))
+
+
+def remember_types(query: Any, types: Types | None, params: Sequence[BoundParameter] = ()) -> None:
+    """Record the output types GoogleSQL gave ``query`` (a SQL string or a ValidatedQuery).
+
+    This is the hook the validation gate calls after a successful analysis. A
+    ValidatedQuery also gets them as ``query.output_types``. ``types=None`` forgets
+    (a statement whose types are not known).
+    """
+    sql = query if isinstance(query, str) else query.sql
+    if not isinstance(query, str):
+        query.output_types = None if types is None else tuple(types)
+    key = _key(sql, params)
+    with _LOCK:
+        if types is None:
+            _REMEMBERED.pop(key, None)
+            return
+        _REMEMBERED.pop(key, None)
+        _REMEMBERED[key] = tuple(types)
+        while len(_REMEMBERED) > _MAX:
+            _REMEMBERED.popitem(last=False)
+
+
+def types_for(
+    sql: str, params: Sequence[BoundParameter] = ()
+) -> tuple[tuple[str, Spec], ...] | None:
+    """The output types recorded for ``sql`` with these parameter types, or None."""
+    with _LOCK:
+        return _REMEMBERED.get(_key(sql, params))
+
+
+def arrow_type(spec: Spec) -> pa.DataType:
+    """The Arrow type of a GoogleSQL type in idcbq results (as the googlesql engine gives)."""
+    import pyarrow as pa
+
+    if isinstance(spec, tuple):
+        if spec[0] == "ARRAY":
+            return pa.list_(arrow_type(spec[1]))
+        return pa.struct([pa.field(n, arrow_type(s)) for n, s in spec[1]])
+    return {
+        "INT64": pa.int64(),
+        "BOOL": pa.bool_(),
+        "DOUBLE": pa.float64(),
+        "STRING": pa.string(),
+        "BYTES": pa.binary(),
+        "DATE": pa.date32(),
+        "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+        "DATETIME": pa.timestamp("us"),
+        "TIME": pa.time64("us"),
+        "NUMERIC": pa.decimal128(38, 9),
+        "BIGNUMERIC": pa.decimal256(76, 38),
+        "JSON": pa.string(),
+        "GEOGRAPHY": pa.string(),
+    }.get(spec) or _unknown(spec)
+
+
+def _unknown(spec: Spec) -> pa.DataType:
+    raise QueryError(f"DuckDB cannot return a GoogleSQL {spec} value exactly as BigQuery does")
+
+
+def conform(table: pa.Table, types: Types) -> pa.Table:
+    """``table`` with each column converted exactly to its GoogleSQL type (names kept).
+
+    Raises:
+        QueryError: a column count or struct shape differs, or a value has no exact
+            equal in the GoogleSQL type.
+    """
+    import pyarrow as pa
+
+    if table.num_columns != len(types):
+        raise QueryError(
+            f"DuckDB's result has {table.num_columns} columns, GoogleSQL's analysis "
+            f"{len(types)} ({', '.join(n for n, _ in types)}): the translation differs"
+        )
+    columns, fields = [], []
+    for name, column, (_gname, spec) in zip(table.column_names, table.columns, types, strict=True):
+        target = arrow_type(spec)
+        if column.type != target:
+            chunks = [_array(chunk, spec, target, name) for chunk in column.chunks]
+            column = pa.chunked_array(chunks, type=target)
+        columns.append(column)
+        fields.append(pa.field(name, target))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _family(kind: pa.DataType) -> str:
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_integer(kind) or t.is_floating(kind) or t.is_decimal(kind):
+        return "number"
+    if t.is_date(kind) or t.is_timestamp(kind):
+        return "date"
+    if t.is_time(kind):
+        return "time"
+    if t.is_string(kind) or t.is_large_string(kind):
+        return "text"
+    if t.is_binary(kind) or t.is_large_binary(kind):
+        return "bytes"
+    if t.is_boolean(kind):
+        return "bool"
+    if t.is_null(kind):
+        return "null"
+    return str(kind)
+
+
+def _spell(spec: Spec) -> str:
+    if isinstance(spec, tuple):
+        if spec[0] == "ARRAY":
+            return f"ARRAY<{_spell(spec[1])}>"
+        return "STRUCT<" + ", ".join(f"{n} {_spell(s)}".strip() for n, s in spec[1]) + ">"
+    return "FLOAT64" if spec == "DOUBLE" else spec
+
+
+def _fail(name: str, spec: Spec, arr: pa.Array, why: str | None = None) -> QueryError:
+    detail = why or f"{arr.type} values"
+    return QueryError(
+        f"column {name}: DuckDB's {detail} cannot be exactly a GoogleSQL {_spell(spec)}"
+    )
+
+
+def _array(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Array:
+    import pyarrow as pa
+
+    if arr.type == target:
+        return arr
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), type=target)
+    if isinstance(spec, tuple) and spec[0] == "ARRAY":
+        if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
+            raise _fail(name, spec, arr)
+        values = _array(arr.values, spec[1], target.value_type, name)
+        offsets = arr.offsets.cast(pa.int32())
+        return pa.ListArray.from_arrays(offsets, values, type=target, mask=arr.is_null())
+    if isinstance(spec, tuple):
+        if not pa.types.is_struct(arr.type) or arr.type.num_fields != len(spec[1]):
+            raise _fail(name, spec, arr)
+        children = [
+            _array(arr.field(i), s, target.field(i).type, name) for i, (_n, s) in enumerate(spec[1])
+        ]
+        mask = arr.is_null() if arr.null_count else None
+        return pa.StructArray.from_arrays(children, fields=list(target), mask=mask)
+    return _scalar(arr, spec, target, name)
+
+
+def _scalar(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    source = arr.type
+    if pa.types.is_dictionary(source):
+        arr = arr.dictionary_decode()
+        source = arr.type
+    if _family(source) != _family(target):
+        raise _fail(name, spec, arr)
+    try:
+        if pa.types.is_decimal(source) and pa.types.is_floating(target):  # correctly rounded
+            out = pa.array([None if v is None else float(v) for v in arr.to_pylist()], target)
+        else:
+            out = pc.cast(arr, target, safe=False)
+        back = pc.cast(out, source, safe=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _fail(name, spec, arr) from exc
+    floats = pa.types.is_floating(out.type) or pa.types.is_floating(source)
+    if floats and pa.types.is_decimal(out.type) != pa.types.is_decimal(source):
+        same = _exact_decimal(arr, out)  # Arrow's decimal -> float is not correctly rounded
+    else:
+        same = pc.equal(back, arr)
+    if pa.types.is_floating(source):  # NaN stays NaN only in a float
+        nan = pc.is_nan(arr)
+        if pa.types.is_floating(target):
+            same = pc.or_(same, pc.and_(nan, pc.is_nan(back)))
+        else:
+            same = pc.and_(same, pc.invert(nan))
+    if pc.all(same).as_py() is False:
+        bad = pc.index(same, False).as_py()
+        raise _fail(name, spec, arr, f"value {arr[bad].as_py()!r} ({source})")
+    return out
+
+
+def _exact_decimal(arr: pa.Array, out: pa.Array) -> pa.Array:
+    """Per value: the decimal and the float are the same number (Python's exact compare)."""
+    import decimal
+    import math
+
+    import pyarrow as pa
+
+    flags = []
+    for a, b in zip(arr.to_pylist(), out.to_pylist(), strict=True):
+        if a is None or b is None:
+            flags.append(None if a is None and b is None else False)
+            continue
+        f, d = (a, b) if isinstance(a, float) else (b, a)
+        flags.append(
+            not math.isnan(f)
+            and not math.isinf(f)
+            and float(d) == f
+            and decimal.Decimal(repr(f)) == d
+        )
+    return pa.array(flags, type=pa.bool_())

@@ -1,0 +1,238 @@
+"""Dates and times where DuckDB silently differs from GoogleSQL (issue 18 §5).
+
+Probes in ``tests/probes/dates_more.yaml`` compare with GoogleSQL's reference
+implementation. Untyped (``UNTYPED``, run on every query):
+
+- ``format_day_space``: ``FORMAT_DATE('%e')`` pads the day with a space (`` 5``).
+- ``extract_week_start``: ``EXTRACT(WEEK(<weekday>))``: weeks starting on that day,
+  days before the year's first such day in week 0.
+- ``extract_subsecond``: ``EXTRACT(MILLISECOND/MICROSECOND)`` is the part within the
+  second (DuckDB adds the seconds).
+- ``parse_timestamp_zone``: ``PARSE_TIMESTAMP(fmt, s, zone)`` reads ``s`` as a wall
+  clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself.
+- ``last_day_weeks``: ``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)``.
+- ``time_functions``: ``TIME_TRUNC`` and ``FORMAT_TIME`` (no DuckDB function of TIME).
+
+Typed (``TYPED``):
+
+- ``date_minus_date``: ``DATE - DATE`` is an INTERVAL in BigQuery: refused (loud).
+- ``fraction_text``: TIME and DATETIME as STRING print the fraction in 3 or 6 digits.
+- ``string_of_timestamp``: ``STRING(ts[, zone])`` is the zone's wall clock with its
+  offset (``2020-01-01 22:04:05-05``), fraction in 3 or 6 digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.numeric import _duck
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.semantics import T, _typed
+
+_WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
+_EPOCH_DAY = "CAST('1970-01-01' AS DATE)"
+
+
+def _mark_divisions(node: exp.Expr) -> exp.Expr:
+    for div in node.find_all(exp.IntDiv, exp.Mod, exp.Div):
+        div.meta["idcbq_div"] = True  # constant non-zero divisors
+    return node
+
+
+def format_day_space(tree: exp.Expr) -> exp.Expr:
+    """``%e`` (sqlglot's ``%-d``) in FORMAT_DATE/FORMAT_TIMESTAMP: a space-padded day."""
+    for node in list(tree.find_all(exp.TimeToStr)):
+        fmt = node.args.get("format")
+        if not (isinstance(fmt, exp.Literal) and fmt.is_string and "%-d" in fmt.this):
+            continue
+        value = node.this
+        day = _duck("lpad(CAST(day(_v) AS VARCHAR), 2, ' ')", _v=value)
+        pieces: list[exp.Expr] = []
+        for i, part in enumerate(fmt.this.split("%-d")):
+            if i:
+                pieces.append(day.copy())
+            if part:
+                piece = node.copy()
+                piece.set("format", exp.Literal.string(part))
+                pieces.append(piece)
+        text = pieces[0]
+        for piece in pieces[1:]:
+            text = exp.DPipe(this=text, expression=piece)
+        node.replace(exp.paren(text))
+    return tree
+
+
+def extract_week_start(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(WEEK(<weekday>) FROM d)`` as GoogleSQL numbers the weeks."""
+    for node in list(tree.find_all(exp.Extract)):
+        part = node.this
+        if not isinstance(part, exp.WeekStart):
+            continue
+        start = _WEEKDAYS.index(part.this.name.upper())
+        value = exp.cast(node.expression.copy(), "DATE")
+        week = _duck(
+            f"CAST((dayofyear(_d) - ((dayofweek(_d) - {start} + 7) % 7) + 6) // 7 AS BIGINT)",
+            _d=value,
+        )
+        node.replace(_mark_divisions(week))
+    return tree
+
+
+def extract_subsecond(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(MILLISECOND|MICROSECOND FROM x)`` within the second."""
+    for node in list(tree.find_all(exp.Extract)):
+        name = node.this.name.upper() if isinstance(node.this, exp.Var) else ""
+        modulus = {"MILLISECOND": 1000, "MICROSECOND": 1000000}.get(name)
+        if modulus is None or isinstance(node.parent, exp.Mod):
+            continue
+        hole = detach(node)
+        mod = exp.Mod(this=node, expression=exp.Literal.number(modulus))
+        mod.meta["idcbq_div"] = True
+        hole.replace(mod)
+    return tree
+
+
+_ZONE_SPEC = re.compile(r"%(E?z|Z|Ez)")
+
+
+def parse_timestamp_zone(tree: exp.Expr) -> exp.Expr:
+    """``PARSE_TIMESTAMP(fmt, s, zone)``: the wall clock read in ``zone``."""
+    for node in list(tree.find_all(exp.StrToTime)):
+        zone = node.args.get("zone")
+        if zone is None:
+            continue
+        fmt = node.args.get("format")
+        node.set("zone", None)
+        if isinstance(fmt, exp.Literal) and _ZONE_SPEC.search(fmt.this or ""):
+            continue  # the text's own zone wins
+        wall = exp.cast(node.copy(), "TIMESTAMP")
+        node.replace(exp.Anonymous(this="timezone", expressions=[zone.copy(), wall]))
+    return tree
+
+
+def time_functions(tree: exp.Expr) -> exp.Expr:
+    """``TIME_TRUNC(t, part)`` and ``FORMAT_TIME(fmt, t)`` through a timestamp on 1970-01-01."""
+    for node in list(tree.find_all(exp.TimeTrunc)):
+        unit = node.args.get("unit")
+        name = unit.name.lower() if unit is not None else ""
+        if name not in ("hour", "minute", "second", "millisecond", "microsecond"):
+            raise TranspileError(f"unsupported on DuckDB: TIME_TRUNC to {name or '?'}")
+        node.replace(_duck(f"CAST(date_trunc('{name}', {_EPOCH_DAY} + _t) AS TIME)", _t=node.this))
+    for node in list(tree.find_all(exp.TimeToStr)):
+        if isinstance(node.this, exp.TsOrDsToTime):
+            node.set("this", _duck(f"{_EPOCH_DAY} + _t", _t=node.this.this))
+    return tree
+
+
+def date_minus_date(tree: exp.Expr) -> exp.Expr:
+    """``DATE - DATE`` is an INTERVAL (DuckDB: a number of days): loud."""
+    for node in tree.find_all(exp.Sub):
+        if _typed(node.this, T.DATE) and _typed(node.expression, T.DATE):
+            raise TranspileError(
+                "unsupported on DuckDB: DATE - DATE (an INTERVAL in BigQuery)",
+                hint="use DATE_DIFF(a, b, DAY) for a number of days",
+            )
+    return tree
+
+
+_FRACTION = (
+    "CASE WHEN position('.' IN _t) = 0 THEN _t ELSE split_part(_t, '.', 1) || '.' || "
+    "rpad(split_part(_t, '.', 2), CASE WHEN length(split_part(_t, '.', 2)) <= 3 "
+    "THEN 3 ELSE 6 END, '0') END"
+)
+_WALL_TYPES = (T.TIME, T.DATETIME, T.TIMESTAMP)
+
+
+def fraction_text(tree: exp.Expr) -> exp.Expr:
+    """TIME/DATETIME to STRING: fraction padded to 3 or 6 digits (``12:34:56.500``)."""
+    for node in list(tree.find_all(exp.Cast, exp.String)):
+        if isinstance(node, exp.Cast) and not node.to.is_type(*exp.DataType.TEXT_TYPES):
+            continue
+        if isinstance(node, exp.String) and node.args.get("zone") is not None:
+            continue
+        if not _typed(node.this, *_WALL_TYPES):
+            continue
+        text = exp.cast(node.this.copy(), "VARCHAR")
+        node.replace(exp.paren(_duck(_FRACTION, _t=text)))
+    return tree
+
+
+_TIMESTAMP_TEXT = (
+    "strftime(_w, '%Y-%m-%d %H:%M:%S') || "
+    "CASE WHEN microsecond(_w) % 1000000 = 0 THEN '' "
+    "WHEN microsecond(_w) % 1000 = 0 THEN printf('.%03d', (microsecond(_w) % 1000000) // 1000) "
+    "ELSE printf('.%06d', microsecond(_w) % 1000000) END || "
+    "CASE WHEN _o < 0 THEN '-' ELSE '+' END || printf('%02d', abs(_o) // 60) || "
+    "CASE WHEN abs(_o) % 60 = 0 THEN '' ELSE printf(':%02d', abs(_o) % 60) END"
+)
+
+
+def string_of_timestamp(tree: exp.Expr) -> exp.Expr:
+    """``STRING(ts[, zone])``: the wall clock in ``zone`` (UTC) with its UTC offset."""
+    for node in list(tree.find_all(exp.String)):
+        if not _typed(node.this, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
+            continue
+        zone = node.args.get("zone") or exp.Literal.string("UTC")
+        ts = exp.cast(node.this.copy(), "TIMESTAMPTZ")
+        wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts.copy()])
+        offset = _duck("(epoch_us(_w) - epoch_us(_ts)) // 60000000", _w=wall, _ts=ts)
+        text = _duck(_TIMESTAMP_TEXT, _w=wall, _o=exp.paren(offset))
+        node.replace(exp.paren(_mark_divisions(text)))
+    return tree
+
+
+_LAST_DAYS = {
+    # the Sunday of the ISO week holding 28 December of the date's ISO year
+    "ISOYEAR": "make_date(isoyear(_d), 12, 28) "
+    "+ CAST(7 - isodow(make_date(isoyear(_d), 12, 28)) AS INTEGER)",
+    "ISOWEEK": "_d + CAST(7 - isodow(_d) AS INTEGER)",
+    "WEEK": "_d + CAST(6 - dayofweek(_d) AS INTEGER)",
+}
+
+
+def last_day_weeks(tree: exp.Expr) -> exp.Expr:
+    """``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)`` (DuckDB's last_day knows only months)."""
+    for node in list(tree.find_all(exp.LastDay)):
+        unit = node.args.get("unit")
+        template = _LAST_DAYS.get(unit.name.upper()) if unit is not None else None
+        if template is None:
+            continue
+        node.replace(exp.cast(_duck(template, _d=exp.cast(node.this.copy(), "DATE")), "DATE"))
+    return tree
+
+
+UNTYPED = (
+    last_day_weeks,
+    format_day_space,
+    extract_week_start,
+    extract_subsecond,
+    parse_timestamp_zone,
+    time_functions,
+)
+
+#: Run before ``typed.TYPED`` (its ``timestamp_to_string`` handles CAST of TIMESTAMP).
+TYPED = (date_minus_date, string_of_timestamp, fraction_text)
+
+
+def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
+    """True if a typed rewrite here could apply (``DATE - DATE`` only where DATEs occur)."""
+    from idcbq.transpile.known import may_hold
+
+    if tree.find(exp.String):
+        return True
+    if any(
+        isinstance(c, exp.Cast) and c.to.is_type(*exp.DataType.TEXT_TYPES)
+        for c in tree.find_all(exp.Cast)
+    ):
+        return True
+    return bool(tree.find(exp.Sub)) and may_hold(tree, schema or {}, params or {}, ("DATE", "TIME"))
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run every untyped rewrite of this module."""
+    for rewrite in UNTYPED:
+        tree = rewrite(tree)
+    return tree

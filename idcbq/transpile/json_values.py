@@ -1,0 +1,199 @@
+"""JSON where DuckDB silently differs from GoogleSQL (issue 18 §5).
+
+Probes in ``tests/probes/json_values.yaml`` compare with GoogleSQL's reference
+implementation. Untyped (``UNTYPED``):
+
+- ``json_type_names``: ``JSON_TYPE`` is ``number``/``string``/``boolean``/``array``/
+  ``object``/``null`` (DuckDB: ``UBIGINT``, ``VARCHAR``...).
+- ``json_value_text``: ``JSON_VALUE`` of a string that is not JSON is NULL; of a
+  non-integer number it is the number's text as written, which DuckDB does not keep
+  (``1.50`` -> ``1.5``): an error when met, not a different answer.
+- ``json_conversions``: ``BOOL(json)`` and ``FLOAT64(json)`` accept only a JSON boolean /
+  number (an error otherwise), as BigQuery.
+
+Typed (``TYPED``):
+
+- ``to_json_string_values``: ``TO_JSON_STRING`` of an INT64 beyond ±2^53 is a JSON
+  string; of BYTES base64; of TIMESTAMP ``"2020-01-02T03:04:05Z"``; of DATETIME
+  ``"2020-01-02T03:04:05"``. Inside a STRUCT or ARRAY: BYTES, TIMESTAMP, DATETIME are
+  refused (loud), and an integer of 16 or more digits in the text raises at run time.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.numeric import _duck
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.semantics import T, _error
+
+_NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')"
+
+
+def json_type_names(tree: exp.Expr) -> exp.Expr:
+    """``JSON_TYPE`` with GoogleSQL's names."""
+    for node in list(tree.find_all(exp.JSONType)):
+        kind = exp.Anonymous(this="json_type", expressions=[node.this.copy()])
+        node.replace(
+            _duck(
+                f"CASE WHEN _t IS NULL THEN NULL WHEN _t IN {_NUMBER_TYPES} THEN 'number' "
+                "WHEN _t = 'VARCHAR' THEN 'string' ELSE lower(_t) END",
+                _t=kind,
+            )
+        )
+    return tree
+
+
+def json_value_text(tree: exp.Expr) -> exp.Expr:
+    """``JSON_VALUE``: NULL for text that is not JSON; an error for a non-integer number."""
+    for node in list(tree.find_all(exp.JSONExtractScalar)):
+        if node.meta.get("idcbq_json_value") or not node.args.get("scalar_only"):
+            continue
+        node.meta["idcbq_json_value"] = True
+        path = node.expression
+        if not isinstance(path, exp.JSONPath):
+            continue
+        text = exp.Literal.string(path.sql(dialect="duckdb").strip("'"))
+        doc = node.this
+        kind = exp.Anonymous(this="json_type", expressions=[doc.copy(), text])
+        valid = exp.Anonymous(this="json_valid", expressions=[doc.copy()])
+        hole = detach(node)
+        hole.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.Not(this=valid), true=exp.null()),
+                    exp.If(
+                        this=exp.EQ(this=kind, expression=exp.Literal.string("DOUBLE")),
+                        true=_error(
+                            "unsupported on DuckDB: JSON_VALUE of a non-integer JSON number "
+                            "(BigQuery returns its text as written)"
+                        ),
+                    ),
+                ],
+                default=node,
+            )
+        )
+    return tree
+
+
+def json_conversions(tree: exp.Expr) -> exp.Expr:
+    """``BOOL(json)`` / ``FLOAT64(json)``: a JSON boolean / number, else an error."""
+    for node in list(tree.find_all(exp.JSONBool, exp.Float64)):
+        value = node.this
+        kind = exp.Anonymous(this="json_type", expressions=[value.copy()])
+        if isinstance(node, exp.JSONBool):
+            ok = exp.EQ(this=kind, expression=exp.Literal.string("BOOLEAN"))
+            target, name = "BOOLEAN", "BOOL"
+        else:
+            ok = _duck(f"_k IN {_NUMBER_TYPES}", _k=kind)
+            target, name = "DOUBLE", "FLOAT64"
+        converted = exp.cast(exp.cast(value.copy(), "JSON"), target)
+        node.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.Is(this=value.copy(), expression=exp.null()), true=exp.null()),
+                    exp.If(this=ok, true=converted),
+                ],
+                default=_error(f"The provided JSON input is not a valid {name} for {name}()"),
+            )
+        )
+    return tree
+
+
+def _has(kind: exp.DataType | None, *types: T) -> bool:
+    if kind is None:
+        return False
+    return kind.is_type(*types) or any(
+        _has(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None), *types)
+        for sub in kind.expressions
+    )
+
+
+_FRACTION = (
+    "CASE WHEN microsecond(_w) % 1000000 = 0 THEN '' "
+    "WHEN microsecond(_w) % 1000 = 0 THEN printf('.%03d', (microsecond(_w) % 1000000) // 1000) "
+    "ELSE printf('.%06d', microsecond(_w) % 1000000) END"
+)
+_BIG_INT = r"[:\[,]-?[0-9]{16,}[,\]}]"
+
+
+def _quoted(text: exp.Expr) -> exp.Expr:
+    return exp.DPipe(
+        this=exp.DPipe(this=exp.Literal.string('"'), expression=text),
+        expression=exp.Literal.string('"'),
+    )
+
+
+def to_json_string_values(tree: exp.Expr) -> exp.Expr:
+    """``TO_JSON_STRING`` of big INT64, BYTES, TIMESTAMP and DATETIME as BigQuery writes them."""
+    wall = (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.DATETIME, T.TIMESTAMP)
+    for node in list(tree.find_all(exp.JSONFormat)):
+        value = node.this
+        kind = value.type
+        if kind is None or node.expressions or node.args.get("options"):
+            continue
+        if kind.is_type(*exp.DataType.INTEGER_TYPES):
+            text = _duck(
+                "CASE WHEN _x BETWEEN -9007199254740992 AND 9007199254740992 "
+                "THEN CAST(_x AS VARCHAR) ELSE '\"' || CAST(_x AS VARCHAR) || '\"' END",
+                _x=value,
+            )
+        elif kind.is_type(T.VARBINARY, T.BINARY, T.BLOB):
+            text = _quoted(exp.Anonymous(this="to_base64", expressions=[value.copy()]))
+        elif kind.is_type(*wall):
+            zoned = kind.is_type(T.TIMESTAMPTZ, T.TIMESTAMPLTZ)
+            stamp = exp.cast(value.copy(), "TIMESTAMP")
+            body = _duck(
+                f"strftime(_w, '%Y-%m-%dT%H:%M:%S') || {_FRACTION}" + (" || 'Z'" if zoned else ""),
+                _w=stamp,
+            )
+            for div in body.find_all(exp.IntDiv, exp.Mod):
+                div.meta["idcbq_div"] = True
+            text = _quoted(body)
+        elif kind.is_type(*exp.DataType.NESTED_TYPES):
+            if _has(kind, T.VARBINARY, T.BINARY, T.BLOB, *wall):
+                raise TranspileError(
+                    "unsupported on DuckDB: TO_JSON_STRING of a STRUCT or ARRAY holding "
+                    "BYTES, TIMESTAMP or DATETIME values (DuckDB writes them differently)",
+                    hint="convert those fields to STRING first, or use --engine bigquery",
+                )
+            if _has(kind, *exp.DataType.INTEGER_TYPES):
+                big = exp.RegexpLike(this=node.copy(), expression=exp.Literal.string(_BIG_INT))
+                hole = detach(node)
+                hole.replace(
+                    exp.Case(
+                        ifs=[
+                            exp.If(
+                                this=big,
+                                true=_error(
+                                    "unsupported on DuckDB: TO_JSON_STRING of an INT64 of 16 "
+                                    "or more digits inside a STRUCT or ARRAY"
+                                ),
+                            )
+                        ],
+                        default=node,
+                    )
+                )
+            continue
+        else:
+            continue
+        null = exp.Literal.string("null")
+        node.replace(exp.Coalesce(this=text, expressions=[null]))
+    return tree
+
+
+UNTYPED = (json_type_names, json_value_text, json_conversions)
+TYPED = (to_json_string_values,)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if ``TO_JSON_STRING`` appears."""
+    return any(True for _ in tree.find_all(exp.JSONFormat))
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run every untyped rewrite of this module."""
+    for rewrite in UNTYPED:
+        tree = rewrite(tree)
+    return tree

@@ -1,0 +1,143 @@
+"""Result shapes and names where DuckDB silently differs from GoogleSQL (issue 18 §5).
+
+Probes in ``tests/probes/shapes.yaml`` compare with GoogleSQL's reference implementation.
+
+- ``pivot_names``: ``PIVOT(SUM(n) AS n FOR m IN ('CT', 'MR'))`` names its columns
+  ``n_CT``, ``n_MR`` (DuckDB: ``CT_n``); with several named aggregates DuckDB's names
+  and order differ: refused (loud).
+- ``set_operation_literals`` (typed): a string literal in a UNION column of DATE,
+  DATETIME, TIMESTAMP or TIME values is of that type.
+- ``group_by_alias``: ``SELECT x * 10 AS y ... GROUP BY y`` groups by the alias even
+  when the table has a column ``y`` (DuckDB takes the column).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+
+
+def _value_name(value: exp.Expr) -> str | None:
+    if isinstance(value, exp.PivotAlias):
+        return value.alias
+    if isinstance(value, exp.Alias):
+        return value.alias
+    if isinstance(value, exp.Literal):
+        return value.this
+    return None
+
+
+def pivot_names(tree: exp.Expr) -> exp.Expr:
+    """Name PIVOT columns ``<aggregate alias>_<value>`` as BigQuery does."""
+    for pivot in list(tree.find_all(exp.Pivot)):
+        if pivot.args.get("unpivot"):
+            continue
+        aggregates = pivot.expressions
+        named = [a for a in aggregates if isinstance(a, exp.Alias)]
+        if not named:
+            continue
+        if len(aggregates) > 1:
+            raise TranspileError(
+                "unsupported on DuckDB: PIVOT with several named aggregates (DuckDB names "
+                "and orders the columns differently)",
+                hint="PIVOT one aggregate at a time, or use --engine bigquery",
+            )
+        alias = named[0].alias
+        fields = pivot.args.get("fields") or []
+        if len(fields) != 1 or not isinstance(fields[0], exp.In):
+            continue
+        values = []
+        for value in fields[0].expressions:
+            name = _value_name(value)
+            if name is None:
+                raise TranspileError(
+                    "unsupported on DuckDB: PIVOT over a value that is not a literal"
+                )
+            inner = value.this if isinstance(value, exp.PivotAlias | exp.Alias) else value
+            values.append(
+                exp.PivotAlias(this=inner.copy(), alias=exp.to_identifier(f"{alias}_{name}"))
+            )
+        fields[0].set("expressions", values)
+        named[0].replace(named[0].this.copy())
+    return tree
+
+
+def group_by_alias(tree: exp.Expr) -> exp.Expr:
+    """A GROUP BY name that is both a SELECT alias and a column groups by the alias."""
+    for select in list(tree.find_all(exp.Select)):
+        group = select.args.get("group")
+        if group is None:
+            continue
+        aliases = {
+            item.alias.lower(): item.this
+            for item in select.expressions
+            if isinstance(item, exp.Alias) and not item.this.find(exp.AggFunc, exp.Window)
+        }
+        for key in list(group.expressions):
+            if not isinstance(key, exp.Column) or key.table:
+                continue
+            target = aliases.get(key.name.lower())
+            if target is None or (isinstance(target, exp.Column) and target.name == key.name):
+                continue
+            key.replace(target.copy())
+    return tree
+
+
+_TEMPORAL = (
+    exp.DataType.Type.DATE,
+    exp.DataType.Type.DATETIME,
+    exp.DataType.Type.TIMESTAMP,
+    exp.DataType.Type.TIMESTAMPTZ,
+    exp.DataType.Type.TIME,
+)
+
+
+def _leaves(node: exp.Expr) -> list[exp.Select] | None:
+    if isinstance(node, exp.Subquery):
+        return _leaves(node.this)
+    if isinstance(node, exp.SetOperation):
+        left, right = _leaves(node.left), _leaves(node.right)
+        return None if left is None or right is None else left + right
+    return [node] if isinstance(node, exp.Select) else None
+
+
+def set_operation_literals(tree: exp.Expr) -> exp.Expr:
+    """``SELECT DATE ... UNION ALL SELECT '2021-02-03'``: the string literal is a DATE."""
+    for node in list(tree.find_all(exp.SetOperation)):
+        if isinstance(node.parent, exp.SetOperation):
+            continue  # the outermost one covers the chain
+        leaves = _leaves(node)
+        if not leaves or len({len(s.expressions) for s in leaves}) != 1:
+            continue
+        for i in range(len(leaves[0].expressions)):
+            items = [s.expressions[i] for s in leaves]
+            values = [it.this if isinstance(it, exp.Alias) else it for it in items]
+            kinds = [v.type for v in values if v.type is not None and v.type.is_type(*_TEMPORAL)]
+            if not kinds:
+                continue
+            for value in values:
+                if isinstance(value, exp.Literal) and value.is_string:
+                    value.replace(exp.cast(value.copy(), kinds[0].copy()))
+    return tree
+
+
+UNTYPED = (pivot_names, group_by_alias)
+TYPED = (set_operation_literals,)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a set operation has a string literal in a select list."""
+    return any(
+        isinstance(v, exp.Literal) and v.is_string
+        for op in tree.find_all(exp.SetOperation)
+        for s in (_leaves(op) or [])
+        for v in s.expressions
+    )
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run every rewrite of this module."""
+    for rewrite in UNTYPED:
+        tree = rewrite(tree)
+    return tree

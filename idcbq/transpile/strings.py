@@ -1,0 +1,205 @@
+"""Strings and bytes where DuckDB silently differs from GoogleSQL (issue 18 §5).
+
+Probes in ``tests/probes/strings_structs.yaml`` compare with GoogleSQL's reference
+implementation. Untyped (``UNTYPED``):
+
+- ``full_case_mapping``: ``UPPER`` maps characters whose capital is several letters
+  (``ﬁ`` -> ``FI``, ``ŉ`` -> ``ʼN``); ``LOWER`` maps ``İ`` to ``i̇`` and a final capital
+  sigma to ``ς`` (DuckDB maps one character to one).
+- ``regexp_extract_all_end``: ``REGEXP_EXTRACT_ALL`` reports no empty match at the end
+  of a non-empty string (DuckDB does).
+- ``code_points_to_string``: ``CODE_POINTS_TO_STRING`` of an INT64 array.
+- ``tuple_in``: ``(a, b) IN ((x, y), ...)`` compares field by field, so a NULL field
+  gives NULL, not FALSE (DuckDB compares whole structs).
+
+Typed (``TYPED``):
+
+- ``to_code_points``: ``TO_CODE_POINTS`` of a STRING.
+- ``bytes_text_casts``: ``CAST(bytes AS STRING)`` decodes UTF-8 (DuckDB writes ``\\xE2``
+  escapes); ``CAST(string AS BYTES)`` encodes it (DuckDB refuses non-ASCII).
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+
+from sqlglot import exp
+
+from idcbq.transpile.numeric import _duck
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.semantics import T, _typed
+
+
+@cache
+def _multi_upper() -> tuple[tuple[str, str], ...]:
+    """Characters whose full uppercase is more than one character (besides ``ß``)."""
+    out = []
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        upper = char.upper()
+        if len(upper) > 1 and char != "ß":
+            out.append((char, upper))
+    return tuple(out)
+
+
+def _replace_all(value: exp.Expr, pairs: tuple[tuple[str, str], ...]) -> exp.Expr:
+    for old, new in pairs:
+        value = exp.Anonymous(
+            this="replace",
+            expressions=[value, exp.Literal.string(old), exp.Literal.string(new)],
+        )
+    return value
+
+
+def full_case_mapping(tree: exp.Expr) -> exp.Expr:
+    """Full Unicode case mapping for UPPER and LOWER (only where such characters occur)."""
+    pairs = _multi_upper()
+    chars = "".join(c for c, _ in pairs)
+    for node in list(tree.find_all(exp.Upper)):
+        if node.meta.get("idcbq_full_case"):
+            continue
+        value = node.this
+        special = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(f"[{chars}]"))
+        mapped = exp.Upper(this=_replace_all(value.copy(), pairs))
+        mapped.meta["idcbq_full_case"] = True
+        node.meta["idcbq_full_case"] = True
+        hole = detach(node)
+        hole.replace(exp.Case(ifs=[exp.If(this=special, true=mapped)], default=node))
+    for node in list(tree.find_all(exp.Lower)):
+        if node.meta.get("idcbq_full_case"):
+            continue
+        node.meta["idcbq_full_case"] = True
+        value = node.this
+        dotted = exp.Anonymous(
+            this="replace",
+            expressions=[value.copy(), exp.Literal.string("İ"), exp.Literal.string("i̇")],
+        )
+        lowered = exp.Lower(this=dotted)
+        lowered.meta["idcbq_full_case"] = True
+        # a capital sigma after a letter and not before one is final: ς
+        final = _duck(
+            r"regexp_replace(_l, '(\pL)σ(\PL|$)', '\1ς\2', 'g')",
+            _l=lowered,
+        )
+        special = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string("[İΣ]"))
+        hole = detach(node)
+        hole.replace(exp.Case(ifs=[exp.If(this=special, true=final)], default=node))
+    return tree
+
+
+def regexp_extract_all_end(tree: exp.Expr) -> exp.Expr:
+    """Drop DuckDB's extra empty match at the end of a non-empty string."""
+    for node in list(tree.find_all(exp.RegexpExtractAll)):
+        if node.meta.get("idcbq_end"):
+            continue
+        node.meta["idcbq_end"] = True
+        pattern = node.expression
+        if isinstance(pattern, exp.RawString):
+            pattern = exp.Literal.string(pattern.this)
+        text = node.this
+        matches_empty = exp.Anonymous(
+            this="regexp_full_match", expressions=[exp.Literal.string(""), pattern.copy()]
+        )
+        trimmed = _duck("list_slice(_r, 1, len(_r) - 1)", _r=node.copy())
+        nonempty = exp.GT(this=exp.Length(this=text.copy()), expression=exp.Literal.number(0))
+        hole = detach(node)
+        hole.replace(
+            exp.Case(
+                ifs=[exp.If(this=exp.and_(nonempty, matches_empty), true=trimmed)],
+                default=node,
+            )
+        )
+    return tree
+
+
+def tuple_in(tree: exp.Expr) -> exp.Expr:
+    """``(a, b) IN ((x, y), ...)``: ``(a = x AND b = y) OR ...`` (three-valued)."""
+    for node in list(tree.find_all(exp.In)):
+        left = node.this
+        rows = node.expressions
+        if not isinstance(left, exp.Tuple) or not rows:
+            continue
+        if not all(
+            isinstance(r, exp.Tuple) and len(r.expressions) == len(left.expressions) for r in rows
+        ):
+            continue
+        alternatives = [
+            exp.paren(
+                exp.and_(
+                    *(
+                        exp.EQ(this=a.copy(), expression=b.copy())
+                        for a, b in zip(left.expressions, row.expressions, strict=True)
+                    )
+                )
+            )
+            for row in rows
+        ]
+        node.replace(exp.paren(exp.or_(*alternatives)))
+    return tree
+
+
+def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
+    """BYTES <-> STRING casts through UTF-8 (``decode``/``encode``)."""
+    binary = (T.VARBINARY, T.BINARY, T.BLOB)
+    for cast in list(tree.find_all(exp.Cast)):
+        value = cast.this
+        if cast.to.is_type(*exp.DataType.TEXT_TYPES) and _typed(value, *binary):
+            if isinstance(cast, exp.TryCast) or cast.args.get("safe"):
+                continue  # SAFE_CAST: DuckDB's decode raises; keep the cast (loud elsewhere)
+            cast.replace(exp.Anonymous(this="decode", expressions=[value.copy()]))
+        elif cast.to.is_type(*binary) and _typed(value, *exp.DataType.TEXT_TYPES):
+            cast.replace(exp.Anonymous(this="encode", expressions=[value.copy()]))
+    return tree
+
+
+def to_code_points(tree: exp.Expr) -> exp.Expr:
+    """``TO_CODE_POINTS(string)``: the characters' code points (``[]`` for ``''``)."""
+    for node in list(tree.find_all(exp.ToCodePoints)):
+        if not _typed(node.this, *exp.DataType.TEXT_TYPES):
+            continue  # BYTES: left to DuckDB, which refuses it (loud)
+        node.replace(
+            _duck(
+                "CASE WHEN _s = '' THEN CAST([] AS BIGINT[]) ELSE "
+                "list_transform(string_split(_s, ''), c -> CAST(unicode(c) AS BIGINT)) END",
+                _s=node.this,
+            )
+        )
+    return tree
+
+
+def code_points_to_string(tree: exp.Expr) -> exp.Expr:
+    """``CODE_POINTS_TO_STRING(array)``: ``''`` for ``[]``, NULL if an element is NULL."""
+    for node in list(tree.find_all(exp.CodePointsToString)):
+        node.replace(
+            _duck(
+                "CASE WHEN _a IS NULL THEN NULL WHEN len(_a) = 0 THEN '' "
+                "WHEN len(list_filter(_a, c -> c IS NULL)) > 0 THEN NULL "
+                "ELSE array_to_string(list_transform(_a, c -> chr(CAST(c AS INTEGER))), '') END",
+                _a=node.this,
+            )
+        )
+    return tree
+
+
+UNTYPED = (full_case_mapping, regexp_extract_all_end, tuple_in, code_points_to_string)
+TYPED = (bytes_text_casts, to_code_points)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a typed rewrite here could apply (a cast to or from BYTES, TO_CODE_POINTS)."""
+    if tree.find(exp.ToCodePoints):
+        return True
+    return any(
+        c.to.is_type(*exp.DataType.TEXT_TYPES, T.VARBINARY, T.BINARY, T.BLOB)
+        for c in tree.find_all(exp.Cast)
+    )
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run every untyped rewrite of this module."""
+    for rewrite in UNTYPED:
+        tree = rewrite(tree)
+    return tree

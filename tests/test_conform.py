@@ -1,0 +1,110 @@
+"""GoogleSQL's output types conform DuckDB's result exactly (issue 18 §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import pyarrow as pa
+import pytest
+
+from idcbq.engines.conform import conform, remember_types, types_for
+from idcbq.errors import QueryError
+from idcbq.params import BoundParameter
+
+
+def test_exact_values_convert_to_googlesql_types():
+    midnight = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    table = pa.table(
+        {
+            "d": pa.array([midnight, None]),
+            "n": [0.1, 2.0],
+            "i": [2.0, -3.0],
+            "f": pa.array([decimal.Decimal("0.123456789"), None]),
+            "a": [[1, 2], None],
+            "s": pa.array([{"x": 1.0}, None]),
+            "nan": [float("nan"), 1.0],
+        }
+    )
+    out = conform(
+        table,
+        [
+            ("d", "DATE"),
+            ("n", "NUMERIC"),
+            ("i", "INT64"),
+            ("f", "DOUBLE"),
+            ("a", ("ARRAY", "DOUBLE")),
+            ("s", ("STRUCT", (("y", "INT64"),))),
+            ("nan", "DOUBLE"),
+        ],
+    )
+    assert out.column_names == table.column_names
+    assert out.schema.field("d").type == pa.date32()
+    assert out.schema.field("n").type == pa.decimal128(38, 9)
+    assert out.schema.field("s").type == pa.struct([("y", pa.int64())])
+    row = out.to_pylist()[0]
+    assert row["d"] == dt.date(2020, 1, 1)
+    assert row["n"] == decimal.Decimal("0.1")
+    assert row["i"] == 2 and row["f"] == 0.123456789 and row["a"] == [1.0, 2.0]
+    assert row["s"] == {"y": 1}
+    assert out.to_pylist()[1]["s"] is None and out.to_pylist()[1]["a"] is None
+
+
+@pytest.mark.parametrize(
+    ("column", "spec", "message"),
+    [
+        (pa.array([dt.datetime(2020, 1, 1, 3, tzinfo=dt.UTC)]), "DATE", "GoogleSQL DATE"),
+        (pa.array([2.5]), "INT64", "value 2.5"),
+        (pa.array([0.30000000000000004]), "NUMERIC", "GoogleSQL NUMERIC"),
+        (pa.array([float("nan")]), "NUMERIC", "GoogleSQL NUMERIC"),
+        (pa.array([2**60 + 1]), "DOUBLE", "GoogleSQL FLOAT64"),
+        (pa.array(["2020-01-01"]), "DATE", "string values"),
+        (pa.array([True]), "INT64", "bool values"),
+        (pa.array([{"a": 1}]), ("STRUCT", (("a", "INT64"), ("b", "INT64"))), "STRUCT<a INT64"),
+    ],
+)
+def test_inexact_values_are_errors(column, spec, message):
+    with pytest.raises(QueryError, match=message):
+        conform(pa.table({"c": column}), [("c", spec)])
+
+
+def test_column_count_differs_is_an_error():
+    with pytest.raises(QueryError, match="2 columns"):
+        conform(pa.table({"a": [1], "b": [2]}), [("a", "INT64")])
+
+
+def test_interval_is_loud():
+    with pytest.raises(QueryError, match="INTERVAL"):
+        conform(pa.table({"a": ["x"]}), [("a", "INTERVAL")])
+
+
+def test_remember_types_is_keyed_by_sql_and_parameter_types():
+    sql = "SELECT @x AS x  -- test_conform"
+    p_int = BoundParameter.of("x", "INT64", 1)
+    p_str = BoundParameter.of("x", "STRING", "a")
+    remember_types(sql, [("x", "INT64")], [p_int])
+    assert types_for(sql, [p_int]) == (("x", "INT64"),)
+    assert types_for(sql, [p_str]) is None
+    remember_types(sql, None, [p_int])
+    assert types_for(sql, [p_int]) is None
+
+
+def test_duckdb_results_take_the_analyzed_types(sample_root, gsql_engine):
+    from idcbq.api import Client
+    from idcbq.engines.duckdb import DuckDBEngine
+
+    # GoogleSQL: a FLOAT64 literal beside a NUMERIC is NUMERIC; DuckDB computes a DOUBLE
+    sql = "SELECT COALESCE(x, 1.5) AS a, x AS b FROM UNNEST([NUMERIC '1', NUMERIC '2.25']) AS x"
+    engine = DuckDBEngine.from_options(source=sample_root, idc_version="current")
+    try:
+        plain = Client(engine).sql(sql).table  # no analysis: DuckDB's own types
+        client = Client(engine)
+        client.googlesql_analysis = True
+        typed = client.sql(sql).table
+    finally:
+        engine.close()
+    assert types_for(sql) == (("a", "NUMERIC"), ("b", "NUMERIC"))
+    assert plain.schema.field("a").type == pa.float64()  # the difference this test is about
+    assert typed.schema.field("a").type == pa.decimal128(38, 9)
+    oracle = gsql_engine.execute(gsql_engine.prepare(sql, ()))
+    assert sorted(typed.to_pylist(), key=str) == sorted(oracle.to_pylist(), key=str)
