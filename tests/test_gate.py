@@ -298,7 +298,7 @@ def test_no_real_query_is_lost(analyzer_on):
     refused = []
     for path in sorted((REPO / "tests" / "probes").glob("*.yaml")):
         for probe in yaml.safe_load(path.read_text()):
-            if probe.get("error"):
+            if probe.get("error") or probe.get("user_routine"):
                 continue
             _, problems = check(probe["sql"].replace("{T}", table), schema=None)
             refused += [f"{path.stem}/{probe['name']}: {problems[0]}"] if problems else []

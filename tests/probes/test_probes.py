@@ -66,7 +66,7 @@ def test_corpus_size_and_names():
     assert len(names) >= 150
     assert len(set(names)) == len(names)
     for _, probe in PROBES:
-        assert set(probe) <= {"name", "sql", "error", "xfail"}, probe["name"]
+        assert set(probe) <= {"name", "sql", "error", "xfail", "user_routine"}, probe["name"]
 
 
 @pytest.mark.parametrize("probe", [_param(f, p) for f, p in PROBES])
