@@ -49,7 +49,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.file}:{self.line}:{self.name}"
+        return f"{self.file}:{self.name or self.line}"
 
 
 def _blocks(text: str) -> list[tuple[int, list[str]]]:
