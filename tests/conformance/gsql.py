@@ -13,6 +13,7 @@ mode) and types the export stores as text (JSON, INTERVAL, RANGE, GEOGRAPHY).
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,7 +102,12 @@ def build(db: Database, case: Case, engine_factory) -> None:
         return
     folder = db.table_dir(name)
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, folder / "0.parquet")
+    try:
+        pq.write_table(table, folder / "0.parquet")
+    except (pa.ArrowException, OSError) as exc:  # e.g. an empty STRUCT: no Parquet form
+        shutil.rmtree(folder, ignore_errors=True)
+        db.failed[name] = f"not writable as Parquet: {str(exc).splitlines()[0][:160]}"
+        return
     db.tables.add(name)
     if bad:
         db.unexportable[name] = bad
