@@ -67,7 +67,7 @@ def to_duckdb_tree(
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot.errors import SqlglotError
 
-    from idcbq.transpile import casts, functions, rewrites, semantics, typed
+    from idcbq.transpile import casts, compliance, functions, rewrites, semantics, typed
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
     from idcbq.transpile.tables import map_tables
@@ -79,18 +79,23 @@ def to_duckdb_tree(
     try:
         query = variables_to_parameters(query, declarations)
         _inline_unbound_declarations(query, declarations, types)
+        # Output names before any rewrite: a typed rewrite or simplification may replace
+        # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
+        query = semantics.output_names(query)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
+        wanted = wanted or compliance.needs_types(query)
         if (wanted or functions.needs_types(query)) and annotate(query, schema or {}):
             query = casts.cast_to_int64(query)
-            for typed_rewrite in (*functions.TYPED, *typed.TYPED):
+            for typed_rewrite in (*functions.TYPED, *typed.TYPED, *compliance.TYPED):
                 query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
         query = functions.apply(query)
+        query = compliance.apply(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from tests.conformance.values import Arr, Expected, Type
+from tests.conformance.values import Expected, Type
 
 REL_TOL = 1e-9
 

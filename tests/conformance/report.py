@@ -65,7 +65,9 @@ def check_gaps(results: list[Result], gaps: dict[str, dict], *, verbose: bool = 
             sql = " ".join(r.sql.split())[:160]
             out.append(f"{r.verdict.upper()} {r.id} (line {r.line}): {r.detail}\n    {sql}")
         elif gap is not None and r.verdict not in FAILING:
-            out.append(f"FIXED {r.id}: listed as {gap.get('verdict')} ({gap['cause']}), now {r.verdict}")
+            out.append(
+                f"FIXED {r.id}: listed as {gap.get('verdict')} ({gap['cause']}), now {r.verdict}"
+            )
         elif verbose and r.verdict != "equal":
             out.append(f"{r.verdict} {r.id}: {r.detail}")
     return out

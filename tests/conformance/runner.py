@@ -25,7 +25,9 @@ from tests.conformance.values import ValueSyntaxError, _Reader, foreign_types, p
 
 VERDICTS = ("equal", "loud", "silent", "invalid_accepted", "out_of_scope")
 _INTERNAL_TYPE_RE = re.compile(r"\b(INT32|UINT32|UINT64|FLOAT|DOUBLE|ENUM|PROTO)\b", re.I)
-_PROTO_RE = re.compile(r"zetasql_test__|\bNEW\s+\w+\s*\(|KitchenSink|\bEXTRACT\s*\(\s*\w+\s+FROM\s+\w*proto", re.I)
+_PROTO_RE = re.compile(
+    r"zetasql_test__|\bNEW\s+\w+\s*\(|KitchenSink|\bEXTRACT\s*\(\s*\w+\s+FROM\s+\w*proto", re.I
+)
 
 
 @dataclass
@@ -129,7 +131,7 @@ class FileRun:
 
         try:
             params, types = _params(case, self.db.root)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             res.verdict, res.detail = "out_of_scope", f"parameters not evaluable: {exc}"
             return res
         try:
@@ -138,7 +140,7 @@ class FileRun:
             res.verdict = "equal" if case.is_error else "loud"
             res.detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             return res
-        except Exception as exc:  # noqa: BLE001 - a crash is loud, and named
+        except Exception as exc:
             res.verdict = "equal" if case.is_error else "loud"
             res.detail = f"crash {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             return res
@@ -164,7 +166,7 @@ class FileRun:
                 oracle = engine.execute(engine.prepare(case.sql, ()))
             finally:
                 engine.close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             res.verdict = "out_of_scope"
             res.detail = f"expected result unreadable ({why}) and googlesql failed: {exc}"[:300]
             return res

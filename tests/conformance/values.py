@@ -103,7 +103,9 @@ class _Reader:
 
     def expect(self, tok: str) -> None:
         if not self.eat(tok):
-            raise ValueSyntaxError(f"expected {tok!r} at {self.i}: {self.s[self.i : self.i + 30]!r}")
+            raise ValueSyntaxError(
+                f"expected {tok!r} at {self.i}: {self.s[self.i : self.i + 30]!r}"
+            )
 
     def ident(self) -> str:
         self.ws()
@@ -183,7 +185,11 @@ class _Reader:
             hi = self.value(t.params[0])
             self.expect(")")
             return ("RANGE", lo, hi)
-        if t.kind in ("STRING", "BYTES") or self.peek() in ('"', "'") or self.peek(2) in ('b"', "b'"):
+        if (
+            t.kind in ("STRING", "BYTES")
+            or self.peek() in ('"', "'")
+            or self.peek(2) in ('b"', "b'")
+        ):
             return self.string(t.kind)
         if t.kind == "JSON":
             return self.json()

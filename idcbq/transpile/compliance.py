@@ -1,0 +1,144 @@
+"""Rewrites for differences found by GoogleSQL's compliance suite (``tests/conformance``).
+
+Each takes and returns a BigQuery-dialect tree (before DuckDB generation):
+
+- ``extract_subsecond``: ``EXTRACT(MILLISECOND|MICROSECOND FROM x)`` is the part within
+  the second (``TIME '12:34:56.999999'`` -> 999); DuckDB counts the seconds too (56999).
+- ``safe_divide_overflow``: ``SAFE_DIVIDE`` whose quotient overflows (``1e300 / 1e-300``)
+  is NULL, as BigQuery's overflow error is; DuckDB gives inf.
+- ``output_limits``: ``REPEAT``, ``LPAD`` and ``RPAD`` whose output would pass 1 MB raise
+  (BigQuery: "exceeds max allowed output size of 1MB"); DuckDB builds the string.
+- ``bytes_to_string`` (typed): ``CAST(bytes AS STRING)`` decodes UTF-8 (invalid UTF-8 is
+  an error); DuckDB's cast spells the bytes as ``\\xE2...`` escapes.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.transpile.rewrites import detach, run_triggered
+
+T = exp.DataType.Type
+#: BigQuery's limit on a string function's output, in bytes.
+MAX_OUTPUT = 1 << 20
+
+
+def _error(message: str) -> exp.Expr:
+    return exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
+
+
+def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
+    return exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=value)
+
+
+def _double(node: exp.Expr) -> exp.Expr:
+    return exp.cast(node.copy(), "FLOAT64", dialect="bigquery")
+
+
+def _isinf(node: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="isinf", expressions=[_double(node)])
+
+
+def extract_subsecond(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(MILLISECOND/MICROSECOND FROM x)`` without the seconds DuckDB adds."""
+    for node in list(tree.find_all(exp.Extract)):
+        part = node.this.name.upper() if isinstance(node.this, exp.Var) else ""
+        if part not in ("MILLISECOND", "MICROSECOND") or node.meta.get("idcbq_subsecond"):
+            continue
+        node.meta["idcbq_subsecond"] = True
+        modulus = exp.Literal.number(1000 if part == "MILLISECOND" else 1_000_000)
+        detach(node).replace(exp.paren(exp.Mod(this=node, expression=modulus)))
+    return tree
+
+
+def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
+    """``SAFE_DIVIDE(a, b)`` is NULL where finite operands give an infinite quotient."""
+    for node in list(tree.find_all(exp.SafeDivide)):
+        if node.meta.get("idcbq_overflow"):
+            continue
+        node.meta["idcbq_overflow"] = True
+        a, b = node.this, node.expression
+        overflow = exp.and_(
+            _isinf(node),
+            exp.not_(_isinf(a)),
+            exp.not_(_isinf(b)),
+        )
+        placeholder = detach(node)
+        placeholder.replace(exp.Case(ifs=[exp.If(this=overflow, true=exp.null())], default=node))
+    return tree
+
+
+def output_limits(tree: exp.Expr) -> exp.Expr:
+    """``REPEAT``/``LPAD``/``RPAD`` whose output passes 1 MB raise, before DuckDB builds it."""
+    limit = exp.Literal.number(MAX_OUTPUT)
+    for node in list(tree.find_all(exp.Repeat, exp.Pad)):
+        if node.meta.get("idcbq_limit"):
+            continue
+        node.meta["idcbq_limit"] = True
+        if isinstance(node, exp.Repeat):
+            times = node.args.get("times")
+            if times is None:
+                continue
+            size = exp.Mul(
+                # bytes of the text (a BYTES value counts its escaped spelling: never less)
+                this=exp.Anonymous(
+                    this="strlen",
+                    expressions=[exp.cast(node.this.copy(), "STRING", dialect="bigquery")],
+                ),
+                expression=exp.cast(times.copy(), "INT64", dialect="bigquery"),
+            )
+            message = "Output of REPEAT exceeds max allowed output size of 1MB"
+            key, value = "times", times
+        else:
+            value = node.args.get("expression")
+            if value is None:
+                continue
+            size = value.copy()
+            message = "Output of LPAD/RPAD exceeds max allowed output size of 1MB"
+            key = "expression"
+        literal = isinstance(value, exp.Literal) and not value.is_string
+        if literal and isinstance(node, exp.Pad) and int(float(value.this)) <= MAX_OUTPUT:
+            continue
+        bad = exp.GT(this=exp.paren(size), expression=limit.copy())
+        node.set(key, _guard(value.copy(), bad, message))
+    return tree
+
+
+def bytes_to_string(tree: exp.Expr) -> exp.Expr:
+    """``CAST(b AS STRING)`` of a BYTES value decodes UTF-8 (DuckDB ``decode``)."""
+    for node in list(tree.find_all(exp.Cast)):
+        to = node.args.get("to")
+        operand = node.this
+        if to is None or not to.is_type(T.TEXT, T.VARCHAR):
+            continue
+        if operand.type is None or not operand.type.is_type(T.VARBINARY, T.BINARY):
+            continue
+        if node.args.get("format") is not None or isinstance(node, exp.TryCast):
+            continue
+        decoded = exp.Anonymous(this="decode", expressions=[operand.copy()])
+        decoded.type = exp.DataType.build("TEXT")
+        node.replace(decoded)
+    return tree
+
+
+_UNTYPED = (
+    (extract_subsecond, (exp.Extract,)),
+    (safe_divide_overflow, (exp.SafeDivide,)),
+    (output_limits, (exp.Repeat, exp.Pad)),
+)
+
+#: Typed rewrites (run where types were annotated).
+TYPED = (bytes_to_string,)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a typed rewrite here could apply (a CAST to STRING)."""
+    return any(
+        (to := c.args.get("to")) is not None and to.is_type(T.TEXT, T.VARCHAR)
+        for c in tree.find_all(exp.Cast)
+    )
+
+
+def apply(tree: exp.Expr) -> exp.Expr:
+    """Run the untyped rewrites whose node types occur in ``tree``."""
+    return run_triggered(tree, _UNTYPED)
