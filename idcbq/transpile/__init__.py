@@ -94,8 +94,8 @@ def to_duckdb_tree(
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
+        query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = functions.apply(query)
-        query = compliance.apply(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))

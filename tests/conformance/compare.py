@@ -122,6 +122,9 @@ def _match_list(exp: list[Any], got: list[Any], t: Type, ordered: bool) -> bool:
 def compare(expected: Expected, table: pa.Table) -> str | None:
     """None if ``table`` is the expected result, else what differs (one line)."""
     names = expected_names(expected.columns)
+    lowered = [n.lower() for n in names]
+    if len(set(lowered)) != len(lowered):
+        return "answered; BigQuery refuses duplicate column names in a result"
     if table.column_names != names:
         return f"names: expected {names}, got {table.column_names}"
     want = [_spell(t) for _n, t in expected.columns]
@@ -130,7 +133,7 @@ def compare(expected: Expected, table: pa.Table) -> str | None:
         if h != "NULL" and _strip_names(w) != _strip_names(h):
             return f"type of {col}: expected {w}, got {h}"
     row_type = Type("STRUCT", tuple(expected.columns))
-    got_rows = [tuple(r.values()) for r in table.to_pylist()]
+    got_rows = list(zip(*(c.to_pylist() for c in table.columns), strict=True))
     exp_rows = list(expected.rows.items)
     if len(got_rows) != len(exp_rows):
         return f"rows: expected {len(exp_rows)}, got {len(got_rows)}"
