@@ -124,7 +124,7 @@ def compare(expected: Expected, table: pa.Table) -> str | None:
     names = expected_names(expected.columns)
     lowered = [n.lower() for n in names]
     if len(set(lowered)) != len(lowered):
-        return "answered; BigQuery refuses duplicate column names in a result"
+        return "INVALID: answered; BigQuery refuses duplicate column names in a result"
     if table.column_names != names:
         return f"names: expected {names}, got {table.column_names}"
     want = [_spell(t) for _n, t in expected.columns]

@@ -59,7 +59,7 @@ def foreign_types(t: Type) -> set[str]:
         return foreign_types(t.params[0])
     if t.kind == "STRUCT":
         return set().union(*(foreign_types(f) for _, f in t.params)) if t.params else set()
-    return set() if t.kind in BIGQUERY_SCALARS else {t.kind}
+    return set() if t.kind in BIGQUERY_SCALARS or t.kind == "?" else {t.kind}
 
 
 @dataclass(frozen=True)
