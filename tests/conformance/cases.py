@@ -106,8 +106,9 @@ def parse_file(path: Path) -> list[Case]:
         rest = lines[body:]
         try:
             sep = next(k for k, ln in enumerate(rest) if ln.rstrip() == "--")
-        except StopIteration:
-            continue  # options only (file-level defaults, proto loads)
+        except StopIteration:  # options only: file-level settings for every later case
+            defaults.update(options)
+            continue
         sql = "\n".join(rest[:sep]).strip()
         if not sql:
             continue
