@@ -106,9 +106,10 @@ def parse_file(path: Path) -> list[Case]:
         rest = lines[body:]
         try:
             sep = next(k for k, ln in enumerate(rest) if ln.rstrip() == "--")
-        except StopIteration:  # options only: file-level settings for every later case
-            defaults.update(options)
-            continue
+        except StopIteration:
+            if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in rest):
+                defaults.update(options)  # options only: settings for every later case
+            continue  # else a statement with no result (CREATE CONSTANT ...)
         sql = "\n".join(rest[:sep]).strip()
         if not sql:
             continue

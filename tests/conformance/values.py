@@ -339,9 +339,30 @@ def scalar(kind: str, tok: str) -> Any:
                 raise ValueSyntaxError(f"not a TIME: {tok}")
             h, mi, s, frac = m.groups()
             return dt.time(int(h), int(mi), int(s), _micros(frac))
+        if kind == "INTERVAL":
+            return interval(tok)
     except (ValueError, OverflowError) as exc:
         raise ValueSyntaxError(f"{kind} {tok!r}: {exc}") from None
-    return ("TEXT", kind, tok)  # INTERVAL, ENUM, UUID...: compared as text
+    return ("TEXT", kind, tok)
+
+
+_INTERVAL_RE = re.compile(r"^(-?)(\d+)-(\d+) (-?\d+) (-?)(\d+):(\d+):(\d+)(?:\.(\d+))?$")
+
+
+def interval(tok: str) -> tuple[str, int, int, int]:
+    """``Y-M D H:M:S[.F]`` (each part signed) -> ``("INTERVAL", months, days, nanoseconds)``."""
+    m = _INTERVAL_RE.match(tok)
+    if not m:
+        raise ValueSyntaxError(f"not an INTERVAL: {tok}")
+    ysign, y, mo, d, tsign, h, mi, sec, frac = m.groups()
+    months = (int(y) * 12 + int(mo)) * (-1 if ysign else 1)
+    nanos = ((int(h) * 60 + int(mi)) * 60 + int(sec)) * 10**9 + int(((frac or "") + "0" * 9)[:9])
+    return (
+        "INTERVAL",
+        months,
+        int(d),
+        -nanos if tsign else nanos,
+    )  # INTERVAL, ENUM, UUID...: compared as text
 
 
 def parse_expected(text: str) -> Expected:
