@@ -8,6 +8,10 @@ Each takes and returns a BigQuery-dialect tree (before DuckDB generation):
   is NULL, as BigQuery's overflow error is; DuckDB gives inf.
 - ``output_limits``: ``REPEAT``, ``LPAD`` and ``RPAD`` whose output would pass 1 MB raise
   (BigQuery: "exceeds max allowed output size of 1MB"); DuckDB builds the string.
+- ``limit_offset``: ``LIMIT``/``OFFSET`` of a NULL or negative parameter raise.
+- ``frame_offsets``: a window frame offset that is NULL or negative raises (a literal
+  is checked by the analyzer; a parameter only when it runs).
+- ``generate_step``: ``GENERATE_DATE_ARRAY``/``GENERATE_TIMESTAMP_ARRAY`` with a 0 step raise.
 - ``bytes_to_string`` (typed): ``CAST(bytes AS STRING)`` decodes UTF-8 (invalid UTF-8 is
   an error); DuckDB's cast spells the bytes as ``\\xE2...`` escapes.
 """
@@ -104,6 +108,85 @@ def output_limits(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _null_or_negative(value: exp.Expr, null_message: str, negative_message: str) -> exp.Expr:
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Is(this=value.copy(), expression=exp.null()), true=_error(null_message)
+            ),
+            exp.If(
+                this=exp.LT(this=value.copy(), expression=exp.Literal.number(0)),
+                true=_error(negative_message),
+            ),
+        ],
+        default=value,
+    )
+
+
+def _runtime_value(node: object) -> bool:
+    """True for an expression whose value is known only when the query runs."""
+    return isinstance(node, exp.Expr) and not isinstance(node, exp.Literal | exp.Var)
+
+
+def limit_offset(tree: exp.Expr) -> exp.Expr:
+    """``LIMIT @n`` / ``OFFSET @m``: NULL or negative raise, as in BigQuery."""
+    for node in list(tree.find_all(exp.Limit, exp.Offset)):
+        value = node.args.get("expression")
+        if not _runtime_value(value) or node.meta.get("idcbq_checked"):
+            continue
+        node.meta["idcbq_checked"] = True
+        node.set(
+            "expression",
+            _null_or_negative(
+                value.copy(),
+                "Limit requires non-null count and offset",
+                "Limit requires non-negative count and offset",
+            ),
+        )
+    return tree
+
+
+def frame_offsets(tree: exp.Expr) -> exp.Expr:
+    """``ROWS BETWEEN @n PRECEDING ...``: a NULL or negative offset raises."""
+    for spec in list(tree.find_all(exp.WindowSpec)):
+        for key in ("start", "end"):
+            value = spec.args.get(key)
+            if not _runtime_value(value) or value.meta.get("idcbq_checked"):
+                continue
+            guarded = _null_or_negative(
+                value.copy(),
+                "The boundary offset value cannot be null",
+                "Window frame offset for PRECEDING or FOLLOWING must be non-negative",
+            )
+            guarded.meta["idcbq_checked"] = True
+            spec.set(key, guarded)
+    return tree
+
+
+def generate_step(tree: exp.Expr) -> exp.Expr:
+    """``GENERATE_DATE_ARRAY``/``GENERATE_TIMESTAMP_ARRAY`` with a step of 0 raise."""
+    kinds = tuple(
+        k
+        for k in (
+            getattr(exp, "GenerateDateArray", None),
+            getattr(exp, "GenerateTimestampArray", None),
+        )
+        if k
+    )
+    for node in list(tree.find_all(*kinds)):
+        step = node.args.get("step")
+        if not isinstance(step, exp.Interval) or step.meta.get("idcbq_checked"):
+            continue
+        step.meta["idcbq_checked"] = True
+        count = step.this
+        if isinstance(count, exp.Literal) and count.this.strip() not in ("0", "-0", "+0"):
+            continue
+        number = exp.cast(count.copy(), "INT64", dialect="bigquery")
+        bad = exp.EQ(this=number, expression=exp.Literal.number(0))
+        step.set("this", _guard(number.copy(), bad, "Sequence step cannot be 0."))
+    return tree
+
+
 def bytes_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(b AS STRING)`` of a BYTES value decodes UTF-8 (DuckDB ``decode``)."""
     for node in list(tree.find_all(exp.Cast)):
@@ -125,6 +208,9 @@ _UNTYPED = (
     (extract_subsecond, (exp.Extract,)),
     (safe_divide_overflow, (exp.SafeDivide,)),
     (output_limits, (exp.Repeat, exp.Pad)),
+    (limit_offset, (exp.Limit, exp.Offset)),
+    (frame_offsets, (exp.WindowSpec,)),
+    (generate_step, (exp.Interval,)),
 )
 
 #: Typed rewrites (run where types were annotated).

@@ -30,7 +30,8 @@ _TIME_WORDS = re.compile(r"timestamp|date|time|extract|format|parse|unix|current
 VERDICTS = ("equal", "loud", "silent", "invalid_accepted", "out_of_scope")
 _INTERNAL_TYPE_RE = re.compile(r"\b(INT32|UINT32|UINT64|FLOAT|ENUM|PROTO)\b", re.I)
 #: ``DOUBLE`` is ZetaSQL's other spelling of FLOAT64 (BigQuery knows only FLOAT64): respelled.
-_DOUBLE_RE = re.compile(r"\bdouble\b", re.I)
+#: In type positions only (``AS double)``, ``<double>``), never an alias named ``double``.
+_DOUBLE_RE = re.compile(r"\bdouble\b(?=\s*[)>])|(?<=<)\s*double\b", re.I)
 
 
 def bigquery_spelling(sql: str) -> str:
