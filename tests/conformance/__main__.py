@@ -15,7 +15,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tests.conformance.report import check_gaps, load_gaps, summary_line, table
+from tests.conformance.report import check_gaps, load_gaps, summary_line, table, write_gaps
 from tests.conformance.runner import Result, run_file
 
 HERE = Path(__file__).parent
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gaps", type=Path, default=HERE / "known_gaps.toml")
     ap.add_argument("--jobs", type=int, default=1, help="files run in parallel")
     ap.add_argument("--file", action="append", default=[], help="only these .test file names")
+    ap.add_argument("--write-gaps", type=Path, help="write the silent/invalid cases as known gaps")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every non-equal case")
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
@@ -77,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         for item in work:
             results.extend(_run(item))
     print(table(results))
-    gaps = load_gaps(args.gaps)
+    if args.write_gaps:
+        n = write_gaps(results, args.write_gaps)
+        print(f"wrote {n} known gaps to {args.write_gaps}")
+    gaps = load_gaps(args.write_gaps or args.gaps)
     problems = check_gaps(results, gaps, verbose=args.verbose)
     for line in problems:
         print(line)
