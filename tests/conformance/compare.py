@@ -69,7 +69,8 @@ def match(exp: Any, got: Any, t: Type) -> bool:
             return got is None or len(got) == 0
         if got is None:
             return len(exp.items) == 0
-        return _match_list(list(exp.items), list(got), t.params[0], exp.ordered is not False)
+        element = exp.element if exp.element is not None else t.params[0]
+        return _match_list(list(exp.items), list(got), element, exp.ordered is not False)
     if exp is None or got is None:
         return exp is None and got is None
     if t.kind == "STRUCT":

@@ -68,6 +68,7 @@ class Arr:
 
     items: tuple[Any, ...]
     ordered: bool | None = None
+    element: Type | None = None  # the spelled element type (``ARRAY<INT64>[...]``)
 
 
 @dataclass
@@ -185,14 +186,14 @@ class _Reader:
             hi = self.value(t.params[0])
             self.expect(")")
             return ("RANGE", lo, hi)
+        if t.kind == "JSON":
+            return self.json()
         if (
             t.kind in ("STRING", "BYTES")
             or self.peek() in ('"', "'")
             or self.peek(2) in ('b"', "b'")
         ):
             return self.string(t.kind)
-        if t.kind == "JSON":
-            return self.json()
         return scalar(t.kind, self.token())
 
     def array(self, et: Type) -> Arr | None:
@@ -213,7 +214,7 @@ class _Reader:
             if items:
                 self.expect(",")
             items.append(self.value(et))
-        return Arr(tuple(items), ordered)
+        return Arr(tuple(items), ordered, et)
 
     def token(self) -> str:
         """Bare scalar text up to the next ``,``, ``}``, ``]`` or ``)`` (spaces kept inside)."""
