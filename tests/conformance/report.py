@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -73,17 +74,17 @@ def check_gaps(results: list[Result], gaps: dict[str, dict], *, verbose: bool = 
     return out
 
 
-#: (substring of a difference, cause): the first match names a gap's cause.
+#: (pattern in a difference, cause): the first match names a gap's cause.
 CAUSES = (
     ("expected JSON, got STRING", "JSON values come back as STRING (issue 18 §3: result types)"),
     ("expected NUMERIC, got FLOAT64", "NUMERIC computed as FLOAT64 (issue 18 §3/§5: NUMERIC)"),
     ("expected BIGNUMERIC", "BIGNUMERIC computed as FLOAT64/NUMERIC (issue 18 §5: BIGNUMERIC)"),
     ("type of", "result type differs from GoogleSQL's (issue 18 §3: result types)"),
     ("names:", "output column name differs (issue 18 §4: output names)"),
-    ("nan", "NaN semantics (issue 18 §5: NaN ordering, MIN/MAX/LEAST with NaN)"),
-    ("inf", "infinity/overflow semantics of FLOAT64 arithmetic (issue 18 §1: runtime errors)"),
-    ("Decimal(", "NUMERIC/BIGNUMERIC value differs (issue 18 §5: NUMERIC)"),
-    ("vs googlesql (UTC)", "value differs from the googlesql engine in UTC (time zone rules)"),
+    (r"\bnan\b", "NaN semantics (issue 18 §5: NaN ordering, MIN/MAX/LEAST with NaN)"),
+    (r"\binf\b", "infinity/overflow semantics of FLOAT64 arithmetic (issue 18 §1: runtime errors)"),
+    (r"Decimal\(", "NUMERIC/BIGNUMERIC value differs (issue 18 §5: NUMERIC)"),
+    (r"vs googlesql \(UTC\)", "value differs from the googlesql engine in UTC (time zone rules)"),
     ("comparison failed", "result idcbq cannot describe (nested duplicate field names)"),
 )
 
@@ -93,7 +94,7 @@ def cause_of(result: Result) -> str:
     if result.verdict == "invalid_accepted":
         head = "GoogleSQL raises, DuckDB answers (issue 18 §1: BigQuery's errors)"
     else:
-        head = next((c for key, c in CAUSES if key in result.detail), "value differs")
+        head = next((c for key, c in CAUSES if re.search(key, result.detail)), "value differs")
     return f"{head}: {result.detail}"[:300]
 
 
