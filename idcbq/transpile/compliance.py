@@ -12,6 +12,8 @@ Each takes and returns a BigQuery-dialect tree (before DuckDB generation):
 - ``frame_offsets``: a window frame offset that is NULL or negative raises (a literal
   is checked by the analyzer; a parameter only when it runs).
 - ``generate_step``: ``GENERATE_DATE_ARRAY``/``GENERATE_TIMESTAMP_ARRAY`` with a 0 step raise.
+- ``left_right_negative``: ``LEFT``/``RIGHT`` with a negative length raise (DuckDB drops
+  characters from the other end).
 - ``bytes_to_string`` (typed): ``CAST(bytes AS STRING)`` decodes UTF-8 (invalid UTF-8 is
   an error); DuckDB's cast spells the bytes as ``\\xE2...`` escapes.
 """
@@ -187,6 +189,22 @@ def generate_step(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def left_right_negative(tree: exp.Expr) -> exp.Expr:
+    """``LEFT(s, n)`` / ``RIGHT(s, n)`` with ``n < 0`` raise, as in BigQuery."""
+    for node in list(tree.find_all(exp.Left, exp.Right)):
+        length = node.args.get("expression")
+        if length is None or node.meta.get("idcbq_checked"):
+            continue
+        node.meta["idcbq_checked"] = True
+        if isinstance(length, exp.Literal) and not length.is_string:
+            continue  # a literal length is >= 0 (a negative one is a Neg node)
+        name = "LEFT" if isinstance(node, exp.Left) else "RIGHT"
+        bad = exp.LT(this=length.copy(), expression=exp.Literal.number(0))
+        message = f"Second argument in {name}() cannot be negative"
+        node.set("expression", _guard(length.copy(), bad, message))
+    return tree
+
+
 def bytes_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(b AS STRING)`` of a BYTES value decodes UTF-8 (DuckDB ``decode``)."""
     for node in list(tree.find_all(exp.Cast)):
@@ -211,6 +229,7 @@ _UNTYPED = (
     (limit_offset, (exp.Limit, exp.Offset)),
     (frame_offsets, (exp.WindowSpec,)),
     (generate_step, (exp.Interval,)),
+    (left_right_negative, (exp.Left, exp.Right)),
 )
 
 #: Typed rewrites (run where types were annotated).
