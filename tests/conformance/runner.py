@@ -29,6 +29,8 @@ UTC_NAMES = ("UTC", "Etc/UTC", "+00", "+00:00")
 _TIME_WORDS = re.compile(r"timestamp|date|time|extract|format|parse|unix|current", re.I)
 VERDICTS = ("equal", "loud", "silent", "invalid_accepted", "out_of_scope")
 _INTERNAL_TYPE_RE = re.compile(r"\b(INT32|UINT32|UINT64|FLOAT|ENUM|PROTO)\b", re.I)
+#: ``SELECT *``, ``SELECT t.*``, ``, *`` (not ``COUNT(*)``): every column is read.
+_SELECT_STAR = re.compile(r"(?:\bSELECT(?:\s+(?:ALL|DISTINCT|AS\s+\w+))?|,)\s*(?:\w+\.)?\*", re.I)
 #: ``DOUBLE`` is ZetaSQL's other spelling of FLOAT64 (BigQuery knows only FLOAT64): respelled.
 #: In type positions only (``AS double)``, ``<double>``), never an alias named ``double``.
 _DOUBLE_RE = re.compile(r"\bdouble\b(?=\s*[)>])|(?<=<)\s*double\b", re.I)
@@ -89,7 +91,7 @@ def scope(case: Case, db: Database) -> str | None:
     for table, cols in db.unexportable.items():
         if table.lower() in words:
             for col, reason in cols.items():
-                if col.lower() in words or "*" in case.sql:
+                if col.lower() in words or _SELECT_STAR.search(case.sql):
                     return f"{table}.{col}: {reason}"
     return None
 
