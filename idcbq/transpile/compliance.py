@@ -14,6 +14,8 @@ Each takes and returns a BigQuery-dialect tree (before DuckDB generation):
 - ``generate_step``: ``GENERATE_DATE_ARRAY``/``GENERATE_TIMESTAMP_ARRAY`` with a 0 step raise.
 - ``left_right_negative``: ``LEFT``/``RIGHT`` with a negative length raise (DuckDB drops
   characters from the other end).
+- ``window_arguments``: a ``LAG``/``LEAD`` offset, ``NTH_VALUE`` position or ``NTILE``
+  bucket count given by a parameter raises when NULL or out of range.
 - ``bytes_to_string`` (typed): ``CAST(bytes AS STRING)`` decodes UTF-8 (invalid UTF-8 is
   an error); DuckDB's cast spells the bytes as ``\\xE2...`` escapes.
 """
@@ -205,6 +207,49 @@ def left_right_negative(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _checked(value: exp.Expr, checks: list[tuple[exp.Expr, str]]) -> exp.Expr:
+    return exp.Case(ifs=[exp.If(this=bad, true=_error(msg)) for bad, msg in checks], default=value)
+
+
+def window_arguments(tree: exp.Expr) -> exp.Expr:
+    """Runtime values of LAG/LEAD offsets, NTH_VALUE positions, NTILE counts, as BigQuery checks."""
+    zero = exp.Literal.number(0)
+    for node in list(tree.find_all(exp.Lag, exp.Lead, exp.NthValue, exp.Ntile)):
+        key = "this" if isinstance(node, exp.Ntile) else "offset"
+        value = node.args.get(key)
+        if not _runtime_value(value) or node.meta.get("idcbq_checked"):
+            continue
+        node.meta["idcbq_checked"] = True
+        null = exp.Is(this=value.copy(), expression=exp.null())
+        if isinstance(node, exp.Ntile):
+            checks = [
+                (null, "The N value (number of buckets) for the NTILE function must not be NULL"),
+                (
+                    exp.LTE(this=value.copy(), expression=zero.copy()),
+                    "The N value (number of buckets) for the NTILE function must be positive",
+                ),
+            ]
+        elif isinstance(node, exp.NthValue):
+            checks = [
+                (null, "The N value for the NthValue function must not be NULL"),
+                (
+                    exp.LTE(this=value.copy(), expression=zero.copy()),
+                    "The N value for the NthValue function must be positive",
+                ),
+            ]
+        else:
+            name = "LAG" if isinstance(node, exp.Lag) else "LEAD"
+            checks = [
+                (null, f"The offset to the function {name} must not be null"),
+                (
+                    exp.LT(this=value.copy(), expression=zero.copy()),
+                    f"The offset to the function {name} must not be negative",
+                ),
+            ]
+        node.set(key, _checked(value.copy(), checks))
+    return tree
+
+
 def bytes_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(b AS STRING)`` of a BYTES value decodes UTF-8 (DuckDB ``decode``)."""
     for node in list(tree.find_all(exp.Cast)):
@@ -230,6 +275,7 @@ _UNTYPED = (
     (frame_offsets, (exp.WindowSpec,)),
     (generate_step, (exp.Interval,)),
     (left_right_negative, (exp.Left, exp.Right)),
+    (window_arguments, (exp.Lag, exp.Lead, exp.NthValue, exp.Ntile)),
 )
 
 #: Typed rewrites (run where types were annotated).
