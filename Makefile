@@ -20,7 +20,8 @@ BQEMU_STAMP := $(BQEMU_VENV)/.installed
 BQEMU_PKGS := bqemulator==1.4.0 duckdb==1.5.5 duckdb-extensions==1.5.5 \
 	duckdb-extension-spatial==1.5.5 duckdb-extension-avro==1.5.5 numpy==2.4.6
 
-.PHONY: orthanc venv demo test test-fast test-lowest test-install lock lint bench bench-quick clean
+.PHONY: orthanc venv demo test test-fast test-lowest test-install lock lint bench bench-quick clean \
+	conformance conformance-subset
 
 venv: $(STAMP)
 
@@ -94,6 +95,17 @@ bench: $(STAMP) $(BQEMU_STAMP)
 # Fast path: scale/remote/idc-index benches on the embedded sample, 1 repeat.
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick
+
+# Google's GoogleSQL compliance cases (issue 18 §4), read from CORPUS (never copied here):
+# each case on DuckDB through idcbq vs the file's expected result. Fails on a silent
+# difference or an invalid query answered that tests/conformance/known_gaps.toml lacks.
+CORPUS ?= $(CURDIR)/../shared/zetasql-compliance
+conformance: $(STAMP)
+	$(PY) -m tests.conformance $(CORPUS) --jobs 2
+
+# The fixed subset CI runs (tests/conformance/ci_subset.txt: ~10 min on 2 cores).
+conformance-subset: $(STAMP)
+	$(PY) -m tests.conformance $(CORPUS) --jobs 2 --subset tests/conformance/ci_subset.txt
 
 clean:
 	rm -rf $(VENV) $(BQEMU_VENV) $(LOWEST_VENV) .pytest_cache

@@ -78,6 +78,7 @@ def to_duckdb_tree(
 
     from idcbq.transpile import (
         casts,
+        compliance,
         dates,
         errors_runtime,
         functions,
@@ -104,6 +105,9 @@ def to_duckdb_tree(
     try:
         query = variables_to_parameters(query, declarations)
         _inline_unbound_declarations(query, declarations, types)
+        # Output names before any rewrite: a typed rewrite or simplification may replace
+        # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
+        query = semantics.output_names(query)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
@@ -114,6 +118,7 @@ def to_duckdb_tree(
             or any(family.needs_types(query) for family in typed_families)
             or numeric.needs_types(query, known_schema, types)
             or dates.needs_types(query, known_schema, types)
+            or compliance.needs_types(query)
         )
         if wanted:
             declared = {
@@ -131,12 +136,14 @@ def to_duckdb_tree(
                 *json_values.TYPED,
                 *shapes.TYPED,
                 *typed.TYPED,
+                *compliance.TYPED,
             ):
                 query = typed_rewrite(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
+        query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = strings.apply_untyped(query)

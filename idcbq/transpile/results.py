@@ -1,7 +1,9 @@
 """Result checks that make a DuckDB answer one BigQuery would give (or refuse).
 
 BigQuery cannot return an array holding a NULL element ("Array cannot have a null
-element; error in writing field ..."); DuckDB lists can. The DuckDB engine calls
+element; error in writing field ..."); DuckDB lists can. Nor a result with two columns
+of one name (case-insensitive: "Duplicate column names in the result are not
+supported"); DuckDB answers ``SELECT t1.id, t2.id``. The DuckDB engine calls
 :func:`check_result` on every result so such a query fails as it would on BigQuery.
 """
 
@@ -29,7 +31,15 @@ def _null_element(array: pa.Array) -> bool:
 
 
 def check_result(table: pa.Table) -> pa.Table:
-    """Raise QueryError if a result array holds a NULL element; return the table."""
+    """Raise QueryError if a result array holds a NULL element or names repeat; return the table."""
+    seen: set[str] = set()
+    dups = sorted({n for n in table.column_names if n.lower() in seen or seen.add(n.lower())})
+    if dups:
+        raise QueryError(
+            "Duplicate column names in the result are not supported. "
+            f"Found duplicate(s): {', '.join(dups)}",
+            hint="BigQuery refuses it too: give the columns distinct aliases",
+        )
     for field, column in zip(table.schema, table.columns, strict=True):
         if not has_list(field.type):
             continue

@@ -160,8 +160,12 @@ def _enc_time(v: dt.time) -> bytes:
     return _T_TIME + _varint((_pack_time_seconds(v) << 30) | nanos)
 
 
+#: Wide enough for BIGNUMERIC's 77 digits: the default context (28 digits) would round.
+_EXACT = decimal.Context(prec=100)
+
+
 def _enc_numeric(v: decimal.Decimal, scale: int = 9) -> bytes:
-    n = int(v.scaleb(scale).to_integral_value())
+    n = int(v.scaleb(scale, context=_EXACT).to_integral_value(context=_EXACT))
     length = max(1, (n.bit_length() + 8) // 8)
     return _ld(_T_NUMERIC, n.to_bytes(length, "little", signed=True))
 
@@ -332,7 +336,7 @@ def _decode(v: Any, t: Any, column: str) -> Any:
     if which in ("numeric_value", "bignumeric_value"):
         raw = getattr(v, which)
         n = int.from_bytes(raw, "little", signed=True) if raw else 0
-        return decimal.Decimal(n).scaleb(-9 if which == "numeric_value" else -38)
+        return decimal.Decimal(n).scaleb(-9 if which == "numeric_value" else -38, context=_EXACT)
     if which == "json_value":
         return v.json_value
     if which == "interval_value":
