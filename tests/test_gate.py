@@ -388,7 +388,9 @@ def test_warm_helper_answers_like_the_analyzer(tmp_path, monkeypatch):
         bad = ask("SELECT Modality FROM dicom_all WHERE SeriesNumber = 1")
         assert bad["ok"] is False and "No matching signature" in bad["message"]
         assert (bad["line"], bad["column"]) == (1, 38)
-        assert ask("SELECT CAST(`Rows` AS INT) AS r FROM dicom_all") == {"ok": True}
+        # An ok verdict carries GoogleSQL's output types (the DuckDB result is conformed to them).
+        good = ask("SELECT CAST(`Rows` AS INT) AS r FROM dicom_all")
+        assert good == {"ok": True, "types": [["r", "INT64"]]}
         assert helper.ask({"shutdown": True}) == {"ok": True}
         assert proc.wait(timeout=60) == 0
         assert not sock.exists()

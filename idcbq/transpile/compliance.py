@@ -1,30 +1,24 @@
 """Rewrites for differences found by GoogleSQL's compliance suite (``tests/conformance``).
 
-Each takes and returns a BigQuery-dialect tree (before DuckDB generation):
+Each takes and returns a BigQuery-dialect tree (before DuckDB generation). EXTRACT of
+sub-seconds, SAFE_DIVIDE overflow, BYTES to STRING and LEFT/RIGHT of a negative length
+live with their families (transpile.dates, numeric, strings, errors_runtime):
 
-- ``extract_subsecond``: ``EXTRACT(MILLISECOND|MICROSECOND FROM x)`` is the part within
-  the second (``TIME '12:34:56.999999'`` -> 999); DuckDB counts the seconds too (56999).
-- ``safe_divide_overflow``: ``SAFE_DIVIDE`` whose quotient overflows (``1e300 / 1e-300``)
-  is NULL, as BigQuery's overflow error is; DuckDB gives inf.
 - ``output_limits``: ``REPEAT``, ``LPAD`` and ``RPAD`` whose output would pass 1 MB raise
   (BigQuery: "exceeds max allowed output size of 1MB"); DuckDB builds the string.
 - ``limit_offset``: ``LIMIT``/``OFFSET`` of a NULL or negative parameter raise.
 - ``frame_offsets``: a window frame offset that is NULL or negative raises (a literal
   is checked by the analyzer; a parameter only when it runs).
 - ``generate_step``: ``GENERATE_DATE_ARRAY``/``GENERATE_TIMESTAMP_ARRAY`` with a 0 step raise.
-- ``left_right_negative``: ``LEFT``/``RIGHT`` with a negative length raise (DuckDB drops
-  characters from the other end).
 - ``window_arguments``: a ``LAG``/``LEAD`` offset, ``NTH_VALUE`` position or ``NTILE``
   bucket count given by a parameter raises when NULL or out of range.
-- ``bytes_to_string`` (typed): ``CAST(bytes AS STRING)`` decodes UTF-8 (invalid UTF-8 is
-  an error); DuckDB's cast spells the bytes as ``\\xE2...`` escapes.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from idcbq.transpile.rewrites import detach, run_triggered
+from idcbq.transpile.rewrites import run_triggered
 
 T = exp.DataType.Type
 #: BigQuery's limit on a string function's output, in bytes.
@@ -45,35 +39,6 @@ def _double(node: exp.Expr) -> exp.Expr:
 
 def _isinf(node: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="isinf", expressions=[_double(node)])
-
-
-def extract_subsecond(tree: exp.Expr) -> exp.Expr:
-    """``EXTRACT(MILLISECOND/MICROSECOND FROM x)`` without the seconds DuckDB adds."""
-    for node in list(tree.find_all(exp.Extract)):
-        part = node.this.name.upper() if isinstance(node.this, exp.Var) else ""
-        if part not in ("MILLISECOND", "MICROSECOND") or node.meta.get("idcbq_subsecond"):
-            continue
-        node.meta["idcbq_subsecond"] = True
-        modulus = exp.Literal.number(1000 if part == "MILLISECOND" else 1_000_000)
-        detach(node).replace(exp.paren(exp.Mod(this=node, expression=modulus)))
-    return tree
-
-
-def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
-    """``SAFE_DIVIDE(a, b)`` is NULL where finite operands give an infinite quotient."""
-    for node in list(tree.find_all(exp.SafeDivide)):
-        if node.meta.get("idcbq_overflow"):
-            continue
-        node.meta["idcbq_overflow"] = True
-        a, b = node.this, node.expression
-        overflow = exp.and_(
-            _isinf(node),
-            exp.not_(_isinf(a)),
-            exp.not_(_isinf(b)),
-        )
-        placeholder = detach(node)
-        placeholder.replace(exp.Case(ifs=[exp.If(this=overflow, true=exp.null())], default=node))
-    return tree
 
 
 def output_limits(tree: exp.Expr) -> exp.Expr:
@@ -191,22 +156,6 @@ def generate_step(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def left_right_negative(tree: exp.Expr) -> exp.Expr:
-    """``LEFT(s, n)`` / ``RIGHT(s, n)`` with ``n < 0`` raise, as in BigQuery."""
-    for node in list(tree.find_all(exp.Left, exp.Right)):
-        length = node.args.get("expression")
-        if length is None or node.meta.get("idcbq_checked"):
-            continue
-        node.meta["idcbq_checked"] = True
-        if isinstance(length, exp.Literal) and not length.is_string:
-            continue  # a literal length is >= 0 (a negative one is a Neg node)
-        name = "LEFT" if isinstance(node, exp.Left) else "RIGHT"
-        bad = exp.LT(this=length.copy(), expression=exp.Literal.number(0))
-        message = f"Second argument in {name}() cannot be negative"
-        node.set("expression", _guard(length.copy(), bad, message))
-    return tree
-
-
 def _checked(value: exp.Expr, checks: list[tuple[exp.Expr, str]]) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=bad, true=_error(msg)) for bad, msg in checks], default=value)
 
@@ -250,44 +199,21 @@ def window_arguments(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def bytes_to_string(tree: exp.Expr) -> exp.Expr:
-    """``CAST(b AS STRING)`` of a BYTES value decodes UTF-8 (DuckDB ``decode``)."""
-    for node in list(tree.find_all(exp.Cast)):
-        to = node.args.get("to")
-        operand = node.this
-        if to is None or not to.is_type(T.TEXT, T.VARCHAR):
-            continue
-        if operand.type is None or not operand.type.is_type(T.VARBINARY, T.BINARY):
-            continue
-        if node.args.get("format") is not None or isinstance(node, exp.TryCast):
-            continue
-        decoded = exp.Anonymous(this="decode", expressions=[operand.copy()])
-        decoded.type = exp.DataType.build("TEXT")
-        node.replace(decoded)
-    return tree
-
-
 _UNTYPED = (
-    (extract_subsecond, (exp.Extract,)),
-    (safe_divide_overflow, (exp.SafeDivide,)),
     (output_limits, (exp.Repeat, exp.Pad)),
     (limit_offset, (exp.Limit, exp.Offset)),
     (frame_offsets, (exp.WindowSpec,)),
     (generate_step, (exp.Interval,)),
-    (left_right_negative, (exp.Left, exp.Right)),
     (window_arguments, (exp.Lag, exp.Lead, exp.NthValue, exp.Ntile)),
 )
 
 #: Typed rewrites (run where types were annotated).
-TYPED = (bytes_to_string,)
+TYPED: tuple = ()  # CAST(BYTES AS STRING) lives in transpile.strings
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a typed rewrite here could apply (a CAST to STRING)."""
-    return any(
-        (to := c.args.get("to")) is not None and to.is_type(T.TEXT, T.VARCHAR)
-        for c in tree.find_all(exp.Cast)
-    )
+    """False: no typed rewrite lives here any more (see :data:`TYPED`)."""
+    return False
 
 
 def apply(tree: exp.Expr) -> exp.Expr:

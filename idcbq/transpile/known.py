@@ -112,6 +112,10 @@ def _needing(tree: exp.Expr) -> exp.Expr | None:
     return None
 
 
+class UnknownType(TranspileError):
+    """A rewrite needs an operand's type and nothing here knows it (see :func:`require_types`)."""
+
+
 def require_types(tree: exp.Expr, annotated: bool) -> None:
     """Refuse a query whose translation depends on a type that is not known.
 
@@ -129,7 +133,7 @@ def require_types(tree: exp.Expr, annotated: bool) -> None:
     if len(what) > 60:
         what = what[:57] + "..."
     why = "" if annotated else " (the query's columns could not be typed)"
-    raise TranspileError(
+    raise UnknownType(
         f"unsupported on DuckDB: the translation of {operand.parent.key.upper()} depends on "
         f"the type of {what}, which is not known here{why}",
         hint="CAST the value to its type first, or use --engine bigquery",
