@@ -132,7 +132,7 @@ def needs_types(tree: exp.Expr) -> bool:
         isinstance(v, exp.Literal) and v.is_string
         for op in tree.find_all(exp.SetOperation)
         for s in (_leaves(op) or [])
-        for v in s.expressions
+        for v in (e.this if isinstance(e, exp.Alias) else e for e in s.expressions)
     )
 
 
