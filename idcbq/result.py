@@ -40,7 +40,7 @@ class QueryResult:
 
     def to_pandas(self) -> pd.DataFrame:
         """A DataFrame; Arrow-backed dtypes keep nested and nullable columns intact."""
-        from idcbq._compat import to_pandas  # a clear error in a half-upgraded session
+        from idcbq.core.compat import to_pandas  # a clear error in a half-upgraded session
 
         return to_pandas(self.table)
 

@@ -10,7 +10,7 @@ import pytest
 
 from idcbq.engines.duckdb import DuckDBEngine
 from idcbq.errors import ExitCode, SourceError
-from idcbq.exports import ExportLocation, ExportRoot
+from idcbq.sources.exports import ExportLocation, ExportRoot
 from tests.tiny_export import dicom_all_table, write_table, write_tiny_export
 
 

@@ -49,7 +49,7 @@ def run_cli(cli: click.Group, argv: list[str] | None) -> int:
     )
     import warnings
 
-    from idcbq.empty import NoRowsWarning
+    from idcbq.engines.empty import NoRowsWarning
 
     warnings.filterwarnings("ignore", category=NoRowsWarning)  # the CLI prints the hint itself
     try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from idcbq._async import run_sync
+from idcbq.core.aio import run_sync
 from idcbq.download.layout import DEFAULT_TEMPLATE
 from idcbq.download.lock import LOCK_NAME, DestLock
 from idcbq.download.plan import GcsLister, Plan, S3Lister, make_plan
@@ -42,7 +42,7 @@ from idcbq.download.transfer import (
 )
 from idcbq.download.transport import check_endpoint, make_transport
 from idcbq.errors import AuthError, DownloadError, LocalFileError
-from idcbq.localfs import check_dest_dir, make_dir, remove_empty_dirs
+from idcbq.io.localfs import check_dest_dir, make_dir, remove_empty_dirs
 from idcbq.manifest.model import AWS_ENDPOINT, GCS_ENDPOINT, check_provider
 
 __all__ = [

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.download.layout import make_dirs_within
-from idcbq.localfs import errno_of, is_disk_full
+from idcbq.io.localfs import errno_of, is_disk_full
 
 if TYPE_CHECKING:
     from idcbq.download.transport import Transport
@@ -170,7 +170,7 @@ class Dirs:
 
     def remove_empty(self) -> None:
         """Remove the folders this run created that hold nothing (deepest first)."""
-        from idcbq.localfs import remove_empty_dirs
+        from idcbq.io.localfs import remove_empty_dirs
 
         remove_empty_dirs(self.created)
 

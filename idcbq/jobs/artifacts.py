@@ -35,7 +35,7 @@ def manifest_name(stem: str, fmt: str) -> str:
 
 
 def write_results(result: QueryResult, folder: Path, formats: list[str]) -> dict[str, str]:
-    from idcbq.io import write_table
+    from idcbq.io.formats import write_table
 
     written = {}
     for fmt in formats:

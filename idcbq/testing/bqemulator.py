@@ -153,7 +153,7 @@ def load_table(client: Any, table_id: str, files: Iterable[Path]) -> int:
     from google.cloud import bigquery
 
     from idcbq.engines.bigquery import schema_field
-    from idcbq.schema import fields_from_arrow
+    from idcbq.sources.schema import fields_from_arrow
 
     files = list(files)
     arrow_schema = pq.read_schema(files[0])

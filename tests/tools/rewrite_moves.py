@@ -143,10 +143,7 @@ def _python_imports(text: str, moves: Moves) -> str:
                 else:
                     target_mod = moves.module(mod)
             local = alias or name
-            if target_name != local:
-                entry = f"{target_name} as {local}"
-            else:
-                entry = target_name
+            entry = f"{target_name} as {local}" if target_name != local else target_name
             changed |= target_mod != mod or entry != item
             groups.setdefault(target_mod, []).append(entry)
         if not changed:
@@ -285,7 +282,9 @@ def move_files(root: Path, moves: Moves, problems: list[str]) -> list[str]:
     for new in sorted(moves.new):
         pkg = root / new.replace(".", "/")
         if pkg.is_dir() and not (pkg / "__init__.py").exists():
-            (pkg / "__init__.py").write_text(f'"""The ``{new}`` package."""\n')
+            # The path form: a dotted name here could read as an old module's and be rewritten.
+            folder = new.replace(".", "/")
+            (pkg / "__init__.py").write_text(f'"""The ``{folder}/`` package."""\n')
             if git:
                 subprocess.run(
                     ["git", "-C", str(root), "add", str(pkg / "__init__.py")], check=True

@@ -34,15 +34,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
 from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
 from idcbq.errors import QueryError, SourceError, UsageError
-from idcbq.exports import ExportRoot, check_footers, sql_list
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.exports import ExportRoot, check_footers, sql_list
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 #: Statement types ``execute`` runs; everything else (DDL, COPY, ATTACH...) is refused.
 _READ_ONLY = ("SELECT", "EXPLAIN")
@@ -71,11 +71,11 @@ class DuckDBEngine(Engine):
         footer_cache: bool = True,
     ):
         super().__init__(options)
-        from idcbq.engines.duckdb.connection import connect_for
-        from idcbq.exports import ExportLocation
+        from idcbq.sources.connection import connect_for
+        from idcbq.sources.exports import ExportLocation
 
         if source is None:
-            from idcbq.sources import ensure_sample
+            from idcbq.sources.releases import ensure_sample
 
             source = ensure_sample()
         self.source = str(source)
@@ -98,7 +98,7 @@ class DuckDBEngine(Engine):
         self._footers = None
         remote_or_mirror = location.is_remote or self._mirror is not None
         if remote_or_mirror and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
-            from idcbq.engines.duckdb.footers import RemoteFooters
+            from idcbq.sources.footers import RemoteFooters
 
             self._footers = RemoteFooters(
                 location, s3_endpoint=s3_endpoint, gcs_endpoint=gcs_endpoint, anonymous=anonymous
@@ -130,7 +130,7 @@ class DuckDBEngine(Engine):
         config: dict[str, object] = {}
         if threads:
             config["threads"] = int(threads)
-        from idcbq.sources_index import is_idc_index
+        from idcbq.sources.idc_index import is_idc_index
 
         if is_idc_index(source) and cls is DuckDBEngine:  # --source idc-index
             from idcbq.engines.duckdb.idc_index import IdcIndexEngine
@@ -204,7 +204,7 @@ class DuckDBEngine(Engine):
 
         filters = {}
         if self._footers is not None:
-            from idcbq.engines.duckdb.footers import pruning_filters
+            from idcbq.sources.footers import pruning_filters
 
             filters = pruning_filters(sql, dict(bind or {}))
         for parts in sorted(_table_names(self.con, sql)):
@@ -259,14 +259,14 @@ class DuckDBEngine(Engine):
 
     def table_fields(self, dataset: str, table: str) -> tuple[Field, ...] | None:
         """Columns of an exported table, from its Parquet footers (None if absent)."""
-        from idcbq.schema import fields_from_arrow
+        from idcbq.sources.schema import fields_from_arrow
 
         if dataset == "clinical":
             dataset = self.idc_version.clinical_dataset
         if not self.export.has_table(dataset, table):
             return None
         if self._mirror is not None:  # validate against the source's columns, not the copy's
-            from idcbq.mirror.state import source_schema
+            from idcbq.sources.mirror.state import source_schema
 
             full = source_schema(self._mirror, dataset, table)
             if full is not None:
@@ -289,7 +289,7 @@ class DuckDBEngine(Engine):
         import sqlglot
         from sqlglot import exp
 
-        from idcbq.schema import sqlglot_columns
+        from idcbq.sources.schema import sqlglot_columns
 
         try:
             tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
@@ -376,7 +376,7 @@ class DuckDBEngine(Engine):
         compressed column chunks of the referenced columns in the row groups whose
         statistics admit the filters. ``SELECT *`` counts every column.
         """
-        from idcbq.engines.duckdb.footers import RemoteFooters, pruning_filters, referenced_columns
+        from idcbq.sources.footers import RemoteFooters, pruning_filters, referenced_columns
 
         if query.engine != self.name:
             return None
@@ -434,7 +434,7 @@ class DuckDBEngine(Engine):
         match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
         if not match:
             return None
-        from idcbq.mirror.state import missing_column_hint, read_manifest
+        from idcbq.sources.mirror.state import missing_column_hint, read_manifest
 
         column = match.group(1)
         tables = read_manifest(self._mirror).get("datasets", {}).get(self.idc_version.dataset, {})

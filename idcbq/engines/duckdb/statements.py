@@ -6,7 +6,7 @@
 - :func:`_narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
 - :func:`_message`: a DuckDB error's text, trimmed.
 
-``idcbq.cancel``, ``bench/templates.py`` and the tests import these through
+``idcbq.engines.cancel``, ``bench/templates.py`` and the tests import these through
 :mod:`idcbq.engines.duckdb.engine`, which re-exports them.
 """
 

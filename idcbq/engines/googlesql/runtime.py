@@ -64,7 +64,7 @@ def module_cache_path() -> Path:
     """Where the compiled module is cached (keyed by wasmtime/zetasql versions and size)."""
     from zetasql.wasi import get_wasm_path
 
-    from idcbq.sources import cache_dir
+    from idcbq.sources.releases import cache_dir
 
     wasm = get_wasm_path()
     key = "-".join(

@@ -35,7 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from idcbq.schema import DERIVED_TABLES, arrow_schema, other_table_fields
+from idcbq.sources.schema import DERIVED_TABLES, arrow_schema, other_table_fields
 
 if TYPE_CHECKING:
     import pyarrow as pa

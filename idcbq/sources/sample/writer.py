@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from idcbq.sources import EXPORT_DIR
+from idcbq.sources.releases import EXPORT_DIR
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -7,6 +7,6 @@ from pathlib import Path
 
 def build_sample(root: Path, **options: object) -> Path:
     """Build the sample export under ``root`` (``root/bigquery_export/...``)."""
-    from idcbq.sample.build import build_sample as _build
+    from idcbq.sources.sample.build import build_sample as _build
 
     return _build(root, **options)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs
     import pyarrow.parquet as pq
 
-    from idcbq.exports import ExportLocation
+    from idcbq.sources.exports import ExportLocation
 
 #: Columns whose row-group min/max are kept for pruning.
 PRUNE_COLUMNS = ("collection_id", "Modality")
@@ -138,7 +138,7 @@ def parse_footer(raw: bytes) -> pq.FileMetaData:
 
 def summarize(meta: pq.FileMetaData, raw: bytes) -> dict[str, Any]:
     """The cached summary of one footer (see module docstring)."""
-    from idcbq.engines.duckdb.thrift import schema_bytes
+    from idcbq.sources.thrift import schema_bytes
 
     schema_hash = hashlib.sha256(schema_bytes(raw)).hexdigest()[:16]
     index = _INDEXES.get(schema_hash)
@@ -187,7 +187,7 @@ class FooterCache:
         if root is None:
             root = os.environ.get("IDCBQ_FOOTER_CACHE")
         if root is None:
-            from idcbq.sources import cache_dir
+            from idcbq.sources.releases import cache_dir
 
             root = cache_dir() / "footers"
         key = hashlib.sha256(table_url.encode()).hexdigest()[:20]

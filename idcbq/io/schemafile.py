@@ -2,7 +2,7 @@
 
 Text formats lose types (a column null for a megabyte, a date written as text), so the
 reader of an arbitrary file types every column from the whole file first (see
-:mod:`idcbq.readback`). For a file idcbq wrote itself, the writer records the schema
+:mod:`idcbq.io.readback`). For a file idcbq wrote itself, the writer records the schema
 next to it; the reader then streams in one pass with that schema, provided the sidecar
 still describes the file: same size, same first and last 64 KiB (hashes) and the same
 column names. A file edited by hand, replaced, or written by another tool fails one of
@@ -67,7 +67,7 @@ def _fingerprint(path: Path) -> dict[str, object]:
 
 def _shape(path: Path, fmt: str) -> tuple[int, bool]:
     """(longest row in bytes, a newline sits inside a quoted CSV value)."""
-    from idcbq.readback import _csv_shape, longest_line
+    from idcbq.io.readback import _csv_shape, longest_line
 
     if fmt == "csv":
         inside, longest = _csv_shape(path)
@@ -131,7 +131,7 @@ def load(path: str | os.PathLike[str], fmt: str) -> KnownSchema | None:
 def _names_in_file(path: Path, fmt: str) -> list[str] | None:
     """The header of a CSV file, the keys of a JSON Lines file's first row."""
     if fmt == "csv":
-        from idcbq.readback import _csv_names
+        from idcbq.io.readback import _csv_names
 
         return _csv_names(path)
     with open(path, "rb") as fh:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from idcbq.sample import codes
-from idcbq.sample.codes import code_item
-from idcbq.sample.ids import derived_uid, pick, stable_int, stable_unit
-from idcbq.sample.instances import SeriesPlan
+from idcbq.sources.sample import codes
+from idcbq.sources.sample.codes import code_item
+from idcbq.sources.sample.ids import derived_uid, pick, stable_int, stable_unit
+from idcbq.sources.sample.instances import SeriesPlan
 
 SOP_CLASS_BY_MODALITY = {
     "CT": "1.2.840.10008.5.1.4.1.1.2",

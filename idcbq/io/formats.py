@@ -61,7 +61,7 @@ def write_table(
     A local problem (no space, read-only, not a directory, a device as ``path``) raises
     :class:`~idcbq.errors.LocalFileError` naming ``path``; no temp file is left.
     """
-    from idcbq.localfs import check_output_file, fs_error, make_dir
+    from idcbq.io.localfs import check_output_file, fs_error, make_dir
 
     path = check_output_file(path)  # a device or /proc path is refused before anything else
     fmt = format_for(path, fmt)
@@ -99,8 +99,8 @@ def write_table(
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-    if fmt in ("csv", "jsonl"):  # types for a one-pass read back (idcbq.schemafile)
-        from idcbq.schemafile import record
+    if fmt in ("csv", "jsonl"):  # types for a one-pass read back (idcbq.io.schemafile)
+        from idcbq.io.schemafile import record
 
         record(path, fmt, table.schema)
     return path
@@ -110,7 +110,7 @@ def read_table(path: str | os.PathLike[str], fmt: str | None = None) -> pa.Table
     """Read a table written by :func:`write_table` (or any file of those formats)."""
     import pyarrow as pa
 
-    from idcbq.readback import open_table
+    from idcbq.io.readback import open_table
 
     path = Path(path)
     fmt = format_for(path, fmt)

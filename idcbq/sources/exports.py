@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError
-from idcbq.sources import EXPORT_DIR, IDC_METADATA_EXPORT
+from idcbq.sources.releases import EXPORT_DIR, IDC_METADATA_EXPORT
 
 if TYPE_CHECKING:
     import duckdb
@@ -137,7 +137,7 @@ class ExportRoot:
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            from idcbq.engines.duckdb.connection import connect_for  # cycle-free: lazy
+            from idcbq.sources.connection import connect_for  # cycle-free: lazy
 
             self._con = connect_for(self.location)
         return self._con

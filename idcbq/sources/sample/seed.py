@@ -3,7 +3,7 @@
 Objects land where IDC keeps them, ``<bucket>/<crdc_series_uuid>/<crdc_instance_uuid>.dcm``,
 in buckets named like IDC's (``idc-open-data``, ``idc-open-idc1``, ``idc-open-cr``; on S3
 ``idc-open-data``, ``idc-open-data-two``, ``idc-open-data-cr``). Bytes come from
-:func:`idcbq.sample.dicom_files.instance_bytes`, so their size and MD5 equal the
+:func:`idcbq.sources.sample.dicom_files.instance_bytes`, so their size and MD5 equal the
 sample's ``instance_size`` / ``instance_hash`` for the seedable series.
 
 Example:
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from idcbq._async import run_sync
+from idcbq.core.aio import run_sync
 from idcbq.errors import SourceError
 from idcbq.manifest.model import GCS_TO_AWS
 
@@ -68,7 +68,7 @@ def seed_rows(root: Path, *, series: int | Sequence[str] | None = None,
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
-    from idcbq.sample.dicom_files import instance_bytes  # noqa: F401 - fail early if missing
+    from idcbq.sources.sample.dicom_files import instance_bytes  # noqa: F401 - fail early if missing
 
     uids = seedable_series_uids(root)
     if isinstance(series, list | tuple):
@@ -121,7 +121,7 @@ def seed_s3(root: Path, endpoint: str, *, series: int | Sequence[str] | None = N
 def _seed(provider: str, root: Path, endpoint: str, series: Any, collections: Any, project: str,
           workers: int) -> SeedReport:  # fmt: skip
     from idcbq.download.transport import check_endpoint
-    from idcbq.sample.dicom_files import instance_bytes
+    from idcbq.sources.sample.dicom_files import instance_bytes
 
     check_endpoint(endpoint)  # before any work: a typo fails at once
     rows = seed_rows(Path(root), series=series, collections=collections)

@@ -2,7 +2,7 @@
 
 Example (builds a one-collection sample in a few seconds)::
 
-    >>> from idcbq.sample import build_sample
+    >>> from idcbq.sources.sample import build_sample
     >>> root = build_sample(tmp_path, collections=["qin_pet_phantom"])  # doctest: +SKIP
     >>> sorted(p.name for p in (root / "bigquery_export").iterdir())  # doctest: +SKIP
     ['idc_current', 'idc_current_clinical', 'idc_v25', 'idc_v25_clinical']
@@ -20,15 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from idcbq.errors import UsageError
-from idcbq.sample import clinical, derived, releases, select, tables
-from idcbq.sample.dicom_all import dicom_all_sample_fields, instance_rows, rows_to_table
-from idcbq.sample.instances import VersionFacts, plan_series
-from idcbq.sample.source import all_collection_ids, iter_series_batches, read_series, source_files
-from idcbq.sample.writer import TableSink, build_lock, copy_dataset, publish, temp_root
-from idcbq.schema import DERIVED_TABLES, arrow_schema, other_table_fields
-from idcbq.sources import EXPORT_DIR, SAMPLE_IDC_VERSION, sample_code_hash
+from idcbq.sources.releases import EXPORT_DIR, SAMPLE_IDC_VERSION, sample_code_hash
+from idcbq.sources.sample import clinical, derived, releases, select, tables
+from idcbq.sources.sample.dicom_all import dicom_all_sample_fields, instance_rows, rows_to_table
+from idcbq.sources.sample.instances import VersionFacts, plan_series
+from idcbq.sources.sample.source import (
+    all_collection_ids,
+    iter_series_batches,
+    read_series,
+    source_files,
+)
+from idcbq.sources.sample.writer import TableSink, build_lock, copy_dataset, publish, temp_root
+from idcbq.sources.schema import DERIVED_TABLES, arrow_schema, other_table_fields
 
-log = logging.getLogger("idcbq.sample")
+log = logging.getLogger("idcbq.sources.sample")
 
 MANIFEST = "idcbq_sample.json"
 PER_INSTANCE_TABLES = ("auxiliary_metadata", "dicom_metadata", "dicom_metadata_curated")
@@ -354,7 +359,7 @@ def _write_labels(tmp: Path, options: BuildOptions, stats: BuildStats) -> None:
         "- Layout follows IDC's export: `bigquery_export/<dataset>/<table>/*.parquet`.",
         "- `segmentations`, `measurement_groups`, `quantitative_measurements` and",
         "  `qualitative_measurements` are computed from the sample's own `dicom_metadata` with",
-        "  the rules of IDC's view definitions (see idcbq/sample/derived.py).",
+        "  the rules of IDC's view definitions (see idcbq/sources/sample/derived.py).",
         "- Earlier releases ("
         + (", ".join(f"`idc_v{v}`" for v in options.prior_releases) or "none")
         + ") hold the same series as they were then, from idc-index-data's",

@@ -29,7 +29,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from idcbq.sample.ids import stable_int
+from idcbq.sources.sample.ids import stable_int
 
 #: Fixed implementation identity, so bytes do not change with the pydicom version.
 IMPLEMENTATION_CLASS_UID = "2.25.238473465387451920176123984766115091387"

@@ -41,7 +41,7 @@ def prior_versions(series_uids: frozenset[str]) -> dict[str, list[dict[str, Any]
     """``prior_versions_index.parquet`` rows of the given series, by SeriesInstanceUID."""
     import pyarrow.parquet as pq
 
-    from idcbq.sample.source import source_files
+    from idcbq.sources.sample.source import source_files
 
     table = pq.read_table(
         source_files().path("prior_versions_index.parquet"),
@@ -110,7 +110,7 @@ def renumber_prior_instances(rows: list[dict[str, Any]], plans: Iterable[Any]) -
     IDC names every file by ``<crdc_series_uuid>/<crdc_instance_uuid>.dcm``; a new
     series version has new instance UUIDs, so an earlier version's files differ.
     """
-    from idcbq.sample import ids
+    from idcbq.sources.sample import ids
 
     prior = {p.uid for p in plans if p.row.get("prior_version")}
     for row in rows:

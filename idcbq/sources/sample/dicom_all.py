@@ -1,7 +1,7 @@
 """Assemble ``dicom_all`` rows (one per instance) and convert them to Arrow.
 
 Columns: every current IDC-added column and every ``priority`` DICOM column of the
-reference schema (``idcbq.schema``), in the reference order, with its Arrow type.
+reference schema (``idcbq.sources.schema``), in the reference order, with its Arrow type.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from idcbq.sample import attributes, instances, sequences
-from idcbq.sample.dicom_files import instance_bytes, instance_md5
-from idcbq.sample.ids import md5_hex
-from idcbq.schema import Field, dicom_all_fields, prune_empty_records
+from idcbq.sources.sample import attributes, instances, sequences
+from idcbq.sources.sample.dicom_files import instance_bytes, instance_md5
+from idcbq.sources.sample.ids import md5_hex
+from idcbq.sources.schema import Field, dicom_all_fields, prune_empty_records
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -56,6 +56,6 @@ def instance_rows(
 
 def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
     """An Arrow table with exactly the sample's dicom_all schema."""
-    from idcbq.sample.tables import to_arrow
+    from idcbq.sources.sample.tables import to_arrow
 
     return to_arrow(dicom_all_sample_fields(), rows)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from idcbq.sample.ids import md5_hex, pick, stable_int
-from idcbq.sample.tables import to_arrow
-from idcbq.schema import Field
-from idcbq.sources import IDC_DATA_PROJECT
+from idcbq.sources.releases import IDC_DATA_PROJECT
+from idcbq.sources.sample.ids import md5_hex, pick, stable_int
+from idcbq.sources.sample.tables import to_arrow
+from idcbq.sources.schema import Field
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from idcbq.errors import UsageError
-from idcbq.sample.ids import stable_int
+from idcbq.sources.sample.ids import stable_int
 
 #: The default sample: small collections that together cover CT, MR, PT, SEG,
 #: RTSTRUCT, SR, SM and ANN, the three IDC buckets and several analysis results.

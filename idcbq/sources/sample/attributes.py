@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from idcbq.sample.ids import pick, stable_int, stable_unit
-from idcbq.sample.instances import SeriesPlan
+from idcbq.sources.sample.ids import pick, stable_int, stable_unit
+from idcbq.sources.sample.instances import SeriesPlan
 
 
 def _ds(value: float, digits: int = 6) -> str:
@@ -94,7 +94,7 @@ def _cross_sectional(plan: SeriesPlan) -> dict[str, Any]:
 
 
 def _frame_of_reference(plan: SeriesPlan) -> str:
-    from idcbq.sample.ids import derived_uid
+    from idcbq.sources.sample.ids import derived_uid
 
     # One frame of reference per study: series of a study share patient space.
     return derived_uid("frame", plan.row["StudyInstanceUID"])
@@ -147,7 +147,7 @@ def _mr(plan: SeriesPlan) -> dict[str, Any]:
 
 
 def _pt(plan: SeriesPlan) -> dict[str, Any]:
-    from idcbq.sample.sequences import radiopharmaceutical
+    from idcbq.sources.sample.sequences import radiopharmaceutical
 
     uid = plan.uid
     item = radiopharmaceutical(plan)

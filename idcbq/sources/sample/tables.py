@@ -1,6 +1,6 @@
 """The other ``idc_vNN`` tables, derived from the same instance rows as ``dicom_all``.
 
-Columns and types come from ``idcbq.schema.other_table_fields``; values from the
+Columns and types come from ``idcbq.sources.schema.other_table_fields``; values from the
 dicom_all rows (per-instance tables) or from idc-index-data facts (collection,
 analysis-result and version tables), so joins between the tables agree.
 """
@@ -11,14 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from idcbq.sample.instances import parse_date
-from idcbq.sample.source import (
+from idcbq.sources.sample.instances import parse_date
+from idcbq.sources.sample.source import (
     analysis_results_facts,
     collections_facts,
     source_url_by_doi,
     version_facts,
 )
-from idcbq.schema import Field, other_table_fields
+from idcbq.sources.schema import Field, other_table_fields
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -226,7 +226,7 @@ def _collections_field(result: Mapping[str, Any], key: str) -> str:
 
 def version_metadata(upto: int | None = None) -> pa.Table:
     """IDC releases 1..``upto`` (default all) with dates; ``version_hash`` is derived (not IDC's)."""
-    from idcbq.sample.ids import md5_hex
+    from idcbq.sources.sample.ids import md5_hex
 
     out = [
         {

@@ -118,7 +118,7 @@ def ensure_sample(root: Path | None = None) -> Path:
     """Return the default sample root, building it first if it is not there yet."""
     root = Path(root) if root else default_sample_root()
     if not (root / EXPORT_DIR / "idc_current" / "dicom_all").is_dir():
-        from idcbq.sample import build_sample
+        from idcbq.sources.sample import build_sample
 
         build_sample(root)
     return root

@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError
-from idcbq.sources import EXPORT_DIR, cache_dir
+from idcbq.sources.releases import EXPORT_DIR, cache_dir
 
 if TYPE_CHECKING:
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 #: The ``--source`` value that selects these tables.
 IDC_INDEX_SOURCE = "idc-index"
@@ -160,7 +160,7 @@ def table_fields(table: str) -> tuple[Field, ...]:
 
     import pyarrow.parquet as pq
 
-    from idcbq.schema import field_from_json, fields_from_arrow
+    from idcbq.sources.schema import field_from_json, fields_from_arrow
 
     if table not in TABLE_FILES:
         raise KeyError(table)

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError, UsageError
-from idcbq.mirror import state as st
+from idcbq.sources.mirror import state as st
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.fs as pafs
     import pyarrow.parquet as pq
 
-    from idcbq.engines.duckdb.footers import ObjectInfo
+    from idcbq.sources.footers import ObjectInfo
 
 #: Tables with more columns than this get the column preset; smaller ones are copied whole.
 WIDE = 200
@@ -80,7 +80,7 @@ def resolve_dataset(fs: pafs.FileSystem, base: str, version: str | None) -> str:
     """``idc_vNN`` for ``vNN``; the newest numbered dataset for ``current``/None."""
     import pyarrow.fs as pafs
 
-    from idcbq.sources import IdcVersion
+    from idcbq.sources.releases import IdcVersion
 
     parsed = IdcVersion.parse(version)
     infos = fs.get_file_info(pafs.FileSelector(f"{base}/bigquery_export", allow_not_found=True))
@@ -136,9 +136,9 @@ def mirror(
         SourceError: the source or a table is missing, or files failed verification
             (all other files are still mirrored; rerun to retry).
     """
-    from idcbq.engines.duckdb.footers import FooterCache, list_parquet, open_filesystem
-    from idcbq.exports import ExportLocation
-    from idcbq.mirror.columns import resolve_columns
+    from idcbq.sources.exports import ExportLocation
+    from idcbq.sources.footers import FooterCache, list_parquet, open_filesystem
+    from idcbq.sources.mirror.columns import resolve_columns
 
     started = time.perf_counter()
     location = ExportLocation.parse(source)
@@ -202,7 +202,7 @@ class _Footer:
 
     @classmethod
     def load(cls, fs: pafs.FileSystem, obj: ObjectInfo, cache: Any) -> _Footer:
-        from idcbq.engines.duckdb.footers import footer, parse_footer
+        from idcbq.sources.footers import footer, parse_footer
 
         raw, fetched = footer(fs, obj, cache)
         try:
@@ -224,7 +224,7 @@ class _TableJob:
         self.dir = dest / "bigquery_export" / dataset / table
         self.known = st.states_by_footer(dest, table)
         # Footer summaries of the copies, so the first query on the mirror prunes files.
-        from idcbq.engines.duckdb.footers import FooterCache
+        from idcbq.sources.footers import FooterCache
 
         self.local_cache = FooterCache.for_table(f"{dest}/bigquery_export/{dataset}/{table}")
         self.rows = 0
@@ -234,14 +234,14 @@ class _TableJob:
 
     def prepare(self, first: _Footer) -> None:
         """Facts shared by all files (every file must have the first file's schema)."""
-        from idcbq.engines.duckdb.footers import summarize
+        from idcbq.sources.footers import summarize
 
         self.first = first
         self.names = first.meta.schema.to_arrow_schema().names
         self.schema_hash = summarize(first.meta, first.raw)["schema"]
 
     def leaves(self, cols: list[str]) -> list[int]:
-        from idcbq.mirror.ranges import leaf_indices
+        from idcbq.sources.mirror.ranges import leaf_indices
 
         key = tuple(cols)
         if key not in self._leaves:
@@ -251,7 +251,7 @@ class _TableJob:
     def run(self, workers: int, progress: bool | None) -> None:
         from tqdm import tqdm
 
-        from idcbq.engines.duckdb.footers import release_memory
+        from idcbq.sources.footers import release_memory
 
         self.dir.mkdir(parents=True, exist_ok=True)
         for stale in self.dir.glob(".*.tmp-*"):  # left by a killed run
@@ -303,7 +303,7 @@ class _TableJob:
         return out
 
     def _cache_local(self, local: Path) -> None:
-        from idcbq.engines.duckdb.footers import ObjectInfo, footer
+        from idcbq.sources.footers import ObjectInfo, footer
 
         info = self.local_fs.get_file_info(str(local))
         mtime = info.mtime.timestamp() if info.mtime is not None else 0.0
@@ -313,7 +313,7 @@ class _TableJob:
             footer(self.local_fs, obj, self.local_cache)
 
     def _one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int, int]:
-        from idcbq.engines.duckdb.footers import admits, summarize
+        from idcbq.sources.footers import admits, summarize
 
         foot = _Footer.load(self.fs, obj, self.cache)
         foot_bytes = len(foot.raw) + 8 if foot.fetched else 0
@@ -377,7 +377,7 @@ class _TableJob:
         self, obj: ObjectInfo, meta: Any, groups: list[int], cols: list[str]
     ) -> tuple[pa.Table, int]:
         """The chosen row groups and columns of one source file, and the bytes fetched."""
-        from idcbq.mirror.ranges import read_columns
+        from idcbq.sources.mirror.ranges import read_columns
 
         if not groups:
             return self.first.meta.schema.to_arrow_schema().empty_table().select(cols), 0

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from idcbq.sample import ids
-from idcbq.sample.source import collections_facts, license_facts, source_url_by_doi
+from idcbq.sources.sample import ids
+from idcbq.sources.sample.source import collections_facts, license_facts, source_url_by_doi
 
 #: Modalities that are images (can be referenced by SEG / RTSTRUCT / SR / ANN).
 IMAGE_MODALITIES = ("CT", "MR", "PT", "SM", "MG", "CR", "DX", "US", "NM", "XA", "RF", "OT")

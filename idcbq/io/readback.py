@@ -17,7 +17,7 @@ Here the types come from the whole file first:
 
 A CSV / JSON Lines file idcbq wrote has its Arrow schema in ``<file>.schema.json``; while
 that still matches the file it is read in one pass with those types (dates and times
-included, see :mod:`idcbq.schemafile` and :mod:`idcbq.readback_known`).
+included, see :mod:`idcbq.io.schemafile` and :mod:`idcbq.io.readback_known`).
 
 Identifier columns (``PatientID``, UIDs, crdc uuids...) passed as ``strings`` always stay
 strings; ``ints`` (sizes) stay integers.
@@ -79,11 +79,11 @@ def open_table(
             pf = pq.ParquetFile(path, pre_buffer=False)
             return pf.schema_arrow, _guard(pf.iter_batches(batch_size=PARQUET_BATCH), path)
         if fmt in ("csv", "jsonl"):
-            from idcbq.schemafile import load
+            from idcbq.io.schemafile import load
 
             known = load(path, fmt)
             if known is not None:  # written by idcbq and unchanged since: one pass
-                from idcbq.readback_known import open_known
+                from idcbq.io.readback_known import open_known
 
                 return open_known(path, fmt, known, strings, ints)
         if fmt == "csv":
@@ -255,7 +255,7 @@ def _open_jsonl(
         fields.append(pa.field(field.name, t))
     schema = pa.schema(fields)
     stream_block = max(min(block_size, STREAM_BLOCK), 2 * longest + 2)  # a line never straddles
-    from idcbq._compat import open_json  # pyarrow < 19 (Colab) has no pajson.open_json
+    from idcbq.core.compat import open_json  # pyarrow < 19 (Colab) has no pajson.open_json
 
     reader = open_json(
         path,

@@ -204,7 +204,7 @@ def _scan_files(engine: Any, prepared: Any) -> int | None:
     if footers is None:
         return None
     from idcbq.engines.duckdb.engine import _table_names
-    from idcbq.engines.duckdb.footers import pruning_filters
+    from idcbq.sources.footers import pruning_filters
 
     filters = pruning_filters(prepared.sql, {p.name: p.value for p in prepared.params})
     count = 0

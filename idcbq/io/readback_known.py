@@ -1,6 +1,6 @@
 """One-pass reading of a CSV / JSON Lines file whose schema idcbq recorded when writing it.
 
-The recorded types (see :mod:`idcbq.schemafile`) go straight to Arrow's streaming
+The recorded types (see :mod:`idcbq.io.schemafile`) go straight to Arrow's streaming
 readers, so dates, times, timestamps and decimals written as text come back as their
 types. Arrow's JSON reader cannot convert text to dates or times itself: those columns
 are read as text and converted batch by batch. Types a text file cannot carry back
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from idcbq.schemafile import KnownSchema
+    from idcbq.io.schemafile import KnownSchema
 
 
 def open_known(
@@ -26,7 +26,7 @@ def open_known(
     """Schema and streamed batches of ``path``, read with its recorded schema."""
     import pyarrow as pa
 
-    from idcbq.readback import STREAM_BLOCK, _csv_parse, _guard
+    from idcbq.io.readback import STREAM_BLOCK, _csv_parse, _guard
 
     target = pa.schema(
         [pa.field(f.name, _wanted(f.name, f.type, strings, ints, fmt)) for f in known.schema]
@@ -48,7 +48,7 @@ def open_known(
         return reader.schema, _guard(reader, path)
     import pyarrow.json as pajson
 
-    from idcbq._compat import open_json
+    from idcbq.core.compat import open_json
 
     as_read = pa.schema([pa.field(f.name, _json_readable(f.type)) for f in target])
     reader = open_json(
