@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -42,18 +41,25 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idcbq.io.scan import (
+    BLOCK,
+    STREAM_BLOCK,
+    TableReadError,
+    csv_names,
+    csv_parse,
+    csv_shape,
+    first_line,
+    guard,
+    longest_line,
+)
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
-#: Bytes per block of the type-finding pass, and of the streaming readers.
-BLOCK = 8 << 20
-STREAM_BLOCK = 1 << 20
+__all__ = ["BLOCK", "STREAM_BLOCK", "TableReadError", "longest_line", "open_table", "unify"]
+
 PARQUET_BATCH = 32_768
 _ROW = re.compile(r"\brow (\d+)")
-
-
-class TableReadError(ValueError):
-    """A table file that cannot be read; the message names the file (and line if known)."""
 
 
 def open_table(
@@ -77,7 +83,7 @@ def open_table(
 
             # No pre-buffering and modest batches: a 1M-row file streams in ~100 MB.
             pf = pq.ParquetFile(path, pre_buffer=False)
-            return pf.schema_arrow, _guard(pf.iter_batches(batch_size=PARQUET_BATCH), path)
+            return pf.schema_arrow, guard(pf.iter_batches(batch_size=PARQUET_BATCH), path)
         if fmt in ("csv", "jsonl"):
             from idcbq.io.schemafile import load
 
@@ -98,7 +104,7 @@ def open_table(
             f"{path} is not UTF-8 text (byte {exc.start}): not a {fmt} file"
         ) from exc
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise TableReadError(f"cannot read {fmt} file {path}: {_first_line(exc)}") from exc
+        raise TableReadError(f"cannot read {fmt} file {path}: {first_line(exc)}") from exc
     raise TableReadError(f"unknown table format {fmt!r} for {path}")
 
 
@@ -109,23 +115,6 @@ def _blank(path: Path, fmt: str) -> bool:
     if fmt in ("jsonl", "csv") and size <= 4096:
         return not path.read_bytes().strip()
     return False
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def _guard(
-    batches: Iterable[pa.RecordBatch], path: Path, line_base: int = 0
-) -> Iterator[pa.RecordBatch]:
-    """Re-raise a decoding error met mid-stream as a TableReadError naming the file."""
-    import pyarrow as pa
-
-    try:
-        yield from batches
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
-        raise TableReadError(f"cannot read {path}: {_first_line(exc)}") from exc
 
 
 # -- JSON Lines -------------------------------------------------------------------------
@@ -153,21 +142,6 @@ def _blocks(path: Path, block_size: int) -> Iterator[tuple[int, bytes]]:
             line += block.count(b"\n")
 
 
-def longest_line(path: Path, block_size: int = BLOCK) -> int:
-    """The longest line of a file in bytes (with its newline)."""
-    import numpy as np
-
-    offset, last_end, longest = 0, -1, 0
-    with open(path, "rb") as fh:
-        while block := fh.read(block_size):
-            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")) + offset
-            if ends.size:
-                longest = max(longest, int(ends[0] - last_end), int(np.diff(ends).max(initial=0)))
-                last_end = int(ends[-1])
-            offset += len(block)
-    return max(longest, offset - last_end)
-
-
 def _jsonl_schema(path: Path, block_size: int) -> tuple[pa.Schema, int]:
     """The unified schema of the whole file, and its longest line in bytes."""
     import pyarrow as pa
@@ -190,7 +164,7 @@ def _jsonl_schema(path: Path, block_size: int) -> tuple[pa.Schema, int]:
         except pa.ArrowInvalid as exc:
             match = _ROW.search(str(exc))
             where = f":{line + int(match.group(1))}" if match else f" (in the lines from {line})"
-            raise TableReadError(f"{path}{where}: not JSON Lines: {_first_line(exc)}") from exc
+            raise TableReadError(f"{path}{where}: not JSON Lines: {first_line(exc)}") from exc
         schemas.append(table.schema)
     return unify(schemas, path), longest
 
@@ -264,7 +238,7 @@ def _open_jsonl(
             explicit_schema=schema, unexpected_field_behavior="error"
         ),
     )
-    return reader.schema, _guard(reader, path)
+    return reader.schema, guard(reader, path)
 
 
 def _no_nested_null(t: pa.DataType, top: bool = True) -> pa.DataType:
@@ -290,44 +264,6 @@ _WIDER = {
     "bool": ("bool",),
 }
 _LEADING_ZERO = r"^[+-]?0[0-9]"
-
-
-def _csv_parse(names: list[str], newlines: bool) -> Any:
-    """With one column, an empty line is a row (a null); ``newlines``: quoted values hold some."""
-    import pyarrow.csv as pacsv
-
-    return pacsv.ParseOptions(newlines_in_values=newlines, ignore_empty_lines=len(names) != 1)
-
-
-def _csv_shape(path: Path, block_size: int = BLOCK) -> tuple[bool, int]:
-    """(a newline sits inside a quoted value, the longest row in bytes).
-
-    A newline is inside a value when an odd number of quotes comes before it. Arrow's
-    parser is several times slower when it must allow for that, so it is asked to only
-    when the file needs it; its blocks must hold the longest row.
-    """
-    import numpy as np
-
-    parity, offset, last_end, longest, inside = 0, 0, -1, 0, False
-    with open(path, "rb") as fh:
-        while block := fh.read(block_size):
-            data = np.frombuffer(block, dtype=np.uint8)
-            quotes = np.flatnonzero(data == ord('"'))
-            newlines = np.flatnonzero(data == ord("\n"))
-            odd = ((np.searchsorted(quotes, newlines) + parity) & 1).astype(bool)
-            inside = inside or bool(odd.any())
-            ends = newlines[~odd] + offset  # newlines that end a row
-            if ends.size:
-                longest = max(longest, int(ends[0] - last_end), int(np.diff(ends).max(initial=0)))
-                last_end = int(ends[-1])
-            parity = (parity + quotes.size) & 1
-            offset += len(block)
-    return inside, max(longest, offset - last_end)
-
-
-def _csv_names(path: Path) -> list[str]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return next(csv.reader(fh), [])
 
 
 def _csv_kinds(
@@ -356,7 +292,7 @@ def _csv_kinds(
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=block_size),
-        parse_options=_csv_parse(names, newlines),
+        parse_options=csv_parse(names, newlines),
         convert_options=convert,
     )
     for batch in reader:
@@ -393,8 +329,8 @@ def _open_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    names = _csv_names(path)
-    newlines, longest = _csv_shape(path)
+    names = csv_names(path)
+    newlines, longest = csv_shape(path)
     block_size = max(block_size, 2 * longest + 2)  # a row never straddles two blocks
     kinds = _csv_kinds(path, names, block_size, newlines, strings)
     types: dict[str, Any] = {}
@@ -414,9 +350,9 @@ def _open_csv(
     )
     read = pacsv.ReadOptions(block_size=max(min(block_size, STREAM_BLOCK), 2 * longest + 2))
     reader = pacsv.open_csv(
-        path, read_options=read, parse_options=_csv_parse(names, newlines), convert_options=convert
+        path, read_options=read, parse_options=csv_parse(names, newlines), convert_options=convert
     )
-    return reader.schema, _guard(reader, path)
+    return reader.schema, guard(reader, path)
 
 
 # -- JSON arrays ------------------------------------------------------------------------
@@ -442,6 +378,6 @@ def _json_array(path: Path) -> pa.Table:
             columns[name] = pa.array([row.get(name) for row in rows])
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise TableReadError(
-                f"{path}: column {name!r} holds values of different kinds: {_first_line(exc)}"
+                f"{path}: column {name!r} holds values of different kinds: {first_line(exc)}"
             ) from exc
     return pa.table(columns) if columns else pa.table({})

@@ -26,7 +26,7 @@ def open_known(
     """Schema and streamed batches of ``path``, read with its recorded schema."""
     import pyarrow as pa
 
-    from idcbq.io.readback import STREAM_BLOCK, _csv_parse, _guard
+    from idcbq.io.scan import STREAM_BLOCK, csv_parse, guard
 
     target = pa.schema(
         [pa.field(f.name, _wanted(f.name, f.type, strings, ints, fmt)) for f in known.schema]
@@ -38,14 +38,14 @@ def open_known(
         convert = pacsv.ConvertOptions(
             column_types=target, strings_can_be_null=True, quoted_strings_can_be_null=False
         )
-        parse = _csv_parse(target.names, known.newlines_in_values)
+        parse = csv_parse(target.names, known.newlines_in_values)
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=block),
             parse_options=parse,
             convert_options=convert,
         )
-        return reader.schema, _guard(reader, path)
+        return reader.schema, guard(reader, path)
     import pyarrow.json as pajson
 
     from idcbq.core.compat import open_json
@@ -59,8 +59,8 @@ def open_known(
         ),
     )
     if as_read.equals(target):
-        return reader.schema, _guard(reader, path)
-    return target, _guard(_converted(reader, target), path)
+        return reader.schema, guard(reader, path)
+    return target, guard(_converted(reader, target), path)
 
 
 def _wanted(name: str, t: pa.DataType, strings: set[str], ints: set[str], fmt: str) -> pa.DataType:

@@ -67,10 +67,10 @@ def _fingerprint(path: Path) -> dict[str, object]:
 
 def _shape(path: Path, fmt: str) -> tuple[int, bool]:
     """(longest row in bytes, a newline sits inside a quoted CSV value)."""
-    from idcbq.io.readback import _csv_shape, longest_line
+    from idcbq.io.scan import csv_shape, longest_line
 
     if fmt == "csv":
-        inside, longest = _csv_shape(path)
+        inside, longest = csv_shape(path)
         return longest, inside
     return longest_line(path), False
 
@@ -131,9 +131,9 @@ def load(path: str | os.PathLike[str], fmt: str) -> KnownSchema | None:
 def _names_in_file(path: Path, fmt: str) -> list[str] | None:
     """The header of a CSV file, the keys of a JSON Lines file's first row."""
     if fmt == "csv":
-        from idcbq.io.readback import _csv_names
+        from idcbq.io.scan import csv_names
 
-        return _csv_names(path)
+        return csv_names(path)
     with open(path, "rb") as fh:
         for raw in fh:
             if raw.strip():
