@@ -439,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes: list[tuple[str, int, tuple[int, int], Path]] = []
     if args.quick:
-        from idcbq.sources.releases import default_sample_root, ensure_sample
+        from idcbq.sources.sample import ensure_sample
+        from idcbq.sources.sample.paths import default_sample_root
 
         root = Path(ensure_sample(default_sample_root()))
         files = _files(root, "dicom_all")
@@ -459,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         if (
             args.partial
         ):  # the full build still running: its finished files, small tables of the sample
-            from idcbq.sources.releases import default_sample_root, ensure_sample
+            from idcbq.sources.sample import ensure_sample
+            from idcbq.sources.sample.paths import default_sample_root
 
             partial = Path(ensure_sample(default_sample_root()))
             full = next(full.parent.glob(f".{full.name}.tmp-*"))

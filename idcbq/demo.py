@@ -40,7 +40,7 @@ def _table(result: object, title: str) -> None:
 
 def main() -> int:
     import idcbq
-    from idcbq.sources.releases import ensure_sample
+    from idcbq.sources.sample import ensure_sample
     from idcbq.sources.sample.seed import seed_gcs, seedable_series_uids
     from idcbq.testing.servers import FakeGcsServer
 

@@ -57,7 +57,7 @@ class QueryResult:
 
     def provenance(self) -> dict[str, Any]:
         """What a manifest or run record states about how these rows were chosen."""
-        from idcbq import __version__
+        from idcbq.core.version import __version__
 
         return {
             "tool": "idcbq",

@@ -131,7 +131,6 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: not done yet (WIP)")
 def test_no_import_cycles_between_modules():
     graph = _graph()
     circles = [
@@ -141,7 +140,6 @@ def test_no_import_cycles_between_modules():
     assert not circles, "import circles:\n" + "\n".join(circles)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: not done yet (WIP)")
 def test_no_module_imports_a_private_name_of_another():
     bad = []
     for name in MODULES:
@@ -153,7 +151,6 @@ def test_no_module_imports_a_private_name_of_another():
     assert not bad, "private names taken from another module:\n" + "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: not done yet (WIP)")
 def test_no_module_over_500_lines():
     long = [
         f"{path.relative_to(REPO)}: {n} lines"

@@ -15,8 +15,8 @@ import pytest
 
 from idcbq.engines.base import PreparedQuery
 from idcbq.engines.duckdb import DuckDBEngine
+from idcbq.engines.duckdb.pruning import pruning_filters
 from idcbq.params import BoundParameter, ParamType
-from idcbq.sources.footers import pruning_filters
 from idcbq.sources.mirror import mirror
 from idcbq.sources.sample.seed import upload_objects
 from idcbq.testing.counting_proxy import CountingProxy

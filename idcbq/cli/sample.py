@@ -68,8 +68,8 @@ def build(
     Writes DEST/bigquery_export/{idc_v25,idc_current}[_clinical]/<table>/*.parquet,
     DEST/README.md and DEST/idcbq_sample.json.
     """
-    from idcbq.sources.releases import default_sample_root
     from idcbq.sources.sample import build_sample
+    from idcbq.sources.sample.paths import default_sample_root
     from idcbq.sources.sample.select import DEFAULT_MAX_INSTANCES_PER_SERIES
 
     root = dest or default_sample_root()
@@ -125,7 +125,7 @@ def _report(root: Path, elapsed: float) -> None:
 )
 def seed(endpoint: str, n_series: int | None, collections: str | None, source: Path | None) -> None:
     """Upload generated DICOM files of the sample's seedable series to a GCS server."""
-    from idcbq.sources.releases import ensure_sample
+    from idcbq.sources.sample import ensure_sample
 
     try:
         module = importlib.import_module("idcbq.sources.sample.seed")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from idcbq.core.aio import run_sync
+from idcbq.download.item import Item
 from idcbq.download.layout import DEFAULT_TEMPLATE
 from idcbq.download.lock import LOCK_NAME, DestLock
 from idcbq.download.plan import GcsLister, Plan, S3Lister, make_plan
@@ -34,7 +35,6 @@ from idcbq.download.transfer import (
     TEMP_SUFFIX,
     Dirs,
     HostUnreachableError,
-    Item,
     LocalWriteError,
     Outcome,
     Transfer,
@@ -90,7 +90,7 @@ def default_endpoint(provider: str) -> str:
     return GCS_ENDPOINT if provider == "gcs" else AWS_ENDPOINT
 
 
-def _free_bytes(path: Path) -> int:
+def free_bytes(path: Path) -> int:
     probe = path
     while not probe.exists():
         probe = probe.parent
@@ -189,7 +189,7 @@ def download(
                          engine=engine, project=project, anonymous=anonymous,
                          allow_buckets=allow_buckets, list_timeout=max(timeout, 10.0))  # fmt: skip
     if dry_run:
-        return DryRun(plan, str(dest), _free_bytes(dest))
+        return DryRun(plan, str(dest), free_bytes(dest))
     endpoint = endpoint or default_endpoint(plan.provider)
     auth, _ = _auth(project, anonymous, plan.provider)
     transport = make_transport(plan.provider, endpoint, auth)
@@ -217,7 +217,7 @@ def download(
         executor = ThreadPoolExecutor(
             max_workers=io_threads or max(8, min(64, workers)), thread_name_prefix="idcbq-io"
         )
-        todo = _prepare(plan.items, dest, state, executor, report)
+        todo = prepare_items(plan.items, dest, state, executor, report)
         if todo and not writable:
             raise LocalFileError(
                 f"cannot write into {dest}: read-only or permission denied "
@@ -267,7 +267,7 @@ def download(
     return report
 
 
-def _prepare(items: list[Item], dest: Path, state: DownloadState, executor: ThreadPoolExecutor,
+def prepare_items(items: list[Item], dest: Path, state: DownloadState, executor: ThreadPoolExecutor,
              report: DownloadReport) -> list[Item]:  # fmt: skip
     """Drop stale temp files, refuse links out of ``dest``, and skip files already verified.
 

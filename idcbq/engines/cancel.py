@@ -203,8 +203,8 @@ def _scan_files(engine: Any, prepared: Any) -> int | None:
     footers = getattr(engine, "_footers", None)
     if footers is None:
         return None
-    from idcbq.engines.duckdb.engine import _table_names
-    from idcbq.sources.footers import pruning_filters
+    from idcbq.engines.duckdb.pruning import pruning_filters
+    from idcbq.engines.duckdb.statements import table_names as _table_names
 
     filters = pruning_filters(prepared.sql, {p.name: p.value for p in prepared.params})
     count = 0

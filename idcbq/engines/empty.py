@@ -15,11 +15,29 @@ BigQuery and remote exports are not checked (the check would scan and bill data)
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from idcbq.api import Client
     from idcbq.engines.base import PreparedQuery
+
+
+class Client(Protocol):
+    """What is used here of :class:`idcbq.api.Client` (the API sits above; never imported)."""
+
+    engine: Any
+    source: Any
+
+    def prepare_sql(
+        self,
+        sql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        types: Mapping[str, str] | None = None,
+    ) -> PreparedQuery: ...
+
+    def _schema(self, dataset: str, table: str) -> Any: ...
+
 
 log = logging.getLogger("idcbq")
 

@@ -124,7 +124,7 @@ def _fail(record: dict[str, Any], outcome: RunOutcome, exc: IdcbqError) -> None:
 def _initial_record(
     spec: JobSpec, run: RunDir, previous: RunDir | None, dry_run: bool
 ) -> dict[str, Any]:
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     return {
         "job": spec.job.name,

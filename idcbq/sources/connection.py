@@ -24,7 +24,7 @@ from idcbq.errors import SourceError
 if TYPE_CHECKING:
     import duckdb
 
-    from idcbq.sources.exports import ExportLocation
+    from idcbq.sources.location import ExportLocation
 
 
 def httpfs_extension_path() -> Path:

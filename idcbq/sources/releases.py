@@ -90,40 +90,6 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("idcbq"))
 
 
-def default_sample_root() -> Path:
-    """Root of the embedded sample export (contains ``bigquery_export/``)."""
-    override = os.environ.get("IDCBQ_SAMPLE_ROOT")
-    if override:
-        return Path(override).expanduser()
-    from idcbq import __version__
-
-    return cache_dir() / f"sample-{__version__}-{sample_code_hash()[:10]}"
-
-
-def sample_code_hash() -> str:
-    """Hash of the sample builder's files: a new builder gets a new sample, never a stale one.
-
-    Read from the files (a few ms) rather than imported, so resolving the root stays cheap.
-    """
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in sorted((Path(__file__).parent / "sample").glob("*.py")):
-        if path.name != "seed.py":
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def ensure_sample(root: Path | None = None) -> Path:
-    """Return the default sample root, building it first if it is not there yet."""
-    root = Path(root) if root else default_sample_root()
-    if not (root / EXPORT_DIR / "idc_current" / "dicom_all").is_dir():
-        from idcbq.sources.sample import build_sample
-
-        build_sample(root)
-    return root
-
-
 def table_fqn(
     table: str,
     *,

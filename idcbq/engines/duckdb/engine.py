@@ -27,12 +27,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
-from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
+from idcbq.engines.duckdb.statements import (
+    bind_params,
+    duckdb_message,
+    narrow_hugeints,
+    table_names,
+)
 from idcbq.errors import QueryError, SourceError, UsageError
 from idcbq.sources.exports import ExportRoot, check_footers, sql_list
 from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
@@ -50,6 +55,12 @@ _READ_ONLY = ("SELECT", "EXPLAIN")
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+#: Subclasses for special sources, ``(is the source theirs?, class)``, tried in order by
+#: :meth:`DuckDBEngine.from_options`. Their modules register them; :mod:`idcbq.engines.duckdb`
+#: imports those, so they are in place before any engine opens.
+SOURCE_ENGINES: list[tuple[Callable[[object], bool], type[DuckDBEngine]]] = []
 
 
 class DuckDBEngine(Engine):
@@ -72,10 +83,10 @@ class DuckDBEngine(Engine):
     ):
         super().__init__(options)
         from idcbq.sources.connection import connect_for
-        from idcbq.sources.exports import ExportLocation
+        from idcbq.sources.location import ExportLocation
 
         if source is None:
-            from idcbq.sources.releases import ensure_sample
+            from idcbq.sources.sample import ensure_sample
 
             source = ensure_sample()
         self.source = str(source)
@@ -130,12 +141,8 @@ class DuckDBEngine(Engine):
         config: dict[str, object] = {}
         if threads:
             config["threads"] = int(threads)
-        from idcbq.sources.idc_index import is_idc_index
-
-        if is_idc_index(source) and cls is DuckDBEngine:  # --source idc-index
-            from idcbq.engines.duckdb.idc_index import IdcIndexEngine
-
-            cls = IdcIndexEngine
+        if cls is DuckDBEngine:  # a special source (--source idc-index) has its own class
+            cls = next((c for owns, c in SOURCE_ENGINES if owns(source)), cls)
         return cls(
             options,
             source=source,
@@ -204,10 +211,10 @@ class DuckDBEngine(Engine):
 
         filters = {}
         if self._footers is not None:
-            from idcbq.sources.footers import pruning_filters
+            from idcbq.engines.duckdb.pruning import pruning_filters
 
             filters = pruning_filters(sql, dict(bind or {}))
-        for parts in sorted(_table_names(self.con, sql)):
+        for parts in sorted(table_names(self.con, sql)):
             target = self._resolve(list(parts))
             if target is None or target[:3] in self._views:
                 continue
@@ -239,7 +246,7 @@ class DuckDBEngine(Engine):
                     f"SELECT {columns} FROM {source}"
                 )
             except duckdb.Error as exc:  # a file vanished or broke since it was listed
-                raise SourceError(f"{info.url}: {_message(exc).splitlines()[0]}") from exc
+                raise SourceError(f"{info.url}: {duckdb_message(exc).splitlines()[0]}") from exc
             if not pruned:  # a pruned view fits this statement only
                 self._views.add((catalog, schema, view))
 
@@ -331,7 +338,7 @@ class DuckDBEngine(Engine):
         try:
             statements = duckdb.extract_statements(query.sql)
         except duckdb.Error as exc:
-            raise QueryError(f"DuckDB cannot parse the query: {_message(exc)}") from exc
+            raise QueryError(f"DuckDB cannot parse the query: {duckdb_message(exc)}") from exc
         if len(statements) != 1:
             raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
         statement = statements[0]
@@ -345,7 +352,7 @@ class DuckDBEngine(Engine):
             if kind == "SELECT":
                 body = query.sql.strip().rstrip(";").rstrip()
                 sql = f"SELECT * FROM (\n{body}\n) AS _idcbq_limited LIMIT {int(limit)}"
-        bind = _bind(statement.named_parameters, query.params)
+        bind = bind_params(statement.named_parameters, query.params)
         self._ensure_views(sql, bind)
         try:
             table = self.con.execute(sql, bind).to_arrow_table()
@@ -355,7 +362,7 @@ class DuckDBEngine(Engine):
             table = table.slice(0, limit)
         from idcbq.transpile.results import check_result
 
-        return check_result(_narrow_hugeints(table))
+        return check_result(narrow_hugeints(table))
 
     def sql(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
@@ -376,7 +383,8 @@ class DuckDBEngine(Engine):
         compressed column chunks of the referenced columns in the row groups whose
         statistics admit the filters. ``SELECT *`` counts every column.
         """
-        from idcbq.sources.footers import RemoteFooters, pruning_filters, referenced_columns
+        from idcbq.engines.duckdb.pruning import pruning_filters, referenced_columns
+        from idcbq.sources.footers import RemoteFooters
 
         if query.engine != self.name:
             return None
@@ -391,7 +399,7 @@ class DuckDBEngine(Engine):
         filters = pruning_filters(query.sql, bind)
         columns = referenced_columns(query.sql)
         total = 0
-        for parts in sorted(_table_names(self.con, query.sql)):
+        for parts in sorted(table_names(self.con, query.sql)):
             target = self._resolve(list(parts))
             if target is None or not self.export.has_table(target[3], target[4]):
                 continue
@@ -407,7 +415,7 @@ class DuckDBEngine(Engine):
     def _error(self, exc: Exception, query: PreparedQuery) -> Exception:
         import duckdb
 
-        text = _message(exc)
+        text = duckdb_message(exc)
         missing = self._mirror_error(exc, text)
         if missing is not None:
             return missing

@@ -17,9 +17,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from idcbq.engines.duckdb.engine import DuckDBEngine
+from idcbq.engines.duckdb.engine import SOURCE_ENGINES, DuckDBEngine
 from idcbq.errors import SourceError
-from idcbq.sources.idc_index import IDC_INDEX_SOURCE, INDEX_TABLES, ensure_root, idc_version_number
+from idcbq.sources.idc_index import (
+    IDC_INDEX_SOURCE,
+    INDEX_TABLES,
+    ensure_root,
+    idc_version_number,
+    is_idc_index,
+)
 
 if TYPE_CHECKING:
     from idcbq.engines.base import EngineOptions
@@ -63,3 +69,6 @@ class IdcIndexEngine(DuckDBEngine):
         if table not in INDEX_TABLES or not self.export.has_table(dataset, table):
             return None
         return table_fields(table)
+
+
+SOURCE_ENGINES.append((is_idc_index, IdcIndexEngine))

@@ -75,7 +75,8 @@ class GoogleSQLEngine(Engine):
     ):
         super().__init__(options)
         from idcbq.engines.googlesql.runtime import require_zetasql, runtime
-        from idcbq.sources.exports import ExportLocation, ExportRoot
+        from idcbq.sources.exports import ExportRoot
+        from idcbq.sources.location import ExportLocation
 
         require_zetasql()
         from idcbq.sources.idc_index import INDEX_TABLES, ensure_root, is_idc_index
@@ -85,7 +86,7 @@ class GoogleSQLEngine(Engine):
             source = ensure_root()
             self.bare_tables = INDEX_TABLES
         if source is None:
-            from idcbq.sources.releases import ensure_sample
+            from idcbq.sources.sample import ensure_sample
 
             source = ensure_sample()
         self.source = "idc-index" if from_index else str(source)

@@ -136,8 +136,8 @@ def mirror(
         SourceError: the source or a table is missing, or files failed verification
             (all other files are still mirrored; rerun to retry).
     """
-    from idcbq.sources.exports import ExportLocation
     from idcbq.sources.footers import FooterCache, list_parquet, open_filesystem
+    from idcbq.sources.location import ExportLocation
     from idcbq.sources.mirror.columns import resolve_columns
 
     started = time.perf_counter()

@@ -85,7 +85,7 @@ def update_manifest(
     dest: Path, source: str, dataset: str, table: str, entry: dict[str, Any]
 ) -> dict[str, Any]:
     """Record one mirrored table in the manifest; return the whole manifest."""
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     data = read_manifest(dest) or {"format": _FORMAT, "created": now()}
     data.update(source=source, updated=now(), idcbq_version=__version__)

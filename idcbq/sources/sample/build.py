@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from idcbq.errors import UsageError
-from idcbq.sources.releases import EXPORT_DIR, SAMPLE_IDC_VERSION, sample_code_hash
+from idcbq.sources.releases import EXPORT_DIR, SAMPLE_IDC_VERSION
 from idcbq.sources.sample import clinical, derived, releases, select, tables
 from idcbq.sources.sample.dicom_all import dicom_all_sample_fields, instance_rows, rows_to_table
 from idcbq.sources.sample.instances import VersionFacts, plan_series
+from idcbq.sources.sample.paths import sample_code_hash
 from idcbq.sources.sample.source import (
     all_collection_ids,
     iter_series_batches,

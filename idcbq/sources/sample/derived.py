@@ -3,9 +3,9 @@
 IDC publishes ``segmentations``, ``measurement_groups``, ``quantitative_measurements``
 and ``qualitative_measurements`` as BigQuery views over ``dicom_metadata`` (ETL repo
 ``ImagingDataCommons/etl_flow``, ``derived_data_views/sql/``). The builder runs its
-own BigQuery SQL, written from those views' rules, through idcbq's DuckDB engine
-(so the transpiler is exercised too) over the sample it has just written, and stores
-the results as Parquet tables beside ``dicom_all``.
+own BigQuery SQL, written from those views' rules, through idcbq's transpiler on plain
+DuckDB (:mod:`.localsql`, below the engines) over the sample it has just written, and
+stores the results as Parquet tables beside ``dicom_all``.
 
 Rules kept from IDC's views (they define the tables' semantics):
 
@@ -310,13 +310,8 @@ assert tuple(DERIVED_SQL) == DERIVED_TABLES
 
 def compute(root: Path, dataset: str, table: str) -> pa.Table:
     """Run the table's BigQuery SQL on DuckDB over ``root``'s ``dataset``; typed as IDC's."""
-    from idcbq.engines.duckdb import DuckDBEngine
+    from idcbq.sources.sample.localsql import run_sql
 
-    engine = DuckDBEngine.from_options(source=root, idc_version=dataset, threads=2)
-    try:
-        prepared = engine.prepare(DERIVED_SQL[table], [])
-        result = engine.execute(prepared)
-    finally:
-        engine.close()
+    result = run_sql(root, dataset, DERIVED_SQL[table])
     schema = arrow_schema(other_table_fields(table))
     return result.select(schema.names).cast(schema)
