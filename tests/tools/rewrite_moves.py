@@ -294,7 +294,9 @@ def move_files(root: Path, moves: Moves, problems: list[str]) -> list[str]:
 
 
 def _ruff(root: Path, paths: list[Path]) -> None:
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    # The project's own ruff (beside this Python, i.e. in the venv) before any on PATH.
+    beside = Path(sys.executable).with_name("ruff")
+    ruff = str(beside) if beside.exists() else shutil.which("ruff") or str(beside)
     py = [str(p) for p in paths if p.suffix == ".py"]
     if not py or not Path(ruff).exists():
         return
