@@ -12,7 +12,8 @@ any data. This module keeps, per export table, an on-disk cache of
 
 Entries are keyed by the object's size and modification time (ETag-like: a rewritten
 object gets a new time), so a changed file is read again. Object listings with sizes
-come from pyarrow's file systems (S3 anonymous, GCS through gcsfs, local).
+come from pyarrow's file systems (S3 anonymous, GCS through gcsfs, local). Which values
+a query filters on is read from its SQL by :mod:`idcbq.engines.duckdb.pruning`.
 
 Example:
     >>> fs, base = open_filesystem(ExportLocation.parse("/tmp/x"))       # doctest: +SKIP

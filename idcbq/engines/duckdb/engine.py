@@ -105,7 +105,7 @@ class DuckDBEngine(Engine):
         if not location.is_remote and (Path(location.url) / "idcbq-mirror.json").is_file():
             self._mirror = Path(location.url)
         # Remote roots and mirrors (thousands of files): footers come from an on-disk
-        # cache and prune files (footers.py); `idcbq mirror` fills it for its copies.
+        # cache and prune files (sources/footers.py, pruning.py); `idcbq mirror` fills it for its copies.
         self._footers = None
         remote_or_mirror = location.is_remote or self._mirror is not None
         if remote_or_mirror and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
@@ -278,7 +278,7 @@ class DuckDBEngine(Engine):
             full = source_schema(self._mirror, dataset, table)
             if full is not None:
                 return fields_from_arrow(full)
-        # With the footer cache, footers.py checks every file's schema (from cached footers).
+        # With the footer cache, sources/footers.py checks every file's schema (from cached footers).
         check = self.check_schema and self._footers is None
         return fields_from_arrow(self.export.arrow_schema(dataset, table, check=check))
 
