@@ -17,6 +17,13 @@ reference is brought to the new layout mechanically:
 It is idempotent: a second run changes nothing. ``--check`` changes nothing and lists
 every remaining reference to an old path (exit status 1 if there is one).
 
+Merging a branch written against the old layout (or this layout into such a branch):
+resolve each conflicted hunk to the other branch's code (old paths are fine; this script
+fixes them), keeping any import line only one side has; then run this script, ``ruff
+check --fix``, and ``ruff check`` again: an ``F821 undefined name`` marks a call still
+spelled with a name that moved (``_message`` -> ``duckdb_message``: see ``[names]``).
+Finish with ``--check`` and ``tests/test_layout.py``.
+
 Example:
     python tests/tools/rewrite_moves.py            # apply
     python tests/tools/rewrite_moves.py --check    # verify nothing old is left
