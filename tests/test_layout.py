@@ -184,3 +184,20 @@ def test_what_users_import_does_not_import_the_testing_package(module, tmp_path)
     text = out.read_text()
     assert proc.returncode == 0, text
     assert text.strip() == "[]", f"import {module} imported {text.strip()}"
+
+
+def test_names_of_the_old_sources_module_still_import_from_the_package():
+    """``ensure_sample`` and the rest of the old one-module package import from it as before.
+
+    Spelled through the package object so that tests/tools/rewrite_moves.py leaves it be.
+    """
+    import importlib
+
+    import idcbq.sources.releases as releases
+    from idcbq.sources.sample import ensure_sample
+
+    package = importlib.import_module(releases.__name__.rpartition(".")[0])
+    assert package.ensure_sample is ensure_sample
+    assert package.IdcVersion is releases.IdcVersion
+    with pytest.raises(AttributeError):
+        package.no_such_name  # noqa: B018

@@ -13,3 +13,30 @@ The floor below the engines: nothing here imports an engine, the API or the CLI.
 - :mod:`.sample`: the embedded sample export and its builder.
 - :mod:`.mirror`: local copies of a remote export (``idcbq mirror``).
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Names this package held when it was one module, ``idcbq/sources.py`` (notebooks import
+#: ``ensure_sample`` from it): still importable from here, loaded on first use.
+_MOVED = {
+    "IDC_DATA_PROJECT": "idcbq.sources.releases",
+    "IDC_METADATA_EXPORT": "idcbq.sources.releases",
+    "SAMPLE_IDC_VERSION": "idcbq.sources.releases",
+    "EXPORT_DIR": "idcbq.sources.releases",
+    "IdcVersion": "idcbq.sources.releases",
+    "cache_dir": "idcbq.sources.releases",
+    "table_fqn": "idcbq.sources.releases",
+    "default_sample_root": "idcbq.sources.sample.paths",
+    "sample_code_hash": "idcbq.sources.sample.paths",
+    "ensure_sample": "idcbq.sources.sample",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
