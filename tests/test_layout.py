@@ -187,7 +187,7 @@ def test_what_users_import_does_not_import_the_testing_package(module, tmp_path)
 
 
 def test_names_of_the_old_sources_module_still_import_from_the_package():
-    """``ensure_sample`` and the rest of the old one-module package import from it as before.
+    """The names of the old one-file ``sources`` module (``ensure_sample``...) import as before.
 
     Spelled through the package object so that tests/tools/rewrite_moves.py leaves it be.
     """
