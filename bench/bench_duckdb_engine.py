@@ -28,7 +28,8 @@ def main() -> None:
     import duckdb
 
     from idcbq.engines.duckdb import DuckDBEngine
-    from idcbq.sources import IdcVersion, ensure_sample
+    from idcbq.sources.releases import IdcVersion
+    from idcbq.sources.sample import ensure_sample
 
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else ensure_sample()
     dataset = IdcVersion.parse(None).dataset

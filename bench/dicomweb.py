@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from idcbq.download import download
     from idcbq.download.dicomweb import download_dicomweb
     from idcbq.manifest import write_manifest
-    from idcbq.sample.seed import upload_objects
+    from idcbq.sources.sample.seed import upload_objects
     from idcbq.testing.servers import FakeGcsServer
 
     files = make_files(args.files, args.matrix)

@@ -81,7 +81,7 @@ def body(i: int, base: bytes) -> bytes:
 
 
 def upload(provider: str, endpoint: str, rows: list[dict[str, Any]], base: bytes) -> None:
-    from idcbq.sample.seed import upload_objects
+    from idcbq.sources.sample.seed import upload_objects
 
     step = 200
     for start in range(0, len(rows), step):

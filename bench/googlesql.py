@@ -100,7 +100,7 @@ def measure_analysis(quick: bool, repeats: int) -> list[dict[str, Any]]:
 def measure_engine(quick: bool, repeats: int) -> list[dict[str, Any]]:
     from idcbq.engines.duckdb import DuckDBEngine
     from idcbq.engines.googlesql import GoogleSQLEngine
-    from idcbq.sources import ensure_sample
+    from idcbq.sources.sample import ensure_sample
 
     source = ensure_sample()
     gsql = GoogleSQLEngine.from_options(source=source, idc_version="current")

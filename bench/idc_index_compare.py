@@ -109,7 +109,8 @@ def ensure_root() -> tuple[Path, str]:
         link.unlink(missing_ok=True)
         link.symlink_to(src)
     # The engine wants the main tables present: link the embedded sample's (not read here).
-    from idcbq.sources import default_sample_root, ensure_sample
+    from idcbq.sources.sample import ensure_sample
+    from idcbq.sources.sample.paths import default_sample_root
 
     sample = Path(ensure_sample(default_sample_root())) / "bigquery_export" / "idc_v25"
     for other in sample.iterdir():
@@ -234,8 +235,9 @@ def _files_under(path: Path) -> tuple[int, int]:
 
 
 def download_line(py_idc: Path, n_series: int, repeats: int) -> list[list[Any]]:
-    from idcbq.sample.seed import seed_s3
-    from idcbq.sources import default_sample_root, ensure_sample
+    from idcbq.sources.sample import ensure_sample
+    from idcbq.sources.sample.paths import default_sample_root
+    from idcbq.sources.sample.seed import seed_s3
     from idcbq.testing.servers import MotoS3Server
 
     sample = Path(ensure_sample(default_sample_root()))

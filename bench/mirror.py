@@ -75,8 +75,8 @@ def _disk(path: Path) -> int:
 
 
 def run(spec: Any, work: Path) -> list[dict[str, Any]]:
-    from idcbq.mirror import mirror
-    from idcbq.sample.seed import upload_objects
+    from idcbq.sources.mirror import mirror
+    from idcbq.sources.sample.seed import upload_objects
     from idcbq.testing.counting_proxy import CountingProxy
     from idcbq.testing.servers import MotoS3Server
     from idcbq.testing.wide_export import collection_name, footer_stats, objects, write_encodings

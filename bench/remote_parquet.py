@@ -112,7 +112,7 @@ def measure(provider: str, endpoint: str, collection: str) -> list[dict[str, Any
 
 
 def upload(provider: str, endpoint: str, root: Path) -> None:
-    from idcbq.sample.seed import upload_objects
+    from idcbq.sources.sample.seed import upload_objects
 
     rel = "export/bigquery_export/idc_v25/dicom_all"
     objects = [(BUCKET, f"{rel}/{f.name}", f.read_bytes()) for f in _files(root)]
@@ -126,7 +126,8 @@ def default_root() -> Path:
     slices = sorted(OUT.glob("scale-full-*files"), key=lambda p: int(p.name.split("-")[-1][:-5]))
     if slices:
         return slices[0]
-    from idcbq.sources import default_sample_root, ensure_sample
+    from idcbq.sources.sample import ensure_sample
+    from idcbq.sources.sample.paths import default_sample_root
 
     return Path(ensure_sample(default_sample_root()))
 
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.root:
         root = args.root
     elif args.quick:
-        from idcbq.sources import default_sample_root, ensure_sample
+        from idcbq.sources.sample import ensure_sample
+        from idcbq.sources.sample.paths import default_sample_root
 
         root = Path(ensure_sample(default_sample_root()))
     else:

@@ -59,7 +59,7 @@ MANIFEST_FORMATS = ("jsonl", "s5cmd", "parquet")
 
 def build_full(root: Path = FULL_ROOT, cap: int = FULL_CAP) -> Path:
     """Build (or reuse) the full-size export; minutes of CPU on 2 cores."""
-    from idcbq.sample import build_sample
+    from idcbq.sources.sample import build_sample
 
     started = time.perf_counter()
     build_sample(root, full=True, max_instances_per_series=cap)
@@ -439,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes: list[tuple[str, int, tuple[int, int], Path]] = []
     if args.quick:
-        from idcbq.sources import default_sample_root, ensure_sample
+        from idcbq.sources.sample import ensure_sample
+        from idcbq.sources.sample.paths import default_sample_root
 
         root = Path(ensure_sample(default_sample_root()))
         files = _files(root, "dicom_all")
@@ -459,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         if (
             args.partial
         ):  # the full build still running: its finished files, small tables of the sample
-            from idcbq.sources import default_sample_root, ensure_sample
+            from idcbq.sources.sample import ensure_sample
+            from idcbq.sources.sample.paths import default_sample_root
 
             partial = Path(ensure_sample(default_sample_root()))
             full = next(full.parent.glob(f".{full.name}.tmp-*"))

@@ -30,7 +30,7 @@ from idcbq.params import BoundParameter, ParamType, infer_type
 if TYPE_CHECKING:
     from idcbq.engines.base import Engine, PreparedQuery
     from idcbq.result import QueryResult
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
     from idcbq.templates import RenderedQuery, Template, TemplateCatalog
 
 
@@ -98,7 +98,7 @@ def render_template(
     ``schema`` is a ``(dataset, table) -> fields | None`` lookup; by default the
     reference schema shipped with idcbq.
     """
-    from idcbq.sources import IDC_DATA_PROJECT
+    from idcbq.sources.releases import IDC_DATA_PROJECT
     from idcbq.templates import bind_params, render
     from idcbq.validate import reference_schema, validate
 
@@ -350,7 +350,7 @@ class Client:
         return self._execute(prepared, limit=limit)
 
     def _execute(self, prepared: PreparedQuery, *, limit: int | None) -> QueryResult:
-        from idcbq.cancel import (
+        from idcbq.engines.cancel import (
             QueryInterrupted,
             ScanProgress,
             arm,
@@ -399,13 +399,13 @@ class Client:
             ),
         )
         if table.num_rows == 0 and self.explain_empty:
-            from idcbq.empty import explain_empty
+            from idcbq.engines.empty import explain_empty
 
             result.empty_hint = explain_empty(self, prepared)
             if result.empty_hint:
                 import warnings
 
-                from idcbq.empty import NoRowsWarning
+                from idcbq.engines.empty import NoRowsWarning
 
                 warnings.warn(result.empty_hint, NoRowsWarning, stacklevel=4)
         return result

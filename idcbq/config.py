@@ -88,7 +88,7 @@ class Settings(BaseModel):
     def _version(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from idcbq.sources import IdcVersion
+        from idcbq.sources.releases import IdcVersion
 
         try:
             IdcVersion.parse(value)  # keep the user's spelling

@@ -40,8 +40,8 @@ def _table(result: object, title: str) -> None:
 
 def main() -> int:
     import idcbq
-    from idcbq.sample.seed import seed_gcs, seedable_series_uids
-    from idcbq.sources import ensure_sample
+    from idcbq.sources.sample import ensure_sample
+    from idcbq.sources.sample.seed import seed_gcs, seedable_series_uids
     from idcbq.testing.servers import FakeGcsServer
 
     started = time.perf_counter()

@@ -43,7 +43,7 @@ class QueryResult:
 
     def to_pandas(self) -> pd.DataFrame:
         """A DataFrame; Arrow-backed dtypes keep nested and nullable columns intact."""
-        from idcbq._compat import to_pandas  # a clear error in a half-upgraded session
+        from idcbq.core.compat import to_pandas  # a clear error in a half-upgraded session
 
         return to_pandas(self.table)
 
@@ -60,7 +60,7 @@ class QueryResult:
 
     def provenance(self) -> dict[str, Any]:
         """What a manifest or run record states about how these rows were chosen."""
-        from idcbq import __version__
+        from idcbq.core.version import __version__
 
         return {
             "tool": "idcbq",

@@ -87,7 +87,7 @@ IN_COLAB = "google.colab" in sys.modules
 BQ_SANDBOX = """
     import atexit
 
-    from idcbq.sources import ensure_sample
+    from idcbq.sources.sample import ensure_sample
     from idcbq.testing.bqemulator import DATA_PROJECT, BigQueryEmulator, export_tables, load_table
 
     emulator = BigQueryEmulator().start()
@@ -131,7 +131,7 @@ with DuckDB.
 import json
 
 import idcbq
-from idcbq.sources import ensure_sample
+from idcbq.sources.sample import ensure_sample
 
 root = ensure_sample()  # built once (a few seconds), then reused
 info = json.loads((root / "idcbq_sample.json").read_text())
@@ -466,8 +466,8 @@ if SANDBOX:
     import atexit
     from concurrent.futures import ThreadPoolExecutor
 
-    from idcbq.sample.seed import seed_gcs
-    from idcbq.sources import ensure_sample
+    from idcbq.sources.sample.seed import seed_gcs
+    from idcbq.sources.sample import ensure_sample
     from idcbq.testing.servers import FakeGcsServer
 
     # A local GCS server holding real DICOM files for some series of the embedded sample.

@@ -61,7 +61,7 @@ def sort_key(row: tuple) -> tuple:
 
 def bigquery_types(table: pa.Table) -> list[str]:
     """The BigQuery type of each column (``ARRAY<STRUCT<a INT64>>``; Arrow null -> ``NULL``)."""
-    from idcbq.schema import fields_from_arrow
+    from idcbq.sources.schema import fields_from_arrow
 
     def spell(field) -> str:
         if field.is_record:

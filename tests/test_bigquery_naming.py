@@ -6,7 +6,7 @@ import pytest
 
 from idcbq.engines.bigquery.naming import qualify_tables
 from idcbq.errors import ValidationError
-from idcbq.sources import IdcVersion
+from idcbq.sources.releases import IdcVersion
 
 V25 = IdcVersion(25)
 CURRENT = IdcVersion(None)

@@ -21,7 +21,7 @@ def test_every_sample_table_loaded_with_all_rows(bq_engine, bq_sample):
 
 
 def test_sample_dicom_all_schema_matches_parquet(bq_engine, bq_sample):
-    from idcbq.schema import fields_from_arrow
+    from idcbq.sources.schema import fields_from_arrow
 
     files = export_tables(bq_sample.root)["idc_current"]["dicom_all"]
     expected = fields_from_arrow(pq.read_schema(files[0]))

@@ -17,8 +17,8 @@ import time
 import pytest
 
 from idcbq.api import Client
-from idcbq.cancel import QueryInterrupted
 from idcbq.engines.bigquery.engine import BigQueryEngine
+from idcbq.engines.cancel import QueryInterrupted
 from tests.child import interruptible
 
 
@@ -65,7 +65,7 @@ def test_ctrl_c_cancels_the_running_bigquery_job():
 
 
 def test_ctrl_c_before_the_job_exists_never_starts_it():
-    from idcbq.cancel import cancel_engine
+    from idcbq.engines.cancel import cancel_engine
     from idcbq.errors import QueryError
 
     fake = BlockingClient()

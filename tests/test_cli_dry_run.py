@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from idcbq.sample.seed import upload_objects
+from idcbq.sources.sample.seed import upload_objects
 from idcbq.testing.counting_proxy import CountingProxy
 from idcbq.testing.wide_export import WideSpec, collection_name, objects, write_encodings
 from tests import child
@@ -172,7 +172,7 @@ def test_progress_totals_are_the_pruned_files_and_the_estimate(bucket, s3_server
                                                               monkeypatch):  # fmt: skip
     """The bar's totals (computed in a helper thread while the scan runs), called directly."""
     import idcbq
-    from idcbq.cancel import ScanProgress, wants_progress
+    from idcbq.engines.cancel import ScanProgress, wants_progress
 
     monkeypatch.setenv("IDCBQ_FOOTER_CACHE", str(tmp_path / "footers"))
     client = idcbq.connect("duckdb", source=f"s3://{bucket}/x", idc_version="v25",

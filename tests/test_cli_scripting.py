@@ -236,7 +236,7 @@ def test_zero_rows_names_the_filter_value_missing_from_the_source(cli_env):
 
 def test_zero_rows_hint_in_the_api(sample_root):
     import idcbq
-    from idcbq.empty import NoRowsWarning
+    from idcbq.engines.empty import NoRowsWarning
 
     with idcbq.connect("duckdb", source=sample_root) as client:
         with pytest.warns(NoRowsWarning, match="collection_id 'nlst' is not in this source"):

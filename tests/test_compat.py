@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 import pytest
 
-from idcbq._compat import open_json, to_pandas
+from idcbq.core.compat import open_json, to_pandas
 from idcbq.errors import IdcbqError
 
 SCHEMA = pa.schema([("SeriesInstanceUID", pa.string()), ("size", pa.int64())])

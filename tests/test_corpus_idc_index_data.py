@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 
 from idcbq.errors import TranspileError
-from idcbq.schema import Field, field_from_json, fields_from_arrow
+from idcbq.sources.schema import Field, field_from_json, fields_from_arrow
 from idcbq.transpile import split_declare_script, to_duckdb
 from tests.cross_engine_support import compare, order_keys
 from tests.transpile_support import corpus_files

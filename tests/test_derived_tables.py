@@ -2,7 +2,7 @@
 
 The builder computes ``segmentations``, ``measurement_groups``,
 ``quantitative_measurements`` and ``qualitative_measurements`` with BigQuery SQL run
-on DuckDB. Here the same rules (IDC's view definitions, see idcbq/sample/derived.py)
+on DuckDB. Here the same rules (IDC's view definitions, see idcbq/sources/sample/derived.py)
 are applied independently in Python to the nested ``dicom_metadata`` rows, and the
 results must match row for row.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from idcbq.schema import DERIVED_TABLES, arrow_schema, other_table_fields
+from idcbq.sources.schema import DERIVED_TABLES, arrow_schema, other_table_fields
 
 V = "idc_v25"
 SEG = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -332,7 +332,7 @@ def test_builder_sql_gives_the_same_table_on_googlesql(
     there, not in DuckDB). ``contentSequence`` is left out: deep records are compared
     through the other columns.
     """
-    from idcbq.sample.derived import DERIVED_SQL
+    from idcbq.sources.sample.derived import DERIVED_SQL
 
     got = gsql_engine_v25.execute(gsql_engine_v25.prepare(DERIVED_SQL[table], []))
     stored = pq.read_table(sample_root / "bigquery_export" / V / table)

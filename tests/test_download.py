@@ -214,7 +214,7 @@ def test_md5_of_every_download_matches_manifest(seeded_gcs, gcs_server, tmp_path
 
 
 def test_non_idc_bucket_needs_explicit_allow(seeded_gcs, gcs_server, tmp_path):
-    from idcbq.sample.seed import upload_objects
+    from idcbq.sources.sample.seed import upload_objects
 
     key = f"{seeded_gcs.rows[0]['crdc_series_uuid']}/{seeded_gcs.rows[0]['crdc_instance_uuid']}.dcm"
     upload_objects(

@@ -173,7 +173,7 @@ def test_projection_pushdown_in_plan(engine: DuckDBEngine) -> None:
 
 
 def test_table_fields_from_footers(engine: DuckDBEngine, tiny_root: Path) -> None:
-    from idcbq.schema import fields_from_arrow
+    from idcbq.sources.schema import fields_from_arrow
 
     fields = engine.table_fields("idc_v25", "dicom_all")
     first = sorted((tiny_root / "bigquery_export/idc_v25/dicom_all").glob("*.parquet"))[0]

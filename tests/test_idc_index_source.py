@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import idcbq
 from idcbq.errors import ExitCode, SourceError, ValidationError
-from idcbq.sources_index import TABLE_FILES, package_dir, table_fields
+from idcbq.sources.idc_index import TABLE_FILES, package_dir, table_fields
 
 
 def _cli():
@@ -165,8 +165,8 @@ def test_results_file_downloads_through_bucket_listing(
     index_client, sample_root, gcs_server, tmp_path
 ):
     """idc-index rows -> results file -> `idcbq download`: series prefixes listed, files verified."""
-    from idcbq.sample.dicom_files import instance_bytes
-    from idcbq.sample.seed import seed_gcs, seed_rows
+    from idcbq.sources.sample.dicom_files import instance_bytes
+    from idcbq.sources.sample.seed import seed_gcs, seed_rows
 
     report = seed_gcs(sample_root, gcs_server.url, series=3)
     assert report.mismatched == 0

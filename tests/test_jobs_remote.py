@@ -65,7 +65,7 @@ def _blobs(gcs_server, prefix: str) -> dict[str, bytes]:
 def test_bigquery_job_to_gcs_with_download(
     bq_sample, gcs_server, sample_root, tmp_path, capsys, monkeypatch
 ):
-    from idcbq.sample.seed import seed_gcs, seed_rows, seedable_series_uids
+    from idcbq.sources.sample.seed import seed_gcs, seed_rows, seedable_series_uids
 
     monkeypatch.setenv("IDCBQ_CACHE_DIR", str(tmp_path / "cache"))  # the gs:// staging area
     uids = seedable_series_uids(sample_root)[:2]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from idcbq.schema import fields_from_arrow
+from idcbq.sources.schema import fields_from_arrow
 from idcbq.templates import bind_params, builtin_dir, render
 from idcbq.transpile import to_duckdb
 from idcbq.validate import validate

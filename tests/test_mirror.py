@@ -12,7 +12,7 @@ import pytest
 
 from idcbq.engines.duckdb import DuckDBEngine
 from idcbq.errors import SourceError
-from idcbq.mirror import MANIFEST, mirror, read_manifest
+from idcbq.sources.mirror import MANIFEST, mirror, read_manifest
 from idcbq.testing.wide_export import WideSpec, collection_name, write_wide_export
 
 SPEC = WideSpec(files=8, collections=4, rows_per_file=40, row_group_rows=20, leaf_columns=1500)

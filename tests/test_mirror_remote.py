@@ -13,10 +13,10 @@ import pytest
 
 from idcbq.engines.base import PreparedQuery
 from idcbq.engines.duckdb import DuckDBEngine
-from idcbq.engines.duckdb.footers import pruning_filters
-from idcbq.mirror import mirror
+from idcbq.engines.duckdb.pruning import pruning_filters
 from idcbq.params import BoundParameter, ParamType
-from idcbq.sample.seed import upload_objects
+from idcbq.sources.mirror import mirror
+from idcbq.sources.sample.seed import upload_objects
 from idcbq.testing.counting_proxy import CountingProxy
 from idcbq.testing.wide_export import WideSpec, collection_name, objects, write_encodings
 from tests import child

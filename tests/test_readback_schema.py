@@ -15,11 +15,11 @@ import json
 import pyarrow as pa
 import pytest
 
-import idcbq.readback as readback
-from idcbq.io import read_table, write_table
+import idcbq.io.readback as readback
+from idcbq.io.formats import read_table, write_table
+from idcbq.io.schemafile import load, sidecar_path
 from idcbq.manifest import write_manifest
 from idcbq.manifest.readers import read_manifest
-from idcbq.schemafile import load, sidecar_path
 
 UTC = dt.UTC
 

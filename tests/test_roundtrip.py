@@ -1,7 +1,7 @@
 """Everything idcbq writes reads back: results and manifests, whatever the nulls, nesting and size.
 
 - hypothesis tables (nulls first, nested lists and structs, text with quotes, commas and
-  newlines) through ``idcbq.io.write_table`` and back, in every results format, with
+  newlines) through ``idcbq.io.formats.write_table`` and back, in every results format, with
   blocks small enough that every column meets several of them;
 - a 60,000-row manifest and results file whose columns are null for the first 50,000
   rows (the ``changed from null to string`` and ``CSV conversion error to null`` cases);
@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from idcbq.cli import cli
 from idcbq.cli.common import run_cli
-from idcbq.io import read_table, write_table
+from idcbq.io.formats import read_table, write_table
+from idcbq.io.readback import open_table
 from idcbq.manifest import write_manifest
 from idcbq.manifest.readers import read_manifest
-from idcbq.readback import open_table
 
 TYPES = {
     "str": pa.string(),
@@ -102,7 +102,7 @@ def test_generated_tables_read_back_in_every_format(tmp_path, table, fmt):
     write_table(table, path)
     assert_same(table, read_table(path), fmt)
     if fmt in ("csv", "jsonl"):  # tiny blocks: every column meets several of them
-        from idcbq.schemafile import sidecar_path
+        from idcbq.io.schemafile import sidecar_path
 
         sidecar_path(path).unlink()  # no recorded schema: typed from the whole file
         schema, batches = open_table(path, fmt, block_size=64)

@@ -10,9 +10,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from idcbq.sample.dicom_all import dicom_all_sample_fields, prune_empty_records
-from idcbq.sample.ids import AWS_TO_GCS_BUCKET
-from idcbq.schema import OTHER_TABLES, arrow_schema, dicom_all_field, other_table_fields
+from idcbq.sources.sample.dicom_all import dicom_all_sample_fields, prune_empty_records
+from idcbq.sources.sample.ids import AWS_TO_GCS_BUCKET
+from idcbq.sources.schema import OTHER_TABLES, arrow_schema, dicom_all_field, other_table_fields
 
 V = "idc_v25"
 
@@ -78,7 +78,7 @@ def test_row_grain_one_row_per_instance(con: duckdb.DuckDBPyConnection, sample_r
     cap = manifest["options"]["max_instances_per_series"]
     seedable = {s["SeriesInstanceUID"] for s in manifest["seedable_series"]}
     # Each series has min(instanceCount, cap) rows (seedable series are complete).
-    from idcbq.sample.source import source_files
+    from idcbq.sources.sample.source import source_files
 
     index = source_files().path("idc_index.parquet")
     rows = con.sql(
@@ -121,7 +121,7 @@ def test_urls_buckets_and_uuids_consistent(con: duckdb.DuckDBPyConnection) -> No
 def test_instance_sizes_sum_to_series_size(
     con: duckdb.DuckDBPyConnection, sample_root: Path
 ) -> None:
-    from idcbq.sample.source import source_files
+    from idcbq.sources.sample.source import source_files
 
     manifest = json.loads((sample_root / "idcbq_sample.json").read_text())
     seedable = {s["SeriesInstanceUID"] for s in manifest["seedable_series"]}
@@ -142,7 +142,7 @@ def test_sop_class_and_transfer_syntax_only_from_idc_index_sql(
 ) -> None:
     import re
 
-    from idcbq.sample.source import source_files
+    from idcbq.sources.sample.source import source_files
 
     sql = source_files().path("idc_index.sql").read_text()
     mapped = set(re.findall(r'WHEN "([0-9.]+)" THEN', sql))
@@ -361,7 +361,7 @@ def test_seedable_series_match_generated_dicom_bytes(
 
     import pydicom
 
-    from idcbq.sample.dicom_files import instance_bytes
+    from idcbq.sources.sample.dicom_files import instance_bytes
 
     manifest = json.loads((sample_root / "idcbq_sample.json").read_text())
     seedable = manifest["seedable_series"]
@@ -389,7 +389,7 @@ def test_seedable_series_match_generated_dicom_bytes(
 
 @pytest.mark.slow
 def test_build_is_deterministic_and_atomic(tmp_path: Path) -> None:
-    from idcbq.sample import build_sample
+    from idcbq.sources.sample import build_sample
 
     opts = {
         "collections": ["qin_pet_phantom", "nsclc_radiomics_interobserver1"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from idcbq.sample.source import collections_facts
+from idcbq.sources.sample.source import collections_facts
 
 CLIN = "idc_v25_clinical"
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from idcbq.jobs.diff import diff_cohorts
-from idcbq.sample.source import source_files
+from idcbq.sources.sample.source import source_files
 
 SERIES_SQL = """
 SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) AS crdc_series_uuid,

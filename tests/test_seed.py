@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pydicom
 import pytest
 
-from idcbq.sample.seed import seed_gcs, seed_rows, seedable_series_uids
+from idcbq.sources.sample.seed import seed_gcs, seed_rows, seedable_series_uids
 
 pytestmark = [pytest.mark.gcs, pytest.mark.slow]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-from idcbq.sample.dicom_all import prune_empty_records
-from idcbq.schema import dicom_all_fields
+from idcbq.sources.sample.dicom_all import prune_empty_records
+from idcbq.sources.schema import dicom_all_fields
 from idcbq.testing.wide_export import (
     WideSpec,
     collection_name,

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from idcbq import schema
-from idcbq.schema import Field
+from idcbq.sources.releases import schema
+from idcbq.sources.schema import Field
 
 
 def corpus_files() -> list[Path]:

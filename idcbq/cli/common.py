@@ -158,7 +158,7 @@ def run_cli(cli: click.Group, argv: list[str] | None) -> int:
     """
     import warnings
 
-    from idcbq.empty import NoRowsWarning
+    from idcbq.engines.empty import NoRowsWarning
 
     VERBOSITY.update(verbose=0, quiet=False)
     warnings.filterwarnings("ignore", category=NoRowsWarning)  # the CLI prints the hint itself

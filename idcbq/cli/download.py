@@ -103,7 +103,7 @@ def download(ctx: click.Context, manifest: str, dest: str, workers: int, dir_tem
             )
         return
     if report_path:
-        from idcbq.localfs import check_output_file, fs_error
+        from idcbq.io.localfs import check_output_file, fs_error
 
         try:
             Path(check_output_file(report_path)).write_text(result.to_json(), encoding="utf-8")

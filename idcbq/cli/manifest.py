@@ -112,7 +112,7 @@ def _result_provenance(path):  # type: ignore[no-untyped-def]
     """Provenance stored with a results file (Parquet metadata or a sidecar), if any."""
     import contextlib
 
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     prov = None
     side = path.with_name(path.name + ".provenance.json")

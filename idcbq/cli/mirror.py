@@ -57,7 +57,7 @@ def mirror(
       idcbq mirror --dest ~/idc-mirror --columns idc-index --collections nlst,tcga_luad
       idcbq query cohort.series_by_modality -p modalities=CT --source ~/idc-mirror
     """
-    from idcbq.mirror import mirror as run_mirror
+    from idcbq.sources.mirror import mirror as run_mirror
 
     s3 = endpoint if endpoint and source.startswith("s3://") else None
     gcs = endpoint if endpoint and source.startswith(("gs://", "gcs://")) else None

@@ -1,6 +1,6 @@
-"""How the CLI shows query results: a file (via :mod:`idcbq.io`) or rows on stdout.
+"""How the CLI shows query results: a file (via :mod:`idcbq.io.formats`) or rows on stdout.
 
-Writing files is :func:`idcbq.io.write_table`'s job (atomic, one encoding for every
+Writing files is :func:`idcbq.io.formats.write_table`'s job (atomic, one encoding for every
 caller); this module adds the CLI's printing and the provenance it stores.
 
 Formats on stdout: ``table`` (rich, for people), ``csv``, ``tsv``, ``json`` (one array),
@@ -38,7 +38,7 @@ TERMINAL_ROWS = 50
 
 def write_result(result: QueryResult, out: str | os.PathLike[str]) -> Path:
     """Write ``result`` to ``out`` by its suffix, atomically; Parquet keeps the provenance."""
-    from idcbq.io import write_table
+    from idcbq.io.formats import write_table
 
     provenance = json.dumps(result.provenance(), default=str)
     return write_table(result.to_arrow(), out, metadata={PROVENANCE_KEY: provenance})
@@ -64,7 +64,7 @@ def print_rows(result: QueryResult, fmt: str, stream: TextIO | None = None) -> N
         for row in _rows(table):
             stream.write(json.dumps(row, default=json_default, ensure_ascii=False) + "\n")
     elif fmt == "json":
-        from idcbq.io import json_text
+        from idcbq.io.formats import json_text
 
         stream.write(json_text(table) + "\n")
     else:

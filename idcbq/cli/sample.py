@@ -68,9 +68,9 @@ def build(
     Writes DEST/bigquery_export/{idc_v25,idc_current}[_clinical]/<table>/*.parquet,
     DEST/README.md and DEST/idcbq_sample.json.
     """
-    from idcbq.sample import build_sample
-    from idcbq.sample.select import DEFAULT_MAX_INSTANCES_PER_SERIES
-    from idcbq.sources import default_sample_root
+    from idcbq.sources.sample import build_sample
+    from idcbq.sources.sample.paths import default_sample_root
+    from idcbq.sources.sample.select import DEFAULT_MAX_INSTANCES_PER_SERIES
 
     root = dest or default_sample_root()
     wanted = _split(collections)
@@ -125,15 +125,15 @@ def _report(root: Path, elapsed: float) -> None:
 )
 def seed(endpoint: str, n_series: int | None, collections: str | None, source: Path | None) -> None:
     """Upload generated DICOM files of the sample's seedable series to a GCS server."""
-    from idcbq.sources import ensure_sample
+    from idcbq.sources.sample import ensure_sample
 
     try:
-        module = importlib.import_module("idcbq.sample.seed")
+        module = importlib.import_module("idcbq.sources.sample.seed")
     except ModuleNotFoundError as exc:
-        if exc.name == "idcbq.sample.seed":
+        if exc.name == "idcbq.sources.sample.seed":
             raise UsageError(
                 "'idcbq sample seed' is not available in this build "
-                "(module idcbq.sample.seed is missing)"
+                "(module idcbq.sources.sample.seed is missing)"
             ) from None
         raise
     root = ensure_sample(source) if source is None else source

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from idcbq._async import run_sync
+from idcbq.core.aio import run_sync
+from idcbq.download.item import Item
 from idcbq.download.layout import DEFAULT_TEMPLATE
 from idcbq.download.lock import LOCK_NAME, DestLock
 from idcbq.download.plan import GcsLister, Plan, S3Lister, make_plan
@@ -34,7 +35,6 @@ from idcbq.download.transfer import (
     TEMP_SUFFIX,
     Dirs,
     HostUnreachableError,
-    Item,
     LocalWriteError,
     Outcome,
     Transfer,
@@ -42,7 +42,7 @@ from idcbq.download.transfer import (
 )
 from idcbq.download.transport import check_endpoint, make_transport
 from idcbq.errors import AuthError, DownloadError, LocalFileError
-from idcbq.localfs import check_dest_dir, make_dir, remove_empty_dirs
+from idcbq.io.localfs import check_dest_dir, make_dir, remove_empty_dirs
 from idcbq.manifest.model import AWS_ENDPOINT, GCS_ENDPOINT, check_provider
 
 __all__ = [
@@ -96,7 +96,7 @@ def default_endpoint(provider: str) -> str:
     return GCS_ENDPOINT if provider == "gcs" else AWS_ENDPOINT
 
 
-def _free_bytes(path: Path) -> int:
+def free_bytes(path: Path) -> int:
     probe = path
     while not probe.exists():
         probe = probe.parent
@@ -202,7 +202,7 @@ def download(
                          allow_buckets=allow_buckets, list_timeout=max(timeout, 10.0),
                          estimate_series=dry_run)  # fmt: skip
     if dry_run:
-        return DryRun(plan, str(dest), _free_bytes(dest))
+        return DryRun(plan, str(dest), free_bytes(dest))
     endpoint = endpoint or default_endpoint(plan.provider)
     auth, _ = _auth(project, anonymous, plan.provider)
     transport = make_transport(plan.provider, endpoint, auth)
@@ -230,7 +230,7 @@ def download(
         executor = ThreadPoolExecutor(
             max_workers=io_threads or max(8, min(64, workers)), thread_name_prefix="idcbq-io"
         )
-        todo = _prepare(plan.items, dest, state, executor, report)
+        todo = prepare_items(plan.items, dest, state, executor, report)
         if todo and not writable:
             raise LocalFileError(
                 f"cannot write into {dest}: read-only or permission denied "
@@ -280,7 +280,7 @@ def download(
     return report
 
 
-def _prepare(items: list[Item], dest: Path, state: DownloadState, executor: ThreadPoolExecutor,
+def prepare_items(items: list[Item], dest: Path, state: DownloadState, executor: ThreadPoolExecutor,
              report: DownloadReport) -> list[Item]:  # fmt: skip
     """Drop stale temp files, refuse links out of ``dest``, and skip files already verified.
 

@@ -380,7 +380,7 @@ def download_dicomweb(
     fsync: bool = True,
 ) -> DicomwebReport | Any:
     """Retrieve every instance of a manifest by WADO-RS into ``dest`` (see module docs)."""
-    from idcbq.download import DryRun, _free_bytes, _prepare
+    from idcbq.download import DryRun, free_bytes, prepare_items
     from idcbq.download.state import DownloadState
 
     base = check_base((dicomweb_url or default_dicomweb_url()).rstrip("/"))
@@ -388,7 +388,7 @@ def download_dicomweb(
     client = make_client(base, workers=workers, timeout=timeout)
     plan = plan_dicomweb(source, dest, base=base, template=template, engine=engine, client=client)
     if dry_run:
-        return DryRun(plan, str(dest), _free_bytes(dest))  # type: ignore[arg-type]
+        return DryRun(plan, str(dest), free_bytes(dest))  # type: ignore[arg-type]
     dest.mkdir(parents=True, exist_ok=True)
     from idcbq.download.lock import DestLock
 
@@ -406,7 +406,7 @@ def download_dicomweb(
     lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="idcbq-wado")
     try:
-        todo = _prepare(plan.items, dest, state, pool, report)  # type: ignore[arg-type]
+        todo = prepare_items(plan.items, dest, state, pool, report)  # type: ignore[arg-type]
         progress = Progress(len(todo), sum(i.size or 0 for i in todo) or None, quiet)
         try:
             _run(todo, client, dest, pool, workers, attempts, fsync, inflight, lock, state,

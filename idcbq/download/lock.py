@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from idcbq.errors import DestinationLockedError
-from idcbq.localfs import errno_of, fs_error
+from idcbq.io.localfs import errno_of, fs_error
 
 LOCK_NAME = ".idcbq-download.lock"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idcbq.download.item import Item
 from idcbq.download.layout import (
     DEFAULT_TEMPLATE,
     FLAT_TEMPLATE,
@@ -23,7 +24,7 @@ from idcbq.download.layout import (
     contained,
     sanitize_component,
 )
-from idcbq.download.transfer import Item, SizedItems
+from idcbq.download.transfer import SizedItems
 from idcbq.errors import DownloadError, ManifestError
 from idcbq.manifest.model import IDC_BUCKETS, bucket_for
 

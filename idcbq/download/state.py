@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from idcbq.download.transfer import DiskFullError, LocalWriteError
-from idcbq.localfs import errno_of, fs_error
+from idcbq.io.localfs import errno_of, fs_error
 
 STATE_NAME = ".idcbq-download.sqlite"
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from idcbq.download.item import Item
 from idcbq.download.layout import make_dirs_within
 from idcbq.download.verify import KNOWN, BodyDigests, digests_of
 from idcbq.localfs import errno_of, is_disk_full
@@ -66,22 +67,6 @@ class RetryableError(Exception):
 
 class PermanentError(Exception):
     """A problem retrying cannot fix (404, 403, ...)."""
-
-
-@dataclass(slots=True)
-class Item:
-    """One object to fetch and where it goes (``rel`` is relative to the destination)."""
-
-    provider: str
-    bucket: str
-    key: str
-    rel: str
-    size: int | None = None
-    md5: str | None = None
-
-    @property
-    def url(self) -> str:
-        return f"{'gs' if self.provider == 'gcs' else 's3'}://{self.bucket}/{self.key}"
 
 
 class SizedItems:
@@ -180,7 +165,7 @@ class Dirs:
 
     def remove_empty(self) -> None:
         """Remove the folders this run created that hold nothing (deepest first)."""
-        from idcbq.localfs import remove_empty_dirs
+        from idcbq.io.localfs import remove_empty_dirs
 
         remove_empty_dirs(self.created)
 

@@ -2,7 +2,7 @@
 
 Planning, the resume state, verification, atomic stores, retries, deadlines and the
 report are shared (:mod:`idcbq.download.transfer`); a transport only says which GET to
-send for an :class:`~idcbq.download.transfer.Item` and which digests the server states
+send for an :class:`~idcbq.download.item.Item` and which digests the server states
 about the object in its response headers. GCS (JSON API media download) and S3
 (path-style GET) live here; another service (e.g. DICOMweb) registers its own class in
 :data:`TRANSPORTS`.
@@ -28,7 +28,7 @@ from idcbq.download.verify import gcs_digests, s3_digests
 from idcbq.errors import UsageError
 
 if TYPE_CHECKING:
-    from idcbq.download.transfer import Item
+    from idcbq.download.item import Item
 
 AuthHeaders = Callable[[], dict[str, str]]
 

@@ -61,7 +61,7 @@ def diff_runs(
 
     With ``manifest_path``, also write a manifest of the added and revised series.
     """
-    from idcbq.io import read_table
+    from idcbq.io.formats import read_table
 
     root = staging_root(spec)
     runs = finished_runs(root)

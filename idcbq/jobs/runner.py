@@ -50,7 +50,7 @@ def staging_root(spec: JobSpec) -> Path:
     """Local folder holding the job's runs: the destination itself, or a cache for gs://."""
     dest = spec.outputs.destination
     if dest.startswith("gs://"):
-        from idcbq.sources import cache_dir
+        from idcbq.sources.releases import cache_dir
 
         digest = hashlib.sha256(dest.rstrip("/").encode()).hexdigest()[:12]
         return cache_dir() / "jobs" / f"{spec.job.name}-{digest}"
@@ -124,7 +124,7 @@ def _fail(record: dict[str, Any], outcome: RunOutcome, exc: IdcbqError) -> None:
 def _initial_record(
     spec: JobSpec, run: RunDir, previous: RunDir | None, dry_run: bool
 ) -> dict[str, Any]:
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     return {
         "job": spec.job.name,
@@ -178,7 +178,7 @@ def connect(spec: JobSpec) -> Any:
 def mirror_options(spec: JobSpec) -> dict[str, Any]:
     """Engine options for a ``[mirror]`` job: the mirror as source, ``current`` -> its newest."""
     from idcbq.errors import JobSpecError
-    from idcbq.mirror import read_manifest
+    from idcbq.sources.mirror import read_manifest
 
     assert spec.mirror is not None
     if spec.engine.source is not None:
@@ -193,7 +193,7 @@ def mirror_options(spec: JobSpec) -> dict[str, Any]:
 
 def refresh_mirror(spec: JobSpec) -> dict[str, Any]:
     """Mirror the spec's release (newest for ``current``); only changed files are fetched."""
-    from idcbq.mirror import mirror
+    from idcbq.sources.mirror import mirror
 
     assert spec.mirror is not None
     m = spec.mirror
@@ -244,7 +244,7 @@ def _execute(
             outputs["manifest.instances"] = artifacts.CANONICAL_MANIFEST
             outputs.update(artifacts.write_manifests(manifest, run.path, spec, result.provenance()))
             series = artifacts.series_table(manifest, result.table)
-            from idcbq.io import write_table
+            from idcbq.io.formats import write_table
 
             write_table(series, run.path / artifacts.SERIES_FILE, "parquet")
             outputs["series"] = artifacts.SERIES_FILE
@@ -316,7 +316,7 @@ def _diff_with(
     provenance: dict[str, Any],
     outputs: dict[str, str],
 ) -> Any:
-    from idcbq.io import read_table
+    from idcbq.io.formats import read_table
 
     prev_file = previous.path / artifacts.SERIES_FILE
     if not prev_file.exists():

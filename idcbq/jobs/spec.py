@@ -97,7 +97,7 @@ class EngineSection(_Strict):
     @field_validator("idc_version")
     @classmethod
     def _version(cls, value: str) -> str:
-        from idcbq.sources import IdcVersion
+        from idcbq.sources.releases import IdcVersion
 
         try:
             return IdcVersion.parse(value).label

@@ -279,7 +279,7 @@ def engine_for(source: Any, origin: Mapping[str, Any] | None = None) -> Engine:
 
 def instances_sql(engine: Engine, key: str, columns: Iterable[str] = DICOM_ALL_COLUMNS) -> str:
     """BigQuery SQL selecting the instances whose ``key`` is in the bound ``@keys`` array."""
-    from idcbq.sources import table_fqn
+    from idcbq.sources.releases import table_fqn
 
     if key not in EXPANSION_KEYS:
         raise ManifestError(f"cannot expand by column {key!r}")

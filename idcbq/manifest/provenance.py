@@ -85,7 +85,7 @@ def base_provenance(
     source: Any, engine: Any = None, given: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Provenance of the rows: the QueryResult's own, or what is known about a plain table."""
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     if given is not None:
         prov = dict(given)

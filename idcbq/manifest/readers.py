@@ -60,7 +60,7 @@ def sniff_format(path: Path) -> str:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        from idcbq.localfs import fs_error
+        from idcbq.io.localfs import fs_error
 
         raise fs_error(exc, path, "read") from exc
     if head.startswith(b"PAR1"):
@@ -84,10 +84,10 @@ def sniff_format(path: Path) -> str:
 def read_table(path: str | Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch], str]:
     """A results or manifest file in a tabular format, as streamed record batches.
 
-    Column types come from the whole file (see :mod:`idcbq.readback`); identifiers stay
+    Column types come from the whole file (see :mod:`idcbq.io.readback`); identifiers stay
     strings and sizes integers. An empty file is a table with no columns and no rows.
     """
-    from idcbq.readback import TableReadError, open_table
+    from idcbq.io.readback import TableReadError, open_table
 
     path = Path(path)
     if not path.is_file():
@@ -102,7 +102,7 @@ def read_table(path: str | Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch], s
     except TableReadError as exc:
         raise ManifestError(str(exc)) from exc
     except OSError as exc:
-        from idcbq.localfs import fs_error
+        from idcbq.io.localfs import fs_error
 
         raise fs_error(exc, path, "read") from exc
     return schema, _wrapped(batches), fmt
@@ -110,7 +110,7 @@ def read_table(path: str | Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch], s
 
 def _wrapped(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Errors met while streaming become ManifestErrors (the message names the file)."""
-    from idcbq.readback import TableReadError
+    from idcbq.io.readback import TableReadError
 
     try:
         yield from batches

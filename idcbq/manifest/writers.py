@@ -29,7 +29,7 @@ class _AtomicFile:
     """A temp file next to ``path``; ``commit`` renames it into place, ``abort`` removes it."""
 
     def __init__(self, path: Path, mode: str = "w"):
-        from idcbq.localfs import check_output_file, fs_error, make_dir
+        from idcbq.io.localfs import check_output_file, fs_error, make_dir
 
         self.path = check_output_file(path)
         make_dir(path.parent)
@@ -200,8 +200,8 @@ def write_batches(
             path.unlink(missing_ok=True)  # no manifest without its provenance
             _raise_local(exc, sidecar)
             raise
-    if format in ("csv", "jsonl"):  # types for a one-pass read back (idcbq.schemafile)
-        from idcbq.schemafile import record
+    if format in ("csv", "jsonl"):  # types for a one-pass read back (idcbq.io.schemafile)
+        from idcbq.io.schemafile import record
 
         record(path, format, schema)
     return prov
@@ -209,7 +209,7 @@ def write_batches(
 
 def _raise_local(exc: BaseException, path: Path) -> None:
     """An OS error while writing ``path`` becomes a LocalFileError (exit 8) naming it."""
-    from idcbq.localfs import fs_error
+    from idcbq.io.localfs import fs_error
 
     if isinstance(exc, OSError):
         raise fs_error(exc, path) from exc

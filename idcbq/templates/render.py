@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import Location, ParameterError, TemplateError
 from idcbq.params import BoundParameter
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion, table_fqn
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion, table_fqn
 from idcbq.templates.header import coerce_yaml_value
 from idcbq.templates.locations import LocationMap
 
@@ -191,7 +191,7 @@ def render(
     ``source="idc-index"`` renders the branch of a template whose header says
     ``idc_index: true`` (Jinja variable ``idc_index``); other templates refuse it.
     """
-    from idcbq.sources_index import INDEX_TABLES, is_idc_index
+    from idcbq.sources.idc_index import INDEX_TABLES, is_idc_index
 
     version = IdcVersion.parse(idc_version)
     on_index = is_idc_index(source)

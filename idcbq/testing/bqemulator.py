@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from idcbq.testing.servers import _Server, free_port
+from idcbq.testing.servers import Server, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 #: Loaded tables live in a project named like IDC's; the emulator accepts it.
@@ -65,7 +65,7 @@ def prepare_home(python: Path, home: Path) -> Path:
     return home
 
 
-class BigQueryEmulator(_Server):
+class BigQueryEmulator(Server):
     """``bqemulator start`` (REST + gRPC, in memory) on loopback ports."""
 
     def __init__(
@@ -153,7 +153,7 @@ def load_table(client: Any, table_id: str, files: Iterable[Path]) -> int:
     from google.cloud import bigquery
 
     from idcbq.engines.bigquery import schema_field
-    from idcbq.schema import fields_from_arrow
+    from idcbq.sources.schema import fields_from_arrow
 
     files = list(files)
     arrow_schema = pq.read_schema(files[0])

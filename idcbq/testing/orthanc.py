@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from idcbq.testing.servers import _Server, free_port
+from idcbq.testing.servers import Server, free_port
 
 #: Where Debian's orthanc-dicomweb package puts the plugin.
 PLUGIN_DIRS = ("/usr/share/orthanc/plugins", "/usr/lib/orthanc")
@@ -58,7 +58,7 @@ def missing_reason() -> str | None:
     return None
 
 
-class OrthancServer(_Server):
+class OrthancServer(Server):
     """Orthanc + DICOMweb in a temporary directory; stops and cleans up on exit."""
 
     def __init__(self, port: int | None = None):

@@ -54,7 +54,7 @@ def wait_for_http(
     raise TimeoutError(f"no answer from {url} after {timeout:.0f}s: {last}")
 
 
-class _Server:
+class Server:
     """A subprocess server on a loopback port; stops on exit."""
 
     process: subprocess.Popen[bytes] | None = None
@@ -69,7 +69,7 @@ class _Server:
     def health_url(self) -> str:
         return self.url
 
-    def start(self) -> _Server:
+    def start(self) -> Server:
         # stdout/stderr to DEVNULL: a full, undrained pipe would stall the server.
         self.process = subprocess.Popen(
             self.command(),
@@ -123,7 +123,7 @@ def fake_gcs_binary() -> Path:
     return path
 
 
-class FakeGcsServer(_Server):
+class FakeGcsServer(Server):
     """fake-gcs-server (in memory) speaking the GCS JSON and XML APIs over HTTP."""
 
     def command(self) -> list[str]:
@@ -154,7 +154,7 @@ class FakeGcsServer(_Server):
         )
 
 
-class MotoS3Server(_Server):
+class MotoS3Server(Server):
     """moto's standalone server: S3 (and other AWS APIs) over HTTP."""
 
     def command(self) -> list[str]:

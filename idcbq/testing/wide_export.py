@@ -8,7 +8,7 @@ sample has 181 top-level columns, so it cannot show what a footer of that width 
 This module writes an export with:
 
 * every column of ``idcbq/data/reference/dicom_all_schema.json`` (via
-  :func:`idcbq.schema.dicom_all_fields`), plus extra DICOM sequence columns (real SQ
+  :func:`idcbq.sources.schema.dicom_all_fields`), plus extra DICOM sequence columns (real SQ
   keywords from pydicom's data dictionary, each a ``REPEATED RECORD`` of real DICOM
   attributes) until the file has ``leaf_columns`` leaf columns;
 * a few dozen identifying/common columns filled, everything else NULL (as in IDC);
@@ -172,8 +172,8 @@ def wide_schema(leaf_columns: int = 4000) -> pa.Schema:
     """``dicom_all``'s reference schema plus extra DICOM sequences up to ``leaf_columns`` leaves."""
     import pyarrow as pa
 
-    from idcbq.sample.dicom_all import prune_empty_records
-    from idcbq.schema import arrow_schema, dicom_all_fields
+    from idcbq.sources.sample.dicom_all import prune_empty_records
+    from idcbq.sources.schema import arrow_schema, dicom_all_fields
 
     fields = [prune_empty_records(f) for f in dicom_all_fields()]
     base = arrow_schema(f for f in fields if not (f.is_record and not f.fields))

@@ -36,12 +36,12 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach, run_triggered
-from idcbq.transpile.semantics import T, _error, _typed
+from idcbq.transpile.semantics import T, error_call, is_typed
 
 
 def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
     """``CASE WHEN bad THEN error(message) ELSE value END``."""
-    return exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=value)
+    return exp.Case(ifs=[exp.If(this=bad, true=error_call(message))], default=value)
 
 
 def pow_domain(tree: exp.Expr) -> exp.Expr:
@@ -313,11 +313,11 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
     (DuckDB narrows the scale, and a scale-0 result would come back as INT64).
     """
     for node in list(tree.find_all(exp.Round, exp.Trunc, exp.Ceil, exp.Floor)):
-        if _typed(node.this, *exp.DataType.INTEGER_TYPES) and not isinstance(
+        if is_typed(node.this, *exp.DataType.INTEGER_TYPES) and not isinstance(
             node, exp.Ceil | exp.Floor
         ):
             node.set("this", exp.cast(node.this.copy(), "DOUBLE"))
-        elif _typed(node.this, T.DECIMAL) and not isinstance(node.parent, exp.Cast):
+        elif is_typed(node.this, T.DECIMAL) and not isinstance(node.parent, exp.Cast):
             detach(node).replace(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")))
     return tree
 
@@ -326,8 +326,8 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
     """Refuse NUMERIC division and ``AVG(NUMERIC)``: DuckDB computes them in DOUBLE."""
     for node in tree.find_all(exp.Div, exp.SafeDivide, exp.Avg):
         operands = [node.this] + ([] if isinstance(node, exp.Avg) else [node.expression])
-        if any(_typed(o, T.DECIMAL) for o in operands) and not any(
-            _typed(o, T.DOUBLE, T.FLOAT) for o in operands
+        if any(is_typed(o, T.DECIMAL) for o in operands) and not any(
+            is_typed(o, T.DOUBLE, T.FLOAT) for o in operands
         ):
             what = "AVG of NUMERIC" if isinstance(node, exp.Avg) else "NUMERIC division"
             raise TranspileError(
@@ -341,7 +341,7 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
 def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` of a BOOL column is refused (BigQuery has no such signature)."""
     for node in tree.find_all(exp.Sum, exp.Avg):
-        if _typed(node.this, T.BOOLEAN):
+        if is_typed(node.this, T.BOOLEAN):
             raise TranspileError(
                 f"No matching signature for aggregate function of BOOL: "
                 f"{node.sql(dialect='bigquery')} (BigQuery rejects it)",
@@ -359,7 +359,7 @@ def numeric_literals(tree: exp.Expr) -> exp.Expr:
                 isinstance(literal, exp.Literal)
                 and not literal.is_string
                 and not literal.this.isdigit()
-                and _typed(other, T.DECIMAL)
+                and is_typed(other, T.DECIMAL)
             ):
                 mine.replace(exp.cast(mine.copy(), exp.DataType.build("DECIMAL(38, 9)")))
     return tree
@@ -368,7 +368,7 @@ def numeric_literals(tree: exp.Expr) -> exp.Expr:
 def numeric_products(tree: exp.Expr) -> exp.Expr:
     """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales."""
     for node in list(tree.find_all(exp.Mul)):
-        if _typed(node.this, T.DECIMAL) and _typed(node.expression, T.DECIMAL):
+        if is_typed(node.this, T.DECIMAL) and is_typed(node.expression, T.DECIMAL):
             detach(node).replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
     return tree
 
@@ -376,7 +376,7 @@ def numeric_products(tree: exp.Expr) -> exp.Expr:
 def numeric_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(NUMERIC AS STRING)`` drops trailing fraction zeros (``1.5``, not ``1.500000000``)."""
     for cast in list(tree.find_all(exp.Cast)):
-        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(cast.this, T.DECIMAL):
+        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(cast.this, T.DECIMAL):
             continue
         text = exp.cast(cast.this.copy(), "VARCHAR")
         trimmed = exp.Anonymous(
@@ -394,7 +394,7 @@ def numeric_to_string(tree: exp.Expr) -> exp.Expr:
 def format_of_numeric(tree: exp.Expr) -> exp.Expr:
     """``FORMAT(fmt, NUMERIC)`` is refused: DuckDB's printf rounds the FLOAT64 value."""
     for node in tree.find_all(exp.Format):
-        if any(_typed(arg, T.DECIMAL) for arg in node.expressions):
+        if any(is_typed(arg, T.DECIMAL) for arg in node.expressions):
             raise TranspileError(
                 "unsupported on DuckDB: FORMAT of a NUMERIC value (DuckDB formats a FLOAT64): "
                 + node.sql(dialect="bigquery"),
@@ -406,7 +406,7 @@ def format_of_numeric(tree: exp.Expr) -> exp.Expr:
 def safe_divide_type(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of non-NUMERIC values is a FLOAT64 (sqlglot types ``(NULL, 1)`` INT64)."""
     for node in tree.find_all(exp.SafeDivide):
-        if not any(_typed(o, T.DECIMAL) for o in (node.this, node.expression)):
+        if not any(is_typed(o, T.DECIMAL) for o in (node.this, node.expression)):
             node.type = exp.DataType.build("DOUBLE")
     return tree
 

@@ -32,12 +32,12 @@ from idcbq.transpile.rewrites import detach, int_literal, literal_limit, run_tri
 T = exp.DataType.Type
 
 
-def _typed(node: exp.Expr, *types: T) -> bool:
+def is_typed(node: exp.Expr, *types: T) -> bool:
     kind = node.type
     return kind is not None and kind.is_type(*types)
 
 
-def _error(message: exp.Expr | str) -> exp.Expr:
+def error_call(message: exp.Expr | str) -> exp.Expr:
     text = exp.Literal.string(message) if isinstance(message, str) else message
     return exp.Anonymous(this="error", expressions=[text])
 
@@ -199,7 +199,7 @@ def substr_positions(tree: exp.Expr) -> exp.Expr:
                         ifs=[
                             exp.If(
                                 this=negative,
-                                true=_error("Third argument in SUBSTR() cannot be negative"),
+                                true=error_call("Third argument in SUBSTR() cannot be negative"),
                             )
                         ],
                         default=length.copy(),
@@ -252,7 +252,7 @@ def _nonzero(divisor: exp.Expr) -> exp.Expr:
         except ValueError:
             pass
     zero = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0))
-    return exp.Case(ifs=[exp.If(this=zero, true=_error("division by zero"))], default=divisor)
+    return exp.Case(ifs=[exp.If(this=zero, true=error_call("division by zero"))], default=divisor)
 
 
 def division_by_zero(tree: exp.Expr) -> exp.Expr:

@@ -24,13 +24,13 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T, _error, _typed
+from idcbq.transpile.semantics import T, error_call, is_typed
 
 
 def float_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(x AS STRING)`` of a FLOAT64: 15 significant digits if exact, else 17."""
     for cast in list(tree.find_all(exp.Cast)):
-        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(cast.this, T.DOUBLE):
+        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(cast.this, T.DOUBLE):
             continue
         value = cast.this
 
@@ -55,7 +55,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         value = cast.this
         literal = isinstance(value, exp.Literal)
-        if not (value.is_string if literal else _typed(value, *exp.DataType.TEXT_TYPES)):
+        if not (value.is_string if literal else is_typed(value, *exp.DataType.TEXT_TYPES)):
             continue
         safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
         if cast.to.is_type(T.BOOLEAN):
@@ -73,7 +73,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             default = (
                 None
                 if safe
-                else _error(
+                else error_call(
                     exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=value.copy())
                 )
             )
@@ -88,7 +88,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             default = (
                 None
                 if safe
-                else _error(
+                else error_call(
                     exp.DPipe(
                         this=exp.Literal.string("Bad double value: "), expression=value.copy()
                     )
@@ -106,7 +106,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
 def date_results(tree: exp.Expr) -> exp.Expr:
     """A DATE truncated, or plus/minus an interval, stays a DATE (DuckDB gives TIMESTAMP)."""
     for node in list(tree.find_all(exp.DateTrunc, exp.DateAdd, exp.DateSub)):
-        if _typed(node.this, T.DATE):
+        if is_typed(node.this, T.DATE):
             detach(node).replace(exp.cast(node, "DATE"))
     return tree
 
@@ -115,7 +115,7 @@ def extract_from_timestamp(tree: exp.Expr) -> exp.Expr:
     """``EXTRACT(part FROM timestamp)``: the UTC wall clock (the DuckDB session is UTC)."""
     for node in list(tree.find_all(exp.Extract)):
         arg = node.expression
-        if _typed(arg, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
+        if is_typed(arg, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
             node.set("expression", exp.cast(arg.copy(), "TIMESTAMP"))
     return tree
 
@@ -123,7 +123,7 @@ def extract_from_timestamp(tree: exp.Expr) -> exp.Expr:
 def byte_length(tree: exp.Expr) -> exp.Expr:
     """``BYTE_LENGTH(string)`` -> ``strlen`` (bytes of the UTF-8 text)."""
     for node in list(tree.find_all(exp.ByteLength)):
-        if _typed(node.this, T.VARBINARY, T.BINARY, T.BLOB):
+        if is_typed(node.this, T.VARBINARY, T.BINARY, T.BLOB):
             continue
         node.replace(exp.Anonymous(this="strlen", expressions=[node.this.copy()]))
     return tree
@@ -142,7 +142,7 @@ def format_t(tree: exp.Expr) -> exp.Expr:
         for i, (conv, arg) in enumerate(zip(specs, args, strict=True)):
             if conv != "t":
                 continue
-            if not _typed(arg, *exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN):
+            if not is_typed(arg, *exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN):
                 raise TranspileError(
                     "unsupported on DuckDB: FORMAT '%t' of a value that is not STRING, INT64 or BOOL"
                 )
@@ -159,7 +159,7 @@ def timestamp_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(TIMESTAMP AS STRING)``: BigQuery writes the fraction in 3 or 6 digits, ``+00``."""
     for cast in list(tree.find_all(exp.Cast)):
         value = cast.this
-        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not _typed(
+        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(
             value, T.TIMESTAMPTZ, T.TIMESTAMPLTZ
         ):
             continue
@@ -224,7 +224,7 @@ def json_of_floats(tree: exp.Expr) -> exp.Expr:
 def sign_of_float(tree: exp.Expr) -> exp.Expr:
     """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT)."""
     for node in list(tree.find_all(exp.Sign)):
-        if _typed(node.this, T.DOUBLE, T.FLOAT) and not isinstance(node.parent, exp.Cast):
+        if is_typed(node.this, T.DOUBLE, T.FLOAT) and not isinstance(node.parent, exp.Cast):
             detach(node).replace(exp.cast(node, "DOUBLE"))
     return tree
 

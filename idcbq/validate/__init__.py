@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from idcbq.errors import ValidationError
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 from idcbq.templates.locations import LocationMap
 from idcbq.validate.columns import SchemaLookup, check_columns, reference_schema
 from idcbq.validate.params import check_parameters, used_parameters

@@ -18,7 +18,7 @@ from idcbq.validate.statements import node_location
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
     from idcbq.templates.locations import LocationMap
     from idcbq.validate.tables import TableRef
 
@@ -30,7 +30,7 @@ _UNKNOWN = None
 
 def reference_schema(dataset: str, table: str) -> tuple[Field, ...] | None:
     """Columns from idcbq's reference notes (main IDC tables); None for clinical tables."""
-    from idcbq.schema import idc_table_fields
+    from idcbq.sources.schema import idc_table_fields
 
     if dataset.lower().endswith("_clinical"):
         return None

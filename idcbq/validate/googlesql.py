@@ -35,11 +35,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import ValidationError
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
     from idcbq.templates.locations import LocationMap
 
 log = logging.getLogger("idcbq")

@@ -42,7 +42,7 @@ def check_template(
             problems.append(exc)
             continue
         if source:
-            from idcbq.sources_index import schema_lookup as source_schema
+            from idcbq.sources.idc_index import schema_lookup as source_schema
         else:
             source_schema = schema or reference_schema
         result, found = check(

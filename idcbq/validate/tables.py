@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from idcbq.errors import ValidationError
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 from idcbq.validate.statements import node_location
 from idcbq.validate.unknown import unknown_table_hint
 

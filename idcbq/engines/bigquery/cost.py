@@ -151,7 +151,7 @@ def label_key(text: str) -> str:
 
 def job_labels(template: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Labels every job carries so users can find their spend (template, tool version)."""
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     labels = {"tool": "idcbq", "idcbq_version": label_value(__version__)}
     labels["idcbq_template"] = label_value(template) if template else "adhoc"

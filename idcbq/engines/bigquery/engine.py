@@ -33,13 +33,13 @@ from idcbq.engines.bigquery.naming import qualify_tables
 from idcbq.engines.bigquery.parameters import to_query_parameters
 from idcbq.engines.bigquery.results import fetch_arrow, query_error, wait_for_job
 from idcbq.errors import IdcbqError, UsageError
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 log = logging.getLogger("idcbq.bigquery")
 #: Environment variable naming a BigQuery REST endpoint (e.g. a local emulator).
@@ -91,7 +91,7 @@ class BigQueryEngine(Engine):
         self.dry_run_first = dry_run_first
         self.last_job = JobStats()
         self._bqstorage: Any = None
-        #: Set by Ctrl-C (idcbq.cancel) so a job not yet created is never started.
+        #: Set by Ctrl-C (idcbq.engines.cancel) so a job not yet created is never started.
         self.cancelled = threading.Event()
 
     @classmethod
@@ -320,8 +320,8 @@ class BigQueryEngine(Engine):
 
 
 def field_from_schema_field(field: Any) -> Field:
-    """A google-cloud-bigquery ``SchemaField`` as an idcbq :class:`~idcbq.schema.Field`."""
-    from idcbq.schema import field_from_json
+    """A google-cloud-bigquery ``SchemaField`` as an idcbq :class:`~idcbq.sources.schema.Field`."""
+    from idcbq.sources.schema import field_from_json
 
     return field_from_json(field.to_api_repr())
 

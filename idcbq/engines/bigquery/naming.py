@@ -6,7 +6,7 @@ qualified name into the original text at the token's position, so comments,
 formatting and everything else stay exactly as written.
 
 Example:
-    >>> from idcbq.sources import IdcVersion
+    >>> from idcbq.sources.releases import IdcVersion
     >>> qualify_tables("SELECT 1 FROM dicom_all", data_project="p", idc_version=IdcVersion(25))
     'SELECT 1 FROM `p.idc_v25.dicom_all`'
     >>> qualify_tables("SELECT * FROM idc_current_clinical.t  # x",
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from idcbq.errors import ValidationError
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
 IDC_DATASET_RE = re.compile(r"^idc_(current|v\d+)(_clinical)?$", re.IGNORECASE)
 

@@ -27,23 +27,28 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
 from idcbq.engines.duckdb.errors import translate
-from idcbq.engines.duckdb.statements import _bind, _message, _narrow_hugeints, _table_names
+from idcbq.engines.duckdb.statements import (
+    bind_params,
+    duckdb_message,
+    narrow_hugeints,
+    table_names,
+)
 from idcbq.errors import QueryError, SourceError, UsageError
-from idcbq.exports import ExportRoot, check_footers, sql_list
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.exports import ExportRoot, check_footers, sql_list
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 #: Statement types ``execute`` runs; everything else (DDL, COPY, ATTACH...) is refused.
 _READ_ONLY = ("SELECT", "EXPLAIN")
@@ -51,6 +56,12 @@ _READ_ONLY = ("SELECT", "EXPLAIN")
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+#: Subclasses for special sources, ``(is the source theirs?, class)``, tried in order by
+#: :meth:`DuckDBEngine.from_options`. Their modules register them; :mod:`idcbq.engines.duckdb`
+#: imports those, so they are in place before any engine opens.
+SOURCE_ENGINES: list[tuple[Callable[[object], bool], type[DuckDBEngine]]] = []
 
 
 class DuckDBEngine(Engine):
@@ -72,11 +83,11 @@ class DuckDBEngine(Engine):
         footer_cache: bool = True,
     ):
         super().__init__(options)
-        from idcbq.engines.duckdb.connection import connect_for
-        from idcbq.exports import ExportLocation
+        from idcbq.sources.connection import connect_for
+        from idcbq.sources.location import ExportLocation
 
         if source is None:
-            from idcbq.sources import ensure_sample
+            from idcbq.sources.sample import ensure_sample
 
             source = ensure_sample()
         self.source = str(source)
@@ -95,11 +106,11 @@ class DuckDBEngine(Engine):
         if not location.is_remote and (Path(location.url) / "idcbq-mirror.json").is_file():
             self._mirror = Path(location.url)
         # Remote roots and mirrors (thousands of files): footers come from an on-disk
-        # cache and prune files (footers.py); `idcbq mirror` fills it for its copies.
+        # cache and prune files (sources/footers.py, pruning.py); `idcbq mirror` fills it for its copies.
         self._footers = None
         remote_or_mirror = location.is_remote or self._mirror is not None
         if remote_or_mirror and footer_cache and not os.environ.get("IDCBQ_NO_FOOTER_CACHE"):
-            from idcbq.engines.duckdb.footers import RemoteFooters
+            from idcbq.sources.footers import RemoteFooters
 
             self._footers = RemoteFooters(
                 location, s3_endpoint=s3_endpoint, gcs_endpoint=gcs_endpoint, anonymous=anonymous
@@ -131,12 +142,8 @@ class DuckDBEngine(Engine):
         config: dict[str, object] = {}
         if threads:
             config["threads"] = int(threads)
-        from idcbq.sources_index import is_idc_index
-
-        if is_idc_index(source) and cls is DuckDBEngine:  # --source idc-index
-            from idcbq.engines.duckdb.idc_index import IdcIndexEngine
-
-            cls = IdcIndexEngine
+        if cls is DuckDBEngine:  # a special source (--source idc-index) has its own class
+            cls = next((c for owns, c in SOURCE_ENGINES if owns(source)), cls)
         return cls(
             options,
             source=source,
@@ -209,10 +216,10 @@ class DuckDBEngine(Engine):
 
         filters = {}
         if self._footers is not None:
-            from idcbq.engines.duckdb.footers import pruning_filters
+            from idcbq.engines.duckdb.pruning import pruning_filters
 
             filters = pruning_filters(sql, dict(bind or {}))
-        for parts in sorted(_table_names(self.con, sql)):
+        for parts in sorted(table_names(self.con, sql)):
             target = self._resolve(list(parts))
             if target is None or target[:3] in self._views:
                 continue
@@ -244,7 +251,7 @@ class DuckDBEngine(Engine):
                     f"SELECT {columns} FROM {source}"
                 )
             except duckdb.Error as exc:  # a file vanished or broke since it was listed
-                raise SourceError(f"{info.url}: {_message(exc).splitlines()[0]}") from exc
+                raise SourceError(f"{info.url}: {duckdb_message(exc).splitlines()[0]}") from exc
             if not pruned:  # a pruned view fits this statement only
                 self._views.add((catalog, schema, view))
 
@@ -264,19 +271,19 @@ class DuckDBEngine(Engine):
 
     def table_fields(self, dataset: str, table: str) -> tuple[Field, ...] | None:
         """Columns of an exported table, from its Parquet footers (None if absent)."""
-        from idcbq.schema import fields_from_arrow
+        from idcbq.sources.schema import fields_from_arrow
 
         if dataset == "clinical":
             dataset = self.idc_version.clinical_dataset
         if not self.export.has_table(dataset, table):
             return None
         if self._mirror is not None:  # validate against the source's columns, not the copy's
-            from idcbq.mirror.state import source_schema
+            from idcbq.sources.mirror.state import source_schema
 
             full = source_schema(self._mirror, dataset, table)
             if full is not None:
                 return fields_from_arrow(full)
-        # With the footer cache, footers.py checks every file's schema (from cached footers).
+        # With the footer cache, sources/footers.py checks every file's schema (from cached footers).
         check = self.check_schema and self._footers is None
         return fields_from_arrow(self.export.arrow_schema(dataset, table, check=check))
 
@@ -294,7 +301,7 @@ class DuckDBEngine(Engine):
         import sqlglot
         from sqlglot import exp
 
-        from idcbq.schema import sqlglot_columns
+        from idcbq.sources.schema import sqlglot_columns
 
         try:
             tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
@@ -345,7 +352,7 @@ class DuckDBEngine(Engine):
             statements = duckdb.extract_statements(query.sql)
         except duckdb.Error as exc:
             raise translate(
-                _message(exc), user_sql=query.source_sql, template=query.template
+                duckdb_message(exc), user_sql=query.source_sql, template=query.template
             ) from exc
         if len(statements) != 1:
             raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
@@ -360,7 +367,7 @@ class DuckDBEngine(Engine):
             if kind == "SELECT":
                 body = query.sql.strip().rstrip(";").rstrip()
                 sql = f"SELECT * FROM (\n{body}\n) AS _idcbq_limited LIMIT {int(limit)}"
-        bind = _bind(statement.named_parameters, query.params)
+        bind = bind_params(statement.named_parameters, query.params)
         self._ensure_views(sql, bind)
         try:
             table = self.con.execute(sql, bind).to_arrow_table()
@@ -371,7 +378,7 @@ class DuckDBEngine(Engine):
         from idcbq.engines.conform import conform, types_for
         from idcbq.transpile.results import check_result
 
-        table = check_result(_narrow_hugeints(table))
+        table = check_result(narrow_hugeints(table))
         types = types_for(query.source_sql, query.params)  # GoogleSQL's, if it analyzed
         return conform(table, types) if types is not None else table
 
@@ -394,7 +401,8 @@ class DuckDBEngine(Engine):
         compressed column chunks of the referenced columns in the row groups whose
         statistics admit the filters. ``SELECT *`` counts every column.
         """
-        from idcbq.engines.duckdb.footers import RemoteFooters, pruning_filters, referenced_columns
+        from idcbq.engines.duckdb.pruning import pruning_filters, referenced_columns
+        from idcbq.sources.footers import RemoteFooters
 
         if query.engine != self.name:
             return None
@@ -409,7 +417,7 @@ class DuckDBEngine(Engine):
         filters = pruning_filters(query.sql, bind)
         columns = referenced_columns(query.sql)
         total = 0
-        for parts in sorted(_table_names(self.con, query.sql)):
+        for parts in sorted(table_names(self.con, query.sql)):
             target = self._resolve(list(parts))
             if target is None or not self.export.has_table(target[3], target[4]):
                 continue
@@ -425,7 +433,7 @@ class DuckDBEngine(Engine):
     def _error(self, exc: Exception, query: PreparedQuery) -> Exception:
         import duckdb
 
-        text = _message(exc)
+        text = duckdb_message(exc)
         missing = self._mirror_error(exc, text)
         if missing is not None:
             return missing

@@ -1,7 +1,7 @@
 """DuckDB over the idc-index tables (``--source idc-index``): IDC's series-level index.
 
 The same engine as any export root, with three differences: the root is the linked
-layout :func:`idcbq.sources_index.ensure_root` builds from the installed
+layout :func:`idcbq.sources.idc_index.ensure_root` builds from the installed
 ``idc-index-data``; unqualified table names are idc-index's (``index``,
 ``prior_versions_index``, ...), not ``dicom_all``; and column types come from the
 ``*_schema.json`` files the package ships.
@@ -17,13 +17,19 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from idcbq.engines.duckdb.engine import DuckDBEngine
+from idcbq.engines.duckdb.engine import SOURCE_ENGINES, DuckDBEngine
 from idcbq.errors import SourceError
-from idcbq.sources_index import IDC_INDEX_SOURCE, INDEX_TABLES, ensure_root, idc_version_number
+from idcbq.sources.idc_index import (
+    IDC_INDEX_SOURCE,
+    INDEX_TABLES,
+    ensure_root,
+    idc_version_number,
+    is_idc_index,
+)
 
 if TYPE_CHECKING:
     from idcbq.engines.base import EngineOptions
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 
 class IdcIndexEngine(DuckDBEngine):
@@ -58,8 +64,11 @@ class IdcIndexEngine(DuckDBEngine):
 
     def table_fields(self, dataset: str, table: str) -> tuple[Field, ...] | None:
         """Columns from the package's ``*_schema.json`` (nested fields from the footer)."""
-        from idcbq.sources_index import table_fields
+        from idcbq.sources.idc_index import table_fields
 
         if table not in INDEX_TABLES or not self.export.has_table(dataset, table):
             return None
         return table_fields(table)
+
+
+SOURCE_ENGINES.append((is_idc_index, IdcIndexEngine))

@@ -1,12 +1,12 @@
 """What the DuckDB engine reads off a statement and its answer.
 
-- :func:`_table_names`: the tables a statement names (DuckDB's parser, else sqlglot's),
+- :func:`table_names`: the tables a statement names (DuckDB's parser, else sqlglot's),
   so the engine can create a view for each exported one before it runs;
-- :func:`_bind`: values for exactly the ``$name`` parameters the statement uses;
-- :func:`_narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
-- :func:`_message`: a DuckDB error's text, trimmed.
+- :func:`bind_params`: values for exactly the ``$name`` parameters the statement uses;
+- :func:`narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
+- :func:`duckdb_message`: a DuckDB error's text, trimmed.
 
-``idcbq.cancel``, ``bench/templates.py`` and the tests import these through
+``idcbq.engines.cancel``, ``bench/templates.py`` and the tests import these through
 :mod:`idcbq.engines.duckdb.engine`, which re-exports them.
 """
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from idcbq.params import BoundParameter
 
 
-def _table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...]]:
+def table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...]]:
     """Tables a statement names, via DuckDB's parser, else sqlglot's.
 
     DuckDB's ``get_table_names`` binds a little (it refuses ``$name`` parameters and
@@ -55,7 +55,9 @@ def _table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...
     return names
 
 
-def _bind(names: set[str] | Sequence[str], params: Sequence[BoundParameter]) -> dict[str, Any]:
+def bind_params(
+    names: set[str] | Sequence[str], params: Sequence[BoundParameter]
+) -> dict[str, Any]:
     """Values for exactly the ``$name`` parameters the statement uses (DuckDB rejects extras)."""
     values = {p.name: p.value for p in params}
     missing = sorted(set(names) - values.keys())
@@ -67,7 +69,7 @@ def _bind(names: set[str] | Sequence[str], params: Sequence[BoundParameter]) -> 
     return {n: values[n] for n in names}
 
 
-def _narrow_hugeints(table: pa.Table) -> pa.Table:
+def narrow_hugeints(table: pa.Table) -> pa.Table:
     """DuckDB's SUM/COUNT-like HUGEINT arrives as decimal128(38, 0); BigQuery gives INT64.
 
     Cast such columns to int64; a value beyond INT64 is BigQuery's "int64 overflow" error.
@@ -88,7 +90,7 @@ def _narrow_hugeints(table: pa.Table) -> pa.Table:
     return table
 
 
-def _message(exc: BaseException) -> str:
+def duckdb_message(exc: BaseException) -> str:
     return str(exc).strip()
 
 

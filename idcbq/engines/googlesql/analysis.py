@@ -24,7 +24,7 @@ from idcbq.errors import Location, ValidationError
 
 if TYPE_CHECKING:
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 #: BigQuery reserves these, ZetaSQL does not by default.
 _RESERVED = ("QUALIFY",)

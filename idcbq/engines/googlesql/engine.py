@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
 from idcbq.errors import QueryError, SourceError, UsageError, ValidationError
-from idcbq.sources import IDC_DATA_PROJECT, IdcVersion
+from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 #: Default refusal thresholds (rows loaded per query, encoded table bytes per query).
 DEFAULT_MAX_ROWS = 2_000_000
@@ -75,24 +75,25 @@ class GoogleSQLEngine(Engine):
     ):
         super().__init__(options)
         from idcbq.engines.googlesql.runtime import require_zetasql, runtime
-        from idcbq.exports import ExportLocation, ExportRoot
+        from idcbq.sources.exports import ExportRoot
+        from idcbq.sources.location import ExportLocation
 
         require_zetasql()
-        from idcbq.sources_index import INDEX_TABLES, ensure_root, is_idc_index
+        from idcbq.sources.idc_index import INDEX_TABLES, ensure_root, is_idc_index
 
         from_index = is_idc_index(source)  # --source idc-index: the idc-index-data tables
         if from_index:
             source = ensure_root()
             self.bare_tables = INDEX_TABLES
         if source is None:
-            from idcbq.sources import ensure_sample
+            from idcbq.sources.sample import ensure_sample
 
             source = ensure_sample()
         self.source = "idc-index" if from_index else str(source)
         location = ExportLocation.parse(source)
         con = None
         if location.is_remote:
-            from idcbq.engines.duckdb.connection import connect_for
+            from idcbq.sources.connection import connect_for
 
             con = connect_for(
                 location, s3_endpoint=s3_endpoint, gcs_endpoint=gcs_endpoint, anonymous=anonymous
@@ -165,7 +166,7 @@ class GoogleSQLEngine(Engine):
 
     def fields(self, dataset: str, table: str) -> tuple[Field, ...]:
         """Columns of an exported table (Parquet footers), cached."""
-        from idcbq.schema import fields_from_arrow
+        from idcbq.sources.schema import fields_from_arrow
 
         key = (dataset, table)
         if key not in self._fields:

@@ -25,7 +25,7 @@ from idcbq.errors import QueryError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
 # ZetaSQL TypeKind numbers (zetasql/public/type.proto).
 K_INT64, K_BOOL, K_DOUBLE, K_STRING, K_BYTES, K_DATE = 2, 5, 7, 8, 9, 10
@@ -244,7 +244,7 @@ def value_proto(value: Any, scalar: str, is_array: bool) -> Any:
     """A ``ValueProto`` message for a parameter value of a declared idcbq type."""
     from zetasql.wasi._pb2.zetasql.public import value_pb2
 
-    from idcbq.schema import Field
+    from idcbq.sources.schema import Field
 
     fld = Field("p", scalar, "REPEATED" if is_array else "NULLABLE")
     if is_array and value is None:

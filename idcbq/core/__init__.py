@@ -1,0 +1,6 @@
+"""The lowest floor: small helpers every other package may import (and that import none).
+
+- :mod:`.version`: ``__version__``.
+- :mod:`.compat`: shims for older pyarrow / pandas (Colab's stack).
+- :mod:`.aio`: run a coroutine from synchronous code, in or out of a running loop.
+"""

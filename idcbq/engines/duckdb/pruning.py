@@ -1,0 +1,95 @@
+"""Which files of a remote export a DuckDB query can skip, from its SQL and the footers.
+
+:func:`pruning_filters` reads the literal (or bound) values a statement compares the
+:data:`~idcbq.sources.footers.PRUNE_COLUMNS` with; :class:`~idcbq.sources.footers.RemoteFooters`
+keeps the files whose row-group statistics admit them. :func:`referenced_columns` lists
+the columns whose chunks a dry-run estimate counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idcbq.sources.footers import PRUNE_COLUMNS
+
+
+def pruning_filters(
+    sql: str, bind: dict[str, Any] | None = None
+) -> dict[str, dict[str, list[Any]]]:
+    """``{table name: {column: allowed values}}`` from a DuckDB statement's WHERE clauses.
+
+    Only what is certain: ``col = value`` and ``col IN (values...)`` conjuncts (literals or
+    bound ``$name`` parameters) of the SELECT that reads the table directly, for the
+    :data:`PRUNE_COLUMNS`, and only when the table is named once in the statement.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return {}
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    tables = [t for t in tree.find_all(exp.Table) if t.name and t.name not in ctes]
+    names = [t.name for t in tables]
+    wanted = {c.lower(): c for c in PRUNE_COLUMNS}
+    out: dict[str, dict[str, list[Any]]] = {}
+    for tab in tables:
+        if names.count(tab.name) != 1:
+            continue
+        select = tab.parent_select
+        where = select.args.get("where") if select is not None else None
+        if where is None or select.args.get("joins"):
+            continue
+        alias = tab.alias_or_name
+        filters: dict[str, list[Any]] = {}
+        for cond in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+            if isinstance(cond, exp.EQ):
+                col, values = cond.this, [cond.expression]
+            elif isinstance(cond, exp.In) and not cond.args.get("query"):
+                col, values = cond.this, list(cond.expressions)
+            else:
+                continue
+            if not isinstance(col, exp.Column) or col.name.lower() not in wanted:
+                continue
+            if col.table and col.table != alias:
+                continue
+            resolved = [_value(v, bind or {}) for v in values]
+            if any(v is _UNKNOWN for v in resolved):
+                continue
+            filters[wanted[col.name.lower()]] = resolved
+        if filters:
+            out[tab.name] = filters
+    return out
+
+
+def referenced_columns(sql: str) -> set[str] | None:
+    """Top-level column names a statement mentions (None when it selects ``*``)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return None
+    if any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star)):
+        return None
+    names = {c.name for c in tree.find_all(exp.Column)}
+    names |= {i.name for d in tree.find_all(exp.Dot) for i in d.find_all(exp.Identifier)}
+    return names
+
+
+_UNKNOWN = object()
+
+
+def _value(node: Any, bind: dict[str, Any]) -> Any:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Cast) and node.to.is_type("text", "varchar"):
+        node = node.this  # the transpiler types parameters: CAST($c AS TEXT)
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.this
+    if isinstance(node, exp.Placeholder) and node.name in bind:
+        value = bind[node.name]
+        return value if isinstance(value, str) else _UNKNOWN
+    return _UNKNOWN
