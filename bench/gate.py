@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     quick = "--quick" in argv
     repeats = 3 if quick else 7
-    from idcbq.sources import default_sample_root
+    from idcbq.sources.sample.paths import default_sample_root
 
     sample = str(default_sample_root())
     started = time.perf_counter()

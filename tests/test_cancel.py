@@ -79,7 +79,7 @@ def test_ctrl_c_before_the_job_exists_never_starts_it():
 
 def test_the_jobs_own_cancelled_error_never_beats_the_interrupt():
     """Cancel while the job runs: the job then fails with its own error; the interrupt wins."""
-    from idcbq.cancel import cancel_engine
+    from idcbq.engines.cancel import cancel_engine
 
     fake = BlockingClient()
     engine = BigQueryEngine(fake, dry_run_first=False, progress=False)

@@ -28,7 +28,7 @@ SIZE = 3072  # > 1024 one-byte chunks per body: more buffers than one writev tak
 @pytest.fixture(scope="module")
 def slow_files(gcs_server) -> Seeded:
     """Two files of SIZE bytes each, uploaded to the session's fake-gcs-server."""
-    from idcbq.sample.seed import upload_objects
+    from idcbq.sources.sample.seed import upload_objects
 
     seeded = synthetic_instances(n_series=1, per_series=2, tag="slow17")
     for i, row in enumerate(seeded.rows):

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from idcbq.sources.location import ExportLocation
 
 from idcbq.engines.duckdb import DuckDBEngine
 from idcbq.errors import ExitCode, SourceError
 from idcbq.sources.exports import ExportRoot
+from idcbq.sources.location import ExportLocation
 from tests.tiny_export import dicom_all_table, write_table, write_tiny_export
 
 

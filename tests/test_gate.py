@@ -358,7 +358,7 @@ def test_verdict_key_covers_sql_params_schema_and_version():
 
 def test_warm_helper_answers_like_the_analyzer(tmp_path, monkeypatch):
     from idcbq.engines.googlesql import helper
-    from idcbq.schema import dicom_all_fields
+    from idcbq.sources.schema import dicom_all_fields
 
     folder = _gsql_cache(tmp_path)
     monkeypatch.setenv("IDCBQ_GOOGLESQL_CACHE", str(folder))

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from idcbq.io import PROVENANCE_KEY, json_default
+from idcbq.io.formats import PROVENANCE_KEY, json_default
 
 if TYPE_CHECKING:
     import os

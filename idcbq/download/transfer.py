@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from idcbq.download.item import Item
 from idcbq.download.layout import make_dirs_within
 from idcbq.download.verify import KNOWN, BodyDigests, digests_of
-from idcbq.localfs import errno_of, is_disk_full
+from idcbq.io.localfs import errno_of, is_disk_full
 
 if TYPE_CHECKING:
     from idcbq.download.transport import Transport

@@ -66,7 +66,7 @@ def write_table(
     A local problem (no space, read-only, not a directory, a device as ``path``) raises
     :class:`~idcbq.errors.LocalFileError` naming ``path``; no temp file is left.
     """
-    from idcbq.localfs import check_output_file, fs_error, make_dir, publish
+    from idcbq.io.localfs import check_output_file, fs_error, make_dir, publish
 
     path = check_output_file(path)  # a device or /proc path is refused before anything else
     fmt = format_for(path, fmt)
@@ -125,7 +125,7 @@ def _write_sidecar(path: Path, provenance: str | None) -> None:
     Text formats have no metadata: without the sidecar a CSV/JSON result forgets which
     source its rows came from, and expanding it to files would ask the wrong one.
     """
-    from idcbq.localfs import fs_error
+    from idcbq.io.localfs import fs_error
 
     side = provenance_sidecar(path)
     if provenance is None:

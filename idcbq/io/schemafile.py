@@ -97,7 +97,7 @@ def record(path: str | os.PathLike[str], fmt: str, schema: pa.Schema) -> None:
             "types": {f.name: str(f.type) for f in schema},  # for people; not read back
         }
         tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-        from idcbq.localfs import publish
+        from idcbq.io.localfs import publish
 
         publish(tmp, side)
     except OSError:

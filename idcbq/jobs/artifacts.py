@@ -37,7 +37,7 @@ def manifest_name(stem: str, fmt: str) -> str:
 def write_results(result: QueryResult, folder: Path, formats: list[str]) -> dict[str, str]:
     import json
 
-    from idcbq.io import PROVENANCE_KEY, write_table
+    from idcbq.io.formats import PROVENANCE_KEY, write_table
 
     # Parquet keeps it in its metadata, text formats in <file>.provenance.json: a results
     # file expanded to files later (idcbq manifest/download) asks its own source.

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import DownloadError, IdcbqError
+from idcbq.io.localfs import publish
 from idcbq.jobs.runs import LATEST, RUN_RECORD, RunDir, write_json_atomic
-from idcbq.localfs import publish
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -153,7 +153,7 @@ def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
-    from idcbq.localfs import publish
+    from idcbq.io.localfs import publish
 
     publish(tmp, path)
 

@@ -46,7 +46,7 @@ class _AtomicFile:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.fh.close()
-        from idcbq.localfs import publish
+        from idcbq.io.localfs import publish
 
         publish(self.tmp, self.path)  # mkstemp's 0600 becomes the umask's mode
 

@@ -242,7 +242,7 @@ class FooterCache:
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
-    from idcbq.localfs import publish
+    from idcbq.io.localfs import publish
 
     publish(tmp, path)
 

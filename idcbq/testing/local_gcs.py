@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local GCS server at {server.url} (Ctrl-C stops it)", flush=True)
         uid = "<SeriesInstanceUID>"
         if not args.no_seed:
-            from idcbq.sample.seed import seed_gcs
-            from idcbq.sources import ensure_sample
+            from idcbq.sources.sample import ensure_sample
+            from idcbq.sources.sample.seed import seed_gcs
 
             report = seed_gcs(ensure_sample(None), server.url, series=args.series)
             print(report.summary(), flush=True)

@@ -30,7 +30,8 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import _duck
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T, _typed
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import is_typed as _typed
 
 _WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
 _EPOCH_DAY = "CAST('1970-01-01' AS DATE)"

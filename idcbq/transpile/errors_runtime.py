@@ -25,7 +25,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import _error
+from idcbq.transpile.semantics import error_call as _error
 
 _DONE = "idcbq_runtime_error"
 

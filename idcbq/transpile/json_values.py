@@ -26,7 +26,8 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import _duck
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T, _error
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import error_call as _error
 
 _NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')"
 

@@ -72,7 +72,7 @@ def reference_types(tree: exp.Expr, data_project: str, dataset: str) -> dict:
 @cache
 def _reference_columns(table: str) -> dict[str, str] | None:
     """``{column: type}`` of a main IDC table from the reference notes (shared, read-only)."""
-    from idcbq.schema import idc_table_fields, sqlglot_columns
+    from idcbq.sources.schema import idc_table_fields, sqlglot_columns
 
     try:
         return sqlglot_columns(idc_table_fields(table))

@@ -28,7 +28,9 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T, _error, _typed
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import error_call as _error
+from idcbq.transpile.semantics import is_typed as _typed
 
 _FLOAT = (T.DOUBLE, T.FLOAT)
 _DECIMAL = (T.DECIMAL,)

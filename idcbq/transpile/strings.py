@@ -28,7 +28,8 @@ from sqlglot import exp
 
 from idcbq.transpile.numeric import _duck
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T, _typed
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import is_typed as _typed
 
 
 @cache

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from idcbq.params import BoundParameter
-    from idcbq.schema import Field
-    from idcbq.sources import IdcVersion
+    from idcbq.sources.releases import IdcVersion
+    from idcbq.sources.schema import Field
     from idcbq.templates.locations import LocationMap
 
 ENV = "IDCBQ_GOOGLESQL_ANALYSIS"
@@ -113,7 +113,7 @@ def run_gate(
         return STRICT
     if found:  # the analyzer would only repeat the refusal, less precisely
         return ANALYZER
-    from idcbq.sources import IDC_DATA_PROJECT
+    from idcbq.sources.releases import IDC_DATA_PROJECT
     from idcbq.validate.googlesql import analyze_sql
 
     for problem in analyze_sql(

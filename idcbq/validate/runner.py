@@ -135,7 +135,7 @@ def _duckdb_problems(template: Template, *, idc_version: Any, schema: Any) -> li
                 template, bind_params(template, values), idc_version=idc_version, source=source
             )
             if source:
-                from idcbq.sources_index import schema_lookup as lookup
+                from idcbq.sources.idc_index import schema_lookup as lookup
             else:
                 lookup = schema or reference_schema
             to_duckdb(rendered.sql, schema=_sqlglot_schema(rendered.sql, lookup),
@@ -156,7 +156,7 @@ def _sqlglot_schema(sql: str, lookup: Any) -> dict[str, Any]:
     import sqlglot
     from sqlglot import exp
 
-    from idcbq.schema import sqlglot_columns
+    from idcbq.sources.schema import sqlglot_columns
 
     out: dict[str, Any] = {}
     try:

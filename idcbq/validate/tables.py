@@ -83,7 +83,7 @@ class TableAllowList:
             return False
         if not _IDC_DATASET.match(ref.dataset):
             return False
-        from idcbq.sources_index import INDEX_TABLES
+        from idcbq.sources.idc_index import INDEX_TABLES
 
         name = ref.table.lower()
         return name not in self._bare and name not in INDEX_TABLES  # idc-index's `index`, ...

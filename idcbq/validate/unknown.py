@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from idcbq.errors import SourceError
 
 if TYPE_CHECKING:
-    from idcbq.exports import ExportRoot
+    from idcbq.sources.exports import ExportRoot
     from idcbq.validate.tables import TableAllowList, TableRef
 
 #: Where every IDC release and table is (for "which sources have it").
@@ -65,7 +65,7 @@ def unknown_table_hint(name: str, allow: TableAllowList) -> str:
 
 def is_idc_table(name: str) -> bool:
     """True for a table of IDC's datasets or of idc-index (``index``, ...)."""
-    from idcbq.sources_index import INDEX_TABLES
+    from idcbq.sources.idc_index import INDEX_TABLES
     from idcbq.templates.render import IDC_TABLES
 
     return name.lower() in IDC_TABLES or name.lower() in INDEX_TABLES

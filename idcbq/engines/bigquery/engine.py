@@ -280,7 +280,7 @@ class BigQueryEngine(Engine):
             )
         except Exception as exc:
             if self.cancelled.is_set():  # Ctrl-C cancelled the job: the interrupt wins
-                from idcbq.cancel import QueryInterrupted
+                from idcbq.engines.cancel import QueryInterrupted
 
                 raise QueryInterrupted(True) from None
             if isinstance(exc, IdcbqError):

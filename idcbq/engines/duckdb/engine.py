@@ -461,7 +461,7 @@ class DuckDBEngine(Engine):
         match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
         if not match:
             return None
-        from idcbq.mirror.state import mirrored_tables, missing_column_hint
+        from idcbq.sources.mirror.state import mirrored_tables, missing_column_hint
 
         column = match.group(1)
         for table in mirrored_tables(self._mirror, self.idc_version.dataset):

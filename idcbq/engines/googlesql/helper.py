@@ -107,8 +107,8 @@ def start_in_background() -> None:
 
 def _answer(request: dict[str, Any]) -> dict[str, Any]:
     from idcbq.params import BoundParameter, ParamType
-    from idcbq.schema import field_from_json
-    from idcbq.sources import IdcVersion
+    from idcbq.sources.releases import IdcVersion
+    from idcbq.sources.schema import field_from_json
     from idcbq.validate.googlesql import make_resolver, run_analysis, verdict_of
 
     tables = {

@@ -124,7 +124,7 @@ def _write_cache(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.write(_TRAILER + len(data).to_bytes(8, "little"))
             fh.write(zlib.crc32(data).to_bytes(4, "little"))
-        from idcbq.localfs import publish
+        from idcbq.io.localfs import publish
 
         publish(tmp, path)
     except BaseException:

@@ -42,7 +42,7 @@ def cache_root() -> Path:
         configured = load_file(config_path()).get("googlesql_cache")
         if configured:
             return Path(str(configured)).expanduser()
-    from idcbq.sources import cache_dir
+    from idcbq.sources.releases import cache_dir
 
     return cache_dir() / "zetasql"
 
@@ -57,7 +57,7 @@ def analyzer_version() -> str:
     import importlib.metadata
     from importlib import resources
 
-    from idcbq import __version__
+    from idcbq.core.version import __version__
 
     parts = [__version__, f"verdicts{VERDICT_FORMAT}"]
     for dist in ("zetasql", "wasmtime"):

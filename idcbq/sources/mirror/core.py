@@ -3,7 +3,7 @@
 For each source file: its footer (from the footer cache when current, else one or two
 ranged reads), the row groups whose ``collection_id`` statistics admit ``collections``,
 and only the chosen columns' chunks of those row groups are fetched, then only the rows
-of ``collections`` are kept (:mod:`idcbq.mirror.rows`) (pyarrow over a
+of ``collections`` are kept (:mod:`idcbq.sources.mirror.rows`) (pyarrow over a
 range-reading file system); the copy keeps the source's file name, so the mirror has
 IDC's own layout and ``--source <dest>`` runs every template unchanged.
 
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError, UsageError
-from idcbq.mirror import copies, rows
-from idcbq.mirror import state as st
+from idcbq.sources.mirror import copies, rows
+from idcbq.sources.mirror import state as st
 
 if TYPE_CHECKING:
     import pyarrow as pa
