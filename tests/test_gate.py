@@ -365,7 +365,7 @@ def test_warm_helper_answers_like_the_analyzer(tmp_path, monkeypatch):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     log = (tmp_path / "helper.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "idcbq.engines.googlesql.helper"],
+        [sys.executable, "-m", "idcbq.validate.helper_server"],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from idcbq.params import BoundParameter
 
-#: A type as :func:`idcbq.engines.googlesql.analysis.type_spec` spells it.
+#: A type as :func:`idcbq.engines.googlesql.output_types.type_spec` spells it.
 Spec = Any
 Types = Sequence[tuple[str, Spec]]
 

@@ -24,6 +24,7 @@ from idcbq.manifest.model import (
     map_strings,
     pair_buckets,
 )
+from idcbq.manifest.no_files import no_files, source_label
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -233,23 +234,6 @@ def _expand(
     finally:
         if own:
             engine.close()
-
-
-def source_label(engine: Any) -> str:
-    """How a message names the source an engine reads (path, idc-index, BigQuery), with its release."""
-    src = getattr(engine, "source", None)
-    name = str(src) if src else getattr(engine, "name", type(engine).__name__)
-    version = getattr(engine, "idc_version", None)
-    return f"{name} (IDC {version})" if version is not None else name
-
-
-def no_files(count: int, key: str, where: str) -> ManifestError:
-    """The error for a result with rows whose keys match no file in the source asked."""
-    return ManifestError(
-        f"the result's {count} {key} value(s) match no files in {where}",
-        hint="expand against the source the rows came from (idcbq manifest --source SOURCE), "
-        "or check the column holds that source's identifiers",
-    )
 
 
 def engine_for(source: Any, origin: Mapping[str, Any] | None = None) -> Engine:

@@ -73,7 +73,7 @@ def lookup_series(
             found += table.num_rows
             yield from table.to_batches(max_chunksize=65_536)
         if not found:
-            from idcbq.manifest.expand import no_files, source_label
+            from idcbq.manifest.no_files import no_files, source_label
 
             raise no_files(len(ordered), describe(key, columns), source_label(engine))
     finally:

@@ -28,7 +28,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.numeric import _duck
+from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
@@ -50,7 +50,7 @@ def format_day_space(tree: exp.Expr) -> exp.Expr:
         if not (isinstance(fmt, exp.Literal) and fmt.is_string and "%-d" in fmt.this):
             continue
         value = node.this
-        day = _duck("lpad(CAST(day(_v) AS VARCHAR), 2, ' ')", _v=value)
+        day = duck_fragment("lpad(CAST(day(_v) AS VARCHAR), 2, ' ')", _v=value)
         pieces: list[exp.Expr] = []
         for i, part in enumerate(fmt.this.split("%-d")):
             if i:
@@ -74,7 +74,7 @@ def extract_week_start(tree: exp.Expr) -> exp.Expr:
             continue
         start = _WEEKDAYS.index(part.this.name.upper())
         value = exp.cast(node.expression.copy(), "DATE")
-        week = _duck(
+        week = duck_fragment(
             f"CAST((dayofyear(_d) - ((dayofweek(_d) - {start} + 7) % 7) + 6) // 7 AS BIGINT)",
             _d=value,
         )
@@ -121,10 +121,12 @@ def time_functions(tree: exp.Expr) -> exp.Expr:
         name = unit.name.lower() if unit is not None else ""
         if name not in ("hour", "minute", "second", "millisecond", "microsecond"):
             raise TranspileError(f"unsupported on DuckDB: TIME_TRUNC to {name or '?'}")
-        node.replace(_duck(f"CAST(date_trunc('{name}', {_EPOCH_DAY} + _t) AS TIME)", _t=node.this))
+        node.replace(
+            duck_fragment(f"CAST(date_trunc('{name}', {_EPOCH_DAY} + _t) AS TIME)", _t=node.this)
+        )
     for node in list(tree.find_all(exp.TimeToStr)):
         if isinstance(node.this, exp.TsOrDsToTime):
-            node.set("this", _duck(f"{_EPOCH_DAY} + _t", _t=node.this.this))
+            node.set("this", duck_fragment(f"{_EPOCH_DAY} + _t", _t=node.this.this))
     return tree
 
 
@@ -157,7 +159,7 @@ def fraction_text(tree: exp.Expr) -> exp.Expr:
         if not _typed(node.this, *_WALL_TYPES):
             continue
         text = exp.cast(node.this.copy(), "VARCHAR")
-        node.replace(exp.paren(_duck(_FRACTION, _t=text)))
+        node.replace(exp.paren(duck_fragment(_FRACTION, _t=text)))
     return tree
 
 
@@ -179,8 +181,8 @@ def string_of_timestamp(tree: exp.Expr) -> exp.Expr:
         zone = node.args.get("zone") or exp.Literal.string("UTC")
         ts = exp.cast(node.this.copy(), "TIMESTAMPTZ")
         wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts.copy()])
-        offset = _duck("(epoch_us(_w) - epoch_us(_ts)) // 60000000", _w=wall, _ts=ts)
-        text = _duck(_TIMESTAMP_TEXT, _w=wall, _o=exp.paren(offset))
+        offset = duck_fragment("(epoch_us(_w) - epoch_us(_ts)) // 60000000", _w=wall, _ts=ts)
+        text = duck_fragment(_TIMESTAMP_TEXT, _w=wall, _o=exp.paren(offset))
         node.replace(exp.paren(_mark_divisions(text)))
     return tree
 
@@ -201,7 +203,9 @@ def last_day_weeks(tree: exp.Expr) -> exp.Expr:
         template = _LAST_DAYS.get(unit.name.upper()) if unit is not None else None
         if template is None:
             continue
-        node.replace(exp.cast(_duck(template, _d=exp.cast(node.this.copy(), "DATE")), "DATE"))
+        node.replace(
+            exp.cast(duck_fragment(template, _d=exp.cast(node.this.copy(), "DATE")), "DATE")
+        )
     return tree
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.numeric import _duck
+from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
@@ -37,7 +37,7 @@ def json_type_names(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.JSONType)):
         kind = exp.Anonymous(this="json_type", expressions=[node.this.copy()])
         node.replace(
-            _duck(
+            duck_fragment(
                 f"CASE WHEN _t IS NULL THEN NULL WHEN _t IN {_NUMBER_TYPES} THEN 'number' "
                 "WHEN _t = 'VARCHAR' THEN 'string' ELSE lower(_t) END",
                 _t=kind,
@@ -87,7 +87,7 @@ def json_conversions(tree: exp.Expr) -> exp.Expr:
             ok = exp.EQ(this=kind, expression=exp.Literal.string("BOOLEAN"))
             target, name = "BOOLEAN", "BOOL"
         else:
-            ok = _duck(f"_k IN {_NUMBER_TYPES}", _k=kind)
+            ok = duck_fragment(f"_k IN {_NUMBER_TYPES}", _k=kind)
             target, name = "DOUBLE", "FLOAT64"
         converted = exp.cast(exp.cast(value.copy(), "JSON"), target)
         node.replace(
@@ -135,7 +135,7 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
         if kind is None or node.expressions or node.args.get("options"):
             continue
         if kind.is_type(*exp.DataType.INTEGER_TYPES):
-            text = _duck(
+            text = duck_fragment(
                 "CASE WHEN _x BETWEEN -9007199254740992 AND 9007199254740992 "
                 "THEN CAST(_x AS VARCHAR) ELSE '\"' || CAST(_x AS VARCHAR) || '\"' END",
                 _x=value,
@@ -145,7 +145,7 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
         elif kind.is_type(*wall):
             zoned = kind.is_type(T.TIMESTAMPTZ, T.TIMESTAMPLTZ)
             stamp = exp.cast(value.copy(), "TIMESTAMP")
-            body = _duck(
+            body = duck_fragment(
                 f"strftime(_w, '%Y-%m-%dT%H:%M:%S') || {_FRACTION}" + (" || 'Z'" if zoned else ""),
                 _w=stamp,
             )

@@ -36,7 +36,7 @@ _FLOAT = (T.DOUBLE, T.FLOAT)
 _DECIMAL = (T.DECIMAL,)
 
 
-def _duck(template: str, **parts: exp.Expr) -> exp.Expr:
+def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
     """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``."""
     tree = sqlglot.parse_one(template, read="duckdb")
     for column in list(tree.find_all(exp.Column)):
@@ -168,16 +168,16 @@ def shifts(tree: exp.Expr) -> exp.Expr:
         value, count = node.this, node.expression
         if not _typed(value, *exp.DataType.INTEGER_TYPES):
             continue
-        unsigned = _duck(_UNSIGNED, _a=value)
+        unsigned = duck_fragment(_UNSIGNED, _a=value)
         power = "(CAST(1 AS HUGEINT) << CAST(_n AS INTEGER))"
         if isinstance(node, exp.BitwiseRightShift):
-            shifted = _duck(f"_u // {power}", _u=unsigned, _n=count)
+            shifted = duck_fragment(f"_u // {power}", _u=unsigned, _n=count)
         else:
             rest = "(CAST(1 AS HUGEINT) << CAST(64 - _n AS INTEGER))"
-            shifted = _duck(f"(_u % {rest}) * {power}", _u=unsigned, _n=count)
+            shifted = duck_fragment(f"(_u % {rest}) * {power}", _u=unsigned, _n=count)
         for div in shifted.find_all(exp.IntDiv, exp.Mod):
             div.meta["idcbq_div"] = True  # divisors are powers of two, never 0
-        signed = _duck(_SIGNED, _v=exp.paren(shifted))
+        signed = duck_fragment(_SIGNED, _v=exp.paren(shifted))
         bad = exp.LT(this=count.copy(), expression=exp.Literal.number(0))
         wide = exp.GTE(this=count.copy(), expression=exp.Literal.number(64))
         node.replace(
@@ -198,7 +198,7 @@ def bit_count(tree: exp.Expr) -> exp.Expr:
         if not _typed(node.this, *exp.DataType.INTEGER_TYPES):
             continue
         unsigned = exp.cast(
-            _duck(_UNSIGNED, _a=node.this), exp.DataType.build("UBIGINT", dialect="duckdb")
+            duck_fragment(_UNSIGNED, _a=node.this), exp.DataType.build("UBIGINT", dialect="duckdb")
         )
         for mod in unsigned.find_all(exp.Mod):
             mod.meta["idcbq_div"] = True
@@ -217,10 +217,10 @@ _EXACT_ROUND = (
 
 
 def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
-    xh, sh = _duck(_SPLIT, _a=x), _duck(_SPLIT, _a=s)
-    xl = _duck("_a - _h", _a=x, _h=xh)
-    sl = _duck("_a - _h", _a=s, _h=sh)
-    return _duck(
+    xh, sh = duck_fragment(_SPLIT, _a=x), duck_fragment(_SPLIT, _a=s)
+    xl = duck_fragment("_a - _h", _a=x, _h=xh)
+    sl = duck_fragment("_a - _h", _a=s, _h=sh)
+    return duck_fragment(
         "((_xh * _sh - _p) + _xh * _sl + _xl * _sh) + _xl * _sl",
         _xh=exp.paren(xh),
         _sh=exp.paren(sh),
@@ -243,7 +243,7 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
         s = exp.cast(exp.Literal.number(f"1e{places}"), "DOUBLE")
         p = exp.paren(exp.Mul(this=x.copy(), expression=s.copy()))
         err = exp.paren(_product_error(x, s, p))
-        rounded = _duck(_EXACT_ROUND, _p=p, _e=err)
+        rounded = duck_fragment(_EXACT_ROUND, _p=p, _e=err)
         quotient = exp.Div(this=exp.paren(rounded), expression=s)
         quotient.meta["idcbq_div"] = True
         nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[x.copy()]))
@@ -302,7 +302,7 @@ def range_bucket(tree: exp.Expr) -> exp.Expr:
     """``RANGE_BUCKET(x, sorted_array)``: how many boundaries are <= x (NULL for NULL x)."""
     for node in list(tree.find_all(exp.RangeBucket)):
         node.replace(
-            _duck(
+            duck_fragment(
                 "CASE WHEN _x IS NULL OR _a IS NULL THEN NULL "
                 "WHEN len(list_filter(_a, e -> e IS NULL)) > 0 "
                 "THEN error('RANGE_BUCKET: the array has a NULL element') "

@@ -26,7 +26,7 @@ from functools import cache
 
 from sqlglot import exp
 
-from idcbq.transpile.numeric import _duck
+from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
@@ -81,7 +81,7 @@ def full_case_mapping(tree: exp.Expr) -> exp.Expr:
         lowered = exp.Lower(this=dotted)
         lowered.meta["idcbq_full_case"] = True
         # a capital sigma after a letter and not before one is final: ς
-        final = _duck(
+        final = duck_fragment(
             r"regexp_replace(_l, '(\pL)σ(\PL|$)', '\1ς\2', 'g')",
             _l=lowered,
         )
@@ -104,7 +104,7 @@ def regexp_extract_all_end(tree: exp.Expr) -> exp.Expr:
         matches_empty = exp.Anonymous(
             this="regexp_full_match", expressions=[exp.Literal.string(""), pattern.copy()]
         )
-        trimmed = _duck("list_slice(_r, 1, len(_r) - 1)", _r=node.copy())
+        trimmed = duck_fragment("list_slice(_r, 1, len(_r) - 1)", _r=node.copy())
         nonempty = exp.GT(this=exp.Length(this=text.copy()), expression=exp.Literal.number(0))
         hole = detach(node)
         hole.replace(
@@ -162,7 +162,7 @@ def to_code_points(tree: exp.Expr) -> exp.Expr:
         if not _typed(node.this, *exp.DataType.TEXT_TYPES):
             continue  # BYTES: left to DuckDB, which refuses it (loud)
         node.replace(
-            _duck(
+            duck_fragment(
                 "CASE WHEN _s = '' THEN CAST([] AS BIGINT[]) ELSE "
                 "list_transform(string_split(_s, ''), c -> CAST(unicode(c) AS BIGINT)) END",
                 _s=node.this,
@@ -175,7 +175,7 @@ def code_points_to_string(tree: exp.Expr) -> exp.Expr:
     """``CODE_POINTS_TO_STRING(array)``: ``''`` for ``[]``, NULL if an element is NULL."""
     for node in list(tree.find_all(exp.CodePointsToString)):
         node.replace(
-            _duck(
+            duck_fragment(
                 "CASE WHEN _a IS NULL THEN NULL WHEN len(_a) = 0 THEN '' "
                 "WHEN len(list_filter(_a, c -> c IS NULL)) > 0 THEN NULL "
                 "ELSE array_to_string(list_transform(_a, c -> chr(CAST(c AS INTEGER))), '') END",

@@ -39,7 +39,8 @@ from idcbq.validate.statements import (
     check_read_only,
     parse_statements,
 )
-from idcbq.validate.tables import TableAllowList, TableRef, check_tables
+from idcbq.validate.table_check import check_tables
+from idcbq.validate.tables import TableAllowList, TableRef
 
 if TYPE_CHECKING:
     from sqlglot import exp

@@ -195,6 +195,7 @@ def run_analysis(
 ) -> tuple[ValidationError | None, Any]:
     """Run the analyzer: (refusal located in ``sql`` or None, output types or None)."""
     from idcbq.engines.googlesql import analysis, compat
+    from idcbq.engines.googlesql.output_types import output_types
 
     global _CATALOGS
     if _CATALOGS is None:
@@ -219,7 +220,7 @@ def run_analysis(
         )
     except ValidationError as exc:
         return _uncompat(exc, fixed, sql), None
-    return None, analysis.output_types(resolved)
+    return None, output_types(resolved)
 
 
 def verdict_of(problem: ValidationError | None, types: Any = None) -> dict[str, Any]:

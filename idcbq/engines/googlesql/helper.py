@@ -16,7 +16,7 @@ On by default in CLI processes (the entry point sets ``IDCBQ_GOOGLESQL_HELPER=1`
 unless it is set; ``0`` turns it off); the API, a long-lived process, analyzes in-process.
 
 Example:
-    python -m idcbq.engines.googlesql.helper      # what the CLI starts in the background
+    python -m idcbq.validate.helper_server      # what the CLI starts in the background
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def start_in_background() -> None:
     """Start a helper (detached, its output discarded); never raises."""
     with contextlib.suppress(OSError):
         subprocess.Popen(
-            [sys.executable, "-m", "idcbq.engines.googlesql.helper"],
+            [sys.executable, "-m", "idcbq.validate.helper_server"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -105,29 +106,12 @@ def start_in_background() -> None:
         )
 
 
-def _answer(request: dict[str, Any]) -> dict[str, Any]:
-    from idcbq.params import BoundParameter, ParamType
-    from idcbq.sources.releases import IdcVersion
-    from idcbq.sources.schema import field_from_json
-    from idcbq.validate.googlesql import make_resolver, run_analysis, verdict_of
-
-    tables = {
-        tuple(name.split(".", 1)): tuple(field_from_json(f) for f in fields)
-        for name, fields in request["tables"].items()
-    }
-    params = [
-        BoundParameter(name=n, type=ParamType.parse(t), value=None) for n, t in request["params"]
-    ]
-    resolver = make_resolver(
-        lambda d, t: tables.get((d, t)),
-        IdcVersion.parse(request.get("idc_version")),
-        request.get("data_project") or "bigquery-public-data",
-    )
-    return verdict_of(*run_analysis(request["sql"], params, resolver))
-
-
-def serve(path: Path | None = None, idle_seconds: float = IDLE_SECONDS) -> None:
-    """Start the analyzer, then answer requests until idle for ``idle_seconds``."""
+def serve(
+    answer: Callable[[dict[str, Any]], dict[str, Any]],
+    path: Path | None = None,
+    idle_seconds: float = IDLE_SECONDS,
+) -> None:
+    """Start the analyzer, then answer requests with ``answer`` until idle for ``idle_seconds``."""
     from idcbq.engines.googlesql.runtime import runtime
 
     path = path or socket_path()
@@ -155,7 +139,7 @@ def serve(path: Path | None = None, idle_seconds: float = IDLE_SECONDS) -> None:
                 continue
             last = time.monotonic()
             with conn:
-                if not _handle(conn):
+                if not _handle(conn, answer):
                     return
     finally:
         server.close()
@@ -164,7 +148,7 @@ def serve(path: Path | None = None, idle_seconds: float = IDLE_SECONDS) -> None:
                 path.unlink()
 
 
-def _handle(conn: socket.socket) -> bool:
+def _handle(conn: socket.socket, answer: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
     """Answer one request; False on a shutdown request."""
     conn.settimeout(30.0)
     data = b""
@@ -179,13 +163,9 @@ def _handle(conn: socket.socket) -> bool:
         if request.get("shutdown"):
             conn.sendall(b'{"ok": true}\n')
             return False
-        reply = _answer(request)
+        reply = answer(request)
     except Exception as exc:
         reply = {"ok": None, "error": f"{type(exc).__name__}: {exc}"}
     with contextlib.suppress(OSError):
         conn.sendall(json.dumps(reply).encode() + b"\n")
     return True
-
-
-if __name__ == "__main__":
-    serve()
