@@ -83,7 +83,7 @@ def measure_pipeline() -> dict[str, Any]:
 def measure_query_overhead() -> list[dict[str, Any]]:
     """``Client.query`` vs the same final SQL executed directly on the engine's DuckDB."""
     import idcbq
-    from idcbq.engines.duckdb.engine import _bind  # the engine's own binding
+    from idcbq.engines.duckdb.statements import bind_params  # the engine's own binding
 
     rows = []
     with idcbq.connect(engine="duckdb", idc_version="v25") as client:
@@ -96,7 +96,7 @@ def measure_query_overhead() -> list[dict[str, Any]]:
             import duckdb
 
             names = duckdb.extract_statements(sql)[0].named_parameters
-            bind = _bind(names, result.params)
+            bind = bind_params(names, result.params)
             full = _median_ms(lambda n=name, e=example: client.query(n, **e))
             direct = _median_ms(lambda s=sql, b=bind: con.execute(s, b).to_arrow_table())
             rows.append(

@@ -66,11 +66,11 @@ def test_example_validates_and_binds(ref_con, template, example):
     duck_sql = to_duckdb(query.sql, params=query.params)
     import duckdb
 
-    from idcbq.engines.duckdb.engine import _narrow_hugeints  # what the engine returns
+    from idcbq.engines.duckdb.statements import narrow_hugeints  # what the engine returns
 
     used = duckdb.extract_statements(duck_sql)[0].named_parameters
     bind = {k: v for k, v in query.param_dict.items() if k in used}
-    result = _narrow_hugeints(ref_con.execute(duck_sql, bind).to_arrow_table())
+    result = narrow_hugeints(ref_con.execute(duck_sql, bind).to_arrow_table())
     assert_output(template, result)
 
 

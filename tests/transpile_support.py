@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from idcbq.sources.releases import schema
+from idcbq.sources import schema
 from idcbq.sources.schema import Field
 
 
