@@ -107,7 +107,7 @@ def to_duckdb_tree(
         _inline_unbound_declarations(query, declarations, types)
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
-        query = semantics.output_names(query)
+        query = semantics.output_names(query, columns=False)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)

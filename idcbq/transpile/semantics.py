@@ -45,8 +45,12 @@ def error_call(message: exp.Expr | str) -> exp.Expr:
 # -- names ---------------------------------------------------------------------------
 
 
-def output_names(tree: exp.Expr) -> exp.Expr:
-    """Alias unnamed select-list expressions the way BigQuery names them."""
+def output_names(tree: exp.Expr, *, columns: bool = True) -> exp.Expr:
+    """Alias unnamed select-list expressions the way BigQuery names them.
+
+    ``columns=False`` leaves plain columns and field paths alone (they keep their name
+    through the rewrites; a ``x AS x`` everywhere would stop sqlglot typing the query).
+    """
     for select in list(tree.find_all(exp.Select)):
         anonymous = 0
         for i, item in enumerate(list(select.expressions)):
@@ -56,6 +60,8 @@ def output_names(tree: exp.Expr) -> exp.Expr:
                 continue
             inner = item.this if isinstance(item, exp.Paren) else item
             if isinstance(inner, exp.Column | exp.Dot) and inner.name:
+                if not columns:
+                    continue
                 name, quoted = inner.name, True  # as written (DuckDB: the schema's spelling)
             else:
                 name, quoted = f"f{anonymous}_", False
