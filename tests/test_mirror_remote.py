@@ -135,3 +135,49 @@ def test_cli_mirror_prints_summary(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 files (2 fetched" in result.output and "--source" in result.output
     assert Path(tmp_path / "m/idcbq-mirror.json").is_file()
+
+
+def test_in_unnest_of_a_list_prunes_files_like_in(bucket, s3_server):
+    """``collection_id IN UNNEST(@list)`` (BigQuery's list filter) reads only the files
+    whose footers admit the listed values, as ``=`` and ``IN (...)`` do (issue 21 §2)."""
+    wanted = [collection_name(1)]
+    sql = "SELECT SOPInstanceUID FROM dicom_all WHERE collection_id IN UNNEST(@c)"
+    bound = (BoundParameter("c", ParamType.parse("ARRAY<STRING>"), wanted),)
+    eq = "SELECT SOPInstanceUID FROM dicom_all WHERE collection_id = @c"
+    one = (BoundParameter("c", ParamType.parse("STRING"), wanted[0]),)
+    _prepared_query(bucket, s3_server.url, eq, one)  # fills the footer cache
+    eq_rows, by_eq = _prepared_query(bucket, s3_server.url, eq, one)
+    rows, touched = _prepared_query(bucket, s3_server.url, sql, bound, wanted)
+    assert sorted(rows) == sorted(eq_rows) and len(rows) == 3 * 60
+    assert touched == by_eq and len(touched) < SPEC.files
+
+
+def _prepared_query(bucket, endpoint, sql, bound, expect_filter=None):
+    """Rows and the Parquet files read for a BigQuery query run through the DuckDB engine."""
+    with CountingProxy(endpoint) as proxy:
+        with DuckDBEngine.from_options(
+            source=f"s3://{bucket}/x", idc_version="v25", s3_endpoint=proxy.url
+        ) as eng:
+            prepared = eng.prepare(sql, bound)
+            if expect_filter is not None:
+                assert pruning_filters(prepared.sql, {"c": expect_filter}) == {
+                    "dicom_all": {"collection_id": expect_filter}
+                }
+            rows = eng.execute(prepared).column(0).to_pylist()
+        touched = {r.path.rsplit("/", 1)[-1] for r in proxy.requests if ".parquet" in r.path}
+    return rows, touched
+
+
+def test_in_unnest_of_an_empty_or_unknown_list_prunes_nothing():
+    from idcbq.transpile import to_duckdb
+
+    bound = (BoundParameter("c", ParamType.parse("ARRAY<STRING>"), []),)
+    sql = to_duckdb(
+        "SELECT a FROM `bigquery-public-data.idc_current.dicom_all` "
+        "WHERE collection_id IN UNNEST(@c)",
+        params=bound,
+    )
+    assert pruning_filters(sql, {"c": []}) == {}
+    assert pruning_filters(sql, {}) == {}
+    negated = sql.replace("WHERE CASE", "WHERE NOT CASE")
+    assert pruning_filters(negated, {"c": ["x"]}) == {}

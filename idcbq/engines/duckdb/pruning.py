@@ -18,9 +18,14 @@ def pruning_filters(
 ) -> dict[str, dict[str, list[Any]]]:
     """``{table name: {column: allowed values}}`` from a DuckDB statement's WHERE clauses.
 
-    Only what is certain: ``col = value`` and ``col IN (values...)`` conjuncts (literals or
-    bound ``$name`` parameters) of the SELECT that reads the table directly, for the
-    :data:`PRUNE_COLUMNS`, and only when the table is named once in the statement.
+    Only what is certain: ``col = value``, ``col IN (values...)`` and ``col IN
+    UNNEST(@list)`` conjuncts (literals or bound ``$name`` parameters) of the SELECT that
+    reads the table directly, for the :data:`PRUNE_COLUMNS`, and only when the table is
+    named once in the statement.
+
+    Example:
+        >>> pruning_filters("SELECT a FROM t WHERE Modality IN ('CT', 'MR')")
+        {'t': {'Modality': ['CT', 'MR']}}
     """
     import sqlglot
     from sqlglot import exp
@@ -45,16 +50,17 @@ def pruning_filters(
         filters: dict[str, list[Any]] = {}
         for cond in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
             if isinstance(cond, exp.EQ):
-                col, values = cond.this, [cond.expression]
+                col, resolved = cond.this, [_value(cond.expression, bind or {})]
             elif isinstance(cond, exp.In) and not cond.args.get("query"):
-                col, values = cond.this, list(cond.expressions)
+                col, resolved = cond.this, [_value(v, bind or {}) for v in cond.expressions]
+            elif isinstance(cond, exp.Case) and (found := _in_unnest(cond, bind or {})):
+                col, resolved = found
             else:
                 continue
             if not isinstance(col, exp.Column) or col.name.lower() not in wanted:
                 continue
             if col.table and col.table != alias:
                 continue
-            resolved = [_value(v, bind or {}) for v in values]
             if any(v is _UNKNOWN for v in resolved):
                 continue
             filters[wanted[col.name.lower()]] = resolved
@@ -80,6 +86,56 @@ def referenced_columns(sql: str) -> set[str] | None:
 
 
 _UNKNOWN = object()
+
+
+def _in_unnest(case: Any, bind: dict[str, Any]) -> tuple[Any, list[Any]] | None:
+    """``(column, values)`` of the transpiled ``col IN UNNEST(list)``, else None.
+
+    The translation is a CASE that is TRUE in one branch only, ``ARRAY_CONTAINS(list,
+    col)``; every other branch is FALSE or NULL, so a row can pass only if ``col`` is
+    one of the list's values: as certain as ``col IN (values...)``.
+    """
+    from sqlglot import exp
+
+    true = [i for i in case.args.get("ifs") or [] if _is_true(i.args.get("true"))]
+    default = case.args.get("default")
+    if len(true) != 1 or _is_true(default) or not isinstance(true[0].this, exp.ArrayContains):
+        return None
+    if any(not _false_or_null(i.args.get("true")) for i in case.args["ifs"] if i is not true[0]):
+        return None
+    contains = true[0].this
+    items = _list_value(contains.this, bind)
+    return None if items is None else (contains.expression, items)
+
+
+def _is_true(node: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Boolean) and node.this is True
+
+
+def _false_or_null(node: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Null) or (isinstance(node, exp.Boolean) and node.this is False)
+
+
+def _list_value(node: Any, bind: dict[str, Any]) -> list[Any] | None:
+    """The strings of a bound ``$list`` parameter or an array literal, else None."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Cast):
+        node = node.this  # the transpiler types parameters: CAST($c AS TEXT[])
+    if isinstance(node, exp.Placeholder) and node.name in bind:
+        value = bind[node.name]
+        # An empty list matches no row: nothing to prune by (and no file list to read).
+        if value and isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return list(value)
+        return None
+    if isinstance(node, exp.Array):
+        items = [_value(v, bind) for v in node.expressions]
+        return None if not items or any(v is _UNKNOWN for v in items) else items
+    return None
 
 
 def _value(node: Any, bind: dict[str, Any]) -> Any:
