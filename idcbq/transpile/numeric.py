@@ -358,28 +358,12 @@ TYPED = (
     nan_comparisons,
 )
 
-_TRIGGERS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.LT,
-    exp.LTE,
-    exp.GT,
-    exp.GTE,
-    exp.Order,
-    exp.Min,
-    exp.Max,
-    exp.Least,
-    exp.Greatest,
+#: Node types whose rewrite here applies whatever the operands' types.
+_ANY_TYPE = (
     exp.BitwiseLeftShift,
     exp.BitwiseRightShift,
     exp.BitwiseCount,
     exp.Round,
-    exp.Trunc,
-    exp.Ceil,
-    exp.Floor,
-    exp.Sign,
-    exp.Abs,
-    exp.IntDiv,
     exp.Corr,
     exp.SafeDivide,
     exp.RangeBucket,
@@ -413,8 +397,7 @@ def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
     FLOAT64 or NUMERIC value can occur: annotation costs ~30 ms on dicom_all)."""
     from idcbq.transpile.known import may_hold
 
-    others = tuple(t for t in _TRIGGERS if t not in _FLOAT_ONLY)
-    if any(True for _ in tree.find_all(*others)):
+    if any(True for _ in tree.find_all(*_ANY_TYPE)):
         return True
     if any(node.is_type(T.BIGDECIMAL) for node in tree.find_all(exp.DataType)):
         return True
