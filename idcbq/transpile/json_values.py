@@ -24,7 +24,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
@@ -102,15 +102,6 @@ def json_conversions(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def _has(kind: exp.DataType | None, *types: T) -> bool:
-    if kind is None:
-        return False
-    return kind.is_type(*types) or any(
-        _has(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None), *types)
-        for sub in kind.expressions
-    )
-
-
 _FRACTION = (
     "CASE WHEN microsecond(_w) % 1000000 = 0 THEN '' "
     "WHEN microsecond(_w) % 1000 = 0 THEN printf('.%03d', (microsecond(_w) % 1000000) // 1000) "
@@ -153,13 +144,13 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                 div.meta["idcbq_div"] = True
             text = _quoted(body)
         elif kind.is_type(*exp.DataType.NESTED_TYPES):
-            if _has(kind, T.VARBINARY, T.BINARY, T.BLOB, *wall):
+            if type_contains(kind, T.VARBINARY, T.BINARY, T.BLOB, *wall):
                 raise TranspileError(
                     "unsupported on DuckDB: TO_JSON_STRING of a STRUCT or ARRAY holding "
                     "BYTES, TIMESTAMP or DATETIME values (DuckDB writes them differently)",
                     hint="convert those fields to STRING first, or use --engine bigquery",
                 )
-            if _has(kind, *exp.DataType.INTEGER_TYPES):
+            if type_contains(kind, *exp.DataType.INTEGER_TYPES):
                 big = exp.RegexpLike(this=node.copy(), expression=exp.Literal.string(_BIG_INT))
                 hole = detach(node)
                 hole.replace(

@@ -315,11 +315,12 @@ def range_bucket(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def _has(kind: exp.DataType | None, *types: T) -> bool:
+def type_contains(kind: exp.DataType | None, *types: T) -> bool:
+    """True if ``kind`` is one of ``types`` or holds one (as an ARRAY element or STRUCT field)."""
     if kind is None:
         return False
     return kind.is_type(*types) or any(
-        _has(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None), *types)
+        type_contains(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None), *types)
         for sub in kind.expressions
     )
 
@@ -334,7 +335,7 @@ def refused(tree: exp.Expr) -> exp.Expr:
                 hint="use NUMERIC or FLOAT64, or --engine bigquery",
             )
     for node in tree.find_all(exp.JSONFormat):
-        if _has(node.this.type, T.DECIMAL):
+        if type_contains(node.this.type, T.DECIMAL):
             raise TranspileError(
                 "unsupported on DuckDB: TO_JSON_STRING of NUMERIC values (BigQuery writes "
                 "some as JSON strings, some as numbers)",
