@@ -16,7 +16,6 @@ Usage:
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import sys
 from pathlib import Path
 
@@ -117,13 +116,9 @@ def build() -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    text = json.dumps(build(), indent=0, sort_keys=True) + "\n"
-    if "--check" in argv:
-        return 0 if OUT.exists() and OUT.read_text() == text else 1
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
-    return 0
+    from idcbq.scripts.generated import write_or_check
+
+    return write_or_check(OUT, build(), sys.argv[1:] if argv is None else argv, indent=0)
 
 
 if __name__ == "__main__":
