@@ -215,7 +215,7 @@ def run_analysis(
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
             return None, None
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
-        resolved, _ids = analysis.resolve_statement(
+        resolved, _ids, _tables = analysis.resolve_statement(
             rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
         )
     except ValidationError as exc:

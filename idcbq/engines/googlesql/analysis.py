@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from idcbq.engines.googlesql.ast_names import location, named_columns, narrow_tables, walk
 from idcbq.engines.googlesql.runtime import ZetaSQLCallError, runtime
 from idcbq.errors import Location, ValidationError
 
@@ -103,25 +104,6 @@ class TableRef:
     has_alias: bool
 
 
-def _walk(msg: Any) -> Iterator[Any]:
-    yield msg
-    for fd, value in msg.ListFields():
-        if fd.message_type is None:
-            continue
-        for item in value if fd.is_repeated else (value,):
-            yield from _walk(item)
-
-
-def _location(node: Any) -> tuple[int, int]:
-    while "parse_location_range" not in node.DESCRIPTOR.fields_by_name:
-        if "parent" in node.DESCRIPTOR.fields_by_name:
-            node = node.parent
-        else:  # an Any...Proto wrapper: its one set field is the node
-            node = node.ListFields()[0][1]
-    r = node.parse_location_range
-    return r.start, r.end
-
-
 class ParsedSQL:
     """The statement's table paths and CTE names, from GoogleSQL's own parser."""
 
@@ -139,15 +121,17 @@ class ParsedSQL:
             raise located_error(_located_syntax_error(sql) or exc.message, sql, sql, ()) from None
         self.tables: list[TableRef] = []
         self.ctes: set[str] = set()
+        #: Lower-cased names the statement can use columns by (None: it reaches others).
+        self.columns = named_columns(resp.parsed_statement)
         #: ``ANY_VALUE(x)`` calls: (call start, arg start, arg end, call end, OVER end or -1).
         self.any_values: list[tuple[int, int, int, int, int]] = []
         windowed: dict[tuple[int, int], int] = {}
-        for node in _walk(resp.parsed_statement):
+        for node in walk(resp.parsed_statement):
             kind = node.DESCRIPTOR.name
             if kind == "ASTAnalyticFunctionCallProto":
-                windowed[_location(node.function)] = _location(node)[1]
+                windowed[location(node.function)] = location(node)[1]
             elif kind == "ASTFunctionCallProto" and _plain_any_value(node):
-                call, arg = _location(node), _location(node.arguments[0])
+                call, arg = location(node), location(node.arguments[0])
                 self.any_values.append((call[0], arg[0], arg[1], call[1], windowed.get(call, -1)))
             if kind == "ASTAliasedQueryProto" and node.HasField("alias"):
                 alias = node.alias
@@ -159,7 +143,7 @@ class ParsedSQL:
                 parts: list[str] = []
                 for name in path.names:
                     parts.extend(name.id_string.split(".") if name.is_quoted else [name.id_string])
-                start, end = _location(path)
+                start, end = location(path)
                 self.tables.append(
                     TableRef(start, end, tuple(parts), has_alias=node.HasField("alias"))
                 )
@@ -200,6 +184,7 @@ class Rewrite:
     tables: dict[str, Any] = field(default_factory=dict)  # flat name -> resolved key
     edits: list[tuple[int, int, int]] = field(default_factory=list)  # (start, old_len, new_len)
     any_values: int = 0  # ANY_VALUE calls rewritten to skip NULLs
+    columns: frozenset[str] | None = None  # names columns are reached by; None: any
 
     def original_offset(self, offset: int) -> int:
         """Byte offset in the original text of a byte offset in the rewritten text."""
@@ -233,7 +218,7 @@ def rewrite(
     """
     parsed = ParsedSQL(sql)
     raw = sql.encode("utf-8")
-    result = Rewrite(sql="")
+    result = Rewrite(sql="", columns=parsed.columns)
     unknown: list[tuple[str, ...]] = []
     edits: list[tuple[int, int, bytes]] = []
     for ref in parsed.tables:
@@ -299,7 +284,7 @@ def used_columns(
 ) -> dict[str, set[str]]:
     """Columns each table scan of a resolved statement reads (after pruning)."""
     used: dict[str, set[str]] = {name: set() for name in tables}
-    for node in _walk(resolved):
+    for node in walk(resolved):
         if node.DESCRIPTOR.name != "ResolvedTableScanProto":
             continue
         name = ids.get(node.table.serialization_id) or node.table.name
@@ -315,15 +300,16 @@ class CatalogCache:
     """Catalogs registered in the module once and reused by id (building one per call
     costs ~50 ms, mostly the builtin function table).
 
-    Schema catalogs (full columns, for analysis) are keyed by table names; content
-    catalogs (pruned columns with data, for evaluation) by (table, columns) and kept
-    in a small LRU, evicted ones unregistered.
+    Schema catalogs (columns without data, for analysis) are keyed by tables and their
+    columns; content catalogs (pruned columns with data, for evaluation) by (table,
+    columns). Each kind is a small LRU; evicted catalogs are unregistered.
     """
 
-    def __init__(self, max_content: int = 16):
+    def __init__(self, max_content: int = 16, max_schema: int = 32):
         self.schema: dict[frozenset[Any], tuple[int, dict[int, str]]] = {}
         self.content: dict[tuple[Any, ...], int] = {}
         self.max_content = max_content
+        self.max_schema = max_schema
 
     def _register(
         self, tables: Mapping[str, Sequence[Field]], blobs: Mapping[str, bytes]
@@ -340,8 +326,12 @@ class CatalogCache:
 
     def schema_catalog(self, tables: Mapping[str, Sequence[Field]]) -> tuple[int, dict[int, str]]:
         key = frozenset((name, tuple(fields)) for name, fields in tables.items())
-        if key not in self.schema:
+        if key in self.schema:
+            self.schema[key] = self.schema.pop(key)  # most recently used last
+        else:
             self.schema[key] = self._register(tables, {})
+            while len(self.schema) > self.max_schema:
+                _unregister(self.schema.pop(next(iter(self.schema)))[0])
         return self.schema[key]
 
     def content_catalog(
@@ -349,8 +339,6 @@ class CatalogCache:
         key: tuple[Any, ...],
         build: Callable[[], tuple[Mapping[str, Sequence[Field]], Mapping[str, bytes]]],
     ) -> int:
-        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-
         if key in self.content:
             cid = self.content.pop(key)
             self.content[key] = cid  # most recently used last
@@ -359,24 +347,21 @@ class CatalogCache:
         cid, _ = self._register(tables, blobs)
         self.content[key] = cid
         while len(self.content) > self.max_content:
-            old = next(iter(self.content))
-            runtime().call(
-                "UnregisterCatalog",
-                ls.UnregisterRequest(registered_id=self.content.pop(old)),
-                _empty(),
-            )
+            _unregister(self.content.pop(next(iter(self.content))))
         return cid
 
     def close(self) -> None:
-        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
-
         for cid in [*(v[0] for v in self.schema.values()), *self.content.values()]:
             with contextlib.suppress(ZetaSQLCallError):
-                runtime().call(
-                    "UnregisterCatalog", ls.UnregisterRequest(registered_id=cid), _empty()
-                )
+                _unregister(cid)
         self.schema.clear()
         self.content.clear()
+
+
+def _unregister(catalog_id: int) -> None:
+    from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
+
+    runtime().call("UnregisterCatalog", ls.UnregisterRequest(registered_id=catalog_id), _empty())
 
 
 def _empty() -> Any:
@@ -394,30 +379,53 @@ def resolve_statement(
     catalogs: CatalogCache | None = None,
     path: str | None = None,
     line_offset: int = 0,
+) -> tuple[Any, dict[int, str], Mapping[str, Sequence[Field]]]:
+    """Analyze rewritten SQL: (resolved statement, table ids, the tables' columns as
+    analyzed); raise ValidationError.
+
+    The tables are narrowed to the columns the SQL names (see
+    :mod:`~idcbq.engines.googlesql.ast_names`); a refusal is re-analyzed with every
+    column, so its message (e.g. a did-you-mean) is the one the full schema gives.
+    """
+    narrowed = narrow_tables(tables, rewritten.columns)
+    try:
+        resolved, ids = _resolve(rewritten.sql, narrowed, params, catalogs)
+        return resolved, ids, narrowed
+    except ZetaSQLCallError as exc:
+        error = exc
+    if narrowed is not tables:
+        try:
+            resolved, ids = _resolve(rewritten.sql, tables, params, catalogs)
+            return resolved, ids, tables
+        except ZetaSQLCallError as exc:
+            error = exc
+    raise located_error(
+        error.message,
+        original_sql,
+        rewritten.sql,
+        rewritten.edits,
+        path=path,
+        line_offset=line_offset,
+        rewrite=rewritten,
+    ) from None
+
+
+def _resolve(
+    sql: str,
+    tables: Mapping[str, Sequence[Field]],
+    params: Mapping[str, Any] | None,
+    catalogs: CatalogCache | None,
 ) -> tuple[Any, dict[int, str]]:
-    """Analyze rewritten SQL; return (resolved statement, table ids); raise ValidationError."""
     from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
 
-    req = ls.AnalyzeRequest(options=analyzer_options(params), sql_statement=rewritten.sql)
+    req = ls.AnalyzeRequest(options=analyzer_options(params), sql_statement=sql)
     if catalogs is not None:
         cid, ids = catalogs.schema_catalog(tables)
         req.registered_catalog_id = cid
     else:
         cat, ids = catalog_proto(tables)
         req.simple_catalog.CopyFrom(cat)
-    try:
-        resp = runtime().call("Analyze", req, ls.AnalyzeResponse)
-    except ZetaSQLCallError as exc:
-        raise located_error(
-            exc.message,
-            original_sql,
-            rewritten.sql,
-            rewritten.edits,
-            path=path,
-            line_offset=line_offset,
-            rewrite=rewritten,
-        ) from None
-    return resp.resolved_statement, ids
+    return runtime().call("Analyze", req, ls.AnalyzeResponse).resolved_statement, ids
 
 
 def analyze(
@@ -431,7 +439,7 @@ def analyze(
     line_offset: int = 0,
 ) -> dict[str, set[str]]:
     """Analyze rewritten SQL; return used columns per flat table; raise ValidationError."""
-    resolved, ids = resolve_statement(
+    resolved, ids, analyzed = resolve_statement(
         rewritten,
         original_sql,
         tables,
@@ -440,7 +448,7 @@ def analyze(
         path=path,
         line_offset=line_offset,
     )
-    return used_columns(resolved, ids, tables)
+    return used_columns(resolved, ids, analyzed)
 
 
 def _offset_of(text: str, line: int, col: int) -> int:
