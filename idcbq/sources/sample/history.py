@@ -87,7 +87,11 @@ LEGACY_DICOM_ALL = (
 
 def has_column(table: str, column: str, release: int) -> bool:
     """Whether ``table`` of ``idc_v<release>`` had ``column`` (as far as the evidence goes)."""
-    first, last = COLUMN_RELEASES.get((table, column), (None, None))
+    found = next(
+        (v for (t, c), v in COLUMN_RELEASES.items() if t == table and c.lower() == column.lower()),
+        (None, None),
+    )
+    first, last = found
     return (first is None or release >= first) and (last is None or release <= last)
 
 
@@ -123,3 +127,22 @@ def select_release_columns(table: str, release: int, data: pa.Table) -> pa.Table
     """``data`` without the columns ``table`` did not have in ``release``."""
     keep = [c for c in data.column_names if has_column(table, c, release)]
     return data if len(keep) == len(data.column_names) else data.select(keep)
+
+
+def column_note(table: str, column: str, release: int) -> str | None:
+    """Why ``table`` of ``idc_v<release>`` lacks ``column`` (IDC added/removed it), or None.
+
+    Example:
+        >>> column_note("dicom_all", "Versioned_Source_DOI", 15)
+        'IDC added it to dicom_all in v20'
+    """
+    match = next(
+        (v for (t, c), v in COLUMN_RELEASES.items() if t == table and c.lower() == column.lower()),
+        None,
+    )
+    if match is None or has_column(table, column, release):
+        return None
+    first, last = match
+    if first is not None and release < first:
+        return f"IDC added it to {table} in v{first}"
+    return f"IDC removed it from {table} after v{last}"
