@@ -100,7 +100,7 @@ def test_cli_release_by_name_and_by_flag(
     )  # fmt: skip
     assert named.returncode == 0, named.stderr
     flag = _idcbq(
-        sample_root, tmp_path, "sql", "--format", "json", "--idc-version", label,
+        sample_root, tmp_path, "sql", "--idc-version", label,
         count.format("dicom_all"), "--out", str(tmp_path / "n.json"),
     )  # fmt: skip
     assert flag.returncode == 0, flag.stderr
