@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from idcbq.errors import ValidationError
 from idcbq.sources.sample.source import source_files
 from tests.child import run_idcbq
 
@@ -131,21 +132,31 @@ def test_columns_follow_each_releases_evidence(sample_root: Path, tmp_path: Path
     assert "idc_v15.dicom_all has no Versioned_Source_DOI: IDC added it" in out.stderr
     # The duplicates IDC dropped in v20 are there before, with the values they duplicated.
     with connect(source=sample_root, idc_version="v14") as client:
-        rows = client.sql(
-            "SELECT COUNTIF(idc_webapp_collection_id != collection_id) AS differ, "
-            "COUNT(*) AS n FROM dicom_all"
-        ).to_arrow().to_pylist()
+        rows = (
+            client.sql(
+                "SELECT COUNTIF(idc_webapp_collection_id != collection_id) AS differ, "
+                "COUNT(*) AS n FROM dicom_all"
+            )
+            .to_arrow()
+            .to_pylist()
+        )
     assert rows[0]["n"] > 0 and rows[0]["differ"] == 0
-    with connect(source=sample_root, idc_version="v24") as client:
-        with pytest.raises(Exception, match="IDC removed it from dicom_all after v19"):
-            client.sql("SELECT idc_webapp_collection_id FROM dicom_all")
+    with (
+        connect(source=sample_root, idc_version="v24") as client,
+        pytest.raises(ValidationError, match="IDC removed it from dicom_all after v19"),
+    ):
+        client.sql("SELECT idc_webapp_collection_id FROM dicom_all")
 
 
 def test_clinical_datasets_start_at_v11(sample_root: Path, tmp_path: Path) -> None:
-    out = _idcbq(sample_root, tmp_path, "sql", "SELECT COUNT(*) FROM idc_v10_clinical.table_metadata")
+    out = _idcbq(
+        sample_root, tmp_path, "sql", "SELECT COUNT(*) FROM idc_v10_clinical.table_metadata"
+    )
     assert out.returncode == 6, out.stderr
     assert "clinical datasets start at v11" in out.stderr
-    ok = _idcbq(sample_root, tmp_path, "sql", "SELECT COUNT(*) AS n FROM idc_v14_clinical.table_metadata")
+    ok = _idcbq(
+        sample_root, tmp_path, "sql", "SELECT COUNT(*) AS n FROM idc_v14_clinical.table_metadata"
+    )
     assert ok.returncode == 0, ok.stderr
 
 

@@ -32,7 +32,7 @@ def releases(source: str | None, as_json: bool) -> None:
     from idcbq.sources.catalog import source_releases
 
     connect = {}
-    if source and str(source).startswith(("s3://", "gs://", "gcs://")) or source == "idc":
+    if source and (str(source).startswith(("s3://", "gs://", "gcs://")) or source == "idc"):
         s3, gcs = default_endpoints(None, None)
         connect = {k: v for k, v in (("s3_endpoint", s3), ("gcs_endpoint", gcs)) if v}
     found = source_releases(source, **connect)

@@ -93,7 +93,9 @@ def releases_of_export(export: ExportRoot) -> SourceReleases:
     sample_current = _sample_current(export)
     numbered = [n for n in names if (m := _DATASET.match(n)) and m.group(2) and not m.group(3)]
     out = []
-    for name in sort_datasets([n for n in names if _DATASET.match(n) and not n.endswith("_clinical")]):
+    for name in sort_datasets(
+        [n for n in names if _DATASET.match(n) and not n.endswith("_clinical")]
+    ):
         match = _DATASET.match(name)
         assert match is not None
         number = int(match.group(2)) if match.group(2) else None

@@ -407,9 +407,8 @@ def _bigquery_names(table: pa.Table) -> pa.Table:
 
 def _missing_source_hint(location: Any, datasets: list[str]) -> str:
     """What the source holds, with a did-you-mean for a near miss of a named source."""
-    from idcbq.validate.unknown import source_name_hint
-
     from idcbq.sources.catalog import sort_datasets
+    from idcbq.validate.unknown import source_name_hint
 
     near = None if datasets or location.is_remote else source_name_hint(location.url)
     listed = ", ".join(sort_datasets(datasets)) or "none"

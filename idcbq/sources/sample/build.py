@@ -230,6 +230,7 @@ def _build_release(
 
     def per_release(name: str, table: Any) -> Any:
         return history.select_release_columns(name, release, table)
+
     patients: dict[str, set[str]] = defaultdict(set)
     modalities: dict[str, int] = defaultdict(int)
     versions: VersionFacts | None = None

@@ -167,18 +167,23 @@ def _build_missing_release(root: Path, manifest: dict[str, Any], release: int) -
 
 def _current_release_facts(root: Path, manifest: dict[str, Any], current: int) -> Any:
     """The facts an earlier release reuses from the current one: its seeded files."""
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
     from idcbq.sources.sample.build import BuildStats
 
     stats = BuildStats()
     stats.seedable_uids = {s["SeriesInstanceUID"] for s in manifest.get("seedable_series") or ()}
     if stats.seedable_uids:
-        table = ds.dataset(root / EXPORT_DIR / f"idc_v{current}" / "dicom_all").to_table(
-            columns=["SeriesInstanceUID", "SOPInstanceUID", "crdc_series_uuid"]
-            + ["instance_size", "instance_hash"],
-            filter=pc.field("SeriesInstanceUID").isin(sorted(stats.seedable_uids)),
+        table = pq.read_table(
+            root / EXPORT_DIR / f"idc_v{current}" / "dicom_all",
+            columns=[
+                "SeriesInstanceUID",
+                "SOPInstanceUID",
+                "crdc_series_uuid",
+                "instance_size",
+                "instance_hash",
+            ],
+            filters=[("SeriesInstanceUID", "in", sorted(stats.seedable_uids))],
         )
         for r in table.to_pylist():
             key = (r["SOPInstanceUID"], r["crdc_series_uuid"])
