@@ -380,6 +380,8 @@ def _write_labels(tmp: Path, options: BuildOptions, stats: BuildStats) -> None:
         + (", ".join(f"`idc_v{v}`" for v in options.prior_releases) or "none")
         + ") hold the same series as they were then, from idc-index-data's",
         "  version history (`prior_versions_index.parquet`); series IDC removed are not included.",
+        "  Any other release from v2 on is derived the same way the first time a query reads it",
+        "  (idcbq/sources/sample/lazy.py), with the columns IDC had then (history.py).",
         "",
         f"Series: {stats.series}; dicom_all rows: {stats.rows['dicom_all']};"
         f" collections: {', '.join(stats.collections)}.",
