@@ -311,7 +311,7 @@ class Client:
         from idcbq.errors import ValidationError
         from idcbq.validate import validate
         from idcbq.validate.tables import TableAllowList
-        from idcbq.validate.unknown import refs_in_sql, source_lacks
+        from idcbq.validate.unknown import refs_in_sql, release_column_hint, source_lacks
 
         bare = getattr(self.engine, "bare_tables", None)  # e.g. idc-index's `index`
         allow = TableAllowList(
@@ -336,9 +336,15 @@ class Client:
             )
         except ValidationError as exc:
             # A real IDC table or release the source lacks is the source's, not the query's.
-            lacking = source_lacks(refs_in_sql(sql, allow), export, label) if export else None
+            refs = refs_in_sql(sql, allow)
+            lacking = source_lacks(refs, export, label) if export else None
             if lacking is not None:
                 raise lacking from exc
+            # A column IDC added (or removed) in another release: name the release.
+            why = release_column_hint(exc.message, refs, self.engine.idc_version.dataset)
+            if why is not None:
+                exc.hint = "; ".join(h for h in (why, exc.hint) if h)
+                exc.args = (str(exc),)
             raise
         lacking = source_lacks(validated.tables, export, label) if export else None
         if lacking is not None:
@@ -359,6 +365,7 @@ class Client:
             wants_progress,
         )
         from idcbq.result import QueryResult
+        from idcbq.validate.unknown import datasets_read
 
         start = time.perf_counter()
         logging.getLogger("idcbq").debug("query running on %s", self.engine.name)
@@ -394,6 +401,7 @@ class Client:
             source=self.source,
             elapsed_s=elapsed,
             validated_by=prepared.validated_by,
+            idc_datasets=datasets_read(prepared.source_sql, self.engine.idc_version.dataset),
             bytes_processed=getattr(
                 getattr(self.engine, "last_job", None), "bytes_processed", None
             ),

@@ -37,6 +37,8 @@ class QueryResult:
     #: Which check validated the query: ``googlesql-analyzer`` or ``strict``, plus
     #: ``+bigquery-dry-run`` on BigQuery (see :mod:`idcbq.validate.gate`).
     validated_by: str | None = None
+    #: The IDC release datasets the query read (``idc_v15``, ``idc_current_clinical``...).
+    idc_datasets: tuple[str, ...] = ()
 
     def to_arrow(self) -> pa.Table:
         return self.table
@@ -67,6 +69,7 @@ class QueryResult:
             "tool_version": __version__,
             "engine": self.engine,
             "idc_version": self.idc_version,
+            "idc_datasets": list(self.idc_datasets),
             "source": self.source,
             "template": self.template,
             "parameters": {p.name: _jsonable(p.value) for p in self.params},

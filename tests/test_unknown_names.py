@@ -68,7 +68,7 @@ def test_release_the_source_lacks_exits_6(engine, sample_root, tmp_path):
     )  # fmt: skip
     assert out.returncode == 6, out.stderr
     assert "idc_v99 is not in" in out.stderr
-    assert "releases there: current, v23, v24, v25" in out.stderr
+    assert "releases there: v2, v3, " in out.stderr and "v23, v24, v25, current" in out.stderr
     assert "--engine bigquery" in out.stderr
 
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("idcbq.cli.download:download", "Download the files of a manifest, verified."),
     "job": ("idcbq.cli.job:job", "Run scheduled cohort jobs from a spec file."),
     "mirror": ("idcbq.cli.mirror:mirror", "Copy the needed part of IDC's export locally."),
+    "releases": ("idcbq.cli.releases:releases", "List the IDC releases a source holds."),
     "googlesql": (
         "idcbq.cli.googlesql:googlesql",
         "Compile GoogleSQL's analyzer ahead (the query gate) and warm its cache.",

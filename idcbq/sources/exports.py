@@ -72,6 +72,41 @@ class ExportRoot:
         self._files: dict[tuple[str, str], tuple[str, ...]] = {}
         self._all: list[str] | None = None
         self._checked: dict[tuple[str, str], TableFiles] = {}
+        self._derivable: dict[str, int] | None = None
+
+    # -- releases the embedded sample derives on first use ---------------------------
+
+    def derivable(self) -> dict[str, int]:
+        """``{dataset: release}`` this root can add on first use (the embedded sample's
+        earlier releases, see :mod:`idcbq.sources.sample.lazy`); empty for other roots."""
+        if self._derivable is None:
+            self._derivable = {}
+            if not self.location.is_remote:
+                from idcbq.sources.sample.lazy import unbuilt_datasets
+
+                self._derivable = unbuilt_datasets(Path(self.location.url))
+        return self._derivable
+
+    def _materialize(self, dataset: str) -> None:
+        """Build a derivable release before its tables or files are listed."""
+        release = self.derivable().get(dataset)
+        if release is None:
+            return
+        from idcbq.sources.sample.lazy import ensure_release
+
+        ensure_release(Path(self.location.url), release)
+        added = [d for d, r in self.derivable().items() if r == release]
+        for name in added:
+            del self.derivable()[name]
+        self._files = {k: v for k, v in self._files.items() if k[0] not in added}
+
+    def missing_reason(self, dataset: str) -> str | None:
+        """Why this root cannot hold the IDC release ``dataset`` (sample roots), or None."""
+        if self.location.is_remote:
+            return None
+        from idcbq.sources.sample.lazy import why_missing
+
+        return why_missing(Path(self.location.url), dataset)
 
     # -- listing -------------------------------------------------------------------
 
@@ -117,13 +152,15 @@ class ExportRoot:
             base = Path(self.location.export_url)
             if not base.is_dir():
                 return []
-            return sorted(p.name for p in base.iterdir() if p.is_dir() and _NAME_RE.match(p.name))
+            found = {p.name for p in base.iterdir() if p.is_dir() and _NAME_RE.match(p.name)}
+            return sorted(found | set(self.derivable()))
         names = {_split(self.location.export_url, f)[0] for f in self._all_files()}
         return sorted(n for n in names if _NAME_RE.match(n))
 
     def tables(self, dataset: str) -> list[str]:
         """Tables (folders holding Parquet files) of one dataset."""
         if not self.location.is_remote:
+            self._materialize(dataset)
             base = Path(self.location.dataset_url(dataset))
             if not base.is_dir():
                 return []
@@ -141,6 +178,8 @@ class ExportRoot:
     def files(self, dataset: str, table: str) -> tuple[str, ...]:
         """Parquet files of one table, sorted (empty if the table is not in the export)."""
         key = (dataset, table)
+        if key not in self._files and not self.location.is_remote:
+            self._materialize(dataset)
         if key not in self._files:
             if not (_NAME_RE.match(dataset) and _NAME_RE.match(table)):
                 self._files[key] = ()

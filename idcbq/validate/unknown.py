@@ -89,13 +89,21 @@ def source_lacks(refs: Iterable[TableRef], export: ExportRoot, label: str) -> So
         if datasets is None:
             datasets = export.datasets()
         if ref.dataset not in datasets:
-            releases = [d.removeprefix("idc_") for d in datasets if not d.endswith("_clinical")]
-            near = suggestion(ref.dataset, datasets)
+            from idcbq.sources.catalog import sort_datasets
+
+            releases = [
+                d.removeprefix("idc_")
+                for d in sort_datasets(datasets)
+                if _RELEASE.match(d) and not d.endswith("_clinical")
+            ]
+            reason = export.missing_reason(ref.dataset)
+            near = None if reason else suggestion(ref.dataset, datasets)
             return SourceError(
                 f"IDC release {ref.dataset} is not in {label}",
                 hint="; ".join(
                     p
                     for p in (
+                        reason,
                         near,
                         f"releases there: {', '.join(releases) or 'none'}",
                         f"other sources: {EVERYWHERE}; {FULL_EXPORT}",
@@ -144,3 +152,58 @@ def describe_source(engine: Any) -> str:
     """How errors name an engine's source."""
     export = getattr(engine, "export", None)
     return str(export.location.url) if export is not None else str(getattr(engine, "source", ""))
+
+
+def release_column_hint(message: str, refs: Iterable[TableRef], pinned: str) -> str | None:
+    """For "unknown column X": which referenced release lacks X and why (IDC added or
+    removed it), e.g. ``idc_v15.dicom_all has no Versioned_Source_DOI: IDC added it to
+    dicom_all in v20``; None if no release explains it."""
+    from idcbq.sources.sample.history import column_note
+
+    match = re.match(r"unknown column ([A-Za-z_][A-Za-z0-9_]*)", message.split(": ", 1)[-1])
+    if match is None:
+        return None
+    column = match.group(1)
+    for ref in refs:
+        dataset = pinned if ref.dataset == "idc_current" and pinned else ref.dataset
+        number = re.match(r"^idc_v(\d+)$", dataset)
+        if number is None:
+            continue
+        note = column_note(ref.table, column, int(number.group(1)))
+        if note:
+            return f"{dataset}.{ref.table} has no {column}: {note}"
+    return None
+
+
+def datasets_read(sql: str, pinned: str) -> tuple[str, ...]:
+    """The IDC release datasets a BigQuery statement reads (bare tables: ``pinned``), sorted.
+
+    Example:
+        >>> datasets_read("SELECT 1 FROM `bigquery-public-data.idc_v15.dicom_all` JOIN x", "idc_v25")
+        ('idc_v15',)
+        >>> datasets_read("SELECT 1 FROM dicom_all", "idc_v14")
+        ('idc_v14',)
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from idcbq.sources.catalog import sort_datasets
+    from idcbq.templates.render import IDC_TABLES
+    from idcbq.validate.tables import cte_in_scope
+
+    try:
+        trees = sqlglot.parse(sql, read="bigquery")
+    except sqlglot.errors.SqlglotError:
+        return ()
+    found: set[str] = set()
+    for tree in trees:
+        if tree is None:
+            continue
+        for table in tree.find_all(exp.Table):
+            if cte_in_scope(table):
+                continue
+            if table.db and _RELEASE.match(table.db):
+                found.add(table.db)
+            elif not table.db and table.name.lower() in IDC_TABLES:
+                found.add(pinned)
+    return tuple(sort_datasets(found))

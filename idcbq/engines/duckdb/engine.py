@@ -177,12 +177,16 @@ class DuckDBEngine(Engine):
                 hint=f"{near + '; ' if near else ''}"
                 "pass a directory or bucket that contains bigquery_export/",
             )
-        datasets = self.export.datasets()
+        from idcbq.sources.catalog import sort_datasets
+
+        datasets = sort_datasets(self.export.datasets())
         if dataset not in datasets:
             main = [d for d in datasets if not d.endswith("_clinical")]
+            reason = self.export.missing_reason(dataset)
             return SourceError(
                 f"IDC version {self.idc_version.label} ({dataset}) is not in {loc.export_url}",
-                hint=f"datasets there: {', '.join(datasets) or 'none'}; "
+                hint=f"{reason + '; ' if reason else ''}"
+                f"datasets there: {', '.join(datasets) or 'none'}; "
                 f"idc_version can be: {', '.join(d.removeprefix('idc_') for d in main) or 'none'}",
             )
         return SourceError(

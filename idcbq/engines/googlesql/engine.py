@@ -112,7 +112,14 @@ class GoogleSQLEngine(Engine):
             raise SourceError(
                 f"IDC version {self.idc_version.label} ({self.idc_version.dataset}) "
                 f"is not in {location.export_url}",
-                hint=_missing_source_hint(location, self.export.datasets()),
+                hint="; ".join(
+                    h
+                    for h in (
+                        self.export.missing_reason(self.idc_version.dataset),
+                        _missing_source_hint(location, self.export.datasets()),
+                    )
+                    if h
+                ),
             )
         self.runtime = runtime()
         self.catalogs = _shared_catalogs()
@@ -400,7 +407,9 @@ def _bigquery_names(table: pa.Table) -> pa.Table:
 
 def _missing_source_hint(location: Any, datasets: list[str]) -> str:
     """What the source holds, with a did-you-mean for a near miss of a named source."""
+    from idcbq.sources.catalog import sort_datasets
     from idcbq.validate.unknown import source_name_hint
 
     near = None if datasets or location.is_remote else source_name_hint(location.url)
-    return f"{near + '; ' if near else ''}datasets there: {', '.join(datasets) or 'none'}"
+    listed = ", ".join(sort_datasets(datasets)) or "none"
+    return f"{near + '; ' if near else ''}datasets there: {listed}"

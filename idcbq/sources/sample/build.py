@@ -21,8 +21,8 @@ from typing import Any
 
 from idcbq.errors import UsageError
 from idcbq.sources.releases import EXPORT_DIR, SAMPLE_IDC_VERSION
-from idcbq.sources.sample import clinical, derived, releases, select, tables
-from idcbq.sources.sample.dicom_all import dicom_all_sample_fields, instance_rows, rows_to_table
+from idcbq.sources.sample import clinical, derived, history, releases, select, tables
+from idcbq.sources.sample.dicom_all import dicom_all_sample_fields, instance_rows
 from idcbq.sources.sample.instances import VersionFacts, plan_series
 from idcbq.sources.sample.paths import sample_code_hash
 from idcbq.sources.sample.source import (
@@ -221,9 +221,16 @@ def _build_release(
             metadata=meta,
         )
 
-    sinks = {"dicom_all": sink(main, "dicom_all", arrow_schema(dicom_all_sample_fields()))}
+    # The columns the release had (idcbq.sources.sample.history); all of them for the current one.
+    dicom_all_fields = history.release_fields("dicom_all", release, dicom_all_sample_fields())
+    sinks = {"dicom_all": sink(main, "dicom_all", arrow_schema(dicom_all_fields))}
     for name in (*PER_INSTANCE_TABLES, "dicom_metadata_curated_series_level"):
-        sinks[name] = sink(main, name, arrow_schema(other_table_fields(name)))
+        fields = history.release_fields(name, release, other_table_fields(name))
+        sinks[name] = sink(main, name, arrow_schema(fields))
+
+    def per_release(name: str, table: Any) -> Any:
+        return history.select_release_columns(name, release, table)
+
     patients: dict[str, set[str]] = defaultdict(set)
     modalities: dict[str, int] = defaultdict(int)
     versions: VersionFacts | None = None
@@ -269,10 +276,15 @@ def _build_release(
                 same = stats.seeded_files.get((r["SOPInstanceUID"], r["crdc_series_uuid"]))
                 if same:  # an unchanged seeded series: the same files
                     r["instance_size"], r["instance_hash"] = same
-        sinks["dicom_all"].write(rows_to_table(rows))
-        sinks["auxiliary_metadata"].write(tables.auxiliary_metadata(rows))
+        history.add_legacy_values(rows, release)
+        sinks["dicom_all"].write(tables.to_arrow(dicom_all_fields, rows))
+        sinks["auxiliary_metadata"].write(
+            per_release("auxiliary_metadata", tables.auxiliary_metadata(rows))
+        )
         sinks["dicom_metadata"].write(tables.dicom_metadata(rows))
-        sinks["dicom_metadata_curated"].write(tables.dicom_metadata_curated(rows))
+        sinks["dicom_metadata_curated"].write(
+            per_release("dicom_metadata_curated", tables.dicom_metadata_curated(rows))
+        )
         sinks["dicom_metadata_curated_series_level"].write(
             tables.dicom_metadata_curated_series_level(rows)
         )
@@ -300,13 +312,16 @@ def _build_release(
         ("analysis_results_metadata", tables.analysis_results_metadata()),
         ("version_metadata", tables.version_metadata(upto=release)),
     ):
+        table = per_release(name, table)
         _write_one(sink(main, name, table.schema, **small), table, stats, key(name))
     for name in DERIVED_TABLES:
         # After dicom_metadata/dicom_all are on disk: IDC derives these from them.
         table = derived.compute(tmp, main, name)
         _write_one(sink(main, name, table.schema, **small), table, stats, key(name))
-    clin = clinical.clinical_tables(
-        {c: sorted(p) for c, p in patients.items()}, idc_version=release
+    clin = (
+        clinical.clinical_tables({c: sorted(p) for c, p in patients.items()}, idc_version=release)
+        if history.has_clinical_dataset(release)
+        else {}
     )
     for name, table in sorted(clin.items()):
         _write_one(
@@ -365,6 +380,8 @@ def _write_labels(tmp: Path, options: BuildOptions, stats: BuildStats) -> None:
         + (", ".join(f"`idc_v{v}`" for v in options.prior_releases) or "none")
         + ") hold the same series as they were then, from idc-index-data's",
         "  version history (`prior_versions_index.parquet`); series IDC removed are not included.",
+        "  Any other release from v2 on is derived the same way the first time a query reads it",
+        "  (idcbq/sources/sample/lazy.py), with the columns IDC had then (history.py).",
         "",
         f"Series: {stats.series}; dicom_all rows: {stats.rows['dicom_all']};"
         f" collections: {', '.join(stats.collections)}.",
