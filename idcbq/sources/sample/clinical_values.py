@@ -119,6 +119,8 @@ def value_for(table: str, cid: str, pid: str, column: str, bq_type: str, row: in
     """The synthetic value of one cell (``row``: the patient's row number, from 0)."""
     if column == CASE_COLUMN.get(table):
         return pid
+    if bq_type == "STRING" and (column == "Id" or column.endswith("_id")):
+        return f"{pid}-{row + 1}"  # identifiers (sample_id, diagnosis_id): one per row
     # The first row keeps the seed of one-row tables (stable values across versions).
     seed = (cid, pid, column) if row == 0 else (cid, pid, column, row)
     options = OPTIONS.get((table, column)) or OPTIONS.get((None, column))
