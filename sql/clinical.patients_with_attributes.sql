@@ -4,7 +4,7 @@ description: Imaging patients of NSCLC-Radiomics-Interobserver1 joined to their 
 parameters:
   modality: {type: STRING, default: null}
 tables: [dicom_all, clinical.nsclc_radiomics_interobserver1_clinical]
-output: {PatientID: STRING, series: INT64, modalities: STRING, age_at_diagnosis: INT64, gender: STRING, tumor_stage: STRING}
+output: {PatientID: STRING, series: INT64, modalities: STRING, ageyears: INT64, sex: STRING, overallstage: STRING}
 examples:
   all: {}
   ct: {modality: CT}
@@ -23,9 +23,9 @@ SELECT
   imaging.PatientID,
   imaging.series,
   imaging.modalities,
-  clinical.age_at_diagnosis,
-  clinical.gender,
-  clinical.tumor_stage
+  clinical.ageyears,
+  clinical.sex,
+  clinical.overallstage
 FROM imaging
 JOIN {{ table('clinical.nsclc_radiomics_interobserver1_clinical') }} AS clinical
   ON clinical.dicom_patient_id = imaging.PatientID

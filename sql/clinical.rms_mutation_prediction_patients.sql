@@ -4,7 +4,7 @@ description: RMS-Mutation-Prediction patients with their demographics, diagnosis
 parameters:
   sample_type: {type: STRING, default: null, description: "e.g. Primary Tumor"}
 tables: [dicom_all, clinical.rms_mutation_prediction_demographics, clinical.rms_mutation_prediction_diagnosis, clinical.rms_mutation_prediction_sample]
-output: {PatientID: STRING, slides: INT64, gender: STRING, primary_diagnosis: STRING, sample_id: STRING, sample_type: STRING, anatomic_site: STRING}
+output: {PatientID: STRING, slides: INT64, gender: STRING, primary_diagnosis: STRING, sample_id: STRING, sample_type: STRING, sample_anatomic_site: STRING}
 examples:
   all: {}
   primary: {sample_type: Primary Tumor}
@@ -22,7 +22,7 @@ SELECT
   diagnosis.primary_diagnosis,
   sample.sample_id,
   sample.sample_type,
-  sample.anatomic_site
+  sample.sample_anatomic_site
 FROM imaging
 JOIN {{ table('clinical.rms_mutation_prediction_demographics') }} AS demographics
   ON demographics.dicom_patient_id = imaging.PatientID

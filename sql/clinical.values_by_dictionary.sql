@@ -18,11 +18,11 @@ cells AS (
   SELECT c.dicom_patient_id, cell.column_name, cell.value
   FROM {{ table('clinical.nsclc_radiomics_interobserver1_clinical') }} AS c
   CROSS JOIN UNNEST([
-    STRUCT('age_at_diagnosis' AS column_name, CAST(c.age_at_diagnosis AS STRING) AS value),
-    STRUCT('gender' AS column_name, c.gender AS value),
-    STRUCT('race' AS column_name, c.race AS value),
-    STRUCT('vital_status' AS column_name, c.vital_status AS value),
-    STRUCT('tumor_stage' AS column_name, c.tumor_stage AS value)
+    STRUCT('ageyears' AS column_name, CAST(c.ageyears AS STRING) AS value),
+    STRUCT('sex' AS column_name, c.sex AS value),
+    STRUCT('histology' AS column_name, c.histology AS value),
+    STRUCT('clinicaltstage' AS column_name, c.clinicaltstage AS value),
+    STRUCT('overallstage' AS column_name, c.overallstage AS value)
   ]) AS cell
 ),
 dictionary AS (

@@ -21,9 +21,18 @@ def run(engine, sql, *params, limit=None):
     return engine.execute(engine.prepare(sql, list(params)), limit=limit)
 
 
-def test_count_dicom_all(gsql_engine):
+@pytest.fixture(scope="module")
+def n_rows(sample_root) -> int:
+    """dicom_all's row count in the sample, read from the Parquet footers (not an engine)."""
+    import pyarrow.parquet as pq
+
+    folder = sample_root / "bigquery_export" / "idc_current" / "dicom_all"
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*.parquet"))
+
+
+def test_count_dicom_all(gsql_engine, n_rows):
     table = run(gsql_engine, "SELECT COUNT(*) AS n FROM dicom_all")
-    assert table.to_pylist() == [{"n": 9350}]
+    assert table.to_pylist() == [{"n": n_rows}]
     assert table.schema.field("n").type == pa.int64()
 
 
@@ -36,9 +45,9 @@ def test_count_dicom_all(gsql_engine):
         "`bigquery-public-data`.idc_current.dicom_all",
     ],
 )
-def test_table_paths_and_implicit_alias(gsql_engine, name):
+def test_table_paths_and_implicit_alias(gsql_engine, name, n_rows):
     sql = f"SELECT COUNT(dicom_all.SOPInstanceUID) AS n FROM {name}"
-    assert run(gsql_engine, sql).column("n").to_pylist() == [9350]
+    assert run(gsql_engine, sql).column("n").to_pylist() == [n_rows]
 
 
 def test_clinical_shorthand_and_dataset(gsql_engine):
@@ -263,7 +272,7 @@ def test_unknown_version_is_a_source_error(sample_root):
         GoogleSQLEngine.from_options(source=sample_root, idc_version="v7")
 
 
-def test_get_engine_and_api(sample_root):
+def test_get_engine_and_api(sample_root, n_rows):
     import idcbq
     from idcbq.engines import ENGINES, get_engine
 
@@ -272,10 +281,10 @@ def test_get_engine_and_api(sample_root):
     assert engine.name == "googlesql" and engine.dialect == "bigquery"
     client = idcbq.connect(engine="googlesql", source=str(sample_root))
     result = client.sql("SELECT COUNT(*) AS n FROM dicom_all")
-    assert result.to_arrow().to_pylist() == [{"n": 9350}]
+    assert result.to_arrow().to_pylist() == [{"n": n_rows}]
 
 
-def test_cli_sql_json(sample_root, monkeypatch, capsys):
+def test_cli_sql_json(sample_root, monkeypatch, capsys, n_rows):
     from idcbq.cli import cli
     from idcbq.cli.common import run_cli
 
@@ -286,8 +295,8 @@ def test_cli_sql_json(sample_root, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[0] if out.lstrip().startswith("{") else out) in (
-        [{"n": 9350}],
-        {"n": 9350},
+        [{"n": n_rows}],
+        {"n": n_rows},
     )
 
 
@@ -353,7 +362,7 @@ def test_corrupt_module_cache_is_rebuilt_not_loaded(tmp_path):
     assert _read_cache(bad) is None
 
 
-def test_any_value_skips_nulls_like_bigquery(gsql_engine):
+def test_any_value_skips_nulls_like_bigquery(gsql_engine, n_rows):
     rows = "UNNEST([STRUCT(1 AS g, CAST(NULL AS STRING) AS x), (1, 'a'), (1, NULL), (2, NULL)])"
     sql = f"SELECT g, ANY_VALUE(x) AS v FROM {rows} GROUP BY g ORDER BY g"
     assert run(gsql_engine, sql).to_pylist() == [{"g": 1, "v": "a"}, {"g": 2, "v": None}]
@@ -365,7 +374,7 @@ def test_any_value_skips_nulls_like_bigquery(gsql_engine):
     ].to_pylist() == [[1, 2]]
     # a table path inside the argument is still resolved; errors point at the text as written
     sql = "SELECT ANY_VALUE((SELECT COUNT(*) FROM dicom_all)) AS v FROM UNNEST([1])"
-    assert run(gsql_engine, sql).to_pylist() == [{"v": 9350}]
+    assert run(gsql_engine, sql).to_pylist() == [{"v": n_rows}]
     with pytest.raises(ValidationError) as info:
         run(gsql_engine, "SELECT ANY_VALUE(nope) AS v FROM dicom_all")
     assert info.value.location.column == 18 and "ARRAY_AGG" not in str(info.value)

@@ -319,10 +319,17 @@ class GoogleSQLEngine(Engine):
         if limit is not None and limit < 0:
             raise UsageError(f"limit must be >= 0, got {limit}")
         rewritten, used = self.analyze(query.sql, query.params, path=query.template, any_value=True)
+        # The analyzer prunes a column named only in `* EXCEPT (...)`; the evaluator still
+        # wants it to exist (IDC's RMS queries drop participantparticipant_id that way).
+        excepted = _star_except_names(query.sql)
         plan: list[tuple[str, tuple[str, str], tuple[str, ...], tuple[Any, ...]]] = []
         total_rows = 0
         for name, key in sorted(rewritten.tables.items()):
-            cols = tuple(f.name for f in self.fields(*key) if f.name in used.get(name, ()))
+            cols = tuple(
+                f.name
+                for f in self.fields(*key)
+                if f.name in used.get(name, ()) or f.name.lower() in excepted
+            )
             plan.append((name, key, cols, self.signature(*key)))
             rows = self.num_rows(*key)
             total_rows += rows
@@ -413,3 +420,25 @@ def _missing_source_hint(location: Any, datasets: list[str]) -> str:
     near = None if datasets or location.is_remote else source_name_hint(location.url)
     listed = ", ".join(sort_datasets(datasets)) or "none"
     return f"{near + '; ' if near else ''}datasets there: {listed}"
+
+
+def _star_except_names(sql: str) -> frozenset[str]:
+    """Lower-case column names listed in any ``* EXCEPT (...)`` of ``sql`` (none if unparsable).
+
+    Loading such a column into a table that is not star-selected changes no result: the
+    query never reads it there.
+    """
+    if "except" not in sql.lower():
+        return frozenset()
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="bigquery")
+    except sqlglot.errors.SqlglotError:
+        return frozenset()
+    names = set()
+    for star in tree.find_all(exp.Star):
+        for col in star.args.get("except_") or star.args.get("except") or ():
+            names.add(col.name.lower())
+    return frozenset(names)

@@ -163,7 +163,10 @@ def _series_chunks(
         for batch in iter_series_batches():
             yield batch, batch
         return
-    series = read_series(list(options.collections or ()))
+    series = read_series(
+        list(options.collections or ()),
+        max_series_per_collection=options.max_series_per_collection,
+    )
     chosen = select.select_series(
         series, max_series_per_collection=options.max_series_per_collection
     )

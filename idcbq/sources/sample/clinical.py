@@ -1,37 +1,65 @@
-"""Synthetic clinical tables (``idc_vNN_clinical``) keyed by real PatientIDs.
+"""Clinical tables (``idc_vNN_clinical``) of the sample, keyed by real PatientIDs.
 
-Layout per the reference notes (``clinical_tables.md``): per-collection tables
-``<collection_id>_clinical`` whose first column ``dicom_patient_id`` equals
-``dicom_all.PatientID``, then ``source_batch``; plus the dictionaries
-``table_metadata`` (one row per table) and ``column_metadata`` (table x column,
-``table_name`` fully qualified, ``values`` nested). Clinical values are invented.
+Which tables exist, and their columns (names, types, order), are IDC's as published:
+``idcbq/data/reference/clinical_columns.json`` lists them with their sources. A
+collection of the sample gets its tables only if that file lists them, so no column
+name is invented. The first two columns are always ``dicom_patient_id`` (equal to
+``dicom_all.PatientID``) and ``source_batch``. Values are synthetic and deterministic
+(:mod:`.clinical_values`). The dictionaries ``table_metadata`` (one row per table) and
+``column_metadata`` (table x column, ``table_name`` fully qualified, ``values`` listed
+when a column has at most 20 distinct values, as IDC does) describe them.
+
+Example:
+    >>> sorted(clinical_table_specs())[:2]
+    ['acrin_6698_clinical', 'cptac_cm_clinical']
+    >>> [c.name for c in clinical_table_specs()["nlst_canc"].columns[:3]]
+    ['dicom_patient_id', 'source_batch', 'pid']
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from idcbq.sources.releases import IDC_DATA_PROJECT
-from idcbq.sources.sample.ids import md5_hex, pick, stable_int
+from idcbq.sources.sample.clinical_values import CASE_COLUMN, ROWS_PER_PATIENT, value_for
+from idcbq.sources.sample.ids import md5_hex, stable_int
 from idcbq.sources.sample.tables import to_arrow
 from idcbq.sources.schema import Field
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-#: Collections that get a generic ``<collection_id>_clinical`` table when in the sample.
-#: Most have clinical data in IDC (collections_index ``supporting_data`` says
-#: "Clinical", or IDC copies TCGA/CPTAC tables from ISB-CGC); qin_prostate_repeatability
-#: is kept because templates use it as an example.
-PREFERRED = (
-    "nsclc_radiomics_interobserver1",
-    "qin_prostate_repeatability",
-    "cptac_cm",
-    "pdmr_997537_175_t",
-    "tcga_uvm",
-)
-MIN_TABLES = 2
+FACTS = "clinical_columns.json"
+#: IDC leaves ``column_metadata.values`` empty above this many distinct values.
+MAX_LISTED_VALUES = 20
+DICOM_PATIENT_LABEL = "idc_provenance_dicom_patient_id"
+
+
+@dataclass(frozen=True)
+class ClinicalTable:
+    """One clinical table as IDC publishes it: owner collection, columns, evidence."""
+
+    name: str
+    collection_id: str
+    columns: tuple[Field, ...]
+    evidence: tuple[str, ...]
+
+
+@cache
+def clinical_table_specs() -> dict[str, ClinicalTable]:
+    """Every clinical table the sample can build, by name (from the reference facts)."""
+    text = resources.files("idcbq.data.reference").joinpath(FACTS).read_text(encoding="utf-8")
+    out = {}
+    for name, spec in json.loads(text)["tables"].items():
+        columns = tuple(Field(c, t) for c, t in spec["columns"])
+        out[name] = ClinicalTable(name, spec["collection_id"], columns, tuple(spec["evidence"]))
+    return out
+
 
 TABLE_METADATA_FIELDS = (
     Field("collection_id", "STRING"),
@@ -80,95 +108,6 @@ COLUMN_METADATA_FIELDS = (
     Field("column_numbers", "INT64", "REPEATED"),
 )
 
-#: (column, label, BigQuery type, value options or None for free values).
-CLINICAL_COLUMNS: tuple[tuple[str, str, str, tuple[str, ...] | None], ...] = (
-    ("age_at_diagnosis", "Age at Diagnosis (years)", "INT64", None),
-    ("gender", "Gender", "STRING", ("Male", "Female")),
-    ("race", "Race", "STRING", ("White", "Black or African American", "Asian", "Not Reported")),
-    ("vital_status", "Vital Status", "STRING", ("Alive", "Dead")),
-    ("tumor_stage", "Pathologic Stage", "STRING", ("Stage I", "Stage II", "Stage III", "Stage IV")),
-    ("days_to_last_follow_up", "Days to Last Follow-up", "FLOAT64", None),
-)
-
-
-#: (column, label, BigQuery type, value options or None for free values).
-Column = tuple[str, str, str, tuple[str, ...] | None]
-
-_DEMOGRAPHICS: tuple[Column, ...] = (
-    ("gender", "Gender", "STRING", ("male", "female")),
-    ("race", "Race", "STRING", ("white", "black or african american", "asian", "not reported")),
-    ("ethnicity", "Ethnicity", "STRING", ("hispanic or latino", "not hispanic or latino")),
-    ("vital_status", "Vital Status", "STRING", ("Alive", "Dead")),
-)
-_DIAGNOSIS: tuple[Column, ...] = (
-    (
-        "primary_diagnosis",
-        "Primary Diagnosis",
-        "STRING",
-        ("Adenocarcinoma, NOS", "Rhabdomyosarcoma, NOS", "Carcinoma, NOS"),
-    ),
-    ("age_at_diagnosis", "Age at Diagnosis (days)", "INT64", None),
-    ("tumor_grade", "Tumor Grade", "STRING", ("G1", "G2", "G3", "GX")),
-    (
-        "tissue_or_organ_of_origin",
-        "Tissue or Organ of Origin",
-        "STRING",
-        ("Colon, NOS", "Soft tissues, NOS", "Lung, NOS"),
-    ),
-)
-
-#: Collections whose IDC clinical data is split over several tables (names as in
-#: IDC: ``rms_mutation_prediction_{sample,diagnosis,demographics}``; HTAN tables
-#: ``<collection_id>_{demographics,diagnosis,followup,therapy,...}``):
-#: ``{collection_id: ((suffix, columns, max rows per patient), ...)}``.
-MULTI_TABLE: dict[str, tuple[tuple[str, tuple[Column, ...], int], ...]] = {
-    "rms_mutation_prediction": (
-        ("demographics", _DEMOGRAPHICS[:3], 1),
-        ("diagnosis", _DIAGNOSIS[:3], 1),
-        (
-            "sample",
-            (
-                ("sample_id", "Sample ID", "STRING", None),
-                ("sample_type", "Sample Type", "STRING", ("Primary Tumor", "Metastatic")),
-                ("anatomic_site", "Anatomic Site", "STRING", ("Extremity", "Trunk", "Head")),
-            ),
-            3,
-        ),
-    ),
-    "htan_vanderbilt": (
-        ("demographics", _DEMOGRAPHICS, 1),
-        ("diagnosis", _DIAGNOSIS, 1),
-        (
-            "followup",
-            (
-                ("days_to_follow_up", "Days to Follow Up", "INT64", None),
-                ("disease_response", "Disease Response", "STRING", ("CR", "PR", "SD", "PD")),
-                ("progression_or_recurrence", "Progression or Recurrence", "STRING", ("yes", "no")),
-            ),
-            3,
-        ),
-        (
-            "therapy",
-            (
-                ("treatment_type", "Treatment Type", "STRING", ("Surgery", "Chemotherapy")),
-                ("days_to_treatment_start", "Days to Treatment Start", "INT64", None),
-            ),
-            2,
-        ),
-    ),
-}
-
-
-def clinical_collections(patients: Mapping[str, Sequence[str]]) -> list[str]:
-    """Collections that get clinical tables."""
-    chosen = [c for c in (*PREFERRED, *MULTI_TABLE) if patients.get(c)]
-    for cid in sorted(patients):
-        if len(chosen) >= MIN_TABLES:
-            break
-        if cid not in chosen and patients[cid]:
-            chosen.append(cid)
-    return sorted(chosen)
-
 
 def clinical_tables(
     patients: Mapping[str, Sequence[str]], *, idc_version: int
@@ -177,10 +116,12 @@ def clinical_tables(
     tables: dict[str, pa.Table] = {}
     table_rows, column_rows = [], []
     dataset = f"{IDC_DATA_PROJECT}.idc_v{idc_version}_clinical"
-    for cid, suffix, columns, per_patient in _table_specs(patients):
-        name = f"{cid}_{suffix}"
-        tables[name] = _collection_table(cid, sorted(set(patients[cid])), columns, per_patient)
-        src = f"{cid}/{suffix}_{md5_hex(cid, suffix)[:6]}.csv"
+    for spec in sorted(clinical_table_specs().values(), key=lambda t: t.name):
+        if not patients.get(spec.collection_id):
+            continue
+        cid, name = spec.collection_id, spec.name
+        tables[name] = _collection_table(spec, sorted(set(patients[cid])))
+        src = f"{cid}/{name}_{md5_hex(cid, name)[:6]}.csv"
         table_rows.append(
             {
                 "collection_id": cid,
@@ -204,82 +145,47 @@ def clinical_tables(
                 ],
             }
         )
-        column_rows.extend(_column_rows(cid, f"{dataset}.{name}", src, columns))
+        column_rows.extend(_column_rows(spec, f"{dataset}.{name}", src, tables[name]))
     tables["table_metadata"] = to_arrow(TABLE_METADATA_FIELDS, table_rows)
     tables["column_metadata"] = to_arrow(COLUMN_METADATA_FIELDS, column_rows)
     return tables
 
 
-def _table_specs(
-    patients: Mapping[str, Sequence[str]],
-) -> list[tuple[str, str, tuple[Column, ...], int]]:
-    out = []
-    for cid in clinical_collections(patients):
-        for suffix, columns, per_patient in MULTI_TABLE.get(
-            cid, (("clinical", CLINICAL_COLUMNS, 1),)
-        ):
-            out.append((cid, suffix, columns, per_patient))
-    return out
-
-
-def _collection_table(
-    cid: str, patient_ids: list[str], columns: Sequence[Column], per_patient: int = 1
-) -> pa.Table:
-    """One row per patient (or 1..``per_patient`` rows); values invented, deterministic."""
-    fields = [Field("dicom_patient_id", "STRING"), Field("source_batch", "INT64")]
-    fields += [Field(name, bq_type) for name, _, bq_type, _ in columns]
+def _collection_table(spec: ClinicalTable, patient_ids: list[str]) -> pa.Table:
+    """1..ROWS_PER_PATIENT rows per patient; values synthetic, deterministic."""
+    cid, per_patient = spec.collection_id, ROWS_PER_PATIENT.get(spec.name, 1)
     rows = []
     for pid in patient_ids:
-        for k in range(1 + stable_int(cid, pid, "rows") % per_patient):
+        for k in range(1 + stable_int(cid, pid, spec.name, "rows") % per_patient):
             row: dict[str, Any] = {"dicom_patient_id": pid, "source_batch": 0}
-            for name, _, bq_type, options in columns:
-                # The first row keeps the seed of one-row tables (stable values).
-                seed = (cid, pid, name) if k == 0 else (cid, pid, name, k)
-                if options:
-                    row[name] = pick(options, *seed)
-                elif bq_type == "INT64":
-                    row[name] = 30 + stable_int(*seed) % 55
-                elif bq_type == "FLOAT64":
-                    row[name] = float(stable_int(*seed) % 3650)
-                else:  # free text: an identifier per row
-                    row[name] = f"{pid}-{k + 1}"
+            for f in spec.columns[2:]:
+                row[f.name] = value_for(spec.name, cid, pid, f.name, f.type, k)
             rows.append(row)
-    return to_arrow(fields, rows)
+    return to_arrow(spec.columns, rows)
 
 
 def _column_rows(
-    cid: str, table_name: str, src: str, columns: Sequence[Column] = CLINICAL_COLUMNS
+    spec: ClinicalTable, table_name: str, src: str, table: pa.Table
 ) -> list[dict[str, Any]]:
-    rows = [
-        {
-            "collection_id": cid,
-            "case_col": True,
-            "table_name": table_name,
-            "column": "dicom_patient_id",
-            "column_label": "Patient ID",
-            "data_type": "STRING",
-            "original_column_headers": ["Patient ID"],
-            "values": [],
-            "values_source": "derived from inspection of values",
-            "files": [src],
-            "sheet_names": [],
-            "batch": [0],
-            "column_numbers": [0],
-        }
-    ]
-    for number, (name, label, bq_type, options) in enumerate(columns, start=1):
+    """column_metadata rows: every column but source_batch, numbered as in the table."""
+    rows = []
+    case = CASE_COLUMN.get(spec.name)
+    for number, f in enumerate(spec.columns):
+        if f.name == "source_batch":
+            continue
+        distinct = {v for v in table.column(f.name).to_pylist() if v is not None}
+        listed = sorted(str(v) for v in distinct) if len(distinct) <= MAX_LISTED_VALUES else []
         rows.append(
             {
-                "collection_id": cid,
-                "case_col": False,
+                "collection_id": spec.collection_id,
+                "case_col": f.name == case,
                 "table_name": table_name,
-                "column": name,
-                "column_label": label,
-                "data_type": bq_type,
-                "original_column_headers": [label],
-                # IDC leaves `values` empty above 20 distinct values.
-                "values": [{"option_code": o, "option_description": None} for o in options or ()],
-                "values_source": "derived from inspection of values",
+                "column": f.name,
+                "column_label": DICOM_PATIENT_LABEL if f.name == "dicom_patient_id" else f.name,
+                "data_type": f.type,
+                "original_column_headers": [f.name],
+                "values": [{"option_code": v, "option_description": None} for v in listed],
+                "values_source": "derived from inspection of values" if listed else None,
                 "files": [src],
                 "sheet_names": [],
                 "batch": [0],

@@ -23,7 +23,9 @@ Rules kept from IDC's views (they define the tables' semantics):
   item, else an all-NULL struct; ``Value`` is ``SAFE_CAST(... AS NUMERIC)``.
 - ``qualitative_measurements``: CODE items of groups whose finding site is SRT
   G-C0E3; IDC's filter compares CodeMeaning with code values, so in effect it drops
-  every item whose concept scheme is DCM or SRT. Kept as is.
+  every item whose concept scheme is DCM or SRT. Kept as is. It carries the group's
+  ``segmentationSeriesUID`` (the published view does since it was added to
+  ``measurement_groups``).
 
 ``Value`` is cast to ``NUMERIC(38, 9)``, BigQuery's NUMERIC spelled out: idcbq's
 transpiler maps a bare NUMERIC to DuckDB's DECIMAL (18, 3), which rounds to three
@@ -283,7 +285,8 @@ finding_sites AS (
 )
 SELECT
   q.PatientID, q.SOPInstanceUID, q.SeriesInstanceUID, q.measurementGroup_number,
-  q.segmentationInstanceUID, q.segmentationSegmentNumber, q.sourceSegmentedSeriesUID,
+  q.segmentationInstanceUID, q.segmentationSeriesUID, q.segmentationSegmentNumber,
+  q.sourceSegmentedSeriesUID,
   q.trackingIdentifier, q.trackingUniqueIdentifier,
   q.name AS Quantity,
   q.value AS Value,

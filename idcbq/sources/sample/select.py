@@ -16,12 +16,16 @@ from idcbq.errors import UsageError
 from idcbq.sources.sample.ids import stable_int
 
 #: The default sample: small collections that together cover CT, MR, PT, SEG,
-#: RTSTRUCT, SR, SM and ANN, the three IDC buckets and several analysis results.
+#: RTSTRUCT, SR, SM and ANN, the three IDC buckets and several analysis results, plus
+#: the trials whose clinical tables IDC's tutorials query (NLST, ACRIN-6698, HCC-TACE-Seg).
 DEFAULT_COLLECTIONS = (
+    "acrin_6698",
     "cc_radiomics_phantom",
     "cptac_cm",
+    "hcc_tace_seg",
     "htan_vanderbilt",
     "mri_dir",
+    "nlst",
     "nsclc_radiomics_interobserver1",
     "pdmr_997537_175_t",
     "qin_lung_ct",
@@ -32,6 +36,9 @@ DEFAULT_COLLECTIONS = (
     "tcga_uvm",
 )
 DEFAULT_MAX_SERIES_PER_COLLECTION = 60
+#: Lower caps for collections with long studies (ACRIN-6698: up to 32 MR series per
+#: study), so they add a few patients, not thousands of rows. Applies whenever a cap does.
+SERIES_CAPS = {"acrin_6698": 16, "hcc_tace_seg": 24}
 DEFAULT_MAX_INSTANCES_PER_SERIES = 32
 
 #: Seedable series: real DICOM bytes are generated for them (see dicom_files.py).
@@ -77,8 +84,9 @@ def select_series(
                 chosen.append(uid)
                 seen_kinds |= kinds
         count = sum(len(studies[u]) for u in chosen)
+        cap = min(max_series_per_collection, SERIES_CAPS.get(coll, max_series_per_collection))
         for uid in order:
-            if count >= max_series_per_collection:
+            if count >= cap:
                 break
             if uid not in chosen:
                 chosen.append(uid)

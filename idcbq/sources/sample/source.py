@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -86,15 +89,75 @@ def all_collection_ids() -> list[str]:
     return sorted(pc.unique(table["collection_id"]).to_pylist())
 
 
-def read_series(collections: list[str] | None = None) -> list[dict[str, Any]]:
-    """Series rows (dicts) of the given collections, in IDC's index order."""
+#: A collection with more series than this (NLST: 592,600) is read, when a series cap
+#: applies, as the series of the patients the selection keeps (:func:`_trimmed_filters`).
+LARGE_COLLECTION = 50_000
+
+
+def read_series(
+    collections: list[str] | None = None, *, max_series_per_collection: int | None = None
+) -> list[dict[str, Any]]:
+    """Series rows (dicts) of the given collections, in IDC's index order.
+
+    With ``max_series_per_collection``, a collection over ``LARGE_COLLECTION`` series is
+    read trimmed to what the build can use (see :func:`_trimmed_filters`).
+    """
     import pyarrow.parquet as pq
 
-    filters = [("collection_id", "in", list(collections))] if collections else None
-    table = pq.read_table(
-        source_files().path("idc_index.parquet"), columns=list(SERIES_COLUMNS), filters=filters
-    )
+    path = source_files().path("idc_index.parquet")
+    filters: Any = [("collection_id", "in", list(collections))] if collections else None
+    if collections and max_series_per_collection is not None:
+        filters = _trimmed_filters(list(collections), max_series_per_collection)
+    table = pq.read_table(path, columns=list(SERIES_COLUMNS), filters=filters)
     return _sorted_rows(table.to_pylist())
+
+
+def _trimmed_filters(collections: list[str], cap: int) -> list[list[tuple[str, str, Any]]]:
+    """Parquet filters (OR of ANDs): small collections whole, large ones trimmed.
+
+    A large collection keeps every series of the patients selection keeps. Selection
+    keeps whole studies and compares studies only with each other, so it chooses the
+    same studies from this slice as from the whole collection, and version facts per
+    patient and study come out the same. The two series holding the collection's lowest
+    ``series_init_idc_version`` and highest ``series_revised_idc_version`` are kept too,
+    so its collection-level versions do (for the current release).
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from idcbq.sources.sample.select import select_series
+
+    path = source_files().path("idc_index.parquet")
+    light = ["collection_id", "PatientID", "StudyInstanceUID", "SeriesInstanceUID"]
+    light += ["analysis_result_id", "Modality"]
+    light += ["series_init_idc_version", "series_revised_idc_version"]
+    ids = pq.read_table(
+        path, columns=["collection_id"], filters=[("collection_id", "in", collections)]
+    )
+    counts = {c["values"]: c["counts"] for c in pc.value_counts(ids["collection_id"]).to_pylist()}
+    large = sorted(c for c in collections if counts.get(c, 0) > LARGE_COLLECTION)
+    small = [c for c in collections if c not in large]
+    out: list[list[tuple[str, str, Any]]] = [[("collection_id", "in", small)]] if small else []
+    for cid in large:
+        part = pq.read_table(path, columns=light, filters=[("collection_id", "=", cid)])
+        keys = part.select(light[:6]).to_pylist()
+        chosen = select_series(keys, max_series_per_collection=cap)
+        patients = sorted({s["PatientID"] for s in chosen})
+        extremes = [
+            _extreme_uid(part, "series_init_idc_version", "min"),
+            _extreme_uid(part, "series_revised_idc_version", "max"),
+        ]
+        out.append([("collection_id", "=", cid), ("PatientID", "in", patients)])
+        out.append([("collection_id", "=", cid), ("SeriesInstanceUID", "in", extremes)])
+    return out
+
+
+def _extreme_uid(part: pa.Table, column: str, which: str) -> str:
+    import pyarrow.compute as pc
+
+    values = pc.fill_null(part[column], 1)
+    target = pc.min(values) if which == "min" else pc.max(values)
+    return part["SeriesInstanceUID"][pc.index(values, target).as_py()].as_py()
 
 
 def iter_series_batches(batch_series: int = 50_000) -> Iterator[list[dict[str, Any]]]:
