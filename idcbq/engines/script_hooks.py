@@ -77,7 +77,8 @@ def expand_sql(client: Client, sql: str) -> str:
         from idcbq.templates.locations import LocationMap
 
         if exc.location is None:
-            exc.location = LocationMap.identity("<sql>", sql).locate(1, 1)
+            offset = getattr(exc, "offset", None) or 0
+            exc.location = LocationMap.identity("<sql>", sql).locate_offset(sql, offset)
             exc.args = (str(exc),)
         raise
     return sql if tree == before else tree.sql("bigquery")

@@ -112,8 +112,17 @@ def expand_metadata(
             rows = _view_rows(view, db, tables_of, fields_of, data_project)
             _replace(table, _literal_rows(VIEWS[view], rows), view)
         elif name.endswith("*") and "*" not in name[:-1]:
-            _replace(table, _wildcard(db, name[:-1], tables_of, fields_of), None)
+            try:
+                _replace(table, _wildcard(db, name[:-1], tables_of, fields_of), None)
+            except ValidationError as exc:
+                exc.offset = _start(table)  # where the caller's text names the table
+                raise
     return tree
+
+
+def _start(node: exp.Expr) -> int | None:
+    starts = [n.meta_get("start") for n in node.walk() if n.meta_get("start") is not None]
+    return min(starts) if starts else None
 
 
 def _replace(table: exp.Table, query: exp.Query, default_alias: str | None) -> None:

@@ -163,7 +163,7 @@ class ScriptRunner:
                 )
         except TemplateError as exc:
             if exc.location is None:
-                exc.location = self._locate(start, text)
+                exc.location = self._locate(start + (getattr(exc, "offset", None) or 0), text)
                 exc.args = (str(exc),)
             raise
 
@@ -329,7 +329,13 @@ class ScriptRunner:
                 "CREATE TEMP TABLE needs a plain name and AS SELECT ... "
                 "(scripts insert no rows)"
             )
-        self._checked(query, query.sql("bigquery"), start)
+        # the query as written (after the first AS), so problems point into the script
+        found = re.search(r"\bAS\b\s*", text, re.IGNORECASE)
+        at = found.end() if found else None
+        if at is not None and text[at:].lstrip("( \n").upper().startswith(("SELECT", "WITH")):
+            self._checked(query, text[at:], start + at)
+        else:
+            self._checked(query, query.sql("bigquery"), start)
         self.tables[name] = self._prepared(query)
 
     def _prepared_function_body(self, fn: Any) -> exp.Expr:
