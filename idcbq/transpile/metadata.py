@@ -156,9 +156,7 @@ def _literal_rows(columns: Sequence[tuple[str, str]], rows: list[tuple]) -> exp.
     from sqlglot import exp
 
     def struct(row: Sequence[object]) -> exp.Expr:
-        items = [
-            exp.alias_(_typed(v, t), c) for (c, t), v in zip(columns, row, strict=True)
-        ]
+        items = [exp.alias_(_typed(v, t), c) for (c, t), v in zip(columns, row, strict=True)]
         return exp.Struct(expressions=items)
 
     if not rows:  # an empty view still has its columns
@@ -226,7 +224,7 @@ def hide_suffix(tree: exp.Expr) -> exp.Expr:
     from sqlglot import exp
 
     for select in tree.find_all(exp.Select):
-        sources = [select.args.get("from_")] + list(select.args.get("joins") or [])
+        sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
         wild = [
             s.this
             for s in sources

@@ -46,7 +46,9 @@ class ScriptHooks(Protocol):
     def check(self, sql: str, params: tuple[BoundParameter, ...], lmap: LocationMap) -> str | None:
         """Validate one query (raise ValidationError); return which check validated it."""
 
-    def evaluate(self, sql: str, params: tuple[BoundParameter, ...], validated_by: str | None) -> Any:
+    def evaluate(
+        self, sql: str, params: tuple[BoundParameter, ...], validated_by: str | None
+    ) -> Any:
         """Run one checked query of one row and one column; return its value."""
 
     def user_param(self, name: str, ptype: ParamType | None) -> BoundParameter | None:
@@ -325,8 +327,7 @@ class ScriptRunner:
         name = tree.this.name if isinstance(tree.this, exp.Table) else None
         if name is None or tree.this.db or not isinstance(query, exp.Query):
             raise ValidationError(
-                "CREATE TEMP TABLE needs a plain name and AS SELECT ... "
-                "(scripts insert no rows)"
+                "CREATE TEMP TABLE needs a plain name and AS SELECT ... (scripts insert no rows)"
             )
         # the query as written (after the first AS), so problems point into the script
         found = re.search(r"\bAS\b\s*", text, re.IGNORECASE)
@@ -405,5 +406,3 @@ class ScriptRunner:
 def run_script(sql: str, hooks: ScriptHooks, *, path: str = "<sql>") -> ScriptResult:
     """Check and run ``sql``'s statements in order; return its last query (see module doc)."""
     return ScriptRunner(script=sql, hooks=hooks, path=path).run()
-
-

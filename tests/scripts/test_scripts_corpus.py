@@ -100,3 +100,18 @@ def test_refused_script_through_the_cli(sample_root, case):
     assert proc.returncode == ExitCode.BAD_INPUT, proc.stderr
     assert f"<sql>:{line}:{col}:" in proc.stderr and text in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_unbound_parameter_names_itself_and_how_to_pass_it(duck, sample_root):
+    """Issue 20 §5: a notebook's ``@collection`` without a value (API, script, CLI)."""
+    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE collection_id = @collection"
+    for text in (sql, f"DECLARE k INT64 DEFAULT 1;\nCREATE TEMP TABLE t AS SELECT 1 AS a;\n{sql}"):
+        with pytest.raises(ValidationError) as info:
+            duck.sql(text)
+        assert "@collection" in info.value.message
+        assert "-p collection=VALUE" in (info.value.hint or "")
+    proc = run_idcbq("sql", "-", "--source", sample_root, stdin=sql)
+    assert proc.returncode == ExitCode.BAD_INPUT
+    assert "<sql>:1:59:" in proc.stderr and "-p collection=VALUE" in proc.stderr
+    ok = run_idcbq("sql", "-", "--source", sample_root, "-p", "collection=nlst", stdin=sql)
+    assert ok.returncode == 0, ok.stderr
