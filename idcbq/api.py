@@ -228,7 +228,12 @@ class Client:
         types = dict(types or {})
         declared: dict[str, BoundParameter] = {}
         from idcbq.transpile.scripts import starts_with_declare
+        from idcbq.validate.script import is_script
 
+        if is_script(sql) and not _declare_block(sql):
+            from idcbq.engines.script_hooks import prepare_script
+
+            return prepare_script(self, sql, params, types, from_text=from_text)
         if starts_with_declare(sql):  # comments may come first (idc-index-data's scripts)
             from idcbq.transpile import split_declare_script
 
@@ -261,6 +266,12 @@ class Client:
                 f"type given for parameter(s) without a value: {sorted(unused_types)}"
             )
         ordered = tuple(bound.values())
+        from idcbq.transpile.metadata import mentions_metadata
+
+        if mentions_metadata(sql):  # INFORMATION_SCHEMA views, wildcard tables
+            from idcbq.engines.script_hooks import expand_sql
+
+            sql = expand_sql(self, sql)
         validated_by = self._validate(sql, ordered, LocationMap.identity("<sql>", sql))
         return self._checked(self.engine.prepare(sql, ordered), validated_by)
 
@@ -431,6 +442,18 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client(engine={self.engine.name!r}, idc_version={self.engine.idc_version.label!r})"
+
+
+def _declare_block(sql: str) -> bool:
+    """True for ``DECLARE name TYPE DEFAULT literal; ... <one query>`` (typed parameters)."""
+    from idcbq.errors import TranspileError
+    from idcbq.transpile.scripts import split_script
+
+    try:
+        split_script(sql)
+    except TranspileError:
+        return False
+    return True
 
 
 def _rendered(template: str | None, path: str | None, prepared: PreparedQuery) -> Rendered:

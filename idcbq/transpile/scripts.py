@@ -117,15 +117,15 @@ def _declarations(stmt: exp.Declare) -> list[Declaration]:
             raise TranspileError(
                 f"unsupported on DuckDB: DECLARE {', '.join(n.name for n in names)} without a type"
             )
-        ptype = _param_type(kind)
+        ptype = param_type(kind)
         # Without DEFAULT a BigQuery variable starts as NULL (sqlglot stores no node then).
-        value = _literal_value(default, ptype) if isinstance(default, exp.Expr) else None
+        value = literal_value(default, ptype) if isinstance(default, exp.Expr) else None
         for name in names:
             out.append(Declaration(name=name.name, type=ptype, value=value))
     return out
 
 
-def _param_type(kind: exp.DataType) -> ParamType:
+def param_type(kind: exp.DataType) -> ParamType:
     from idcbq.errors import ParameterError
 
     text = kind.sql("bigquery")
@@ -135,7 +135,7 @@ def _param_type(kind: exp.DataType) -> ParamType:
         raise TranspileError(f"unsupported on DuckDB: DECLARE of type {text}") from exc
 
 
-def _literal_value(node: exp.Expr, ptype: ParamType) -> Any:
+def literal_value(node: exp.Expr, ptype: ParamType) -> Any:
     """The Python value of a DEFAULT that is a literal (or array of literals); else an error."""
     from sqlglot import exp
 
@@ -144,9 +144,9 @@ def _literal_value(node: exp.Expr, ptype: ParamType) -> Any:
     if ptype.is_array:
         if not isinstance(node, exp.Array):
             raise TranspileError(f"unsupported on DuckDB: DECLARE DEFAULT {node.sql('bigquery')}")
-        return [_literal_value(e, ptype.element_type) for e in node.expressions]
+        return [literal_value(e, ptype.element_type) for e in node.expressions]
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
-        inner = _literal_value(node.this, ptype)
+        inner = literal_value(node.this, ptype)
         return -inner
     if isinstance(node, exp.Boolean):
         return bool(node.this)

@@ -55,7 +55,12 @@ def check_parameters(
                 ValidationError(
                     f"parameter @{node.name} is used but not declared",
                     location=node_location(node, sql, lmap, token=f"@{node.name}"),
-                    hint=f"did you mean @{close[0]}?" if close else f"declared: {declared}",
+                    hint=(
+                        f"did you mean @{close[0]}?"
+                        if close
+                        else f"pass a value: -p {node.name}=VALUE (CLI) or params="
+                        f"{{'{node.name}': ...}} (API); declared: {declared}"
+                    ),
                 )
             )
     for p in params:

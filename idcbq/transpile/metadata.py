@@ -1,0 +1,254 @@
+"""IDC metadata views and wildcard tables as plain BigQuery subqueries.
+
+Two BigQuery features name tables that are not tables:
+
+- ``<dataset>.INFORMATION_SCHEMA.TABLES`` / ``.COLUMNS`` of an IDC dataset become an
+  ``UNNEST`` of literal rows built from the source's own schemas, with BigQuery's column
+  names and types for those views (see :data:`TABLES_COLUMNS`, :data:`COLUMNS_COLUMNS`).
+  Facts the source does not hold (creation time, DDL, collation) are NULL, never guessed.
+- ``<dataset>.<prefix>*`` (a wildcard table) becomes a ``UNION ALL`` of the matching
+  tables, each with its ``_TABLE_SUFFIX``. BigQuery takes the wildcard's schema from the
+  most recently created matching table; a source has no creation times, so the schema is
+  every matching table's columns by name (first seen, in table-name order), NULL where a
+  table lacks one. A column whose type differs between two tables is refused, as
+  BigQuery refuses to read a field of one type as another.
+
+The result is BigQuery SQL, so it passes the same checks as any query and runs the same
+way on every engine. Which datasets are IDC's is the caller's decision (``is_idc``).
+
+Example:
+    >>> import sqlglot
+    >>> from idcbq.sources.schema import Field
+    >>> tree = sqlglot.parse_one("SELECT _TABLE_SUFFIX AS s, a FROM idc_v1.`t_*`", read="bigquery")
+    >>> out = expand_metadata(
+    ...     tree, is_idc=lambda ds: True, tables_of=lambda ds: ["t_x", "t_y"],
+    ...     fields_of=lambda ds, t: (Field("a", "INT64"),))
+    >>> "UNION ALL" in out.sql("bigquery")
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from idcbq.errors import ValidationError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from idcbq.sources.schema import Field
+
+#: Columns of INFORMATION_SCHEMA.TABLES that idcbq answers, with BigQuery's types.
+TABLES_COLUMNS = (
+    ("table_catalog", "STRING"),
+    ("table_schema", "STRING"),
+    ("table_name", "STRING"),
+    ("table_type", "STRING"),
+    ("is_insertable_into", "STRING"),
+    ("is_typed", "STRING"),
+    ("creation_time", "TIMESTAMP"),
+    ("ddl", "STRING"),
+    ("default_collation_name", "STRING"),
+)
+#: Columns of INFORMATION_SCHEMA.COLUMNS that idcbq answers, with BigQuery's types.
+COLUMNS_COLUMNS = (
+    ("table_catalog", "STRING"),
+    ("table_schema", "STRING"),
+    ("table_name", "STRING"),
+    ("column_name", "STRING"),
+    ("ordinal_position", "INT64"),
+    ("is_nullable", "STRING"),
+    ("data_type", "STRING"),
+    ("is_generated", "STRING"),
+    ("generation_expression", "STRING"),
+    ("is_stored", "STRING"),
+    ("is_hidden", "STRING"),
+    ("is_updatable", "STRING"),
+    ("is_system_defined", "STRING"),
+    ("is_partitioning_column", "STRING"),
+    ("clustering_ordinal_position", "INT64"),
+    ("collation_name", "STRING"),
+    ("column_default", "STRING"),
+    ("rounding_mode", "STRING"),
+)
+VIEWS = {"TABLES": TABLES_COLUMNS, "COLUMNS": COLUMNS_COLUMNS}
+SUFFIX = "_TABLE_SUFFIX"
+
+TablesOf = Callable[[str], Sequence[str]]
+FieldsOf = Callable[[str, str], "Sequence[Field] | None"]
+
+
+def mentions_metadata(sql: str) -> bool:
+    """Cheap test: could ``sql`` name a metadata view or a wildcard table?"""
+    return "information_schema" in sql.lower() or "*`" in sql or "*." in sql
+
+
+def expand_metadata(
+    tree: exp.Expr,
+    *,
+    is_idc: Callable[[str], bool],
+    tables_of: TablesOf,
+    fields_of: FieldsOf,
+    data_project: str = "bigquery-public-data",
+) -> exp.Expr:
+    """Replace IDC metadata views and wildcard tables in ``tree`` (in place) by subqueries.
+
+    Other INFORMATION_SCHEMA views, and either feature outside an IDC dataset, are left
+    as written: the table allow-list refuses them.
+
+    Raises:
+        ValidationError: a wildcard that matches no table, or tables that cannot be
+            unioned by column name.
+    """
+    from sqlglot import exp
+
+    for table in list(tree.find_all(exp.Table)):
+        name, db = table.name, table.db
+        if not db or not is_idc(db) or (table.catalog and table.catalog != data_project):
+            continue
+        view = name.upper().removeprefix("INFORMATION_SCHEMA.")
+        if name.upper().startswith("INFORMATION_SCHEMA.") and view in VIEWS:
+            rows = _view_rows(view, db, tables_of, fields_of, data_project)
+            _replace(table, _literal_rows(VIEWS[view], rows), view)
+        elif name.endswith("*") and "*" not in name[:-1]:
+            try:
+                _replace(table, _wildcard(db, name[:-1], tables_of, fields_of), None)
+            except ValidationError as exc:
+                exc.offset = _start(table)  # where the caller's text names the table
+                raise
+    return tree
+
+
+def _start(node: exp.Expr) -> int | None:
+    starts = [n.meta_get("start") for n in node.walk() if n.meta_get("start") is not None]
+    return min(starts) if starts else None
+
+
+def _replace(table: exp.Table, query: exp.Query, default_alias: str | None) -> None:
+    from sqlglot import exp
+
+    alias = table.alias
+    if not alias or "." in alias:  # sqlglot's implicit alias of a dotted name
+        alias = default_alias or (table.name.rstrip("*") or "wildcard")
+    table.replace(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+
+
+def _view_rows(view, db, tables_of, fields_of, project) -> list[tuple]:
+    rows = []
+    table_type = "VIEW" if db.lower().startswith("idc_current") else "BASE TABLE"
+    for name in sorted(tables_of(db)):
+        if view == "TABLES":
+            rows.append((project, db, name, table_type, "NO", "NO", None, None, None))
+            continue
+        for pos, fld in enumerate(fields_of(db, name) or (), start=1):
+            nullable = "YES" if fld.mode == "NULLABLE" else "NO"
+            rows.append(
+                (project, db, name, fld.name, pos, nullable, fld.bigquery_type, "NEVER", None,
+                 None, "NO", None, "NO", "NO", None, None, None, None)
+            )  # fmt: skip
+    return rows
+
+
+def _literal_rows(columns: Sequence[tuple[str, str]], rows: list[tuple]) -> exp.Query:
+    """``SELECT * FROM UNNEST([STRUCT(...), ...])`` with every column typed (NULLs too)."""
+    import sqlglot
+    from sqlglot import exp
+
+    def struct(row: Sequence[object]) -> exp.Expr:
+        items = [exp.alias_(_typed(v, t), c) for (c, t), v in zip(columns, row, strict=True)]
+        return exp.Struct(expressions=items)
+
+    if not rows:  # an empty view still has its columns
+        nulls = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns)
+        return sqlglot.parse_one(f"SELECT {nulls} FROM UNNEST([1]) WHERE FALSE", read="bigquery")
+    array = exp.Array(expressions=[struct(r) for r in rows])
+    return exp.select("*").from_(exp.Unnest(expressions=[array]))
+
+
+def _typed(value: object, kind: str) -> exp.Expr:
+    from sqlglot import exp
+
+    if value is None:  # a NULL literal needs its type; strings and integers carry theirs
+        return exp.cast(exp.null(), exp.DataType.build(kind, dialect="bigquery"))
+    return exp.convert(value)
+
+
+def _wildcard(db: str, prefix: str, tables_of: TablesOf, fields_of: FieldsOf) -> exp.Query:
+    from sqlglot import exp
+
+    matching = sorted(t for t in tables_of(db) if t.startswith(prefix))
+    if not matching:
+        raise ValidationError(f"wildcard table {db}.{prefix}* matches no table of {db}")
+    columns: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    present: dict[str, set[str]] = {}
+    for name in matching:
+        fields = fields_of(db, name)
+        if fields is None:
+            raise ValidationError(f"wildcard table {db}.{prefix}*: no schema for {db}.{name}")
+        present[name] = set()
+        for fld in fields:
+            if fld.name == SUFFIX:
+                raise ValidationError(f"{db}.{name} has a column named {SUFFIX}")
+            kind = fld.bigquery_type
+            if fld.name in columns and columns[fld.name] != kind:
+                raise ValidationError(
+                    f"wildcard table {db}.{prefix}* cannot union {db}.{owner[fld.name]} and "
+                    f"{db}.{name}: column {fld.name} is {columns[fld.name]} in one and {kind} "
+                    "in the other",
+                    hint="name the tables one by one and CAST the column",
+                )
+            columns.setdefault(fld.name, kind)
+            owner.setdefault(fld.name, name)
+            present[name].add(fld.name)
+    branches = []
+    for name in matching:
+        items = [
+            exp.column(c, quoted=True)
+            if c in present[name]
+            else exp.alias_(exp.cast(exp.null(), exp.DataType.build(t, dialect="bigquery")), c)
+            for c, t in columns.items()
+        ]
+        items.append(exp.alias_(exp.Literal.string(name[len(prefix) :]), SUFFIX))
+        source = exp.Table(this=exp.to_identifier(name), db=exp.to_identifier(db))
+        branches.append(exp.select(*items).from_(source))
+    query = branches[0]
+    for branch in branches[1:]:
+        query = exp.union(query, branch, distinct=False)
+    return query
+
+
+def hide_suffix(tree: exp.Expr) -> exp.Expr:
+    """``SELECT *`` over a wildcard table: ``_TABLE_SUFFIX`` is a pseudo column, not in ``*``."""
+    from sqlglot import exp
+
+    for select in tree.find_all(exp.Select):
+        sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
+        wild = [
+            s.this
+            for s in sources
+            if s is not None and isinstance(s.this, exp.Subquery) and _is_wildcard(s.this)
+        ]
+        if not wild:
+            continue
+        aliases = {w.alias for w in wild}
+        for i, item in enumerate(select.expressions):
+            star = isinstance(item, exp.Star) and len(sources) == 1
+            qualified = isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
+            if (star or (qualified and item.table in aliases)) and not item.args.get("except"):
+                ex = exp.Star(**{"except": [exp.column(SUFFIX)]})
+                if qualified:
+                    ex = exp.Column(this=ex, table=exp.to_identifier(item.table))
+                select.expressions[i] = ex
+                ex.parent = select
+    return tree
+
+
+def _is_wildcard(sub: exp.Subquery) -> bool:
+    from sqlglot import exp
+
+    first = sub.this
+    while isinstance(first, exp.Union):
+        first = first.this
+    return isinstance(first, exp.Select) and any(e.alias == SUFFIX for e in first.expressions)

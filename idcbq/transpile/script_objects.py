@@ -1,0 +1,173 @@
+"""Temporary objects of a BigQuery script, folded into the statements that use them.
+
+A script's ``CREATE TEMP FUNCTION`` (SQL UDFs only) and ``CREATE TEMP TABLE ... AS
+SELECT`` create nothing anywhere: a call of the function becomes its body with the
+arguments in place of the parameters (each cast to the parameter's type, the result to
+the declared ``RETURNS`` type), and a read of the table becomes a ``WITH`` entry holding
+its query. Every statement is then one self-contained query that the usual checks see
+whole and every engine runs the same way.
+
+Example:
+    >>> import sqlglot
+    >>> create = sqlglot.parse_one(
+    ...     "CREATE TEMP FUNCTION twice(x INT64) AS (x * 2)", read="bigquery")
+    >>> fn = temp_function(create)
+    >>> query = sqlglot.parse_one("SELECT twice(3) AS six", read="bigquery")
+    >>> inline_functions(query, {"twice": fn}).sql("bigquery")
+    'SELECT ((CAST(3 AS INT64)) * 2) AS six'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from idcbq.errors import ValidationError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+
+@dataclass(frozen=True)
+class TempFunction:
+    """A SQL UDF: its parameters ``(name, type or None for ANY TYPE)``, body and result type."""
+
+    name: str
+    params: tuple[tuple[str, exp.DataType | None], ...]
+    body: exp.Expr
+    returns: exp.DataType | None
+
+
+def is_temporary(create: exp.Create) -> bool:
+    from sqlglot import exp
+
+    props = create.args.get("properties")
+    return props is not None and any(
+        isinstance(p, exp.TemporaryProperty) for p in props.expressions
+    )
+
+
+def temp_function(create: exp.Create) -> TempFunction:
+    """The SQL UDF a ``CREATE TEMP FUNCTION`` defines; JavaScript and table functions refused."""
+    import sqlglot
+    from sqlglot import exp
+
+    udf = create.this
+    props = create.args.get("properties")
+    props = props.expressions if props is not None else []
+    language = next((p for p in props if isinstance(p, exp.LanguageProperty)), None)
+    if language is not None:
+        raise ValidationError(
+            f"CREATE TEMP FUNCTION {udf.this.sql('bigquery')}: LANGUAGE "
+            f"{language.this.sql('bigquery') if isinstance(language.this, exp.Expr) else language.this}"
+            " functions are not allowed (only SQL functions: AS (expression))",
+            hint="JavaScript UDFs run code outside SQL; write the function in SQL",
+        )
+    body = create.expression
+    if not isinstance(body, exp.Paren):
+        raise ValidationError("CREATE TEMP FUNCTION needs a SQL body: AS (expression)")
+    returns = next((p for p in props if isinstance(p, exp.ReturnsProperty)), None)
+    if returns is not None and returns.args.get("is_table"):
+        raise ValidationError("table functions (RETURNS TABLE) are not supported in scripts")
+    name_node = udf.this
+    if not isinstance(name_node, exp.Table) or name_node.db:
+        raise ValidationError(
+            f"a temporary function has a plain name, got {name_node.sql('bigquery')}"
+        )
+    name = name_node.name
+    probe = sqlglot.parse_one(f"SELECT {name}(1)", read="bigquery").expressions[0]
+    if not isinstance(probe, exp.Anonymous):
+        raise ValidationError(f"temporary function {name} has the name of a built-in function")
+    params = []
+    for column_def in udf.expressions:
+        kind = column_def.args.get("kind")
+        text = kind.sql("bigquery").upper() if kind is not None else "ANY TYPE"
+        params.append((column_def.name, None if text.startswith("ANY") else kind))
+    return TempFunction(
+        name=name,
+        params=tuple(params),
+        body=body.this,
+        returns=returns.this if returns is not None else None,
+    )
+
+
+def inline_functions(tree: exp.Expr, functions: Mapping[str, TempFunction]) -> exp.Expr:
+    """Replace every call of a temporary function by its body (innermost calls too)."""
+    from sqlglot import exp
+
+    by_name = {n.lower(): f for n, f in functions.items()}
+    if not by_name:
+        return tree
+    for _ in range(10_000):  # bodies hold only earlier functions, already inlined
+        call = next(
+            (
+                c
+                for c in tree.find_all(exp.Anonymous)
+                if isinstance(c.this, str) and c.this.lower() in by_name
+            ),
+            None,
+        )
+        if call is None:
+            return tree
+        fn = by_name[call.this.lower()]
+        if len(call.expressions) != len(fn.params):
+            raise ValidationError(
+                f"function {fn.name} takes {len(fn.params)} argument(s), "
+                f"got {len(call.expressions)}"
+            )
+        args = {
+            pname.lower(): exp.Paren(this=exp.cast(arg.copy(), kind) if kind else arg.copy())
+            for (pname, kind), arg in zip(fn.params, call.expressions, strict=True)
+        }
+        body = fn.body.copy()
+        for column in list(body.find_all(exp.Column)):
+            if not column.table and column.name.lower() in args:
+                column.replace(args[column.name.lower()].copy())
+        body = exp.Paren(this=body)
+        new = exp.cast(body, fn.returns) if fn.returns is not None else body
+        if call is tree:
+            return new
+        call.replace(new)
+    raise ValidationError("temporary functions nest too deeply")
+
+
+def attach_tables(tree: exp.Expr, tables: Mapping[str, exp.Query]) -> exp.Expr:
+    """Put the temporary tables ``tree`` reads (and those they read) in its ``WITH``."""
+    from sqlglot import exp
+
+    by_name = {n.lower(): n for n in tables}
+
+    def reads(node: exp.Expr) -> set[str]:
+        return {
+            t.name.lower()
+            for t in node.find_all(exp.Table)
+            if not t.db and not t.catalog and t.name.lower() in by_name
+        }
+
+    needed: set[str] = set()
+    todo = reads(tree)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo |= reads(tables[by_name[name]])
+    if not needed:
+        return tree
+    for cte in tree.find_all(exp.CTE):
+        if cte.alias.lower() in by_name:
+            raise ValidationError(
+                f"WITH {cte.alias} has the name of a temporary table of this script",
+                hint="rename the WITH entry",
+            )
+    ctes = [
+        exp.CTE(this=tables[name].copy(), alias=exp.TableAlias(this=exp.to_identifier(name)))
+        for name in tables
+        if name.lower() in needed
+    ]
+    with_ = tree.args.get("with_")
+    if with_ is not None:
+        with_.set("expressions", ctes + list(with_.expressions))
+    else:
+        tree.set("with_", exp.With(expressions=ctes))
+    return tree
