@@ -36,6 +36,8 @@ class DownloadReport:
     #: why the run stopped early: "local" (disk full, read-only...) or "unreachable".
     abort_kind: str | None = None
     note: str | None = None
+    #: ``{"index": i, "count": n}`` when the run fetched one shard of a split manifest
+    shard: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -55,7 +57,8 @@ class DownloadReport:
 
     def summary(self, max_failures: int = 20) -> str:
         lines = [
-            f"{'OK' if self.ok else 'INCOMPLETE'}: {self.downloaded} downloaded, {self.skipped} already present "
+            (f"shard {self.shard['index']}/{self.shard['count']}: " if self.shard else "")
+            + f"{'OK' if self.ok else 'INCOMPLETE'}: {self.downloaded} downloaded, {self.skipped} already present "
             f"(verified), {len(self.failed)} failed of {self.planned} files into {self.dest}",
             f"{human_bytes(self.bytes_downloaded)} in {self.elapsed_s:.1f} s "
             f"({self.files_per_s:.0f} files/s, {human_bytes(self.bytes_per_s)}/s), {self.retries} retries",
@@ -79,6 +82,58 @@ class DownloadReport:
             "bytes_downloaded": self.bytes_downloaded, "bytes_planned": self.bytes_planned,
             "elapsed_s": round(self.elapsed_s, 3), "files_per_s": round(self.files_per_s, 1),
             "retries": self.retries, "aborted": self.aborted, "abort_kind": self.abort_kind,
+            "shard": self.shard,
+        }  # fmt: skip
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+
+@dataclass
+class DryRun:
+    """The plan without transferring: counts, bytes, free space, layout sample."""
+
+    plan: Any  # download.plan.Plan, or DICOMweb's plan (same counts)
+    dest: str
+    free_bytes: int
+    #: ``{"index": i, "count": n}`` when this is one shard's plan
+    shard: dict[str, int] | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.free_bytes >= self.plan.total_bytes
+
+    def summary(self) -> str:
+        p = self.plan
+        estimated = getattr(p, "estimated", [])  # series counted from their own sizes
+        lines = [
+            (f"shard {self.shard['index']}/{self.shard['count']}: " if self.shard else "")
+            + f"plan: {p.file_count} files, {human_bytes(p.total_bytes)} ({p.total_bytes} bytes)"
+            + (f", {p.unknown_sizes} of unknown size" if p.unknown_sizes else "")
+            + (
+                f"; {len(estimated)} series counted from the source's own sizes (not listed)"
+                if estimated
+                else ""
+            ),
+            f"destination: {self.dest} (free: {human_bytes(self.free_bytes)}; "
+            + ("enough space" if self.fits else "NOT ENOUGH SPACE")
+            + ")",
+            f"provider: {p.provider}; layout: {p.template}",
+        ]
+        lines += [f"  {r['url']} -> {r['path']}" for r in p.sample_rows]
+        lines += [f"problem: {url}: {why}" for url, why in p.problems[:20]]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``--dry-run --report FILE`` writes (``idcbq report`` sums these across shards)."""
+        p = self.plan
+        return {
+            "dry_run": True, "ok": not p.problems, "dest": self.dest, "shard": self.shard,
+            "planned_files": p.file_count, "planned_bytes": p.total_bytes,
+            "unknown_sizes": p.unknown_sizes, "free_bytes": self.free_bytes, "fits": self.fits,
+            "provider": getattr(p, "provider", None), "layout": getattr(p, "template", None),
+            "examples": list(p.sample_rows),
+            "problems": [{"url": url, "reason": why} for url, why in p.problems],
         }  # fmt: skip
 
     def to_json(self) -> str:
