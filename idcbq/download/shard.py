@@ -22,7 +22,7 @@ Example:
     >>> Shard.parse("1/4").label, Shard.parse("1/4").file_tag
     ('1/4', 'shard-1-of-4')
     >>> shard_of("b8c1e9a4-0000-4000-8000-000000000001", 4)
-    1
+    0
     >>> Shard.from_environment({"JOB_COMPLETION_INDEX": "2"}, count=3)
     Shard(index=2, count=3)
 """
