@@ -19,7 +19,7 @@ import pytest
 
 from idcbq.download import plan_download
 from idcbq.download.lock import DestLock
-from idcbq.download.shard import ENGINES, COUNT_VARIABLE, Shard, resolve_shard, shard_of
+from idcbq.download.shard import COUNT_VARIABLE, ENGINES, Shard, resolve_shard, shard_of
 from idcbq.download.state import state_name
 from idcbq.errors import DestinationLockedError, ExitCode, ManifestError, UsageError
 from idcbq.manifest import write_manifest
@@ -101,7 +101,7 @@ def test_row_without_a_series_cannot_be_sharded(tmp_path):
     row = {"url": "gs://idc-open-data/x/y.dcm", "crdc_series_uuid": None,
            "crdc_instance_uuid": "y", "gcs_bucket": "idc-open-data"}  # fmt: skip
     manifest.write_text(json.dumps(row) + "\n")
-    with pytest.raises(ManifestError, match="gs://idc-open-data/x/y.dcm has no crdc_series_uuid"):
+    with pytest.raises(ManifestError, match=r"gs://idc-open-data/x/y\.dcm has no crdc_series_uuid"):
         plan_download(str(manifest), tmp_path, template="%crdc_instance_uuid", shard=Shard(0, 2))
 
 
@@ -277,10 +277,10 @@ def test_network_and_fuse_destinations_need_a_state_dir(tmp_path):
     (tmp_path / "mnt" / "bucket two").mkdir()
     assert fs_type_of(tmp_path / "mnt" / "bucket two", mountinfo=str(info)) == "nfs4"
     assert fs_type_of(tmp_path, mountinfo=str(info)) == "ext4"
-    with pytest.raises(UsageError, match="fuse.gcsfuse file system.*unreliable"):
+    with pytest.raises(UsageError, match=r"fuse\.gcsfuse file system.*unreliable"):
         check_state_place(dest, None, mountinfo=str(info))
     check_state_place(dest, tmp_path / "state", mountinfo=str(info))  # local state: fine
-    with pytest.raises(UsageError, match="--state-dir .* is on a fuse.gcsfuse"):
+    with pytest.raises(UsageError, match=r"--state-dir .* is on a fuse\.gcsfuse"):
         check_state_place(dest, dest / "state", mountinfo=str(info))
 
 

@@ -150,6 +150,7 @@ def write_report(path: str, text: str) -> None:
 
     target = Path(check_output_file(path))
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # e.g. reports/ on a shared mount
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
