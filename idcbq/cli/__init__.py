@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "estimate": ("idcbq.cli.estimate:estimate", "Dry-run a query on BigQuery: bytes and cost."),
     "manifest": ("idcbq.cli.manifest:manifest", "Turn query results into download manifests."),
     "download": ("idcbq.cli.download:download", "Download the files of a manifest, verified."),
+    "report": ("idcbq.cli.report:report", "Sum the reports of a download split into shards."),
     "job": ("idcbq.cli.job:job", "Run scheduled cohort jobs from a spec file."),
     "mirror": ("idcbq.cli.mirror:mirror", "Copy the needed part of IDC's export locally."),
     "releases": ("idcbq.cli.releases:releases", "List the IDC releases a source holds."),

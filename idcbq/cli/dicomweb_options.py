@@ -26,6 +26,16 @@ def dicomweb_options(command: Callable[..., Any]) -> Callable[..., Any]:
             if dicomweb_url:
                 raise click.UsageError("--dicomweb-url needs --transport dicomweb")
             return command(*args, **kwargs)
+        if kwargs.get("shard") or kwargs.get("shard_count"):
+            from idcbq.errors import UsageError
+
+            raise UsageError(
+                "--shard is for bucket downloads, not --transport dicomweb",
+                hint="many machines through IDC's public DICOMweb proxy meet its per-IP quota; "
+                "fetch the same manifest from IDC's buckets (the default --transport bucket)",
+            )
+        if kwargs.get("state_dir"):
+            raise click.UsageError("--state-dir is for bucket downloads, not --transport dicomweb")
         ctx = click.get_current_context()
         return _run_dicomweb(ctx, dicomweb_url, **kwargs)
 
@@ -50,21 +60,12 @@ def _run_dicomweb(ctx: click.Context, dicomweb_url: str | None, **kw: Any) -> No
     from pathlib import Path
 
     from idcbq.download.dicomweb import download_dicomweb
+    from idcbq.download.remote_manifest import local_manifest
     from idcbq.errors import DownloadError
 
     quiet = bool(kw.get("quiet")) or bool((ctx.obj or {}).get("quiet"))
-    result = download_dicomweb(
-        kw["manifest"],
-        kw["dest"],
-        dicomweb_url=dicomweb_url,
-        workers=_workers(ctx, kw.get("workers")),
-        template=kw.get("dir_template"),
-        quiet=quiet,
-        dry_run=bool(kw.get("dry_run")),
-        attempts=int(kw.get("retries") or 5),
-        timeout=float(kw.get("timeout") or 120.0),
-        fsync=not kw.get("no_fsync"),
-    )
+    with local_manifest(kw["manifest"]) as manifest:
+        result = _fetch(download_dicomweb, manifest, ctx, dicomweb_url, quiet, kw)
     if not hasattr(result, "downloaded"):  # a dry run
         click.echo(result.summary())
         return
@@ -75,6 +76,22 @@ def _run_dicomweb(ctx: click.Context, dicomweb_url: str | None, **kw: Any) -> No
         raise DownloadError(
             f"{len(result.failed)} of {result.planned} files failed or could not be verified"
         )
+
+
+def _fetch(download_dicomweb: Any, manifest: str, ctx: click.Context, dicomweb_url: str | None,
+           quiet: bool, kw: dict[str, Any]) -> Any:  # fmt: skip
+    return download_dicomweb(
+        manifest,
+        kw["dest"],
+        dicomweb_url=dicomweb_url,
+        workers=_workers(ctx, kw.get("workers")),
+        template=kw.get("dir_template"),
+        quiet=quiet,
+        dry_run=bool(kw.get("dry_run")),
+        attempts=int(kw.get("retries") or 5),
+        timeout=float(kw.get("timeout") or 120.0),
+        fsync=not kw.get("no_fsync"),
+    )
 
 
 #: Threads for DICOMweb unless --workers is given: servers (IDC's proxy has a per-IP

@@ -18,7 +18,6 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,11 @@ from idcbq.download.item import Item
 from idcbq.download.layout import DEFAULT_TEMPLATE
 from idcbq.download.lock import LOCK_NAME, DestLock
 from idcbq.download.plan import GcsLister, Plan, S3Lister, make_plan
-from idcbq.download.report import DownloadReport, Progress, human_bytes
-from idcbq.download.state import STATE_NAME, DownloadState
+from idcbq.download.remote_manifest import local_manifest
+from idcbq.download.report import DownloadReport, DryRun, Progress
+from idcbq.download.shard import Shard
+from idcbq.download.state import STATE_NAME, DownloadState, state_name
+from idcbq.download.statedir import check_state_place, state_folder
 from idcbq.download.transfer import (
     DEFAULT_MIN_RATE,
     DEFAULT_TIMEOUT,
@@ -57,39 +59,6 @@ __all__ = [
 log = logging.getLogger("idcbq.download")
 #: aiohttp read buffer: larger means fewer callbacks per ~0.5 MB DICOM file.
 READ_BUFSIZE = 1 << 20
-
-
-@dataclass
-class DryRun:
-    """The plan without transferring: counts, bytes, free space, layout sample."""
-
-    plan: Plan
-    dest: str
-    free_bytes: int
-
-    @property
-    def fits(self) -> bool:
-        return self.free_bytes >= self.plan.total_bytes
-
-    def summary(self) -> str:
-        p = self.plan
-        estimated = getattr(p, "estimated", [])  # series counted from their own sizes
-        lines = [
-            f"plan: {p.file_count} files, {human_bytes(p.total_bytes)} ({p.total_bytes} bytes)"
-            + (f", {p.unknown_sizes} of unknown size" if p.unknown_sizes else "")
-            + (
-                f"; {len(estimated)} series counted from the source's own sizes (not listed)"
-                if estimated
-                else ""
-            ),
-            f"destination: {self.dest} (free: {human_bytes(self.free_bytes)}; "
-            + ("enough space" if self.fits else "NOT ENOUGH SPACE")
-            + ")",
-            f"provider: {p.provider}; layout: {p.template}",
-        ]
-        lines += [f"  {r['url']} -> {r['path']}" for r in p.sample_rows]
-        lines += [f"problem: {url}: {why}" for url, why in p.problems[:20]]
-        return "\n".join(lines)
 
 
 def default_endpoint(provider: str) -> str:
@@ -133,11 +102,13 @@ def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | 
                   endpoint: str | None = None, template: str | None = None, engine: Any = None,
                   project: str | None = None, anonymous: bool = True,
                   allow_buckets: Iterable[str] = (), list_timeout: float = 60.0,
-                  estimate_series: bool = False) -> Plan:  # fmt: skip
+                  estimate_series: bool = False, shard: Shard | None = None) -> Plan:  # fmt: skip
     """Plan only (also what ``--dry-run`` shows); listing a series prefix gives up after ``list_timeout`` s.
 
     With ``estimate_series``, series rows that carry their own sizes (idc-index's
     ``instanceCount``, ``series_size_MB``) are counted from them, not listed (offline).
+    With ``shard``, only that shard's series are planned. ``source`` may be a
+    ``gs://`` or ``s3://`` URL (see :mod:`idcbq.download.remote_manifest`).
     """
     if provider:
         check_provider(provider)
@@ -157,9 +128,13 @@ def plan_download(source: Any, dest: str | os.PathLike[str], *, provider: str | 
                 listers[kind] = S3Lister(ep, deadline=list_timeout)
         return listers[kind](bucket, prefix)
 
-    return make_plan(source, dest, provider=provider, template=template, engine=engine,
-                     lister=lister, allow_buckets=allow_buckets,
-                     estimate_series=estimate_series)  # fmt: skip
+    with local_manifest(source) as local:
+        plan = make_plan(local, dest, provider=provider, template=template, engine=engine,
+                         lister=lister, allow_buckets=allow_buckets,
+                         estimate_series=estimate_series, shard=shard)  # fmt: skip
+    if local is not source:
+        plan.source["path"] = source
+    return plan
 
 
 def download(
@@ -182,6 +157,8 @@ def download(
     fsync: bool = True,
     io_threads: int | None = None,
     allow_buckets: Iterable[str] = (),
+    shard: Shard | None = None,
+    state_dir: str | os.PathLike[str] | None = None,
 ) -> DownloadReport | DryRun:
     """Fetch every file of a manifest (path, QueryResult or Arrow table) into ``dest``.
 
@@ -192,45 +169,65 @@ def download(
     cannot be used and :class:`~idcbq.errors.DestinationLockedError` (exit 7) when
     another download is using it; a run that stops part-way (disk full, endpoint
     unreachable) says why in ``report.aborted``.
+
+    With ``shard``, only the series of that shard are fetched; shards of one split may
+    share ``dest`` (each has its own lock and resume state). ``state_dir`` keeps the lock
+    and resume state on a local disk when ``dest`` is a network or FUSE mount (see
+    :mod:`idcbq.download.statedir`).
     """
     dest = Path(dest).expanduser()
     if endpoint is not None:
         check_endpoint(endpoint)
     check_dest_dir(dest)
+    holder = Path(state_dir).expanduser() if state_dir is not None else None
+    check_state_place(dest, holder)
     plan = plan_download(source, dest, provider=provider, endpoint=endpoint, template=template,
                          engine=engine, project=project, anonymous=anonymous,
                          allow_buckets=allow_buckets, list_timeout=max(timeout, 10.0),
-                         estimate_series=dry_run)  # fmt: skip
+                         estimate_series=dry_run, shard=shard)  # fmt: skip
+    shard_info = shard.as_dict() if shard else None
     if dry_run:
-        return DryRun(plan, str(dest), free_bytes(dest))
+        return DryRun(plan, str(dest), free_bytes(dest), shard=shard_info)
     endpoint = endpoint or default_endpoint(plan.provider)
     auth, _ = _auth(project, anonymous, plan.provider)
     transport = make_transport(plan.provider, endpoint, auth)
     report = DownloadReport(str(dest), planned=len(plan.items) + len(plan.problems),
-                            bytes_planned=plan.total_bytes)  # fmt: skip
+                            bytes_planned=plan.total_bytes, shard=shard_info)  # fmt: skip
     report.failed += [(url, "", why) for url, why in plan.problems]
     if not plan.items:
-        report.note = "the manifest lists no files" if not plan.problems else None
+        empty = (
+            "no series of the manifest falls to this shard"
+            if shard
+            else "the manifest lists no files"
+        )
+        report.note = empty if not plan.problems else None
         return report  # nothing to fetch: nothing is created
     started = time.monotonic()
     created = make_dir(dest)  # LocalFileError (exit 8) if it cannot exist
+    folder = state_folder(dest, holder)
     try:
-        lock = DestLock(dest).acquire()
+        if holder is not None:
+            make_dir(folder)
+        lock = DestLock(dest, shard, lock_dir=folder).acquire()
     except BaseException:
-        remove_empty_dirs(created)
+        if shard is None:
+            remove_empty_dirs(created)
         raise
+    # A shard never removes folders: another shard may be about to write into them.
+    shared = shard is not None
     writable = os.access(dest, os.W_OK)
+    db_name = state_name(shard.file_tag if shard else None)
     dirs = Dirs(dest)
     todo: list[Item] = []
     state: DownloadState | None = None
     executor: ThreadPoolExecutor | None = None
     try:
-        state = DownloadState(dest, writable=writable)
+        state = DownloadState(folder, writable=writable or holder is not None, name=db_name)
         # Hashing, writes and fsync run here; fsync blocks a thread, so keep plenty.
         executor = ThreadPoolExecutor(
             max_workers=io_threads or max(8, min(64, workers)), thread_name_prefix="idcbq-io"
         )
-        todo = prepare_items(plan.items, dest, state, executor, report)
+        todo = prepare_items(plan.items, dest, state, executor, report, own_temps_only=shared)
         if todo and not writable:
             raise LocalFileError(
                 f"cannot write into {dest}: read-only or permission denied "
@@ -261,14 +258,16 @@ def download(
             except LocalWriteError as exc:
                 # Every file that landed is verified; the lost records only cost a rehash.
                 report.note = f"warning: resume database not updated ({exc.strerror}); the next run re-hashes these files"
-        dirs.remove_empty()
+        if not shared:
+            dirs.remove_empty()
         if report.downloaded == 0 and report.skipped == 0 and created:
             # Nothing landed in a destination this run made: leave no trace of it.
-            for name in (STATE_NAME, f"{STATE_NAME}-wal", f"{STATE_NAME}-shm"):
+            for name in (db_name, f"{db_name}-wal", f"{db_name}-shm"):
                 with contextlib.suppress(OSError):
-                    os.unlink(dest / name)
+                    os.unlink(folder / name)
             lock.release(remove=True)
-            remove_empty_dirs(created)
+            if not shared:
+                remove_empty_dirs(created)
         else:
             lock.release()
         report.elapsed_s = time.monotonic() - started
@@ -281,12 +280,19 @@ def download(
 
 
 def prepare_items(items: list[Item], dest: Path, state: DownloadState, executor: ThreadPoolExecutor,
-             report: DownloadReport) -> list[Item]:  # fmt: skip
+             report: DownloadReport, *, own_temps_only: bool = False) -> list[Item]:  # fmt: skip
     """Drop stale temp files, refuse links out of ``dest``, and skip files already verified.
 
-    Folders are not made here: a file's folder is made when the file lands.
+    Folders are not made here: a file's folder is made when the file lands. With
+    ``own_temps_only`` (a shard sharing ``dest``), only temp files of these items are
+    dropped: another shard may be writing the others right now.
     """
     dest_real = os.path.realpath(dest)
+    mine = (
+        {(os.path.dirname(i.rel), os.path.basename(i.rel)) for i in items}
+        if own_temps_only
+        else None
+    )
     existing: set[str] = set()  # folders that exist: files in them may be there already
     for rel_dir in sorted({os.path.dirname(i.rel) for i in items}):
         directory = dest / rel_dir if rel_dir else dest
@@ -303,6 +309,9 @@ def prepare_items(items: list[Item], dest: Path, state: DownloadState, executor:
         for entry in entries:
             if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
                 # Left by a killed run (the destination lock says no run is active).
+                target = entry.name[1 : -len(TEMP_SUFFIX)].rsplit(".", 1)[0]  # .NAME.RANDOM.part
+                if mine is not None and (rel_dir, target) not in mine:
+                    continue
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
     known = state.lookup_many([i.rel for i in items])

@@ -31,6 +31,8 @@ from idcbq.manifest.model import IDC_BUCKETS, bucket_for
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from idcbq.download.shard import Shard
+
 
 @dataclass
 class Plan(SizedItems):
@@ -105,12 +107,14 @@ def make_plan(
     lister: Any = None,
     allow_buckets: Iterable[str] = (),
     estimate_series: bool = False,
+    shard: Shard | None = None,
 ) -> Plan:
     """Read the manifest, list series prefixes, render and check every final path.
 
     With ``estimate_series`` (a dry run), a series row that carries idc-index's own
     ``instanceCount`` and ``series_size_MB`` is counted from them instead of listing its
-    bucket prefix, so the plan needs no network.
+    bucket prefix, so the plan needs no network. With ``shard``, only the rows of the
+    series that fall to that shard are planned (nothing else is listed).
     """
     meta, schema, batches, provider = open_source(source, provider, engine)
     foreign = meta.get("format") in ("s5cmd", "urls")
@@ -122,6 +126,11 @@ def make_plan(
     allowed = IDC_BUCKETS | set(allow_buckets)
     for batch in batches:
         for row in batch.to_pylist():
+            if shard is not None and not shard.holds(
+                row.get("crdc_series_uuid"),
+                f"manifest row {row.get('url') or row.get('crdc_instance_uuid') or '(no url)'}",
+            ):
+                continue
             if estimate_series and _estimate(row, provider, tmpl, plan, allowed):
                 continue
             for item_row in _objects(row, provider, lister, plan):

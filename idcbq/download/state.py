@@ -27,11 +27,22 @@ from idcbq.io.localfs import errno_of, fs_error
 STATE_NAME = ".idcbq-download.sqlite"
 
 
+def state_name(shard_tag: str | None = None) -> str:
+    """The resume database's file name: one per (destination, shard).
+
+    Example:
+        >>> state_name(), state_name("shard-0-of-4")
+        ('.idcbq-download.sqlite', '.idcbq-download.shard-0-of-4.sqlite')
+    """
+    return STATE_NAME if shard_tag is None else f".idcbq-download.{shard_tag}.sqlite"
+
+
 class DownloadState:
     """The verified-files table in ``dest``; commits in batches (a lost tail only costs a rehash)."""
 
-    def __init__(self, dest: Path, *, writable: bool = True):
-        self.path = dest / STATE_NAME
+    def __init__(self, dest: Path, *, writable: bool = True, name: str = STATE_NAME):
+        # ``dest`` is the folder holding the state: the destination or its --state-dir.
+        self.path = dest / name
         self.readonly = not writable
         self.db = self._open()
         self._rows: list[tuple[str, str, int, str | None, int, float]] = []

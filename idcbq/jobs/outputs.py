@@ -137,9 +137,15 @@ def download_rows(spec: JobSpec, run: RunDir, rows: pa.Table) -> dict[str, Any]:
             timeout=spec.download.timeout,
         )
     else:
+        from idcbq.download.shard import resolve_shard
+
+        shard = resolve_shard(spec.download.shard, count=spec.download.shard_count)
+        state_dir = spec.download.state_dir
         report = download(
             rows,
             Path(spec.resolve(spec.download.dest or "")),
+            shard=shard,
+            state_dir=spec.resolve(state_dir) if state_dir else None,
             workers=spec.download.workers,
             template=spec.download.dir_template,
             provider=spec.outputs.provider,

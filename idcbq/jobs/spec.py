@@ -38,7 +38,9 @@ Sections and keys (all others are errors):
   (series|instance, for s5cmd/urls), ``provider`` (gcs|aws), ``gcs_endpoint``,
   ``change_manifests`` (write ``changes.*`` manifests of added+revised series; default true).
 - ``[download]`` ``enabled``, ``dest``, ``workers``, ``dir_template``, ``endpoint``,
-  ``anonymous``, ``project``, ``only_changes``.
+  ``anonymous``, ``project``, ``only_changes``, ``shard`` (``"i/n"`` or ``"auto"``: only
+  that shard; ``run.json`` then carries the shard's report, and ``idcbq report`` sums the
+  tasks' ``run.json`` files), ``shard_count``, ``state_dir``.
 - ``[mirror]`` ``dest`` (required), ``source``, ``tables``, ``columns``, ``collections``,
   ``refresh`` (default true: run ``idcbq mirror`` for the newest release before the query),
   ``endpoint``. The DuckDB engine then reads the mirror (``[engine] source`` must be unset).
@@ -131,11 +133,29 @@ class DownloadSection(_Strict):
     #: IDC's public proxy; see idcbq.download.dicomweb).
     transport: Literal["bucket", "dicomweb"] = "bucket"
     dicomweb_url: str | None = None
+    #: ``"i/n"`` or ``"auto"`` (the batch task's index and count): this run downloads only
+    #: that shard of the manifest (see idcbq.download.shard); ``shard_count`` is the count
+    #: for ``auto`` under Kubernetes, which sets only the index.
+    shard: str | None = Field(default=None, pattern=r"^(auto|\d+/\d+)$")
+    shard_count: int | None = Field(default=None, ge=1)
+    #: Lock and resume state on a local disk when ``dest`` is a network or FUSE mount.
+    state_dir: str | None = None
 
     @model_validator(mode="after")
     def _dest_when_enabled(self) -> DownloadSection:
         if self.enabled and not self.dest:
             raise ValueError("'dest' is required when the download is enabled")
+        if self.shard and self.transport == "dicomweb":
+            raise ValueError(
+                "'shard' is for bucket downloads (IDC's DICOMweb proxy has a per-IP quota)"
+            )
+        if self.shard and self.shard != "auto":
+            from idcbq.download.shard import Shard
+
+            try:
+                Shard.parse(self.shard)
+            except IdcbqError as exc:
+                raise ValueError(exc.message) from None
         return self
 
 
