@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,6 +372,16 @@ def release_memory() -> None:
 _TRIM: Any = None
 
 
+#: Every RemoteFooters alive (for :func:`close_all` at exit).
+_OPEN: weakref.WeakSet[RemoteFooters] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every live :class:`RemoteFooters` (the CLI calls this before exiting)."""
+    for footers in list(_OPEN):
+        footers.close()
+
+
 def check_same_schema(objects: list[ObjectInfo], found: dict[str, dict[str, Any]]) -> None:
     """Raise SourceError when a file's schema differs from the first file's."""
     if not objects:
@@ -414,12 +425,22 @@ class RemoteFooters:
         self.endpoints = endpoints
         self._fs: tuple[pafs.FileSystem, str] | None = None
         self._tables: dict[tuple[str, str], tuple[list[ObjectInfo], dict[str, dict[str, Any]]]] = {}
+        _OPEN.add(self)
 
     @property
     def fs(self) -> tuple[pafs.FileSystem, str]:
         if self._fs is None:
             self._fs = open_filesystem(self.location, **self.endpoints)
         return self._fs
+
+    def close(self) -> None:
+        """Drop the file system (pyarrow's S3/GCS client) now; it reopens if used again.
+
+        pyarrow finalizes its S3 library in an ``atexit`` hook, and an S3 client still
+        alive then aborts the process at exit ("terminate called without an active
+        exception"), so owners close this before the interpreter finalizes.
+        """
+        self._fs = None
 
     def table(self, dataset: str, table: str) -> tuple[list[ObjectInfo], dict[str, dict[str, Any]]]:
         """Listed objects and their footer summaries (schema checked), once per process."""
