@@ -183,3 +183,27 @@ def dir_bytes(path: Path) -> int:
                 seen.add(real)
                 total += real.stat().st_size
     return total
+
+
+#: The last commit before issue 21's speed work: the baseline its benches compare against.
+BASELINE_REV = "ee3fbc7"
+
+
+def checkout(rev: str) -> Path:
+    """The ``idcbq`` package at git revision ``rev``, extracted once under ``OUT``.
+
+    Put the returned directory first on ``PYTHONPATH`` to run that revision's code in a
+    child process (the baseline of a before/after comparison made in one run).
+    """
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short=12", f"{rev}^{{commit}}"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    target = OUT / f"rev-{sha}"
+    if not (target / "idcbq" / "__init__.py").is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", sha, "idcbq", "sql"], cwd=REPO, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target

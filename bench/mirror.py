@@ -15,6 +15,15 @@ interpreter's imports are warmed first so they are not timed.
 
     python -m bench mirror            # 2,000 files (full variant)
     python -m bench mirror --quick    # 60 files
+
+``--footers`` measures only the footer-bound part, against a baseline revision in the
+same run: ``idcbq mirror`` of a local wide export (no network, so the time is reading
+and parsing footers, the column chunks and writing the copies), in child processes that
+alternate this checkout and the baseline's code (``--baseline REV``, extracted with
+``git archive``); the figure is the mirror call's own seconds (imports excluded), median
+of ``--repeats``, and the ratio baseline / this checkout.
+
+    python -m bench mirror --footers --quick
 """
 
 from __future__ import annotations
@@ -130,13 +139,78 @@ def run(spec: Any, work: Path) -> list[dict[str, Any]]:
     ]
 
 
+_MIRROR_CHILD = """
+import os, sys, tempfile, time
+from pathlib import Path
+from idcbq.sources.mirror import mirror
+src, workers = sys.argv[1], int(sys.argv[2])
+with tempfile.TemporaryDirectory(prefix="idcbq-bench-m-") as tmp:
+    os.environ["IDCBQ_FOOTER_CACHE"] = str(Path(tmp) / "footers")
+    started, cpu = time.perf_counter(), time.process_time()
+    report = mirror(src, Path(tmp) / "m", idc_version="v25", workers=workers, progress=False)
+    print(time.perf_counter() - started, time.process_time() - cpu, report.files)
+"""
+
+
+def footers_vs_baseline(spec: Any, baseline: str, repeats: int, workers: int) -> int:
+    """Mirror of a local wide export: this checkout vs ``baseline``, alternating children."""
+    import statistics
+    import sys
+
+    from bench._util import REPO, checkout, run_child
+    from idcbq.testing.wide_export import write_wide_export
+
+    source = OUT / f"wide-local-{spec.key}"
+    if not (source / "bigquery_export").is_dir():
+        write_wide_export(source, spec)
+    old = checkout(baseline)
+    times: dict[str, list[float]] = {"baseline": [], "now": []}
+    cpus: dict[str, list[float]] = {"baseline": [], "now": []}
+    for _ in range(repeats):
+        for label, path in (("baseline", old), ("now", REPO)):
+            env = {**os.environ, "PYTHONPATH": str(path)}
+            cmd = [sys.executable, "-c", _MIRROR_CHILD, str(source), str(workers)]
+            out = run_child(cmd, env=env, cwd=path).check(f"mirror ({label})")
+            seconds, cpu, files = out.stdout.split()
+            assert int(files) == spec.files
+            times[label].append(float(seconds))
+            cpus[label].append(float(cpu))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    cpu_med = {k: statistics.median(v) for k, v in cpus.items()}
+    print(
+        format_table(
+            ["code", "wall s (median)", "min", "max", "CPU s (median)", "CPU ms per file"],
+            [
+                [f"{k} ({baseline if k == 'baseline' else 'this checkout'})", f"{med[k]:.2f}",
+                 f"{min(v):.2f}", f"{max(v):.2f}", f"{cpu_med[k]:.2f}",
+                 f"{1000 * cpu_med[k] / spec.files:.0f}"]
+                for k, v in times.items()
+            ],
+        )
+    )  # fmt: skip
+    print(
+        f"\n{spec.files} files x {spec.leaf_columns} leaf columns, {workers} worker(s), "
+        f"{repeats} runs each: baseline / now = {med['baseline'] / med['now']:.2f}x wall, "
+        f"{cpu_med['baseline'] / cpu_med['now']:.2f}x CPU"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from bench._util import BASELINE_REV
+
     ap = argparse.ArgumentParser(prog="python -m bench mirror")
     ap.add_argument("--quick", action="store_true", help="60 files instead of 2,000")
+    ap.add_argument("--footers", action="store_true", help="only the local mirror vs a baseline")
+    ap.add_argument("--baseline", default=BASELINE_REV, help="git revision to compare against")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
     from idcbq.testing.wide_export import WideSpec
 
     spec = WideSpec.quick() if args.quick else WideSpec.full()
+    if args.footers:
+        return footers_vs_baseline(spec, args.baseline, args.repeats, args.workers)
     with tempfile.TemporaryDirectory(prefix="idcbq-bench-mirror-") as tmp:
         os.environ["IDCBQ_FOOTER_CACHE"] = str(Path(tmp) / "footers")
         try:

@@ -185,3 +185,24 @@ def test_progress_totals_are_the_pruned_files_and_the_estimate(bucket, s3_server
         assert bar.files == 3
         assert bar.total == client.engine.estimate_bytes(prepared) > 0
         bar.close()
+
+
+def test_remote_scan_cli_exits_cleanly_every_time(env, bucket, s3_server, tmp_path):
+    """The CLI's exit after a remote scan with a progress bar, many times over.
+
+    Once a child aborted after printing its rows ("terminate called without an active
+    exception", SIGABRT): the bar's helper thread was still reading footers through
+    pyarrow's S3 client while pyarrow's atexit hook finalized S3. The engine now joins the
+    helper and drops its file systems when it closes, and the CLI closes what is still
+    open before the interpreter finalizes; each child must exit 0, with its rows.
+    """
+    env.update(AWS_ENDPOINT_URL_S3=s3_server.url, IDCBQ_PROGRESS_DELAY="0")
+    codes = []
+    for i in range(20):
+        # A fresh footer cache each time: the helper thread then fetches footers over S3.
+        env["IDCBQ_FOOTER_CACHE"] = str(tmp_path / f"footers-{i}")
+        code, out, err = _stderr_on_a_terminal(env, *remote(bucket))
+        codes.append(code)
+        assert code == 0, f"run {i}: exit {code}\n{err[-2000:]}"
+        assert len(out.splitlines()) == 1 + 3 * SPEC.rows_per_file, err
+    assert codes == [0] * 20

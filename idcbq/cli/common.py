@@ -155,7 +155,27 @@ def run_cli(cli: click.Group, argv: list[str] | None) -> int:
     """Run the click group; map errors to their exit code, with a traceback only if -v.
 
     The exit code is the same at every verbosity: ``-v`` adds the traceback, nothing else.
+    Remote file systems still open are closed before returning (see :func:`release_native`).
     """
+    try:
+        return _run_cli(cli, argv)
+    finally:
+        release_native()
+
+
+def release_native() -> None:
+    """Drop pyarrow's S3/GCS clients held by footer readers, before the interpreter exits.
+
+    pyarrow finalizes its S3 library in an ``atexit`` hook; a client still alive then (or
+    used by a thread) aborts the process after its output was written. Engines close
+    their own when closed; this catches any left open (an error path, a leaked engine).
+    """
+    footers = sys.modules.get("idcbq.sources.footers")
+    if footers is not None:
+        footers.close_all()
+
+
+def _run_cli(cli: click.Group, argv: list[str] | None) -> int:
     import warnings
 
     from idcbq.engines.empty import NoRowsWarning

@@ -126,6 +126,10 @@ def cancel_engine(engine: Any) -> None:
         log.warning("cancelled BigQuery job %s", job_id)
 
 
+#: How long closing a progress bar waits for its helper thread.
+HELPER_WAIT_S = 60.0
+
+
 class ScanProgress:
     """A tqdm bar for a DuckDB scan of a remote export, fed from the waiting main thread.
 
@@ -195,7 +199,15 @@ class ScanProgress:
             log.debug("no scan estimate for the progress bar: %s", exc)
 
     def close(self, *, reset: bool = True) -> None:
-        """Remove the bar; ``reset`` turns DuckDB's progress tracking off again."""
+        """Remove the bar; ``reset`` turns DuckDB's progress tracking off again.
+
+        The helper thread is waited for (bounded): it reads footers through pyarrow's S3
+        client, and one still doing so when the process exits aborts it (pyarrow
+        finalizes S3 in an ``atexit`` hook). After the scan the footers are cached, so
+        the helper's remaining work is local.
+        """
+        if self._helper is not None:
+            self._helper.join(HELPER_WAIT_S)
         if self.bar is not None:
             self.bar.close()
         if reset:

@@ -17,6 +17,17 @@ def schema_bytes(raw: bytes) -> bytes:
     Hashing these compares schemas without building pyarrow's schema objects, which
     for 4,000 columns cost ~10 MB of short-lived allocations per file.
     """
+    start, end = schema_span(raw)
+    return raw[start:end]
+
+
+def schema_span(raw: bytes) -> tuple[int, int]:
+    """``[start, end)`` of the schema list in ``raw`` (``(0, len(raw))`` when not found).
+
+    Thrift's compact encoding is self-delimiting, so a footer whose first ``end`` bytes
+    equal another's has the same schema list at the same place (see
+    :func:`idcbq.sources.footers.schema_hash`).
+    """
     pos = 0
     while pos < len(raw):
         header = raw[pos]
@@ -29,8 +40,8 @@ def schema_bytes(raw: bytes) -> bytes:
         start = pos
         pos = _skip(raw, pos, ftype)
         if ftype == 9 and (delta == 2 or start > 1):  # the schema list follows the version
-            return raw[start:pos]
-    return raw
+            return start, pos
+    return 0, len(raw)
 
 
 def _varint(raw: bytes, pos: int) -> tuple[int, int]:

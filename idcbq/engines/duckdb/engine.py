@@ -482,3 +482,6 @@ class DuckDBEngine(Engine):
         if con is not None:
             con.close()
             self.con = None  # type: ignore[assignment]
+        footers = getattr(self, "_footers", None)
+        if footers is not None:  # its pyarrow S3/GCS client must not outlive the engine
+            footers.close()

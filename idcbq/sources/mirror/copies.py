@@ -48,9 +48,3 @@ def write(table: pa.Table, local: Path, meta: Any, groups: list[int]) -> int:
         os.fsync(fh.fileno())
     os.replace(tmp, local)
     return local.stat().st_size
-
-
-def local_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.read_metadata(path).num_rows

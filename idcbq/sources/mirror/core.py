@@ -17,7 +17,6 @@ mirrored release is also ``idc_current`` (a link), as in IDC's own export.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -212,21 +211,18 @@ class _Footer:
     raw: bytes
     meta: pq.FileMetaData
     fetched: bool
+    summary: dict[str, Any]
 
     @classmethod
     def load(cls, fs: pafs.FileSystem, obj: ObjectInfo, cache: Any) -> _Footer:
-        from idcbq.sources.footers import footer, parse_footer
+        from idcbq.sources.footers import load_footer
 
-        raw, fetched = footer(fs, obj, cache)
-        try:
-            meta = parse_footer(raw)
-        except Exception as exc:  # pyarrow.ArrowException: corrupt footer
-            raise SourceError(f"{obj.url}: not a readable Parquet file ({exc})") from exc
-        return cls(raw, meta, fetched)
+        parsed = load_footer(fs, obj, cache)
+        return cls(parsed.raw, parsed.meta, parsed.fetched, parsed.summary)
 
     @property
     def sha(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        return self.summary["footer_sha"]
 
 
 class _TableJob:
@@ -247,11 +243,9 @@ class _TableJob:
 
     def prepare(self, first: _Footer) -> None:
         """Facts shared by all files (every file must have the first file's schema)."""
-        from idcbq.sources.footers import summarize
-
         self.first = first
         self.names = first.meta.schema.to_arrow_schema().names
-        self.schema_hash = summarize(first.meta, first.raw)["schema"]
+        self.schema_hash = first.summary["schema"]
 
     def leaves(self, cols: list[str]) -> list[int]:
         from idcbq.sources.mirror.ranges import leaf_indices
@@ -312,26 +306,30 @@ class _TableJob:
     def one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int, int]:
         """Mirror one file: ``(kind, rows, fetched, kept chunk bytes, footer bytes, size)``."""
         out = self._one(obj)
-        self._cache_local(self.dir / obj.name)
+        if out[0] in ("unchanged", "linked"):
+            self._cache_local(self.dir / obj.name)
         return out
 
-    def _cache_local(self, local: Path) -> None:
-        from idcbq.sources.footers import ObjectInfo, footer
+    def _cache_local(self, local: Path) -> int:
+        """Rows of the copy ``local`` per its footer, which goes into the mirror's footer cache."""
+        from idcbq.sources.footers import ObjectInfo, load_footer
 
         info = self.local_fs.get_file_info(str(local))
         mtime = info.mtime.timestamp() if info.mtime is not None else 0.0
         url = f"{self.dest}/bigquery_export/{self.dataset}/{self.table}/{local.name}"
         obj = ObjectInfo(url=url, path=str(local), size=int(info.size or 0), mtime=mtime)
-        if self.local_cache.summary(obj) is None:
-            footer(self.local_fs, obj, self.local_cache)
+        known = self.local_cache.summary(obj)
+        if known is not None:
+            return int(known["rows"])
+        return int(load_footer(self.local_fs, obj, self.local_cache).summary["rows"])
 
     def _one(self, obj: ObjectInfo) -> tuple[str, int, int, int, int, int]:
-        from idcbq.sources.footers import admits, summarize
+        from idcbq.sources.footers import admits
 
         foot = _Footer.load(self.fs, obj, self.cache)
         foot_bytes = len(foot.raw) + 8 if foot.fetched else 0
         meta = foot.meta
-        summary = summarize(meta, foot.raw)
+        summary = foot.summary
         if summary["schema"] != self.schema_hash:
             raise SourceError(
                 f"{obj.url}: columns differ from {self.objects[0].url}",
@@ -388,7 +386,10 @@ class _TableJob:
             kind = "fetched"
         expected = table.num_rows
         size = copies.write(table, local, meta, groups)
-        written = copies.local_rows(local)
+        try:
+            written = self._cache_local(local)  # its footer, read back once
+        except SourceError:
+            written = -1
         if written != expected:
             local.unlink(missing_ok=True)
             raise SourceError(f"{local}: wrote {written} rows, expected {expected}")
