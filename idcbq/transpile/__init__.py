@@ -143,11 +143,11 @@ def to_duckdb_tree(
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
+        query = json_values.apply_untyped(query)  # before functions, as compliance
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = strings.apply_untyped(query)
-        query = json_values.apply_untyped(query)
         query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)

@@ -325,15 +325,29 @@ def type_contains(kind: exp.DataType | None, *types: T) -> bool:
     )
 
 
+def _only_counted(column: exp.Column) -> bool:
+    """``COUNT(col)`` / ``col IS [NOT] NULL`` read no value: exact on DuckDB's DOUBLE too."""
+    parent = column.parent
+    if isinstance(parent, exp.Distinct):
+        return False
+    if isinstance(parent, exp.Count):
+        return True
+    return isinstance(parent, exp.Is) and isinstance(parent.expression, exp.Null)
+
+
 def refused(tree: exp.Expr) -> exp.Expr:
     """BIGNUMERIC values and ``TO_JSON_STRING`` of NUMERIC: loud, not approximated."""
-    for node in tree.find_all(exp.DataType):
-        if node.is_type(T.BIGDECIMAL):
-            raise TranspileError(
-                "unsupported on DuckDB: BIGNUMERIC (DuckDB decimals hold 38 digits, "
-                "BigQuery's BIGNUMERIC 76 with 38 decimals)",
-                hint="use NUMERIC or FLOAT64, or --engine bigquery",
-            )
+    for node in tree.walk():
+        kind = node if isinstance(node, exp.DataType) else node.type
+        if kind is None or not type_contains(kind, T.BIGDECIMAL):
+            continue
+        if isinstance(node, exp.Column) and _only_counted(node):
+            continue
+        raise TranspileError(  # a literal, column or result of BIGNUMERIC type
+            "unsupported on DuckDB: BIGNUMERIC (DuckDB decimals hold 38 digits, "
+            "BigQuery's BIGNUMERIC 76 with 38 decimals)",
+            hint="use NUMERIC or FLOAT64, or --engine bigquery",
+        )
     for node in tree.find_all(exp.JSONFormat):
         if type_contains(node.this.type, T.DECIMAL):
             raise TranspileError(
@@ -401,6 +415,8 @@ def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
     if any(True for _ in tree.find_all(*_ANY_TYPE)):
         return True
     if any(node.is_type(T.BIGDECIMAL) for node in tree.find_all(exp.DataType)):
+        return True
+    if may_hold(tree, schema or {}, params or {}, ("BIGNUMERIC",)):  # refused wherever it flows
         return True
     if not any(True for _ in tree.find_all(*_FLOAT_ONLY)):
         return False
