@@ -88,6 +88,7 @@ def to_duckdb_tree(
         rewrites,
         semantics,
         shapes,
+        stats,
         strings,
         typed,
     )
@@ -111,7 +112,7 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, strings, json_values, shapes)
+        typed_families = (functions, strings, json_values, shapes, stats)
         known_schema = known.schema_or_reference(query, schema, data_project, dataset)
         wanted = (
             wanted
@@ -131,6 +132,7 @@ def to_duckdb_tree(
             for typed_rewrite in (
                 *functions.TYPED,
                 *numeric.TYPED,
+                *stats.TYPED,
                 *dates.TYPED,
                 *strings.TYPED,
                 *json_values.TYPED,

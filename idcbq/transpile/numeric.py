@@ -15,7 +15,6 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 - ``numeric_results``: ``TRUNC``/``CEIL``/``FLOOR``/``SIGN``/``ABS`` of NUMERIC stay NUMERIC;
   ``DIV`` of NUMERIC truncates.
 - ``safe_divide_overflow``: ``SAFE_DIVIDE(1e300, 1e-300)`` is NULL (DuckDB: inf).
-- ``corr_of_few_rows``: ``CORR`` of fewer than two pairs is NULL (DuckDB: NaN).
 - ``range_bucket``: ``RANGE_BUCKET`` (DuckDB has no such function).
 - ``refused``: BIGNUMERIC (DuckDB decimals hold 38 digits, BigQuery's 76) and
   ``TO_JSON_STRING`` of NUMERIC are loud.
@@ -264,20 +263,6 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
-    """``CORR(x, y)`` (not windowed) of fewer than two non-NULL pairs is NULL."""
-    for node in list(tree.find_all(exp.Corr)):
-        if isinstance(node.parent, exp.Window):
-            continue
-        both = exp.and_(
-            exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.null())),
-            exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.null())),
-        )
-        few = exp.LT(this=exp.CountIf(this=both), expression=exp.Literal.number(2))
-        detach(node).replace(exp.Case(ifs=[exp.If(this=few, true=exp.null())], default=node))
-    return tree
-
-
 def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of finite FLOAT64 values whose quotient overflows is NULL (not inf)."""
     for node in list(tree.find_all(exp.SafeDivide)):
@@ -364,7 +349,6 @@ TYPED = (
     refused,
     numeric_results,
     round_float_digits,
-    corr_of_few_rows,
     safe_divide_overflow,
     shifts,
     bit_count,
@@ -379,7 +363,6 @@ _ANY_TYPE = (
     exp.BitwiseRightShift,
     exp.BitwiseCount,
     exp.Round,
-    exp.Corr,
     exp.SafeDivide,
     exp.RangeBucket,
 )
