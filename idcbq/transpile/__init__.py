@@ -90,6 +90,7 @@ def to_duckdb_tree(
         shapes,
         stats,
         strings,
+        structs,
         typed,
     )
     from idcbq.transpile.capability import require_duckdb
@@ -119,6 +120,7 @@ def to_duckdb_tree(
             or any(family.needs_types(query) for family in typed_families)
             or numeric.needs_types(query, known_schema, types)
             or dates.needs_types(query, known_schema, types)
+            or structs.needs_types(query, known_schema, types)
             or compliance.needs_types(query)
         )
         if wanted:
@@ -131,6 +133,7 @@ def to_duckdb_tree(
             query = casts.cast_to_int64(query)
             for typed_rewrite in (
                 *functions.TYPED,
+                *structs.TYPED,
                 *numeric.TYPED,
                 *stats.TYPED,
                 *dates.TYPED,

@@ -69,7 +69,19 @@ def _same_with_literal(node: exp.Expr) -> bool:
 
 
 def nan_comparisons(tree: exp.Expr) -> exp.Expr:
-    """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE)."""
+    """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE).
+
+    ``x BETWEEN a AND b`` is ``a <= x AND x <= b`` first (``x`` without a volatile call).
+    """
+    for node in list(tree.find_all(exp.Between)):
+        parts = (node.this, node.args.get("low"), node.args.get("high"))
+        if not any(_is_float(p) for p in parts) or node.this.find(exp.Rand, exp.Uuid):
+            continue
+        low = exp.LTE(this=parts[1].copy(), expression=parts[0].copy())
+        high = exp.LTE(this=parts[0].copy(), expression=parts[2].copy())
+        for side, (a, b) in ((low, (parts[1], parts[0])), (high, (parts[0], parts[2]))):
+            side.this.type, side.expression.type = a.type, b.type
+        node.replace(exp.paren(exp.and_(low, high)))
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
     for node in list(tree.find_all(*kinds)):
         left, right = node.this, node.expression
@@ -370,6 +382,7 @@ _ANY_TYPE = (
 
 #: Triggers that matter only where FLOAT64 or NUMERIC values can occur.
 _FLOAT_ONLY = (
+    exp.Between,
     exp.EQ,
     exp.NEQ,
     exp.LT,

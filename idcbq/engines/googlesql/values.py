@@ -318,8 +318,8 @@ def _decode(v: Any, t: Any, column: str) -> Any:
     if kind == K_STRUCT:
         fields = t.struct_type.field
         return {
-            f.field_name: _decode(x, f.field_type, column)
-            for f, x in zip(fields, v.struct_value.field, strict=False)
+            f.field_name or f"_field_{i}": _decode(x, f.field_type, column)
+            for i, (f, x) in enumerate(zip(fields, v.struct_value.field, strict=False), start=1)
         }
     if which in ("int64_value", "int32_value", "uint32_value", "uint64_value"):
         return getattr(v, which)
