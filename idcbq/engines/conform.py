@@ -89,7 +89,12 @@ def arrow_type(spec: Spec) -> pa.DataType:
     if isinstance(spec, tuple):
         if spec[0] == "ARRAY":
             return pa.list_(arrow_type(spec[1]))
-        return pa.struct([pa.field(n, arrow_type(s)) for n, s in spec[1]])
+        return pa.struct(
+            [
+                pa.field(n, arrow_type(s))
+                for n, (_, s) in zip(field_names(spec), spec[1], strict=True)
+            ]
+        )
     return {
         "INT64": pa.int64(),
         "BOOL": pa.bool_(),
@@ -102,9 +107,32 @@ def arrow_type(spec: Spec) -> pa.DataType:
         "TIME": pa.time64("us"),
         "NUMERIC": pa.decimal128(38, 9),
         "BIGNUMERIC": pa.decimal256(76, 38),
-        "JSON": pa.string(),
+        "JSON": pa.json_(pa.string()),
         "GEOGRAPHY": pa.string(),
     }.get(spec) or _unknown(spec)
+
+
+def field_names(spec: Spec) -> list[str]:
+    """BigQuery's names of a STRUCT's fields: an anonymous field is ``_field_<position>``.
+
+    Raises:
+        QueryError: two fields share a name (BigQuery cannot return such a STRUCT).
+
+    Example:
+        >>> field_names(("STRUCT", (("a", "INT64"), ("", "STRING"))))
+        ['a', '_field_2']
+    """
+    names = [n or f"_field_{i}" for i, (n, _s) in enumerate(spec[1], start=1)]
+    seen: set[str] = set()
+    for n in names:
+        if n.lower() in seen:
+            raise QueryError(
+                f"a STRUCT in the result has two fields named {n!r} (GoogleSQL's type "
+                f"{_spell(spec)}): idcbq cannot return it as BigQuery does",
+                hint="give the STRUCT's fields distinct names",
+            )
+        seen.add(n.lower())
+    return names
 
 
 def _unknown(spec: Spec) -> pa.DataType:
@@ -120,6 +148,13 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
     """
     import pyarrow as pa
 
+    for name, spec in types:
+        if _mentions(spec, "BIGNUMERIC"):  # 76 digits; DuckDB's decimals hold 38
+            raise QueryError(
+                f"column {name or '?'}: DuckDB cannot compute a GoogleSQL {_spell(spec)} "
+                "exactly (BIGNUMERIC has 76 digits, DuckDB's decimals 38)",
+                hint="CAST to NUMERIC or FLOAT64 in the query, or use --engine bigquery",
+            )
     if table.num_columns != len(types):
         raise QueryError(
             f"DuckDB's result has {table.num_columns} columns, GoogleSQL's analysis "
@@ -136,6 +171,14 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
 
 
+def _mentions(spec: Spec, name: str) -> bool:
+    if isinstance(spec, tuple):
+        if spec[0] == "ARRAY":
+            return _mentions(spec[1], name)
+        return any(_mentions(s, name) for _n, s in spec[1])
+    return spec == name
+
+
 def _family(kind: pa.DataType) -> str:
     import pyarrow as pa
 
@@ -146,7 +189,7 @@ def _family(kind: pa.DataType) -> str:
         return "date"
     if t.is_time(kind):
         return "time"
-    if t.is_string(kind) or t.is_large_string(kind):
+    if t.is_string(kind) or t.is_large_string(kind) or isinstance(kind, pa.JsonType):
         return "text"
     if t.is_binary(kind) or t.is_large_binary(kind):
         return "bytes"

@@ -282,14 +282,30 @@ def arrow_schema_of(
     """The Arrow schema DuckDB gives the table (footer of the first file only)."""
     import duckdb
 
+    from idcbq.sources.wide_decimals import FOOTER_COLUMNS, wide_decimals
+
+    first = sql_list(files[:1])
     try:
-        return (
-            con.execute(f"SELECT * FROM read_parquet({sql_list(files[:1])}) LIMIT 0")
-            .to_arrow_table()
-            .schema
-        )
+        schema = con.execute(f"SELECT * FROM read_parquet({first}) LIMIT 0").to_arrow_table().schema
+        if not any(_has_float(f.type) for f in schema):  # DuckDB reads a wide DECIMAL as DOUBLE
+            return schema
+        rows = con.execute(f"SELECT {FOOTER_COLUMNS} FROM parquet_schema({first})").fetchall()
     except duckdb.Error as exc:
         raise SourceError(f"{files[0]}: cannot read schema ({_first_line(exc)})") from exc
+    try:
+        return wide_decimals(schema, rows)
+    except SourceError as exc:
+        raise SourceError(f"{files[0]}: {exc}") from exc
+
+
+def _has_float(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _has_float(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_has_float(kind.field(i).type) for i in range(kind.num_fields))
+    return pa.types.is_floating(kind)
 
 
 def _columns(elements: list[tuple[Any, ...]]) -> dict[str, str]:

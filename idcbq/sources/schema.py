@@ -92,7 +92,13 @@ class Field:
         return None
 
 
-_NORMAL = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "STRUCT": "RECORD"}
+_NORMAL = {
+    "INTEGER": "INT64",
+    "FLOAT": "FLOAT64",
+    "BOOLEAN": "BOOL",
+    "STRUCT": "RECORD",
+    "BIGDECIMAL": "BIGNUMERIC",
+}
 
 
 def _arrow_scalar(bq_type: str) -> pa.DataType:
@@ -109,6 +115,7 @@ def _arrow_scalar(bq_type: str) -> pa.DataType:
         "TIMESTAMP": pa.timestamp("us", tz="UTC"),
         "BYTES": pa.binary(),
         "NUMERIC": pa.decimal128(38, 9),
+        "BIGNUMERIC": pa.decimal256(76, 38),
         "JSON": pa.string(),
     }
     return mapping[bq_type]
@@ -218,6 +225,8 @@ def _field_from_arrow(name: str, dtype: pa.DataType) -> Field:
             for i in range(dtype.num_fields)
         )
         return Field(name=name, type="RECORD", fields=subs)
+    if isinstance(dtype, pa.JsonType):  # JSON text, typed (GoogleSQL's JSON)
+        return Field(name, "JSON")
     if pt.is_string(dtype) or pt.is_large_string(dtype) or pt.is_string_view(dtype):
         return Field(name, "STRING")
     if pt.is_boolean(dtype):
@@ -226,8 +235,8 @@ def _field_from_arrow(name: str, dtype: pa.DataType) -> Field:
         return Field(name, "INT64")
     if pt.is_floating(dtype):
         return Field(name, "FLOAT64")
-    if pt.is_decimal(dtype):
-        return Field(name, "NUMERIC")
+    if pt.is_decimal(dtype):  # BigQuery exports BIGNUMERIC as DECIMAL(76, 38)
+        return Field(name, "BIGNUMERIC" if dtype.precision > 38 else "NUMERIC")
     if pt.is_date(dtype):
         return Field(name, "DATE")
     if pt.is_time(dtype):

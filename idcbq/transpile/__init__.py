@@ -88,7 +88,9 @@ def to_duckdb_tree(
         rewrites,
         semantics,
         shapes,
+        stats,
         strings,
+        structs,
         typed,
     )
     from idcbq.transpile.capability import require_duckdb
@@ -111,13 +113,14 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, strings, json_values, shapes)
+        typed_families = (functions, strings, json_values, shapes, stats)
         known_schema = known.schema_or_reference(query, schema, data_project, dataset)
         wanted = (
             wanted
             or any(family.needs_types(query) for family in typed_families)
             or numeric.needs_types(query, known_schema, types)
             or dates.needs_types(query, known_schema, types)
+            or structs.needs_types(query, known_schema, types)
             or compliance.needs_types(query)
         )
         if wanted:
@@ -130,7 +133,9 @@ def to_duckdb_tree(
             query = casts.cast_to_int64(query)
             for typed_rewrite in (
                 *functions.TYPED,
+                *structs.TYPED,
                 *numeric.TYPED,
+                *stats.TYPED,
                 *dates.TYPED,
                 *strings.TYPED,
                 *json_values.TYPED,
@@ -143,11 +148,11 @@ def to_duckdb_tree(
                 node.type = None
         query = map_tables(query, data_project)
         query = semantics.apply_untyped(query)
+        query = json_values.apply_untyped(query)  # before functions, as compliance
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = strings.apply_untyped(query)
-        query = json_values.apply_untyped(query)
         query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)

@@ -207,7 +207,21 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
 
 
 def struct_equality(tree: exp.Expr) -> exp.Expr:
-    """``STRUCT(a, b) = STRUCT(c, d)`` (literals) -> ``a = c AND b = d``."""
+    """``STRUCT(a, b) = STRUCT(c, d)`` (literals) -> ``a = c AND b = d``; ``IS [NOT]
+    DISTINCT FROM`` likewise, field by field (GoogleSQL pairs fields by position, DuckDB
+    by name)."""
+    for node in list(tree.find_all(exp.NullSafeEQ, exp.NullSafeNEQ)):
+        left, right = node.this, node.expression
+        if not (isinstance(left, exp.Struct) and isinstance(right, exp.Struct)):
+            continue
+        if len(left.expressions) != len(right.expressions):
+            continue
+        pairs = [
+            exp.NullSafeEQ(this=_field(a).copy(), expression=_field(b).copy())
+            for a, b in zip(left.expressions, right.expressions, strict=True)
+        ]
+        same = exp.paren(exp.and_(*pairs)) if pairs else exp.true()
+        node.replace(same if isinstance(node, exp.NullSafeEQ) else exp.Not(this=same))
     for node in list(tree.find_all(exp.EQ, exp.NEQ)):
         left, right = node.this, node.expression
         if not (isinstance(left, exp.Struct) and isinstance(right, exp.Struct)):

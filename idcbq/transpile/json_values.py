@@ -78,15 +78,47 @@ def json_value_text(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+_PATH_FUNCTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray, exp.JSONValueArray)
+
+
+def json_path_modes(tree: exp.Expr) -> exp.Expr:
+    """A JSONPath sqlglot could not read (``'lax $.a'``, ``'lax recursive $'``) is refused:
+    DuckDB would find nothing (NULL) where GoogleSQL's path modes find values."""
+    for node in tree.find_all(*_PATH_FUNCTIONS):
+        path = node.expression
+        if isinstance(path, exp.Literal) and path.is_string:
+            raise TranspileError(
+                f"unsupported on DuckDB: the JSONPath {path.this!r} (path modes such as "
+                "'lax' and 'recursive' have no DuckDB equivalent)"
+            )
+    return tree
+
+
 def json_conversions(tree: exp.Expr) -> exp.Expr:
-    """``BOOL(json)`` / ``FLOAT64(json)``: a JSON boolean / number, else an error."""
-    for node in list(tree.find_all(exp.JSONBool, exp.Float64)):
+    """``BOOL(json)`` / ``FLOAT64(json)`` / ``INT64(json)``: a JSON boolean / number /
+    integral number, else an error (a JSON ``null`` too; SQL NULL gives NULL)."""
+    for node in list(tree.find_all(exp.JSONBool, exp.Float64, exp.Int64)):
         value = node.this
         kind = exp.Anonymous(this="json_type", expressions=[value.copy()])
+        converted = exp.cast(exp.cast(value.copy(), "JSON"), "DOUBLE")
         if isinstance(node, exp.JSONBool):
             ok = exp.EQ(this=kind, expression=exp.Literal.string("BOOLEAN"))
             target, name = "BOOLEAN", "BOOL"
+        elif isinstance(node, exp.Int64):
+            ok = duck_fragment(
+                "_k IN ('BIGINT', 'UBIGINT') OR (_k = 'DOUBLE' AND _d = trunc(_d) "
+                "AND _d >= -9223372036854775808 AND _d < 9223372036854775808)",
+                _k=kind,
+                _d=converted,
+            )
+            target, name = "BIGINT", "INT64"
         else:
+            mode = node.expression.expression if node.expression is not None else None
+            if mode is not None and not (mode.is_string and mode.this.lower() == "round"):
+                raise TranspileError(
+                    "unsupported on DuckDB: FLOAT64(json, wide_number_mode=>...) other than "
+                    "'round' (DuckDB cannot tell which JSON numbers a DOUBLE holds exactly)"
+                )
             ok = duck_fragment(f"_k IN {_NUMBER_TYPES}", _k=kind)
             target, name = "DOUBLE", "FLOAT64"
         converted = exp.cast(exp.cast(value.copy(), "JSON"), target)
@@ -97,6 +129,36 @@ def json_conversions(tree: exp.Expr) -> exp.Expr:
                     exp.If(this=ok, true=converted),
                 ],
                 default=_error(f"The provided JSON input is not a valid {name} for {name}()"),
+            )
+        )
+    return tree
+
+
+def string_of_json(tree: exp.Expr) -> exp.Expr:
+    """``STRING(json)``: the text of a JSON string, else an error (DuckDB: the JSON text,
+    quotes and all). ``STRING`` of a value whose type is unknown is refused."""
+    for node in list(tree.find_all(exp.String)):
+        kind = node.this.type
+        if kind is None or kind.is_type(T.UNKNOWN):
+            raise TranspileError(
+                "unsupported on DuckDB: STRING() of a value whose type is not known "
+                "(a JSON string and a TIMESTAMP convert differently)"
+            )
+        if not kind.is_type(T.JSON):
+            continue
+        value = node.this
+        kind_of = exp.Anonymous(this="json_type", expressions=[value.copy()])
+        text = duck_fragment("_j ->> '$'", _j=exp.cast(value.copy(), "JSON"))
+        node.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.Is(this=value.copy(), expression=exp.null()), true=exp.null()),
+                    exp.If(
+                        this=exp.EQ(this=kind_of, expression=exp.Literal.string("VARCHAR")),
+                        true=text,
+                    ),
+                ],
+                default=_error("The provided JSON input is not a string"),
             )
         )
     return tree
@@ -175,13 +237,13 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-UNTYPED = (json_type_names, json_value_text, json_conversions)
-TYPED = (to_json_string_values,)
+UNTYPED = (json_path_modes, json_type_names, json_value_text, json_conversions)
+TYPED = (to_json_string_values, string_of_json)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if ``TO_JSON_STRING`` appears."""
-    return any(True for _ in tree.find_all(exp.JSONFormat))
+    """True if ``TO_JSON_STRING`` or ``STRING()`` appears."""
+    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String))
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:

@@ -15,7 +15,6 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 - ``numeric_results``: ``TRUNC``/``CEIL``/``FLOOR``/``SIGN``/``ABS`` of NUMERIC stay NUMERIC;
   ``DIV`` of NUMERIC truncates.
 - ``safe_divide_overflow``: ``SAFE_DIVIDE(1e300, 1e-300)`` is NULL (DuckDB: inf).
-- ``corr_of_few_rows``: ``CORR`` of fewer than two pairs is NULL (DuckDB: NaN).
 - ``range_bucket``: ``RANGE_BUCKET`` (DuckDB has no such function).
 - ``refused``: BIGNUMERIC (DuckDB decimals hold 38 digits, BigQuery's 76) and
   ``TO_JSON_STRING`` of NUMERIC are loud.
@@ -70,7 +69,19 @@ def _same_with_literal(node: exp.Expr) -> bool:
 
 
 def nan_comparisons(tree: exp.Expr) -> exp.Expr:
-    """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE)."""
+    """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE).
+
+    ``x BETWEEN a AND b`` is ``a <= x AND x <= b`` first (``x`` without a volatile call).
+    """
+    for node in list(tree.find_all(exp.Between)):
+        parts = (node.this, node.args.get("low"), node.args.get("high"))
+        if not any(_is_float(p) for p in parts) or node.this.find(exp.Rand, exp.Uuid):
+            continue
+        low = exp.LTE(this=parts[1].copy(), expression=parts[0].copy())
+        high = exp.LTE(this=parts[0].copy(), expression=parts[2].copy())
+        for side, (a, b) in ((low, (parts[1], parts[0])), (high, (parts[0], parts[2]))):
+            side.this.type, side.expression.type = a.type, b.type
+        node.replace(exp.paren(exp.and_(low, high)))
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
     for node in list(tree.find_all(*kinds)):
         left, right = node.this, node.expression
@@ -264,20 +275,6 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
-    """``CORR(x, y)`` (not windowed) of fewer than two non-NULL pairs is NULL."""
-    for node in list(tree.find_all(exp.Corr)):
-        if isinstance(node.parent, exp.Window):
-            continue
-        both = exp.and_(
-            exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.null())),
-            exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.null())),
-        )
-        few = exp.LT(this=exp.CountIf(this=both), expression=exp.Literal.number(2))
-        detach(node).replace(exp.Case(ifs=[exp.If(this=few, true=exp.null())], default=node))
-    return tree
-
-
 def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of finite FLOAT64 values whose quotient overflows is NULL (not inf)."""
     for node in list(tree.find_all(exp.SafeDivide)):
@@ -325,15 +322,29 @@ def type_contains(kind: exp.DataType | None, *types: T) -> bool:
     )
 
 
+def _only_counted(column: exp.Column) -> bool:
+    """``COUNT(col)`` / ``col IS [NOT] NULL`` read no value: exact on DuckDB's DOUBLE too."""
+    parent = column.parent
+    if isinstance(parent, exp.Distinct):
+        return False
+    if isinstance(parent, exp.Count):
+        return True
+    return isinstance(parent, exp.Is) and isinstance(parent.expression, exp.Null)
+
+
 def refused(tree: exp.Expr) -> exp.Expr:
     """BIGNUMERIC values and ``TO_JSON_STRING`` of NUMERIC: loud, not approximated."""
-    for node in tree.find_all(exp.DataType):
-        if node.is_type(T.BIGDECIMAL):
-            raise TranspileError(
-                "unsupported on DuckDB: BIGNUMERIC (DuckDB decimals hold 38 digits, "
-                "BigQuery's BIGNUMERIC 76 with 38 decimals)",
-                hint="use NUMERIC or FLOAT64, or --engine bigquery",
-            )
+    for node in tree.walk():
+        kind = node if isinstance(node, exp.DataType) else node.type
+        if kind is None or not type_contains(kind, T.BIGDECIMAL):
+            continue
+        if isinstance(node, exp.Column) and _only_counted(node):
+            continue
+        raise TranspileError(  # a literal, column or result of BIGNUMERIC type
+            "unsupported on DuckDB: BIGNUMERIC (DuckDB decimals hold 38 digits, "
+            "BigQuery's BIGNUMERIC 76 with 38 decimals)",
+            hint="use NUMERIC or FLOAT64, or --engine bigquery",
+        )
     for node in tree.find_all(exp.JSONFormat):
         if type_contains(node.this.type, T.DECIMAL):
             raise TranspileError(
@@ -350,7 +361,6 @@ TYPED = (
     refused,
     numeric_results,
     round_float_digits,
-    corr_of_few_rows,
     safe_divide_overflow,
     shifts,
     bit_count,
@@ -365,7 +375,6 @@ _ANY_TYPE = (
     exp.BitwiseRightShift,
     exp.BitwiseCount,
     exp.Round,
-    exp.Corr,
     exp.SafeDivide,
     exp.RangeBucket,
 )
@@ -373,6 +382,7 @@ _ANY_TYPE = (
 
 #: Triggers that matter only where FLOAT64 or NUMERIC values can occur.
 _FLOAT_ONLY = (
+    exp.Between,
     exp.EQ,
     exp.NEQ,
     exp.LT,
@@ -401,6 +411,8 @@ def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
     if any(True for _ in tree.find_all(*_ANY_TYPE)):
         return True
     if any(node.is_type(T.BIGDECIMAL) for node in tree.find_all(exp.DataType)):
+        return True
+    if may_hold(tree, schema or {}, params or {}, ("BIGNUMERIC",)):  # refused wherever it flows
         return True
     if not any(True for _ in tree.find_all(*_FLOAT_ONLY)):
         return False

@@ -119,6 +119,7 @@ _T_TIMESTAMP = b"\x82\x01"
 _T_DATETIME = b"\x8a\x01"
 _T_TIME = b"\x90\x01"
 _T_NUMERIC = b"\xa2\x01"
+_T_BIGNUMERIC = b"\xaa\x01"
 _T_ELEM = b"\x0a"  # Array.element, Struct.field, Row.cell, TableData.row: field 1
 
 
@@ -170,6 +171,14 @@ def _enc_numeric(v: decimal.Decimal, scale: int = 9) -> bytes:
     return _ld(_T_NUMERIC, n.to_bytes(length, "little", signed=True))
 
 
+def _enc_bignumeric(v: decimal.Decimal) -> bytes:
+    if not isinstance(v, decimal.Decimal):  # e.g. DuckDB's DOUBLE reading of DECIMAL(76, 38)
+        raise QueryError(f"a BIGNUMERIC value read as {type(v).__name__}, not exactly")
+    n = int(v.scaleb(38, context=_EXACT).to_integral_value(context=_EXACT))
+    length = max(1, (n.bit_length() + 8) // 8)
+    return _ld(_T_BIGNUMERIC, n.to_bytes(length, "little", signed=True))
+
+
 def encoder(field: Field, *, element: bool = False) -> Callable[[Any], bytes]:
     """A function encoding one Python value of ``field`` to ``ValueProto`` bytes.
 
@@ -210,6 +219,7 @@ def encoder(field: Field, *, element: bool = False) -> Callable[[Any], bytes]:
         "DATETIME": _enc_datetime,
         "TIME": _enc_time,
         "NUMERIC": _enc_numeric,
+        "BIGNUMERIC": _enc_bignumeric,
         "BYTES": lambda v: _ld(_T_BYTES, bytes(v)),
     }
     if kind not in table:
@@ -263,8 +273,12 @@ def arrow_type(t: Any) -> pa.DataType:
     if kind == K_ARRAY:
         return pa.list_(arrow_type(t.array_type.element_type))
     if kind == K_STRUCT:
+        fields = t.struct_type.field  # BigQuery names an anonymous field _field_<position>
         return pa.struct(
-            [pa.field(f.field_name, arrow_type(f.field_type)) for f in t.struct_type.field]
+            [
+                pa.field(f.field_name or f"_field_{i}", arrow_type(f.field_type))
+                for i, f in enumerate(fields, start=1)
+            ]
         )
     return {
         K_INT64: pa.int64(),
@@ -278,7 +292,7 @@ def arrow_type(t: Any) -> pa.DataType:
         K_TIME: pa.time64("us"),
         K_NUMERIC: pa.decimal128(38, 9),
         K_BIGNUMERIC: pa.decimal256(76, 38),
-        K_JSON: pa.string(),
+        K_JSON: pa.json_(pa.string()),
         K_INTERVAL: pa.string(),
     }.get(kind, pa.string())
 
@@ -304,8 +318,8 @@ def _decode(v: Any, t: Any, column: str) -> Any:
     if kind == K_STRUCT:
         fields = t.struct_type.field
         return {
-            f.field_name: _decode(x, f.field_type, column)
-            for f, x in zip(fields, v.struct_value.field, strict=False)
+            f.field_name or f"_field_{i}": _decode(x, f.field_type, column)
+            for i, (f, x) in enumerate(zip(fields, v.struct_value.field, strict=False), start=1)
         }
     if which in ("int64_value", "int32_value", "uint32_value", "uint64_value"):
         return getattr(v, which)
@@ -354,7 +368,29 @@ def decode_table(columns: Sequence[Any], content: Any) -> pa.Table:
     for row in content.table_data.row:
         for i, cell in enumerate(row.cell):
             data[i].append(_decode(cell, types[i], names[i]))
-    arrays = [pa.array(col, type=arrow_type(t)) for col, t in zip(data, types, strict=True)]
+    arrays = [_typed_array(col, arrow_type(t)) for col, t in zip(data, types, strict=True)]
     return pa.Table.from_arrays(
         arrays, schema=pa.schema([pa.field(n, a.type) for n, a in zip(names, arrays, strict=True)])
+    )
+
+
+def _stored(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with JSON as its string storage (Arrow builds no nested extension values)."""
+    import pyarrow as pa
+
+    if isinstance(kind, pa.JsonType):
+        return kind.storage_type
+    if pa.types.is_list(kind):
+        return pa.list_(_stored(kind.value_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([pa.field(f.name, _stored(f.type)) for f in kind])
+    return kind
+
+
+def _typed_array(values: list[Any], kind: pa.DataType) -> pa.Array:
+    import pyarrow as pa
+
+    storage = _stored(kind)
+    return (
+        pa.array(values, type=storage) if storage == kind else pa.array(values, storage).cast(kind)
     )

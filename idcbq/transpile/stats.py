@@ -1,0 +1,161 @@
+"""Typed rewrites for statistical aggregates where DuckDB silently differs from GoogleSQL.
+
+Each reads ``node.type`` (``idcbq.transpile.types.annotate``), applies to the plain and
+the windowed (``OVER``) form alike, and is compared with GoogleSQL's reference
+implementation by the probes in ``tests/probes/aggregates.yaml`` and Google's
+compliance cases (``stat_aggregation.test``):
+
+- ``corr_of_few_rows``: ``CORR`` of fewer than two non-NULL pairs is NULL (DuckDB: NaN).
+- ``variance_non_finite``: ``VAR_*``/``STDDEV_*`` of FLOAT64 values holding an infinity
+  or a NaN is NaN (DuckDB: 0 for one row, an error for more).
+- ``variance_of_numeric``: ``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of NUMERIC are
+  computed on exact differences from one of the values (DuckDB converts each value to
+  FLOAT64 first: ``1000000000000000000000000.1`` and ``...0.2`` become equal and the
+  variance 0). These statistics do not change when every value moves by one constant.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import is_typed as _typed
+
+_FLOAT = (T.DOUBLE, T.FLOAT)
+_ONE_ARGUMENT = (exp.VariancePop, exp.Variance, exp.StddevPop, exp.StddevSamp, exp.Stddev)
+_TWO_ARGUMENTS = (exp.CovarPop, exp.CovarSamp, exp.Corr)
+#: DuckDB's name of each aggregate for ``list_aggregate``.
+_NAMES = {
+    exp.VariancePop: "var_pop",
+    exp.Variance: "var_samp",
+    exp.StddevPop: "stddev_pop",
+    exp.StddevSamp: "stddev_samp",
+    exp.Stddev: "stddev_samp",
+}
+_POPULATION = (exp.VariancePop, exp.StddevPop)
+
+
+def _over(node: exp.Expr, agg: exp.Expr) -> exp.Expr:
+    """``agg`` in the same window as ``node`` (``node`` itself when it is not windowed)."""
+    window = node.parent
+    if not isinstance(window, exp.Window) or window.this is not node:
+        return agg
+    out = window.copy()
+    out.set("this", agg)
+    return out
+
+
+def _spot(node: exp.Expr) -> exp.Expr:
+    """What to replace: the window around ``node`` if there is one."""
+    window = node.parent
+    return window if isinstance(window, exp.Window) and window.this is node else node
+
+
+def _not_null(value: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))
+
+
+def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
+    """``CORR(x, y)`` of fewer than two non-NULL pairs is NULL."""
+    for node in list(tree.find_all(exp.Corr)):
+        if node.meta.get("idcbq_few"):
+            continue
+        node.meta["idcbq_few"] = True
+        both = exp.and_(_not_null(node.this), _not_null(node.expression))
+        few = exp.LT(this=_over(node, exp.CountIf(this=both)), expression=exp.Literal.number(2))
+        spot = _spot(node)
+        detach(spot).replace(exp.Case(ifs=[exp.If(this=few, true=exp.null())], default=spot))
+    return tree
+
+
+def variance_non_finite(tree: exp.Expr) -> exp.Expr:
+    """``VAR_*``/``STDDEV_*`` of FLOAT64 with an infinity or NaN among the values is NaN."""
+    for node in list(tree.find_all(*_ONE_ARGUMENT)):
+        value = node.this
+        if isinstance(value, exp.Distinct) or not _typed(value, *_FLOAT):
+            continue
+        bad = exp.CountIf(
+            this=exp.Not(this=exp.Anonymous(this="isfinite", expressions=[value.copy()]))
+        )
+        rows = exp.Count(this=value.copy())
+        enough = 1 if isinstance(node, _POPULATION) else 2
+        nan = exp.cast(exp.Literal.string("nan"), "DOUBLE")
+        # the aggregate sees finite values only (DuckDB raises on an infinity otherwise)
+        value.replace(
+            duck_fragment("CASE WHEN _v IS NULL OR isfinite(_v) THEN _v ELSE 0 END", _v=value)
+        )
+        test = exp.and_(
+            exp.GT(this=_over(node, bad), expression=exp.Literal.number(0)),
+            exp.GTE(this=_over(node, rows), expression=exp.Literal.number(enough)),
+        )
+        spot = _spot(node)
+        detach(spot).replace(exp.Case(ifs=[exp.If(this=test, true=nan)], default=spot))
+    return tree
+
+
+def _numeric(node: exp.Expr) -> bool:
+    return _typed(node, T.DECIMAL)
+
+
+def variance_of_numeric(tree: exp.Expr) -> exp.Expr:
+    """Statistics of NUMERIC computed on exact differences from the first non-NULL value."""
+    for node in list(tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS)):
+        args = [node.this] + ([node.expression] if isinstance(node, _TWO_ARGUMENTS) else [])
+        plain = [a.expressions[0] if isinstance(a, exp.Distinct) else a for a in args]
+        if not any(_numeric(a) for a in plain):
+            continue
+        if any(isinstance(a, exp.Distinct) for a in args):
+            raise TranspileError(
+                "unsupported on DuckDB: a statistic of DISTINCT NUMERIC values "
+                "(DuckDB computes it on FLOAT64 conversions, losing NUMERIC's precision)"
+            )
+        if isinstance(node, _TWO_ARGUMENTS):
+            detach(_spot(node)).replace(exp.paren(_covariance(node)))
+            continue
+        value = node.this
+        values = _over(node, exp.Anonymous(this="list", expressions=[value.copy()]))
+        kept = duck_fragment("list_filter(_l, e -> e IS NOT NULL)", _l=values)
+        stat = duck_fragment(
+            f"list_aggregate(list_transform(_k, e -> CAST(e - _k[1] AS DOUBLE)), '{_NAMES[type(node)]}')",
+            _k=kept,
+        )
+        detach(_spot(node)).replace(exp.paren(stat))
+    return tree
+
+
+#: Over the list ``_p`` of non-NULL pairs ``{a, b}``: differences from the first pair
+#: (exact in NUMERIC), their means, then the centred sums of products.
+_DIFFS = (
+    "list_transform(_p, e -> {'a': CAST(e.a - _p[1].a AS DOUBLE), "
+    "'b': CAST(e.b - _p[1].b AS DOUBLE)})"
+)
+_CENTRED = "list_sum(list_transform(_d, e -> (e.{0} - list_avg(list_transform(_d, f -> f.{0}))) * (e.{1} - list_avg(list_transform(_d, f -> f.{1})))))"
+_COVARIANCE = {
+    exp.CovarPop: "CASE WHEN len(_p) >= 1 THEN _sab / len(_p) END",
+    exp.CovarSamp: "CASE WHEN len(_p) >= 2 THEN _sab / (len(_p) - 1) END",
+    exp.Corr: "CASE WHEN len(_p) < 2 THEN NULL WHEN _saa * _sbb = 0 THEN CAST('nan' AS DOUBLE) "
+    "ELSE _sab / sqrt(_saa * _sbb) END",
+}
+
+
+def _covariance(node: exp.Expr) -> exp.Expr:
+    pairs = duck_fragment("{'a': _x, 'b': _y}", _x=node.this, _y=node.expression)
+    listed = _over(node, exp.Anonymous(this="list", expressions=[pairs]))
+    kept = duck_fragment("list_filter(_l, e -> e.a IS NOT NULL AND e.b IS NOT NULL)", _l=listed)
+    diffs = duck_fragment(_DIFFS, _p=kept)
+    sums = {
+        f"_s{x}{y}": duck_fragment(_CENTRED.format(x, y), _d=diffs)
+        for x, y in (("a", "b"), ("a", "a"), ("b", "b"))
+    }
+    return duck_fragment(_COVARIANCE[type(node)], _p=kept, **sums)
+
+
+TYPED = (variance_of_numeric, variance_non_finite, corr_of_few_rows)
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a statistical aggregate appears."""
+    return any(True for _ in tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS))

@@ -1,0 +1,160 @@
+"""Typed rewrites for STRUCT comparisons, where DuckDB silently differs from GoogleSQL.
+
+GoogleSQL compares two STRUCTs field by field in order, whatever the fields are named,
+with SQL's three-valued logic (``(1, NULL) = (1, NULL)`` is NULL, ``(1, NULL) = (2,
+NULL)`` FALSE). DuckDB pairs the fields by name and compares NULL fields as values. So:
+
+- ``struct_comparisons``: ``=``, ``!=``, ``IS [NOT] DISTINCT FROM`` of STRUCTs become the
+  comparisons of their fields by position (nested STRUCTs likewise, FLOAT64 fields then
+  get the NaN rules of :mod:`idcbq.transpile.numeric`); ``s IN (a, b)`` becomes
+  ``s = a OR s = b``. A STRUCT ``IN UNNEST(...)``/``IN (SELECT ...)``, or a STRUCT whose
+  fields are not known, is refused.
+
+Compared with GoogleSQL's reference implementation by ``tests/probes/nested.yaml`` and
+Google's compliance cases (``in_queries.test``, ``comparison_functions.test``).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.semantics import T
+
+_PAIRS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def _literal(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Struct | exp.Tuple)
+
+
+def _typed_struct(node: exp.Expr) -> bool:
+    kind = node.type
+    return kind is not None and kind.is_type(T.STRUCT)
+
+
+def _is_struct(node: exp.Expr) -> bool:
+    return _literal(node) or _typed_struct(node)
+
+
+def _value(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.PropertyEQ):
+        return node.expression
+    return node.this if isinstance(node, exp.Alias) else node
+
+
+def _fields(node: exp.Expr) -> list[exp.Expr] | None:
+    """The STRUCT's fields in order as expressions (typed where known), or None."""
+    if _literal(node):
+        return [_value(e) for e in node.expressions]
+    kind = node.type
+    if kind is None or not kind.is_type(T.STRUCT) or not kind.expressions:
+        return None
+    out = []
+    for i, sub in enumerate(kind.expressions, start=1):
+        field_type = sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None)
+        if field_type is None:
+            return None
+        access = exp.Anonymous(
+            this="struct_extract_at", expressions=[node.copy(), exp.Literal.number(i)]
+        )
+        access.type = field_type
+        out.append(access)
+    return out
+
+
+def _refuse(what: str) -> TranspileError:
+    return TranspileError(
+        f"unsupported on DuckDB: {what} (GoogleSQL compares STRUCT fields by position, "
+        "DuckDB by name)"
+    )
+
+
+def _compare(kind: type, left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    """``left <kind> right`` of two STRUCTs as the comparison of their fields."""
+    lf, rf = _fields(left), _fields(right)
+    if lf is None or rf is None or len(lf) != len(rf):
+        raise _refuse("a comparison of STRUCTs whose fields are not known")
+    null_safe = kind in (exp.NullSafeEQ, exp.NullSafeNEQ)
+    field_kind = exp.NullSafeEQ if null_safe else exp.EQ
+    pairs = []
+    for a, b in zip(lf, rf, strict=True):
+        pair = field_kind(this=a.copy(), expression=b.copy())
+        pair.this.type, pair.expression.type = a.type, b.type
+        pairs.append(pair)
+    same: exp.Expr = exp.paren(exp.and_(*pairs)) if pairs else exp.true()
+    whole = [side for side in (left, right) if not _literal(side)]
+    if whole:
+        nulls = [exp.Is(this=side.copy(), expression=exp.null()) for side in whole]
+        if null_safe:
+            both = exp.and_(*nulls) if len(nulls) == 2 else exp.false()
+            same = exp.Case(
+                ifs=[
+                    exp.If(this=both, true=exp.true()),
+                    exp.If(this=exp.or_(*nulls), true=exp.false()),
+                ],
+                default=same,
+            )
+        else:
+            same = exp.Case(ifs=[exp.If(this=exp.or_(*nulls), true=exp.null())], default=same)
+    negate = kind in (exp.NEQ, exp.NullSafeNEQ)
+    return exp.paren(exp.Not(this=exp.paren(same))) if negate else exp.paren(same)
+
+
+def _searched(node: exp.Expr) -> None:
+    """``CASE s WHEN a ...`` / ``NULLIF(s, a)`` of a STRUCT as ``s = a`` comparisons."""
+    subject = node.this
+    if subject is None or not _is_struct(subject):
+        return
+    if isinstance(node, exp.Nullif):
+        test = exp.EQ(this=subject.copy(), expression=node.expression.copy())
+        test.this.type, test.expression.type = subject.type, node.expression.type
+        node.replace(exp.Case(ifs=[exp.If(this=test, true=exp.null())], default=subject.copy()))
+        return
+    for branch in node.args.get("ifs") or []:
+        test = exp.EQ(this=subject.copy(), expression=branch.this.copy())
+        test.this.type, test.expression.type = subject.type, branch.this.type
+        branch.set("this", test)
+    node.set("this", None)
+
+
+def struct_comparisons(tree: exp.Expr) -> exp.Expr:
+    """STRUCT ``=``/``!=``/``IS [NOT] DISTINCT FROM``/``IN (...)`` field by field, in order."""
+    for node in list(tree.find_all(exp.Case, exp.Nullif)):
+        _searched(node)
+    changed = True
+    while changed:  # the fields of nested STRUCTs are compared on the next pass
+        changed = False
+        for node in list(tree.find_all(exp.In)):
+            if not any(_is_struct(e) for e in (node.this, *node.expressions)):
+                continue
+            if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+                raise _refuse("a STRUCT IN UNNEST(...) or IN (SELECT ...)")
+            tests = [_compare(exp.EQ, node.this, item) for item in node.expressions]
+            result = exp.paren(exp.or_(*tests)) if tests else exp.false()
+            detach(node).replace(exp.Not(this=result) if node.args.get("is_not") else result)
+            changed = True
+        for node in list(tree.find_all(*_PAIRS)):
+            if not (_is_struct(node.this) or _is_struct(node.expression)):
+                continue
+            if isinstance(node.this, exp.Null) or isinstance(node.expression, exp.Null):
+                continue  # DuckDB agrees: NULL, or (IS DISTINCT FROM) whether it is NULL
+            detach(node).replace(_compare(type(node), node.this, node.expression))
+            changed = True
+    return tree
+
+
+TYPED = (struct_comparisons,)
+
+
+def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
+    """True if a comparison or ``IN`` appears where a STRUCT can: a STRUCT or tuple
+    literal, or a STRUCT column or parameter the query names."""
+    from idcbq.transpile.known import may_hold
+
+    if not any(True for _ in tree.find_all(*_PAIRS, exp.In)):
+        return False
+    if any(True for _ in tree.find_all(exp.Struct, exp.Tuple)):
+        return True
+    return may_hold(tree, schema or {}, params or {}, ("STRUCT",))
