@@ -248,6 +248,8 @@ def _like_window(window: exp.Window | None, call: exp.Expr) -> exp.Expr:
 def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` overflow raise as in BigQuery (DuckDB: inf, or a too-wide DECIMAL)."""
     for node in _fresh(tree, exp.Sum, exp.Avg):
+        if node.find_ancestor(exp.Pivot) is not None:
+            continue  # DuckDB's PIVOT takes a bare aggregate (overflow there: not checked)
         arg = node.this
         if isinstance(arg, exp.Distinct):
             if len(arg.expressions) != 1:
@@ -280,12 +282,42 @@ def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
 def string_agg_null_separator(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(x, sep)`` with a NULL separator raises (DuckDB joins without one)."""
     for node in _fresh(tree, exp.GroupConcat):
+        if node.find_ancestor(exp.Pivot) is not None:
+            continue
         sep = node.args.get("separator")
         if sep is None or (isinstance(sep, exp.Literal) and sep.is_string):
             continue
         target = _over(node) or node
         bad = exp.Is(this=sep.copy(), expression=exp.null())
         detach(target).replace(_guard(target, bad, "Illegal NULL separator in STRING_AGG"))
+    return tree
+
+
+_PLAIN_FORMATS = ("utf-8", "utf8")
+_NON_ASCII = "[^\\x00-\\x7F]"
+
+
+def cast_formats(tree: exp.Expr) -> exp.Expr:
+    """``CAST(x AS STRING/BYTES FORMAT f)``: UTF-8 is a plain cast, ASCII one that raises on
+    a non-ASCII character; other formats (base64, hex, base2, numeric formats, ...) are
+    refused, since DuckDB's cast would drop the format. Runs before the other rewrites
+    (they rewrite casts and would lose ``format``)."""
+    for node in list(tree.find_all(exp.Cast)):
+        fmt = node.args.get("format")
+        if fmt is None or not node.to.is_type(*_TEXT, *_BINARY):
+            continue
+        name = fmt.this.lower() if isinstance(fmt, exp.Literal) and fmt.is_string else None
+        if name not in (*_PLAIN_FORMATS, "ascii"):
+            raise TranspileError(
+                f"unsupported on DuckDB: CAST ... FORMAT {fmt.sql('bigquery')} "
+                "(DuckDB would ignore the format)",
+                hint="use TO_BASE64/FROM_BASE64, TO_HEX/FROM_HEX, FORMAT, or --engine bigquery",
+            )
+        node.set("format", None)
+        if name == "ascii":
+            text = node.this if node.to.is_type(*_BINARY) else node
+            bad = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(_NON_ASCII))
+            detach(node).replace(_guard(node, bad, "Failed to decode invalid ASCII string"))
     return tree
 
 
