@@ -105,6 +105,7 @@ def to_duckdb_tree(
     require_duckdb(query)
     types = {p.name: p.type for p in params}
     try:
+        query = errors_runtime.cast_formats(query)  # before rewrites that would drop FORMAT
         query = variables_to_parameters(query, declarations)
         _inline_unbound_declarations(query, declarations, types)
         # Output names before any rewrite: a typed rewrite or simplification may replace

@@ -11,7 +11,17 @@ mirrored window offset). Each rewrite wraps the expression in
 - ``negative_offset``: ``LEAD``/``LAG`` with a negative offset (DuckDB flips the direction);
 - ``translate_duplicates``: ``TRANSLATE`` whose source characters repeat;
 - ``json_wildcard``: a JSONPath with ``[*]``, ``.*`` or ``..`` (BigQuery's JSONPath has no
-  wildcards; DuckDB expands them).
+  wildcards; DuckDB expands them); a literal path DuckDB would read otherwise (``lax $.a``,
+  no ``$``) is refused;
+- ``float_overflow`` also covers ``/`` (``1e300 / 1e-300``; not ``IEEE_DIVIDE``, whose inf is
+  its answer);
+- ``aggregate_overflow``: ``SUM``/``AVG`` (also as window functions) whose result is infinite
+  from finite inputs ("double overflow"), and ``SUM`` of NUMERIC past NUMERIC's range
+  ("numeric overflow": DuckDB's DECIMAL(38, 9) sum does not check its width);
+- ``string_agg_null_separator``: ``STRING_AGG(x, sep)`` with a NULL separator (a parameter);
+- ``civil_ranges``: date/time ``+``/``-`` an INTERVAL outside years 1..9999, ``CAST(... AS
+  TIME)`` giving ``24:00:00``, a zone in a literal cast to DATETIME;
+- ``length_parameters``: ``CAST(x AS STRING(n))``/``BYTES(n)`` longer than ``n``.
 
 Example:
     >>> import sqlglot
@@ -22,8 +32,11 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import error_call as _error
 
@@ -34,11 +47,11 @@ def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=value)
 
 
-def _fresh(tree: exp.Expr, *kinds: type[exp.Expr]) -> list[exp.Expr]:
+def _fresh(tree: exp.Expr, *kinds: type[exp.Expr], key: str = _DONE) -> list[exp.Expr]:
     out = []
     for node in list(tree.find_all(*kinds)):
-        if not node.meta.get(_DONE):
-            node.meta[_DONE] = True
+        if not node.meta.get(key):
+            node.meta[key] = True
             out.append(node)
     return out
 
@@ -64,8 +77,13 @@ def _is_float(node: exp.Expr) -> bool:
 
 def float_overflow(tree: exp.Expr) -> exp.Expr:
     """EXP/POW/arithmetic of FLOAT64: an infinite result from finite inputs raises."""
-    for node in _fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub):
-        if isinstance(node, exp.Exp):
+    for node in _fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div):
+        if isinstance(node, exp.Div):
+            if node.meta.get("idcbq_ieee"):
+                continue
+            # BigQuery's / is FLOAT64 (or NUMERIC) division whatever the operands
+            inputs, what = [node.this, node.expression], "operator /"
+        elif isinstance(node, exp.Exp):
             inputs, what = [node.this], "function: EXP"
         elif isinstance(node, exp.Pow):
             inputs, what = [node.this, node.expression], "function: POW"
@@ -80,7 +98,7 @@ def float_overflow(tree: exp.Expr) -> exp.Expr:
 
 
 def _symbol(node: exp.Expr) -> str:
-    return {exp.Mul: "*", exp.Add: "+", exp.Sub: "-"}[type(node)]
+    return {exp.Mul: "*", exp.Add: "+", exp.Sub: "-", exp.Div: "/"}[type(node)]
 
 
 def negative_length(tree: exp.Expr) -> exp.Expr:
@@ -141,11 +159,233 @@ def json_wildcard(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-ALL = (float_overflow, negative_length, negative_offset, translate_duplicates, json_wildcard)
+#: BigQuery's DATE/DATETIME/TIMESTAMP range, microseconds since the epoch (years 1..9999).
+_EPOCH_US_MIN, _EPOCH_US_MAX = -62135596800000000, 253402300799999999
+_ZONE_AT_END = re.compile(
+    r"(?i)\d:\d\d(:\d\d(\.\d*)?)?\s*(z|utc|[+-]\d{1,2}(:?\d\d)?|[a-z]+/[a-z_]+)\s*$"
+)
+_CIVIL_ARITHMETIC = (exp.DateAdd, exp.DateSub, exp.DatetimeAdd, exp.DatetimeSub)
+_TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR)
+_BINARY = (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY)
+
+
+def civil_ranges(tree: exp.Expr) -> exp.Expr:
+    """Date/time values outside BigQuery's range raise, as BigQuery does."""
+    for node in _fresh(tree, exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
+        if isinstance(node, exp.Cast):
+            _cast_civil(node)
+            continue
+        if isinstance(node, exp.Add | exp.Sub) and not any(
+            isinstance(o, exp.Interval) for o in (node.this, node.expression)
+        ):
+            continue
+        micros = _fn("epoch_us", exp.paren(node.copy()))
+        bad = exp.not_(
+            exp.Between(
+                this=micros,
+                low=exp.Literal.number(_EPOCH_US_MIN),
+                high=exp.Literal.number(_EPOCH_US_MAX),
+            )
+        )
+        what = (
+            "Adding" if isinstance(node, exp.Add | exp.DateAdd | exp.DatetimeAdd) else "Subtracting"
+        )
+        detach(node).replace(_guard(node, bad, f"{what} an interval causes overflow"))
+    return tree
+
+
+def _cast_civil(node: exp.Cast) -> None:
+    if isinstance(node, exp.TryCast):
+        return
+    text = node.this
+    if not (isinstance(text, exp.Literal) and text.is_string):
+        return
+    if node.to.is_type(exp.DataType.Type.TIME):  # DuckDB reads 24:00:00 as midnight
+        if re.match(r"\s*24:", text.this):
+            node.replace(_error(f'Invalid time string "{text.this}"'))
+    elif node.to.is_type(exp.DataType.Type.TIMESTAMP) and _ZONE_AT_END.search(text.this):
+        node.replace(_error(f'Invalid datetime string "{text.this}"'))  # BigQuery's DATETIME
+
+
+def length_parameters(tree: exp.Expr) -> exp.Expr:
+    """``CAST(x AS STRING(n))``/``BYTES(n)`` of a longer value raise (DuckDB ignores ``n``)."""
+    for node in _fresh(tree, exp.Cast, key="idcbq_length"):
+        to = node.to
+        if isinstance(node, exp.TryCast) or not to.is_type(*_TEXT, *_BINARY):
+            continue
+        params = to.expressions
+        if len(params) != 1 or not isinstance(params[0].this, exp.Literal):
+            continue
+        limit = params[0].this.this
+        name = "STRING" if to.is_type(*_TEXT) else "BYTES"
+        plain = exp.DataType.build("TEXT" if name == "STRING" else "BLOB")
+        node.set("to", plain)
+        size = _fn("length" if name == "STRING" else "octet_length", node.copy())
+        bad = exp.GT(this=size, expression=exp.Literal.number(limit))
+        message = f"{name}({limit}) has maximum length {limit}"
+        detach(node).replace(_guard(node, bad, message))
+    return tree
+
+
+#: NUMERIC's largest value (DuckDB's DECIMAL(38, 9) holds it, but a SUM may pass it).
+NUMERIC_MAX = "99999999999999999999999999999.999999999"
+
+
+def _over(node: exp.Expr) -> exp.Window | None:
+    parent = node.parent
+    return parent if isinstance(parent, exp.Window) and parent.this is node else None
+
+
+def _like_window(window: exp.Window | None, call: exp.Expr) -> exp.Expr:
+    """``call`` over the same window as ``window`` (or plain when there is none)."""
+    if window is None:
+        return call
+    twin = window.copy()
+    twin.set("this", call)
+    return twin
+
+
+def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
+    """``SUM``/``AVG`` overflow raise as in BigQuery (DuckDB: inf, or a too-wide DECIMAL)."""
+    for node in _fresh(tree, exp.Sum, exp.Avg):
+        if node.find_ancestor(exp.Pivot) is not None:
+            continue  # DuckDB's PIVOT takes a bare aggregate (overflow there: not checked)
+        arg = node.this
+        if isinstance(arg, exp.Distinct):
+            if len(arg.expressions) != 1:
+                continue
+            arg = arg.expressions[0]
+        window = _over(node)
+        target = window or node
+        name = "SUM" if isinstance(node, exp.Sum) else "AVG"
+        finite_inputs = _like_window(
+            window, _fn("bool_and", _fn("isfinite", exp.cast(arg.copy(), "DOUBLE")))
+        )
+        infinite = _fn("isinf", exp.cast(target.copy(), "DOUBLE"))
+        ifs = [exp.If(this=exp.and_(infinite, finite_inputs), true=_error("double overflow"))]
+        if name == "SUM":
+            numeric = exp.DataType.build("DECIMAL(38, 9)")
+            is_numeric = exp.EQ(
+                this=_fn("typeof", target.copy()), expression=exp.Literal.string("DECIMAL(38,9)")
+            )
+            too_big = exp.GT(
+                this=_fn("abs", exp.TryCast(this=target.copy(), to=numeric.copy())),
+                expression=exp.cast(exp.Literal.string(NUMERIC_MAX), numeric),
+            )
+            ifs.append(
+                exp.If(this=exp.and_(is_numeric, too_big), true=_error("numeric overflow: SUM"))
+            )
+        detach(target).replace(exp.Case(ifs=ifs, default=target))
+    return tree
+
+
+def string_agg_null_separator(tree: exp.Expr) -> exp.Expr:
+    """``STRING_AGG(x, sep)`` with a NULL separator raises (DuckDB joins without one)."""
+    for node in _fresh(tree, exp.GroupConcat):
+        if node.find_ancestor(exp.Pivot) is not None:
+            continue
+        sep = node.args.get("separator")
+        if sep is None or (isinstance(sep, exp.Literal) and sep.is_string):
+            continue
+        target = _over(node) or node
+        bad = exp.Is(this=sep.copy(), expression=exp.null())
+        detach(target).replace(_guard(target, bad, "Illegal NULL separator in STRING_AGG"))
+    return tree
+
+
+_PLAIN_FORMATS = ("utf-8", "utf8")
+_NON_ASCII = "[^\\x00-\\x7F]"
+
+
+def cast_formats(tree: exp.Expr) -> exp.Expr:
+    """``CAST(x AS STRING/BYTES FORMAT f)``: UTF-8 is a plain cast, ASCII one that raises on
+    a non-ASCII character; other formats (base64, hex, base2, numeric formats, ...) are
+    refused, since DuckDB's cast would drop the format. Runs before the other rewrites
+    (they rewrite casts and would lose ``format``)."""
+    for node in list(tree.find_all(exp.Cast)):
+        fmt = node.args.get("format")
+        if fmt is None or not node.to.is_type(*_TEXT, *_BINARY):
+            continue
+        name = fmt.this.lower() if isinstance(fmt, exp.Literal) and fmt.is_string else None
+        if name not in (*_PLAIN_FORMATS, "ascii"):
+            raise TranspileError(
+                f"unsupported on DuckDB: CAST ... FORMAT {fmt.sql('bigquery')} "
+                "(DuckDB would ignore the format)",
+                hint="use TO_BASE64/FROM_BASE64, TO_HEX/FROM_HEX, FORMAT, or --engine bigquery",
+            )
+        node.set("format", None)
+        if name == "ascii":
+            text = node.this if node.to.is_type(*_BINARY) else node
+            bad = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(_NON_ASCII))
+            detach(node).replace(_guard(node, bad, "Failed to decode invalid ASCII string"))
+    return tree
+
+
+def json_path_literals(tree: exp.Expr) -> exp.Expr:
+    """A literal JSONPath sqlglot could not read (``lax $.a``, ``$.a[``) is refused: DuckDB
+    would read it by its own rules (BigQuery: lax/recursive modes, or an error)."""
+    kinds = tuple(
+        getattr(exp, name)
+        for name in ("JSONExtract", "JSONExtractScalar", "JSONExtractArray")
+        if hasattr(exp, name)
+    )
+    for node in tree.find_all(*kinds):
+        path = node.args.get("expression")
+        if isinstance(path, exp.Literal) and path.is_string:
+            raise TranspileError(
+                f"unsupported on DuckDB: the JSONPath {path.this!r} (lax/recursive modes "
+                "or a path BigQuery rejects)",
+                hint="use a plain '$...' path, or --engine bigquery",
+            )
+    return tree
+
+
+ALL = (
+    json_path_literals,
+    float_overflow,
+    negative_length,
+    negative_offset,
+    translate_duplicates,
+    json_wildcard,
+    aggregate_overflow,
+    string_agg_null_separator,
+    length_parameters,
+    civil_ranges,
+)
+
+
+def _raises(node: exp.Expr) -> bool:
+    return any(str(f.this).lower() == "error" for f in node.find_all(exp.Anonymous))
+
+
+def inline_guarded_aliases(tree: exp.Expr) -> exp.Expr:
+    """A HAVING/QUALIFY reference to a SELECT alias whose expression may call ``error()``
+    gets the expression itself: DuckDB refuses an alias of an expression with side
+    effects there ("Alias referenced - but the expression has side effects"). The alias
+    wins over a column of the same name there in both GoogleSQL and DuckDB."""
+    for select in list(tree.find_all(exp.Select)):
+        guarded = {
+            p.alias.lower(): p.this
+            for p in select.expressions
+            if isinstance(p, exp.Alias) and p.alias and _raises(p.this)
+        }
+        if not guarded:
+            continue
+        for key in ("having", "qualify"):
+            clause = select.args.get(key)
+            if clause is None:
+                continue
+            for column in list(clause.find_all(exp.Column)):
+                if column.table or column.name.lower() not in guarded:
+                    continue
+                if column.find_ancestor(exp.Select) is not select:
+                    continue  # inside a subquery: its own scope
+                column.replace(exp.paren(guarded[column.name.lower()].copy()))
+    return tree
 
 
 def apply(tree: exp.Expr) -> exp.Expr:
     """All the rewrites above."""
     for rewrite in ALL:
         tree = rewrite(tree)
-    return tree
+    return inline_guarded_aliases(tree)

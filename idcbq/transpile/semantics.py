@@ -278,6 +278,7 @@ def ieee_divide(tree: exp.Expr) -> exp.Expr:
             a, b = (exp.cast(e.copy(), "DOUBLE") for e in node.expressions)
             div = exp.Div(this=a, expression=b)
             div.meta["idcbq_div"] = True
+            div.meta["idcbq_ieee"] = True  # inf/NaN is its answer (errors_runtime leaves it)
             node.replace(exp.paren(div))
     return tree
 
