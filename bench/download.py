@@ -5,6 +5,7 @@ Same run, same server, same files. Ratios are against baselines measured in this
     python -m bench download                 # 2,000 x 500 KB (GCS), 500 x 500 KB (S3)
     python -m bench.download --files 300 --size-kb 100 --s3-files 100 --skip-gsutil
     python -m bench.download --manifest-rows 1000000   # also time a 1M-instance manifest
+    python -m bench.download --load 12 --skip-gsutil    # every tool beside 12 busy processes
 
 gsutil is installed into a side venv (``bench/.venv-gsutil``) on first use. It can only
 reach a local plain-HTTP server through its XML API (``prefer_api = xml``, ``is_secure =
@@ -18,6 +19,7 @@ use a server on a random port.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -274,8 +277,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--manifest-rows", type=int, default=0, help="also time writing an N-row manifest"
     )
+    ap.add_argument(
+        "--load", type=int, default=0, help="run every tool beside N CPU-bound processes"
+    )
     args = ap.parse_args(argv)
+    with busy_processes(args.load):
+        return run(args)
 
+
+@contextlib.contextmanager
+def busy_processes(count: int) -> Iterator[None]:
+    """``count`` spinning child processes for the duration, so every tool meets the same load."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]  # fmt: skip
+    try:
+        yield
+    finally:
+        for child in children:
+            child.kill()
+        for child in children:
+            child.wait()
+
+
+def run(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     from idcbq.manifest import write_manifest
@@ -346,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"(payload: {mb:.0f} MB on GCS; 'idcbq x' = idcbq files/s (default, with fsync) divided by that row's files/s; "
         "targets: >= 3x transfer_manager, >= 1x gsutil)"
+    )
+    print(
+        f"extra load: {args.load} busy processes; load average at the end: {os.getloadavg()[0]:.1f}"
     )
     for fmt, t in manifest_times:
         print(f"manifest {args.manifest_rows:,} instances -> {fmt}: {t:.1f} s")

@@ -322,7 +322,12 @@ class Client:
         from idcbq.errors import ValidationError
         from idcbq.validate import validate
         from idcbq.validate.tables import TableAllowList
-        from idcbq.validate.unknown import refs_in_sql, release_column_hint, source_lacks
+        from idcbq.validate.unknown import (
+            refs_in_sql,
+            release_absent,
+            release_column_hint,
+            source_lacks,
+        )
 
         bare = getattr(self.engine, "bare_tables", None)  # e.g. idc-index's `index`
         allow = TableAllowList(
@@ -333,6 +338,10 @@ class Client:
         )
         export = None if bare else getattr(self.engine, "export", None)
         label = str(export.location.url) if export is not None else ""
+        if export is not None and export.derivable():  # before validation builds any release
+            absent = release_absent(refs_in_sql(sql, allow), export, label)
+            if absent is not None:
+                raise absent
         try:
             validated = validate(
                 sql,

@@ -86,10 +86,10 @@ def test_series_by_geometry_filters_by_collection_with_inclusive_bounds(cli_env)
 @pytest.mark.parametrize(
     ("sql", "params", "expected"),
     [
-        ("SELECT SeriesInstanceUID FROM dicom_all WHERE collection_id = 'nlst'", (),
-         "collection_id 'nlst' is not in this source"),
-        ("SELECT SeriesInstanceUID FROM dicom_all WHERE collection_id = @c", ("-p", "c=nlst"),
-         "collection_id 'nlst' is not in this source"),
+        ("SELECT SeriesInstanceUID FROM dicom_all WHERE collection_id = 'tcga_luad'", (),
+         "collection_id 'tcga_luad' is not in this source"),
+        ("SELECT SeriesInstanceUID FROM dicom_all WHERE collection_id = @c", ("-p", "c=tcga_luad"),
+         "collection_id 'tcga_luad' is not in this source"),
         ("SELECT SeriesInstanceUID FROM dicom_all WHERE Modality IN ('ct', 'xx')", (),
          "Modality 'ct', 'xx' are not in this source"),
     ],

@@ -224,11 +224,13 @@ def test_unreachable_bigquery_in_process_is_immediate():
 
 def test_zero_rows_names_the_filter_value_missing_from_the_source(cli_env):
     proc = idcbq(cli_env, "query", "cohort.series_by_modality",
-                 "-p", "modalities=CT", "-p", "collection_id=nlst")  # fmt: skip
+                 "-p", "modalities=CT", "-p", "collection_id=tcga_luad")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("\n") == 1  # the header only
-    assert "no rows: collection_id 'nlst' is not in this source" in proc.stderr
-    assert "the embedded sample holds 12 collection_id values" in proc.stderr
+    assert "no rows: collection_id 'tcga_luad' is not in this source" in proc.stderr
+    count = idcbq(cli_env, "sql", "SELECT COUNT(DISTINCT collection_id) AS n FROM dicom_all")
+    held = count.stdout.splitlines()[1]
+    assert f"the embedded sample holds {held} collection_id values" in proc.stderr
     assert "--engine bigquery" in proc.stderr
     case = idcbq(cli_env, "query", "cohort.series_by_modality", "-p", "modalities=ct")
     assert "did you mean 'CT'?" in case.stderr
@@ -239,10 +241,10 @@ def test_zero_rows_hint_in_the_api(sample_root):
     from idcbq.engines.empty import NoRowsWarning
 
     with idcbq.connect("duckdb", source=sample_root) as client:
-        with pytest.warns(NoRowsWarning, match="collection_id 'nlst' is not in this source"):
+        with pytest.warns(NoRowsWarning, match="collection_id 'tcga_luad' is not in this source"):
             result = client.query("cohort.series_by_modality", modalities=["CT"],
-                                  collection_id="nlst")  # fmt: skip
-        assert len(result) == 0 and "nlst" in result.empty_hint
+                                  collection_id="tcga_luad")  # fmt: skip
+        assert len(result) == 0 and "tcga_luad" in result.empty_hint
         # 0 rows for another reason: every filter value exists, so no hint.
         present = client.sql("SELECT collection_id FROM dicom_all LIMIT 1").table.column(0)[0]
         quiet = client.sql(

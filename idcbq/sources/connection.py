@@ -128,3 +128,8 @@ def _setup_gcs(con: duckdb.DuckDBPyConnection, endpoint: str | None, anonymous: 
     from idcbq.engines.duckdb.gcs import fsspec_gcs
 
     con.register_filesystem(fsspec_gcs(endpoint, anonymous))
+
+
+def sql_list(files: tuple[str, ...] | list[str]) -> str:
+    """A DuckDB list literal of file paths (paths quoted; they come from our listing)."""
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"

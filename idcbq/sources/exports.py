@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError
+from idcbq.sources.connection import sql_list
 from idcbq.sources.location import ExportLocation
 
 if TYPE_CHECKING:
@@ -229,11 +230,6 @@ class ExportRoot:
             info = dataclasses.replace(info, schema=arrow_schema_of(self.con, info.files))
             self._checked[(dataset, table)] = info
         return info.schema
-
-
-def sql_list(files: tuple[str, ...] | list[str]) -> str:
-    """A DuckDB list literal of file paths (paths quoted; they come from our listing)."""
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
 def check_footers(con: duckdb.DuckDBPyConnection, files: tuple[str, ...] | list[str]) -> None:

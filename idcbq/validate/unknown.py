@@ -78,39 +78,19 @@ def source_lacks(refs: Iterable[TableRef], export: ExportRoot, label: str) -> So
     tables known to IDC (clinical tables: any name); anything else was reported as
     unknown by validation already.
     """
-    datasets: list[str] | None = None
-    for ref in refs:
-        if not _RELEASE.match(ref.dataset):
-            continue
-        if not (ref.is_clinical or is_idc_table(ref.table)):
-            continue
+    idc_refs = [
+        ref
+        for ref in refs
+        if _RELEASE.match(ref.dataset) and (ref.is_clinical or is_idc_table(ref.table))
+    ]
+    if not idc_refs:
+        return None
+    absent = release_absent(idc_refs, export, label)
+    if absent is not None:
+        return absent
+    for ref in idc_refs:
         if export.has_table(ref.dataset, ref.table):
             continue
-        if datasets is None:
-            datasets = export.datasets()
-        if ref.dataset not in datasets:
-            from idcbq.sources.catalog import sort_datasets
-
-            releases = [
-                d.removeprefix("idc_")
-                for d in sort_datasets(datasets)
-                if _RELEASE.match(d) and not d.endswith("_clinical")
-            ]
-            reason = export.missing_reason(ref.dataset)
-            near = None if reason else suggestion(ref.dataset, datasets)
-            return SourceError(
-                f"IDC release {ref.dataset} is not in {label}",
-                hint="; ".join(
-                    p
-                    for p in (
-                        reason,
-                        near,
-                        f"releases there: {', '.join(releases) or 'none'}",
-                        f"other sources: {EVERYWHERE}; {FULL_EXPORT}",
-                    )
-                    if p
-                ),
-            )
         tables = export.tables(ref.dataset)
         return SourceError(
             f"table {ref.dataset}.{ref.table} is not in {label}",
@@ -118,6 +98,48 @@ def source_lacks(refs: Iterable[TableRef], export: ExportRoot, label: str) -> So
             f"other sources: {EVERYWHERE}; {FULL_EXPORT}",
         )
     return None
+
+
+def release_absent(refs: Iterable[TableRef], export: ExportRoot, label: str) -> SourceError | None:
+    """A SourceError for the first IDC release named in ``refs`` that ``export`` neither
+    holds nor can derive, or None; lists folders only, so it builds nothing.
+
+    The sample derives a release on first use: a script naming 25 releases fails on the
+    one it lacks before building the other 24.
+    """
+    names = [ref.dataset for ref in refs if _RELEASE.match(ref.dataset)]
+    if not names:
+        return None
+    datasets = export.datasets()
+    absent = next((name for name in names if name not in datasets), None)
+    return None if absent is None else _release_missing(absent, datasets, export, label)
+
+
+def _release_missing(
+    dataset: str, datasets: list[str], export: ExportRoot, label: str
+) -> SourceError:
+    from idcbq.sources.catalog import sort_datasets
+
+    releases = [
+        d.removeprefix("idc_")
+        for d in sort_datasets(datasets)
+        if _RELEASE.match(d) and not d.endswith("_clinical")
+    ]
+    reason = export.missing_reason(dataset)
+    near = None if reason else suggestion(dataset, datasets)
+    return SourceError(
+        f"IDC release {dataset} is not in {label}",
+        hint="; ".join(
+            p
+            for p in (
+                reason,
+                near,
+                f"releases there: {', '.join(releases) or 'none'}",
+                f"other sources: {EVERYWHERE}; {FULL_EXPORT}",
+            )
+            if p
+        ),
+    )
 
 
 def refs_in_sql(sql: str, allow: TableAllowList) -> list[TableRef]:

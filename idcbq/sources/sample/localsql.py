@@ -35,8 +35,7 @@ def run_sql(root: Path, dataset: str, sql: str, *, threads: int = 2) -> pa.Table
     """
     import pyarrow as pa
 
-    from idcbq.sources.connection import connect_for
-    from idcbq.sources.exports import sql_list
+    from idcbq.sources.connection import connect_for, sql_list
     from idcbq.sources.location import ExportLocation
     from idcbq.transpile import to_duckdb
     from idcbq.transpile.empty_arrays import view_select_list
