@@ -21,7 +21,12 @@ mirrored window offset). Each rewrite wraps the expression in
 - ``string_agg_null_separator``: ``STRING_AGG(x, sep)`` with a NULL separator (a parameter);
 - ``civil_ranges``: date/time ``+``/``-`` an INTERVAL outside years 1..9999, ``CAST(... AS
   TIME)`` giving ``24:00:00``, a zone in a literal cast to DATETIME;
-- ``length_parameters``: ``CAST(x AS STRING(n))``/``BYTES(n)`` longer than ``n``.
+- ``length_parameters``: ``CAST(x AS STRING(n))``/``BYTES(n)`` longer than ``n``;
+- ``ascii_non_ascii``: ``ASCII`` of a string starting with a non-ASCII character;
+- ``regexp_instr_groups``: ``REGEXP_INSTR`` with two or more capturing groups (one
+  group, or a pattern that is not a literal, is refused: BigQuery reports the group).
+
+Inside ``SAFE.f(...)`` these errors are NULL (``safe_guards``).
 
 Example:
     >>> import sqlglot
@@ -43,8 +48,18 @@ from idcbq.transpile.semantics import error_call as _error
 _DONE = "idcbq_runtime_error"
 
 
+#: Marks the ``error()`` calls these rewrites add (a ``SAFE.`` call turns them to NULL).
+_OURS = "idcbq_guard_error"
+
+
+def _raise(message: str) -> exp.Expr:
+    call = _error(message)
+    call.meta[_OURS] = True
+    return call
+
+
 def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
-    return exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=value)
+    return exp.Case(ifs=[exp.If(this=bad, true=_raise(message))], default=value)
 
 
 def _fresh(tree: exp.Expr, *kinds: type[exp.Expr], key: str = _DONE) -> list[exp.Expr]:
@@ -340,8 +355,118 @@ def json_path_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def ascii_non_ascii(tree: exp.Expr) -> exp.Expr:
+    """``ASCII(s)`` of a STRING whose first character is not ASCII raises (DuckDB gives its
+    code point). ``ASCII`` of BYTES has no DuckDB overload: DuckDB refuses it (loud)."""
+    for node in _fresh(tree, exp.Ascii):
+        bad = exp.GT(this=node.copy(), expression=exp.Literal.number(127))
+        detach(node).replace(
+            _guard(node, bad, "Argument to ASCII is not a structurally valid ASCII string")
+        )
+    return tree
+
+
+def capturing_groups(pattern: str) -> int:
+    """How many capturing groups an RE2 pattern has (``(x)`` and ``(?P<name>x)``).
+
+    Example:
+        >>> capturing_groups(r"a(b)c(?:d)[(]\\(")
+        1
+    """
+    count, i, in_class = 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # a ``]`` first in a class is a literal
+        elif char == "(" and (
+            not pattern.startswith("(?", i) or pattern.startswith(("(?P<", "(?<"), i)
+        ):
+            count += 1
+        i += 1
+    return count
+
+
+def regexp_instr_groups(tree: exp.Expr) -> exp.Expr:
+    """``REGEXP_INSTR`` with a literal pattern of no capturing group only.
+
+    Two or more groups raise, as in BigQuery; one group (BigQuery reports the group's
+    position, DuckDB's translation the whole match's) or a pattern that is not a literal
+    is refused."""
+    for node in _fresh(tree, exp.RegexpInstr):
+        pattern = node.expression
+        if not (isinstance(pattern, exp.RawString) or pattern.is_string):
+            raise TranspileError(
+                "unsupported on DuckDB: REGEXP_INSTR with a pattern that is not a literal "
+                "(its capturing groups decide the answer)",
+                hint="write the pattern as a literal, or use --engine bigquery",
+            )
+        groups = capturing_groups(pattern.this)
+        if groups == 1:
+            raise TranspileError(
+                "unsupported on DuckDB: REGEXP_INSTR with a capturing group (BigQuery reports "
+                "the group's position)",
+                hint="use a non-capturing group (?:...), or --engine bigquery",
+            )
+        if groups > 1:
+            detach(node).replace(
+                _raise(
+                    "Regular expressions passed into extraction functions must not have "
+                    "more than 1 capturing group"
+                )
+            )
+            continue
+        checks: list[tuple[exp.Expr, str]] = []
+        one = exp.Literal.number(1)
+        for key, message in (("position", "Position"), ("occurrence", "Occurrence")):
+            value = node.args.get(key)
+            if value is not None:
+                checks.append(
+                    (exp.LT(this=value.copy(), expression=one), f"{message} must be positive")
+                )
+        option = node.args.get("option")
+        if option is not None:
+            bad_option = exp.Not(
+                this=exp.In(this=option.copy(), expressions=[exp.Literal.number(0), one])
+            )
+            checks.append((bad_option, "Invalid return_position_after_match."))
+        # an empty source has no match, not even an empty one (DuckDB's translation: 1)
+        empty = exp.EQ(this=node.this.copy(), expression=exp.Literal.string(""))
+        hole = detach(node)
+        answer: exp.Expr = exp.Case(
+            ifs=[exp.If(this=empty, true=exp.Literal.number(0))], default=node
+        )
+        for bad, message in reversed(checks):
+            answer = _guard(answer, bad, message)
+        hole.replace(answer)
+    return tree
+
+
+def safe_guards(tree: exp.Expr) -> exp.Expr:
+    """Inside ``SAFE.f(...)`` (DuckDB's ``TRY``, which refuses ``error()``) the errors
+    these rewrites add are NULL, as BigQuery's SAFE. prefix makes them."""
+    for call in list(tree.find_all(exp.Anonymous)):
+        if not call.meta.get(_OURS):
+            continue
+        parent = call.parent
+        while parent is not None:
+            if isinstance(parent, exp.Anonymous) and str(parent.this).lower() == "try":
+                call.replace(exp.null())
+                break
+            parent = parent.parent
+    return tree
+
+
 ALL = (
     json_path_literals,
+    ascii_non_ascii,
+    regexp_instr_groups,
     float_overflow,
     negative_length,
     negative_offset,
@@ -388,4 +513,4 @@ def apply(tree: exp.Expr) -> exp.Expr:
     """All the rewrites above."""
     for rewrite in ALL:
         tree = rewrite(tree)
-    return inline_guarded_aliases(tree)
+    return safe_guards(inline_guarded_aliases(tree))
