@@ -448,6 +448,58 @@ def regexp_instr_groups(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: A zone written as a UTC offset (``+12:34``, ``UTC-8``, ``-08``): DuckDB's ICU reads
+#: ``UTC+1234`` as ``+12`` and knows no bare offsets. Whole hours after ``UTC`` it reads.
+_OFFSET_ZONE = r"^\s*(UTC|utc)?\s*[+-]"
+_HOURS_ZONE = r"^(UTC|utc)[+-][0-9]{1,2}(:00)?$"
+
+
+def _zones(tree: exp.Expr) -> list[exp.Expr]:
+    out = []
+    for node in tree.walk():
+        zone = node.args.get("zone")
+        if isinstance(zone, exp.Expr):
+            out.append(zone)
+        elif isinstance(node, exp.Anonymous | exp.Func) and (
+            str(node.name).lower() == "timezone" and node.expressions
+        ):
+            out.append(node.expressions[0])
+    return out
+
+
+def offset_zones(tree: exp.Expr) -> exp.Expr:
+    """A time zone given as a UTC offset other than ``UTC±H`` is refused (a literal) or
+    raises (a value): DuckDB would read another offset or none."""
+    for zone in _zones(tree):
+        if zone.meta.get(_DONE) or isinstance(zone, exp.Case):
+            continue
+        zone.meta[_DONE] = True
+        if zone.is_string:
+            text = zone.this
+            if re.match(_OFFSET_ZONE, text) and not re.match(_HOURS_ZONE, text):
+                raise TranspileError(
+                    f"unsupported on DuckDB: the time zone {text!r} (DuckDB reads UTC offsets "
+                    "other than 'UTC+H' differently)",
+                    hint="name the zone (e.g. 'Asia/Kolkata'), or use --engine bigquery",
+                )
+            continue
+        if not isinstance(zone, exp.Column | exp.Parameter | exp.Placeholder | exp.Dot):
+            if zone.find(exp.Column) is None:
+                continue
+        bad = exp.and_(
+            exp.RegexpLike(this=zone.copy(), expression=exp.Literal.string(_OFFSET_ZONE)),
+            exp.Not(
+                this=exp.RegexpLike(
+                    this=zone.copy(), expression=exp.Literal.string(_HOURS_ZONE)
+                )
+            ),
+        )
+        detach(zone).replace(
+            _guard(zone, bad, "unsupported on DuckDB: a time zone written as a UTC offset")
+        )
+    return tree
+
+
 def safe_guards(tree: exp.Expr) -> exp.Expr:
     """Inside ``SAFE.f(...)`` (DuckDB's ``TRY``, which refuses ``error()``) the errors
     these rewrites add are NULL, as BigQuery's SAFE. prefix makes them."""
@@ -467,6 +519,7 @@ ALL = (
     json_path_literals,
     ascii_non_ascii,
     regexp_instr_groups,
+    offset_zones,
     float_overflow,
     negative_length,
     negative_offset,
