@@ -483,15 +483,12 @@ def offset_zones(tree: exp.Expr) -> exp.Expr:
                     hint="name the zone (e.g. 'Asia/Kolkata'), or use --engine bigquery",
                 )
             continue
-        if not isinstance(zone, exp.Column | exp.Parameter | exp.Placeholder | exp.Dot):
-            if zone.find(exp.Column) is None:
-                continue
+        if zone.find(exp.Column, exp.Parameter, exp.Placeholder) is None:
+            continue  # a constant expression of literals: no value to check
         bad = exp.and_(
             exp.RegexpLike(this=zone.copy(), expression=exp.Literal.string(_OFFSET_ZONE)),
             exp.Not(
-                this=exp.RegexpLike(
-                    this=zone.copy(), expression=exp.Literal.string(_HOURS_ZONE)
-                )
+                this=exp.RegexpLike(this=zone.copy(), expression=exp.Literal.string(_HOURS_ZONE))
             ),
         )
         detach(zone).replace(
