@@ -21,7 +21,12 @@ mirrored window offset). Each rewrite wraps the expression in
 - ``string_agg_null_separator``: ``STRING_AGG(x, sep)`` with a NULL separator (a parameter);
 - ``civil_ranges``: date/time ``+``/``-`` an INTERVAL outside years 1..9999, ``CAST(... AS
   TIME)`` giving ``24:00:00``, a zone in a literal cast to DATETIME;
-- ``length_parameters``: ``CAST(x AS STRING(n))``/``BYTES(n)`` longer than ``n``.
+- ``length_parameters``: ``CAST(x AS STRING(n))``/``BYTES(n)`` longer than ``n``;
+- ``ascii_non_ascii``: ``ASCII`` of a string starting with a non-ASCII character;
+- ``regexp_instr_groups``: ``REGEXP_INSTR`` with two or more capturing groups (one
+  group, or a pattern that is not a literal, is refused: BigQuery reports the group).
+
+Inside ``SAFE.f(...)`` these errors are NULL (``safe_guards``).
 
 Example:
     >>> import sqlglot
@@ -37,31 +42,10 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fresh, guard
+from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import error_call as _error
-
-_DONE = "idcbq_runtime_error"
-
-
-def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
-    return exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=value)
-
-
-def _fresh(tree: exp.Expr, *kinds: type[exp.Expr], key: str = _DONE) -> list[exp.Expr]:
-    out = []
-    for node in list(tree.find_all(*kinds)):
-        if not node.meta.get(key):
-            node.meta[key] = True
-            out.append(node)
-    return out
-
-
-def _fn(name: str, *args: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _finite(*args: exp.Expr) -> exp.Expr:
-    return exp.and_(*(_fn("isfinite", exp.cast(a.copy(), "DOUBLE")) for a in args))
 
 
 def _is_float(node: exp.Expr) -> bool:
@@ -77,7 +61,7 @@ def _is_float(node: exp.Expr) -> bool:
 
 def float_overflow(tree: exp.Expr) -> exp.Expr:
     """EXP/POW/arithmetic of FLOAT64: an infinite result from finite inputs raises."""
-    for node in _fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div):
+    for node in fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div):
         if isinstance(node, exp.Div):
             if node.meta.get("idcbq_ieee"):
                 continue
@@ -92,8 +76,8 @@ def float_overflow(tree: exp.Expr) -> exp.Expr:
                 continue
             inputs, what = [node.this, node.expression], f"operator {_symbol(node)}"
         result = exp.cast(node.copy(), "DOUBLE")
-        bad = exp.and_(_fn("isinf", result), _finite(*inputs))
-        detach(node).replace(_guard(node, bad, f"Floating point overflow in {what}"))
+        bad = exp.and_(duck_call("isinf", result), finite(*inputs))
+        detach(node).replace(guard(node, bad, f"Floating point overflow in {what}"))
     return tree
 
 
@@ -103,40 +87,40 @@ def _symbol(node: exp.Expr) -> str:
 
 def negative_length(tree: exp.Expr) -> exp.Expr:
     """``LEFT``/``RIGHT`` with a negative length raise (DuckDB cuts from the other end)."""
-    for node in _fresh(tree, exp.Left, exp.Right):
+    for node in fresh(tree, exp.Left, exp.Right):
         n = node.expression
         name = "LEFT" if isinstance(node, exp.Left) else "RIGHT"
         bad = exp.LT(this=n.copy(), expression=exp.Literal.number(0))
-        detach(node).replace(_guard(node, bad, f"{name}: the length cannot be negative"))
+        detach(node).replace(guard(node, bad, f"{name}: the length cannot be negative"))
     return tree
 
 
 def negative_offset(tree: exp.Expr) -> exp.Expr:
     """``LEAD``/``LAG`` with a negative offset raise (DuckDB reverses the direction)."""
-    for node in _fresh(tree, exp.Lead, exp.Lag):
+    for node in fresh(tree, exp.Lead, exp.Lag):
         offset = node.args.get("offset")
         window = node.parent
         if offset is None or not isinstance(window, exp.Window):
             continue
         name = "LEAD" if isinstance(node, exp.Lead) else "LAG"
         bad = exp.LT(this=offset.copy(), expression=exp.Literal.number(0))
-        detach(window).replace(_guard(window, bad, f"{name}: the offset cannot be negative"))
+        detach(window).replace(guard(window, bad, f"{name}: the offset cannot be negative"))
     return tree
 
 
 def translate_duplicates(tree: exp.Expr) -> exp.Expr:
     """``TRANSLATE(s, source, target)`` with a repeated source character raises."""
-    for node in _fresh(tree, exp.Translate):
+    for node in fresh(tree, exp.Translate):
         src = node.args.get("from_") or node.args.get("from")
         if src is None:
             continue
-        chars = _fn("string_split", src.copy(), exp.Literal.string(""))
+        chars = duck_call("string_split", src.copy(), exp.Literal.string(""))
         bad = exp.NEQ(
-            this=_fn("length", src.copy()),
-            expression=_fn("len", _fn("list_distinct", chars)),
+            this=duck_call("length", src.copy()),
+            expression=duck_call("len", duck_call("list_distinct", chars)),
         )
         detach(node).replace(
-            _guard(node, bad, "TRANSLATE: duplicate character in the source characters")
+            guard(node, bad, "TRANSLATE: duplicate character in the source characters")
         )
     return tree
 
@@ -151,9 +135,9 @@ def json_wildcard(tree: exp.Expr) -> exp.Expr:
     for part in list(tree.find_all(*kinds)):
         path = part.find_ancestor(exp.JSONPath)
         call = path.parent if path is not None else None
-        if call is None or call.meta.get(_DONE):
+        if call is None or call.meta.get(GUARDED):
             continue
-        call.meta[_DONE] = True
+        call.meta[GUARDED] = True
         token = "[*] or .*" if "Wildcard" in type(part).__name__ else ".."
         call.replace(_error(f"Unsupported JSONPath token {token} (BigQuery's JSONPath)"))
     return tree
@@ -171,7 +155,7 @@ _BINARY = (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY)
 
 def civil_ranges(tree: exp.Expr) -> exp.Expr:
     """Date/time values outside BigQuery's range raise, as BigQuery does."""
-    for node in _fresh(tree, exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
+    for node in fresh(tree, exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
         if isinstance(node, exp.Cast):
             _cast_civil(node)
             continue
@@ -179,7 +163,7 @@ def civil_ranges(tree: exp.Expr) -> exp.Expr:
             isinstance(o, exp.Interval) for o in (node.this, node.expression)
         ):
             continue
-        micros = _fn("epoch_us", exp.paren(node.copy()))
+        micros = duck_call("epoch_us", exp.paren(node.copy()))
         bad = exp.not_(
             exp.Between(
                 this=micros,
@@ -190,7 +174,7 @@ def civil_ranges(tree: exp.Expr) -> exp.Expr:
         what = (
             "Adding" if isinstance(node, exp.Add | exp.DateAdd | exp.DatetimeAdd) else "Subtracting"
         )
-        detach(node).replace(_guard(node, bad, f"{what} an interval causes overflow"))
+        detach(node).replace(guard(node, bad, f"{what} an interval causes overflow"))
     return tree
 
 
@@ -209,7 +193,7 @@ def _cast_civil(node: exp.Cast) -> None:
 
 def length_parameters(tree: exp.Expr) -> exp.Expr:
     """``CAST(x AS STRING(n))``/``BYTES(n)`` of a longer value raise (DuckDB ignores ``n``)."""
-    for node in _fresh(tree, exp.Cast, key="idcbq_length"):
+    for node in fresh(tree, exp.Cast, key="idcbq_length"):
         to = node.to
         if isinstance(node, exp.TryCast) or not to.is_type(*_TEXT, *_BINARY):
             continue
@@ -220,10 +204,10 @@ def length_parameters(tree: exp.Expr) -> exp.Expr:
         name = "STRING" if to.is_type(*_TEXT) else "BYTES"
         plain = exp.DataType.build("TEXT" if name == "STRING" else "BLOB")
         node.set("to", plain)
-        size = _fn("length" if name == "STRING" else "octet_length", node.copy())
+        size = duck_call("length" if name == "STRING" else "octet_length", node.copy())
         bad = exp.GT(this=size, expression=exp.Literal.number(limit))
         message = f"{name}({limit}) has maximum length {limit}"
-        detach(node).replace(_guard(node, bad, message))
+        detach(node).replace(guard(node, bad, message))
     return tree
 
 
@@ -247,7 +231,7 @@ def _like_window(window: exp.Window | None, call: exp.Expr) -> exp.Expr:
 
 def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` overflow raise as in BigQuery (DuckDB: inf, or a too-wide DECIMAL)."""
-    for node in _fresh(tree, exp.Sum, exp.Avg):
+    for node in fresh(tree, exp.Sum, exp.Avg):
         if node.find_ancestor(exp.Pivot) is not None:
             continue  # DuckDB's PIVOT takes a bare aggregate (overflow there: not checked)
         arg = node.this
@@ -259,17 +243,18 @@ def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
         target = window or node
         name = "SUM" if isinstance(node, exp.Sum) else "AVG"
         finite_inputs = _like_window(
-            window, _fn("bool_and", _fn("isfinite", exp.cast(arg.copy(), "DOUBLE")))
+            window, duck_call("bool_and", duck_call("isfinite", exp.cast(arg.copy(), "DOUBLE")))
         )
-        infinite = _fn("isinf", exp.cast(target.copy(), "DOUBLE"))
+        infinite = duck_call("isinf", exp.cast(target.copy(), "DOUBLE"))
         ifs = [exp.If(this=exp.and_(infinite, finite_inputs), true=_error("double overflow"))]
         if name == "SUM":
             numeric = exp.DataType.build("DECIMAL(38, 9)")
             is_numeric = exp.EQ(
-                this=_fn("typeof", target.copy()), expression=exp.Literal.string("DECIMAL(38,9)")
+                this=duck_call("typeof", target.copy()),
+                expression=exp.Literal.string("DECIMAL(38,9)"),
             )
             too_big = exp.GT(
-                this=_fn("abs", exp.TryCast(this=target.copy(), to=numeric.copy())),
+                this=duck_call("abs", exp.TryCast(this=target.copy(), to=numeric.copy())),
                 expression=exp.cast(exp.Literal.string(NUMERIC_MAX), numeric),
             )
             ifs.append(
@@ -281,7 +266,7 @@ def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
 
 def string_agg_null_separator(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(x, sep)`` with a NULL separator raises (DuckDB joins without one)."""
-    for node in _fresh(tree, exp.GroupConcat):
+    for node in fresh(tree, exp.GroupConcat):
         if node.find_ancestor(exp.Pivot) is not None:
             continue
         sep = node.args.get("separator")
@@ -289,7 +274,7 @@ def string_agg_null_separator(tree: exp.Expr) -> exp.Expr:
             continue
         target = _over(node) or node
         bad = exp.Is(this=sep.copy(), expression=exp.null())
-        detach(target).replace(_guard(target, bad, "Illegal NULL separator in STRING_AGG"))
+        detach(target).replace(guard(target, bad, "Illegal NULL separator in STRING_AGG"))
     return tree
 
 
@@ -317,7 +302,7 @@ def cast_formats(tree: exp.Expr) -> exp.Expr:
         if name == "ascii":
             text = node.this if node.to.is_type(*_BINARY) else node
             bad = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(_NON_ASCII))
-            detach(node).replace(_guard(node, bad, "Failed to decode invalid ASCII string"))
+            detach(node).replace(guard(node, bad, "Failed to decode invalid ASCII string"))
     return tree
 
 
@@ -340,8 +325,26 @@ def json_path_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def safe_guards(tree: exp.Expr) -> exp.Expr:
+    """Inside ``SAFE.f(...)`` (DuckDB's ``TRY``, which refuses ``error()``) the errors
+    these rewrites add are NULL, as BigQuery's SAFE. prefix makes them."""
+    for call in list(tree.find_all(exp.Anonymous)):
+        if not call.meta.get(OURS):
+            continue
+        parent = call.parent
+        while parent is not None:
+            if isinstance(parent, exp.Anonymous) and str(parent.this).lower() == "try":
+                call.replace(exp.null())
+                break
+            parent = parent.parent
+    return tree
+
+
 ALL = (
     json_path_literals,
+    ascii_non_ascii,
+    regexp_instr_groups,
+    offset_zones,
     float_overflow,
     negative_length,
     negative_offset,
@@ -388,4 +391,4 @@ def apply(tree: exp.Expr) -> exp.Expr:
     """All the rewrites above."""
     for rewrite in ALL:
         tree = rewrite(tree)
-    return inline_guarded_aliases(tree)
+    return safe_guards(inline_guarded_aliases(tree))

@@ -3,8 +3,10 @@
 Probes in ``tests/probes/shapes.yaml`` compare with GoogleSQL's reference implementation.
 
 - ``pivot_names``: ``PIVOT(SUM(n) AS n FOR m IN ('CT', 'MR'))`` names its columns
-  ``n_CT``, ``n_MR`` (DuckDB: ``CT_n``); with several named aggregates DuckDB's names
-  and order differ: refused (loud).
+  ``n_CT``, ``n_MR`` (DuckDB: ``CT_n``); without an aggregate alias an integer value
+  names ``_100`` (DuckDB: ``100``), a negative one ``minus_2``; with several aggregates
+  DuckDB's names and order differ, and a value with no naming rule here (a DATE) needs
+  an alias: refused (loud).
 - ``set_operation_literals`` (typed): a string literal in a UNION column of DATE,
   DATETIME, TIMESTAMP or TIME values is of that type.
 - ``group_by_alias``: ``SELECT x * 10 AS y ... GROUP BY y`` groups by the alias even
@@ -18,48 +20,83 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 
 
-def _value_name(value: exp.Expr) -> str | None:
-    if isinstance(value, exp.PivotAlias):
-        return value.alias
-    if isinstance(value, exp.Alias):
-        return value.alias
-    if isinstance(value, exp.Literal):
-        return value.this
+def _value_names(value: exp.Expr) -> tuple[str, str] | None:
+    """GoogleSQL's names for a PIVOT value without an alias: (alone, after ``<alias>_``).
+
+    None: no naming rule here (a DATE, BYTES or FLOAT64 literal, an expression).
+    """
+    if isinstance(value, exp.Null):
+        return "NULL", "NULL"
+    if isinstance(value, exp.Boolean):
+        word = "true" if value.this else "false"
+        return word, word
+    if isinstance(value, exp.Literal) and value.is_string:
+        if not value.this:
+            return "empty_string_value", "_empty_string_value"
+        return value.this, value.this
+    number = None
+    if isinstance(value, exp.Literal) and value.this.isdigit():
+        number = str(int(value.this))
+    elif isinstance(value, exp.HexString) and value.args.get("is_integer"):
+        number = str(int(value.this, 16))
+    if number is not None:
+        return "_" + number, number
+    if isinstance(value, exp.Neg) and isinstance(value.this, exp.Literal):
+        digits = value.this.this
+        if not value.this.is_string and digits.isdigit():
+            return "minus_" + str(int(digits)), "minus_" + str(int(digits))
     return None
 
 
+def _column_name(aggregate: str | None, value: exp.Expr) -> str:
+    """The PIVOT output column of ``value`` (``n_CT``, ``_100``, ``minus_2``, ``NULL``)."""
+    if isinstance(value, exp.PivotAlias | exp.Alias):
+        alone = after = value.alias
+    else:
+        names = _value_names(value)
+        if names is None:
+            raise TranspileError(
+                f"unsupported on DuckDB: PIVOT value {value.sql('bigquery')} without an alias "
+                "(DuckDB would name its column differently)",
+                hint="give the value an alias (IN (... AS name)), or use --engine bigquery",
+            )
+        alone, after = names
+    return alone if aggregate is None else f"{aggregate}_{after}"
+
+
 def pivot_names(tree: exp.Expr) -> exp.Expr:
-    """Name PIVOT columns ``<aggregate alias>_<value>`` as BigQuery does."""
+    """Name every PIVOT column as GoogleSQL does: ``<aggregate alias>_<value>``, or the
+    value's own name (``_100``, ``minus_2``, ``NULL``, ``true``, ``CT``) without an alias.
+
+    A value with no naming rule here (a DATE, BYTES or FLOAT64 literal, an expression) and
+    no alias is refused: DuckDB's name would differ.
+    """
     for pivot in list(tree.find_all(exp.Pivot)):
         if pivot.args.get("unpivot"):
             continue
         aggregates = pivot.expressions
         named = [a for a in aggregates if isinstance(a, exp.Alias)]
-        if not named:
-            continue
         if len(aggregates) > 1:
             raise TranspileError(
-                "unsupported on DuckDB: PIVOT with several named aggregates (DuckDB names "
+                "unsupported on DuckDB: PIVOT with several aggregates (DuckDB names "
                 "and orders the columns differently)",
                 hint="PIVOT one aggregate at a time, or use --engine bigquery",
             )
-        alias = named[0].alias
+        alias = named[0].alias if named else None
         fields = pivot.args.get("fields") or []
         if len(fields) != 1 or not isinstance(fields[0], exp.In):
-            continue
+            raise TranspileError(
+                "unsupported on DuckDB: this PIVOT form (DuckDB names its columns differently)",
+                hint="use --engine bigquery",
+            )
         values = []
         for value in fields[0].expressions:
-            name = _value_name(value)
-            if name is None:
-                raise TranspileError(
-                    "unsupported on DuckDB: PIVOT over a value that is not a literal"
-                )
+            name = _column_name(alias, value)
             inner = value.this if isinstance(value, exp.PivotAlias | exp.Alias) else value
-            values.append(
-                exp.PivotAlias(this=inner.copy(), alias=exp.to_identifier(f"{alias}_{name}"))
-            )
+            values.append(exp.PivotAlias(this=inner.copy(), alias=exp.to_identifier(name)))
         fields[0].set("expressions", values)
-        named[0].replace(named[0].this.copy())
+        if named:
+            named[0].replace(named[0].this.copy())
     return tree
 
 

@@ -11,12 +11,15 @@ implementation. Untyped (``UNTYPED``):
 - ``code_points_to_string``: ``CODE_POINTS_TO_STRING`` of an INT64 array.
 - ``tuple_in``: ``(a, b) IN ((x, y), ...)`` compares field by field, so a NULL field
   gives NULL, not FALSE (DuckDB compares whole structs).
+- ``unicode_empty``: ``UNICODE('')`` is 0 (DuckDB: -1).
+- ``split_null_delimiter``: ``SPLIT(s, NULL)`` is NULL (DuckDB: ``[s]``).
 
 Typed (``TYPED``):
 
 - ``to_code_points``: ``TO_CODE_POINTS`` of a STRING.
 - ``bytes_text_casts``: ``CAST(bytes AS STRING)`` decodes UTF-8 (DuckDB writes ``\\xE2``
-  escapes); ``CAST(string AS BYTES)`` encodes it (DuckDB refuses non-ASCII).
+  escapes), ``SAFE_CAST`` gives NULL for invalid UTF-8; ``CAST(string AS BYTES)``
+  encodes it (DuckDB refuses non-ASCII).
 """
 
 from __future__ import annotations
@@ -148,9 +151,11 @@ def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         value = cast.this
         if cast.to.is_type(*exp.DataType.TEXT_TYPES) and _typed(value, *binary):
+            decoded = exp.Anonymous(this="decode", expressions=[value.copy()])
             if isinstance(cast, exp.TryCast) or cast.args.get("safe"):
-                continue  # SAFE_CAST: DuckDB's decode raises; keep the cast (loud elsewhere)
-            cast.replace(exp.Anonymous(this="decode", expressions=[value.copy()]))
+                # SAFE_CAST: NULL for invalid UTF-8 (DuckDB's decode raises; TRY catches it)
+                decoded = exp.Anonymous(this="try", expressions=[decoded])
+            cast.replace(decoded)
         elif cast.to.is_type(*binary) and _typed(value, *exp.DataType.TEXT_TYPES):
             cast.replace(exp.Anonymous(this="encode", expressions=[value.copy()]))
     return tree
@@ -185,7 +190,41 @@ def code_points_to_string(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-UNTYPED = (full_case_mapping, regexp_extract_all_end, tuple_in, code_points_to_string)
+def unicode_empty(tree: exp.Expr) -> exp.Expr:
+    """``UNICODE('')`` is 0 (DuckDB: -1)."""
+    for node in list(tree.find_all(exp.Unicode)):
+        if node.meta.get("idcbq_unicode"):
+            continue
+        node.meta["idcbq_unicode"] = True
+        empty = exp.EQ(this=node.this.copy(), expression=exp.Literal.string(""))
+        hole = detach(node)
+        hole.replace(exp.Case(ifs=[exp.If(this=empty, true=exp.Literal.number(0))], default=node))
+    return tree
+
+
+def split_null_delimiter(tree: exp.Expr) -> exp.Expr:
+    """``SPLIT(s, NULL)`` is NULL (DuckDB splits on nothing: ``[s]``)."""
+    for node in list(tree.find_all(exp.Split)):
+        delimiter = node.expression
+        if delimiter is None or node.meta.get("idcbq_split"):
+            continue  # SPLIT(s): the comma, never NULL
+        if isinstance(delimiter, exp.Literal):
+            continue
+        node.meta["idcbq_split"] = True
+        null = exp.Is(this=delimiter.copy(), expression=exp.null())
+        hole = detach(node)
+        hole.replace(exp.Case(ifs=[exp.If(this=null, true=exp.null())], default=node))
+    return tree
+
+
+UNTYPED = (
+    full_case_mapping,
+    regexp_extract_all_end,
+    tuple_in,
+    code_points_to_string,
+    unicode_empty,
+    split_null_delimiter,
+)
 TYPED = (bytes_text_casts, to_code_points)
 
 
