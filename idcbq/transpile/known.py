@@ -124,18 +124,33 @@ def require_types(tree: exp.Expr, annotated: bool) -> None:
         annotated: False if annotation failed (then every type is unknown).
 
     Raises:
-        TranspileError: naming the operand whose type is unknown.
+        UnknownType: naming the operand whose type is unknown.
     """
+    if not annotated:
+        tree.meta[UNTYPED] = True  # every later question about a type names the cause
     operand = _needing(tree)
-    if operand is None:
-        return
+    if operand is not None:
+        raise unknown_type(operand)
+
+
+#: ``meta`` key on the query's root: annotation failed (no column could be typed).
+UNTYPED = "idcbq_untyped"
+
+
+def unknown_type(operand: exp.Expr) -> UnknownType:
+    """The refusal for a rewrite that needs ``operand``'s type and nothing knows it."""
     what = operand.sql("bigquery")
     if len(what) > 60:
         what = what[:57] + "..."
-    why = "" if annotated else " (the query's columns could not be typed)"
-    raise UnknownType(
-        f"unsupported on DuckDB: the translation of {operand.parent.key.upper()} depends on "
-        f"the type of {what}, which is not known here{why}",
+    root = operand.root()
+    why = " (the query's columns could not be typed)" if root.meta.get(UNTYPED) else ""
+    parent = operand.parent
+    if parent is None or isinstance(parent, exp.Select | exp.Alias):
+        subject = f"{what} depends on its type"
+    else:
+        subject = f"{parent.key.upper()} depends on the type of {what}"
+    return UnknownType(
+        f"unsupported on DuckDB: the translation of {subject}, which is not known here{why}",
         hint="CAST the value to its type first, or use --engine bigquery",
     )
 

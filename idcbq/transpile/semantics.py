@@ -33,8 +33,37 @@ T = exp.DataType.Type
 
 
 def is_typed(node: exp.Expr, *types: T) -> bool:
+    """True if ``node``'s type (set by :func:`idcbq.transpile.types.annotate`) is one of ``types``.
+
+    A typed rewrite asks this to decide whether DuckDB would differ. Where annotation
+    could not type a node of the query (``UNKNOWN``) the answer would be a guess (a
+    rewrite silently off), so it refuses: :class:`~idcbq.transpile.known.UnknownType`
+    names the expression. A NULL literal has no type that matters (False), nor has a
+    node a rewrite built after annotation (no type: it is already translated).
+
+    Example:
+        >>> n = exp.Literal.number(1)
+        >>> n.type = exp.DataType.build("BIGINT")
+        >>> is_typed(n, T.BIGINT), is_typed(exp.null(), T.DATE)
+        (True, False)
+        >>> x = exp.column("x")
+        >>> x.type = exp.DataType.build("UNKNOWN")  # annotation could not type it
+        >>> is_typed(x, T.DATE)
+        Traceback (most recent call last):
+        ...
+        idcbq.transpile.known.UnknownType: unsupported on DuckDB: the translation of x depends on its type, which is not known here
+          hint: CAST the value to its type first, or use --engine bigquery
+    """
     kind = node.type
-    return kind is not None and kind.is_type(*types)
+    if kind is None:  # built by a rewrite after annotation: its own translation
+        return False
+    if kind.is_type(T.UNKNOWN):
+        if isinstance(node, exp.Null):
+            return False
+        from idcbq.transpile.known import unknown_type
+
+        raise unknown_type(node)
+    return kind.is_type(*types)
 
 
 def error_call(message: exp.Expr | str) -> exp.Expr:
