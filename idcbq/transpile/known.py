@@ -138,21 +138,33 @@ UNTYPED = "idcbq_untyped"
 
 
 def unknown_type(operand: exp.Expr) -> UnknownType:
-    """The refusal for a rewrite that needs ``operand``'s type and nothing knows it."""
-    what = operand.sql("bigquery")
-    if len(what) > 60:
-        what = what[:57] + "..."
+    """The refusal for a rewrite that needs ``operand``'s type and nothing knows it.
+
+    Example:
+        >>> import sqlglot
+        >>> gt = sqlglot.parse_one("x > 1.5", read="bigquery")
+        >>> print(unknown_type(gt.this))
+        unsupported on DuckDB: the translation of `x > 1.5` depends on the type of `x`, which is not known here
+          hint: CAST the value to its type first, or use --engine bigquery
+    """
+    what = _short(operand)
     root = operand.root()
     why = " (the query's columns could not be typed)" if root.meta.get(UNTYPED) else ""
     parent = operand.parent
-    if parent is None or isinstance(parent, exp.Select | exp.Alias):
-        subject = f"{what} depends on its type"
+    around = None if parent is None or isinstance(parent, exp.Select) else _short(parent)
+    if around is None or around == what:
+        subject = f"`{what}` depends on its type"
     else:
-        subject = f"{parent.key.upper()} depends on the type of {what}"
+        subject = f"`{around}` depends on the type of `{what}`"
     return UnknownType(
         f"unsupported on DuckDB: the translation of {subject}, which is not known here{why}",
         hint="CAST the value to its type first, or use --engine bigquery",
     )
+
+
+def _short(node: exp.Expr) -> str:
+    text = node.sql("bigquery")
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def schema_or_reference(

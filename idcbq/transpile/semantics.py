@@ -51,7 +51,7 @@ def is_typed(node: exp.Expr, *types: T) -> bool:
         >>> is_typed(x, T.DATE)
         Traceback (most recent call last):
         ...
-        idcbq.transpile.known.UnknownType: unsupported on DuckDB: the translation of x depends on its type, which is not known here
+        idcbq.transpile.known.UnknownType: unsupported on DuckDB: the translation of `x` depends on its type, which is not known here
           hint: CAST the value to its type first, or use --engine bigquery
     """
     kind = node.type
