@@ -10,7 +10,11 @@ A type nobody knows must not silently turn a rewrite off, so:
 - :func:`reference_types` is the schema when the caller gave none: idcbq's reference
   notes for the IDC tables the query names;
 - :func:`require_types` refuses a query in which a node whose translation depends on its
-  operand's type has an operand of unknown type (``unsupported on DuckDB: ... type``).
+  operand's type has an operand of unknown type (``unsupported on DuckDB: ... type``);
+- every typed rewrite asks through :func:`idcbq.transpile.semantics.is_typed`, which
+  raises :func:`unknown_type` for a node annotation marked ``UNKNOWN`` (a column of a
+  table nobody describes, an expression sqlglot cannot type): a rewrite that needs a
+  type nobody knows refuses the query instead of silently doing nothing.
 
 Example:
     >>> import sqlglot
