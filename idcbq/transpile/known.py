@@ -12,9 +12,8 @@ A type nobody knows must not silently turn a rewrite off, so:
 - :func:`require_types` refuses a query in which a node whose translation depends on its
   operand's type has an operand of unknown type (``unsupported on DuckDB: ... type``);
 - every typed rewrite asks through :func:`idcbq.transpile.semantics.is_typed`, which
-  raises :func:`unknown_type` for a node annotation marked ``UNKNOWN`` (a column of a
-  table nobody describes, an expression sqlglot cannot type): a rewrite that needs a
-  type nobody knows refuses the query instead of silently doing nothing.
+  raises :func:`unknown_type` for a node marked ``UNKNOWN`` when annotation failed for
+  the query (:func:`strict_types`).
 
 Example:
     >>> import sqlglot
@@ -139,6 +138,19 @@ def require_types(tree: exp.Expr, annotated: bool) -> None:
 
 #: ``meta`` key on the query's root: annotation failed (no column could be typed).
 UNTYPED = "idcbq_untyped"
+
+
+def strict_types(node: exp.Expr) -> bool:
+    """Whether an ``UNKNOWN`` type of ``node`` refuses the query (else: treated as
+    not of the asked type, the old behaviour).
+
+    Strict when annotation failed for the whole query. Not (yet) for a single node
+    sqlglot cannot type while the rest is typed: sqlglot leaves columns of nested
+    CTEs, some CASE expressions and UNNESTed STRUCT fields untyped, and refusing those
+    would lose real IDC queries (idc-index-data's ``seg_index``, ``idc_index``). That
+    waits for types read from GoogleSQL's resolved statement.
+    """
+    return bool(node.root().meta.get(UNTYPED))
 
 
 def unknown_type(operand: exp.Expr) -> UnknownType:
