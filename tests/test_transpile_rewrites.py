@@ -223,7 +223,7 @@ def test_declare_script_becomes_parameters(con):
     ]
     assert run(con, query, params) == [(1,), (2,)]
     # to_duckdb inlines the script's own defaults, or binds a given parameter instead
-    assert con.execute(to_duckdb(script)).fetchall() == [(1,), (2,)]
+    assert con.execute(to_duckdb(script, schema=SCHEMA)).fetchall() == [(1,), (2,)]
     override = [BoundParameter.of("lim", "INT64", 1)]
     assert run(con, script, override) == [(1,)]
 

@@ -10,7 +10,10 @@ A type nobody knows must not silently turn a rewrite off, so:
 - :func:`reference_types` is the schema when the caller gave none: idcbq's reference
   notes for the IDC tables the query names;
 - :func:`require_types` refuses a query in which a node whose translation depends on its
-  operand's type has an operand of unknown type (``unsupported on DuckDB: ... type``).
+  operand's type has an operand of unknown type (``unsupported on DuckDB: ... type``);
+- every typed rewrite asks through :func:`idcbq.transpile.semantics.is_typed`, which
+  raises :func:`unknown_type` for a node marked ``UNKNOWN`` when annotation failed for
+  the query (:func:`strict_types`).
 
 Example:
     >>> import sqlglot
@@ -124,20 +127,60 @@ def require_types(tree: exp.Expr, annotated: bool) -> None:
         annotated: False if annotation failed (then every type is unknown).
 
     Raises:
-        TranspileError: naming the operand whose type is unknown.
+        UnknownType: naming the operand whose type is unknown.
     """
+    if not annotated:
+        tree.meta[UNTYPED] = True  # every later question about a type names the cause
     operand = _needing(tree)
-    if operand is None:
-        return
-    what = operand.sql("bigquery")
-    if len(what) > 60:
-        what = what[:57] + "..."
-    why = "" if annotated else " (the query's columns could not be typed)"
-    raise UnknownType(
-        f"unsupported on DuckDB: the translation of {operand.parent.key.upper()} depends on "
-        f"the type of {what}, which is not known here{why}",
+    if operand is not None:
+        raise unknown_type(operand)
+
+
+#: ``meta`` key on the query's root: annotation failed (no column could be typed).
+UNTYPED = "idcbq_untyped"
+
+
+def strict_types(node: exp.Expr) -> bool:
+    """Whether an ``UNKNOWN`` type of ``node`` refuses the query (else: treated as
+    not of the asked type, the old behaviour).
+
+    Strict when annotation failed for the whole query. Not (yet) for a single node
+    sqlglot cannot type while the rest is typed: sqlglot leaves columns of nested
+    CTEs, some CASE expressions and UNNESTed STRUCT fields untyped, and refusing those
+    would lose real IDC queries (idc-index-data's ``seg_index``, ``idc_index``). That
+    waits for types read from GoogleSQL's resolved statement.
+    """
+    return bool(node.root().meta.get(UNTYPED))
+
+
+def unknown_type(operand: exp.Expr) -> UnknownType:
+    """The refusal for a rewrite that needs ``operand``'s type and nothing knows it.
+
+    Example:
+        >>> import sqlglot
+        >>> gt = sqlglot.parse_one("x > 1.5", read="bigquery")
+        >>> print(unknown_type(gt.this))
+        unsupported on DuckDB: the translation of `x > 1.5` depends on the type of `x`, which is not known here
+          hint: CAST the value to its type first, or use --engine bigquery
+    """
+    what = _short(operand)
+    root = operand.root()
+    why = " (the query's columns could not be typed)" if root.meta.get(UNTYPED) else ""
+    parent = operand.parent
+    around = None if parent is None or isinstance(parent, exp.Select) else _short(parent)
+    if around is None or around == what:
+        subject = f"`{what}` depends on its type"
+    else:
+        subject = f"`{around}` depends on the type of `{what}`"
+    return UnknownType(
+        f"unsupported on DuckDB: the translation of {subject}, which is not known here{why}",
         hint="CAST the value to its type first, or use --engine bigquery",
     )
+
+
+def _short(node: exp.Expr) -> str:
+    text = node.sql("bigquery")
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def schema_or_reference(

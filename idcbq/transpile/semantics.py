@@ -33,8 +33,39 @@ T = exp.DataType.Type
 
 
 def is_typed(node: exp.Expr, *types: T) -> bool:
+    """True if ``node``'s type (set by :func:`idcbq.transpile.types.annotate`) is one of ``types``.
+
+    A typed rewrite asks this to decide whether DuckDB would differ. Where annotation
+    failed for the whole query a node is ``UNKNOWN`` and the answer would be a guess (a
+    rewrite silently off), so it refuses: :class:`~idcbq.transpile.known.UnknownType`
+    names the expression (see :func:`~idcbq.transpile.known.strict_types` for when). A NULL literal has no type that matters (False), nor has a
+    node a rewrite built after annotation (no type: it is already translated).
+
+    Example:
+        >>> n = exp.Literal.number(1)
+        >>> n.type = exp.DataType.build("BIGINT")
+        >>> is_typed(n, T.BIGINT), is_typed(exp.null(), T.DATE)
+        (True, False)
+        >>> x = exp.column("x")
+        >>> x.type = exp.DataType.build("UNKNOWN")  # annotation could not type it
+        >>> x.meta["idcbq_untyped"] = True  # ... nor any column of the query
+        >>> is_typed(x, T.DATE)
+        Traceback (most recent call last):
+        ...
+        idcbq.transpile.known.UnknownType: unsupported on DuckDB: the translation of `x` depends on its type, which is not known here (the query's columns could not be typed)
+          hint: CAST the value to its type first, or use --engine bigquery
+    """
     kind = node.type
-    return kind is not None and kind.is_type(*types)
+    if kind is None:  # built by a rewrite after annotation: its own translation
+        return False
+    if kind.is_type(T.UNKNOWN):
+        from idcbq.transpile.known import strict_types, unknown_type
+
+        if isinstance(node, exp.Null) or not strict_types(node):
+            return False
+
+        raise unknown_type(node)
+    return kind.is_type(*types)
 
 
 def error_call(message: exp.Expr | str) -> exp.Expr:

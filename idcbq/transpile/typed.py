@@ -1,6 +1,8 @@
 """Type-aware rewrites (they read ``node.type`` set by ``idcbq.transpile.types.annotate``).
 
-Each does nothing where the type is unknown; each has probes in ``tests/probes/``:
+Each reads types through :func:`~idcbq.transpile.semantics.is_typed`, which refuses
+(``UnknownType``) where annotation could not type the operand: a rewrite that needs a
+type nobody knows never silently does nothing. Each has probes in ``tests/probes/``:
 
 - ``float_to_string``: ``CAST(FLOAT64 AS STRING)`` is the shortest of 15 or 17
   significant digits that reads back exactly (``512`` not ``512.0``).
@@ -23,6 +25,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.known import unknown_type
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T, error_call, is_typed
 
@@ -55,6 +58,8 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         value = cast.this
         literal = isinstance(value, exp.Literal)
+        if not cast.to.is_type(T.BOOLEAN, T.DOUBLE, T.FLOAT):
+            continue  # only these targets read STRING differently
         if not (value.is_string if literal else is_typed(value, *exp.DataType.TEXT_TYPES)):
             continue
         safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
@@ -200,11 +205,12 @@ def timestamp_to_string(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def _has_float(kind: exp.DataType | None) -> bool:
+def _has(kind: exp.DataType | None, *types: T) -> bool:
+    """A value of one of ``types`` anywhere in ``kind`` (a field, an element)."""
     if kind is None:
         return False
-    return kind.is_type(T.DOUBLE, T.FLOAT) or any(
-        _has_float(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None))
+    return kind.is_type(*types) or any(
+        _has(sub if isinstance(sub, exp.DataType) else getattr(sub, "kind", None), *types)
         for sub in kind.expressions
     )
 
@@ -212,7 +218,9 @@ def _has_float(kind: exp.DataType | None) -> bool:
 def json_of_floats(tree: exp.Expr) -> exp.Expr:
     """``TO_JSON_STRING`` of FLOAT64 values: DuckDB writes ``1.0`` where BigQuery writes ``1``."""
     for node in list(tree.find_all(exp.JSONFormat)):
-        if _has_float(node.this.type):
+        if _has(node.this.type, T.UNKNOWN):  # a field nobody knows may be a FLOAT64
+            raise unknown_type(node.this)
+        if _has(node.this.type, T.DOUBLE, T.FLOAT):
             raise TranspileError(
                 "unsupported on DuckDB: TO_JSON_STRING of FLOAT64 values (DuckDB formats "
                 "numbers differently)",

@@ -23,10 +23,11 @@ def annotate(
     bare: tuple[str, str] | None = None,
     params: Mapping[str, exp.DataType] | None = None,
 ) -> bool:
-    """Set ``.type`` on the original tree's nodes where the schema makes it known.
+    """Set ``.type`` on the original tree's nodes: the schema's type where it is known,
+    ``UNKNOWN`` where it is not (so a rewrite that needs it refuses, never guesses).
 
-    Returns False (and leaves the tree unannotated) if the query cannot be qualified
-    against the schema, e.g. it names a column the schema does not know.
+    Returns False (every node ``UNKNOWN``) if the query cannot be qualified against the
+    schema, e.g. it names a column the schema does not know.
 
     Args:
         tree: the query.
@@ -63,6 +64,7 @@ def annotate(
         )
         annotate_types(copy, schema=schema, dialect="bigquery")
     except (SqlglotError, KeyError, ValueError):
+        _mark_unknown(originals.values())
         return False
     finally:
         for node in originals.values():
@@ -75,7 +77,23 @@ def annotate(
             _operand_types(original, node)
     for param in tree.find_all(exp.Parameter):
         param.type = lowered.get(param.name.lower())
+    _mark_unknown(originals.values())
     return True
+
+
+#: The type of a node of the query as written that annotation could not type.
+UNKNOWN = exp.DataType.build("UNKNOWN")
+
+
+def _mark_unknown(nodes) -> None:
+    """Say UNKNOWN where annotation left no type: ``is_typed`` then refuses to guess.
+
+    (A node a rewrite builds afterwards has no type at all: that is the rewrite's own
+    translation, not a value of the query whose type nobody knows.)
+    """
+    for node in nodes:
+        if node.type is None:
+            node.type = UNKNOWN
 
 
 def _operand_types(original: exp.Expr, copy: exp.Expr) -> None:
