@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     from idcbq.cli.common import claim_closed_stdout, run_cli
 
     claim_closed_stdout()
+    from idcbq.core.imports import hold_off_pandas
+
+    hold_off_pandas()  # one query thread at a time here: see idcbq.core.imports
     # A new query asks the warm GoogleSQL helper (or starts it): engines.googlesql.helper.
     os.environ.setdefault("IDCBQ_GOOGLESQL_HELPER", "1")
     code = run_cli(cli, argv)

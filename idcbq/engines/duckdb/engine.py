@@ -373,8 +373,11 @@ class DuckDBEngine(Engine):
                 sql = f"SELECT * FROM (\n{body}\n) AS _idcbq_limited LIMIT {int(limit)}"
         bind = bind_params(statement.named_parameters, query.params)
         self._ensure_views(sql, bind)
+        from idcbq.core.imports import pandas_held_off
+
         try:
-            table = self.con.execute(sql, bind).to_arrow_table()
+            with pandas_held_off():  # DuckDB's binding would import pandas (~0.3 s)
+                table = self.con.execute(sql, bind).to_arrow_table()
         except duckdb.Error as exc:
             raise self._error(exc, query) from exc
         if limit is not None and kind != "SELECT":

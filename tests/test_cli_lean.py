@@ -1,0 +1,67 @@
+"""A CLI query loads only what it needs: no pandas on the DuckDB JSON path (issue 21 §3).
+
+DuckDB's parameter binding imports pandas unless held off (idcbq.core.imports); these
+children check ``sys.modules`` after a real query, and that pandas still works after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from tests.child import command, run
+
+QUERY = "SELECT COUNT(*) n FROM dicom_all WHERE Modality = @m"
+
+_CHILD = (
+    "import json, sys\n"
+    "from idcbq.cli import main\n"
+    "try:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n    code = exc.code\n"
+    "print(json.dumps({'code': code, 'pandas': 'pandas' in sys.modules}), file=sys.stderr)\n"
+)
+
+
+def _child(sample_root, *args: str, extra: str = "") -> tuple[list[dict], str]:
+    env = {**os.environ, "IDCBQ_SOURCE": str(sample_root), "IDCBQ_GOOGLESQL_ANALYSIS": "0"}
+    proc = run(command([sys.executable, "-c", _CHILD + extra, *args]), env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("{")]
+    return [json.loads(ln) for ln in lines], proc.stdout
+
+
+def _ct_count(sample_engine) -> int:
+    table = sample_engine.sql("SELECT COUNT(*) n FROM dicom_all WHERE Modality = 'CT'")
+    return table.column("n")[0].as_py()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_sql_query_does_not_import_pandas(sample_root, sample_engine, fmt):
+    seen, out = _child(sample_root, "sql", "--format", fmt, QUERY, "-p", "m=CT")
+    assert seen[-1] == {"code": 0, "pandas": False}
+    assert out.split() in (
+        [f'[{{"n":', f"{_ct_count(sample_engine)}}}]"],
+        [f'{{"n":', f"{_ct_count(sample_engine)}}}"],
+        ["n", str(_ct_count(sample_engine))],
+    )
+
+
+def test_json_answer_matches_duckdb_and_pandas_still_imports(sample_root, sample_engine):
+    # After a held-off query, pandas imports and DuckDB hands it a DataFrame.
+    extra = (
+        "import pandas, duckdb\n"
+        "print(json.dumps({'df': duckdb.connect().execute('SELECT $v::VARCHAR is NULL x',"
+        " {'v': pandas.NA}).df()['x'].tolist()}), file=sys.stderr)\n"
+    )
+    seen, out = _child(sample_root, "sql", "--format", "json", QUERY, "-p", "m=CT", extra=extra)
+    assert seen == [{"code": 0, "pandas": False}, {"df": [True]}]
+    assert json.loads(out) == [{"n": _ct_count(sample_engine)}]
+
+
+def test_library_leaves_pandas_alone(sample_engine):
+    # Off outside the CLI: a bound value may come from another thread importing pandas.
+    from idcbq.core.imports import _enabled
+
+    assert _enabled is False
