@@ -42,8 +42,8 @@ def test_sql_query_does_not_import_pandas(sample_root, sample_engine, fmt):
     seen, out = _child(sample_root, "sql", "--format", fmt, QUERY, "-p", "m=CT")
     assert seen[-1] == {"code": 0, "pandas": False}
     assert out.split() in (
-        [f'[{{"n":', f"{_ct_count(sample_engine)}}}]"],
-        [f'{{"n":', f"{_ct_count(sample_engine)}}}"],
+        ['[{"n":', f"{_ct_count(sample_engine)}}}]"],
+        ['{"n":', f"{_ct_count(sample_engine)}}}"],
         ["n", str(_ct_count(sample_engine))],
     )
 

@@ -30,7 +30,6 @@ from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
-
 #: Unicode's special casings (several letters for one) all lie in the Basic Multilingual
 #: Plane; scanning only it is 17x faster. tests/test_transpile_strings_fast.py checks
 #: that the full range adds none for this Python's Unicode version.
