@@ -103,9 +103,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     if not ctx.resilient_parsing:  # not while completing: a bad config must not break TAB
         # Config file + env defaults reach every subcommand's options through click's
         # default_map (flag > env var > config file > built-in default).
-        from idcbq.config import DefaultMap, load_settings
+        from idcbq.config import DefaultMap, load_defaults
 
-        ctx.default_map = DefaultMap(load_settings().as_defaults())
+        ctx.default_map = DefaultMap(load_defaults())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from idcbq.errors import Location, ParameterError, TemplateError
 from idcbq.params import BoundParameter
 from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion, table_fqn
-from idcbq.templates.header import coerce_yaml_value
 from idcbq.templates.locations import LocationMap
 
 if TYPE_CHECKING:
@@ -149,6 +148,8 @@ def bind_params(
             location=template.location(),
             hint=f"did you mean {close[0]!r}?" if close else f"declared parameters: {declared}",
         )
+    from idcbq.templates.header import coerce_yaml_value  # pydantic: not for ad-hoc SQL
+
     bound = []
     for name, spec in header.parameters.items():
         ptype = spec.param_type
