@@ -6,7 +6,7 @@
 - :func:`narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
 - :func:`duckdb_message`: a DuckDB error's text, trimmed;
 - :func:`statement_shape`: a statement's type and ``$name`` parameters, or its error;
-- :class:`Memo`: what an engine keeps per SQL text (its translation per
+- :class:`~idcbq.core.memo.Memo` (re-exported): what an engine keeps per SQL text (its translation per
   :func:`translation_key`, shape, table names), so a query run again is not transpiled
   or parsed again (``Client.query``'s overhead, issue 21 §3).
 
@@ -20,7 +20,18 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from idcbq.core.memo import Memo
 from idcbq.errors import ParameterError, QueryError
+
+__all__ = [
+    "Memo",
+    "bind_params",
+    "duckdb_message",
+    "narrow_hugeints",
+    "statement_shape",
+    "table_names",
+    "translation_key",
+]
 
 if TYPE_CHECKING:
     import duckdb
@@ -128,34 +139,6 @@ def translation_key(
     Never the values: ``@name`` becomes ``CAST($name AS <type>)`` whatever is bound.
     """
     return (sql, tuple((p.name, str(p.type)) for p in params), data_project, dataset)
-
-
-class Memo:
-    """Values by key, at most ``size`` of them (the oldest goes first); never None values.
-
-    Example:
-        >>> kept = Memo(size=1)
-        >>> kept.put("a", "SELECT 1"), kept.get("a")
-        ('SELECT 1', 'SELECT 1')
-        >>> kept.put("b", "SELECT 2") and kept.get("a") is None
-        True
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._by_key: dict[object, Any] = {}
-
-    def get(self, key: object) -> Any:
-        return self._by_key.get(key)
-
-    def put(self, key: object, value: Any) -> Any:
-        if len(self._by_key) >= self.size:
-            self._by_key.pop(next(iter(self._by_key)))
-        self._by_key[key] = value
-        return value
-
-    def __len__(self) -> int:
-        return len(self._by_key)
 
 
 def duckdb_message(exc: BaseException) -> str:
