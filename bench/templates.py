@@ -63,22 +63,31 @@ def measure_pipeline() -> dict[str, Any]:
     """Median render / validate / transpile milliseconds per template (this process)."""
     import sqlglot.tokens
 
+    import idcbq
     from idcbq.templates import Template, bind_params, builtin_dir, render
     from idcbq.transpile import to_duckdb
     from idcbq.validate import validate
 
     out: dict[str, Any] = {"compiled": sqlglot.tokens.SQLGLOTC_INSTALLED, "templates": {}}
+    # The tables' column types, as the engine gives them to the transpiler (a clinical
+    # template's CAST needs its column's type).
+    engine = idcbq.connect(engine="duckdb", idc_version="v25").engine
     for path in sorted(builtin_dir().glob("*.sql")):
         template = Template.from_path(path, builtin=True)
         example = next(iter(template.header.examples.values()))
         params = bind_params(template, example)
         query = render(template, params, idc_version="v25")
+        schema = engine.sqlglot_schema(query.sql)
         out["templates"][template.name] = {
             "render": _median_ms(lambda t=template, p=params: render(t, p, idc_version="v25")),
             "validate": _median_ms(
                 lambda q=query: validate(q.sql, params=q.params, idc_version="v25")
             ),
-            "transpile": _median_ms(lambda q=query: to_duckdb(q.sql, params=q.params)),
+            "transpile": _median_ms(
+                lambda q=query, s=schema: to_duckdb(
+                    q.sql, schema=s, params=q.params, dataset="idc_v25"
+                )
+            ),
         }
     return out
 
