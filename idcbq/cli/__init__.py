@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> None:
     hold_off_pandas()  # one query thread at a time here: see idcbq.core.imports
     # A new query asks the warm GoogleSQL helper (or starts it): engines.googlesql.helper.
     os.environ.setdefault("IDCBQ_GOOGLESQL_HELPER", "1")
-    code = run_cli(cli, argv)
+    try:
+        code = run_cli(cli, argv)
+    finally:  # main() called in a process that goes on (tests): the library's default
+        hold_off_pandas(False)
     if code == 130:
         _exit_now_if_query_running(code)
     sys.exit(code)
