@@ -23,6 +23,7 @@ MODULES = (
     "mirror",
     "googlesql",
     "gate",
+    "cli_query",
     "sample",
 )
 

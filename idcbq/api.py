@@ -28,6 +28,7 @@ from idcbq.errors import ParameterError
 from idcbq.params import BoundParameter, ParamType, infer_type
 
 if TYPE_CHECKING:
+    from idcbq.core.memo import Memo
     from idcbq.engines.base import Engine, PreparedQuery
     from idcbq.result import QueryResult
     from idcbq.sources.schema import Field
@@ -92,20 +93,24 @@ def render_template(
     from_text: bool = False,
     source: str | None = None,
     googlesql: bool | None = None,
+    kept: Memo | None = None,
 ) -> RenderedQuery:
     """Bind parameters, render and validate one template without any engine.
 
     ``schema`` is a ``(dataset, table) -> fields | None`` lookup; by default the
-    reference schema shipped with idcbq.
+    reference schema shipped with idcbq. ``kept``: verdicts of earlier queries (a
+    :class:`Client`'s; see :mod:`idcbq.validate.kept`).
     """
     from idcbq.sources.releases import IDC_DATA_PROJECT
     from idcbq.templates import bind_params, render
-    from idcbq.validate import reference_schema, validate
+    from idcbq.validate import reference_schema
+    from idcbq.validate.kept import validate_kept
 
     project = data_project or IDC_DATA_PROJECT
     bound = bind_params(template, params, from_text=from_text)
     rendered = render(template, bound, idc_version=idc_version, data_project=project, source=source)
-    checked = validate(
+    checked = validate_kept(
+        kept,
         rendered.sql,
         params=rendered.params,
         schema=reference_schema if schema == "reference" else schema,
@@ -146,6 +151,10 @@ class Client:
         self.googlesql_analysis = analysis_wanted()
         #: Progress bar for scans of a remote export (DuckDB): None = when stderr is a tty.
         self.progress: bool | None = None
+        from idcbq.core.memo import Memo
+
+        #: Queries that passed validation, by SQL, parameter types and settings.
+        self._kept = Memo()
 
     # -- templates ---------------------------------------------------------------------
 
@@ -175,6 +184,7 @@ class Client:
             from_text=from_text,
             source=getattr(self.engine, "source", None),
             googlesql=self.googlesql_analysis or self.engine.name == "googlesql",
+            kept=self._kept,
         )
 
     def prepare_template(
@@ -320,7 +330,7 @@ class Client:
 
     def _validate(self, sql: str, params: tuple[BoundParameter, ...], lmap: Any) -> str | None:
         from idcbq.errors import ValidationError
-        from idcbq.validate import validate
+        from idcbq.validate.kept import validate_kept
         from idcbq.validate.tables import TableAllowList
         from idcbq.validate.unknown import (
             refs_in_sql,
@@ -343,7 +353,8 @@ class Client:
             if absent is not None:
                 raise absent
         try:
-            validated = validate(
+            validated = validate_kept(
+                self._kept,
                 sql,
                 params=params,
                 schema=self._schema,

@@ -16,7 +16,11 @@ Environment variables: ``IDCBQ_ENGINE``, ``IDCBQ_PROJECT`` (else ``GOOGLE_CLOUD_
 ``IDCBQ_IDC_VERSION``, ``IDCBQ_MAX_BYTES_BILLED``, ``IDCBQ_SOURCE``,
 ``IDCBQ_GOOGLESQL_CACHE``.
 
+pydantic (about 0.1 s to import) loads only when there is something to validate: a
+CLI run with no config file and no ``IDCBQ_*`` variable never imports it.
+
 Example:
+    >>> from idcbq.config import Settings
     >>> Settings(engine="bigquery", max_bytes_billed=10).as_defaults()
     {'engine': 'bigquery', 'max_bytes_billed': 10}
     >>> Settings.model_validate({"engine": "sqlite"})          # doctest: +ELLIPSIS
@@ -31,11 +35,12 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from idcbq.errors import Location, UsageError
 
-from idcbq.errors import IdcbqError, Location, UsageError
+if TYPE_CHECKING:
+    from idcbq.io.settings import Settings
 
 CONFIG_ENV = "IDCBQ_CONFIG"
 
@@ -49,58 +54,8 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Settings that are not defaults of CLI options (read where they are used).
-NOT_CLI_OPTIONS = frozenset({"googlesql_cache"})
-
-
 class ConfigError(UsageError):
     """The config file or an environment default is invalid (exit code 2)."""
-
-
-class Settings(BaseModel):
-    """Defaults that CLI options fall back to. Every field is optional."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    engine: Literal["duckdb", "bigquery", "googlesql"] | None = None
-    project: str | None = None
-    idc_version: str | None = None
-    max_bytes_billed: int | None = Field(default=None, ge=0)
-    source: str | None = None
-    #: Folder for GoogleSQL's compiled module and verdict cache (env IDCBQ_GOOGLESQL_CACHE).
-    googlesql_cache: str | None = None
-
-    @field_validator("max_bytes_billed", mode="before")
-    @classmethod
-    def _size(cls, value: Any) -> Any:
-        # Same spellings as --max-bytes-billed: 1000000, "10GB", "1TiB".
-        if isinstance(value, str):
-            from idcbq.engines.bigquery.cost import parse_size
-
-            try:
-                return parse_size(value.strip())
-            except IdcbqError as exc:
-                raise ValueError(exc.message) from None
-        return value
-
-    @field_validator("idc_version")
-    @classmethod
-    def _version(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from idcbq.sources.releases import IdcVersion
-
-        try:
-            IdcVersion.parse(value)  # keep the user's spelling
-        except IdcbqError as exc:  # pydantic reports ValueErrors with their location
-            raise ValueError(exc.message) from None
-        return value
-
-    def as_defaults(self) -> dict[str, Any]:
-        """Only the settings that are set, keyed by CLI parameter name."""
-        return {
-            k: v for k, v in self.model_dump().items() if v is not None and k not in NOT_CLI_OPTIONS
-        }
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -155,6 +110,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     path = config_path(environ)
     merged = {**load_file(path, required=bool(environ.get(CONFIG_ENV))), **load_env(environ)}
+    return _settings(merged, path, environ)
+
+
+def load_defaults(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``load_settings(environ).as_defaults()``, without pydantic when nothing is set."""
+    environ = os.environ if environ is None else environ
+    path = config_path(environ)
+    merged = {**load_file(path, required=bool(environ.get(CONFIG_ENV))), **load_env(environ)}
+    return _settings(merged, path, environ).as_defaults() if merged else {}
+
+
+def _settings(merged: dict[str, Any], path: Path, environ: Mapping[str, str]) -> Settings:
+    from pydantic import ValidationError
+
+    from idcbq.io.settings import Settings
+
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
@@ -167,6 +138,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _validate(data: dict[str, Any], path: Path, text: str) -> None:
+    if not data:
+        return  # an empty file sets nothing: no need to load pydantic
+    from pydantic import ValidationError
+
+    from idcbq.io.settings import Settings
+
     try:
         Settings.model_validate(data)
     except ValidationError as exc:
@@ -215,3 +192,11 @@ class DefaultMap(dict):
         ):
             return self
         return default
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Settings":  # defined with pydantic, imported on first use
+        from idcbq.io.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'idcbq.config' has no attribute {name!r}")

@@ -103,9 +103,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     if not ctx.resilient_parsing:  # not while completing: a bad config must not break TAB
         # Config file + env defaults reach every subcommand's options through click's
         # default_map (flag > env var > config file > built-in default).
-        from idcbq.config import DefaultMap, load_settings
+        from idcbq.config import DefaultMap, load_defaults
 
-        ctx.default_map = DefaultMap(load_settings().as_defaults())
+        ctx.default_map = DefaultMap(load_defaults())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,9 +115,15 @@ def main(argv: list[str] | None = None) -> None:
     from idcbq.cli.common import claim_closed_stdout, run_cli
 
     claim_closed_stdout()
+    from idcbq.core.imports import hold_off_pandas
+
+    hold_off_pandas()  # one query thread at a time here: see idcbq.core.imports
     # A new query asks the warm GoogleSQL helper (or starts it): engines.googlesql.helper.
     os.environ.setdefault("IDCBQ_GOOGLESQL_HELPER", "1")
-    code = run_cli(cli, argv)
+    try:
+        code = run_cli(cli, argv)
+    finally:  # main() called in a process that goes on (tests): the library's default
+        hold_off_pandas(False)
     if code == 130:
         _exit_now_if_query_running(code)
     sys.exit(code)

@@ -6,4 +6,6 @@
   streams one whose schema was recorded; :mod:`.schemafile` records and checks that
   ``<file>.schema.json``; :mod:`.scan` holds the byte-level scans they share.
 - :mod:`.localfs`: local file-system errors as one-line messages, output paths.
+- :mod:`.settings`: the model of the config file's settings (:mod:`idcbq.config` reads
+  the file; the model loads pydantic, so only when something needs checking).
 """

@@ -217,7 +217,11 @@ class ExportRoot:
                 f"{url}: no Parquet files for table {dataset}.{table}",
                 hint=_tables_hint(self, dataset),
             )
-        if check:
+        if check and not self.location.is_remote:  # unchanged local files: checked before
+            from idcbq.sources.checked import check_once
+
+            check_once(files, lambda: check_footers(self.con, files))
+        elif check:
             check_footers(self.con, files)
         info = TableFiles(dataset=dataset, table=table, url=url, files=files)
         self._checked[key] = info

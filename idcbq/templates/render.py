@@ -20,13 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import Location, ParameterError, TemplateError
 from idcbq.params import BoundParameter
 from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion, table_fqn
-from idcbq.templates.header import coerce_yaml_value
 from idcbq.templates.locations import LocationMap
 
 if TYPE_CHECKING:
@@ -149,6 +148,8 @@ def bind_params(
             location=template.location(),
             hint=f"did you mean {close[0]!r}?" if close else f"declared parameters: {declared}",
         )
+    from idcbq.templates.header import coerce_yaml_value  # pydantic: not for ad-hoc SQL
+
     bound = []
     for name, spec in header.parameters.items():
         ptype = spec.param_type
@@ -247,14 +248,19 @@ def _shift(lmap: LocationMap, offset: int) -> LocationMap:
     )
 
 
+@lru_cache(maxsize=256)
+def _compiled(body: str) -> Any:
+    """The sandbox's compiled template for a body (compiling costs more than rendering)."""
+    return _environment().from_string(body)
+
+
 def _render_text(body: str, path: str, context: dict[str, Any], file_text: str) -> str:
     from jinja2 import TemplateSyntaxError
     from jinja2.exceptions import SecurityError, UndefinedError
     from jinja2.exceptions import TemplateError as JinjaError
 
-    env = _environment()
     try:
-        compiled = env.from_string(body)
+        compiled = _compiled(body)
     except TemplateSyntaxError as exc:
         raise TemplateError(
             f"Jinja syntax error: {exc.message}", location=_loc(path, exc.lineno, file_text)

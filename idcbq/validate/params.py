@@ -63,6 +63,13 @@ def check_parameters(
                     ),
                 )
             )
+    check_values(params, lmap, add)
+
+
+def check_values(
+    params: Sequence[BoundParameter], lmap: LocationMap, add: Callable[[ValidationError], None]
+) -> None:
+    """Each bound value fits its declared type (the part of the check that reads values)."""
     for p in params:
         try:
             p.type.check(p.value, name=p.name)

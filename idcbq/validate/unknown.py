@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import SourceError
@@ -197,6 +198,7 @@ def release_column_hint(message: str, refs: Iterable[TableRef], pinned: str) -> 
     return None
 
 
+@lru_cache(maxsize=256)  # a pure function of its text, asked after every query
 def datasets_read(sql: str, pinned: str) -> tuple[str, ...]:
     """The IDC release datasets a BigQuery statement reads (bare tables: ``pinned``), sorted.
 

@@ -34,12 +34,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
 from idcbq.engines.duckdb.errors import translate
 from idcbq.engines.duckdb.statements import (
+    Memo,
     bind_params,
     duckdb_message,
     narrow_hugeints,
+    statement_shape,
     table_names,
+    translation_key,
 )
-from idcbq.errors import QueryError, SourceError, UsageError
+from idcbq.errors import SourceError, UsageError
 from idcbq.sources.exports import ExportRoot, check_footers, sql_list
 from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 
@@ -49,9 +52,6 @@ if TYPE_CHECKING:
 
     from idcbq.params import BoundParameter
     from idcbq.sources.schema import Field
-
-#: Statement types ``execute`` runs; everything else (DDL, COPY, ATTACH...) is refused.
-_READ_ONLY = ("SELECT", "EXPLAIN")
 
 
 def _q(name: str) -> str:
@@ -117,6 +117,11 @@ class DuckDBEngine(Engine):
             )
         self._views: set[tuple[str, str, str]] = set()
         self._schemas: set[tuple[str, str]] = set()
+        # Kept per SQL text: this engine's tables never change under it (issue 21 §3).
+        self._transpiled = Memo()  # translation_key -> DuckDB SQL
+        self._shapes = Memo()  # DuckDB SQL -> (statement type, $names)
+        self._names = Memo()  # DuckDB SQL -> tables it names
+        self._fields = Memo()  # (dataset, table) -> its columns
         self._check_pinned_version()
 
     @classmethod
@@ -223,7 +228,8 @@ class DuckDBEngine(Engine):
             from idcbq.engines.duckdb.pruning import pruning_filters
 
             filters = pruning_filters(sql, dict(bind or {}))
-        for parts in sorted(table_names(self.con, sql)):
+        names = self._names.get(sql) or self._names.put(sql, table_names(self.con, sql))
+        for parts in sorted(names):
             target = self._resolve(list(parts))
             if target is None or target[:3] in self._views:
                 continue
@@ -275,6 +281,10 @@ class DuckDBEngine(Engine):
 
     def table_fields(self, dataset: str, table: str) -> tuple[Field, ...] | None:
         """Columns of an exported table, from its Parquet footers (None if absent)."""
+        fields = self._fields.get((dataset, table))  # every query validates against them
+        return fields or self._fields.put((dataset, table), self._table_fields(dataset, table))
+
+    def _table_fields(self, dataset: str, table: str) -> tuple[Field, ...] | None:
         from idcbq.sources.schema import fields_from_arrow
 
         if dataset == "clinical":
@@ -328,15 +338,19 @@ class DuckDBEngine(Engine):
     def prepare(
         self, sql: str, params: Sequence[BoundParameter], *, template: str | None = None
     ) -> PreparedQuery:
-        """Transpile validated BigQuery SQL to DuckDB SQL (``$name`` parameters)."""
+        """Transpile validated BigQuery SQL to DuckDB SQL (``$name`` parameters), once per key."""
         from idcbq.transpile import to_duckdb
 
-        duck_sql = to_duckdb(
-            sql,
-            schema=self.sqlglot_schema(sql),
-            data_project=self.data_project,
-            params=params,
-            dataset=self.idc_version.dataset,
+        key = translation_key(sql, params, self.data_project, self.idc_version.dataset)
+        duck_sql = self._transpiled.get(key) or self._transpiled.put(
+            key,
+            to_duckdb(
+                sql,
+                schema=self.sqlglot_schema(sql),
+                data_project=self.data_project,
+                params=params,
+                dataset=self.idc_version.dataset,
+            ),
         )
         return PreparedQuery(
             engine=self.name, sql=duck_sql, source_sql=sql, params=tuple(params), template=template
@@ -352,18 +366,10 @@ class DuckDBEngine(Engine):
 
         if query.engine != self.name:
             raise UsageError(f"query was prepared for {query.engine!r}, not duckdb")
-        try:
-            statements = duckdb.extract_statements(query.sql)
-        except duckdb.Error as exc:
-            raise translate(
-                duckdb_message(exc), user_sql=query.source_sql, template=query.template
-            ) from exc
-        if len(statements) != 1:
-            raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
-        statement = statements[0]
-        kind = statement.type.name
-        if kind not in _READ_ONLY:
-            raise QueryError(f"only read-only queries run here; this is a {kind} statement")
+        # Parsed once per SQL text: a long translation takes DuckDB tens of ms to parse.
+        kind, names = self._shapes.get(query.sql) or self._shapes.put(
+            query.sql, statement_shape(query.sql, query.source_sql, query.template)
+        )
         sql = query.sql
         if limit is not None:
             if limit < 0:
@@ -371,10 +377,13 @@ class DuckDBEngine(Engine):
             if kind == "SELECT":
                 body = query.sql.strip().rstrip(";").rstrip()
                 sql = f"SELECT * FROM (\n{body}\n) AS _idcbq_limited LIMIT {int(limit)}"
-        bind = bind_params(statement.named_parameters, query.params)
+        bind = bind_params(names, query.params)
         self._ensure_views(sql, bind)
+        from idcbq.core.imports import pandas_held_off
+
         try:
-            table = self.con.execute(sql, bind).to_arrow_table()
+            with pandas_held_off():  # DuckDB's binding would import pandas (~0.3 s)
+                table = self.con.execute(sql, bind).to_arrow_table()
         except duckdb.Error as exc:
             raise self._error(exc, query) from exc
         if limit is not None and kind != "SELECT":

@@ -4,7 +4,11 @@
   so the engine can create a view for each exported one before it runs;
 - :func:`bind_params`: values for exactly the ``$name`` parameters the statement uses;
 - :func:`narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
-- :func:`duckdb_message`: a DuckDB error's text, trimmed.
+- :func:`duckdb_message`: a DuckDB error's text, trimmed;
+- :func:`statement_shape`: a statement's type and ``$name`` parameters, or its error;
+- :class:`~idcbq.core.memo.Memo` (re-exported): what an engine keeps per SQL text (its translation per
+  :func:`translation_key`, shape, table names), so a query run again is not transpiled
+  or parsed again (``Client.query``'s overhead, issue 21 §3).
 
 ``idcbq.engines.cancel``, ``bench/templates.py`` and the tests import these through
 :mod:`idcbq.engines.duckdb.engine`, which re-exports them.
@@ -16,13 +20,28 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from idcbq.core.memo import Memo
 from idcbq.errors import ParameterError, QueryError
+
+__all__ = [
+    "Memo",
+    "bind_params",
+    "duckdb_message",
+    "narrow_hugeints",
+    "statement_shape",
+    "table_names",
+    "translation_key",
+]
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
     from idcbq.params import BoundParameter
+
+
+#: Statement types an engine runs; everything else (DDL, COPY, ATTACH...) is refused.
+READ_ONLY = ("SELECT", "EXPLAIN")
 
 
 def table_names(con: duckdb.DuckDBPyConnection, sql: str) -> set[tuple[str, ...]]:
@@ -88,6 +107,38 @@ def narrow_hugeints(table: pa.Table) -> pa.Table:
             except pa.ArrowNotImplementedError:
                 continue
     return table
+
+
+def statement_shape(sql: str, source_sql: str, template: str | None) -> tuple[str, frozenset[str]]:
+    """The type of the one statement in ``sql`` and its ``$name`` parameters.
+
+    Raises the user's error for unparsable SQL, QueryError for several statements or
+    anything but SELECT / EXPLAIN.
+    """
+    import duckdb
+
+    from idcbq.engines.duckdb.errors import translate
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise translate(duckdb_message(exc), user_sql=source_sql, template=template) from exc
+    if len(statements) != 1:
+        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
+    kind = statements[0].type.name
+    if kind not in READ_ONLY:
+        raise QueryError(f"only read-only queries run here; this is a {kind} statement")
+    return kind, frozenset(statements[0].named_parameters)
+
+
+def translation_key(
+    sql: str, params: Sequence[BoundParameter], data_project: str, dataset: str
+) -> tuple[object, ...]:
+    """What a translation depends on besides the engine's tables: SQL, parameter types.
+
+    Never the values: ``@name`` becomes ``CAST($name AS <type>)`` whatever is bound.
+    """
+    return (sql, tuple((p.name, str(p.type)) for p in params), data_project, dataset)
 
 
 def duckdb_message(exc: BaseException) -> str:
