@@ -210,30 +210,21 @@ def struct_equality(tree: exp.Expr) -> exp.Expr:
     """``STRUCT(a, b) = STRUCT(c, d)`` (literals) -> ``a = c AND b = d``; ``IS [NOT]
     DISTINCT FROM`` likewise, field by field (GoogleSQL pairs fields by position, DuckDB
     by name)."""
-    for node in list(tree.find_all(exp.NullSafeEQ, exp.NullSafeNEQ)):
+    equal_kind = {exp.NullSafeEQ: exp.NullSafeEQ, exp.NullSafeNEQ: exp.NullSafeEQ,
+                  exp.EQ: exp.EQ, exp.NEQ: exp.EQ}  # fmt: skip
+    for node in list(tree.find_all(*equal_kind)):
         left, right = node.this, node.expression
         if not (isinstance(left, exp.Struct) and isinstance(right, exp.Struct)):
             continue
         if len(left.expressions) != len(right.expressions):
             continue
+        pair = equal_kind[type(node)]
         pairs = [
-            exp.NullSafeEQ(this=_field(a).copy(), expression=_field(b).copy())
+            pair(this=_field(a).copy(), expression=_field(b).copy())
             for a, b in zip(left.expressions, right.expressions, strict=True)
         ]
         same = exp.paren(exp.and_(*pairs)) if pairs else exp.true()
-        node.replace(same if isinstance(node, exp.NullSafeEQ) else exp.Not(this=same))
-    for node in list(tree.find_all(exp.EQ, exp.NEQ)):
-        left, right = node.this, node.expression
-        if not (isinstance(left, exp.Struct) and isinstance(right, exp.Struct)):
-            continue
-        if len(left.expressions) != len(right.expressions):
-            continue
-        pairs = [
-            exp.EQ(this=_field(a).copy(), expression=_field(b).copy())
-            for a, b in zip(left.expressions, right.expressions, strict=True)
-        ]
-        same = exp.paren(exp.and_(*pairs)) if pairs else exp.true()
-        node.replace(same if isinstance(node, exp.EQ) else exp.Not(this=same))
+        node.replace(same if type(node) is pair else exp.Not(this=same))
     return tree
 
 
