@@ -84,14 +84,12 @@ def source_lacks(refs: Iterable[TableRef], export: ExportRoot, label: str) -> So
         for ref in refs
         if _RELEASE.match(ref.dataset) and (ref.is_clinical or is_idc_table(ref.table))
     ]
-    if not idc_refs:
-        return None
-    absent = release_absent(idc_refs, export, label)
-    if absent is not None:
-        return absent
     for ref in idc_refs:
         if export.has_table(ref.dataset, ref.table):
             continue
+        absent = release_absent([ref], export, label)
+        if absent is not None:
+            return absent
         tables = export.tables(ref.dataset)
         return SourceError(
             f"table {ref.dataset}.{ref.table} is not in {label}",
