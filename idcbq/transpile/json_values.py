@@ -104,8 +104,7 @@ def json_value_array_scalars(tree: exp.Expr) -> exp.Expr:
                 exp.Anonymous(this="json_extract", expressions=[extract.this, extract.expression])
             )
         check = duck_fragment(
-            "_e IS NOT NULL AND "
-            "len(list_filter(_e, x -> json_type(x) IN ('OBJECT', 'ARRAY'))) = 0",
+            "_e IS NOT NULL AND len(list_filter(_e, x -> json_type(x) IN ('OBJECT', 'ARRAY'))) = 0",
             _e=elements,
         )
         inexact = duck_fragment(
