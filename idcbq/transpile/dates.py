@@ -12,6 +12,8 @@ implementation. Untyped (``UNTYPED``, run on every query):
   clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself.
 - ``last_day_weeks``: ``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)``.
 - ``time_functions``: ``TIME_TRUNC`` and ``FORMAT_TIME`` (no DuckDB function of TIME).
+- ``unix_floor``: ``UNIX_SECONDS``/``UNIX_MILLIS`` round down (DuckDB rounded the
+  seconds to nearest and truncated the milliseconds toward zero before 1970).
 
 Typed (``TYPED``):
 
@@ -209,7 +211,28 @@ def last_day_weeks(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Units of ``UNIX_SECONDS``/``UNIX_MILLIS`` in microseconds.
+_UNIX_UNITS = {exp.UnixSeconds: 1_000_000, exp.UnixMillis: 1_000}
+
+
+def unix_floor(tree: exp.Expr) -> exp.Expr:
+    """``UNIX_SECONDS(ts)``/``UNIX_MILLIS(ts)``: whole units since the epoch, rounded down.
+
+    Integer arithmetic on the exact microseconds (a double loses them past 2^53).
+    """
+    for node in list(tree.find_all(*_UNIX_UNITS)):
+        unit = _UNIX_UNITS[type(node)]
+        node.replace(
+            duck_fragment(
+                f"(epoch_us(_t) // {unit}) - CASE WHEN epoch_us(_t) % {unit} < 0 THEN 1 ELSE 0 END",
+                _t=node.this,
+            )
+        )
+    return tree
+
+
 UNTYPED = (
+    unix_floor,
     last_day_weeks,
     format_day_space,
     extract_week_start,

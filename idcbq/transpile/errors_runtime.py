@@ -365,7 +365,9 @@ def inline_guarded_aliases(tree: exp.Expr) -> exp.Expr:
     """A HAVING/QUALIFY reference to a SELECT alias whose expression may call ``error()``
     gets the expression itself: DuckDB refuses an alias of an expression with side
     effects there ("Alias referenced - but the expression has side effects"). The alias
-    wins over a column of the same name there in both GoogleSQL and DuckDB."""
+    wins over a column of the same name there in both GoogleSQL and DuckDB. An ORDER BY
+    key that is such an alias becomes its position in the SELECT list; inside an ORDER BY
+    expression (NaN ordering) the alias gets the expression too."""
     for select in list(tree.find_all(exp.Select)):
         guarded = {
             p.alias.lower(): p.this
@@ -374,6 +376,7 @@ def inline_guarded_aliases(tree: exp.Expr) -> exp.Expr:
         }
         if not guarded:
             continue
+        _order_by_position(select, guarded)
         for key in ("having", "qualify"):
             clause = select.args.get(key)
             if clause is None:
@@ -385,6 +388,25 @@ def inline_guarded_aliases(tree: exp.Expr) -> exp.Expr:
                     continue  # inside a subquery: its own scope
                 column.replace(exp.paren(guarded[column.name.lower()].copy()))
     return tree
+
+
+def _order_by_position(select: exp.Select, guarded: dict[str, exp.Expr]) -> None:
+    order = select.args.get("order")
+    if order is None:
+        return
+    names = [p.alias_or_name.lower() for p in select.expressions]
+    for key in order.expressions:
+        if isinstance(key.this, exp.Column):
+            name = key.this.name.lower()
+            if not key.this.table and name in guarded and names.count(name) == 1:
+                key.this.replace(exp.Literal.number(names.index(name) + 1))
+            continue
+        for column in list(key.find_all(exp.Column)):  # inside an expression (NaN order)
+            name = column.name.lower()
+            if column.table or name not in guarded or names.count(name) != 1:
+                continue
+            if column.find_ancestor(exp.Select) is select:
+                column.replace(exp.paren(guarded[name].copy()))
 
 
 def apply(tree: exp.Expr) -> exp.Expr:

@@ -8,6 +8,9 @@ implementation. Untyped (``UNTYPED``):
 - ``json_value_text``: ``JSON_VALUE`` of a string that is not JSON is NULL; of a
   non-integer number it is the number's text as written, which DuckDB does not keep
   (``1.50`` -> ``1.5``): an error when met, not a different answer.
+- ``json_value_array_scalars``: ``JSON_VALUE_ARRAY`` of anything but an array of
+  scalars (an object, a nested array or object inside) is NULL, as BigQuery; a
+  non-integer number inside is an error (DuckDB does not keep its text).
 - ``json_conversions``: ``BOOL(json)`` and ``FLOAT64(json)`` accept only a JSON boolean /
   number (an error otherwise), as BigQuery.
 
@@ -71,6 +74,50 @@ def json_value_text(tree: exp.Expr) -> exp.Expr:
                             "(BigQuery returns its text as written)"
                         ),
                     ),
+                ],
+                default=node,
+            )
+        )
+    return tree
+
+
+def json_value_array_scalars(tree: exp.Expr) -> exp.Expr:
+    """``JSON_VALUE_ARRAY``: NULL unless the path selects an array of scalars (DuckDB
+    returned nested values as text and raised on an object)."""
+    for node in list(tree.find_all(exp.JSONValueArray)):
+        if node.meta.get("idcbq_scalars"):
+            continue
+        node.meta["idcbq_scalars"] = True
+        path = node.expression
+        if not isinstance(path, exp.JSONPath):
+            continue
+        text = exp.Literal.string(path.sql(dialect="duckdb").strip("'"))
+        # Every step NULL-safe: DuckDB may evaluate a CASE's conditions eagerly.
+        doc = duck_fragment("CASE WHEN json_valid(_d) THEN _d END", _d=node.this)
+        elements = duck_fragment(
+            "CASE WHEN json_type(_v, _p) = 'ARRAY' THEN CAST(json_extract(_v, _p) AS JSON[]) END",
+            _v=doc,
+            _p=text,
+        )
+        for extract in list(elements.find_all(exp.JSONExtract)):
+            extract.replace(  # a DuckDB call, not a user's path to vet
+                exp.Anonymous(this="json_extract", expressions=[extract.this, extract.expression])
+            )
+        check = duck_fragment(
+            "_e IS NOT NULL AND len(list_filter(_e, x -> json_type(x) IN ('OBJECT', 'ARRAY'))) = 0",
+            _e=elements,
+        )
+        inexact = duck_fragment(
+            "len(list_filter(_e, x -> json_type(x) = 'DOUBLE')) > 0", _e=elements
+        )
+        why = "unsupported on DuckDB: JSON_VALUE_ARRAY of a non-integer JSON number "
+        why += "(BigQuery returns its text as written)"
+        hole = detach(node)
+        hole.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.Not(this=exp.paren(check)), true=exp.null()),
+                    exp.If(this=exp.and_(check.copy(), inexact), true=_error(why)),
                 ],
                 default=node,
             )
@@ -237,7 +284,13 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-UNTYPED = (json_path_modes, json_type_names, json_value_text, json_conversions)
+UNTYPED = (
+    json_path_modes,
+    json_type_names,
+    json_value_text,
+    json_value_array_scalars,
+    json_conversions,
+)
 TYPED = (to_json_string_values, string_of_json)
 
 

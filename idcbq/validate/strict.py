@@ -218,8 +218,22 @@ class _Scan:
                 name = tok.text.lower()
                 if name in ("cast", "safe_cast"):
                     casts.append(depth + 1)
-                elif k == "VAR" or name in function_table():
+                elif (k == "VAR" or name in function_table()) and not self._star_modifier(i):
                     self._call(i, name)
+
+    def _star_modifier(self, i: int) -> bool:
+        """``* REPLACE (...)`` / ``* EXCEPT (...) REPLACE (...)``: syntax, not a call."""
+        if self.kind(i - 1) == "STAR":
+            return True
+        if self.kind(i - 1) != "R_PAREN":
+            return False
+        depth, j = 0, i - 1
+        while j >= 0:  # back to the "(" that closes at i - 1
+            depth += {"R_PAREN": 1, "L_PAREN": -1}.get(self.kind(j), 0)
+            if depth == 0:
+                break
+            j -= 1
+        return self.kind(j - 1) == "EXCEPT" and self.kind(j - 2) == "STAR"
 
     def _operator(self, i: int, k: str) -> None:
         text = self.text(i)
