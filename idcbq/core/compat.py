@@ -112,3 +112,18 @@ def to_pandas(table: pa.Table) -> Any:
             "install replaced one of them after it was imported",
             hint="restart the Python session (Colab: Runtime > Restart session), then re-run",
         ) from exc
+
+
+def is_json_type(dtype: pa.DataType) -> bool:
+    """Arrow's JSON extension type (pyarrow >= 19); older pyarrow has none."""
+    import pyarrow as pa
+
+    json_type = getattr(pa, "JsonType", None)
+    return json_type is not None and isinstance(dtype, json_type)
+
+
+def json_type() -> pa.DataType:
+    """``pa.json_(pa.string())`` where pyarrow has it, else plain ``pa.string()``."""
+    import pyarrow as pa
+
+    return pa.json_(pa.string()) if hasattr(pa, "json_") else pa.string()

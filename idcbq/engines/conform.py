@@ -31,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from idcbq.core.compat import is_json_type, json_type
 from idcbq.errors import QueryError
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def arrow_type(spec: Spec) -> pa.DataType:
         "TIME": pa.time64("us"),
         "NUMERIC": pa.decimal128(38, 9),
         "BIGNUMERIC": pa.decimal256(76, 38),
-        "JSON": pa.json_(pa.string()),
+        "JSON": json_type(),
         "GEOGRAPHY": pa.string(),
     }.get(spec) or _unknown(spec)
 
@@ -189,7 +190,7 @@ def _family(kind: pa.DataType) -> str:
         return "date"
     if t.is_time(kind):
         return "time"
-    if t.is_string(kind) or t.is_large_string(kind) or isinstance(kind, pa.JsonType):
+    if t.is_string(kind) or t.is_large_string(kind) or is_json_type(kind):
         return "text"
     if t.is_binary(kind) or t.is_large_binary(kind):
         return "bytes"

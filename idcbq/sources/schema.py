@@ -23,6 +23,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from idcbq.core.compat import is_json_type
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -225,7 +227,7 @@ def _field_from_arrow(name: str, dtype: pa.DataType) -> Field:
             for i in range(dtype.num_fields)
         )
         return Field(name=name, type="RECORD", fields=subs)
-    if isinstance(dtype, pa.JsonType):  # JSON text, typed (GoogleSQL's JSON)
+    if is_json_type(dtype):  # JSON text, typed (GoogleSQL's JSON)
         return Field(name, "JSON")
     if pt.is_string(dtype) or pt.is_large_string(dtype) or pt.is_string_view(dtype):
         return Field(name, "STRING")

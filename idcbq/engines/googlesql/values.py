@@ -20,6 +20,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from idcbq.core.compat import is_json_type, json_type
 from idcbq.errors import QueryError
 
 if TYPE_CHECKING:
@@ -292,7 +293,7 @@ def arrow_type(t: Any) -> pa.DataType:
         K_TIME: pa.time64("us"),
         K_NUMERIC: pa.decimal128(38, 9),
         K_BIGNUMERIC: pa.decimal256(76, 38),
-        K_JSON: pa.json_(pa.string()),
+        K_JSON: json_type(),
         K_INTERVAL: pa.string(),
     }.get(kind, pa.string())
 
@@ -378,7 +379,7 @@ def _stored(kind: pa.DataType) -> pa.DataType:
     """``kind`` with JSON as its string storage (Arrow builds no nested extension values)."""
     import pyarrow as pa
 
-    if isinstance(kind, pa.JsonType):
+    if is_json_type(kind):
         return kind.storage_type
     if pa.types.is_list(kind):
         return pa.list_(_stored(kind.value_type))
