@@ -145,6 +145,7 @@ def to_duckdb_tree(
                 *compliance.TYPED,
             ):
                 query = typed_rewrite(query)
+            query = errors_runtime.mark_overflow_free(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)

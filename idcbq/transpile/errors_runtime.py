@@ -59,11 +59,43 @@ def _is_float(node: exp.Expr) -> bool:
     return isinstance(node, (exp.Exp, exp.Pow, exp.Sqrt, exp.Ln, exp.Log))
 
 
+#: Marks a SUM/AVG of INT64 or an ``INT64 / literal`` (``|literal| >= 1``): no FLOAT64 or
+#: NUMERIC overflow is possible there, so no guard (each guard copies the expression).
+NO_OVERFLOW = "idcbq_no_overflow"
+
+
+def _integer(node: exp.Expr) -> bool:
+    kind = node.type
+    return kind is not None and kind.this in exp.DataType.INTEGER_TYPES
+
+
+def mark_overflow_free(tree: exp.Expr) -> exp.Expr:
+    """Mark what cannot overflow, while the tree still carries types (the rewrites run
+    after types are dropped; a mark survives copies)."""
+    for node in tree.find_all(exp.Sum, exp.Avg):
+        arg = node.this
+        if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1:
+            arg = arg.expressions[0]
+        if _integer(arg):
+            node.meta[NO_OVERFLOW] = True
+    for node in tree.find_all(exp.Div):
+        divisor = node.expression
+        if isinstance(divisor, exp.Cast):
+            divisor = divisor.this
+        if _integer(node.this) and isinstance(divisor, exp.Literal) and divisor.is_number:
+            try:
+                if abs(float(divisor.this)) >= 1:
+                    node.meta[NO_OVERFLOW] = True
+            except ValueError:
+                continue
+    return tree
+
+
 def float_overflow(tree: exp.Expr) -> exp.Expr:
     """EXP/POW/arithmetic of FLOAT64: an infinite result from finite inputs raises."""
     for node in fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div):
         if isinstance(node, exp.Div):
-            if node.meta.get("idcbq_ieee"):
+            if node.meta.get("idcbq_ieee") or node.meta.get(NO_OVERFLOW):
                 continue
             # BigQuery's / is FLOAT64 (or NUMERIC) division whatever the operands
             inputs, what = [node.this, node.expression], "operator /"
@@ -239,6 +271,8 @@ def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
             if len(arg.expressions) != 1:
                 continue
             arg = arg.expressions[0]
+        if node.meta.get(NO_OVERFLOW):
+            continue
         window = _over(node)
         target = window or node
         name = "SUM" if isinstance(node, exp.Sum) else "AVG"

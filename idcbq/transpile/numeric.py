@@ -36,8 +36,18 @@ _DECIMAL = (T.DECIMAL,)
 
 
 def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
-    """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``."""
+    """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``.
+
+    The fragment's own nodes are marked as already guarded: its arithmetic is the
+    translation's (an exact ROUND's error term, a variance's sums), not the user's, so
+    the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
+    ``parts`` keep their guards.
+    """
+    from idcbq.transpile.errors_guards import GUARDED
+
     tree = sqlglot.parse_one(template, read="duckdb")
+    for node in tree.walk():
+        node.meta[GUARDED] = True
     for column in list(tree.find_all(exp.Column)):
         if column.name in parts and not column.table:
             column.replace(parts[column.name].copy())
@@ -243,6 +253,7 @@ def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
 
 def round_float_digits(tree: exp.Expr) -> exp.Expr:
     """``ROUND(FLOAT64, d)`` (literal d > 0) deciding ties on the exact product ``x * 10^d``."""
+    from idcbq.transpile.errors_guards import GUARDED
     from idcbq.transpile.rewrites import int_literal
 
     for node in list(tree.find_all(exp.Round)):
@@ -252,12 +263,15 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
             continue
         x = exp.cast(node.this.copy(), "DOUBLE")
         s = exp.cast(exp.Literal.number(f"1e{places}"), "DOUBLE")
-        p = exp.paren(exp.Mul(this=x.copy(), expression=s.copy()))
+        product = exp.Mul(this=x.copy(), expression=s.copy())
+        product.meta[GUARDED] = True  # x * 10^d may be inf where ROUND(x, d) is x
+        p = exp.paren(product)
         err = exp.paren(_product_error(x, s, p))
         rounded = duck_fragment(_EXACT_ROUND, _p=p, _e=err)
         quotient = exp.Div(this=exp.paren(rounded), expression=s)
-        quotient.meta["idcbq_div"] = True
-        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[x.copy()]))
+        quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
+        # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
+        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[p.copy()]))
         node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=x.copy())], default=quotient))
     return tree
 
