@@ -129,15 +129,8 @@ def analyzer_on(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def duck(sample_root):
-    from idcbq.api import Client
-    from idcbq.engines.duckdb import DuckDBEngine
-
-    engine = DuckDBEngine.from_options(source=sample_root, idc_version="current")
-    client = Client(engine)
-    client.googlesql_analysis = True
-    yield client
-    engine.close()
+def duck(analyzed_duck):
+    return analyzed_duck
 
 
 @pytest.mark.parametrize("name,sql,text", INVALID, ids=[c[0] for c in INVALID])

@@ -11,51 +11,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from idcbq.errors import ValidationError
-from idcbq.sources.sample.source import source_files
 from tests.child import run_idcbq
+from tests.release_history import series_by_release
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASES = ("v2", "v10", "v14", "v15", "v18", "v24", "current")
 
 
-def _dicom_all(root: Path, dataset: str) -> str:
-    return str(root / "bigquery_export" / dataset / "dicom_all" / "*.parquet")
-
-
 @pytest.fixture(scope="module")
 def history(sample_root: Path) -> dict[int, dict[str, str]]:
-    """Release -> {SeriesInstanceUID: crdc_series_uuid} of the sample's series, from
-    idc-index-data's version history: the current version from its revision on, else
-    the prior version whose [min, max] range holds the release."""
-    src = source_files()
-    con = duckdb.connect()
-    con.execute(
-        f"""CREATE VIEW cur AS
-            SELECT i.* FROM read_parquet('{src.path("idc_index.parquet")}') i
-            WHERE SeriesInstanceUID IN (SELECT SeriesInstanceUID FROM
-                  read_parquet('{_dicom_all(sample_root, "idc_v25")}'))"""
-    )
-    out: dict[int, dict[str, str]] = {}
-    for release in range(2, 26):
-        rows = con.execute(
-            f"""
-            SELECT SeriesInstanceUID, crdc_series_uuid FROM cur
-            WHERE series_revised_idc_version <= $r
-            UNION ALL
-            SELECT p.SeriesInstanceUID, p.crdc_series_uuid
-            FROM read_parquet('{src.path("prior_versions_index.parquet")}') p
-            JOIN cur USING (SeriesInstanceUID)
-            WHERE cur.series_revised_idc_version > $r AND cur.series_init_idc_version <= $r
-              AND $r BETWEEN p.min_idc_version AND p.max_idc_version
-            """,
-            {"r": release},
-        ).fetchall()
-        out[release] = dict(rows)
-    return out
+    """Release -> {SeriesInstanceUID: crdc_series_uuid}, recomputed independently."""
+    return series_by_release(sample_root, range(2, 26))
 
 
 def _number(label: str) -> int:

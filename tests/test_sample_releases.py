@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from idcbq.jobs.diff import diff_cohorts
-from idcbq.sources.sample.source import source_files
+from tests.release_history import export_table, series_by_release
 
 SERIES_SQL = """
 SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) AS crdc_series_uuid,
@@ -19,37 +19,10 @@ FROM dicom_all GROUP BY SeriesInstanceUID
 """
 
 
-def _table(root: Path, dataset: str, table: str) -> str:
-    return str(root / "bigquery_export" / dataset / table / "*.parquet")
-
-
 @pytest.fixture(scope="module")
 def expected(sample_root: Path) -> dict[int, dict[str, str]]:
-    """Series -> crdc_series_uuid of releases 23 and 24, recomputed with SQL from the
-    idc-index-data files (current index + prior versions) for the sample's series."""
-    src = source_files()
-    con = duckdb.connect()
-    out: dict[int, dict[str, str]] = {}
-    for release in (23, 24):
-        rows = con.execute(
-            f"""
-            WITH sample AS (SELECT DISTINCT SeriesInstanceUID
-                            FROM read_parquet('{_table(sample_root, "idc_v25", "dicom_all")}')),
-                 cur AS (SELECT i.* FROM read_parquet('{src.path("idc_index.parquet")}') i
-                         JOIN sample USING (SeriesInstanceUID))
-            SELECT SeriesInstanceUID, crdc_series_uuid FROM cur
-            WHERE series_revised_idc_version <= $r
-            UNION ALL
-            SELECT p.SeriesInstanceUID, p.crdc_series_uuid
-            FROM read_parquet('{src.path("prior_versions_index.parquet")}') p
-            JOIN cur USING (SeriesInstanceUID)
-            WHERE cur.series_revised_idc_version > $r AND cur.series_init_idc_version <= $r
-              AND $r BETWEEN p.min_idc_version AND p.max_idc_version
-            """,
-            {"r": release},
-        ).fetchall()
-        out[release] = dict(rows)
-    return out
+    """Series -> crdc_series_uuid of releases 23 and 24, recomputed independently."""
+    return series_by_release(sample_root, (23, 24))
 
 
 @pytest.fixture(scope="module")
@@ -73,27 +46,27 @@ def test_prior_releases_hold_the_versions_idc_served(
     for release in (23, 24):
         got = duckdb.sql(
             f"SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) FROM "
-            f"read_parquet('{_table(sample_root, f'idc_v{release}', 'dicom_all')}') GROUP BY 1"
+            f"read_parquet('{export_table(sample_root, f'idc_v{release}', 'dicom_all')}') GROUP BY 1"
         ).fetchall()
         assert dict(got) == expected[release]
     # Some series were revised in v25: their v24 files are other objects.
     current = dict(
         duckdb.sql(
             f"SELECT SeriesInstanceUID, ANY_VALUE(crdc_series_uuid) FROM "
-            f"read_parquet('{_table(sample_root, 'idc_v25', 'dicom_all')}') GROUP BY 1"
+            f"read_parquet('{export_table(sample_root, 'idc_v25', 'dicom_all')}') GROUP BY 1"
         ).fetchall()
     )
     revised = [uid for uid, uuid in expected[24].items() if current[uid] != uuid]
     assert revised
     urls = duckdb.sql(
         f"""SELECT a.gcs_url = b.gcs_url FROM
-            read_parquet('{_table(sample_root, "idc_v24", "dicom_all")}') a
-            JOIN read_parquet('{_table(sample_root, "idc_v25", "dicom_all")}') b
+            read_parquet('{export_table(sample_root, "idc_v24", "dicom_all")}') a
+            JOIN read_parquet('{export_table(sample_root, "idc_v25", "dicom_all")}') b
             USING (SOPInstanceUID) WHERE a.SeriesInstanceUID = '{revised[0]}'"""
     ).fetchall()
     assert urls and not any(same for (same,) in urls)
     # An unchanged series version is the same files: same instances, sizes and hashes.
-    a, b = (_table(sample_root, d, "dicom_all") for d in ("idc_v24", "idc_v25"))
+    a, b = (export_table(sample_root, d, "dicom_all") for d in ("idc_v24", "idc_v25"))
     per_version = f"""SELECT crdc_series_uuid, SOPInstanceUID, instance_size, instance_hash,
                              crdc_instance_uuid FROM read_parquet('{{}}')
                       WHERE crdc_series_uuid IN (SELECT crdc_series_uuid FROM read_parquet('{a}')

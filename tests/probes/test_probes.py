@@ -50,15 +50,8 @@ def _param(family: str, probe: dict):
 
 
 @pytest.fixture(scope="module")
-def duck_client(sample_root):
-    from idcbq.api import Client
-    from idcbq.engines.duckdb import DuckDBEngine
-
-    engine = DuckDBEngine.from_options(source=sample_root, idc_version="current")
-    client = Client(engine)
-    client.googlesql_analysis = True  # GoogleSQL's types conform the answer (issue 18 §3)
-    yield client
-    engine.close()
+def duck_client(analyzed_duck):
+    return analyzed_duck
 
 
 def test_corpus_size_and_names():

@@ -26,15 +26,8 @@ REFUSED = [pytest.param(c, id=c["name"]) for c in CASES if "refused" in c]
 
 
 @pytest.fixture(scope="module")
-def duck(sample_root):
-    from idcbq.api import Client
-    from idcbq.engines.duckdb import DuckDBEngine
-
-    engine = DuckDBEngine.from_options(source=sample_root, idc_version="current")
-    client = Client(engine)
-    client.googlesql_analysis = True
-    yield client
-    engine.close()
+def duck(analyzed_duck):
+    return analyzed_duck
 
 
 @pytest.fixture(scope="module")
