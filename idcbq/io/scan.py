@@ -65,11 +65,12 @@ def csv_parse(names: list[str], newlines: bool) -> Any:
 
 
 def csv_shape(path: Path, block_size: int = BLOCK) -> tuple[bool, int]:
-    """(a newline sits inside a quoted value, the longest row in bytes).
+    """(a line break sits inside a quoted value, the longest row in bytes).
 
-    A newline is inside a value when an odd number of quotes comes before it. Arrow's
-    parser is several times slower when it must allow for that, so it is asked to only
-    when the file needs it; its blocks must hold the longest row.
+    A line break (``\n`` or ``\r``: Arrow ends rows at either) is inside a value when an
+    odd number of quotes comes before it. Arrow's parser is several times slower when
+    it must allow for that, so it is asked to only when the file needs it; its blocks
+    must hold the longest row.
     """
     import numpy as np
 
@@ -80,7 +81,9 @@ def csv_shape(path: Path, block_size: int = BLOCK) -> tuple[bool, int]:
             quotes = np.flatnonzero(data == ord('"'))
             newlines = np.flatnonzero(data == ord("\n"))
             odd = ((np.searchsorted(quotes, newlines) + parity) & 1).astype(bool)
-            inside = inside or bool(odd.any())
+            returns = np.flatnonzero(data == ord("\r"))
+            quoted_returns = (np.searchsorted(quotes, returns) + parity) & 1
+            inside = inside or bool(odd.any()) or bool(quoted_returns.any())
             ends = newlines[~odd] + offset  # newlines that end a row
             if ends.size:
                 longest = max(longest, int(ends[0] - last_end), int(np.diff(ends).max(initial=0)))
