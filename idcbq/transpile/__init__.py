@@ -59,7 +59,8 @@ def to_duckdb(
         sql, schema=schema, data_project=data_project, params=params, dataset=dataset
     )
     try:
-        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+        # the tree is ours alone: generate from it without copying it first
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE, copy=False)
     except SqlglotError as exc:
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc
 

@@ -7,6 +7,7 @@ nodes by a marker in ``meta``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from sqlglot import exp
@@ -41,13 +42,17 @@ def annotate(
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
+    from sqlglot.schema import MappingSchema
 
-    schema = _pruned(schema, {i.name.lower() for i in tree.find_all(exp.Identifier)})
-    originals: dict[int, exp.Expr] = {}
-    for i, node in enumerate(tree.walk()):
-        node.meta[_KEY] = i
-        originals[i] = node
+    names = {i.name.lower() for i in tree.find_all(exp.Identifier)}
+    schema = MappingSchema(_pruned(schema, names), dialect="bigquery")
+    # Mark the copy's nodes, not the original's: a marked original would make the copy
+    # deep-copy every node's meta dict (most of annotation's time).
     copy = tree.copy()
+    originals: dict[int, exp.Expr] = {}
+    for i, (node, twin) in enumerate(zip(tree.walk(), copy.walk(), strict=True)):
+        twin.meta[_KEY] = i
+        originals[i] = node
     if bare is not None:
         qualify_bare(copy, *bare)
     for param in list(copy.find_all(exp.Parameter)):
@@ -66,9 +71,6 @@ def annotate(
     except (SqlglotError, KeyError, ValueError):
         _mark_unknown(originals.values())
         return False
-    finally:
-        for node in originals.values():
-            node.meta.pop(_KEY, None)
     for node in copy.walk():
         key = node.meta.get(_KEY) if node._meta else None
         original = originals.get(key) if key is not None else None
@@ -111,14 +113,27 @@ def _operand_types(original: exp.Expr, copy: exp.Expr) -> None:
 
 
 def _pruned(schema: Mapping, names: set[str]) -> Mapping:
-    """Only the columns the query names: qualifying against 800 columns is slow."""
+    """Only the columns the query names (qualifying against 800 columns is slow), their
+    types parsed once per process rather than once per query."""
 
     def prune(node):
         if not isinstance(node, Mapping):
             return node
         if node and all(not isinstance(v, Mapping) for v in node.values()):  # {column: type}
             kept = {k: v for k, v in node.items() if k.lower() in names}
-            return kept or dict([next(iter(node.items()))])  # a table has >= 1 column
+            kept = kept or dict([next(iter(node.items()))])  # a table has >= 1 column
+            return {k: _parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
         return {k: prune(v) for k, v in node.items()}
 
     return prune(schema)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_type(text: str) -> exp.DataType:
+    """A schema's column type, parsed as sqlglot's MappingSchema would (shared: never
+    mutated, like the types annotation hands to the tree)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    dialect = Dialect.get_or_raise("bigquery")
+    parsed = exp.DataType.from_str(text, dialect=dialect, udt=dialect.SUPPORTS_USER_DEFINED_TYPES)
+    return parsed.transform(dialect.normalize_identifier, copy=False)
