@@ -70,7 +70,7 @@ demo: $(STAMP)
 	$(PY) -m idcbq.demo
 
 test: $(STAMP) $(BQEMU_STAMP) orthanc
-	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python $(PY) -m pytest -q -m "not install"
+	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python $(PY) -m pytest -q -m "not install" --durations=25
 
 # A broad smoke subset (templates on DuckDB, manifests, seeded downloads, the magic) on
 # the lowest versions pyproject.toml allows.
