@@ -220,7 +220,34 @@ def run_analysis(
         )
     except ValidationError as exc:
         return _uncompat(exc, fixed, sql), None
-    return None, output_types(resolved)
+    types = output_types(resolved)
+    return _duplicate_names(types), types
+
+
+def _duplicate_names(types: Any) -> ValidationError | None:
+    """BigQuery refuses a result with two columns of one name; GoogleSQL's analyzer does not.
+
+    Example:
+        >>> _duplicate_names([("x", "INT64"), ("X", "INT64"), ("$col1", "INT64")]).message
+        'Duplicate column names in the result are not supported. Found duplicate(s): X'
+        >>> _duplicate_names([("$col1", "INT64"), ("$col2", "INT64")]) is None
+        True
+    """
+    seen: set[str] = set()
+    dups = sorted(
+        {
+            name
+            for name, _spec in types or ()
+            if not name.startswith("$") and (name.lower() in seen or seen.add(name.lower()))
+        }
+    )
+    if not dups:
+        return None
+    return ValidationError(
+        f"Duplicate column names in the result are not supported. Found duplicate(s): "
+        f"{', '.join(dups)}",
+        hint="BigQuery refuses it too: give the columns distinct aliases",
+    )
 
 
 def verdict_of(problem: ValidationError | None, types: Any = None) -> dict[str, Any]:
