@@ -325,10 +325,23 @@ def sum_of_bool(tree: exp.Expr) -> exp.Expr:
 
 
 def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
-    """``FORMAT_TIMESTAMP(fmt, ts, zone)`` -> ``strftime(timezone(zone, ts), fmt)``."""
+    """``FORMAT_TIMESTAMP(fmt, ts, zone)`` and ``FORMAT_DATETIME(fmt, ts, zone)`` format
+    the wall clock of ``ts`` in ``zone`` (``timezone(zone, ts)``)."""
     for node in list(tree.find_all(exp.TimeToStr)):
         fmt = node.args.get("format")
         zone = node.args.get("zone")
+        if zone is not None and isinstance(node.this, exp.TsOrDsToDatetime | exp.TsOrDsToDate):
+            if isinstance(node.this, exp.TsOrDsToDate):
+                raise TranspileError(
+                    "unsupported on DuckDB: FORMAT_DATE with a time zone: "
+                    f"{node.sql(dialect='bigquery')}",
+                    hint="use FORMAT_DATETIME(fmt, ts, zone), or --engine bigquery",
+                )
+            ts = exp.cast(node.this.this.copy(), "TIMESTAMPTZ")
+            wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts])
+            node.set("this", exp.TsOrDsToDatetime(this=wall))
+            node.set("zone", None)
+            continue
         if not isinstance(node.this, exp.TsOrDsToTimestamp):
             continue  # FORMAT_DATE / FORMAT_DATETIME
         text = fmt.this if isinstance(fmt, exp.Literal) else None
@@ -343,7 +356,8 @@ def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
             continue
         ts = exp.cast(node.this.this.copy(), "TIMESTAMPTZ")
         wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts])
-        node.replace(exp.Anonymous(this="strftime", expressions=[wall, fmt.copy()]))
+        node.set("this", exp.TsOrDsToDatetime(this=wall))  # its format elements: formats.py
+        node.set("zone", None)
     return tree
 
 
