@@ -122,6 +122,30 @@ def value_table_subqueries(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def set_operation_operands(tree: exp.Expr) -> exp.Expr:
+    """A set operation operand that is itself a set operation, left bare by the parser
+    (``(a UNION ALL b) |> INTERSECT DISTINCT (c UNION ALL d)``), becomes a subquery:
+    written out bare, DuckDB's precedence (INTERSECT before UNION) would regroup it.
+
+    A chain of one operation on the left (``a UNION ALL b UNION ALL c``) stays as is.
+    """
+    for node in list(tree.find_all(exp.SetOperation)):
+        for key in ("this", "expression"):
+            operand = node.args.get(key)
+            if not isinstance(operand, exp.SetOperation):
+                continue
+            same_chain = (
+                key == "this"
+                and type(operand) is type(node)
+                and bool(operand.args.get("distinct")) == bool(node.args.get("distinct"))
+            )
+            if same_chain:
+                continue
+            wrapped = exp.select("*").from_(exp.Subquery(this=operand.copy()))
+            node.set(key, wrapped)
+    return tree
+
+
 def unnest_alias_shadowing(tree: exp.Expr) -> exp.Expr:
     """``FROM t, UNNEST(col) AS col``: in BigQuery the UNNEST alias wins over the column.
 
@@ -368,6 +392,7 @@ UNTYPED = (
     (unnest_alias_shadowing, (exp.Unnest,)),
     (output_names, (exp.Select,)),
     (value_table_subqueries, (exp.Subquery,)),
+    (set_operation_operands, (exp.SetOperation,)),
     (extract_parts, (exp.Extract,)),
     (like_escape, (exp.Like,)),
     (substr_positions, (exp.Substring,)),
