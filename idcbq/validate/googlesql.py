@@ -243,9 +243,12 @@ def _duplicate_names(types: Any) -> ValidationError | None:
     )
     if not dups:
         return None
+    from idcbq.errors import Location
+
     return ValidationError(
         f"Duplicate column names in the result are not supported. Found duplicate(s): "
         f"{', '.join(dups)}",
+        location=Location("<sql>", 1, 1),  # the query's result: its start
         hint="BigQuery refuses it too: give the columns distinct aliases",
     )
 
