@@ -197,8 +197,9 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
             op = _SAFE_ARITHMETIC[type(node)]
             inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
         node.replace(_try(inner))
-    for node in list(tree.find_all(exp.SafeFunc)):
-        inner = node.this.copy()
+    nested = list(tree.find_all(exp.SafeFunc))
+    for node in sorted(nested, key=_depth, reverse=True):
+        inner = node.this.copy()  # inner SAFE. calls first: this copy holds them rewritten
         is_error = isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "error"
         hoisted = _hoist_arguments(inner, guards_too=is_error)
         if is_error:
@@ -210,6 +211,13 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
             body = _try(inner)
         node.replace(_after_arguments(hoisted, body))
     return tree
+
+
+def _depth(node: exp.Expr) -> int:
+    depth = 0
+    while node.parent is not None:
+        node, depth = node.parent, depth + 1
+    return depth
 
 
 #: Argument nodes that cannot raise: such arguments stay inside ``TRY``.
