@@ -8,7 +8,7 @@ import decimal
 import pyarrow as pa
 import pytest
 
-from idcbq.engines.conform import conform, remember_types, types_for
+from idcbq.engines.conform import VALUE_TABLE, conform, remember_types, types_for
 from idcbq.errors import QueryError
 from idcbq.params import BoundParameter
 
@@ -71,6 +71,39 @@ def test_inexact_values_are_errors(column, spec, message):
 def test_column_count_differs_is_an_error():
     with pytest.raises(QueryError, match="2 columns"):
         conform(pa.table({"a": [1], "b": [2]}), [("a", "INT64")])
+
+
+def test_anonymous_columns_take_bigquery_names():
+    table = pa.table({"unnest": [1], "b": [2], "c": [3]})
+    got = conform(table, [("$unnest1", "INT64"), ("b", "INT64"), ("$col3", "INT64")])
+    assert got.column_names == ["f0_", "b", "f1_"]
+
+
+def test_struct_value_table_is_its_fields():
+    rows = pa.array([{"x": 1, "f0_": 2}, None], pa.struct([("x", pa.int32()), ("f0_", pa.int32())]))
+    spec = ("STRUCT", (("x", "INT64"), ("", "INT64")))
+    got = conform(pa.table({"v": rows}), [(VALUE_TABLE, spec)])
+    assert got.column_names == ["x", "f0_"]
+    assert got.schema.types == [pa.int64(), pa.int64()]
+    assert got.to_pylist() == [{"x": 1, "f0_": 2}, {"x": None, "f0_": None}]
+
+
+def test_struct_value_table_already_as_columns():
+    spec = ("STRUCT", (("x", "INT64"), ("y", "STRING")))
+    got = conform(pa.table({"x": [1], "y": ["a"]}), [(VALUE_TABLE, spec)])
+    assert got.column_names == ["x", "y"]
+
+
+def test_scalar_value_table_is_one_anonymous_column():
+    got = conform(pa.table({"x": pa.array([1], pa.int32())}), [(VALUE_TABLE, "INT64")])
+    assert got.column_names == ["f0_"]
+    assert got.schema.types == [pa.int64()]
+
+
+def test_value_table_of_another_shape_is_an_error():
+    spec = ("STRUCT", (("x", "INT64"), ("y", "INT64")))
+    with pytest.raises(QueryError, match="value table"):
+        conform(pa.table({"a": [1], "b": [2], "c": [3]}), [(VALUE_TABLE, spec)])
 
 
 def test_interval_is_loud():

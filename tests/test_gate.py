@@ -78,6 +78,12 @@ INVALID = [
         "LEAD",
     ),
     ("duplicate_names", "SELECT Modality, Modality FROM dicom_all", "uplicate"),
+    (
+        "duplicate_names_through_stars",
+        "SELECT r.*, s.* FROM (SELECT Modality FROM dicom_all) AS r, "
+        "(SELECT Modality FROM dicom_all) AS s",
+        "uplicate",
+    ),
     ("arity", "SELECT SUBSTR(Modality, 1, 2, 3) AS s FROM dicom_all", "SUBSTR"),
     ("aggregate_where", "SELECT COUNT(* WHERE Modality = 'CT') AS n FROM dicom_all", ""),
 ]

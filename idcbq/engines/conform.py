@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 Spec = Any
 Types = Sequence[tuple[str, Spec]]
 
+#: The one name of a value table's types (``SELECT AS STRUCT``/``AS VALUE``): BigQuery
+#: returns a STRUCT value table as its fields, any other value table as one column ``f0_``.
+VALUE_TABLE = "$value_table"
+
 _MAX = 512
 _LOCK = threading.Lock()
 _REMEMBERED: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[str, Spec], ...]] = (
@@ -141,13 +145,29 @@ def _unknown(spec: Spec) -> pa.DataType:
 
 
 def conform(table: pa.Table, types: Types) -> pa.Table:
-    """``table`` with each column converted exactly to its GoogleSQL type (names kept).
+    """``table`` with each column converted exactly to its GoogleSQL type.
+
+    Names are DuckDB's except where GoogleSQL's are BigQuery's own: an anonymous column
+    (``$col1``, ``$unnest1``) is ``f0_``, ``f1_``...; a value table of a STRUCT is its
+    fields (DuckDB gives one STRUCT column), any other value table one column ``f0_``.
 
     Raises:
         QueryError: a column count or struct shape differs, or a value has no exact
             equal in the GoogleSQL type.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> t = pa.table({"unnest": [1]})
+        >>> conform(t, [("$unnest1", "INT64")]).column_names
+        ['f0_']
+        >>> s = pa.table({"v": pa.array([{"x": 1, "y": 2}])})
+        >>> spec = ("STRUCT", (("x", "INT64"), ("", "INT64")))
+        >>> conform(s, [(VALUE_TABLE, spec)]).column_names
+        ['x', 'f0_']
     """
     import pyarrow as pa
+
+    table, types = _value_table(table, types)
 
     for name, spec in types:
         if _mentions(spec, "BIGNUMERIC"):  # 76 digits; DuckDB's decimals hold 38
@@ -162,7 +182,8 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
             f"{len(types)} ({', '.join(n for n, _ in types)}): the translation differs"
         )
     columns, fields = [], []
-    for name, column, (_gname, spec) in zip(table.column_names, table.columns, types, strict=True):
+    names = _bigquery_names(table.column_names, [g for g, _s in types])
+    for name, column, (_gname, spec) in zip(names, table.columns, types, strict=True):
         target = arrow_type(spec)
         if column.type != target:
             chunks = [_array(chunk, spec, target, name) for chunk in column.chunks]
@@ -170,6 +191,48 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
         columns.append(column)
         fields.append(pa.field(name, target))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _bigquery_names(duck: list[str], google: list[str]) -> list[str]:
+    """DuckDB's names, but GoogleSQL's anonymous ones (``$...``) as ``f0_``, ``f1_``..."""
+    out, anonymous = [], 0
+    for mine, theirs in zip(duck, google, strict=True):
+        if theirs.startswith("$"):
+            mine, anonymous = f"f{anonymous}_", anonymous + 1
+        out.append(mine)
+    return out
+
+
+def _value_table(table: pa.Table, types: Types) -> tuple[pa.Table, list[tuple[str, Spec]]]:
+    """A value table's one DuckDB column as BigQuery returns it (see :func:`conform`)."""
+    import pyarrow as pa
+
+    types = list(types)
+    if len(types) != 1 or types[0][0] != VALUE_TABLE:
+        return table, types
+    spec = types[0][1]
+    is_struct = isinstance(spec, tuple) and spec[0] == "STRUCT"
+    named = [(n or "$field", s) for n, s in spec[1]] if is_struct else [("$value", spec)]
+    column = table.column(0) if table.num_columns == 1 else None
+    packed = (
+        is_struct
+        and column is not None
+        and pa.types.is_struct(column.type)
+        and [column.type.field(i).name.lower() for i in range(column.type.num_fields)]
+        == [n.lower() for n in _bigquery_names([n for n, _s in named], [n for n, _s in named])]
+    )
+    if not packed:  # DuckDB gave the columns themselves (a FROM subquery's fields)
+        if table.num_columns != len(named):
+            raise QueryError(
+                f"DuckDB's result has {table.num_columns} columns, GoogleSQL's a value "
+                f"table of {_spell(spec)}: the translation differs"
+            )
+        return table, named
+    fields = [column.type.field(i) for i in range(column.type.num_fields)]
+    chunks = [chunk.flatten() for chunk in column.chunks]  # a NULL row: NULL fields
+    arrays = [pa.chunked_array([c[i] for c in chunks], type=f.type) for i, f in enumerate(fields)]
+    flat = pa.Table.from_arrays(arrays, names=[n for n, _s in named])
+    return flat, named
 
 
 def _mentions(spec: Spec, name: str) -> bool:

@@ -3,7 +3,8 @@
 Probes in ``tests/probes/dates_more.yaml`` compare with GoogleSQL's reference
 implementation. Untyped (``UNTYPED``, run on every query):
 
-- ``format_day_space``: ``FORMAT_DATE('%e')`` pads the day with a space (`` 5``).
+- ``format_elements`` (:mod:`idcbq.transpile.formats`): format elements strftime
+  reads differently (``%e`` pads the day with a space, ``%g``, ``%n``, ``%R``...).
 - ``extract_week_start``: ``EXTRACT(WEEK(<weekday>))``: weeks starting on that day,
   days before the year's first such day in week 0.
 - ``extract_subsecond``: ``EXTRACT(MILLISECOND/MICROSECOND)`` is the part within the
@@ -12,12 +13,15 @@ implementation. Untyped (``UNTYPED``, run on every query):
   clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself.
 - ``last_day_weeks``: ``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)``.
 - ``time_functions``: ``TIME_TRUNC`` and ``FORMAT_TIME`` (no DuckDB function of TIME).
+- ``civil_of_text``: ``TIME``/``DATE`` of a string read it as a TIMESTAMP
+  (an offset in the text applies; the wall clock is UTC's).
 - ``unix_floor``: ``UNIX_SECONDS``/``UNIX_MILLIS`` round down (DuckDB rounded the
   seconds to nearest and truncated the milliseconds toward zero before 1970).
 
 Typed (``TYPED``):
 
 - ``date_minus_date``: ``DATE - DATE`` is an INTERVAL in BigQuery: refused (loud).
+- ``format_date_of_datetime``: ``FORMAT_DATE`` of a DATETIME/TIMESTAMP keeps its time.
 - ``fraction_text``: TIME and DATETIME as STRING print the fraction in 3 or 6 digits.
 - ``string_of_timestamp``: ``STRING(ts[, zone])`` is the zone's wall clock with its
   offset (``2020-01-01 22:04:05-05``), fraction in 3 or 6 digits.
@@ -30,6 +34,8 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.formats import format_date_of_datetime, format_elements
+from idcbq.transpile.formats import needs_types as format_needs_types
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
@@ -45,27 +51,38 @@ def _mark_divisions(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def format_day_space(tree: exp.Expr) -> exp.Expr:
-    """``%e`` (sqlglot's ``%-d``) in FORMAT_DATE/FORMAT_TIMESTAMP: a space-padded day."""
-    for node in list(tree.find_all(exp.TimeToStr)):
-        fmt = node.args.get("format")
-        if not (isinstance(fmt, exp.Literal) and fmt.is_string and "%-d" in fmt.this):
+_CIVIL_OF = (exp.TsOrDsToTime, exp.Date)
+
+
+def _civil_of_text(tree: exp.Expr, *, params: bool) -> exp.Expr:
+    """``TIME/DATE('2010-11-12 01:02:03+08')``: GoogleSQL reads the text as a
+    TIMESTAMP (its offset applies) and takes the wall clock in UTC; DuckDB's cast drops
+    the offset. ``params``: also a STRING parameter (its type is known when typed)."""
+    for node in list(tree.find_all(*_CIVIL_OF)):
+        arg = node.this
+        if any(v for k, v in node.args.items() if k != "this"):
+            continue  # DATE(ts, zone), DATE(y, m, d): not a text argument
+        text = isinstance(arg, exp.Literal) and arg.is_string
+        if not (text or (params and isinstance(arg, exp.Parameter | exp.Placeholder))):
             continue
-        value = node.this
-        day = duck_fragment("lpad(CAST(day(_v) AS VARCHAR), 2, ' ')", _v=value)
-        pieces: list[exp.Expr] = []
-        for i, part in enumerate(fmt.this.split("%-d")):
-            if i:
-                pieces.append(day.copy())
-            if part:
-                piece = node.copy()
-                piece.set("format", exp.Literal.string(part))
-                pieces.append(piece)
-        text = pieces[0]
-        for piece in pieces[1:]:
-            text = exp.DPipe(this=text, expression=piece)
-        node.replace(exp.paren(text))
+        if not text and not _typed(arg, *exp.DataType.TEXT_TYPES):
+            continue
+        instant = exp.cast(arg.copy(), "TIMESTAMPTZ")
+        node.set(
+            "this",
+            exp.Anonymous(this="timezone", expressions=[exp.Literal.string("UTC"), instant]),
+        )
     return tree
+
+
+def civil_of_text(tree: exp.Expr) -> exp.Expr:
+    """Untyped: :func:`_civil_of_text` of string literals."""
+    return _civil_of_text(tree, params=False)
+
+
+def civil_of_text_params(tree: exp.Expr) -> exp.Expr:
+    """Typed: :func:`_civil_of_text` of STRING parameters too."""
+    return _civil_of_text(tree, params=True)
 
 
 def extract_week_start(tree: exp.Expr) -> exp.Expr:
@@ -234,7 +251,8 @@ def unix_floor(tree: exp.Expr) -> exp.Expr:
 UNTYPED = (
     unix_floor,
     last_day_weeks,
-    format_day_space,
+    format_elements,
+    civil_of_text,
     extract_week_start,
     extract_subsecond,
     parse_timestamp_zone,
@@ -242,14 +260,22 @@ UNTYPED = (
 )
 
 #: Run before ``typed.TYPED`` (its ``timestamp_to_string`` handles CAST of TIMESTAMP).
-TYPED = (date_minus_date, string_of_timestamp, fraction_text)
+TYPED = (
+    date_minus_date,
+    string_of_timestamp,
+    fraction_text,
+    format_date_of_datetime,
+    civil_of_text_params,
+)
 
 
 def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
     """True if a typed rewrite here could apply (``DATE - DATE`` only where DATEs occur)."""
     from idcbq.transpile.known import may_hold
 
-    if tree.find(exp.String):
+    if tree.find(exp.String) or format_needs_types(tree):
+        return True
+    if any(isinstance(n.this, exp.Parameter | exp.Placeholder) for n in tree.find_all(*_CIVIL_OF)):
         return True
     if any(
         isinstance(c, exp.Cast) and c.to.is_type(*exp.DataType.TEXT_TYPES)

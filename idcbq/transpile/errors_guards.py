@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from idcbq.transpile.rewrites import GUARD_ERROR
 from idcbq.transpile.semantics import error_call as _error
 
 #: Marks a node a rewrite has already guarded (rewrites run more than once per query).
@@ -18,7 +19,7 @@ GUARDED = "idcbq_runtime_error"
 
 
 #: Marks the ``error()`` calls these rewrites add (a ``SAFE.`` call turns them to NULL).
-OURS = "idcbq_guard_error"
+OURS = GUARD_ERROR
 
 
 def raise_error(message: str) -> exp.Expr:

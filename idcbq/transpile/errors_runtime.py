@@ -44,6 +44,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fresh, guard
 from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
+from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import error_call as _error
 
@@ -223,22 +224,48 @@ def _cast_civil(node: exp.Cast) -> None:
         node.replace(_error(f'Invalid datetime string "{text.this}"'))  # BigQuery's DATETIME
 
 
+def _length_limit(to: exp.DataType) -> tuple[str, str] | None:
+    """``("STRING", "2")`` for ``STRING(2)``, ``("BYTES", "3")`` for ``BYTES(3)``, else None."""
+    params = to.expressions
+    if not to.is_type(*_TEXT, *_BINARY) or len(params) != 1:
+        return None
+    if not isinstance(params[0].this, exp.Literal):
+        return None
+    return ("STRING" if to.is_type(*_TEXT) else "BYTES"), params[0].this.this
+
+
+def _has_length_parameter(to: exp.DataType) -> bool:
+    return any(isinstance(t, exp.DataType) and _length_limit(t) is not None for t in to.walk())
+
+
 def length_parameters(tree: exp.Expr) -> exp.Expr:
-    """``CAST(x AS STRING(n))``/``BYTES(n)`` of a longer value raise (DuckDB ignores ``n``)."""
-    for node in fresh(tree, exp.Cast, key="idcbq_length"):
+    """``CAST(x AS STRING(n))``/``BYTES(n)`` of a longer value raise (DuckDB ignores ``n``);
+    so does ``SAFE_CAST`` (GoogleSQL's SAFE_CAST raises too) and ``ARRAY<STRING(n)>``
+    checks each element. A length parameter deeper inside (a STRUCT field): refused."""
+    for node in fresh(tree, exp.Cast, exp.TryCast, key="idcbq_length"):
         to = node.to
-        if isinstance(node, exp.TryCast) or not to.is_type(*_TEXT, *_BINARY):
+        if not _has_length_parameter(to):
             continue
-        params = to.expressions
-        if len(params) != 1 or not isinstance(params[0].this, exp.Literal):
-            continue
-        limit = params[0].this.this
-        name = "STRING" if to.is_type(*_TEXT) else "BYTES"
+        element = to.expressions[0] if to.is_type(exp.DataType.Type.ARRAY) else None
+        limit = _length_limit(element if element is not None else to)
+        if limit is None:
+            raise TranspileError(
+                "unsupported on DuckDB: a STRING(n)/BYTES(n) length parameter inside "
+                f"{to.sql(dialect='bigquery')} (DuckDB ignores it)",
+                hint="CAST to the type without the length and check LENGTH, or use "
+                "--engine bigquery",
+            )
+        name, size_limit = limit
         plain = exp.DataType.build("TEXT" if name == "STRING" else "BLOB")
-        node.set("to", plain)
-        size = duck_call("length" if name == "STRING" else "octet_length", node.copy())
-        bad = exp.GT(this=size, expression=exp.Literal.number(limit))
-        message = f"{name}({limit}) has maximum length {limit}"
+        length = "length" if name == "STRING" else "octet_length"
+        if element is None:
+            node.set("to", plain)
+            size = duck_call(length, node.copy())
+        else:
+            node.set("to", exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[plain]))
+            size = duck_fragment(f"list_max(list_transform(_v, e -> {length}(e)))", _v=node)
+        bad = exp.GT(this=size, expression=exp.Literal.number(size_limit))
+        message = f"{name}({size_limit}) has maximum length {size_limit}"
         detach(node).replace(guard(node, bad, message))
     return tree
 

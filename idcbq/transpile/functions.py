@@ -35,7 +35,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, run_triggered
+from idcbq.transpile.rewrites import GUARD_ERROR, detach, run_triggered
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 
@@ -197,13 +197,84 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
             op = _SAFE_ARITHMETIC[type(node)]
             inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
         node.replace(_try(inner))
-    for node in list(tree.find_all(exp.SafeFunc)):
-        inner = node.this.copy()
-        for err in list(inner.find_all(exp.Anonymous)):
-            if str(err.this).lower() == "error":  # our guards: NULL instead (TRY refuses them)
-                err.replace(exp.null())
-        node.replace(_try(inner))
+    nested = list(tree.find_all(exp.SafeFunc))
+    for node in sorted(nested, key=_depth, reverse=True):
+        inner = node.this.copy()  # inner SAFE. calls first: this copy holds them rewritten
+        is_error = isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "error"
+        hoisted = _hoist_arguments(inner, guards_too=is_error)
+        if is_error:
+            body: exp.Expr = exp.null()  # SAFE.ERROR(x) is NULL once x is computed
+        else:
+            for err in list(inner.find_all(exp.Anonymous)):
+                if str(err.this).lower() == "error":  # our guards: NULL (TRY refuses them)
+                    err.replace(exp.null())
+            body = _try(inner)
+        node.replace(_after_arguments(hoisted, body))
     return tree
+
+
+def _depth(node: exp.Expr) -> int:
+    depth = 0
+    while node.parent is not None:
+        node, depth = node.parent, depth + 1
+    return depth
+
+
+#: Argument nodes that cannot raise: such arguments stay inside ``TRY``.
+_QUIET = (exp.Column, exp.Literal, exp.Null, exp.Boolean, exp.Parameter, exp.Placeholder,
+          exp.Neg, exp.Paren, exp.Var, exp.DataType, exp.DataTypeParam, exp.Identifier,
+          exp.Interval, exp.Dot)  # fmt: skip
+_SAFE_ARGS = "_idcbq_safe_args"
+
+
+def _hoist_arguments(func: exp.Expr, *, guards_too: bool) -> list[tuple[str, exp.Expr]]:
+    """Replace each argument of ``func`` that could raise with ``_idcbq_safe_args.aN``.
+
+    BigQuery's ``SAFE.`` turns only the function's own errors into NULL; an error while
+    computing an argument (``SAFE.SUBSTR(ERROR('x'), 1)``) still raises. DuckDB's ``TRY``
+    would swallow both, so such arguments are computed outside it. An argument holding
+    one of idcbq's own guards stays inside (unless ``guards_too``): the guard may be the
+    function's own check placed on its operand (``SAFE.DIV(x, 0)``'s division by zero).
+    """
+    out: list[tuple[str, exp.Expr]] = []
+    if isinstance(func, exp.Case | exp.If):  # already rewritten: its parts are not arguments
+        return out
+
+    def hoist(arg: exp.Expr) -> exp.Expr:
+        if all(isinstance(n, _QUIET) for n in arg.walk()):
+            return arg
+        if not guards_too and any(n.meta.get(GUARD_ERROR) for n in arg.walk()):
+            return arg
+        name = f"a{len(out)}"
+        out.append((name, arg))
+        return exp.column(name, table=_SAFE_ARGS)
+
+    for key, value in list(func.args.items()):
+        if isinstance(value, exp.Expr):
+            func.set(key, hoist(value))
+        elif isinstance(value, list) and all(isinstance(v, exp.Expr) for v in value):
+            func.set(key, [hoist(v) for v in value])
+    return out
+
+
+def _after_arguments(hoisted: list[tuple[str, exp.Expr]], body: exp.Expr) -> exp.Expr:
+    """``body`` as is, or evaluated over the hoisted arguments computed first (a lambda over
+    a one-element list: ``list_extract(list_transform([{a0: ...}], s -> body), 1)``)."""
+    if not hoisted:
+        return body
+    packed = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(name), expression=arg) for name, arg in hoisted
+        ]
+    )
+    mapped = exp.Anonymous(
+        this="list_transform",
+        expressions=[
+            exp.Array(expressions=[packed]),
+            exp.Lambda(this=body, expressions=[exp.to_identifier(_SAFE_ARGS)]),
+        ],
+    )
+    return exp.Anonymous(this="list_extract", expressions=[mapped, exp.Literal.number(1)])
 
 
 def struct_equality(tree: exp.Expr) -> exp.Expr:
@@ -262,10 +333,23 @@ def sum_of_bool(tree: exp.Expr) -> exp.Expr:
 
 
 def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
-    """``FORMAT_TIMESTAMP(fmt, ts, zone)`` -> ``strftime(timezone(zone, ts), fmt)``."""
+    """``FORMAT_TIMESTAMP(fmt, ts, zone)`` and ``FORMAT_DATETIME(fmt, ts, zone)`` format
+    the wall clock of ``ts`` in ``zone`` (``timezone(zone, ts)``)."""
     for node in list(tree.find_all(exp.TimeToStr)):
         fmt = node.args.get("format")
         zone = node.args.get("zone")
+        if zone is not None and isinstance(node.this, exp.TsOrDsToDatetime | exp.TsOrDsToDate):
+            if isinstance(node.this, exp.TsOrDsToDate):
+                raise TranspileError(
+                    "unsupported on DuckDB: FORMAT_DATE with a time zone: "
+                    f"{node.sql(dialect='bigquery')}",
+                    hint="use FORMAT_DATETIME(fmt, ts, zone), or --engine bigquery",
+                )
+            ts = exp.cast(node.this.this.copy(), "TIMESTAMPTZ")
+            wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts])
+            node.set("this", exp.TsOrDsToDatetime(this=wall))
+            node.set("zone", None)
+            continue
         if not isinstance(node.this, exp.TsOrDsToTimestamp):
             continue  # FORMAT_DATE / FORMAT_DATETIME
         text = fmt.this if isinstance(fmt, exp.Literal) else None
@@ -280,7 +364,8 @@ def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
             continue
         ts = exp.cast(node.this.this.copy(), "TIMESTAMPTZ")
         wall = exp.Anonymous(this="timezone", expressions=[zone.copy(), ts])
-        node.replace(exp.Anonymous(this="strftime", expressions=[wall, fmt.copy()]))
+        node.set("this", exp.TsOrDsToDatetime(this=wall))  # its format elements: formats.py
+        node.set("zone", None)
     return tree
 
 

@@ -25,6 +25,10 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 
+#: Marks the ``error()`` calls idcbq's rewrites add (not the query's own ``ERROR``): a
+#: ``SAFE.`` call turns them to NULL.
+GUARD_ERROR = "idcbq_guard_error"
+
 
 def _shift(index: exp.Expr, by: int) -> exp.Expr:
     if by == 0:
@@ -96,7 +100,9 @@ def _bounds_error(index_sql: exp.Expr) -> exp.Expr:
         ),
         expression=exp.Literal.string(" is out of bounds"),
     )
-    return exp.Anonymous(this="error", expressions=[message])
+    call = exp.Anonymous(this="error", expressions=[message])
+    call.meta[GUARD_ERROR] = True
+    return call
 
 
 def array_subscripts(tree: exp.Expr) -> exp.Expr:

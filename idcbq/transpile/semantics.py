@@ -27,7 +27,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, int_literal, literal_limit, run_triggered
+from idcbq.transpile.rewrites import GUARD_ERROR, detach, int_literal, literal_limit, run_triggered
 
 T = exp.DataType.Type
 
@@ -70,7 +70,9 @@ def is_typed(node: exp.Expr, *types: T) -> bool:
 
 def error_call(message: exp.Expr | str) -> exp.Expr:
     text = exp.Literal.string(message) if isinstance(message, str) else message
-    return exp.Anonymous(this="error", expressions=[text])
+    call = exp.Anonymous(this="error", expressions=[text])
+    call.meta[GUARD_ERROR] = True
+    return call
 
 
 # -- names ---------------------------------------------------------------------------
@@ -100,6 +102,47 @@ def output_names(tree: exp.Expr, *, columns: bool = True) -> exp.Expr:
             select.expressions[i] = exp.alias_(item, name, quoted=quoted, copy=False)
             select.expressions[i].parent = select
         select.set("expressions", select.expressions)
+    return tree
+
+
+def value_table_subqueries(tree: exp.Expr) -> exp.Expr:
+    """``FROM (SELECT AS STRUCT a, b)``: the rows' columns are the fields ``a`` and ``b``.
+
+    DuckDB would make one STRUCT column of them (``SELECT *`` gives one column, not two);
+    a plain subquery gives the fields as columns, and its alias still names the row.
+    """
+    for sub in list(tree.find_all(exp.Subquery)):
+        select = sub.this
+        if (
+            isinstance(select, exp.Select)
+            and str(select.args.get("kind") or "").upper() == "STRUCT"
+            and isinstance(sub.parent, exp.From | exp.Join)
+        ):
+            select.set("kind", None)
+    return tree
+
+
+def set_operation_operands(tree: exp.Expr) -> exp.Expr:
+    """A set operation operand that is itself a set operation, left bare by the parser
+    (``(a UNION ALL b) |> INTERSECT DISTINCT (c UNION ALL d)``), becomes a subquery:
+    written out bare, DuckDB's precedence (INTERSECT before UNION) would regroup it.
+
+    A chain of one operation on the left (``a UNION ALL b UNION ALL c``) stays as is.
+    """
+    for node in list(tree.find_all(exp.SetOperation)):
+        for key in ("this", "expression"):
+            operand = node.args.get(key)
+            if not isinstance(operand, exp.SetOperation):
+                continue
+            same_chain = (
+                key == "this"
+                and type(operand) is type(node)
+                and bool(operand.args.get("distinct")) == bool(node.args.get("distinct"))
+            )
+            if same_chain:
+                continue
+            wrapped = exp.select("*").from_(exp.Subquery(this=operand.copy()))
+            node.set(key, wrapped)
     return tree
 
 
@@ -348,6 +391,8 @@ def string_agg_limit(tree: exp.Expr) -> exp.Expr:
 UNTYPED = (
     (unnest_alias_shadowing, (exp.Unnest,)),
     (output_names, (exp.Select,)),
+    (value_table_subqueries, (exp.Subquery,)),
+    (set_operation_operands, (exp.SetOperation,)),
     (extract_parts, (exp.Extract,)),
     (like_escape, (exp.Like,)),
     (substr_positions, (exp.Substring,)),

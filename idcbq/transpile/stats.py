@@ -12,6 +12,9 @@ compliance cases (``stat_aggregation.test``):
   computed on exact differences from one of the values (DuckDB converts each value to
   FLOAT64 first: ``1000000000000000000000000.1`` and ``...0.2`` become equal and the
   variance 0). These statistics do not change when every value moves by one constant.
+- ``percentile_nan_first``: ``PERCENTILE_CONT`` of FLOAT64 orders NaN first, before
+  -inf (DuckDB's ``quantile_cont`` last): ``-quantile_cont(-x, 1 - p)`` reads the same
+  positions with NaN at the front. Of NUMERIC: refused (DuckDB interpolates in DOUBLE).
 """
 
 from __future__ import annotations
@@ -153,9 +156,42 @@ def _covariance(node: exp.Expr) -> exp.Expr:
     return duck_fragment(_COVARIANCE[type(node)], _p=kept, **sums)
 
 
-TYPED = (variance_of_numeric, variance_non_finite, corr_of_few_rows)
+def percentile_nan_first(tree: exp.Expr) -> exp.Expr:
+    """``PERCENTILE_CONT(x, p)``: GoogleSQL's order puts NaN first (see the module doc)."""
+    from decimal import Decimal, InvalidOperation
+
+    for node in list(tree.find_all(exp.PercentileCont)):
+        if node.meta.get("idcbq_nan_first"):
+            continue
+        value, fraction = node.this, node.expression
+        if _typed(value, T.DECIMAL, T.BIGDECIMAL):
+            raise TranspileError(
+                "unsupported on DuckDB: PERCENTILE_CONT of NUMERIC (DuckDB interpolates "
+                f"in FLOAT64): {node.sql(dialect='bigquery')}",
+                hint="CAST the value to FLOAT64, or use --engine bigquery",
+            )
+        if not _typed(value, *_FLOAT):
+            continue  # integers: no NaN
+        sign, number = (-1, fraction.this) if isinstance(fraction, exp.Neg) else (1, fraction)
+        if not (isinstance(number, exp.Literal) and not number.is_string):
+            continue  # a parameter or an expression: DuckDB wants a constant anyway
+        try:
+            rest = Decimal(1) - sign * Decimal(number.this)
+        except InvalidOperation:
+            continue
+        node.meta["idcbq_nan_first"] = True
+        node.set("this", exp.Neg(this=exp.paren(value.copy())))
+        node.set("expression", exp.Literal.number(str(rest)))
+        window = node.parent if isinstance(node.parent, exp.Window) else None
+        whole = window if window is not None and window.this is node else node
+        hole = detach(whole)
+        hole.replace(exp.Neg(this=exp.paren(whole)))
+    return tree
+
+
+TYPED = (variance_of_numeric, variance_non_finite, corr_of_few_rows, percentile_nan_first)
 
 
 def needs_types(tree: exp.Expr) -> bool:
     """True if a statistical aggregate appears."""
-    return any(True for _ in tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS))
+    return any(True for _ in tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS, exp.PercentileCont))

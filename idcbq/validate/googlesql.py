@@ -220,7 +220,37 @@ def run_analysis(
         )
     except ValidationError as exc:
         return _uncompat(exc, fixed, sql), None
-    return None, output_types(resolved)
+    types = output_types(resolved)
+    return _duplicate_names(types), types
+
+
+def _duplicate_names(types: Any) -> ValidationError | None:
+    """BigQuery refuses a result with two columns of one name; GoogleSQL's analyzer does not.
+
+    Example:
+        >>> _duplicate_names([("x", "INT64"), ("X", "INT64"), ("$col1", "INT64")]).message
+        'Duplicate column names in the result are not supported. Found duplicate(s): X'
+        >>> _duplicate_names([("$col1", "INT64"), ("$col2", "INT64")]) is None
+        True
+    """
+    seen: set[str] = set()
+    dups = sorted(
+        {
+            name
+            for name, _spec in types or ()
+            if not name.startswith("$") and (name.lower() in seen or seen.add(name.lower()))
+        }
+    )
+    if not dups:
+        return None
+    from idcbq.errors import Location
+
+    return ValidationError(
+        f"Duplicate column names in the result are not supported. Found duplicate(s): "
+        f"{', '.join(dups)}",
+        location=Location("<sql>", 1, 1),  # the query's result: its start
+        hint="BigQuery refuses it too: give the columns distinct aliases",
+    )
 
 
 def verdict_of(problem: ValidationError | None, types: Any = None) -> dict[str, Any]:

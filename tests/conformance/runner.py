@@ -177,7 +177,8 @@ class FileRun:
             res.verdict, res.detail = "invalid_accepted", diff.removeprefix("INVALID: ")
             return res
         if diff is not None and self._zone_dependent(case):
-            return self._against_engine(case, res, table, diff)
+            bound = self.client().prepare_sql(sql, params=params, types=types).params
+            return self._against_engine(case, res, table, diff, bound)
         res.verdict, res.detail = ("equal", "") if diff is None else ("silent", diff)
         return res
 
@@ -188,17 +189,18 @@ class FileRun:
         Then the googlesql engine (UTC, as BigQuery) judges instead.
         """
         zone = case.options.get("default_time_zone") or DRIVER_TIME_ZONE
-        params = case.options.get("parameters")
-        return zone not in UTC_NAMES and not params and bool(_TIME_WORDS.search(case.sql))
+        return zone not in UTC_NAMES and bool(_TIME_WORDS.search(case.sql))
 
-    def _against_engine(self, case: Case, res: Result, table, why: object) -> Result:
+    def _against_engine(
+        self, case: Case, res: Result, table, why: object, params: tuple = ()
+    ) -> Result:
         """The googlesql engine's answer judges (the expected text is unreadable, or assumes
         the driver's time zone)."""
 
         try:
             engine = googlesql_engine(self.db.root)
             try:
-                oracle = engine.execute(engine.prepare(bigquery_spelling(case.sql), ()))
+                oracle = engine.execute(engine.prepare(bigquery_spelling(case.sql), params))
             finally:
                 engine.close()
         except Exception as exc:

@@ -185,6 +185,7 @@ class Rewrite:
     edits: list[tuple[int, int, int]] = field(default_factory=list)  # (start, old_len, new_len)
     any_values: int = 0  # ANY_VALUE calls rewritten to skip NULLs
     columns: frozenset[str] | None = None  # names columns are reached by; None: any
+    value_table: bool = False  # SELECT AS STRUCT/VALUE at the top (set by analyze)
 
     def original_offset(self, offset: int) -> int:
         """Byte offset in the original text of a byte offset in the rewritten text."""
@@ -448,6 +449,9 @@ def analyze(
         path=path,
         line_offset=line_offset,
     )
+    which = resolved.WhichOneof("node")
+    stmt = getattr(resolved, which) if which else None
+    rewritten.value_table = bool(getattr(stmt, "is_value_table", False))
     return used_columns(resolved, ids, analyzed)
 
 

@@ -379,6 +379,8 @@ class GoogleSQLEngine(Engine):
             text = analysis._AT_RE.sub("", exc.message).strip()
             raise QueryError(f"GoogleSQL query failed{where}: {text}") from None
         table = values.decode_table(resp.prepared.columns, resp.content)
+        if rewritten.value_table:
+            table = _value_table_columns(table)
         table = _bigquery_names(table)
         if limit is not None:
             table = table.slice(0, limit)
@@ -390,6 +392,25 @@ class GoogleSQLEngine(Engine):
         if con is not None:
             con.close()
             self.export._con = None
+
+
+def _value_table_columns(table: pa.Table) -> pa.Table:
+    """A value table of a STRUCT is its fields as columns (as BigQuery returns it); an
+    anonymous field (decoded as ``_field_<position>``) is an anonymous column (``f0_``)."""
+    import pyarrow as pa
+
+    if table.num_columns != 1 or not pa.types.is_struct(table.column(0).type):
+        return table
+    column = table.column(0)
+    kind = column.type
+    chunks = [chunk.flatten() for chunk in column.chunks]
+    arrays = [
+        pa.chunked_array([c[i] for c in chunks], type=kind.field(i).type)
+        for i in range(kind.num_fields)
+    ]
+    names = [kind.field(i).name for i in range(kind.num_fields)]
+    names = ["" if n == f"_field_{i}" else n for i, n in enumerate(names, start=1)]
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _bigquery_names(table: pa.Table) -> pa.Table:

@@ -8,15 +8,21 @@ from typing import Any
 def output_types(resolved: Any) -> list[tuple[str, Any]] | None:
     """``[(name, type_spec)]`` of a resolved query's output columns (see :func:`type_spec`).
 
-    Names are the analyzer's (``$col1`` for an anonymous column). None if the statement
-    is not a query, or is a value table (``SELECT AS STRUCT``/``AS VALUE``).
+    Names are the analyzer's (``$col1`` for an anonymous column). A value table
+    (``SELECT AS STRUCT``/``AS VALUE``) is one entry named
+    :data:`idcbq.engines.conform.VALUE_TABLE`. None if the statement is not a query.
     """
+    from idcbq.engines.conform import VALUE_TABLE
+
     which = resolved.WhichOneof("node")
     if which is None:
         return None
     stmt = getattr(resolved, which)
-    if stmt.DESCRIPTOR.name != "ResolvedQueryStmtProto" or stmt.is_value_table:
+    if stmt.DESCRIPTOR.name != "ResolvedQueryStmtProto":
         return None
+    if stmt.is_value_table:
+        (only,) = stmt.output_column_list
+        return [(VALUE_TABLE, type_spec(only.column.type))]
     return [(col.name, type_spec(col.column.type)) for col in stmt.output_column_list]
 
 

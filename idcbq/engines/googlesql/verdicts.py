@@ -47,8 +47,9 @@ def cache_root() -> Path:
     return cache_dir() / "zetasql"
 
 
-#: Bumped when a verdict gains fields (2: ok verdicts carry the output types).
-VERDICT_FORMAT = 2
+#: Bumped when a verdict gains fields (2: ok verdicts carry the output types;
+#: 3: value tables' types, duplicate result names refused).
+VERDICT_FORMAT = 3
 
 
 @cache

@@ -1,0 +1,141 @@
+"""FORMAT_DATE/FORMAT_DATETIME/FORMAT_TIMESTAMP format elements DuckDB's ``strftime``
+spells differently or not at all (issue 18 §5).
+
+sqlglot maps BigQuery's elements to strftime's when it parses (``%D`` -> ``%m/%d/%y``,
+``%e`` -> ``%-d``); what it passes through unchanged, DuckDB reads its own way:
+
+- ``%e`` (and the ``%e`` inside ``%c``): the day padded with a space (DuckDB: no padding);
+- ``%g``: the ISO year's last two digits (DuckDB: milliseconds); ``%C`` the century,
+  ``%Q`` the quarter (DuckDB: an error);
+- ``%n``/``%t``: a newline/tab (DuckDB: nanoseconds/an error);
+- ``%R``/``%r``: ``%H:%M`` and ``%I:%M:%S %p`` (DuckDB: an error);
+- ``%z``/``%Z`` of a DATETIME: printed as written (a DATETIME has no zone; DuckDB: ``+00``).
+
+``FORMAT_DATE`` of a DATETIME or TIMESTAMP formats its time of day too (GoogleSQL's
+extended signatures); of a DATE, GoogleSQL prints time elements as written, which the
+parsed format no longer tells (``%T`` is ``%H:%M:%S`` by then): refused, loud.
+Probes: ``tests/probes/dates_more.yaml`` (``format_element_*``).
+
+Example:
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT FORMAT_DATE('%g', d) FROM t", read="bigquery")
+    >>> "isoyear" in format_elements(tree).sql("duckdb")
+    True
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import is_typed as _typed
+
+_TOKEN = re.compile(r"%(?:-?[A-Za-z%]|E[0-9*]*[A-Za-z]|O[A-Za-z])")
+#: Elements of a time of day (after sqlglot's mapping: ``%T`` is ``%H:%M:%S`` then).
+_TIME_ELEMENTS = set("HIMSpfXrRklPzZs")
+#: Computed pieces: element -> DuckDB fragment of the value ``_v``.
+_COMPUTED = {
+    "%e": "lpad(CAST(day(_v) AS VARCHAR), 2, ' ')",
+    "%-d": "lpad(CAST(day(_v) AS VARCHAR), 2, ' ')",
+    "%g": "lpad(CAST(isoyear(_v) % 100 AS VARCHAR), 2, '0')",
+    "%C": "lpad(CAST(year(_v) // 100 AS VARCHAR), 2, '0')",
+    "%Q": "CAST(quarter(_v) AS VARCHAR)",
+}
+#: Elements that are other strftime text.
+_SPELLED = {"%n": "\n", "%t": "\t", "%R": "%H:%M", "%r": "%I:%M:%S %p"}
+_DATE_ONLY = "idcbq_format_date_of_date"
+
+
+def _is_time_element(token: str) -> bool:
+    letter = token[-1]
+    return letter in _TIME_ELEMENTS or (token.startswith("%E") and letter == "S")
+
+
+def format_date_of_datetime(tree: exp.Expr) -> exp.Expr:
+    """Typed: ``FORMAT_DATE(fmt, datetime_or_timestamp)`` formats the whole value."""
+    for node in tree.find_all(exp.TimeToStr):
+        arg = node.this
+        if isinstance(arg, exp.TsOrDsToDate) and _typed(
+            arg.this, T.DATETIME, T.TIMESTAMP, T.TIMESTAMPTZ, T.TIMESTAMPLTZ
+        ):
+            arg.replace(exp.TsOrDsToDatetime(this=arg.this.copy()))
+    return tree
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """True if a FORMAT_DATE's format holds a time element (its argument's type decides)."""
+    for node in tree.find_all(exp.TimeToStr):
+        fmt = node.args.get("format")
+        if (
+            isinstance(node.this, exp.TsOrDsToDate)
+            and isinstance(fmt, exp.Literal)
+            and any(_is_time_element(t) for t in _TOKEN.findall(fmt.this))
+        ):
+            return True
+    return False
+
+
+def format_elements(tree: exp.Expr) -> exp.Expr:
+    """Rewrite each literal format as strftime pieces GoogleSQL's elements print."""
+    for node in list(tree.find_all(exp.TimeToStr)):
+        fmt = node.args.get("format")
+        if not (isinstance(fmt, exp.Literal) and fmt.is_string) or node.args.get("zone"):
+            continue
+        if isinstance(node.this, exp.TsOrDsToTime):
+            continue  # FORMAT_TIME: dates.time_functions
+        tokens = _TOKEN.findall(fmt.this)
+        is_date = isinstance(node.this, exp.TsOrDsToDate)
+        if is_date and any(_is_time_element(t) for t in tokens):
+            raise TranspileError(
+                "unsupported on DuckDB: FORMAT_DATE with a time-of-day element of a value "
+                f"not known to be a DATETIME/TIMESTAMP: {node.sql(dialect='bigquery')}",
+                hint="use FORMAT_DATETIME, or --engine bigquery",
+            )
+        is_datetime = isinstance(node.this, exp.TsOrDsToDatetime)
+        if not any(
+            t in _COMPUTED or t in _SPELLED or (is_datetime and t in ("%z", "%Z")) for t in tokens
+        ):
+            continue
+        node.replace(exp.paren(_pieces(node, fmt.this, is_datetime)))
+    return tree
+
+
+def _pieces(node: exp.TimeToStr, text: str, is_datetime: bool) -> exp.Expr:
+    """``strftime(v, 'a') || <computed> || strftime(v, 'b')``... for one format."""
+    out: list[exp.Expr] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if "".join(buf):  # DuckDB refuses an empty format
+            piece = node.copy()
+            piece.set("format", exp.Literal.string("".join(buf)))
+            out.append(piece)
+            buf.clear()
+
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        buf.append(text[pos : match.start()])
+        pos = match.end()
+        token = match.group(0)
+        if token in _COMPUTED:
+            flush()
+            fragment = duck_fragment(_COMPUTED[token], _v=node.this.copy())
+            for div in fragment.find_all(exp.Mod, exp.IntDiv):
+                div.meta["idcbq_div"] = True  # a constant non-zero divisor
+            out.append(fragment)
+        elif token in _SPELLED:
+            buf.append(_SPELLED[token])
+        elif is_datetime and token in ("%z", "%Z"):
+            buf.append("%" + token)  # printed as written
+        else:
+            buf.append(token)
+    buf.append(text[pos:])
+    flush()
+    text_expr = out[0]
+    for piece in out[1:]:
+        text_expr = exp.DPipe(this=text_expr, expression=piece)
+    return text_expr
