@@ -91,7 +91,9 @@ def to_duckdb_tree(
         stats,
         strings,
         structs,
+        time_buckets,
         typed,
+        unnest_rows,
     )
     from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
@@ -123,6 +125,7 @@ def to_duckdb_tree(
             or dates.needs_types(query, known_schema, types)
             or structs.needs_types(query, known_schema, types)
             or compliance.needs_types(query)
+            or unnest_rows.needs_types(query, known_schema)
         )
         if wanted:
             declared = {
@@ -143,17 +146,20 @@ def to_duckdb_tree(
                 *shapes.TYPED,
                 *typed.TYPED,
                 *compliance.TYPED,
+                *unnest_rows.TYPED,
             ):
                 query = typed_rewrite(query)
             query = errors_runtime.mark_overflow_free(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
+        query = unnest_rows.explode_struct_literals(query)
         query = semantics.apply_untyped(query)
         query = json_values.apply_untyped(query)  # before functions, as compliance
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = functions.apply(query)
         query = dates.apply_untyped(query)
+        query = time_buckets.apply_untyped(query)
         query = strings.apply_untyped(query)
         query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
