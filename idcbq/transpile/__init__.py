@@ -94,6 +94,7 @@ def to_duckdb_tree(
         time_buckets,
         typed,
         unnest_rows,
+        zones,
     )
     from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
@@ -126,6 +127,7 @@ def to_duckdb_tree(
             or structs.needs_types(query, known_schema, types)
             or compliance.needs_types(query)
             or unnest_rows.needs_types(query, known_schema)
+            or zones.needs_types(query)
         )
         if wanted:
             declared = {
@@ -147,6 +149,7 @@ def to_duckdb_tree(
                 *typed.TYPED,
                 *compliance.TYPED,
                 *unnest_rows.TYPED,
+                *zones.TYPED,
             ):
                 query = typed_rewrite(query)
             query = errors_runtime.mark_overflow_free(query)
@@ -157,6 +160,7 @@ def to_duckdb_tree(
         query = semantics.apply_untyped(query)
         query = json_values.apply_untyped(query)  # before functions, as compliance
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
+        query = zones.apply_untyped(query)  # before functions (FORMAT_TIMESTAMP's zone)
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = time_buckets.apply_untyped(query)

@@ -269,7 +269,8 @@ def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
         if not isinstance(node.this, exp.TsOrDsToTimestamp):
             continue  # FORMAT_DATE / FORMAT_DATETIME
         text = fmt.this if isinstance(fmt, exp.Literal) else None
-        zoned = text is not None and ("%Z" in text or "%z" in text)
+        bare = text.replace("%%", "") if text is not None else None  # '%%Z' is text
+        zoned = bare is not None and ("%Z" in bare or "%z" in bare)
         if zoned or (text is None and zone is not None):
             raise TranspileError(
                 "unsupported on DuckDB: FORMAT_TIMESTAMP with a time zone name/offset "
