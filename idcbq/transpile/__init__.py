@@ -89,6 +89,7 @@ def to_duckdb_tree(
         semantics,
         shapes,
         stats,
+        string_search,
         strings,
         structs,
         time_buckets,
@@ -164,6 +165,7 @@ def to_duckdb_tree(
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = time_buckets.apply_untyped(query)
+        query = string_search.instr_positions(query)
         query = strings.apply_untyped(query)
         query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
