@@ -192,7 +192,10 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
         tree.find_all(exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply, exp.SafeNegate)
     ):
         if isinstance(node, exp.SafeNegate):
-            inner: exp.Expr = exp.Neg(this=exp.paren(node.this.copy()))
+            operand = node.this.copy()
+            if _integer_literal(operand):  # DuckDB widens -(-2^63) to HUGEINT: no NULL
+                operand = exp.cast(operand, "BIGINT")
+            inner: exp.Expr = exp.Neg(this=exp.paren(operand))
         else:
             op = _SAFE_ARITHMETIC[type(node)]
             inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
@@ -204,6 +207,13 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
                 err.replace(exp.null())
         node.replace(_try(inner))
     return tree
+
+
+def _integer_literal(node: exp.Expr) -> bool:
+    """An INT64 literal, possibly negated (``-9223372036854775808``)."""
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    return isinstance(node, exp.Literal) and node.is_int
 
 
 def struct_equality(tree: exp.Expr) -> exp.Expr:
