@@ -87,6 +87,7 @@ def to_duckdb_tree(
         numeric,
         rewrites,
         semantics,
+        sequences,
         shapes,
         stats,
         string_search,
@@ -162,6 +163,7 @@ def to_duckdb_tree(
         query = json_values.apply_untyped(query)  # before functions, as compliance
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = zones.apply_untyped(query)  # before functions (FORMAT_TIMESTAMP's zone)
+        query = sequences.float_generate_array(query)  # before functions' step guard
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = time_buckets.apply_untyped(query)
