@@ -11,7 +11,7 @@ type nobody knows never silently does nothing. Each has probes in ``tests/probes
 - ``date_results``: ``DATE_TRUNC``/``DATE_ADD``/``DATE_SUB`` of a DATE are DATEs.
 - ``extract_from_timestamp``: ``EXTRACT`` from a TIMESTAMP reads the UTC wall clock.
 - ``byte_length``: ``BYTE_LENGTH`` of a STRING counts UTF-8 bytes.
-- ``format_t``: ``FORMAT('%t', x)`` for STRING, INT64 and BOOL arguments.
+- ``format_t``: ``FORMAT('%t', x)`` for STRING, INT64 and BOOL arguments and ARRAYs of them.
 - ``timestamp_to_string``: ``CAST(TIMESTAMP AS STRING)`` with BigQuery's fraction digits.
 - ``json_of_floats``: ``TO_JSON_STRING`` of FLOAT64 values is refused (loud).
 - ``sign_of_float``: ``SIGN(FLOAT64)`` is FLOAT64.
@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.known import unknown_type
+from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T, error_call, is_typed
 
@@ -134,6 +135,18 @@ def byte_length(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+_PLAIN = (*exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN)
+
+
+def _plain_array(node: exp.Expr) -> bool:
+    """An ARRAY of STRING, INT64 or BOOL (its elements print as ``%t`` prints them)."""
+    kind = node.type
+    if kind is None or not kind.is_type(T.ARRAY) or not kind.expressions:
+        return False
+    element = kind.expressions[0]
+    return isinstance(element, exp.DataType) and element.is_type(*_PLAIN)
+
+
 def format_t(tree: exp.Expr) -> exp.Expr:
     """``FORMAT('%t', x)`` where x is STRING, INT64 or BOOL: its text, ``NULL`` for NULL."""
     for node in list(tree.find_all(exp.Format)):
@@ -147,9 +160,17 @@ def format_t(tree: exp.Expr) -> exp.Expr:
         for i, (conv, arg) in enumerate(zip(specs, args, strict=True)):
             if conv != "t":
                 continue
-            if not is_typed(arg, *exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN):
+            if _plain_array(arg):  # [1, NULL] -> '[1, NULL]'
+                args[i] = duck_fragment(
+                    "coalesce('[' || array_to_string(list_transform(_a, lambda _idcbq_e: "
+                    "coalesce(CAST(_idcbq_e AS TEXT), 'NULL')), ', ') || ']', 'NULL')",
+                    _a=arg,
+                )
+                continue
+            if not is_typed(arg, *_PLAIN):
                 raise TranspileError(
-                    "unsupported on DuckDB: FORMAT '%t' of a value that is not STRING, INT64 or BOOL"
+                    "unsupported on DuckDB: FORMAT '%t' of a value that is not STRING, INT64 "
+                    "or BOOL, or an ARRAY of them"
                 )
             text = exp.Coalesce(
                 this=exp.cast(arg.copy(), "TEXT"), expressions=[exp.Literal.string("NULL")]
