@@ -339,12 +339,22 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
 
 
 def numeric_division(tree: exp.Expr) -> exp.Expr:
-    """Refuse NUMERIC division and ``AVG(NUMERIC)``: DuckDB computes them in DOUBLE."""
-    for node in tree.find_all(exp.Div, exp.SafeDivide, exp.Avg):
+    """NUMERIC division and ``AVG(NUMERIC)`` exactly (DuckDB computes them in DOUBLE);
+    ``SAFE_DIVIDE`` of NUMERIC is refused."""
+    from idcbq.transpile.numeric_exact import exact_mean, exact_quotient
+
+    for node in list(tree.find_all(exp.Div, exp.SafeDivide, exp.Avg)):
         operands = [node.this] + ([] if isinstance(node, exp.Avg) else [node.expression])
         if any(is_typed(o, T.DECIMAL) for o in operands) and not any(
             is_typed(o, T.DOUBLE, T.FLOAT) for o in operands
         ):
+            if isinstance(node, exp.Avg):
+                target = node.parent if isinstance(node.parent, exp.Window) else node
+                target.replace(exact_mean(node))
+                continue
+            if isinstance(node, exp.Div):
+                node.replace(exact_quotient(node.this, node.expression))
+                continue
             what = "AVG of NUMERIC" if isinstance(node, exp.Avg) else "NUMERIC division"
             raise TranspileError(
                 f"unsupported on DuckDB: {what} ({node.sql(dialect='bigquery')}): DuckDB "
