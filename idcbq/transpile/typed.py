@@ -36,16 +36,21 @@ def float_to_string(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(cast.this, T.DOUBLE):
             continue
-        value = cast.this
-
-        def printf(digits: int, value: exp.Expr = value) -> exp.Expr:
-            return exp.Anonymous(
-                this="printf", expressions=[exp.Literal.string(f"%.{digits}g"), value.copy()]
-            )
-
-        exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
-        cast.replace(exp.Case(ifs=[exp.If(this=exact, true=printf(15))], default=printf(17)))
+        cast.replace(_float_text(cast.this))
     return tree
+
+
+def _float_text(value: exp.Expr) -> exp.Expr:
+    """BigQuery's text of a FLOAT64 (``-0.0`` is ``0``: adding +0.0 clears the sign)."""
+    unsigned_zero = duck_fragment("(_v + CAST(0 AS DOUBLE))", _v=value)
+
+    def printf(digits: int) -> exp.Expr:
+        return exp.Anonymous(
+            this="printf", expressions=[exp.Literal.string(f"%.{digits}g"), unsigned_zero.copy()]
+        )
+
+    exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
+    return exp.Case(ifs=[exp.If(this=exact, true=printf(15))], default=printf(17))
 
 
 _BOOL_TEXT = {"true": True, "false": False}
@@ -241,6 +246,9 @@ def json_of_floats(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.JSONFormat)):
         if _has(node.this.type, T.UNKNOWN):  # a field nobody knows may be a FLOAT64
             raise unknown_type(node.this)
+        if node.this.type is not None and node.this.type.is_type(T.DOUBLE, T.FLOAT):
+            node.replace(_json_float(node.this))  # a FLOAT64 itself, not nested
+            continue
         if _has(node.this.type, T.DOUBLE, T.FLOAT):
             raise TranspileError(
                 "unsupported on DuckDB: TO_JSON_STRING of FLOAT64 values (DuckDB formats "
@@ -248,6 +256,18 @@ def json_of_floats(tree: exp.Expr) -> exp.Expr:
                 hint="CAST the floats to STRING first, or use --engine bigquery",
             )
     return tree
+
+
+def _json_float(value: exp.Expr) -> exp.Expr:
+    """``TO_JSON_STRING`` of a FLOAT64: its STRING text; NaN and infinities as JSON strings."""
+    specials = duck_fragment(
+        "CASE WHEN _v IS NULL THEN 'null' WHEN isnan(_v) THEN '\"NaN\"' "
+        "WHEN _v = CAST('inf' AS DOUBLE) THEN '\"Infinity\"' "
+        "WHEN _v = CAST('-inf' AS DOUBLE) THEN '\"-Infinity\"' END",
+        _v=value,
+    )
+    specials.set("default", _float_text(value))
+    return specials
 
 
 def sign_of_float(tree: exp.Expr) -> exp.Expr:
