@@ -88,11 +88,16 @@ def to_duckdb_tree(
         numeric,
         rewrites,
         semantics,
+        sequences,
         shapes,
         stats,
+        string_search,
         strings,
         structs,
+        time_buckets,
         typed,
+        unnest_rows,
+        zones,
     )
     from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
@@ -124,6 +129,8 @@ def to_duckdb_tree(
             or dates.needs_types(query, known_schema, types)
             or structs.needs_types(query, known_schema, types)
             or compliance.needs_types(query)
+            or unnest_rows.needs_types(query, known_schema)
+            or zones.needs_types(query)
         )
         if wanted:
             declared = {
@@ -144,17 +151,24 @@ def to_duckdb_tree(
                 *shapes.TYPED,
                 *typed.TYPED,
                 *compliance.TYPED,
+                *unnest_rows.TYPED,
+                *zones.TYPED,
             ):
                 query = typed_rewrite(query)
             query = errors_runtime.mark_overflow_free(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
+        query = unnest_rows.explode_struct_literals(query)
         query = semantics.apply_untyped(query)
         query = json_values.apply_untyped(query)  # before functions, as compliance
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
+        query = zones.apply_untyped(query)  # before functions (FORMAT_TIMESTAMP's zone)
+        query = sequences.float_generate_array(query)  # before functions' step guard
         query = functions.apply(query)
         query = dates.apply_untyped(query)
+        query = time_buckets.apply_untyped(query)
+        query = string_search.instr_positions(query)
         query = strings.apply_untyped(query)
         query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:

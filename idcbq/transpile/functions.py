@@ -10,9 +10,8 @@ Each has probes in ``tests/probes/functions.yaml``:
 - ``date_from_unix_date``: returns a DATE (DuckDB's DATE + INTERVAL is a TIMESTAMP).
 - ``timestamp_diff_whole``: ``TIMESTAMP_DIFF`` counts whole units elapsed (DuckDB's
   ``date_diff`` counts unit boundaries crossed): DuckDB's ``date_sub``.
-- ``safe_functions``: ``SAFE_ADD``/``SAFE_SUBTRACT``/``SAFE_MULTIPLY``/``SAFE_NEGATE`` and the
-  ``SAFE.`` prefix become DuckDB's ``TRY(...)`` (NULL instead of the error). ``TRY`` also
-  covers errors of the arguments, which ``SAFE.`` does not.
+- ``safe_functions`` (:mod:`idcbq.transpile.safe_calls`): ``SAFE_ADD`` ... and the ``SAFE.``
+  prefix become DuckDB's ``TRY(...)``.
 - ``struct_equality``: ``STRUCT(...) = STRUCT(...)`` of literals compares field by field (NULL if a
   field is NULL; DuckDB orders NULL and answers FALSE).
 - ``epoch_timestamps``: ``TIMESTAMP_MILLIS``/``TIMESTAMP_MICROS`` are TIMESTAMPs (DuckDB's
@@ -35,7 +34,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import GUARD_ERROR, detach, run_triggered
+from idcbq.transpile.rewrites import detach, run_triggered
+from idcbq.transpile.safe_calls import safe_functions
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 
@@ -175,108 +175,6 @@ def numeric_precision(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-_SAFE_ARITHMETIC = {
-    exp.SafeAdd: exp.Add,
-    exp.SafeSubtract: exp.Sub,
-    exp.SafeMultiply: exp.Mul,
-}
-
-
-def _try(node: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this="try", expressions=[node])
-
-
-def safe_functions(tree: exp.Expr) -> exp.Expr:
-    """SAFE_ arithmetic and ``SAFE.f(...)`` -> ``TRY(...)``."""
-    for node in list(
-        tree.find_all(exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply, exp.SafeNegate)
-    ):
-        if isinstance(node, exp.SafeNegate):
-            inner: exp.Expr = exp.Neg(this=exp.paren(node.this.copy()))
-        else:
-            op = _SAFE_ARITHMETIC[type(node)]
-            inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
-        node.replace(_try(inner))
-    nested = list(tree.find_all(exp.SafeFunc))
-    for node in sorted(nested, key=_depth, reverse=True):
-        inner = node.this.copy()  # inner SAFE. calls first: this copy holds them rewritten
-        is_error = isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "error"
-        hoisted = _hoist_arguments(inner, guards_too=is_error)
-        if is_error:
-            body: exp.Expr = exp.null()  # SAFE.ERROR(x) is NULL once x is computed
-        else:
-            for err in list(inner.find_all(exp.Anonymous)):
-                if str(err.this).lower() == "error":  # our guards: NULL (TRY refuses them)
-                    err.replace(exp.null())
-            body = _try(inner)
-        node.replace(_after_arguments(hoisted, body))
-    return tree
-
-
-def _depth(node: exp.Expr) -> int:
-    depth = 0
-    while node.parent is not None:
-        node, depth = node.parent, depth + 1
-    return depth
-
-
-#: Argument nodes that cannot raise: such arguments stay inside ``TRY``.
-_QUIET = (exp.Column, exp.Literal, exp.Null, exp.Boolean, exp.Parameter, exp.Placeholder,
-          exp.Neg, exp.Paren, exp.Var, exp.DataType, exp.DataTypeParam, exp.Identifier,
-          exp.Interval, exp.Dot)  # fmt: skip
-_SAFE_ARGS = "_idcbq_safe_args"
-
-
-def _hoist_arguments(func: exp.Expr, *, guards_too: bool) -> list[tuple[str, exp.Expr]]:
-    """Replace each argument of ``func`` that could raise with ``_idcbq_safe_args.aN``.
-
-    BigQuery's ``SAFE.`` turns only the function's own errors into NULL; an error while
-    computing an argument (``SAFE.SUBSTR(ERROR('x'), 1)``) still raises. DuckDB's ``TRY``
-    would swallow both, so such arguments are computed outside it. An argument holding
-    one of idcbq's own guards stays inside (unless ``guards_too``): the guard may be the
-    function's own check placed on its operand (``SAFE.DIV(x, 0)``'s division by zero).
-    """
-    out: list[tuple[str, exp.Expr]] = []
-    if isinstance(func, exp.Case | exp.If):  # already rewritten: its parts are not arguments
-        return out
-
-    def hoist(arg: exp.Expr) -> exp.Expr:
-        if all(isinstance(n, _QUIET) for n in arg.walk()):
-            return arg
-        if not guards_too and any(n.meta.get(GUARD_ERROR) for n in arg.walk()):
-            return arg
-        name = f"a{len(out)}"
-        out.append((name, arg))
-        return exp.column(name, table=_SAFE_ARGS)
-
-    for key, value in list(func.args.items()):
-        if isinstance(value, exp.Expr):
-            func.set(key, hoist(value))
-        elif isinstance(value, list) and all(isinstance(v, exp.Expr) for v in value):
-            func.set(key, [hoist(v) for v in value])
-    return out
-
-
-def _after_arguments(hoisted: list[tuple[str, exp.Expr]], body: exp.Expr) -> exp.Expr:
-    """``body`` as is, or evaluated over the hoisted arguments computed first (a lambda over
-    a one-element list: ``list_extract(list_transform([{a0: ...}], s -> body), 1)``)."""
-    if not hoisted:
-        return body
-    packed = exp.Struct(
-        expressions=[
-            exp.PropertyEQ(this=exp.to_identifier(name), expression=arg) for name, arg in hoisted
-        ]
-    )
-    mapped = exp.Anonymous(
-        this="list_transform",
-        expressions=[
-            exp.Array(expressions=[packed]),
-            exp.Lambda(this=body, expressions=[exp.to_identifier(_SAFE_ARGS)]),
-        ],
-    )
-    return exp.Anonymous(this="list_extract", expressions=[mapped, exp.Literal.number(1)])
-
-
 def struct_equality(tree: exp.Expr) -> exp.Expr:
     """``STRUCT(a, b) = STRUCT(c, d)`` (literals) -> ``a = c AND b = d``; ``IS [NOT]
     DISTINCT FROM`` likewise, field by field (GoogleSQL pairs fields by position, DuckDB
@@ -353,7 +251,8 @@ def format_timestamp_zone(tree: exp.Expr) -> exp.Expr:
         if not isinstance(node.this, exp.TsOrDsToTimestamp):
             continue  # FORMAT_DATE / FORMAT_DATETIME
         text = fmt.this if isinstance(fmt, exp.Literal) else None
-        zoned = text is not None and ("%Z" in text or "%z" in text)
+        bare = text.replace("%%", "") if text is not None else None  # '%%Z' is text
+        zoned = bare is not None and ("%Z" in bare or "%z" in bare)
         if zoned or (text is None and zone is not None):
             raise TranspileError(
                 "unsupported on DuckDB: FORMAT_TIMESTAMP with a time zone name/offset "
@@ -413,12 +312,22 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
 
 
 def numeric_division(tree: exp.Expr) -> exp.Expr:
-    """Refuse NUMERIC division and ``AVG(NUMERIC)``: DuckDB computes them in DOUBLE."""
-    for node in tree.find_all(exp.Div, exp.SafeDivide, exp.Avg):
+    """NUMERIC division and ``AVG(NUMERIC)`` exactly (DuckDB computes them in DOUBLE);
+    ``SAFE_DIVIDE`` of NUMERIC is refused."""
+    from idcbq.transpile.numeric_exact import exact_mean, exact_quotient
+
+    for node in list(tree.find_all(exp.Div, exp.SafeDivide, exp.Avg)):
         operands = [node.this] + ([] if isinstance(node, exp.Avg) else [node.expression])
         if any(is_typed(o, T.DECIMAL) for o in operands) and not any(
             is_typed(o, T.DOUBLE, T.FLOAT) for o in operands
         ):
+            if isinstance(node, exp.Avg):
+                target = node.parent if isinstance(node.parent, exp.Window) else node
+                target.replace(exact_mean(node))
+                continue
+            if isinstance(node, exp.Div):
+                node.replace(exact_quotient(node.this, node.expression))
+                continue
             what = "AVG of NUMERIC" if isinstance(node, exp.Avg) else "NUMERIC division"
             raise TranspileError(
                 f"unsupported on DuckDB: {what} ({node.sql(dialect='bigquery')}): DuckDB "

@@ -267,11 +267,11 @@ def substr_positions(tree: exp.Expr) -> exp.Expr:
             node.set("start", new_start)
         if length is not None:
             n = int_literal(length)
-            if n is not None and n < 0:
+            if n is not None and n < 0 and node.find_ancestor(exp.SafeFunc) is None:
                 raise TranspileError(
                     "SUBSTR: third argument cannot be negative (BigQuery rejects it)"
                 )
-            if n is None:
+            if n is None or n < 0:  # a value, or SAFE.SUBSTR: its error() becomes NULL
                 negative = exp.LT(this=length.copy(), expression=exp.Literal.number(0))
                 node.set(
                     "length",

@@ -11,7 +11,7 @@ type nobody knows never silently does nothing. Each has probes in ``tests/probes
 - ``date_results``: ``DATE_TRUNC``/``DATE_ADD``/``DATE_SUB`` of a DATE are DATEs.
 - ``extract_from_timestamp``: ``EXTRACT`` from a TIMESTAMP reads the UTC wall clock.
 - ``byte_length``: ``BYTE_LENGTH`` of a STRING counts UTF-8 bytes.
-- ``format_t``: ``FORMAT('%t', x)`` for STRING, INT64 and BOOL arguments.
+- ``format_t``: ``FORMAT('%t', x)`` for STRING, INT64 and BOOL arguments and ARRAYs of them.
 - ``timestamp_to_string``: ``CAST(TIMESTAMP AS STRING)`` with BigQuery's fraction digits.
 - ``json_of_floats``: ``TO_JSON_STRING`` of FLOAT64 values is refused (loud).
 - ``sign_of_float``: ``SIGN(FLOAT64)`` is FLOAT64.
@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.known import unknown_type
+from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T, error_call, is_typed
 
@@ -35,16 +36,21 @@ def float_to_string(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(cast.this, T.DOUBLE):
             continue
-        value = cast.this
-
-        def printf(digits: int, value: exp.Expr = value) -> exp.Expr:
-            return exp.Anonymous(
-                this="printf", expressions=[exp.Literal.string(f"%.{digits}g"), value.copy()]
-            )
-
-        exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
-        cast.replace(exp.Case(ifs=[exp.If(this=exact, true=printf(15))], default=printf(17)))
+        cast.replace(_float_text(cast.this))
     return tree
+
+
+def _float_text(value: exp.Expr) -> exp.Expr:
+    """BigQuery's text of a FLOAT64 (``-0.0`` is ``0``: adding +0.0 clears the sign)."""
+    unsigned_zero = duck_fragment("(_v + CAST(0 AS DOUBLE))", _v=value)
+
+    def printf(digits: int) -> exp.Expr:
+        return exp.Anonymous(
+            this="printf", expressions=[exp.Literal.string(f"%.{digits}g"), unsigned_zero.copy()]
+        )
+
+    exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
+    return exp.Case(ifs=[exp.If(this=exact, true=printf(15))], default=printf(17))
 
 
 _BOOL_TEXT = {"true": True, "false": False}
@@ -134,6 +140,18 @@ def byte_length(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+_PLAIN = (*exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN)
+
+
+def _plain_array(node: exp.Expr) -> bool:
+    """An ARRAY of STRING, INT64 or BOOL (its elements print as ``%t`` prints them)."""
+    kind = node.type
+    if kind is None or not kind.is_type(T.ARRAY) or not kind.expressions:
+        return False
+    element = kind.expressions[0]
+    return isinstance(element, exp.DataType) and element.is_type(*_PLAIN)
+
+
 def format_t(tree: exp.Expr) -> exp.Expr:
     """``FORMAT('%t', x)`` where x is STRING, INT64 or BOOL: its text, ``NULL`` for NULL."""
     for node in list(tree.find_all(exp.Format)):
@@ -147,9 +165,17 @@ def format_t(tree: exp.Expr) -> exp.Expr:
         for i, (conv, arg) in enumerate(zip(specs, args, strict=True)):
             if conv != "t":
                 continue
-            if not is_typed(arg, *exp.DataType.TEXT_TYPES, *exp.DataType.INTEGER_TYPES, T.BOOLEAN):
+            if _plain_array(arg):  # [1, NULL] -> '[1, NULL]'
+                args[i] = duck_fragment(
+                    "coalesce('[' || array_to_string(list_transform(_a, lambda _idcbq_e: "
+                    "coalesce(CAST(_idcbq_e AS TEXT), 'NULL')), ', ') || ']', 'NULL')",
+                    _a=arg,
+                )
+                continue
+            if not is_typed(arg, *_PLAIN):
                 raise TranspileError(
-                    "unsupported on DuckDB: FORMAT '%t' of a value that is not STRING, INT64 or BOOL"
+                    "unsupported on DuckDB: FORMAT '%t' of a value that is not STRING, INT64 "
+                    "or BOOL, or an ARRAY of them"
                 )
             text = exp.Coalesce(
                 this=exp.cast(arg.copy(), "TEXT"), expressions=[exp.Literal.string("NULL")]
@@ -220,6 +246,9 @@ def json_of_floats(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.JSONFormat)):
         if _has(node.this.type, T.UNKNOWN):  # a field nobody knows may be a FLOAT64
             raise unknown_type(node.this)
+        if node.this.type is not None and node.this.type.is_type(T.DOUBLE, T.FLOAT):
+            node.replace(_json_float(node.this))  # a FLOAT64 itself, not nested
+            continue
         if _has(node.this.type, T.DOUBLE, T.FLOAT):
             raise TranspileError(
                 "unsupported on DuckDB: TO_JSON_STRING of FLOAT64 values (DuckDB formats "
@@ -227,6 +256,18 @@ def json_of_floats(tree: exp.Expr) -> exp.Expr:
                 hint="CAST the floats to STRING first, or use --engine bigquery",
             )
     return tree
+
+
+def _json_float(value: exp.Expr) -> exp.Expr:
+    """``TO_JSON_STRING`` of a FLOAT64: its STRING text; NaN and infinities as JSON strings."""
+    specials = duck_fragment(
+        "CASE WHEN _v IS NULL THEN 'null' WHEN isnan(_v) THEN '\"NaN\"' "
+        "WHEN _v = CAST('inf' AS DOUBLE) THEN '\"Infinity\"' "
+        "WHEN _v = CAST('-inf' AS DOUBLE) THEN '\"-Infinity\"' END",
+        _v=value,
+    )
+    specials.set("default", _float_text(value))
+    return specials
 
 
 def sign_of_float(tree: exp.Expr) -> exp.Expr:

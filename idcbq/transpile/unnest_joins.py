@@ -84,6 +84,7 @@ def _plain_unnest(join: exp.Join) -> tuple[exp.Expr, str] | None:
         not isinstance(target, exp.Unnest)
         or len(target.expressions) != 1
         or target.args.get("offset")
+        or target.args.get("explode_array")  # a STRUCT row's fields are columns
     ):
         return None
     if (

@@ -1,0 +1,67 @@
+"""``GENERATE_ARRAY`` of FLOAT64 (untyped rule: a FLOAT64 literal or cast among its bounds).
+
+DuckDB's ``generate_series`` takes integers only. GoogleSQL's elements are
+``start + i * step`` (not a running sum: ``GENERATE_ARRAY(0, 1, 0.1)`` holds
+``0.6000000000000001``), up to and including ``end``; a zero step or a NaN bound is an
+error, a NULL bound gives NULL. The translation builds the same products over
+``range(0, n)``, ``n`` one more than the quotient promises, and keeps those within
+``end`` (the products are monotone in ``i``, so the kept ones are a prefix).
+
+Example:
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT GENERATE_ARRAY(0, 1, 0.25) AS a", read="bigquery")
+    >>> "LIST_TRANSFORM(RANGE(0," in float_generate_array(tree).sql("duckdb")
+    True
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.transpile.errors_guards import guard
+from idcbq.transpile.numeric import duck_fragment
+
+_FLOAT_NAMES = ("FLOAT64", "DOUBLE", "FLOAT")
+_COUNT = "greatest(0, CAST(floor((_e - _s) / _t) AS BIGINT) + 2)"  # one spare; the filter trims
+_ELEMENTS = (
+    "list_filter(list_transform(range(0, _n), lambda _idcbq_i: _s + _idcbq_i * _t), "
+    "lambda _idcbq_v: CASE WHEN _t > 0 THEN _idcbq_v <= _e ELSE _idcbq_v >= _e END)"
+)
+
+
+def float_generate_array(tree: exp.Expr) -> exp.Expr:
+    """``GENERATE_ARRAY(start, end[, step])`` with a FLOAT64 literal or cast among them."""
+    for node in list(tree.find_all(exp.GenerateSeries)):
+        bounds = [node.args.get(k) for k in ("start", "end", "step")]
+        if bounds[0] is None or bounds[1] is None:
+            continue
+        if not any(b is not None and _is_float(b) for b in bounds):
+            continue
+        start, end, step = (
+            exp.cast(b.copy(), "DOUBLE") if b is not None else exp.Literal.number(1.0)
+            for b in bounds
+        )
+        parts = {"_s": start, "_e": end, "_t": step}
+        count = duck_fragment(_COUNT, **parts)
+        answer = duck_fragment(_ELEMENTS, _n=count, **parts)
+        not_finite = duck_fragment("NOT isfinite((_e - _s) / _t)", **parts)
+        answer = guard(answer, not_finite, "Cannot generate arrays with more than 16000 elements.")
+        zero = exp.EQ(this=step.copy(), expression=exp.Literal.number(0))
+        answer = guard(answer, zero, "Sequence step cannot be 0.")
+        nan = exp.or_(
+            *(exp.Anonymous(this="isnan", expressions=[b.copy()]) for b in (start, end, step))
+        )
+        answer = guard(answer, nan, "Sequence start, end, and step cannot be NaN.")
+        node.replace(answer)
+    return tree
+
+
+def _is_float(node: exp.Expr) -> bool:
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal):
+        text = str(node.this).lower()
+        return not node.is_string and ("." in text or "e" in text)
+    if isinstance(node, exp.Cast):
+        return node.to.sql("bigquery").upper() in _FLOAT_NAMES
+    return False

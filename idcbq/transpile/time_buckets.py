@@ -1,0 +1,95 @@
+"""``DATE_BUCKET`` and ``TIME_DIFF`` on DuckDB (untyped rules).
+
+- ``date_bucket``: ``DATE_BUCKET(d, INTERVAL n unit[, origin])`` is the start of the
+  ``n``-unit bucket holding ``d``, buckets counted from ``origin`` (default
+  ``1950-01-01``, earlier dates floor). DuckDB's ``time_bucket`` counts the same way when
+  given BigQuery's origin; its own default origin differs, so it is always passed. The
+  width must be a literal ``INTERVAL n DAY|WEEK|MONTH|QUARTER|YEAR`` with ``n > 0``;
+  anything else is refused.
+- ``time_diff_parts``: ``TIME_DIFF(a, b, part)`` counts ``part`` boundaries, as DuckDB's
+  ``date_diff`` does (sqlglot writes it); only the parts of a TIME are accepted.
+
+Example:
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT DATE_BUCKET(d, INTERVAL 2 WEEK) AS b", read="bigquery")
+    >>> date_bucket(tree).sql("duckdb")
+    "SELECT CAST(TIME_BUCKET(INTERVAL '14' DAY, d, CAST('1950-01-01' AS DATE)) AS DATE) AS b"
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+
+#: Unit -> (DuckDB unit, multiplier).
+_WIDTHS = {
+    "DAY": ("DAY", 1),
+    "WEEK": ("DAY", 7),
+    "MONTH": ("MONTH", 1),
+    "QUARTER": ("MONTH", 3),
+    "YEAR": ("MONTH", 12),
+}
+_TIME_PARTS = ("MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR")
+
+
+def date_bucket(tree: exp.Expr) -> exp.Expr:
+    """``DATE_BUCKET(d, INTERVAL n unit[, origin])`` -> ``time_bucket`` with BigQuery's origin."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        if str(node.name).upper() != "DATE_BUCKET":
+            continue
+        args = node.expressions
+        if len(args) not in (2, 3):
+            raise TranspileError("unsupported on DuckDB: DATE_BUCKET takes 2 or 3 arguments")
+        width = _width(args[1])
+        origin = (
+            args[2].copy() if len(args) == 3 else exp.cast(exp.Literal.string("1950-01-01"), "DATE")
+        )
+        bucket = exp.Anonymous(this="TIME_BUCKET", expressions=[width, args[0].copy(), origin])
+        node.replace(exp.cast(bucket, "DATE"))
+    return tree
+
+
+def _width(interval: exp.Expr) -> exp.Interval:
+    unit = interval.args.get("unit") if isinstance(interval, exp.Interval) else None
+    amount = interval.this if isinstance(interval, exp.Interval) else None
+    name = unit.name.upper() if unit is not None else ""
+    if isinstance(amount, exp.Literal) and amount.is_string and amount.this.isdigit():
+        amount = exp.Literal.number(amount.this)
+    if (
+        name not in _WIDTHS
+        or not isinstance(amount, exp.Literal)
+        or amount.is_string
+        or not str(amount.this).isdigit()
+        or int(amount.this) <= 0
+    ):
+        raise TranspileError(
+            "unsupported on DuckDB: DATE_BUCKET width other than a literal "
+            "INTERVAL n DAY|WEEK|MONTH|QUARTER|YEAR with n > 0",
+            hint="run it with --engine bigquery or --engine googlesql",
+        )
+    duck_unit, factor = _WIDTHS[name]
+    return exp.Interval(
+        this=exp.Literal.string(str(int(amount.this) * factor)), unit=exp.var(duck_unit)
+    )
+
+
+def time_diff_parts(tree: exp.Expr) -> exp.Expr:
+    """``TIME_DIFF`` by a part a TIME has (BigQuery rejects DAY and above)."""
+    for node in tree.find_all(exp.TimeDiff):
+        unit = node.args.get("unit")
+        name = unit.name.upper() if unit is not None else ""
+        if name not in _TIME_PARTS:
+            raise TranspileError(f"unsupported on DuckDB: TIME_DIFF by {name or '?'}")
+    return tree
+
+
+#: Rules run on every query.
+UNTYPED = (date_bucket, time_diff_parts)
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run every rule of this module."""
+    for rule in UNTYPED:
+        tree = rule(tree)
+    return tree

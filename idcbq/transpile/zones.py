@@ -1,0 +1,152 @@
+"""Time zones given as values (a column, a parameter) and the zone in formatted text.
+
+sqlglot translates ``TIMESTAMP(dt, zone)`` and ``DATETIME(ts, zone)`` correctly only when
+the zone is a string literal: with a column it wrote a DuckDB ``TIMESTAMP(dt, zone)``
+(no such function) or read ``DATETIME(ts, zone)`` as ``DATETIME(date, time)``.
+
+- ``timestamp_zone_values`` (untyped): ``TIMESTAMP(dt, zone)`` is the instant whose wall
+  clock in ``zone`` is ``dt`` (``CAST(dt AS TIMESTAMP) AT TIME ZONE zone``).
+- ``datetime_zone_values`` (typed): ``DATETIME(x, y)`` with ``y`` not a literal is the wall
+  clock of TIMESTAMP ``x`` in zone ``y`` when ``y`` is a STRING, ``DATETIME(date, time)``
+  when it is a TIME; a type nobody knows refuses the query.
+- ``format_zone_names`` (untyped): ``%Z`` and ``%z`` in ``FORMAT_TIMESTAMP``: GoogleSQL
+  writes the zone's UTC offset at that instant, ``UTC+2`` / ``UTC+0530`` / ``UTC`` for
+  ``%Z`` and ``+0200`` for ``%z`` (minutes truncated toward zero, as for a local mean
+  time of ``+00:09:21``).
+
+The zone values pass the UTC-offset guard of :mod:`idcbq.transpile.errors_text` like any
+zone argument.
+
+Example:
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT TIMESTAMP(dt, z) AS t FROM x", read="bigquery")
+    >>> timestamp_zone_values(tree).sql("duckdb")
+    'SELECT CAST(dt AS TIMESTAMP) AT TIME ZONE z AS t FROM x'
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import is_typed as _typed
+
+
+def timestamp_zone_values(tree: exp.Expr) -> exp.Expr:
+    """``TIMESTAMP(dt, zone)`` with a zone that is not a literal."""
+    for node in list(tree.find_all(exp.Timestamp)):
+        zone = node.args.get("zone")
+        if zone is None or zone.is_string:
+            continue  # sqlglot's own translation
+        wall = exp.cast(node.this.copy(), "TIMESTAMP")
+        node.replace(exp.AtTimeZone(this=wall, zone=zone.copy()))
+    return tree
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """Whether a ``DATETIME(x, y)`` has a second argument that is not a literal."""
+    return any(_zone_or_time(node) is not None for node in tree.find_all(exp.Datetime))
+
+
+def _zone_or_time(node: exp.Datetime) -> exp.Expr | None:
+    second = node.args.get("expression")
+    if second is None or isinstance(second, exp.Literal):
+        return None
+    return second
+
+
+def datetime_zone_values(tree: exp.Expr) -> exp.Expr:
+    """``DATETIME(ts, zone)`` with a zone that is not a literal (types decide the reading)."""
+    for node in list(tree.find_all(exp.Datetime)):
+        second = _zone_or_time(node)
+        if second is None or _typed(second, T.TIME):
+            continue
+        if not _typed(second, *exp.DataType.TEXT_TYPES):
+            raise TranspileError(
+                f"unsupported on DuckDB: {node.sql(dialect='bigquery')}: the type of its "
+                "second argument (a TIME or a time zone) is not known here",
+                hint="CAST the argument to STRING or TIME, or use --engine bigquery",
+            )
+        instant = exp.cast(node.this.copy(), "TIMESTAMPTZ")
+        wall = exp.Anonymous(this="timezone", expressions=[second.copy(), instant])
+        node.replace(exp.cast(wall, "TIMESTAMP"))
+    return tree
+
+
+#: ``%Z``/``%z`` not preceded by an escaping ``%`` (``%%Z`` is the text ``%Z``).
+_ZONE_ELEMENT = re.compile(r"%(?:%|Z|z)")
+
+#: The offset in whole minutes (toward zero) of instant ``_t`` in zone ``_z``.
+_OFFSET_MINUTES = (
+    "CAST(trunc((epoch_us(timezone(_z, CAST(_t AS TIMESTAMPTZ))) "
+    "- epoch_us(CAST(_t AS TIMESTAMPTZ))) / 60000000) AS BIGINT)"
+)
+_HOURS = "CAST(abs(_m) // 60 AS VARCHAR)"
+_MINUTES = "lpad(CAST(abs(_m) % 60 AS VARCHAR), 2, '0')"
+_SIGN = "CASE WHEN _m < 0 THEN '-' ELSE '+' END"
+_NUMERIC = f"{_SIGN} || lpad({_HOURS}, 2, '0') || {_MINUTES}"
+_NAMED = (
+    f"CASE WHEN _m = 0 THEN 'UTC' WHEN _m % 60 = 0 THEN 'UTC' || {_SIGN} || {_HOURS} "
+    f"ELSE 'UTC' || {_NUMERIC} END"
+)
+
+
+def format_zone_names(tree: exp.Expr) -> exp.Expr:
+    """``FORMAT_TIMESTAMP`` with ``%Z``/``%z``: the rest formatted as before, the zone's
+    offset text in between."""
+    for node in list(tree.find_all(exp.TimeToStr)):
+        fmt = node.args.get("format")
+        if not isinstance(node.this, exp.TsOrDsToTimestamp) or not (
+            isinstance(fmt, exp.Literal) and fmt.is_string
+        ):
+            continue
+        pieces = _split(fmt.this)
+        if not {"%Z", "%z"} & set(pieces):
+            continue
+        zone = node.args.get("zone") or exp.Literal.string("UTC")
+        instant = node.this.this
+        minutes = duck_fragment(_OFFSET_MINUTES, _z=zone, _t=instant)
+        parts: list[exp.Expr] = []
+        for piece in pieces:
+            if piece in ("%Z", "%z"):
+                text = _NAMED if piece == "%Z" else _NUMERIC
+                parts.append(duck_fragment(text, _m=minutes))
+            elif piece:
+                part = node.copy()
+                part.set("format", exp.Literal.string(piece))
+                parts.append(part)
+        answer = parts[0]
+        for part in parts[1:]:
+            answer = exp.DPipe(this=answer, expression=part, safe=True)
+        node.replace(exp.Paren(this=answer))
+    return tree
+
+
+def _split(fmt: str) -> list[str]:
+    """``'%H %Z'`` -> ``['%H ', '%Z']``: zone elements apart, other text kept whole."""
+    out, start = [], 0
+    for match in _ZONE_ELEMENT.finditer(fmt):
+        if match.group() == "%%":
+            continue
+        out.append(fmt[start : match.start()])
+        out.append(match.group())
+        start = match.end()
+    out.append(fmt[start:])
+    return [p for p in out if p]
+
+
+#: Rules run on every query.
+UNTYPED = (timestamp_zone_values, format_zone_names)
+#: Rules that read types.
+TYPED = (datetime_zone_values,)
+
+
+def apply_untyped(tree: exp.Expr) -> exp.Expr:
+    """Run every untyped rule of this module."""
+    for rule in UNTYPED:
+        tree = rule(tree)
+    return tree
