@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
-from idcbq.engines.duckdb.errors import translate
+from idcbq.engines.duckdb.errors import translate, version_error
 from idcbq.engines.duckdb.statements import (
     Memo,
     bind_params,
@@ -122,6 +122,10 @@ class DuckDBEngine(Engine):
         self._shapes = Memo()  # DuckDB SQL -> (statement type, $names)
         self._names = Memo()  # DuckDB SQL -> tables it names
         self._fields = Memo()  # (dataset, table) -> its columns
+        # Replayed by the CLI's prepared queries: views made, files read, last statement.
+        self.setup_log: list[tuple[str, str | None, str | None, Any]] = []
+        self.files_read: list[str] = []
+        self.last_run: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
         self._check_pinned_version()
 
     @classmethod
@@ -165,39 +169,10 @@ class DuckDBEngine(Engine):
         if self.export.has_table(self.idc_version.dataset, "dicom_all"):
             return
         try:
-            error = self._version_error()
+            error = version_error(self.export, self.idc_version)
         finally:
             self.close()
         raise error
-
-    def _version_error(self) -> SourceError:
-        dataset = self.idc_version.dataset
-        loc = self.export.location
-        if not self.export.exists():
-            from idcbq.validate.unknown import source_name_hint
-
-            near = source_name_hint(loc.url) if not loc.is_remote else None
-            return SourceError(
-                f"{loc.export_url}: no IDC export here (expected {loc.export_url}/<dataset>/<table>/*.parquet)",
-                hint=f"{near + '; ' if near else ''}"
-                "pass a directory or bucket that contains bigquery_export/",
-            )
-        from idcbq.sources.catalog import sort_datasets
-
-        datasets = sort_datasets(self.export.datasets())
-        if dataset not in datasets:
-            main = [d for d in datasets if not d.endswith("_clinical")]
-            reason = self.export.missing_reason(dataset)
-            return SourceError(
-                f"IDC version {self.idc_version.label} ({dataset}) is not in {loc.export_url}",
-                hint=f"{reason + '; ' if reason else ''}"
-                f"datasets there: {', '.join(datasets) or 'none'}; "
-                f"idc_version can be: {', '.join(d.removeprefix('idc_') for d in main) or 'none'}",
-            )
-        return SourceError(
-            f"{loc.table_url(dataset, 'dicom_all')}: no dicom_all Parquet files in {dataset}",
-            hint=f"tables there: {', '.join(self.export.tables(dataset)) or 'none'}",
-        )
 
     # -- views -----------------------------------------------------------------------
 
@@ -246,24 +221,29 @@ class DuckDBEngine(Engine):
                     check_footers(self.con, info.files)  # DuckDB's own wording, if it fails too
                     raise
             if catalog != "memory" and (catalog, "") not in self._schemas:
-                self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {_q(catalog)}")
+                self._setup(f"ATTACH IF NOT EXISTS ':memory:' AS {_q(catalog)}")
                 self._schemas.add((catalog, ""))
             if (catalog, schema) not in self._schemas:
-                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(catalog)}.{_q(schema)}")
+                self._setup(f"CREATE SCHEMA IF NOT EXISTS {_q(catalog)}.{_q(schema)}")
                 self._schemas.add((catalog, schema))
             try:
                 source = f"read_parquet({sql_list(files)}, hive_partitioning = false)"
                 # BigQuery never stores a NULL array: the view reads NULL lists as [].
                 empty = self.con.execute(f"SELECT * FROM {source} LIMIT 0").to_arrow_table()
                 columns = view_select_list(empty.schema)
-                self.con.execute(
-                    f"CREATE OR REPLACE VIEW {_q(catalog)}.{_q(schema)}.{_q(view)} AS "
-                    f"SELECT {columns} FROM {source}"
-                )
+                name = f"{_q(catalog)}.{_q(schema)}.{_q(view)}"
+                statement = f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM {source}"
+                self.con.execute(statement)
             except duckdb.Error as exc:  # a file vanished or broke since it was listed
                 raise SourceError(f"{info.url}: {duckdb_message(exc).splitlines()[0]}") from exc
+            self.setup_log.append((statement, name, source, empty.schema))
+            self.files_read.extend(files)
             if not pruned:  # a pruned view fits this statement only
                 self._views.add((catalog, schema, view))
+
+    def _setup(self, statement: str) -> None:
+        self.con.execute(statement)
+        self.setup_log.append((statement, None, None, None))
 
     def _footer_files(
         self, dataset: str, table: str, filters: dict[str, list[Any]] | None
@@ -383,7 +363,10 @@ class DuckDBEngine(Engine):
 
         try:
             with pandas_held_off():  # DuckDB's binding would import pandas (~0.3 s)
-                table = self.con.execute(sql, bind).to_arrow_table()
+                cursor = self.con.execute(sql, bind)
+                duck_types = tuple(str(d[1]) for d in cursor.description or ())
+                self.last_run = (sql, tuple(bind), duck_types)
+                table = cursor.to_arrow_table()
         except duckdb.Error as exc:
             raise self._error(exc, query) from exc
         if limit is not None and kind != "SELECT":
