@@ -105,6 +105,7 @@ def run_seen(key: str, values: Mapping[str, str], types: Mapping[str, str], fmt:
 
     entry = load(_root(), key)
     if entry is None:
+        log.debug("no prepared query %s (or its files changed)", key[:12])
         return False
     try:
         bind = _bind(entry["bind"], values, types)
@@ -188,6 +189,7 @@ def remember(key: str, client: Any, sql_text: str, prepared: Any, result: Any, l
     """Keep what the full path ran for ``key``, if a replay would print the same bytes."""
     entry = _entry(client, sql_text, prepared, result, limit)
     if entry is None:
+        log.debug("query not kept as prepared %s (its result needs the full path)", key[:12])
         return
     from idcbq.core.prepared import store
 
@@ -197,6 +199,7 @@ def remember(key: str, client: Any, sql_text: str, prepared: Any, result: Any, l
         path = Path(file)
         paths += [file, str(path.parent), str(path.parent.parent), str(path.parent.parent.parent)]
     store(_root(), key, entry, paths=paths)
+    log.debug("query kept as prepared %s", key[:12])
 
 
 def _entry(

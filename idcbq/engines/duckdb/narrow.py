@@ -48,10 +48,12 @@ def narrowed_setup(
     them (name, source and schema None for other statements). None when ``sql`` might
     read columns it does not name, or cannot be parsed.
     """
+    from idcbq.core.imports import pandas_held_off
     from idcbq.transpile.empty_arrays import view_select_list
 
     try:
-        (text,) = con.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchone()
+        with pandas_held_off():  # DuckDB's binding would import pandas (~0.3 s)
+            (text,) = con.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchone()
         tree = json.loads(text)
     except Exception:  # not one SELECT DuckDB can serialize: replay the full views
         return None
