@@ -63,14 +63,7 @@ def code_fingerprint() -> str:
     made by other code misses.
     """
     digest = hashlib.sha256(f"{FORMAT}/{sys.version}".encode())
-    package = Path(__file__).resolve().parent.parent
-    for folder, dirs, files in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".pyc", ".tmp")):
-                continue
-            path = os.path.join(folder, name)
-            digest.update(f"{os.path.relpath(path, package)}={stat_of(path)};".encode())
+    digest.update(package_fingerprint(Path(__file__).resolve().parent.parent).encode())
     for name in DEPENDENCIES:
         try:
             spec = importlib.util.find_spec(name)
@@ -79,6 +72,19 @@ def code_fingerprint() -> str:
         origin = spec.origin if spec is not None else None
         seen = [stat_of(origin), stat_of(os.path.dirname(origin))] if origin else None
         digest.update(f"{name}={origin}={seen};".encode())
+    return digest.hexdigest()
+
+
+def package_fingerprint(package: Path) -> str:
+    """A digest of the names and stat of every file under ``package`` (bytecode aside)."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".tmp")):
+                continue
+            path = os.path.join(folder, name)
+            digest.update(f"{os.path.relpath(path, package)}={stat_of(path)};".encode())
     return digest.hexdigest()
 
 
