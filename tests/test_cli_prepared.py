@@ -233,3 +233,65 @@ def test_code_fingerprint_follows_every_file(tmp_path):
     assert second != first
     (package / "new.sql").write_text("SELECT 1\n")
     assert prepared.package_fingerprint(package) not in (first, second)
+
+
+def test_an_entry_that_would_write_is_refused(env, tmp_path):
+    """A file in the cache folder is not trusted to run more than views and one SELECT."""
+    args = ("--format", "json", "-p", "m=CT")
+    full, _, second = _three_runs(env, SQL, *args)
+    assert REPLAYED in second[2]
+    (entry_path,) = Path(env["IDCBQ_CACHE_DIR"], "prepared").rglob("*.json")
+    kept = json.loads(entry_path.read_text())
+    written = tmp_path / "written.csv"
+    for setup, sql in (
+        ([*kept["entry"]["setup"], f"COPY (SELECT 1) TO '{written}'"], kept["entry"]["sql"]),
+        (kept["entry"]["setup"], f"COPY (SELECT 1) TO '{written}'"),
+        ([f"ATTACH '{tmp_path / 'x.db'}' AS x"], kept["entry"]["sql"]),
+        ([*kept["entry"]["setup"][:1], kept["entry"]["setup"][1] + f"; COPY (SELECT 1) TO '{written}'"],
+         kept["entry"]["sql"]),
+    ):  # fmt: skip
+        data = json.loads(json.dumps(kept))
+        data["entry"].update(setup=setup, sql=sql)
+        entry_path.write_text(json.dumps(data))
+        code, out, log = _sql(env, SQL, *args)
+        assert (code, out) == full[:2] and REPLAYED not in log
+        assert not written.exists() and not (tmp_path / "x.db").exists()
+        # the full path kept a good entry again: spoil it once more next round
+        entry_path.write_text(json.dumps(data))
+
+
+def test_narrowed_views_refuse_what_could_read_unnamed_columns():
+    import duckdb
+    import pyarrow as pa
+
+    from idcbq.engines.duckdb.narrow import narrowed_setup
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE u (k INT, a INT)")
+    schema = pa.schema([("k", pa.int64()), ("a", pa.int64()), ("xs", pa.list_(pa.int64()))])
+    source = "(SELECT 1 AS k, 2 AS a, [3] AS xs)"
+    log = [
+        ("CREATE SCHEMA IF NOT EXISTS s", None, None, None),
+        (f"CREATE OR REPLACE VIEW t AS SELECT * FROM {source}", "t", source, schema),
+    ]
+    con.execute(log[1][0])
+    narrowed = narrowed_setup(con, "SELECT a FROM t WHERE k = 1", log)
+    assert narrowed is not None and narrowed[0] == log[0][0]
+    assert '"a"' in narrowed[1] and '"k"' in narrowed[1] and '"xs"' not in narrowed[1]
+    listed = narrowed_setup(con, "SELECT len(xs) FROM t", log)
+    assert listed is not None and "COALESCE" in listed[1]  # NULL lists still read as []
+    for sql in (
+        "SELECT * FROM t",
+        "SELECT t.* FROM t",
+        "SELECT COLUMNS('a') FROM t",
+        "SELECT * EXCLUDE (a) FROM t",
+        "SELECT a FROM t NATURAL JOIN u",
+        "SELECT a FROM t POSITIONAL JOIN u",
+        "SELECT x FROM t AS q(x)",
+        "SELECT to_json(t) FROM t",
+        "SELECT to_json(q) FROM t AS q",
+        "SELECT count(*) FROM (PIVOT t ON a USING count(*))",
+        "SELECT 1; SELECT 2",
+        "not sql at all",
+    ):
+        assert narrowed_setup(con, sql, log) is None, sql

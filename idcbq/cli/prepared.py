@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -111,7 +112,7 @@ def run_seen(key: str, values: Mapping[str, str], types: Mapping[str, str], fmt:
         bind = _bind(entry["bind"], values, types)
         rows = _run(entry, bind)
     except Exception as exc:  # KeyboardInterrupt goes on; any other doubt: the full path
-        log.debug("prepared query %s not replayed: %s", key[:12], exc)
+        log.debug("prepared query %s set aside: %s", key[:12], exc)
         return False
     if rows is None:
         return False
@@ -141,6 +142,8 @@ def _run(entry: Mapping[str, Any], bind: dict[str, Any]) -> list[tuple] | None:
     from idcbq.engines.cancel import QueryInterrupted, run_cancellable
     from idcbq.sources.connection import SETTINGS, SETUP
 
+    if not _read_only(duckdb, entry):
+        return None
     con = duckdb.connect(":memory:", config=SETTINGS)
 
     def fetch() -> list[tuple] | None:
@@ -167,6 +170,24 @@ def _run(entry: Mapping[str, Any], bind: dict[str, Any]) -> list[tuple] | None:
         raise
     con.close()
     return rows
+
+
+#: The only set-up statements an entry may hold (what the engine runs before a query).
+_SETUP_PREFIXES = ("CREATE SCHEMA IF NOT EXISTS ", "CREATE OR REPLACE VIEW ")
+_ATTACH = re.compile(r'ATTACH IF NOT EXISTS \':memory:\' AS "(?:[^"]|"")+"')
+
+
+def _read_only(duckdb: Any, entry: Mapping[str, Any]) -> bool:
+    """True if the entry only makes schemas and views and runs one SELECT (fail closed:
+    a file in the cache folder is not trusted to hold anything else)."""
+    for statement in entry["setup"]:
+        (parsed,) = duckdb.extract_statements(statement)  # one statement, or a miss
+        if _ATTACH.fullmatch(statement) and parsed.type.name == "ATTACH":
+            continue
+        if not statement.startswith(_SETUP_PREFIXES) or parsed.type.name != "CREATE":
+            return False
+    (parsed,) = duckdb.extract_statements(entry["sql"])
+    return parsed.type.name == "SELECT"
 
 
 def _print(names: Sequence[str], rows: list[tuple], fmt: str) -> None:

@@ -59,6 +59,8 @@ def narrowed_setup(
         return None
     if not isinstance(tree, dict) or tree.get("error") is not False:
         return None
+    if len(tree.get("statements") or ()) != 1:
+        return None
     named = _names(tree)
     if named is None:
         return None
