@@ -264,22 +264,18 @@ def test_narrowed_views_refuse_what_could_read_unnamed_columns():
     import duckdb
     import pyarrow as pa
 
-    from idcbq.engines.duckdb.narrow import narrowed_setup
+    from idcbq.engines.duckdb.narrow import named_columns, view_statement
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE u (k INT, a INT)")
     schema = pa.schema([("k", pa.int64()), ("a", pa.int64()), ("xs", pa.list_(pa.int64()))])
     source = "(SELECT 1 AS k, 2 AS a, [3] AS xs)"
-    log = [
-        ("CREATE SCHEMA IF NOT EXISTS s", None, None, None),
-        (f"CREATE OR REPLACE VIEW t AS SELECT * FROM {source}", "t", source, schema),
-    ]
-    con.execute(log[1][0])
-    narrowed = narrowed_setup(con, "SELECT a FROM t WHERE k = 1", log)
-    assert narrowed is not None and narrowed[0] == log[0][0]
-    assert '"a"' in narrowed[1] and '"k"' in narrowed[1] and '"xs"' not in narrowed[1]
-    listed = narrowed_setup(con, "SELECT len(xs) FROM t", log)
-    assert listed is not None and "COALESCE" in listed[1]  # NULL lists still read as []
+    named = named_columns(con, "SELECT a FROM t WHERE k = 1")
+    assert named is not None and {"a", "k"} <= named and "xs" not in named
+    narrowed = view_statement("t", source, schema, named)
+    assert '"a"' in narrowed and '"k"' in narrowed and '"xs"' not in narrowed
+    listed = view_statement("t", source, schema, named_columns(con, "SELECT len(xs) FROM t"))
+    assert "COALESCE" in listed  # NULL lists still read as []
+    assert view_statement("t", source, schema, set()).count('"k"') == 1  # one column at least
     for sql in (
         "SELECT * FROM t",
         "SELECT t.* FROM t",
@@ -294,4 +290,31 @@ def test_narrowed_views_refuse_what_could_read_unnamed_columns():
         "SELECT 1; SELECT 2",
         "not sql at all",
     ):
-        assert narrowed_setup(con, sql, log) is None, sql
+        assert named_columns(con, sql) is None, sql
+
+
+def test_engine_results_agree_with_full_views(sample_root):
+    """The engine narrows its views per statement; the rows are those of the full views."""
+    from idcbq.engines.duckdb import DuckDBEngine
+
+    queries = [
+        "SELECT Modality, COUNT(*) AS n FROM dicom_all GROUP BY 1 ORDER BY 1",
+        "SELECT a.Modality, COUNT(*) AS n FROM dicom_all a JOIN dicom_all b"
+        " USING (SOPInstanceUID) WHERE a.Modality = $m GROUP BY 1",
+        "SELECT SOPInstanceUID, len(ImageType) AS k FROM dicom_all ORDER BY 1 LIMIT 5",
+        "SELECT count(*) AS n FROM dicom_all WHERE len(ImageType) = 0",
+        "SELECT max(length(to_json(d)::VARCHAR)) AS w FROM dicom_all AS d",
+        "SELECT * FROM dicom_all ORDER BY SOPInstanceUID LIMIT 2",
+    ]
+    engine = DuckDBEngine.from_options(source=sample_root)
+    try:
+        for sql in queries:
+            bind = {"m": "CT"} if "$m" in sql else {}
+            engine._ensure_views(sql, bind)
+            narrowed = engine.con.execute(sql, bind).fetchall()
+            engine._ensure_views("SELECT * FROM dicom_all", {})  # the full view again
+            full = engine.con.execute(sql, bind).fetchall()
+            assert narrowed == full, sql
+        assert any('SELECT "Modality" FROM' in s for s in engine.setup_log)
+    finally:
+        engine.close()

@@ -247,13 +247,10 @@ def _entry(
         decimal = kind.startswith("DECIMAL(") and arrow.startswith("decimal")
         if not decimal and (same is None or arrow not in same):
             return None
-    from idcbq.engines.duckdb.narrow import narrowed_setup
-
-    setup = narrowed_setup(engine.con, sql, engine.setup_log)
     return {
         "sql": sql,
         "bind": list(bind),
         "names": list(table.column_names),
         "types": list(duck_types),
-        "setup": setup if setup is not None else [s[0] for s in engine.setup_log],
+        "setup": list(engine.setup_log),  # views of the columns it names, if it names them
     }

@@ -1,13 +1,13 @@
-"""Views over only the columns a statement names, for replaying it (the CLI's prepared queries).
+"""Views over only the columns a statement names (what the engine creates for each statement).
 
 An export's view lists every column of its table, and DuckDB binds that whole list
 (dicom_all: ~40 list columns made non-NULL) each time a statement reads the view: about
 0.1 s to create it and 0.1 s more per statement. A statement that names only a few
 columns gets the same rows from a view of those columns, provided nothing in it
-depends on the columns it does not name. So :func:`narrowed_setup` keeps every column
-whose name appears anywhere in DuckDB's parse tree of the statement (any identifier,
-alias or text: more than needed is harmless), and refuses (None: replay the full views)
-when the statement could see columns without naming them:
+depends on the columns it does not name. So :func:`named_columns` collects every name
+in DuckDB's parse tree of the statement (any identifier, alias or text: more than needed
+is harmless) and the view keeps those columns; it refuses (None: the full view) when the
+statement could see columns without naming them:
 
 - ``*``, ``t.*``, ``COLUMNS(...)`` (all star forms);
 - ``NATURAL``/positional joins, ``PIVOT``/``UNPIVOT`` and any FROM item but tables,
@@ -20,64 +20,57 @@ name that did not still does not (a narrowed view holds no column the full one l
 
 Example:
     >>> import duckdb, pyarrow as pa
-    >>> con = duckdb.connect()
-    >>> log = [("CREATE VIEW v AS SELECT 1 a, 2 b", "v", "(SELECT 1 a, 2 b)",
-    ...         pa.schema([("a", pa.int64()), ("b", pa.int64())]))]
-    >>> narrowed_setup(con, "SELECT a FROM v", log)
-    ['CREATE OR REPLACE VIEW v AS SELECT * FROM (SELECT "a" FROM (SELECT 1 a, 2 b))']
-    >>> narrowed_setup(con, "SELECT * FROM v", log) is None
+    >>> schema = pa.schema([("a", pa.int64()), ("b", pa.int64())])
+    >>> named = named_columns(duckdb.connect(), "SELECT a FROM v")
+    >>> view_statement("v", "(SELECT 1 a, 2 b)", schema, named)
+    'CREATE OR REPLACE VIEW v AS SELECT * FROM (SELECT "a" FROM (SELECT 1 a, 2 b))'
+    >>> named_columns(duckdb.connect(), "SELECT * FROM v") is None
     True
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 #: FROM items whose columns are only what the statement names.
 _TABLE_REFS = {"BASE_TABLE", "JOIN", "SUBQUERY", "TABLE_FUNCTION", "EMPTY", "EXPRESSION_LIST"}
 
 
-def narrowed_setup(
-    con: Any, sql: str, setup_log: Sequence[tuple[str, str | None, str | None, Any]]
-) -> list[str] | None:
-    """The statements of ``setup_log`` with each view cut to the columns ``sql`` names.
-
-    ``setup_log``: ``(statement, view name, source, Arrow schema)`` as the engine ran
-    them (name, source and schema None for other statements). None when ``sql`` might
-    read columns it does not name, or cannot be parsed.
+def named_columns(con: Any, sql: str) -> set[str] | None:
+    """Every name and text in DuckDB's parse tree of ``sql``, lower-cased: a superset of
+    the columns it reads by name. None when it might read columns it does not name (see
+    above) or is not one statement DuckDB can serialize: views keep every column then.
     """
     from idcbq.core.imports import pandas_held_off
-    from idcbq.transpile.empty_arrays import view_select_list
 
     try:
         with pandas_held_off():  # DuckDB's binding would import pandas (~0.3 s)
             (text,) = con.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchone()
         tree = json.loads(text)
-    except Exception:  # not one SELECT DuckDB can serialize: replay the full views
+    except Exception:  # not one SELECT DuckDB can serialize: the full views
         return None
     if not isinstance(tree, dict) or tree.get("error") is not False:
         return None
     if len(tree.get("statements") or ()) != 1:
         return None
-    named = _names(tree)
-    if named is None:
-        return None
+    return _names(tree)
+
+
+def view_statement(name: str, source: str, schema: Any, named: set[str] | None) -> str:
+    """``CREATE OR REPLACE VIEW name`` over ``source`` (Parquet columns ``schema``): every
+    column, or only those in ``named`` (at least one), NULL lists read as ``[]`` alike."""
     import pyarrow as pa
 
-    out = []
-    for statement, view, source, schema in setup_log:
-        if view is None:
-            out.append(statement)
-            continue
-        kept = [f for f in schema if f.name.lower() in named] or [schema.field(0)]
-        inner = ", ".join(_q(f.name) for f in kept)
-        columns = view_select_list(pa.schema(kept))
-        out.append(
-            f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} FROM (SELECT {inner} FROM {source})"
-        )
-    return out
+    from idcbq.transpile.empty_arrays import view_select_list
+
+    if named is None:
+        return f"CREATE OR REPLACE VIEW {name} AS SELECT {view_select_list(schema)} FROM {source}"
+    kept = [f for f in schema if f.name.lower() in named] or [schema.field(0)]
+    inner = ", ".join(_q(f.name) for f in kept)
+    columns = view_select_list(pa.schema(kept))
+    return f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM (SELECT {inner} FROM {source})"
 
 
 def _names(tree: dict[str, Any]) -> set[str] | None:
