@@ -160,16 +160,17 @@ def _run(entry: Mapping[str, Any], bind: dict[str, Any]) -> list[tuple] | None:
                 return None
         return rows or None  # no rows: the full path says why
 
+    wound_down = True
     try:
         for statement in (*SETUP, *entry["setup"]):
             con.execute(statement)
-        rows = run_cancellable(fetch, con.interrupt)
+        return run_cancellable(fetch, con.interrupt)
     except QueryInterrupted as exc:
-        if exc.finished:
-            con.close()
+        wound_down = exc.finished  # a query still running is left alone, as Client does
         raise
-    con.close()
-    return rows
+    finally:
+        if wound_down:
+            con.close()
 
 
 #: The only set-up statements an entry may hold (what the engine runs before a query).
