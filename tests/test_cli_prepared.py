@@ -318,3 +318,18 @@ def test_engine_results_agree_with_full_views(sample_root):
         assert any('SELECT "Modality" FROM' in s for s in engine.setup_log)
     finally:
         engine.close()
+
+
+def test_an_entry_is_not_kept_when_its_files_moved_while_it_ran(tmp_path):
+    from idcbq.core import prepared
+
+    data = tmp_path / "table"
+    data.mkdir()
+    (data / "a.parquet").write_bytes(b"")
+    key = prepared.entry_key({"sql": "SELECT 1"})
+    root = tmp_path / "cache"
+    assert not prepared.store(root, key, {"sql": "x"}, paths=[str(data)], still_true=lambda: False)
+    assert prepared.load(root, key) is None
+    assert not prepared.store(root, key, {"sql": "x"}, paths=[str(data / "gone.parquet")])
+    assert prepared.store(root, key, {"sql": "x"}, paths=[str(data)], still_true=lambda: True)
+    assert prepared.load(root, key) == {"sql": "x"}

@@ -220,8 +220,20 @@ def remember(key: str, client: Any, sql_text: str, prepared: Any, result: Any, l
     for file in engine.files_read:  # the files, their table, dataset and export folders
         path = Path(file)
         paths += [file, str(path.parent), str(path.parent.parent), str(path.parent.parent.parent)]
-    store(_root(), key, entry, paths=paths)
-    log.debug("query kept as prepared %s", key[:12])
+    if store(_root(), key, entry, paths=paths, still_true=lambda: _listed(engine.files_read)):
+        log.debug("query kept as prepared %s", key[:12])
+    else:
+        log.debug("query not kept as prepared %s (its files changed or no cache)", key[:12])
+
+
+def _listed(files: Sequence[str]) -> bool:
+    """True if each table folder holds exactly the Parquet files the views read."""
+    by_folder: dict[Path, set[str]] = {}
+    for file in files:
+        by_folder.setdefault(Path(file).parent, set()).add(file)
+    return all(
+        {str(p) for p in folder.glob("*.parquet")} == read for folder, read in by_folder.items()
+    )
 
 
 def _entry(

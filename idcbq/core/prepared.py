@@ -16,6 +16,7 @@ Example:
     >>> root, data = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
     >>> key = entry_key({"sql": "SELECT 1"})
     >>> store(root, key, {"sql": "SELECT 1"}, paths=[str(data)])
+    True
     >>> load(root, key)["sql"]
     'SELECT 1'
     >>> load(root, entry_key({"sql": "SELECT 2"})) is None
@@ -34,7 +35,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -120,17 +121,28 @@ def load(root: Path, key: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) else None
 
 
-def store(root: Path, key: str, entry: Mapping[str, Any], *, paths: Iterable[str]) -> None:
-    """Keep ``entry`` under ``key`` with the stat of ``paths`` (atomic; errors ignored).
+def store(
+    root: Path,
+    key: str,
+    entry: Mapping[str, Any],
+    *,
+    paths: Iterable[str],
+    still_true: Callable[[], bool] | None = None,
+) -> bool:
+    """Keep ``entry`` under ``key`` with the stat of ``paths`` (atomic); True if kept.
 
     A path that cannot be read now is not kept at all: nothing could verify it later.
+    ``still_true()``, called after the stat is taken, says the entry still describes
+    the paths (a file added to a folder before its stat was taken would be missed).
     """
     stats = [[p, stat_of(p)] for p in dict.fromkeys(paths)]
     if not stats or any(s is None for _, s in stats):
-        return
+        return False
+    if still_true is not None and not still_true():
+        return False
     data = {"format": FORMAT, "key": key, "paths": stats, "entry": dict(entry)}
     path = _path(root, key)
-    with contextlib.suppress(OSError, TypeError, ValueError):
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
@@ -141,3 +153,6 @@ def store(root: Path, key: str, entry: Mapping[str, Any], *, paths: Iterable[str
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+    except (OSError, TypeError, ValueError):  # a cache that cannot be written: no entry
+        return False
+    return True
