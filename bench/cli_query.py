@@ -11,7 +11,9 @@ in a fresh process, GoogleSQL's check on (the default), and what it is measured 
 
 The CLI runs twice per round: a query seen before (its verdict cached) and a new one (a
 fresh comment makes new SQL text; the warm GoogleSQL helper answers it, as in everyday
-use). Rounds run every command once in turn, so a machine whose speed drifts moves all
+use). A query seen before (with the check on or off) is replayed from its prepared entry
+(idcbq.cli.prepared: no sqlglot, pyarrow or engine import); a new one takes the full path
+and keeps an entry. Rounds run every command once in turn, so a machine whose speed drifts moves all
 of them alike; ratios are per round, then the median. Goals: seen <= 0.5 s, new <= 0.8 s.
 
 Run: ``.venv/bin/python -m bench cli_query`` (``--quick``: 3 rounds; default 7).

@@ -127,13 +127,50 @@ def sql(
         raise UsageError("the SQL is empty (only whitespace or comments)")
     values, types = split_params(params)
     check_dry_run_flags(dry_run, out, manifest)
+    key = _seen_before(sql_text, values, types, conn, allowed_tables, limit, fmt, as_json,
+                       out=out, manifest=manifest, dry_run=dry_run)  # fmt: skip
+    if key == "":
+        return
     with cli_client(conn, allowed_tables=allowed_tables) as client:
         prepared = client.prepare_sql(sql_text, params=values, types=types, from_text=True)
         if dry_run:
             report_dry_run(client, prepared, template=None, fmt=fmt, as_json=as_json)
             return
         result = client.execute(prepared, limit=limit)
+        if key is not None:
+            from idcbq.cli.prepared import remember
+
+            remember(key, client, sql_text, prepared, result, limit)
     finish(result, out, fmt, as_json, manifest, manifest_format)
+
+
+def _seen_before(
+    sql_text: str,
+    values: dict[str, str],
+    types: dict[str, str],
+    conn: EngineArgs,
+    allowed_tables: tuple[str, ...],
+    limit: int | None,
+    fmt: str | None,
+    as_json: bool,
+    *,
+    out: str | None,
+    manifest: str | None,
+    dry_run: bool,
+) -> str | None:
+    """``""`` if the rows were printed from a prepared entry (:mod:`idcbq.cli.prepared`);
+    else the key to keep this run under, or None when it is not to be kept."""
+    if dry_run or conn.engine != "duckdb":
+        return None
+    from idcbq.cli.prepared import query_key, run_seen, wanted
+
+    replay = wanted(fmt, as_json, out, manifest)
+    if replay is None:
+        return None
+    key = query_key(
+        sql_text, values, types, conn, allowed_tables=allowed_tables, limit=limit, fmt=replay
+    )
+    return "" if run_seen(key, values, types, replay) else key
 
 
 def _has_statement(sql_text: str) -> bool:

@@ -53,6 +53,22 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Settings of every connection (extensions are never fetched nor loaded behind our back).
+SETTINGS: dict[str, object] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+#: Statements run on every new connection, in order.
+SETUP = (
+    "SET parquet_metadata_cache = true",
+    # BigQuery's default time zone: DATE(ts), EXTRACT(... FROM ts) and casts in UTC.
+    "SET TimeZone = 'UTC'",
+    # Per process: file sizes/ETags from HEAD requests and fetched byte ranges are reused.
+    "SET enable_external_file_cache = true",
+)
+
+
 def connect_for(
     location: ExportLocation,
     *,
@@ -73,18 +89,10 @@ def connect_for(
     """
     import duckdb
 
-    settings: dict[str, object] = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    }
-    settings.update(config or {})
-    con = duckdb.connect(":memory:", config=settings)
+    con = duckdb.connect(":memory:", config={**SETTINGS, **(config or {})})
     try:
-        con.execute("SET parquet_metadata_cache = true")
-        # BigQuery's default time zone: DATE(ts), EXTRACT(... FROM ts) and casts in UTC.
-        con.execute("SET TimeZone = 'UTC'")
-        # Per process: file sizes/ETags from HEAD requests and fetched byte ranges are reused.
-        con.execute("SET enable_external_file_cache = true")
+        for statement in SETUP:
+            con.execute(statement)
         if location.scheme == "s3":
             _setup_s3(con, location, s3_endpoint, anonymous, s3_region)
         elif location.scheme == "gs":

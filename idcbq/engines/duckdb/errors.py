@@ -16,9 +16,14 @@ Example:
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from idcbq.errors import IdcbqError, QueryError
+from idcbq.errors import IdcbqError, QueryError, SourceError
 from idcbq.transpile.capability import NATIVE_ENGINES, UnsupportedOnEngine
+
+if TYPE_CHECKING:
+    from idcbq.sources.exports import ExportRoot
+    from idcbq.sources.releases import IdcVersion
 
 #: Lines of a DuckDB message that are advice about DuckDB itself, not about the query.
 _ADVICE = (
@@ -84,3 +89,34 @@ def translate(text: str, *, user_sql: str | None, template: str | None) -> Idcbq
             f"written: {', '.join(NATIVE_ENGINES)} (--engine {NATIVE_ENGINES[0]})",
         )
     return QueryError(f"DuckDB query failed{where}: {clean_message(text, user_sql)}")
+
+
+def version_error(export: ExportRoot, idc_version: IdcVersion) -> SourceError:
+    """Why ``export`` cannot serve ``idc_version``: no export, no such dataset, no dicom_all."""
+    dataset = idc_version.dataset
+    loc = export.location
+    if not export.exists():
+        from idcbq.validate.unknown import source_name_hint
+
+        near = source_name_hint(loc.url) if not loc.is_remote else None
+        return SourceError(
+            f"{loc.export_url}: no IDC export here (expected {loc.export_url}/<dataset>/<table>/*.parquet)",
+            hint=f"{near + '; ' if near else ''}"
+            "pass a directory or bucket that contains bigquery_export/",
+        )
+    from idcbq.sources.catalog import sort_datasets
+
+    datasets = sort_datasets(export.datasets())
+    if dataset not in datasets:
+        main = [d for d in datasets if not d.endswith("_clinical")]
+        reason = export.missing_reason(dataset)
+        return SourceError(
+            f"IDC version {idc_version.label} ({dataset}) is not in {loc.export_url}",
+            hint=f"{reason + '; ' if reason else ''}"
+            f"datasets there: {', '.join(datasets) or 'none'}; "
+            f"idc_version can be: {', '.join(d.removeprefix('idc_') for d in main) or 'none'}",
+        )
+    return SourceError(
+        f"{loc.table_url(dataset, 'dicom_all')}: no dicom_all Parquet files in {dataset}",
+        hint=f"tables there: {', '.join(export.tables(dataset)) or 'none'}",
+    )
