@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.downloads",
     "tests.fixtures.orthanc",
     "tests.fixtures.googlesql",
+    "tests.fixtures.transpile",
 ]
 
 # GoogleSQL's analyzer gates every query by default (idcbq.validate.gate). Most tests

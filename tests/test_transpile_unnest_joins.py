@@ -7,11 +7,10 @@ which form was used.
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from idcbq.transpile import to_duckdb, unnest_joins
-from tests.test_transpile_rewrites import SETUP, T
+from tests.test_transpile_rewrites import T
 
 COLUMNS = {
     "id": "INT64",
@@ -25,15 +24,7 @@ COLUMNS = {
 SCHEMA = {"bigquery-public-data": {"idc_v25": {"dicom_all": COLUMNS}}}
 
 
-@pytest.fixture(scope="module")
-def con():
-    con = duckdb.connect()
-    con.execute(SETUP)
-    yield con
-    con.close()
-
-
-def both(con, sql: str) -> tuple[str, list[tuple], list[tuple]]:
+def both(small_con, sql: str) -> tuple[str, list[tuple], list[tuple]]:
     """The rewritten SQL, its rows, and the rows of the same query left as joins."""
     rewritten = to_duckdb(sql, schema=SCHEMA)
     with pytest.MonkeyPatch.context() as patch:
@@ -42,8 +33,8 @@ def both(con, sql: str) -> tuple[str, list[tuple], list[tuple]]:
     assert "JOIN UNNEST" in as_join.upper() or "JOIN (SELECT" in as_join.upper()
     return (
         rewritten,
-        sorted(con.execute(rewritten).fetchall()),
-        sorted(con.execute(as_join).fetchall()),
+        sorted(small_con.execute(rewritten).fetchall()),
+        sorted(small_con.execute(as_join).fetchall()),
     )
 
 
@@ -66,20 +57,20 @@ KEPT = {
 
 
 @pytest.mark.parametrize("name", CONVERTED)
-def test_rewritten_to_select_list_unnest_with_the_same_rows(con, name):
-    sql, rewritten, as_join = both(con, CONVERTED[name])
+def test_rewritten_to_select_list_unnest_with_the_same_rows(small_con, name):
+    sql, rewritten, as_join = both(small_con, CONVERTED[name])
     assert "JOIN UNNEST" not in sql.upper() and "SELECT *, UNNEST(" in sql.upper()
     assert rewritten == as_join
     assert rewritten  # the rows exist, so a dropped row would show
 
 
 @pytest.mark.parametrize("name", KEPT)
-def test_kept_as_a_join_where_a_projection_could_differ(con, name):
-    sql, rewritten, as_join = both(con, KEPT[name])
+def test_kept_as_a_join_where_a_projection_could_differ(small_con, name):
+    sql, rewritten, as_join = both(small_con, KEPT[name])
     assert "SELECT *, UNNEST(" not in sql.upper()
     assert rewritten == as_join
 
 
-def test_left_join_keeps_rows_with_empty_or_null_arrays(con):
-    _, rows, _ = both(con, KEPT["left_join"])
+def test_left_join_keeps_rows_with_empty_or_null_arrays(small_con):
+    _, rows, _ = both(small_con, KEPT["left_join"])
     assert (2, None) in rows and (3, None) in rows

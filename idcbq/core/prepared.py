@@ -28,17 +28,17 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from idcbq.core.cachefile import replace_file
 
 #: Bumped when an entry's fields change meaning.
 FORMAT = 1
@@ -143,16 +143,7 @@ def store(
     data = {"format": FORMAT, "key": key, "paths": stats, "entry": dict(entry)}
     path = _path(root, key)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        replace_file(path, json.dumps(data).encode())
     except (OSError, TypeError, ValueError):  # a cache that cannot be written: no entry
         return False
     return True

@@ -42,22 +42,22 @@ def needs_types(tree: exp.Expr, schema: Mapping | None = None) -> bool:
     return bool(names) and _named_of_kind(schema or {}, names, ("ARRAY<STRUCT",))
 
 
-def explode_struct_literals(tree: exp.Expr) -> exp.Expr:
-    """Explode the UNNESTs of STRUCT array literals (``[STRUCT(...), (...)]``)."""
+def _explode(tree: exp.Expr, fields_of) -> exp.Expr:
     for unnest in _candidates(tree):
-        fields = _literal_fields(unnest.expressions[0])
+        fields = fields_of(unnest.expressions[0])
         if fields is not None and _explodes(tree, unnest, fields):
             unnest.set("explode_array", True)
     return tree
+
+
+def explode_struct_literals(tree: exp.Expr) -> exp.Expr:
+    """Explode the UNNESTs of STRUCT array literals (``[STRUCT(...), (...)]``)."""
+    return _explode(tree, _literal_fields)
 
 
 def explode_struct_arrays(tree: exp.Expr) -> exp.Expr:
     """Explode the UNNESTs of arrays whose type (annotated) is ``ARRAY<STRUCT<...>>``."""
-    for unnest in _candidates(tree):
-        fields = _typed_fields(unnest.expressions[0])
-        if fields is not None and _explodes(tree, unnest, fields):
-            unnest.set("explode_array", True)
-    return tree
+    return _explode(tree, _typed_fields)
 
 
 #: Rules that read types (run while the tree is annotated).

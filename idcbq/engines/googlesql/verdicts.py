@@ -22,10 +22,11 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from idcbq.core.cachefile import replace_file
 
 ENV = "IDCBQ_GOOGLESQL_CACHE"
 _MEMORY: dict[str, dict[str, Any]] = {}
@@ -125,16 +126,7 @@ def store(key: str, verdict: dict[str, Any]) -> None:
     _MEMORY[key] = verdict
     path = _path(key)
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(verdict, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        replace_file(path, json.dumps(verdict).encode())
 
 
 def clear_memory() -> None:
