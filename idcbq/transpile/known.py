@@ -212,12 +212,12 @@ _FLOAT_FUNCTIONS = (
 _FLOAT_NAMES = ("FLOAT64", "FLOAT", "NUMERIC", "BIGNUMERIC", "DECIMAL", "BIGDECIMAL")
 
 
-def _named_of_kind(schema: Mapping, names: set[str], kinds: tuple[str, ...]) -> bool:
+def named_of_kind(schema: Mapping, names: set[str], kinds: tuple[str, ...]) -> bool:
     """True if a column in ``names`` (as written, or lowercase) has a type naming one of
     ``kinds`` (looked up by name: a table has hundreds of columns)."""
     for value in schema.values():
         if isinstance(value, Mapping):
-            if _named_of_kind(value, names, kinds):
+            if named_of_kind(value, names, kinds):
                 return True
             continue
         for name in names:  # a {column: type} mapping
@@ -254,4 +254,4 @@ def may_hold(tree: exp.Expr, schema: Mapping, params: Mapping, kinds: tuple[str,
         if type(node).__name__.upper() in ("CURRENTDATE", "DATE") and "DATE" in kinds:
             return True
     names = {i.name for i in tree.find_all(exp.Identifier)}
-    return _named_of_kind(schema, names | {n.lower() for n in names}, kinds)
+    return named_of_kind(schema, names | {n.lower() for n in names}, kinds)

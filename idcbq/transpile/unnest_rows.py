@@ -30,7 +30,7 @@ from sqlglot import exp
 def needs_types(tree: exp.Expr, schema: Mapping | None = None) -> bool:
     """Whether an UNNESTed column may hold STRUCTs (by the schema) and the UNNEST is
     unaliased or the query names a column without a qualifier (perhaps a field)."""
-    from idcbq.transpile.known import _named_of_kind
+    from idcbq.transpile.known import named_of_kind
 
     names = {
         u.expressions[0].name
@@ -39,7 +39,7 @@ def needs_types(tree: exp.Expr, schema: Mapping | None = None) -> bool:
         and (u.args.get("alias") is None or any(not c.table for c in tree.find_all(exp.Column)))
     }
     names |= {n.lower() for n in names}
-    return bool(names) and _named_of_kind(schema or {}, names, ("ARRAY<STRUCT",))
+    return bool(names) and named_of_kind(schema or {}, names, ("ARRAY<STRUCT",))
 
 
 def _explode(tree: exp.Expr, fields_of) -> exp.Expr:
