@@ -20,6 +20,9 @@ Typed (``TYPED``):
   string; of BYTES base64; of TIMESTAMP ``"2020-01-02T03:04:05Z"``; of DATETIME
   ``"2020-01-02T03:04:05"``. Inside a STRUCT or ARRAY: BYTES, TIMESTAMP, DATETIME are
   refused (loud), and an integer of 16 or more digits in the text raises at run time.
+  A NULL of any type is the text ``null``.
+- ``json_query_of_text``: ``JSON_QUERY``/``JSON_EXTRACT`` of a STRING selecting a JSON
+  ``null`` is SQL NULL.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import T, is_typed
 from idcbq.transpile.semantics import error_call as _error
 
 _NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')"
@@ -232,7 +235,11 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.JSONFormat)):
         value = node.this
         kind = value.type
+        if node.meta.get("idcbq_json_null"):
+            continue
+        node.meta["idcbq_json_null"] = True
         if kind is None or node.expressions or node.args.get("options"):
+            _null_is_text(node)
             continue
         if kind.is_type(*exp.DataType.INTEGER_TYPES):
             text = duck_fragment(
@@ -276,11 +283,46 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                         default=node,
                     )
                 )
+            _null_is_text(hole)
             continue
         else:
+            _null_is_text(node)
             continue
         null = exp.Literal.string("null")
         node.replace(exp.Coalesce(this=text, expressions=[null]))
+    return tree
+
+
+def _null_is_text(node: exp.Expr) -> None:
+    """``TO_JSON_STRING`` of a NULL (of any type) is the text ``null``, never NULL."""
+    hole = detach(node)
+    hole.replace(exp.Coalesce(this=node, expressions=[exp.Literal.string("null")]))
+
+
+def json_query_of_text(tree: exp.Expr) -> exp.Expr:
+    """``JSON_QUERY``/``JSON_EXTRACT`` of a STRING: a JSON ``null`` selected is SQL NULL
+    (of a JSON value it stays JSON ``null``); DuckDB returned the text ``null``."""
+    for node in list(tree.find_all(exp.JSONExtract)):
+        if node.meta.get("idcbq_query_null"):
+            continue
+        node.meta["idcbq_query_null"] = True
+        doc = node.this
+        literal = isinstance(doc, exp.Literal) and doc.is_string
+        if not (literal or is_typed(doc, *exp.DataType.TEXT_TYPES)):
+            continue
+        hole = detach(node)
+        kind = exp.Anonymous(this="json_type", expressions=[node.copy()])
+        hole.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.EQ(this=kind, expression=exp.Literal.string("NULL")),
+                        true=exp.null(),
+                    )
+                ],
+                default=node,
+            )
+        )
     return tree
 
 
@@ -291,12 +333,12 @@ UNTYPED = (
     json_value_array_scalars,
     json_conversions,
 )
-TYPED = (to_json_string_values, string_of_json)
+TYPED = (to_json_string_values, string_of_json, json_query_of_text)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if ``TO_JSON_STRING`` or ``STRING()`` appears."""
-    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String))
+    """True if ``TO_JSON_STRING``, ``STRING()`` or ``JSON_QUERY``/``JSON_EXTRACT`` appears."""
+    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String, exp.JSONExtract))
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:

@@ -5,7 +5,7 @@ Each reads types through :func:`~idcbq.transpile.semantics.is_typed`, which refu
 type nobody knows never silently does nothing. Each has probes in ``tests/probes/``:
 
 - ``float_to_string``: ``CAST(FLOAT64 AS STRING)`` is the shortest of 15 or 17
-  significant digits that reads back exactly (``512`` not ``512.0``).
+  significant digits that reads back exactly (``512`` not ``512.0``; ``-0.0`` is ``0``).
 - ``string_casts``: a STRING cast to BOOL accepts only ``true``/``false`` (any case);
   to FLOAT64 only decimal, exponent, ``inf``/``nan`` and ``0x`` hex text.
 - ``date_results``: ``DATE_TRUNC``/``DATE_ADD``/``DATE_SUB`` of a DATE are DATEs.
@@ -25,6 +25,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.errors_guards import GUARDED
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T, error_call, is_typed
@@ -38,8 +39,12 @@ def float_to_string(tree: exp.Expr) -> exp.Expr:
         value = cast.this
 
         def printf(digits: int, value: exp.Expr = value) -> exp.Expr:
+            unsigned_zero = exp.Add(this=value.copy(), expression=exp.Literal.number("0.0"))
+            unsigned_zero.meta[GUARDED] = True  # x + 0.0 never overflows
             return exp.Anonymous(
-                this="printf", expressions=[exp.Literal.string(f"%.{digits}g"), value.copy()]
+                this="printf",
+                # + 0.0 turns -0.0 into 0.0: GoogleSQL writes negative zero as "0"
+                expressions=[exp.Literal.string(f"%.{digits}g"), unsigned_zero],
             )
 
         exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
