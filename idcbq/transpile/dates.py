@@ -3,7 +3,8 @@
 Probes in ``tests/probes/dates_more.yaml`` compare with GoogleSQL's reference
 implementation. Untyped (``UNTYPED``, run on every query):
 
-- ``format_day_space``: ``FORMAT_DATE('%e')`` pads the day with a space (`` 5``).
+- ``format_day_space``: ``FORMAT_DATE('%e')`` pads the day with a space (`` 5``), also
+  inside ``%c``.
 - ``extract_week_start``: ``EXTRACT(WEEK(<weekday>))``: weeks starting on that day,
   days before the year's first such day in week 0.
 - ``extract_subsecond``: ``EXTRACT(MILLISECOND/MICROSECOND)`` is the part within the
@@ -45,16 +46,20 @@ def _mark_divisions(node: exp.Expr) -> exp.Expr:
     return node
 
 
+#: sqlglot reads %e as %-d, but leaves the %e of the %c it spells out as is.
+_DAY_SPACE = re.compile(r"%-d|%e")
+
+
 def format_day_space(tree: exp.Expr) -> exp.Expr:
     """``%e`` (sqlglot's ``%-d``) in FORMAT_DATE/FORMAT_TIMESTAMP: a space-padded day."""
     for node in list(tree.find_all(exp.TimeToStr)):
         fmt = node.args.get("format")
-        if not (isinstance(fmt, exp.Literal) and fmt.is_string and "%-d" in fmt.this):
+        if not (isinstance(fmt, exp.Literal) and fmt.is_string and _DAY_SPACE.search(fmt.this)):
             continue
         value = node.this
         day = duck_fragment("lpad(CAST(day(_v) AS VARCHAR), 2, ' ')", _v=value)
         pieces: list[exp.Expr] = []
-        for i, part in enumerate(fmt.this.split("%-d")):
+        for i, part in enumerate(_DAY_SPACE.split(fmt.this)):
             if i:
                 pieces.append(day.copy())
             if part:

@@ -13,6 +13,11 @@ generation) and has an executed test in ``tests/test_transpile_rewrites.py``:
 - ``array_agg_limit``: ``ARRAY_AGG(... LIMIT n)`` (sqlglot refuses) -> ``list_slice``.
 - ``format_to_printf``: ``FORMAT('%d', x)`` passed through unchanged, but DuckDB's
   ``format`` uses ``{}`` placeholders, so the result was the format string itself.
+- ``operator_grouping``: ``DIV(a - 1, b)`` was written ``a - 1 // b`` and ``~1 + 1``
+  read as ``~(1 + 1)``; run last, it parenthesizes ``//``, ``~``, the bitwise operators
+  and their operands.
+- ``bitwise_mixes``: different bitwise operators without parentheses are refused
+  (sqlglot reads them left to right; GoogleSQL has precedence levels).
 """
 
 from __future__ import annotations
@@ -350,6 +355,74 @@ def countif_zero(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.CountIf)):
         hit = exp.Case(ifs=[exp.If(this=node.this.copy(), true=exp.Literal.number(1))])
         node.replace(exp.Count(this=hit))
+    return tree
+
+
+def _operator(node: exp.Expr | None) -> bool:
+    """True for a node DuckDB writes as an infix or prefix operator (not ``a.b``, ``(x)``)."""
+    return isinstance(node, (exp.Binary, exp.Unary)) and not isinstance(node, (exp.Dot, exp.Paren))
+
+
+#: DuckDB writes these as operators whose precedence differs from GoogleSQL's (``//``
+#: from ``DIV``, ``~``, the bitwise and shift operators).
+_GROUPED = (
+    exp.IntDiv,
+    exp.BitwiseNot,
+    exp.BitwiseAnd,
+    exp.BitwiseOr,
+    exp.BitwiseXor,
+    exp.BitwiseLeftShift,
+    exp.BitwiseRightShift,
+)
+_BITWISE_BINARY = _GROUPED[2:]
+
+
+def operator_grouping(tree: exp.Expr) -> exp.Expr:
+    """Parenthesize ``//``, ``~`` and the bitwise operators and their operands.
+
+    sqlglot writes ``DIV(a - 1, b)`` as ``a - 1 // b`` (``a - (1 // b)``) and ``~1 + 1``
+    as is (DuckDB reads ``~(1 + 1)``). Run last (after the runtime-error guards): the
+    tree says what GoogleSQL means, the parentheses keep DuckDB from reading otherwise.
+    """
+    for node in list(tree.find_all(*_GROUPED)):
+        for key in ("this", "expression"):
+            operand = node.args.get(key)
+            if _operator(operand):
+                node.set(key, exp.paren(operand, copy=False))
+        if _operator(node.parent):
+            node.replace(exp.paren(node.copy(), copy=False))
+    return tree
+
+
+#: GoogleSQL's binding strength among the bitwise operators (higher binds tighter).
+_BITWISE_RANK = {
+    exp.BitwiseLeftShift: 4,
+    exp.BitwiseRightShift: 4,
+    exp.BitwiseAnd: 3,
+    exp.BitwiseXor: 2,
+    exp.BitwiseOr: 1,
+}
+
+
+def bitwise_mixes(tree: exp.Expr) -> exp.Expr:
+    """Refuse ``3 | 4 & 1``: bitwise operators that sqlglot grouped against GoogleSQL's
+    precedence.
+
+    GoogleSQL binds ``<<``/``>>`` tighter than ``&``, ``&`` than ``^``, ``^`` than ``|``;
+    sqlglot reads them all left to right (``(3 | 4) & 1``). A looser operator directly
+    under a tighter one (no parentheses) is such a misreading. Run on the user's tree,
+    before any rewrite builds operators of its own.
+    """
+    for node in tree.find_all(*_BITWISE_BINARY):
+        for operand in (node.this, node.expression):
+            looser = _BITWISE_RANK.get(type(operand), 5) < _BITWISE_RANK[type(node)]
+            if isinstance(operand, _BITWISE_BINARY) and looser:
+                raise TranspileError(
+                    "unsupported on DuckDB: bitwise operators of different precedence "
+                    f"without parentheses ({node.sql(dialect='bigquery')}): the translator "
+                    "would group them left to right, GoogleSQL does not",
+                    hint="add parentheses, e.g. 3 | (4 & 1)",
+                )
     return tree
 
 
