@@ -304,7 +304,7 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                     "BYTES, TIMESTAMP or DATETIME values (DuckDB writes them differently)",
                     hint="convert those fields to STRING first, or use --engine bigquery",
                 )
-            hole = node
+            _null_is_text(node)  # first: the check below reads the text, NULL or not
             if type_contains(kind, *exp.DataType.INTEGER_TYPES):
                 big = exp.RegexpLike(this=node.copy(), expression=exp.Literal.string(_BIG_INT))
                 hole = detach(node)
@@ -322,7 +322,6 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                         default=node,
                     )
                 )
-            _null_is_text(hole)
             continue
         else:
             _null_is_text(node)
