@@ -3,15 +3,17 @@ normalized (issue 18: DuckDB keeps a JSON document's text as written).
 
 GoogleSQL stores a JSON object's members by key, so ``JSON '{"b": 1, "a": 2, "a": 3}'``
 reads back as ``{"a":2,"b":1}``. An integer in INT64 or UINT64 range keeps its digits;
-any other number is a FLOAT64 written as ``CAST(x AS STRING)`` writes it (15 significant
-digits if exact, else 17) with ``.0`` after an integral value (``1.50`` -> ``1.5``,
-``1e2`` -> ``100.0``, ``1e15`` -> ``1e+15``).
+any other number is a FLOAT64 written with 15, 16 or 17 significant digits (the fewest
+that read back exactly; ``CAST(x AS STRING)`` skips 16) and ``.0`` after an integral
+value (``1.50`` -> ``1.5``, ``1e2`` -> ``100.0``, ``1e15`` -> ``1e+15``).
 
 Example:
     >>> canonical_json('{"b": 1.50, "a": [1e2, "é"], "b": 0}')
     '{"a":[100.0,"é"],"b":1.5}'
     >>> canonical_json("12345678901234567890123")
     '1.2345678901234568e+22'
+    >>> canonical_json("2.75897182587158791241578135873519")
+    '2.758971825871588'
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _double_text(value: float) -> str:
     text = f"{value:.15g}"
-    if float(text) != value:
-        text = f"{value:.17g}"
+    for digits in (16, 17):  # the fewest that read back exactly (CAST AS STRING: 15 or 17)
+        if float(text) == value:
+            break
+        text = f"{value:.{digits}g}"
     if all(c in "-0123456789" for c in text):
         text += ".0"
     return text
