@@ -13,9 +13,9 @@ generation) and has an executed test in ``tests/test_transpile_rewrites.py``:
 - ``array_agg_limit``: ``ARRAY_AGG(... LIMIT n)`` (sqlglot refuses) -> ``list_slice``.
 - ``format_to_printf``: ``FORMAT('%d', x)`` passed through unchanged, but DuckDB's
   ``format`` uses ``{}`` placeholders, so the result was the format string itself.
-- ``operator_grouping``: ``DIV(a - 1, b)`` was written ``a - 1 // b`` and ``~1 + 1``
-  read as ``~(1 + 1)``; run last, it parenthesizes ``//``, ``~``, the bitwise operators
-  and their operands.
+- ``operator_grouping``: ``DIV(a - 1, b)`` was written ``a - 1 // b``, ``~1 + 1`` read
+  as ``~(1 + 1)`` and a built ``Sub(a, Sub(b, c))`` as ``a - b - c``; run last, it
+  parenthesizes what DuckDB would group otherwise.
 - ``bitwise_mixes``: different bitwise operators without parentheses are refused
   (sqlglot reads them left to right; GoogleSQL has precedence levels).
 """
@@ -377,20 +377,41 @@ _GROUPED = (
 _BITWISE_BINARY = _GROUPED[2:]
 
 
-def operator_grouping(tree: exp.Expr) -> exp.Expr:
-    """Parenthesize ``//``, ``~`` and the bitwise operators and their operands.
+#: Arithmetic as DuckDB binds it (higher binds tighter), for trees the rewrites build.
+_ARITHMETIC = {
+    exp.Neg: 3,
+    exp.Mul: 2,
+    exp.Div: 2,
+    exp.Mod: 2,
+    exp.Add: 1,
+    exp.Sub: 1,
+}
 
-    sqlglot writes ``DIV(a - 1, b)`` as ``a - 1 // b`` (``a - (1 // b)``) and ``~1 + 1``
-    as is (DuckDB reads ``~(1 + 1)``). Run last (after the runtime-error guards): the
-    tree says what GoogleSQL means, the parentheses keep DuckDB from reading otherwise.
+
+def _needs_parens(parent: exp.Expr, key: str, child: exp.Expr) -> bool:
+    if not (_operator(child) and _operator(parent)):
+        return False
+    if isinstance(parent, _GROUPED) or isinstance(child, _GROUPED):
+        return True
+    outer, inner = _ARITHMETIC.get(type(parent)), _ARITHMETIC.get(type(child))
+    if outer is None or inner is None:
+        return False
+    return inner < outer or (inner == outer and key == "expression")
+
+
+def operator_grouping(tree: exp.Expr) -> exp.Expr:
+    """Parenthesize operators whose grouping DuckDB would read otherwise.
+
+    sqlglot writes a tree's operators without parentheses: ``DIV(a - 1, b)`` came out as
+    ``a - 1 // b`` (``a - (1 // b)``), ``~1 + 1`` is read by DuckDB as ``~(1 + 1)``, and
+    a rewrite's ``Sub(a, Sub(b, c))`` as ``a - b - c``. Run last (after the runtime-error
+    guards): the tree says what GoogleSQL means, the parentheses keep DuckDB to it.
     """
-    for node in list(tree.find_all(*_GROUPED)):
+    for node in list(tree.walk()):
         for key in ("this", "expression"):
-            operand = node.args.get(key)
-            if _operator(operand):
-                node.set(key, exp.paren(operand, copy=False))
-        if _operator(node.parent):
-            node.replace(exp.paren(node.copy(), copy=False))
+            child = node.args.get(key)
+            if isinstance(child, exp.Expr) and _needs_parens(node, key, child):
+                node.set(key, exp.paren(child, copy=False))
     return tree
 
 
