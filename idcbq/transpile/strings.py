@@ -15,6 +15,8 @@ implementation. Untyped (``UNTYPED``):
 - ``split_null_delimiter``: ``SPLIT(s, NULL)`` is NULL (DuckDB: ``[s]``).
 - ``reverse_code_points``: ``REVERSE`` reverses code points, not grapheme clusters.
 - ``instr_position``: ``INSTR`` with a position other than a positive literal refuses.
+- ``trim_white_space``: one-argument ``TRIM``/``LTRIM``/``RTRIM`` remove Unicode white
+  space, not only spaces.
 
 Typed (``TYPED``):
 
@@ -258,7 +260,35 @@ def instr_position(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Unicode's White_Space (RE2's \\s is only ASCII, and lacks \\v).
+_WHITE = r"[\t\n\v\f\r\x{85}\p{Z}]+"
+
+
+def trim_white_space(tree: exp.Expr) -> exp.Expr:
+    """``TRIM``/``LTRIM``/``RTRIM`` of one argument remove Unicode white space (tabs,
+    newlines, no-break spaces...); DuckDB's remove only the space character."""
+    for node in list(tree.find_all(exp.Trim)):
+        if node.expression is not None or node.meta.get("idcbq_trim"):
+            continue
+        position = (node.args.get("position") or "").upper()
+        ends = {"LEADING": [f"^{_WHITE}"], "TRAILING": [f"{_WHITE}$"]}
+        pattern = "|".join(ends.get(position, [f"^{_WHITE}", f"{_WHITE}$"]))
+        node.replace(
+            exp.Anonymous(
+                this="regexp_replace",
+                expressions=[
+                    node.this,
+                    exp.Literal.string(pattern),
+                    exp.Literal.string(""),
+                    exp.Literal.string("g"),
+                ],
+            )
+        )
+    return tree
+
+
 UNTYPED = (
+    trim_white_space,
     instr_position,
     reverse_code_points,
     full_case_mapping,
