@@ -141,3 +141,22 @@ def test_duckdb_results_take_the_analyzed_types(sample_root, gsql_engine):
     assert typed.schema.field("a").type == pa.decimal128(38, 9)
     oracle = gsql_engine.execute(gsql_engine.prepare(sql, ()))
     assert sorted(typed.to_pylist(), key=str) == sorted(oracle.to_pylist(), key=str)
+
+
+def test_json_columns_take_googlesql_text():
+    # DuckDB keeps a document's text as written; GoogleSQL sorts keys, keeps the first of
+    # duplicates and normalizes numbers (1.50 -> 1.5, 1e2 -> 100.0, 1e15 -> 1e+15).
+    table = pa.table(
+        {
+            "j": ['{"b": 1.50, "a": [1e2, "é"], "b": 0}', None],
+            "a": pa.array([['{"z": 1e15, "y": 12345678901234567890}'], None]),
+        }
+    )
+    out = conform(table, [("j", "JSON"), ("a", ("ARRAY", "JSON"))])
+    assert out.column("j").to_pylist() == ['{"a":[100.0,"é"],"b":1.5}', None]
+    assert out.column("a").to_pylist() == [['{"y":12345678901234567890,"z":1e+15}'], None]
+
+
+def test_json_column_that_is_not_json_is_an_error():
+    with pytest.raises(QueryError, match="text that is not JSON"):
+        conform(pa.table({"j": ["{bad"]}), [("j", "JSON")])

@@ -365,3 +365,24 @@ def test_float_rewrites_only_where_floats_can_occur():
     assert "ISNAN" in floats.upper()
     strings = to_duckdb(f"SELECT b FROM {table} WHERE b > 'x' ORDER BY b", schema=schema)
     assert "ISNAN" not in strings.upper()
+
+
+def test_div_and_bitwise_operators_keep_googlesql_grouping(con):
+    # DIV's operands were written without parentheses: DIV(i - 1, 2) read as i - (1 // 2)
+    rows = run(
+        con,
+        "SELECT id, DIV(i + 3, 2) AS a, -DIV(i + 3, 2) AS b, ~i + 1 AS c "
+        "FROM `bigquery-public-data.idc_v25.dicom_all` ORDER BY id",
+    )
+    assert rows == [(1, 1, -1, 0), (2, 2, -2, -1), (3, 2, -2, -2)]
+
+
+@pytest.mark.parametrize("expr", ["3 | 4 & 1", "6 ^ 3 & 5", "2 & 1 << 1", "i | i & 1"])
+def test_bitwise_operators_sqlglot_would_misgroup_are_refused(expr):
+    with pytest.raises(TranspileError, match="bitwise operators of different precedence"):
+        to_duckdb(f"SELECT {expr} AS x FROM `bigquery-public-data.idc_v25.dicom_all`")
+
+
+def test_bitwise_operators_read_in_googlesql_order_run(con):
+    rows = run(con, "SELECT 5 & 3 | 8 AS a, 1 << 2 & 7 AS b, 3 | (4 & 1) AS c")
+    assert rows == [(9, 4, 3)]

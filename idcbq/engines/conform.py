@@ -185,7 +185,7 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
     names = _bigquery_names(table.column_names, [g for g, _s in types])
     for name, column, (_gname, spec) in zip(names, table.columns, types, strict=True):
         target = arrow_type(spec)
-        if column.type != target:
+        if column.type != target or _mentions(spec, "JSON"):  # JSON: GoogleSQL's text
             chunks = [_array(chunk, spec, target, name) for chunk in column.chunks]
             column = pa.chunked_array(chunks, type=target)
         columns.append(column)
@@ -282,6 +282,8 @@ def _fail(name: str, spec: Spec, arr: pa.Array, why: str | None = None) -> Query
 def _array(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Array:
     import pyarrow as pa
 
+    if spec == "JSON" and not pa.types.is_null(arr.type):
+        return _json(arr, spec, target, name)
     if arr.type == target:
         return arr
     if pa.types.is_null(arr.type):
@@ -301,6 +303,27 @@ def _array(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Arra
         mask = arr.is_null() if arr.null_count else None
         return pa.StructArray.from_arrays(children, fields=list(target), mask=mask)
     return _scalar(arr, spec, target, name)
+
+
+def _json(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Array:
+    """JSON text as GoogleSQL writes it (sorted keys, normalized numbers); DuckDB keeps
+    the document's text as written."""
+    import pyarrow as pa
+
+    from idcbq.core.jsontext import canonical_json
+
+    if _family(arr.type) != "text":
+        raise _fail(name, spec, arr)
+    if isinstance(arr.type, pa.BaseExtensionType):
+        arr = arr.storage
+    try:
+        texts = [None if v is None else canonical_json(v) for v in arr.to_pylist()]
+    except ValueError as exc:
+        raise _fail(name, spec, arr, "text that is not JSON") from exc
+    storage = pa.array(texts, pa.string())
+    if isinstance(target, pa.BaseExtensionType):
+        return pa.ExtensionArray.from_storage(target, storage)
+    return storage
 
 
 def _scalar(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Array:

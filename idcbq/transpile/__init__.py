@@ -109,6 +109,7 @@ def to_duckdb_tree(
     query, declarations = split_script(sql)
     # Fail closed: only what the rules below translate faithfully reaches DuckDB.
     require_duckdb(query)
+    rewrites.bitwise_mixes(query)  # before any rewrite builds operators of its own
     types = {p.name: p.type for p in params}
     try:
         query = errors_runtime.cast_formats(query)  # before rewrites that would drop FORMAT
@@ -175,6 +176,7 @@ def to_duckdb_tree(
             query = rewrite(query)
         query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
+        query = rewrites.operator_grouping(query)  # last: guards above may add operators
         return bind_placeholders(query, types)
     except SqlglotError as exc:
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc

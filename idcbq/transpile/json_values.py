@@ -14,25 +14,48 @@ implementation. Untyped (``UNTYPED``):
 - ``json_conversions``: ``BOOL(json)`` and ``FLOAT64(json)`` accept only a JSON boolean /
   number (an error otherwise), as BigQuery.
 
+- ``json_literals``: a JSON literal's text is GoogleSQL's (keys sorted, numbers
+  normalized; :mod:`idcbq.core.jsontext`), as is a JSON result column (``engines/conform``).
+
 Typed (``TYPED``):
 
 - ``to_json_string_values``: ``TO_JSON_STRING`` of an INT64 beyond ±2^53 is a JSON
   string; of BYTES base64; of TIMESTAMP ``"2020-01-02T03:04:05Z"``; of DATETIME
   ``"2020-01-02T03:04:05"``. Inside a STRUCT or ARRAY: BYTES, TIMESTAMP, DATETIME are
   refused (loud), and an integer of 16 or more digits in the text raises at run time.
+  A NULL of any type is the text ``null``. Of a JSON value other than a literal it
+  refuses (GoogleSQL sorts the keys).
+- ``json_query_of_text``: ``JSON_QUERY``/``JSON_EXTRACT`` of a STRING selecting a JSON
+  ``null`` is SQL NULL.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import T, is_typed
 from idcbq.transpile.semantics import error_call as _error
 
 _NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')"
+
+
+def json_literals(tree: exp.Expr) -> exp.Expr:
+    """``JSON '...'`` and ``PARSE_JSON('...')`` of a literal: the text GoogleSQL keeps
+    (keys sorted, the first of duplicates, numbers normalized); DuckDB keeps it as written.
+    """
+    for node in tree.find_all(exp.ParseJSON):
+        text = node.this
+        if not (isinstance(text, exp.Literal) and text.is_string):
+            continue
+        try:
+            text.set("this", canonical_json(text.this))
+        except ValueError:
+            continue  # not JSON: the query's own error at run time
+    return tree
 
 
 def json_type_names(tree: exp.Expr) -> exp.Expr:
@@ -232,7 +255,23 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.JSONFormat)):
         value = node.this
         kind = value.type
+        if node.meta.get("idcbq_json_null"):
+            continue
+        node.meta["idcbq_json_null"] = True
         if kind is None or node.expressions or node.args.get("options"):
+            _null_is_text(node)
+            continue
+        if kind.is_type(T.JSON):
+            literal = isinstance(value, exp.ParseJSON) and value.this.is_string
+            if not literal:  # json_literals makes a literal's text GoogleSQL's
+                raise TranspileError(
+                    "unsupported on DuckDB: TO_JSON_STRING of a JSON value that is not a "
+                    "literal (GoogleSQL writes its keys sorted and its numbers normalized; "
+                    "DuckDB keeps the text as written)",
+                    hint="select the JSON value itself (idcbq writes it as GoogleSQL does), "
+                    "or use --engine bigquery",
+                )
+            _null_is_text(node)
             continue
         if kind.is_type(*exp.DataType.INTEGER_TYPES):
             text = duck_fragment(
@@ -253,12 +292,19 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                 div.meta["idcbq_div"] = True
             text = _quoted(body)
         elif kind.is_type(*exp.DataType.NESTED_TYPES):
+            if _unnamed_field(kind):
+                raise TranspileError(
+                    "unsupported on DuckDB: TO_JSON_STRING of a STRUCT with an unnamed field "
+                    '(GoogleSQL writes its key as "", DuckDB names it)',
+                    hint="name every field (STRUCT(1 AS a)), or use --engine bigquery",
+                )
             if type_contains(kind, T.VARBINARY, T.BINARY, T.BLOB, *wall):
                 raise TranspileError(
                     "unsupported on DuckDB: TO_JSON_STRING of a STRUCT or ARRAY holding "
                     "BYTES, TIMESTAMP or DATETIME values (DuckDB writes them differently)",
                     hint="convert those fields to STRING first, or use --engine bigquery",
                 )
+            _null_is_text(node)  # first: the check below reads the text, NULL or not
             if type_contains(kind, *exp.DataType.INTEGER_TYPES):
                 big = exp.RegexpLike(this=node.copy(), expression=exp.Literal.string(_BIG_INT))
                 hole = detach(node)
@@ -278,25 +324,70 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                 )
             continue
         else:
+            _null_is_text(node)
             continue
         null = exp.Literal.string("null")
         node.replace(exp.Coalesce(this=text, expressions=[null]))
     return tree
 
 
+def _unnamed_field(kind: exp.DataType) -> bool:
+    """True if ``kind`` holds a STRUCT with a field that has no name."""
+    return any(
+        isinstance(part, exp.DataType)
+        and part.is_type(T.STRUCT)
+        and any(not isinstance(f, exp.ColumnDef) for f in part.expressions)
+        for part in kind.walk()
+    )
+
+
+def _null_is_text(node: exp.Expr) -> None:
+    """``TO_JSON_STRING`` of a NULL (of any type) is the text ``null``, never NULL."""
+    hole = detach(node)
+    hole.replace(exp.Coalesce(this=node, expressions=[exp.Literal.string("null")]))
+
+
+def json_query_of_text(tree: exp.Expr) -> exp.Expr:
+    """``JSON_QUERY``/``JSON_EXTRACT`` of a STRING: a JSON ``null`` selected is SQL NULL
+    (of a JSON value it stays JSON ``null``); DuckDB returned the text ``null``."""
+    for node in list(tree.find_all(exp.JSONExtract)):
+        if node.meta.get("idcbq_query_null"):
+            continue
+        node.meta["idcbq_query_null"] = True
+        doc = node.this
+        literal = isinstance(doc, exp.Literal) and doc.is_string
+        if not (literal or is_typed(doc, *exp.DataType.TEXT_TYPES)):
+            continue
+        hole = detach(node)
+        kind = exp.Anonymous(this="json_type", expressions=[node.copy()])
+        hole.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.EQ(this=kind, expression=exp.Literal.string("NULL")),
+                        true=exp.null(),
+                    )
+                ],
+                default=node,
+            )
+        )
+    return tree
+
+
 UNTYPED = (
+    json_literals,
     json_path_modes,
     json_type_names,
     json_value_text,
     json_value_array_scalars,
     json_conversions,
 )
-TYPED = (to_json_string_values, string_of_json)
+TYPED = (to_json_string_values, string_of_json, json_query_of_text)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if ``TO_JSON_STRING`` or ``STRING()`` appears."""
-    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String))
+    """True if ``TO_JSON_STRING``, ``STRING()`` or ``JSON_QUERY``/``JSON_EXTRACT`` appears."""
+    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String, exp.JSONExtract))
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:

@@ -4,7 +4,8 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 ``tests/probes/numbers.yaml`` compare with GoogleSQL's reference implementation:
 
 - ``nan_comparisons``: ``NaN = NaN`` is FALSE, ``NaN < x`` and ``NaN > x`` are FALSE,
-  ``NaN != NaN`` is TRUE (DuckDB: NaN equals itself and is the largest value).
+  ``NaN != NaN`` is TRUE (DuckDB: NaN equals itself and is the largest value); so is
+  ``NaN IN (NaN)``.
 - ``nan_order``: ORDER BY a FLOAT64 puts NaN after NULL and before ``-inf`` (ASC).
 - ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN.
 - ``shifts``: ``>>`` does not sign-extend, ``<<`` of a negative value shifts its bits,
@@ -92,6 +93,21 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
         for side, (a, b) in ((low, (parts[1], parts[0])), (high, (parts[0], parts[2]))):
             side.this.type, side.expression.type = a.type, b.type
         node.replace(exp.paren(exp.and_(low, high)))
+    for node in list(tree.find_all(exp.In)):
+        value, items = node.this, node.expressions
+        if not items or node.args.get("query") or node.args.get("unnest"):
+            continue
+        if not any(_is_float(p) for p in (value, *items)) or value.find(exp.Rand, exp.Uuid):
+            continue
+        if all(_finite_literal(item) for item in items):
+            continue  # NaN IN (1.5) is FALSE in both; keeps filter pushdown
+        # x IN (a, b) is x = a OR x = b (the same NULLs); each = gets the NaN rule below
+        tests = []
+        for item in items:
+            test = exp.EQ(this=value.copy(), expression=item.copy())
+            test.this.type, test.expression.type = value.type, item.type
+            tests.append(test)
+        node.replace(exp.paren(exp.or_(*tests)))
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
     for node in list(tree.find_all(*kinds)):
         left, right = node.this, node.expression

@@ -13,6 +13,11 @@ generation) and has an executed test in ``tests/test_transpile_rewrites.py``:
 - ``array_agg_limit``: ``ARRAY_AGG(... LIMIT n)`` (sqlglot refuses) -> ``list_slice``.
 - ``format_to_printf``: ``FORMAT('%d', x)`` passed through unchanged, but DuckDB's
   ``format`` uses ``{}`` placeholders, so the result was the format string itself.
+- ``operator_grouping``: ``DIV(a - 1, b)`` was written ``a - 1 // b``, ``~1 + 1`` read
+  as ``~(1 + 1)`` and a built ``Sub(a, Sub(b, c))`` as ``a - b - c``; run last, it
+  parenthesizes what DuckDB would group otherwise.
+- ``bitwise_mixes``: different bitwise operators without parentheses are refused
+  (sqlglot reads them left to right; GoogleSQL has precedence levels).
 """
 
 from __future__ import annotations
@@ -383,6 +388,95 @@ def countif_zero(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.CountIf)):
         hit = exp.Case(ifs=[exp.If(this=node.this.copy(), true=exp.Literal.number(1))])
         node.replace(exp.Count(this=hit))
+    return tree
+
+
+def _operator(node: exp.Expr | None) -> bool:
+    """True for a node DuckDB writes as an infix or prefix operator (not ``a.b``, ``(x)``)."""
+    return isinstance(node, (exp.Binary, exp.Unary)) and not isinstance(node, (exp.Dot, exp.Paren))
+
+
+#: DuckDB writes these as operators whose precedence differs from GoogleSQL's (``//``
+#: from ``DIV``, ``~``, the bitwise and shift operators).
+_GROUPED = (
+    exp.IntDiv,
+    exp.BitwiseNot,
+    exp.BitwiseAnd,
+    exp.BitwiseOr,
+    exp.BitwiseXor,
+    exp.BitwiseLeftShift,
+    exp.BitwiseRightShift,
+)
+_BITWISE_BINARY = _GROUPED[2:]
+
+
+#: Arithmetic as DuckDB binds it (higher binds tighter), for trees the rewrites build.
+_ARITHMETIC = {
+    exp.Neg: 3,
+    exp.Mul: 2,
+    exp.Div: 2,
+    exp.Mod: 2,
+    exp.Add: 1,
+    exp.Sub: 1,
+}
+
+
+def _needs_parens(parent: exp.Expr, key: str, child: exp.Expr) -> bool:
+    if not (_operator(child) and _operator(parent)):
+        return False
+    if isinstance(parent, _GROUPED) or isinstance(child, _GROUPED):
+        return True
+    outer, inner = _ARITHMETIC.get(type(parent)), _ARITHMETIC.get(type(child))
+    if outer is None or inner is None:
+        return False
+    return inner < outer or (inner == outer and key == "expression")
+
+
+def operator_grouping(tree: exp.Expr) -> exp.Expr:
+    """Parenthesize operators whose grouping DuckDB would read otherwise.
+
+    sqlglot writes a tree's operators without parentheses: ``DIV(a - 1, b)`` came out as
+    ``a - 1 // b`` (``a - (1 // b)``), ``~1 + 1`` is read by DuckDB as ``~(1 + 1)``, and
+    a rewrite's ``Sub(a, Sub(b, c))`` as ``a - b - c``. Run last (after the runtime-error
+    guards): the tree says what GoogleSQL means, the parentheses keep DuckDB to it.
+    """
+    for node in list(tree.walk()):
+        for key in ("this", "expression"):
+            child = node.args.get(key)
+            if isinstance(child, exp.Expr) and _needs_parens(node, key, child):
+                node.set(key, exp.paren(child, copy=False))
+    return tree
+
+
+#: GoogleSQL's binding strength among the bitwise operators (higher binds tighter).
+_BITWISE_RANK = {
+    exp.BitwiseLeftShift: 4,
+    exp.BitwiseRightShift: 4,
+    exp.BitwiseAnd: 3,
+    exp.BitwiseXor: 2,
+    exp.BitwiseOr: 1,
+}
+
+
+def bitwise_mixes(tree: exp.Expr) -> exp.Expr:
+    """Refuse ``3 | 4 & 1``: bitwise operators that sqlglot grouped against GoogleSQL's
+    precedence.
+
+    GoogleSQL binds ``<<``/``>>`` tighter than ``&``, ``&`` than ``^``, ``^`` than ``|``;
+    sqlglot reads them all left to right (``(3 | 4) & 1``). A looser operator directly
+    under a tighter one (no parentheses) is such a misreading. Run on the user's tree,
+    before any rewrite builds operators of its own.
+    """
+    for node in tree.find_all(*_BITWISE_BINARY):
+        for operand in (node.this, node.expression):
+            looser = _BITWISE_RANK.get(type(operand), 5) < _BITWISE_RANK[type(node)]
+            if isinstance(operand, _BITWISE_BINARY) and looser:
+                raise TranspileError(
+                    "unsupported on DuckDB: bitwise operators of different precedence "
+                    f"without parentheses ({node.sql(dialect='bigquery')}): the translator "
+                    "would group them left to right, GoogleSQL does not",
+                    hint="add parentheses, e.g. 3 | (4 & 1)",
+                )
     return tree
 
 

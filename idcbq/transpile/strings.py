@@ -13,6 +13,10 @@ implementation. Untyped (``UNTYPED``):
   gives NULL, not FALSE (DuckDB compares whole structs).
 - ``unicode_empty``: ``UNICODE('')`` is 0 (DuckDB: -1).
 - ``split_null_delimiter``: ``SPLIT(s, NULL)`` is NULL (DuckDB: ``[s]``).
+- ``reverse_code_points``: ``REVERSE`` reverses code points, not grapheme clusters.
+- ``instr_position``: ``INSTR`` with a position other than a positive literal refuses.
+- ``trim_white_space``: one-argument ``TRIM``/``LTRIM``/``RTRIM`` remove Unicode white
+  space, not only spaces.
 
 Typed (``TYPED``):
 
@@ -28,6 +32,7 @@ from functools import cache
 
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
@@ -222,7 +227,70 @@ def split_null_delimiter(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def reverse_code_points(tree: exp.Expr) -> exp.Expr:
+    """``REVERSE`` reverses code points (DuckDB reverses grapheme clusters, so a
+    combining accent stays on its letter). DuckDB has no ``reverse`` of BLOB: BYTES stay
+    an error there, as before."""
+    for node in list(tree.find_all(exp.Reverse)):
+        if node.meta.get("idcbq_reverse"):
+            continue
+        node.meta["idcbq_reverse"] = True
+        node.replace(
+            duck_fragment("array_to_string(list_reverse(string_split(_s, '')), '')", _s=node.this)
+        )
+    return tree
+
+
+def instr_position(tree: exp.Expr) -> exp.Expr:
+    """``INSTR(s, t, position)``: a negative position searches backwards from the end
+    and 0 is an error in GoogleSQL; DuckDB's translation searches forwards from a
+    substring. Only a positive integer literal position is translated; others refuse."""
+    for node in tree.find_all(exp.StrPosition):
+        position = node.args.get("position")
+        if position is None:
+            continue
+        if isinstance(position, exp.Literal) and position.is_int and int(position.name) > 0:
+            continue
+        raise TranspileError(
+            "unsupported on DuckDB: INSTR with a position that is not a positive integer "
+            f"literal ({position.sql(dialect='bigquery')}): GoogleSQL searches backwards "
+            "from the end for a negative one",
+            hint="use a positive literal position, or --engine bigquery",
+        )
+    return tree
+
+
+#: Unicode's White_Space (RE2's \\s is only ASCII, and lacks \\v).
+_WHITE = r"[\t\n\v\f\r\x{85}\p{Z}]+"
+
+
+def trim_white_space(tree: exp.Expr) -> exp.Expr:
+    """``TRIM``/``LTRIM``/``RTRIM`` of one argument remove Unicode white space (tabs,
+    newlines, no-break spaces...); DuckDB's remove only the space character."""
+    for node in list(tree.find_all(exp.Trim)):
+        if node.expression is not None or node.meta.get("idcbq_trim"):
+            continue
+        position = (node.args.get("position") or "").upper()
+        ends = {"LEADING": [f"^{_WHITE}"], "TRAILING": [f"{_WHITE}$"]}
+        pattern = "|".join(ends.get(position, [f"^{_WHITE}", f"{_WHITE}$"]))
+        node.replace(
+            exp.Anonymous(
+                this="regexp_replace",
+                expressions=[
+                    node.this,
+                    exp.Literal.string(pattern),
+                    exp.Literal.string(""),
+                    exp.Literal.string("g"),
+                ],
+            )
+        )
+    return tree
+
+
 UNTYPED = (
+    trim_white_space,
+    instr_position,
+    reverse_code_points,
     full_case_mapping,
     regexp_extract_all_end,
     tuple_in,

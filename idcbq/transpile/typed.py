@@ -5,7 +5,7 @@ Each reads types through :func:`~idcbq.transpile.semantics.is_typed`, which refu
 type nobody knows never silently does nothing. Each has probes in ``tests/probes/``:
 
 - ``float_to_string``: ``CAST(FLOAT64 AS STRING)`` is the shortest of 15 or 17
-  significant digits that reads back exactly (``512`` not ``512.0``).
+  significant digits that reads back exactly (``512`` not ``512.0``; ``-0.0`` is ``0``).
 - ``string_casts``: a STRING cast to BOOL accepts only ``true``/``false`` (any case);
   to FLOAT64 only decimal, exponent, ``inf``/``nan`` and ``0x`` hex text.
 - ``date_results``: ``DATE_TRUNC``/``DATE_ADD``/``DATE_SUB`` of a DATE are DATEs.
@@ -16,6 +16,7 @@ type nobody knows never silently does nothing. Each has probes in ``tests/probes
 - ``json_of_floats``: ``TO_JSON_STRING`` of FLOAT64 values is refused (loud).
 - ``sign_of_float``: ``SIGN(FLOAT64)`` is FLOAT64.
 - ``null_outputs``: an output holding a NULL literal gets BigQuery's type.
+- ``lag_default_type``: ``LAG``/``LEAD`` of an INT64 with a FLOAT64 default is FLOAT64.
 """
 
 from __future__ import annotations
@@ -318,7 +319,28 @@ def _output_selects(tree: exp.Expr) -> list[exp.Select]:
 
 
 #: Rewrites that need types; ``needs_types`` tells whether annotation is worth it.
+def lag_default_type(tree: exp.Expr) -> exp.Expr:
+    """``LAG``/``LEAD(x, n, default)``: the result is the supertype of ``x`` and the
+    default (``LAG(int, 1, 0.5)`` is FLOAT64); DuckDB casts the default to ``x``'s type
+    (0.5 -> 0). An INT64 value beside a FLOAT64 default is cast to FLOAT64; beside a
+    NUMERIC one the translation refuses."""
+    for node in tree.find_all(exp.Lag, exp.Lead):
+        value, default = node.this, node.args.get("default")
+        if default is None or not is_typed(value, *exp.DataType.INTEGER_TYPES):
+            continue
+        if is_typed(default, T.DOUBLE, T.FLOAT):
+            node.set("this", exp.cast(value.copy(), "DOUBLE"))
+        elif is_typed(default, T.DECIMAL):
+            raise TranspileError(
+                "unsupported on DuckDB: LAG/LEAD of an INT64 with a NUMERIC default "
+                "(the result is NUMERIC in BigQuery)",
+                hint="CAST the value to NUMERIC, or use --engine bigquery",
+            )
+    return tree
+
+
 TYPED = (
+    lag_default_type,
     float_to_string,
     string_casts,
     date_results,
@@ -344,12 +366,16 @@ def needs_types(tree: exp.Expr) -> bool:
         exp.Sign,
         exp.Extract,
         exp.JSONFormat,
+        exp.Lag,
+        exp.Lead,
     ):
         if isinstance(node, exp.Cast) and not node.to.is_type(
             *exp.DataType.TEXT_TYPES, T.BOOLEAN, T.DOUBLE, T.FLOAT
         ):
             continue
         if isinstance(node, exp.Format) and "%t" not in node.this.sql():
+            continue
+        if isinstance(node, exp.Lag | exp.Lead) and node.args.get("default") is None:
             continue
         return True
     return any(
