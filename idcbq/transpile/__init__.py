@@ -132,6 +132,7 @@ def to_duckdb_tree(
             or compliance.needs_types(query)
             or unnest_rows.needs_types(query, known_schema)
             or zones.needs_types(query)
+            or time_buckets.needs_types(query)
         )
         if wanted:
             declared = {
@@ -154,6 +155,7 @@ def to_duckdb_tree(
                 *compliance.TYPED,
                 *unnest_rows.TYPED,
                 *zones.TYPED,
+                *time_buckets.TYPED,
             ):
                 query = typed_rewrite(query)
             query = errors_runtime.mark_overflow_free(query)

@@ -6,8 +6,8 @@ implementation by the probes in ``tests/probes/aggregates.yaml`` and Google's
 compliance cases (``stat_aggregation.test``):
 
 - ``corr_of_few_rows``: ``CORR`` of fewer than two non-NULL pairs is NULL (DuckDB: NaN).
-- ``variance_non_finite``: ``VAR_*``/``STDDEV_*`` of FLOAT64 values holding an infinity
-  or a NaN is NaN (DuckDB: 0 for one row, an error for more).
+- ``variance_non_finite``: ``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of FLOAT64 values
+  holding an infinity or a NaN is NaN (DuckDB: 0 for one row, an error or an infinity).
 - ``variance_of_numeric``: ``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of NUMERIC are
   computed on exact differences from one of the values (DuckDB converts each value to
   FLOAT64 first: ``1000000000000000000000000.1`` and ``...0.2`` become equal and the
@@ -75,21 +75,33 @@ def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
 
 
 def variance_non_finite(tree: exp.Expr) -> exp.Expr:
-    """``VAR_*``/``STDDEV_*`` of FLOAT64 with an infinity or NaN among the values is NaN."""
-    for node in list(tree.find_all(*_ONE_ARGUMENT)):
-        value = node.this
-        if isinstance(value, exp.Distinct) or not _typed(value, *_FLOAT):
+    """``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of FLOAT64 with an infinity or NaN among
+    the values (of the non-NULL pairs) is NaN."""
+    for node in list(tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS)):
+        values = [node.this] + ([node.expression] if isinstance(node, _TWO_ARGUMENTS) else [])
+        if any(isinstance(v, exp.Distinct) for v in values):
             continue
-        bad = exp.CountIf(
-            this=exp.Not(this=exp.Anonymous(this="isfinite", expressions=[value.copy()]))
-        )
-        rows = exp.Count(this=value.copy())
-        enough = 1 if isinstance(node, _POPULATION) else 2
+        if any(_numeric(v) for v in values):
+            continue  # variance_of_numeric's exact form
+        # Any other type: integers are always finite, so the test below costs them
+        # nothing, and a value whose type annotation missed is still covered.
+        counted = exp.and_(*(_not_null(v) for v in values))
+        finite = exp.and_(
+            *(exp.Anonymous(this="isfinite", expressions=[exp.cast(v.copy(), "DOUBLE")])
+              for v in values)
+        )  # fmt: skip
+        bad = exp.CountIf(this=exp.and_(counted.copy(), exp.Not(this=exp.paren(finite))))
+        rows = exp.CountIf(this=counted)
+        enough = 1 if isinstance(node, (*_POPULATION, exp.CovarPop)) else 2
         nan = exp.cast(exp.Literal.string("nan"), "DOUBLE")
         # the aggregate sees finite values only (DuckDB raises on an infinity otherwise)
-        value.replace(
-            duck_fragment("CASE WHEN _v IS NULL OR isfinite(_v) THEN _v ELSE 0 END", _v=value)
-        )
+        for value in values:
+            value.replace(
+                duck_fragment(
+                    "CASE WHEN _v IS NULL OR isfinite(CAST(_v AS DOUBLE)) THEN _v ELSE 0 END",
+                    _v=value,
+                )
+            )
         test = exp.and_(
             exp.GT(this=_over(node, bad), expression=exp.Literal.number(0)),
             exp.GTE(this=_over(node, rows), expression=exp.Literal.number(enough)),

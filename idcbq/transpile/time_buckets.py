@@ -5,15 +5,15 @@
   ``1950-01-01``, earlier dates floor). DuckDB's ``time_bucket`` counts the same way when
   given BigQuery's origin; its own default origin differs, so it is always passed. The
   width must be a literal ``INTERVAL n DAY|WEEK|MONTH|QUARTER|YEAR`` with ``n > 0``;
-  anything else is refused.
+  anything else is refused. The operand must be typed DATE or DATETIME (the result has
+  its type); a TIMESTAMP or an operand of unknown type is refused.
 - ``time_diff_parts``: ``TIME_DIFF(a, b, part)`` counts ``part`` boundaries, as DuckDB's
   ``date_diff`` does (sqlglot writes it); only the parts of a TIME are accepted.
 
 Example:
-    >>> import sqlglot
-    >>> tree = sqlglot.parse_one("SELECT DATE_BUCKET(d, INTERVAL 2 WEEK) AS b", read="bigquery")
-    >>> date_bucket(tree).sql("duckdb")
-    "SELECT CAST(TIME_BUCKET(INTERVAL '14' DAY, d, CAST('1950-01-01' AS DATE)) AS DATE) AS b"
+    >>> from idcbq.transpile import to_duckdb
+    >>> to_duckdb("SELECT DATE_BUCKET(DATE '2020-02-15', INTERVAL 2 WEEK) AS b")
+    "SELECT CAST(TIME_BUCKET(INTERVAL '14' DAY, CAST('2020-02-15' AS DATE), CAST('1950-01-01' AS DATE)) AS DATE) AS b"
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.semantics import T, is_typed
 
 #: Unit -> (DuckDB unit, multiplier).
 _WIDTHS = {
@@ -33,20 +34,52 @@ _WIDTHS = {
 _TIME_PARTS = ("MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR")
 
 
+_KIND = "idcbq_bucket_of"
+
+
+def _buckets(tree: exp.Expr) -> list[exp.Anonymous]:
+    return [n for n in tree.find_all(exp.Anonymous) if str(n.name).upper() == "DATE_BUCKET"]
+
+
+def needs_types(tree: exp.Expr) -> bool:
+    """``DATE_BUCKET`` needs its operand's type: a DATE or a DATETIME bucket."""
+    return bool(_buckets(tree))
+
+
+def date_bucket_operand(tree: exp.Expr) -> exp.Expr:
+    """Typed: note whether each ``DATE_BUCKET`` buckets a DATE or a DATETIME (GoogleSQL
+    returns the operand's type; a DATETIME keeps the origin's time of day)."""
+    for node in _buckets(tree):
+        operand = node.expressions[0] if node.expressions else None
+        if operand is not None and is_typed(operand, T.DATE):
+            node.meta[_KIND] = "DATE"
+        elif operand is not None and is_typed(
+            operand, T.TIMESTAMP, T.DATETIME
+        ):  # sqlglot: DATETIME is TIMESTAMP
+            node.meta[_KIND] = "TIMESTAMP"  # DuckDB's zone-less TIMESTAMP is a DATETIME
+    return tree
+
+
 def date_bucket(tree: exp.Expr) -> exp.Expr:
     """``DATE_BUCKET(d, INTERVAL n unit[, origin])`` -> ``time_bucket`` with BigQuery's origin."""
-    for node in list(tree.find_all(exp.Anonymous)):
-        if str(node.name).upper() != "DATE_BUCKET":
-            continue
+    for node in _buckets(tree):
         args = node.expressions
         if len(args) not in (2, 3):
             raise TranspileError("unsupported on DuckDB: DATE_BUCKET takes 2 or 3 arguments")
+        kind = node.meta.get(_KIND)
+        if kind is None:  # a TIMESTAMP, or a type nobody knows: refuse, never guess
+            raise TranspileError(
+                "unsupported on DuckDB: DATE_BUCKET of a value not known to be a DATE or a "
+                f"DATETIME: {args[0].sql(dialect='bigquery')}",
+                hint="CAST it to DATE or DATETIME, or use --engine bigquery",
+            )
         width = _width(args[1])
-        origin = (
-            args[2].copy() if len(args) == 3 else exp.cast(exp.Literal.string("1950-01-01"), "DATE")
+        origin = args[2].copy() if len(args) == 3 else exp.Literal.string("1950-01-01")
+        bucket = exp.Anonymous(
+            this="TIME_BUCKET",
+            expressions=[width, exp.cast(args[0].copy(), kind), exp.cast(origin, kind)],
         )
-        bucket = exp.Anonymous(this="TIME_BUCKET", expressions=[width, args[0].copy(), origin])
-        node.replace(exp.cast(bucket, "DATE"))
+        node.replace(exp.cast(bucket, kind))
     return tree
 
 
@@ -84,6 +117,8 @@ def time_diff_parts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Rules that read types (run after annotation).
+TYPED = (date_bucket_operand,)
 #: Rules run on every query.
 UNTYPED = (date_bucket, time_diff_parts)
 
