@@ -26,13 +26,12 @@ Example:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idcbq.engines.base import Engine, EngineOptions, PreparedQuery, default_endpoints
-from idcbq.engines.duckdb.errors import translate, version_error
+from idcbq.engines.duckdb.errors import mirror_error, translate, version_error
 from idcbq.engines.duckdb.statements import (
     Memo,
     bind_params,
@@ -123,9 +122,11 @@ class DuckDBEngine(Engine):
         self._shapes = Memo()  # DuckDB SQL -> (statement type, $names)
         self._names = Memo()  # DuckDB SQL -> tables it names
         self._fields = Memo()  # (dataset, table) -> its columns
-        # Replayed by the CLI's prepared queries: views made, files read, last statement.
-        self.setup_log: list[str] = []
-        self.files_read: list[str] = []
+        self._named = Memo()  # DuckDB SQL -> (columns it names or None,)
+        # Replayed by the CLI's prepared queries: the set-up in force (each schema's and
+        # view's latest statement, so a long session keeps one per view), files read.
+        self._setup_done: dict[str, str] = {}
+        self._files_of: dict[str, tuple[str, ...]] = {}
         self.last_run: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None
         self._check_pinned_version()
 
@@ -206,7 +207,10 @@ class DuckDBEngine(Engine):
         targets = [t for t in map(self._resolve, map(list, sorted(names))) if t is not None]
         targets = [t for t in targets if self.export.has_table(t[3], t[4])]
         # Views of only the columns the statement names bind in ms, not 0.1 s (narrow.py).
-        named = named_columns(self.con, sql) if targets else None
+        named = None
+        if targets:
+            kept = self._named.get(sql) or self._named.put(sql, (named_columns(self.con, sql),))
+            named = kept[0]
         for target in targets:
             if named is None and target[:3] in self._views:
                 continue
@@ -241,18 +245,32 @@ class DuckDBEngine(Engine):
             if known is None or known[0] != source:  # columns as the files have them
                 empty = self.con.execute(f"SELECT * FROM {source} LIMIT 0").to_arrow_table()
                 known = self._sources[target[:3]] = (source, empty.schema)
-            self._setup(view_statement(name, source, known[1], named))
+            self._setup(view_statement(name, source, known[1], named), key=name)
         except duckdb.Error as exc:  # a file vanished or broke since it was listed
             raise SourceError(f"{info.url}: {duckdb_message(exc).splitlines()[0]}") from exc
-        self.files_read.extend(files)
+        self._files_of[name] = tuple(files)
         if pruned or named is not None:  # it fits this statement only
             self._views.discard(target[:3])
         else:
             self._views.add(target[:3])
 
-    def _setup(self, statement: str) -> None:
+    def _setup(self, statement: str, key: str | None = None) -> None:
+        """Run a set-up statement unless the same one is already in force for ``key``."""
+        key = key or statement
+        if self._setup_done.get(key) == statement:
+            return
         self.con.execute(statement)
-        self.setup_log.append(statement)
+        self._setup_done[key] = statement
+
+    @property
+    def setup_log(self) -> list[str]:
+        """The set-up statements in force, in the order they first ran."""
+        return list(self._setup_done.values())
+
+    @property
+    def files_read(self) -> list[str]:
+        """The files behind the views in force."""
+        return [f for files in self._files_of.values() for f in files]
 
     def _footer_files(
         self, dataset: str, table: str, filters: dict[str, list[Any]] | None
@@ -439,7 +457,7 @@ class DuckDBEngine(Engine):
         import duckdb
 
         text = duckdb_message(exc)
-        missing = self._mirror_error(exc, text)
+        missing = mirror_error(self._mirror, self.idc_version.dataset, exc, text)
         if missing is not None:
             return missing
         if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException) and (
@@ -456,27 +474,6 @@ class DuckDBEngine(Engine):
             )
             error.args = (str(error),)
         return error
-
-    def _mirror_error(self, exc: Exception, text: str) -> SourceError | None:
-        """A column the source has but this mirror does not: name it and the fix."""
-        import duckdb
-
-        if self._mirror is None or not isinstance(exc, duckdb.BinderException):
-            return None
-        match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
-        if not match:
-            return None
-        from idcbq.sources.mirror.state import mirrored_tables, missing_column_hint
-
-        column = match.group(1)
-        for table in mirrored_tables(self._mirror, self.idc_version.dataset):
-            hint = missing_column_hint(self._mirror, self.idc_version.dataset, table, column)
-            if hint:
-                return SourceError(
-                    f"column {column!r} of {table} is not in the mirror at {self._mirror}",
-                    hint=f"add it with: {hint}",
-                )
-        return None
 
     def close(self) -> None:
         con = getattr(self, "con", None)

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from idcbq.errors import IdcbqError, QueryError, SourceError
@@ -120,3 +121,27 @@ def version_error(export: ExportRoot, idc_version: IdcVersion) -> SourceError:
         f"{loc.table_url(dataset, 'dicom_all')}: no dicom_all Parquet files in {dataset}",
         hint=f"tables there: {', '.join(export.tables(dataset)) or 'none'}",
     )
+
+
+def mirror_error(
+    mirror: Path | None, dataset: str, exc: Exception, text: str
+) -> SourceError | None:
+    """A column the source has but the ``mirror`` does not: name it and the fix."""
+    import duckdb
+
+    if mirror is None or not isinstance(exc, duckdb.BinderException):
+        return None
+    match = re.search(r'column "?([A-Za-z_][A-Za-z0-9_]*)"? not found', text)
+    if not match:
+        return None
+    from idcbq.sources.mirror.state import mirrored_tables, missing_column_hint
+
+    column = match.group(1)
+    for table in mirrored_tables(mirror, dataset):
+        hint = missing_column_hint(mirror, dataset, table, column)
+        if hint:
+            return SourceError(
+                f"column {column!r} of {table} is not in the mirror at {mirror}",
+                hint=f"add it with: {hint}",
+            )
+    return None
