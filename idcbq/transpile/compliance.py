@@ -18,17 +18,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from idcbq.transpile.rewrites import GUARD_ERROR, run_triggered
+from idcbq.transpile.rewrites import error_call as _error
+from idcbq.transpile.rewrites import run_triggered
 
 T = exp.DataType.Type
 #: BigQuery's limit on a string function's output, in bytes.
 MAX_OUTPUT = 1 << 20
-
-
-def _error(message: str) -> exp.Expr:
-    call = exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
-    call.meta[GUARD_ERROR] = True
-    return call
 
 
 def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:

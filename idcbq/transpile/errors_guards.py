@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import GUARD_ERROR
-from idcbq.transpile.semantics import error_call as _error
+from idcbq.transpile.rewrites import error_call as _error
 
 #: Marks a node a rewrite has already guarded (rewrites run more than once per query).
 GUARDED = "idcbq_runtime_error"
@@ -23,10 +23,8 @@ OURS = GUARD_ERROR
 
 
 def raise_error(message: str) -> exp.Expr:
-    """DuckDB ``error(message)``, marked as ours."""
-    call = _error(message)
-    call.meta[OURS] = True
-    return call
+    """DuckDB ``error(message)``, marked as ours (:data:`OURS`)."""
+    return _error(message)
 
 
 def guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:

@@ -97,6 +97,14 @@ def literal_limit(agg: exp.Expr, name: str) -> exp.Limit | None:
     return limit
 
 
+def error_call(message: exp.Expr | str) -> exp.Expr:
+    """DuckDB ``error(message)``, marked as one of idcbq's guards (:data:`GUARD_ERROR`)."""
+    text = exp.Literal.string(message) if isinstance(message, str) else message
+    call = exp.Anonymous(this="error", expressions=[text])
+    call.meta[GUARD_ERROR] = True
+    return call
+
+
 def _bounds_error(index_sql: exp.Expr) -> exp.Expr:
     message = exp.DPipe(
         this=exp.DPipe(
@@ -105,9 +113,7 @@ def _bounds_error(index_sql: exp.Expr) -> exp.Expr:
         ),
         expression=exp.Literal.string(" is out of bounds"),
     )
-    call = exp.Anonymous(this="error", expressions=[message])
-    call.meta[GUARD_ERROR] = True
-    return call
+    return error_call(message)
 
 
 def array_subscripts(tree: exp.Expr) -> exp.Expr:

@@ -27,7 +27,13 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import GUARD_ERROR, detach, int_literal, literal_limit, run_triggered
+from idcbq.transpile.rewrites import (  # error_call: re-exported for the rule modules
+    detach,
+    error_call,
+    int_literal,
+    literal_limit,
+    run_triggered,
+)
 
 T = exp.DataType.Type
 
@@ -66,13 +72,6 @@ def is_typed(node: exp.Expr, *types: T) -> bool:
 
         raise unknown_type(node)
     return kind.is_type(*types)
-
-
-def error_call(message: exp.Expr | str) -> exp.Expr:
-    text = exp.Literal.string(message) if isinstance(message, str) else message
-    call = exp.Anonymous(this="error", expressions=[text])
-    call.meta[GUARD_ERROR] = True
-    return call
 
 
 # -- names ---------------------------------------------------------------------------
