@@ -14,7 +14,6 @@ implementation. Untyped (``UNTYPED``):
 - ``unicode_empty``: ``UNICODE('')`` is 0 (DuckDB: -1).
 - ``split_null_delimiter``: ``SPLIT(s, NULL)`` is NULL (DuckDB: ``[s]``).
 - ``reverse_code_points``: ``REVERSE`` reverses code points, not grapheme clusters.
-- ``instr_position``: ``INSTR`` with a position other than a positive literal refuses.
 - ``trim_white_space``: one-argument ``TRIM``/``LTRIM``/``RTRIM`` remove Unicode white
   space, not only spaces.
 
@@ -32,7 +31,6 @@ from functools import cache
 
 from sqlglot import exp
 
-from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
@@ -241,25 +239,6 @@ def reverse_code_points(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def instr_position(tree: exp.Expr) -> exp.Expr:
-    """``INSTR(s, t, position)``: a negative position searches backwards from the end
-    and 0 is an error in GoogleSQL; DuckDB's translation searches forwards from a
-    substring. Only a positive integer literal position is translated; others refuse."""
-    for node in tree.find_all(exp.StrPosition):
-        position = node.args.get("position")
-        if position is None:
-            continue
-        if isinstance(position, exp.Literal) and position.is_int and int(position.name) > 0:
-            continue
-        raise TranspileError(
-            "unsupported on DuckDB: INSTR with a position that is not a positive integer "
-            f"literal ({position.sql(dialect='bigquery')}): GoogleSQL searches backwards "
-            "from the end for a negative one",
-            hint="use a positive literal position, or --engine bigquery",
-        )
-    return tree
-
-
 #: Unicode's White_Space (RE2's \\s is only ASCII, and lacks \\v).
 _WHITE = r"[\t\n\v\f\r\x{85}\p{Z}]+"
 
@@ -289,7 +268,6 @@ def trim_white_space(tree: exp.Expr) -> exp.Expr:
 
 UNTYPED = (
     trim_white_space,
-    instr_position,
     reverse_code_points,
     full_case_mapping,
     regexp_extract_all_end,

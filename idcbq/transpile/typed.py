@@ -13,7 +13,8 @@ type nobody knows never silently does nothing. Each has probes in ``tests/probes
 - ``byte_length``: ``BYTE_LENGTH`` of a STRING counts UTF-8 bytes.
 - ``format_t``: ``FORMAT('%t', x)`` for STRING, INT64 and BOOL arguments and ARRAYs of them.
 - ``timestamp_to_string``: ``CAST(TIMESTAMP AS STRING)`` with BigQuery's fraction digits.
-- ``json_of_floats``: ``TO_JSON_STRING`` of FLOAT64 values is refused (loud).
+- ``json_of_floats``: ``TO_JSON_STRING`` of a FLOAT64 is its STRING text (NaN and
+  infinities as JSON strings); of FLOAT64 values inside a STRUCT or ARRAY it refuses.
 - ``sign_of_float``: ``SIGN(FLOAT64)`` is FLOAT64.
 - ``null_outputs``: an output holding a NULL literal gets BigQuery's type.
 - ``lag_default_type``: ``LAG``/``LEAD`` of an INT64 with a FLOAT64 default is FLOAT64.
