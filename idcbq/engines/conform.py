@@ -160,7 +160,7 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
         >>> t = pa.table({"unnest": [1]})
         >>> conform(t, [("$unnest1", "INT64")]).column_names
         ['f0_']
-        >>> s = pa.table({"v": pa.array([{"x": 1, "y": 2}])})
+        >>> s = pa.table({"v": pa.array([{"x": 1, "f0_": 2}])})
         >>> spec = ("STRUCT", (("x", "INT64"), ("", "INT64")))
         >>> conform(s, [(VALUE_TABLE, spec)]).column_names
         ['x', 'f0_']
@@ -228,11 +228,27 @@ def _value_table(table: pa.Table, types: Types) -> tuple[pa.Table, list[tuple[st
                 f"table of {_spell(spec)}: the translation differs"
             )
         return table, named
-    fields = [column.type.field(i) for i in range(column.type.num_fields)]
-    chunks = [chunk.flatten() for chunk in column.chunks]  # a NULL row: NULL fields
-    arrays = [pa.chunked_array([c[i] for c in chunks], type=f.type) for i, f in enumerate(fields)]
-    flat = pa.Table.from_arrays(arrays, names=[n for n, _s in named])
-    return flat, named
+    return struct_fields(column, [n for n, _s in named]), named
+
+
+def struct_fields(column: pa.ChunkedArray, names: list[str]) -> pa.Table:
+    """A STRUCT column as a table of its fields, named ``names`` (a NULL row: NULL fields).
+
+    Example:
+        >>> import pyarrow as pa
+        >>> s = pa.chunked_array([pa.array([{"x": 1, "y": "a"}, None])])
+        >>> struct_fields(s, ["x", "f0_"]).to_pylist()
+        [{'x': 1, 'f0_': 'a'}, {'x': None, 'f0_': None}]
+    """
+    import pyarrow as pa
+
+    kind = column.type
+    chunks = [chunk.flatten() for chunk in column.chunks]
+    arrays = [
+        pa.chunked_array([c[i] for c in chunks], type=kind.field(i).type)
+        for i in range(kind.num_fields)
+    ]
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _mentions(spec: Spec, name: str) -> bool:

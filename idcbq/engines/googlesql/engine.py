@@ -399,18 +399,14 @@ def _value_table_columns(table: pa.Table) -> pa.Table:
     anonymous field (decoded as ``_field_<position>``) is an anonymous column (``f0_``)."""
     import pyarrow as pa
 
+    from idcbq.engines.conform import struct_fields
+
     if table.num_columns != 1 or not pa.types.is_struct(table.column(0).type):
         return table
-    column = table.column(0)
-    kind = column.type
-    chunks = [chunk.flatten() for chunk in column.chunks]
-    arrays = [
-        pa.chunked_array([c[i] for c in chunks], type=kind.field(i).type)
-        for i in range(kind.num_fields)
-    ]
+    kind = table.column(0).type
     names = [kind.field(i).name for i in range(kind.num_fields)]
     names = ["" if n == f"_field_{i}" else n for i, n in enumerate(names, start=1)]
-    return pa.Table.from_arrays(arrays, names=names)
+    return struct_fields(table.column(0), names)
 
 
 def _bigquery_names(table: pa.Table) -> pa.Table:
