@@ -19,7 +19,7 @@ Probes: ``tests/probes/dates_more.yaml`` (``format_element_*``).
 Example:
     >>> import sqlglot
     >>> tree = sqlglot.parse_one("SELECT FORMAT_DATE('%g', d) FROM t", read="bigquery")
-    >>> "isoyear" in format_elements(tree).sql("duckdb")
+    >>> "ISOYEAR" in format_elements(tree).sql("duckdb")
     True
 """
 
