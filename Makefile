@@ -69,7 +69,9 @@ orthanc:
 demo: $(STAMP)
 	$(PY) -m idcbq.demo
 
+# The modules' docstring examples first (a few seconds), then the suite.
 test: $(STAMP) $(BQEMU_STAMP) orthanc
+	$(PY) -m pytest -q -p no:cacheprovider --doctest-modules idcbq
 	IDCBQ_BQEMU_PYTHON=$(CURDIR)/$(BQEMU_VENV)/bin/python $(PY) -m pytest -q -m "not install" --durations=25
 
 # A broad smoke subset (templates on DuckDB, manifests, seeded downloads, the magic) on
