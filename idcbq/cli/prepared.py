@@ -242,8 +242,8 @@ def _entry(
     engine = client.engine
     if type(engine).__name__ != "DuckDBEngine" or engine.name != "duckdb":
         return None  # a special source (idc-index) has its own set-up
-    if engine.export.location.is_remote or engine._footers is not None or engine._mirror:
-        return None  # remote reads and mirrors prune files per statement
+    if not engine.setup_is_static:
+        return None
     if prepared.source_sql != sql_text or prepared.template is not None:
         return None  # DECLARE blocks, scripts, INFORMATION_SCHEMA: rewritten first
     if result.empty_hint or result.table.num_rows == 0 or engine.last_run is None:

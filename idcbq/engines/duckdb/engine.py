@@ -268,6 +268,14 @@ class DuckDBEngine(Engine):
         return list(self._setup_done.values())
 
     @property
+    def setup_is_static(self) -> bool:
+        """True when a statement's views do not depend on the statement.
+
+        Remote reads and mirrors prune files per statement, so their set-up is not.
+        """
+        return not self.export.location.is_remote and self._footers is None and not self._mirror
+
+    @property
     def files_read(self) -> list[str]:
         """The files behind the views in force."""
         return [f for files in self._files_of.values() for f in files]
