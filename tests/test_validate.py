@@ -136,3 +136,12 @@ def test_parameter_type_is_rechecked():
 def test_validation_does_not_rewrite_sql():
     sql = "SELECT SeriesInstanceUID AS `UID` FROM dicom_all"
     assert validate(sql).sql == sql
+
+
+@pytest.mark.parametrize("sql", ["SELECT FROM", "DECLARE x INT64;\nSELECT FROM"])
+def test_a_query_cut_short_says_so_in_the_users_words(sql):
+    # sqlglot names the end of input by its internal SENTINEL token
+    with pytest.raises(ValidationError) as info:
+        validate(sql, params=P)
+    message = str(info.value).splitlines()[0]
+    assert "the end of the query" in message and "SENTINEL" not in message, message

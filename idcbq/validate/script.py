@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from idcbq.errors import TemplateError, ValidationError
 from idcbq.templates.locations import LocationMap
+from idcbq.validate.statements import parse_error_text
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -178,9 +179,7 @@ class ScriptRunner:
         try:
             return sqlglot.parse_one(text, read="bigquery")
         except ParseError as exc:
-            info = exc.errors[0] if exc.errors else {}
-            desc = info.get("description") or str(exc).splitlines()[0]
-            raise ValidationError(f"SQL syntax error: {desc}") from None
+            raise ValidationError(f"SQL syntax error: {parse_error_text(exc)}") from None
 
     def _locate(self, start: int, text: str):
         token = text.split(None, 1)[0] if text.strip() else None

@@ -30,7 +30,28 @@ _FORBIDDEN_FUNCTIONS = re.compile(
 )
 
 
-_TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+.*?>")
+_TOKEN_REPR = re.compile(r"<Token token_type: ([\w.]+), text: (.*?), line: \d+.*?>")
+
+
+def parse_error_text(exc: Exception) -> str:
+    """sqlglot's description of a parse error, with its tokens written as the user wrote them.
+
+    Example:
+        >>> import sqlglot
+        >>> try:
+        ...     sqlglot.parse_one("SELECT FROM", read="bigquery")
+        ... except sqlglot.errors.ParseError as exc:
+        ...     print(parse_error_text(exc))
+        Expected table name but got the end of the query
+    """
+    info = exc.errors[0] if getattr(exc, "errors", None) else {}
+    desc = info.get("description") or str(exc).splitlines()[0]
+
+    def token(m: re.Match[str]) -> str:
+        # the parser's end-of-input marker is not something the user wrote
+        return "the end of the query" if m.group(1).endswith("SENTINEL") else repr(m.group(2))
+
+    return _TOKEN_REPR.sub(token, desc)
 
 
 def parse_statements(
@@ -50,8 +71,7 @@ def parse_statements(
         if line is not None and col is not None and token:
             # sqlglot reports the column where the token ends; point at its start.
             col = max(1, col - len(token) + 1)
-        desc = info.get("description") or str(exc).splitlines()[0]
-        desc = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), desc)
+        desc = parse_error_text(exc)
         add(
             ValidationError(
                 f"SQL syntax error: {desc}", location=lmap.locate(line, col, token=token)
