@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlglot.dialects.bigquery import BigQuery
 from sqlglot.dialects.duckdb import DuckDB
 
@@ -23,10 +25,10 @@ _ESCAPED_PERCENT = {"%%": "%%"}
 class BigQueryFormats(BigQuery):
     """BigQuery, with ``%%`` kept whole in format strings."""
 
-    TIME_MAPPING = {**BigQuery.TIME_MAPPING, **_ESCAPED_PERCENT}
+    TIME_MAPPING: ClassVar[dict[str, str]] = {**BigQuery.TIME_MAPPING, **_ESCAPED_PERCENT}
 
 
 class DuckDBFormats(DuckDB):
     """DuckDB, with ``%%`` kept whole in format strings."""
 
-    TIME_MAPPING = {**DuckDB.TIME_MAPPING, **_ESCAPED_PERCENT}
+    TIME_MAPPING: ClassVar[dict[str, str]] = {**DuckDB.TIME_MAPPING, **_ESCAPED_PERCENT}
