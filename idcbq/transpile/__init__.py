@@ -81,6 +81,7 @@ def to_duckdb_tree(
 
     from idcbq.transpile import (
         casts,
+        civil_text,
         compliance,
         dates,
         errors_runtime,
@@ -123,7 +124,7 @@ def to_duckdb_tree(
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, strings, json_values, shapes, stats)
+        typed_families = (functions, strings, json_values, shapes, stats, civil_text)
         known_schema = known.schema_or_reference(query, schema, data_project, dataset)
         wanted = (
             wanted
@@ -153,6 +154,7 @@ def to_duckdb_tree(
                 *strings.TYPED,
                 *json_values.TYPED,
                 *shapes.TYPED,
+                *civil_text.TYPED,
                 *typed.TYPED,
                 *compliance.TYPED,
                 *unnest_rows.TYPED,

@@ -177,7 +177,7 @@ def json_wildcard(tree: exp.Expr) -> exp.Expr:
 
 
 #: BigQuery's DATE/DATETIME/TIMESTAMP range, microseconds since the epoch (years 1..9999).
-_EPOCH_US_MIN, _EPOCH_US_MAX = -62135596800000000, 253402300799999999
+EPOCH_US_MIN, EPOCH_US_MAX = -62135596800000000, 253402300799999999
 _ZONE_AT_END = re.compile(
     r"(?i)\d:\d\d(:\d\d(\.\d*)?)?\s*(z|utc|[+-]\d{1,2}(:?\d\d)?|[a-z]+/[a-z_]+)\s*$"
 )
@@ -200,8 +200,8 @@ def civil_ranges(tree: exp.Expr) -> exp.Expr:
         bad = exp.not_(
             exp.Between(
                 this=micros,
-                low=exp.Literal.number(_EPOCH_US_MIN),
-                high=exp.Literal.number(_EPOCH_US_MAX),
+                low=exp.Literal.number(EPOCH_US_MIN),
+                high=exp.Literal.number(EPOCH_US_MAX),
             )
         )
         what = (
