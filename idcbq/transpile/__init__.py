@@ -166,6 +166,7 @@ def to_duckdb_tree(
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
+        query = civil_text.literal_casts(query)  # before errors_runtime reads literals
         query = unnest_rows.explode_struct_literals(query)
         query = semantics.apply_untyped(query)
         query = json_values.apply_untyped(query)  # before functions, as compliance

@@ -67,9 +67,9 @@ def _target(cast: exp.Cast) -> T | None:
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a cast to a date/time type could read text (its operand's type decides)."""
+    """True if a cast to a date/time type reads a value that may be text (its type decides)."""
     return any(
-        _target(cast) is not None and not isinstance(cast.this, exp.Null)
+        _target(cast) is not None and not isinstance(cast.this, exp.Literal | exp.Null)
         for cast in tree.find_all(exp.Cast)
     )
 
@@ -83,26 +83,41 @@ def _message(text: str, value: exp.Expr) -> exp.Expr:
     return exp.DPipe(this=exp.Literal.string(text), expression=value.copy())
 
 
+def literal_casts(tree: exp.Expr) -> exp.Expr:
+    """Decide each cast of a string literal now (also BigQuery's ``DATE '...'`` literals)."""
+    for cast in list(tree.find_all(exp.Cast)):
+        kind = _target(cast)
+        if kind is None or not (isinstance(cast.this, exp.Literal) and cast.this.is_string):
+            continue
+        both, googlesql_only = _SHAPES[kind]
+        text = cast.this.this
+        if re.fullmatch(both, text, re.ASCII):
+            continue
+        name = _NAMES[kind]
+        if googlesql_only and re.fullmatch(googlesql_only, text, re.ASCII):
+            raise TranspileError(
+                f"unsupported on DuckDB: the {name} text {text!r} is read differently by DuckDB",
+                hint="write it as YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH:MM], or --engine bigquery",
+            )
+        safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
+        invalid = exp.cast(exp.null(), cast.to.copy()) if safe else None
+        cast.replace(invalid or error_call(f"Invalid {name} string: {text}"))
+    return tree
+
+
 def civil_text_casts(tree: exp.Expr) -> exp.Expr:
-    """Guard every STRING -> DATE/DATETIME/TIME/TIMESTAMP cast by the text's shape."""
+    """Guard every cast of a STRING value to DATE/DATETIME/TIME/TIMESTAMP by its shape."""
     for cast in list(tree.find_all(exp.Cast)):
         kind = _target(cast)
         value = cast.this
-        if kind is None or cast.meta.get("idcbq_civil_text"):
+        if kind is None or isinstance(value, exp.Literal) or cast.meta.get("idcbq_civil_text"):
             continue
-        if not (
-            value.is_string
-            if isinstance(value, exp.Literal)
-            else is_typed(value, *exp.DataType.TEXT_TYPES)
-        ):
+        if not is_typed(value, *exp.DataType.TEXT_TYPES):
             continue
         cast.meta["idcbq_civil_text"] = True
         both, googlesql_only = _SHAPES[kind]
         name = _NAMES[kind]
         safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
-        if isinstance(value, exp.Literal):  # decided here (also BigQuery's typed literals)
-            _literal(cast, value.this, both, googlesql_only, name, safe)
-            continue
         refused = error_call(
             _message(
                 f"unsupported on DuckDB: the {name} text is read differently by DuckDB: ", value
@@ -133,20 +148,6 @@ def _in_range(instant: exp.Expr) -> exp.Expr:
         low=exp.Literal.number(EPOCH_US_MIN),
         high=exp.Literal.number(EPOCH_US_MAX),
     )
-
-
-def _literal(
-    cast: exp.Cast, text: str, both: str, googlesql_only: str | None, name: str, safe: bool
-) -> None:
-    if re.fullmatch(both, text, re.ASCII):
-        return
-    if googlesql_only and re.fullmatch(googlesql_only, text, re.ASCII):
-        raise TranspileError(
-            f"unsupported on DuckDB: the {name} text {text!r} is read differently by DuckDB",
-            hint="write it in the form YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH:MM], or --engine bigquery",
-        )
-    invalid = exp.cast(exp.null(), cast.to.copy()) if safe else None
-    cast.replace(invalid or error_call(f"Invalid {name} string: {text}"))
 
 
 TYPED = (civil_text_casts,)
