@@ -34,7 +34,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.formats import format_date_of_datetime, format_elements
+from idcbq.transpile.formats import format_date_of_datetime, format_elements, parse_elements
 from idcbq.transpile.formats import needs_types as format_needs_types
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
@@ -252,6 +252,7 @@ UNTYPED = (
     unix_floor,
     last_day_weeks,
     format_elements,
+    parse_elements,
     civil_of_text,
     extract_week_start,
     extract_subsecond,

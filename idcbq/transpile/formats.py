@@ -104,6 +104,40 @@ def format_elements(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Elements whose parsing differs: GoogleSQL does not read a date from week numbers or
+#: weekdays (NULL), ``%n``/``%t`` match any white space, ``%z`` takes no ``+05:30``.
+_PARSED_APART = frozenset({"%U", "%W", "%w", "%u", "%V", "%G", "%g", "%n", "%t", "%z"})
+_PARSES = {
+    exp.StrToDate: "PARSE_DATE",
+    exp.StrToTime: "PARSE_TIMESTAMP",
+    exp.ParseDatetime: "PARSE_DATETIME",
+    exp.ParseTime: "PARSE_TIME",
+}
+
+
+def parse_elements(tree: exp.Expr) -> exp.Expr:
+    """Refuse a PARSE_* format whose elements DuckDB's strptime reads otherwise.
+
+    ``PARSE_DATE`` with a time-of-day element is an error in GoogleSQL; DuckDB read it.
+    """
+    for node in tree.find_all(*_PARSES):
+        name = _PARSES[type(node)]
+        fmt = node.args.get("format")
+        if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+            continue
+        tokens = _TOKEN.findall(fmt.this)
+        apart = sorted({t for t in tokens if t in _PARSED_APART})
+        if isinstance(node, exp.StrToDate):
+            apart += sorted({t for t in tokens if _is_time_element(t)})
+        if apart:
+            raise TranspileError(
+                f"unsupported on DuckDB: {name} with {', '.join(apart)} reads text "
+                "otherwise than GoogleSQL",
+                hint="parse with other elements, or --engine bigquery",
+            )
+    return tree
+
+
 def _pieces(node: exp.TimeToStr, text: str, is_datetime: bool) -> exp.Expr:
     """``strftime(v, 'a') || <computed> || strftime(v, 'b')``... for one format."""
     out: list[exp.Expr] = []
