@@ -148,8 +148,8 @@ def translate_duplicates(tree: exp.Expr) -> exp.Expr:
         if src is None:
             continue
         chars = duck_call("string_split", src.copy(), exp.Literal.string(""))
-        bad = exp.NEQ(
-            this=duck_call("length", src.copy()),
+        bad = exp.NEQ(  # both sides split alike: '' splits into [''], not []
+            this=duck_call("len", chars.copy()),
             expression=duck_call("len", duck_call("list_distinct", chars)),
         )
         detach(node).replace(

@@ -29,6 +29,7 @@ from itertools import count
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.printf_args import printf_args
 
 #: Marks the ``error()`` calls idcbq's rewrites add (not the query's own ``ERROR``): a
 #: ``SAFE.`` call turns them to NULL.
@@ -247,7 +248,7 @@ def format_to_printf(tree: exp.Expr) -> exp.Expr:
         fmt = node.this
         if not (isinstance(fmt, exp.Literal) and fmt.is_string):
             raise TranspileError("unsupported on DuckDB: FORMAT with a non-literal format string")
-        fmt, args = _grouped_integers(fmt, list(node.expressions))
+        fmt, args = printf_args(fmt, list(node.expressions))
         node.set("expressions", args)
         for match in _FORMAT_SPEC.finditer(fmt.this):
             if match.group("conv") not in _PRINTF_SAFE or "'" in match.group("flags"):
@@ -256,31 +257,6 @@ def format_to_printf(tree: exp.Expr) -> exp.Expr:
                 )
         node.replace(exp.Anonymous(this="printf", expressions=[fmt.copy(), *node.expressions]))
     return tree
-
-
-#: Any specifier (``%%`` included), to pair specifiers with arguments.
-_ANY_SPEC = re.compile(r"%(?:%|'?[-+ #0]*\d*(?:\.\d+)?.)")
-
-
-def _grouped_integers(fmt: exp.Literal, args: list[exp.Expr]) -> tuple[exp.Literal, list]:
-    """``%'d`` / ``%'i`` (no width or flags): the integer with comma thousands separators,
-    as ``format('{:,}', x)`` writes it, printed with ``%s`` (NULL stays NULL)."""
-    pieces, start, i = [], 0, 0
-    for match in _ANY_SPEC.finditer(fmt.this):
-        spec = match.group(0)
-        if spec == "%%":
-            continue
-        if spec in ("%'d", "%'i") and i < len(args):
-            pieces.append(fmt.this[start : match.start()] + "%s")
-            start = match.end()
-            args[i] = exp.Anonymous(
-                this="format",
-                expressions=[exp.Literal.string("{:,}"), exp.cast(args[i].copy(), "BIGINT")],
-            )
-        i += 1
-    if not pieces:
-        return fmt, args
-    return exp.Literal.string("".join(pieces) + fmt.this[start:]), args
 
 
 _VOLATILE = {"ERROR", "RAND", "RANDOM", "GENERATE_UUID"}
