@@ -159,7 +159,53 @@ def set_operation_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-UNTYPED = (pivot_names, group_by_alias)
+def _identifiers(node: exp.Expr) -> list[exp.Identifier]:
+    return list(node.expressions) if isinstance(node, exp.Tuple) else [node]
+
+
+def unpivot_column_order(tree: exp.Expr) -> exp.Expr:
+    """UNPIVOT's columns in GoogleSQL's order: the others, the values, then the name.
+
+    DuckDB puts the name column before the values (``id, k, v`` for GoogleSQL's
+    ``id, v, k``); ``SELECT *`` and positions would differ. The unpivoted source becomes
+    ``(SELECT * EXCLUDE (k, v), v, k FROM source UNPIVOT (...)) AS alias``.
+    """
+    for pivot in list(tree.find_all(exp.Pivot)):
+        source = pivot.parent
+        fields = pivot.args.get("fields") or []
+        if not pivot.args.get("unpivot") or pivot.meta.get("idcbq_ordered"):
+            continue
+        if not (isinstance(source, exp.Table | exp.Subquery) and len(fields) == 1):
+            continue
+        labels = [
+            v.args.get("alias") for v in fields[0].expressions if isinstance(v, exp.PivotAlias)
+        ]
+        if any(not (isinstance(a, exp.Literal) and a.is_string) for a in labels):
+            raise TranspileError(
+                "unsupported on DuckDB: an UNPIVOT label that is not a string (GoogleSQL's "
+                "name column takes the labels' type; DuckDB's is text)",
+                hint="label with strings ('1'), or use --engine bigquery",
+            )
+        name = fields[0].this
+        values = [v for e in pivot.expressions for v in _identifiers(e)]
+        if not isinstance(name, exp.Identifier) or not all(
+            isinstance(v, exp.Identifier) for v in values
+        ):
+            continue
+        inner = pivot.copy()
+        inner.meta["idcbq_ordered"] = True
+        alias = inner.args.get("alias")
+        inner.set("alias", None)
+        unpivoted = source.copy()
+        unpivoted.set("pivots", [inner])
+        moved = [exp.column(v.copy()) for v in (*values, name)]
+        star = exp.Star(except_=[c.copy() for c in moved])
+        query = exp.select(star, *moved).from_(unpivoted)
+        source.replace(exp.Subquery(this=query, alias=alias))
+    return tree
+
+
+UNTYPED = (pivot_names, unpivot_column_order, group_by_alias)
 TYPED = (set_operation_literals,)
 
 

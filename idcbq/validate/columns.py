@@ -67,6 +67,8 @@ def check_columns(
     cache: dict[int, _Columns | None] = {}
     seen: set[int] = set()
     for scope in scopes:
+        if _pivoted(scope):
+            continue  # PIVOT / UNPIVOT make and drop columns: undecided here
         aliases = _select_aliases(scope)
         for column in scope.columns:
             if id(column) in seen:
@@ -88,6 +90,12 @@ def check_columns(
                         hint=problem[1],
                     )
                 )
+
+
+def _pivoted(scope: Any) -> bool:
+    from sqlglot import exp
+
+    return any(True for _ in scope.expression.find_all(exp.Pivot))
 
 
 def _in_where(column: Any, scope: Any) -> bool:
