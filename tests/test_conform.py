@@ -160,3 +160,12 @@ def test_json_columns_take_googlesql_text():
 def test_json_column_that_is_not_json_is_an_error():
     with pytest.raises(QueryError, match="text that is not JSON"):
         conform(pa.table({"j": ["{bad"]}), [("j", "JSON")])
+
+
+def test_columns_that_come_in_another_order_take_googlesqls_order():
+    # by position, `k` would be read as the INT64 and `v` as the STRING (or, with equal
+    # types, swapped silently)
+    table = pa.table({"k": ["a"], "v": [1], "w": [2]})
+    out = conform(table, [("v", "INT64"), ("w", "INT64"), ("K", "STRING")])
+    assert out.column_names == ["v", "w", "k"]
+    assert out.to_pylist() == [{"v": 1, "w": 2, "k": "a"}]

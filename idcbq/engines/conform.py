@@ -181,6 +181,7 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
             f"DuckDB's result has {table.num_columns} columns, GoogleSQL's analysis "
             f"{len(types)} ({', '.join(n for n, _ in types)}): the translation differs"
         )
+    table = _in_googlesqls_order(table, [g for g, _s in types])
     columns, fields = [], []
     names = _bigquery_names(table.column_names, [g for g, _s in types])
     for name, column, (_gname, spec) in zip(names, table.columns, types, strict=True):
@@ -191,6 +192,16 @@ def conform(table: pa.Table, types: Types) -> pa.Table:
         columns.append(column)
         fields.append(pa.field(name, target))
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _in_googlesqls_order(table: pa.Table, google: list[str]) -> pa.Table:
+    """DuckDB's columns in GoogleSQL's order when the same distinct names come otherwise
+    (a translation that moved columns: by position each would take another's type)."""
+    mine = [n.lower() for n in table.column_names]
+    theirs = [n.lower() for n in google]
+    if mine == theirs or len(set(mine)) != len(mine) or sorted(mine) != sorted(theirs):
+        return table
+    return table.select([mine.index(n) for n in theirs])
 
 
 def _bigquery_names(duck: list[str], google: list[str]) -> list[str]:
