@@ -67,8 +67,10 @@ def check_columns(
     cache: dict[int, _Columns | None] = {}
     seen: set[int] = set()
     for scope in scopes:
-        if _pivoted(scope):
-            continue  # PIVOT / UNPIVOT make and drop columns: undecided here
+        if _pivoted(scope) or _unaliased_derived_tables(scope) > 1:
+            # PIVOT / UNPIVOT make and drop columns; two unaliased subqueries share
+            # one (empty) source name in sqlglot's scope: undecided here
+            continue
         aliases = _select_aliases(scope)
         for column in scope.columns:
             if id(column) in seen:
@@ -96,6 +98,18 @@ def _pivoted(scope: Any) -> bool:
     from sqlglot import exp
 
     return any(True for _ in scope.expression.find_all(exp.Pivot))
+
+
+def _unaliased_derived_tables(scope: Any) -> int:
+    from sqlglot import exp
+
+    select = scope.expression
+    if not isinstance(select, exp.Select):
+        return 0
+    from_ = select.args.get("from_") or select.args.get("from")
+    items = [from_.this] if from_ is not None else []
+    items += [j.this for j in select.args.get("joins") or []]
+    return sum(1 for i in items if isinstance(i, exp.Subquery) and not i.alias)
 
 
 def _in_where(column: Any, scope: Any) -> bool:
