@@ -251,13 +251,13 @@ def unix_floor(tree: exp.Expr) -> exp.Expr:
 UNTYPED = (
     unix_floor,
     last_day_weeks,
+    time_functions,  # before format_elements: FORMAT_TIME's value becomes a timestamp
     format_elements,
     parse_elements,
     civil_of_text,
     extract_week_start,
     extract_subsecond,
     parse_timestamp_zone,
-    time_functions,
 )
 
 #: Run before ``typed.TYPED`` (its ``timestamp_to_string`` handles CAST of TIMESTAMP).

@@ -34,7 +34,7 @@ from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
-_TOKEN = re.compile(r"%(?:-?[A-Za-z%]|E[0-9*]*[A-Za-z]|O[A-Za-z])")
+_TOKEN = re.compile(r"%(?:E[0-9*]*[A-Za-z]|O[A-Za-z]|-?[A-Za-z%])")  # %E3S whole, not %E
 #: Elements of a time of day (after sqlglot's mapping: ``%T`` is ``%H:%M:%S`` then).
 _TIME_ELEMENTS = set("HIMSpfXrRklPzZs")
 #: Computed pieces: element -> DuckDB fragment of the value ``_v``.
@@ -45,6 +45,17 @@ _COMPUTED = {
     "%C": "lpad(CAST(year(_v) // 100 AS VARCHAR), 2, '0')",
     "%Q": "CAST(quarter(_v) AS VARCHAR)",
 }
+_MICROS = "lpad(CAST(microsecond(_v) % 1000000 AS VARCHAR), 6, '0')"
+_COMPUTED.update(
+    {
+        "%E4Y": "lpad(CAST(year(_v) AS VARCHAR), 4, '0')",
+        "%E*S": f"strftime(_v, '%S') || CASE WHEN microsecond(_v) % 1000000 = 0 THEN '' "
+        f"ELSE '.' || rtrim({_MICROS}, '0') END",
+        "%s": "CAST(CAST(floor(epoch(_v)) AS BIGINT) AS VARCHAR)",
+        # %E<n>S: n digits of the fraction, cut (not rounded)
+        **{f"%E{n}S": f"strftime(_v, '%S') || '.' || left({_MICROS}, {n})" for n in range(1, 6)},
+    }
+)
 #: Elements that are other strftime text.
 _SPELLED = {"%n": "\n", "%t": "\t", "%R": "%H:%M", "%r": "%I:%M:%S %p"}
 _DATE_ONLY = "idcbq_format_date_of_date"
