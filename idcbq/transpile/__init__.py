@@ -83,9 +83,9 @@ def to_duckdb_tree(
         casts,
         civil_text,
         compliance,
-        cube_root,
         dates,
         errors_runtime,
+        float_functions,
         functions,
         json_values,
         known,
@@ -174,7 +174,7 @@ def to_duckdb_tree(
         query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
         query = zones.apply_untyped(query)  # before functions (FORMAT_TIMESTAMP's zone)
         query = sequences.float_generate_array(query)  # before functions' step guard
-        query = cube_root.correctly_rounded_cbrt(query)
+        query = float_functions.apply(query)
         query = functions.apply(query)
         query = dates.apply_untyped(query)
         query = time_buckets.apply_untyped(query)

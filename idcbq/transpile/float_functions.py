@@ -1,4 +1,11 @@
-"""``CBRT(x)`` correctly rounded, as GoogleSQL's is.
+"""FLOAT64 functions computed as GoogleSQL computes them.
+
+``LOG(x, b)`` is ``LN(x) / LN(b)`` in GoogleSQL (NaN for an infinite base); DuckDB's two-argument ``log`` (a
+``log2`` for base 2) differed in the last place for most inputs. ``LOG10`` parses to
+the same node with base 10 and keeps DuckDB's ``log10``; so does ``SAFE.LOG`` (its
+arguments are evaluated apart from the call, :mod:`idcbq.transpile.safe_calls`).
+
+``CBRT(x)`` is correctly rounded, as GoogleSQL's is.
 
 DuckDB's ``cbrt`` (the C library's) is often one unit in the last place off:
 ``CBRT(27)`` is ``3.0000000000000004`` and ``CBRT(2)`` ``1.2599210498948734`` where
@@ -10,9 +17,10 @@ agree at 0, infinities and NaN).
 
 Example:
     >>> import sqlglot
-    >>> tree = sqlglot.parse_one("SELECT CBRT(x) FROM t", read="bigquery")
-    >>> "nextafter" in correctly_rounded_cbrt(tree).sql("duckdb").lower()
-    True
+    >>> tree = sqlglot.parse_one("SELECT CBRT(x), LOG(x, 2) FROM t", read="bigquery")
+    >>> sql = apply(tree).sql("duckdb")
+    >>> "NEXTAFTER" in sql, "ELSE LN(x) / LN(2) END" in sql
+    (True, True)
 """
 
 from __future__ import annotations
@@ -58,3 +66,25 @@ def correctly_rounded_cbrt(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Cbrt)):
         node.replace(exp.paren(duck_fragment(_ROOT, _x=node.this)))
     return tree
+
+
+def log_of_base(tree: exp.Expr) -> exp.Expr:
+    """``LOG(x, b)`` as ``LN(x) / LN(b)`` (base 10: ``LOG10``, DuckDB's ``log10``)."""
+    for node in list(tree.find_all(exp.Log)):
+        base, value = node.this, node.args.get("expression")
+        if value is None or (isinstance(base, exp.Literal) and base.this in ("10", 10)):
+            continue
+        infinite_base = exp.EQ(this=base.copy(), expression=duck_fragment("CAST('inf' AS DOUBLE)"))
+        nan = duck_fragment("CAST('nan' AS DOUBLE)")
+        if isinstance(node.parent, exp.SafeFunc):  # safe_calls reads the call's own arguments
+            safe = node.parent
+            safe.replace(exp.Case(ifs=[exp.If(this=infinite_base, true=nan)], default=safe.copy()))
+            continue
+        quotient = exp.Div(this=exp.Ln(this=value.copy()), expression=exp.Ln(this=base.copy()))
+        node.replace(exp.Case(ifs=[exp.If(this=infinite_base, true=nan)], default=quotient))
+    return tree
+
+
+def apply(tree: exp.Expr) -> exp.Expr:
+    """Run every rule of this module."""
+    return log_of_base(correctly_rounded_cbrt(tree))
