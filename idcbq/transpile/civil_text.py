@@ -36,6 +36,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_runtime import EPOCH_US_MAX, EPOCH_US_MIN
 from idcbq.transpile.semantics import T, error_call, is_typed
+from idcbq.transpile.zones import earliest_instant
 
 _YEAR = r"(?:000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})"  # 0001..9999, four digits
 _DATE = _YEAR + r"-\d{1,2}-\d{1,2}"
@@ -92,6 +93,10 @@ def literal_casts(tree: exp.Expr) -> exp.Expr:
         both, googlesql_only = _SHAPES[kind]
         text = cast.this.this
         if re.fullmatch(both, text, re.ASCII):
+            named = _NAMED_ZONE.fullmatch(text) if kind is T.TIMESTAMPTZ else None
+            if named and named[2] != "UTC":
+                tried = exp.TryCast(this=cast.this.copy(), to=cast.to.copy())
+                cast.replace(_zoned(cast.this, tried, otherwise=cast.copy()))
             continue
         name = _NAMES[kind]
         if googlesql_only and re.fullmatch(googlesql_only, text, re.ASCII):
@@ -125,6 +130,10 @@ def civil_text_casts(tree: exp.Expr) -> exp.Expr:
         )
         invalid = None if safe else error_call(_message(f"Invalid {name} string: ", value))
         read = cast.copy()
+        if kind is T.TIMESTAMPTZ:  # a zone's repeated hour: the earlier instant
+            read = exp.Case(
+                ifs=[exp.If(this=_named_zone(value), true=_zoned(value, read))], default=read
+            )
         if kind is T.TIMESTAMPTZ:  # an offset can move the instant out of GoogleSQL's range
             read = exp.Case(
                 ifs=[exp.If(this=_in_range(read), true=read.copy())],
@@ -139,6 +148,32 @@ def civil_text_casts(tree: exp.Expr) -> exp.Expr:
         replacement = exp.Case(ifs=ifs, default=invalid)
         cast.replace(exp.paren(replacement))
     return tree
+
+
+#: a timestamp text ending in a zone name: (wall clock, zone)
+_NAMED_ZONE = re.compile(r"(.*\d) ([A-Za-z][A-Za-z_]*(?:/[A-Za-z_]+)*)", re.ASCII)
+
+
+def _named_zone(value: exp.Expr) -> exp.Expr:
+    return exp.RegexpLike(
+        this=value.copy(), expression=exp.Literal.string(f"^(?:{_NAMED_ZONE.pattern})$")
+    )
+
+
+def _zoned(value: exp.Expr, plain: exp.Expr, otherwise: exp.Expr | None = None) -> exp.Expr:
+    """The earlier instant of a wall clock in a named zone; where ``plain`` is NULL (a
+    zone DuckDB does not know) ``otherwise`` (``TRY_CAST``'s NULL or ``CAST``'s error)."""
+
+    def part(group: int) -> exp.Expr:
+        pattern = exp.Literal.string(f"^(?:{_NAMED_ZONE.pattern})$")
+        # DuckDB's own function (idcbq's REGEXP_EXTRACT rules are BigQuery's: one group)
+        return exp.Anonymous(
+            this="regexp_extract", expressions=[value.copy(), pattern, exp.Literal.number(group)]
+        )
+
+    instant = earliest_instant(exp.cast(part(1), "TIMESTAMP"), part(2))
+    unread = exp.Is(this=plain.copy(), expression=exp.null())
+    return exp.Case(ifs=[exp.If(this=unread, true=otherwise or exp.null())], default=instant)
 
 
 def _in_range(instant: exp.Expr) -> exp.Expr:

@@ -40,6 +40,7 @@ from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
+from idcbq.transpile.zones import earliest_instant
 
 _WEEKDAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
 _EPOCH_DAY = "CAST('1970-01-01' AS DATE)"
@@ -129,7 +130,7 @@ def parse_timestamp_zone(tree: exp.Expr) -> exp.Expr:
         if isinstance(fmt, exp.Literal) and _ZONE_SPEC.search(fmt.this or ""):
             continue  # the text's own zone wins
         wall = exp.cast(node.copy(), "TIMESTAMP")
-        node.replace(exp.Anonymous(this="timezone", expressions=[zone.copy(), wall]))
+        node.replace(earliest_instant(wall, zone.copy()))
     return tree
 
 

@@ -5,7 +5,8 @@ the zone is a string literal: with a column it wrote a DuckDB ``TIMESTAMP(dt, zo
 (no such function) or read ``DATETIME(ts, zone)`` as ``DATETIME(date, time)``.
 
 - ``timestamp_zone_values`` (untyped): ``TIMESTAMP(dt, zone)`` is the instant whose wall
-  clock in ``zone`` is ``dt`` (``CAST(dt AS TIMESTAMP) AT TIME ZONE zone``).
+  clock in ``zone`` is ``dt`` (``CAST(dt AS TIMESTAMP) AT TIME ZONE zone``), the earlier
+  of two in the hour repeated when summer time ends.
 - ``datetime_zone_values`` (typed): ``DATETIME(x, y)`` with ``y`` not a literal is the wall
   clock of TIMESTAMP ``x`` in zone ``y`` when ``y`` is a STRING, ``DATETIME(date, time)``
   when it is a TIME; a type nobody knows refuses the query.
@@ -20,8 +21,8 @@ zone argument.
 Example:
     >>> import sqlglot
     >>> tree = sqlglot.parse_one("SELECT TIMESTAMP(dt, z) AS t FROM x", read="bigquery")
-    >>> timestamp_zone_values(tree).sql("duckdb")
-    'SELECT CAST(dt AS TIMESTAMP) AT TIME ZONE z AS t FROM x'
+    >>> "CAST(dt AS TIMESTAMP) AT TIME ZONE z" in timestamp_zone_values(tree).sql("duckdb")
+    True
 """
 
 from __future__ import annotations
@@ -35,15 +36,30 @@ from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
+#: The repeated hour of a change back from summer time (or half hour: Lord Howe)
+_EARLIER = (
+    "CASE WHEN (_w AT TIME ZONE _z - INTERVAL 1 HOUR) AT TIME ZONE _z = _w "
+    "THEN _w AT TIME ZONE _z - INTERVAL 1 HOUR "
+    "WHEN (_w AT TIME ZONE _z - INTERVAL 30 MINUTE) AT TIME ZONE _z = _w "
+    "THEN _w AT TIME ZONE _z - INTERVAL 30 MINUTE ELSE _w AT TIME ZONE _z END"
+)
+
+
+def earliest_instant(wall: exp.Expr, zone: exp.Expr) -> exp.Expr:
+    """The instant whose wall clock in ``zone`` is ``wall`` (a DuckDB TIMESTAMP); of the
+    two a change back from summer time gives, the earlier, as GoogleSQL takes it (DuckDB
+    took the later)."""
+    return exp.paren(duck_fragment(_EARLIER, _w=wall, _z=zone))
+
 
 def timestamp_zone_values(tree: exp.Expr) -> exp.Expr:
-    """``TIMESTAMP(dt, zone)`` with a zone that is not a literal."""
+    """``TIMESTAMP(dt, zone)``: the earliest instant whose wall clock in ``zone`` is ``dt``."""
     for node in list(tree.find_all(exp.Timestamp)):
         zone = node.args.get("zone")
-        if zone is None or zone.is_string:
-            continue  # sqlglot's own translation
+        if zone is None:
+            continue
         wall = exp.cast(node.this.copy(), "TIMESTAMP")
-        node.replace(exp.AtTimeZone(this=wall, zone=zone.copy()))
+        node.replace(earliest_instant(wall, zone.copy()))
     return tree
 
 
