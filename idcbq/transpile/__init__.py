@@ -55,14 +55,14 @@ def to_duckdb(
     """
     from sqlglot.errors import ErrorLevel, SqlglotError
 
-    from idcbq.transpile.dialects import DuckDBFormats
+    from idcbq.transpile.dialects import DuckDBText
 
     tree = to_duckdb_tree(
         sql, schema=schema, data_project=data_project, params=params, dataset=dataset
     )
     try:
         # the tree is ours alone: generate from it without copying it first
-        return tree.sql(dialect=DuckDBFormats, unsupported_level=ErrorLevel.RAISE, copy=False)
+        return tree.sql(dialect=DuckDBText, unsupported_level=ErrorLevel.RAISE, copy=False)
     except SqlglotError as exc:
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc
 

@@ -146,7 +146,10 @@ def civil_text_casts(tree: exp.Expr) -> exp.Expr:
         if googlesql_only:
             ifs.append(exp.If(this=_matches(value, googlesql_only), true=refused))
         replacement = exp.Case(ifs=ifs, default=invalid)
-        cast.replace(exp.paren(replacement))
+        replacement.type = cast.type  # for the typed rules after this one
+        wrapped = exp.paren(replacement)
+        wrapped.type = cast.type
+        cast.replace(wrapped)
     return tree
 
 

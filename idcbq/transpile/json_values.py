@@ -153,10 +153,13 @@ _PATH_FUNCTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray,
 
 def json_path_modes(tree: exp.Expr) -> exp.Expr:
     """A JSONPath sqlglot could not read (``'lax $.a'``, ``'lax recursive $'``) is refused:
-    DuckDB would find nothing (NULL) where GoogleSQL's path modes find values."""
+    DuckDB would find nothing (NULL) where GoogleSQL's path modes find values. A path
+    without its leading ``$`` is GoogleSQL's error."""
     for node in tree.find_all(*_PATH_FUNCTIONS):
         path = node.expression
         if isinstance(path, exp.Literal) and path.is_string:
+            if not path.this.lstrip().startswith(("$", "lax", "strict")):
+                raise TranspileError(f"JSONPath must start with '$': {path.this!r}")
             raise TranspileError(
                 f"unsupported on DuckDB: the JSONPath {path.this!r} (path modes such as "
                 "'lax' and 'recursive' have no DuckDB equivalent)"

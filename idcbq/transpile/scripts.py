@@ -47,14 +47,14 @@ def parse_statements(sql: str) -> list[exp.Expr]:
     import sqlglot
     from sqlglot.errors import ErrorLevel, ParseError
 
-    from idcbq.transpile.dialects import BigQueryFormats
+    from idcbq.transpile.dialects import GoogleSQLText
 
     # sqlglot logs a warning when it falls back to a Command; we raise a clear error instead.
     logger = logging.getLogger("sqlglot")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        statements = sqlglot.parse(sql, read=BigQueryFormats, error_level=ErrorLevel.RAISE)
+        statements = sqlglot.parse(sql, read=GoogleSQLText, error_level=ErrorLevel.RAISE)
     except ParseError as exc:
         raise TranspileError(f"cannot parse BigQuery SQL: {exc}") from exc
     finally:

@@ -90,7 +90,9 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
                     exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=value.copy())
                 )
             )
-            cast.replace(exp.Case(ifs=ifs, default=default))
+            read = exp.Case(ifs=ifs, default=default)
+            read.type = cast.type
+            cast.replace(read)
         elif cast.to.is_type(T.DOUBLE, T.FLOAT):
             hex_ = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(_HEX_TEXT))
             dec = exp.RegexpLike(
@@ -107,12 +109,12 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
                     )
                 )
             )
-            cast.replace(
-                exp.Case(
-                    ifs=[exp.If(this=dec, true=plain), exp.If(this=hex_, true=as_int)],
-                    default=default,
-                )
+            read = exp.Case(
+                ifs=[exp.If(this=dec, true=plain), exp.If(this=hex_, true=as_int)],
+                default=default,
             )
+            read.type = cast.type  # later typed rules (TO_JSON_STRING's) still see a FLOAT64
+            cast.replace(read)
     return tree
 
 
