@@ -23,11 +23,13 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 
 from __future__ import annotations
 
+import functools
+
 import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rewrites import detach, dup
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
@@ -44,14 +46,21 @@ def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
     the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
     ``parts`` keep their guards.
     """
+    tree = dup(_parsed_fragment(template))
+    for column in list(tree.find_all(exp.Column)):
+        if column.name in parts and not column.table:
+            column.replace(dup(parts[column.name]))
+    return tree
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_fragment(template: str) -> exp.Expr:
+    """A fragment parsed once per process, its nodes marked guarded (callers copy it)."""
     from idcbq.transpile.errors_guards import GUARDED
 
     tree = sqlglot.parse_one(template, read="duckdb")
     for node in tree.walk():
         node.meta[GUARDED] = True
-    for column in list(tree.find_all(exp.Column)):
-        if column.name in parts and not column.table:
-            column.replace(parts[column.name].copy())
     return tree
 
 
@@ -259,10 +268,10 @@ def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
     sl = duck_fragment("_a - _h", _a=s, _h=sh)
     return duck_fragment(
         "((_xh * _sh - _p) + _xh * _sl + _xl * _sh) + _xl * _sl",
-        _xh=exp.paren(xh),
-        _sh=exp.paren(sh),
-        _xl=exp.paren(xl),
-        _sl=exp.paren(sl),
+        _xh=exp.paren(xh, copy=False),  # fresh, and each part is copied once more
+        _sh=exp.paren(sh, copy=False),
+        _xl=exp.paren(xl, copy=False),
+        _sl=exp.paren(sl, copy=False),
         _p=p,
     )
 
@@ -277,18 +286,18 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
         places = int_literal(digits) if digits is not None else None
         if places is None or not 0 < places <= 15 or not _is_float(node.this):
             continue
-        x = exp.cast(node.this.copy(), "DOUBLE")
+        x = exp.cast(dup(node.this), "DOUBLE", copy=False)
         s = exp.cast(exp.Literal.number(f"1e{places}"), "DOUBLE")
-        product = exp.Mul(this=x.copy(), expression=s.copy())
+        product = exp.Mul(this=dup(x), expression=s.copy())
         product.meta[GUARDED] = True  # x * 10^d may be inf where ROUND(x, d) is x
-        p = exp.paren(product)
-        err = exp.paren(_product_error(x, s, p))
+        p = exp.paren(product, copy=False)
+        err = exp.paren(_product_error(x, s, p), copy=False)
         rounded = duck_fragment(_EXACT_ROUND, _p=p, _e=err)
         quotient = exp.Div(this=exp.paren(rounded), expression=s)
         quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
         # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
-        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[p.copy()]))
-        node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=x.copy())], default=quotient))
+        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(p)]))
+        node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
     return tree
 
 

@@ -53,6 +53,36 @@ def run_triggered(
     return tree
 
 
+def dup(node: exp.Expr) -> exp.Expr:
+    """A copy of ``node`` that shares its nodes' types (never mutated) and copies their
+    ``meta`` flags shallowly: ``node.copy()`` deep-copies both, and a column's nested
+    STRUCT type made most of the transpiler's copying time.
+
+    Example:
+        >>> import sqlglot
+        >>> x = sqlglot.parse_one("a + 1")
+        >>> x.type = exp.DataType.build("BIGINT")
+        >>> y = dup(x)
+        >>> y.sql(), y is x, y.type is x.type
+        ('a + 1', False, True)
+    """
+    parts = list(node.walk())
+    saved = [(part._type, part._meta) for part in parts]
+    for part in parts:
+        part._type = part._meta = None
+    try:
+        twin = node.copy()
+    finally:
+        for part, (kind, meta) in zip(parts, saved, strict=True):
+            part._type, part._meta = kind, meta
+    for part, (kind, meta) in zip(twin.walk(), saved, strict=True):
+        if kind is not None:
+            part._type = kind
+        if meta is not None:
+            part._meta = dict(meta)
+    return twin
+
+
 def detach(node: exp.Expr) -> exp.Expr:
     """Swap ``node`` out of its tree for a placeholder and return the placeholder.
 
@@ -383,7 +413,7 @@ def float_literals(tree: exp.Expr) -> exp.Expr:
             continue
         if isinstance(lit.parent, exp.Limit | exp.TableSample | exp.Cast | exp.TryCast):
             continue
-        lit.replace(exp.cast(lit.copy(), "DOUBLE"))
+        lit.replace(exp.cast(dup(lit), "DOUBLE", copy=False))
     return tree
 
 

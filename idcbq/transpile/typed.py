@@ -29,7 +29,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rewrites import detach, dup
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 
@@ -72,39 +72,37 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             continue
         safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
         if cast.to.is_type(T.BOOLEAN):
-            lowered = exp.Lower(this=value.copy())
+            lowered = exp.Lower(this=dup(value))
             ifs = [
                 exp.If(
-                    this=exp.EQ(this=lowered.copy(), expression=exp.Literal.string(t)),
+                    this=exp.EQ(this=dup(lowered), expression=exp.Literal.string(t)),
                     true=exp.Boolean(this=v),
                 )
                 for t, v in _BOOL_TEXT.items()
             ]
             ifs.insert(
-                0, exp.If(this=exp.Is(this=value.copy(), expression=exp.null()), true=exp.null())
+                0, exp.If(this=exp.Is(this=dup(value), expression=exp.null()), true=exp.null())
             )
             default = (
                 None
                 if safe
                 else error_call(
-                    exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=value.copy())
+                    exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=dup(value))
                 )
             )
             cast.replace(exp.Case(ifs=ifs, default=default))
         elif cast.to.is_type(T.DOUBLE, T.FLOAT):
-            hex_ = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(_HEX_TEXT))
+            hex_ = exp.RegexpLike(this=dup(value), expression=exp.Literal.string(_HEX_TEXT))
             dec = exp.RegexpLike(
-                this=exp.Lower(this=value.copy()), expression=exp.Literal.string(_FLOAT_TEXT)
+                this=exp.Lower(this=dup(value)), expression=exp.Literal.string(_FLOAT_TEXT)
             )
-            as_int = exp.cast(exp.cast(value.copy(), "BIGINT"), "DOUBLE")
-            plain = exp.cast(value.copy(), "DOUBLE")
+            as_int = exp.cast(exp.cast(dup(value), "BIGINT", copy=False), "DOUBLE", copy=False)
+            plain = exp.cast(dup(value), "DOUBLE", copy=False)
             default = (
                 None
                 if safe
                 else error_call(
-                    exp.DPipe(
-                        this=exp.Literal.string("Bad double value: "), expression=value.copy()
-                    )
+                    exp.DPipe(this=exp.Literal.string("Bad double value: "), expression=dup(value))
                 )
             )
             cast.replace(
