@@ -29,7 +29,7 @@ import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, dup
+from idcbq.transpile.rewrites import detach, dup, handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
@@ -140,6 +140,7 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Order)
 def nan_order(tree: exp.Expr) -> exp.Expr:
     """ORDER BY a FLOAT64: NULL, NaN, then numbers (ASC); reversed for DESC."""
     for order in list(tree.find_all(exp.Order)):
@@ -208,6 +209,7 @@ _SIGNED = (
 )
 
 
+@handles(exp.BitwiseLeftShift, exp.BitwiseRightShift)
 def shifts(tree: exp.Expr) -> exp.Expr:
     """INT64 ``<<``/``>>`` on the 64-bit pattern: logical, 0 from 64 bits, error if negative."""
     for node in list(tree.find_all(exp.BitwiseLeftShift, exp.BitwiseRightShift)):
@@ -238,6 +240,7 @@ def shifts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.BitwiseCount)
 def bit_count(tree: exp.Expr) -> exp.Expr:
     """``BIT_COUNT(INT64)`` counts the bits of the 64-bit two's complement pattern."""
     for node in list(tree.find_all(exp.BitwiseCount)):
@@ -314,6 +317,7 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.SafeDivide)
 def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of finite FLOAT64 values whose quotient overflows is NULL (not inf)."""
     for node in list(tree.find_all(exp.SafeDivide)):
@@ -334,6 +338,7 @@ def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.RangeBucket)
 def range_bucket(tree: exp.Expr) -> exp.Expr:
     """``RANGE_BUCKET(x, sorted_array)``: how many boundaries are <= x (NULL for NULL x)."""
     for node in list(tree.find_all(exp.RangeBucket)):

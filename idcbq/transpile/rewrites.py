@@ -41,6 +41,56 @@ def _shift(index: exp.Expr, by: int) -> exp.Expr:
     return exp.Add(this=exp.paren(index, copy=False), expression=exp.Literal.number(by))
 
 
+def handles(*kinds: type[exp.Expr]) -> Callable:
+    """Declare the node types a rule acts on: on a tree with none of them it does nothing,
+    so :func:`run_rules` skips it without walking the tree.
+
+    Example:
+        >>> @handles(exp.Upper)
+        ... def shout(tree):
+        ...     return tree
+        >>> shout.handles == (exp.Upper,)
+        True
+    """
+
+    def declare(rule: Callable) -> Callable:
+        rule.handles = kinds
+        return rule
+
+    return declare
+
+
+def run_rules(tree: exp.Expr, rules: Sequence[Callable[[exp.Expr], exp.Expr]]) -> exp.Expr:
+    """Run ``rules`` in order, skipping one declared with :func:`handles` when none of its
+    node types is in the tree as it is then: the same tree as running them all, with
+    fewer walks.
+
+    The node types seen are kept as the rules run (a rule that finds none of its types
+    does nothing, so a type seen but since removed only costs that rule's walk); the
+    tree is walked again only before skipping a rule after another rule ran, since that
+    rule may have added a node of its types.
+    """
+    seen = _kinds(tree)
+    changed = False
+    for rule in rules:
+        wanted = getattr(rule, "handles", None)
+        if wanted is not None and seen.isdisjoint(wanted):
+            if not changed:
+                continue
+            seen |= _kinds(tree)
+            changed = False
+            if seen.isdisjoint(wanted):
+                continue
+        tree = rule(tree)
+        changed = True
+    return tree
+
+
+def _kinds(tree: exp.Expr) -> set[type]:
+    """The node types in ``tree`` and their base classes (``handles`` may name a base)."""
+    return {base for kind in {type(node) for node in tree.walk()} for base in kind.__mro__}
+
+
 def run_triggered(
     tree: exp.Expr,
     rewrites: Sequence[tuple[Callable[[exp.Expr], exp.Expr], tuple[type[exp.Expr], ...]]],
@@ -249,6 +299,7 @@ def unnest_with_offset(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.ArrayAgg)
 def array_agg_limit(tree: exp.Expr) -> exp.Expr:
     """``ARRAY_AGG(x [IGNORE NULLS] ORDER BY y LIMIT n)`` -> ``list_slice(ARRAY_AGG(...), 1, n)``."""
     for agg in list(tree.find_all(exp.ArrayAgg)):
@@ -271,6 +322,7 @@ _FORMAT_SPEC = re.compile(r"%(?P<flags>[-+ #0]*)(?P<width>\d*)(?:\.(?P<prec>\d+)
 _PRINTF_SAFE = set("disfFeEgGxXo%")
 
 
+@handles(exp.Format)
 def format_to_printf(tree: exp.Expr) -> exp.Expr:
     """``FORMAT('...%d...', x)`` -> ``printf(...)``; specifiers without a printf twin raise."""
     for node in list(tree.find_all(exp.Format)):
@@ -324,6 +376,7 @@ def _is_volatile(node: exp.Expr) -> bool:
     )
 
 
+@handles(exp.GroupConcat)
 def string_agg_distinct_volatile(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(DISTINCT f(x), sep ORDER BY f(x))`` where ``f`` calls ``ERROR()``.
 
@@ -358,6 +411,7 @@ def string_agg_distinct_volatile(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Round)
 def round_digits(tree: exp.Expr) -> exp.Expr:
     """``ROUND(x, CAST(n AS INT64))``: DuckDB's ``round`` takes INTEGER digits, not BIGINT."""
     for node in list(tree.find_all(exp.Round)):
@@ -367,6 +421,7 @@ def round_digits(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Select)
 def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
     """Move an ORDER BY that uses select aliases inside expressions to an outer query.
 
@@ -403,6 +458,7 @@ def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Literal)
 def float_literals(tree: exp.Expr) -> exp.Expr:
     """``2.5`` is FLOAT64 in BigQuery but DECIMAL in DuckDB: make it DOUBLE.
 
@@ -417,6 +473,7 @@ def float_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.CountIf)
 def countif_zero(tree: exp.Expr) -> exp.Expr:
     """``COUNTIF(cond)`` is 0 in BigQuery when no row's condition is TRUE (even all NULL);
     DuckDB's ``COUNT_IF`` gives NULL over all-NULL input. ``COUNT(CASE WHEN …)`` keeps 0 and
