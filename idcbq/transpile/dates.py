@@ -136,6 +136,7 @@ def parse_timestamp_zone(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.TimeTrunc, exp.TimeToStr)
 def time_functions(tree: exp.Expr) -> exp.Expr:
     """``TIME_TRUNC(t, part)`` and ``FORMAT_TIME(fmt, t)`` through a timestamp on 1970-01-01."""
     for node in list(tree.find_all(exp.TimeTrunc)):

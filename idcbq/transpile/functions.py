@@ -312,6 +312,7 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Div, exp.SafeDivide, exp.Avg)
 def numeric_division(tree: exp.Expr) -> exp.Expr:
     """NUMERIC division and ``AVG(NUMERIC)`` exactly (DuckDB computes them in DOUBLE);
     ``SAFE_DIVIDE`` of NUMERIC is refused."""

@@ -88,6 +88,7 @@ def _same_with_literal(node: exp.Expr) -> bool:
     return _finite_literal(left)  # 1 > x
 
 
+@handles(exp.Between, exp.In, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE).
 
@@ -169,6 +170,7 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Min, exp.Max, exp.Least, exp.Greatest)
 def nan_extremes(tree: exp.Expr) -> exp.Expr:
     """``MIN``/``MAX`` (also windowed) and ``LEAST``/``GREATEST`` with a NaN are NaN."""
     for node in list(tree.find_all(exp.Min, exp.Max)):
@@ -279,6 +281,7 @@ def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
     )
 
 
+@handles(exp.Round)
 def round_float_digits(tree: exp.Expr) -> exp.Expr:
     """``ROUND(FLOAT64, d)`` (literal d > 0) deciding ties on the exact product ``x * 10^d``."""
     from idcbq.transpile.errors_guards import GUARDED
@@ -304,6 +307,7 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs, exp.IntDiv)
 def numeric_results(tree: exp.Expr) -> exp.Expr:
     """NUMERIC stays NUMERIC through TRUNC/CEIL/FLOOR/SIGN/ABS; ``DIV`` of NUMERIC truncates."""
     numeric = exp.DataType.build("DECIMAL(38, 9)")
