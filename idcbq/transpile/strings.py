@@ -65,6 +65,7 @@ def _replace_all(value: exp.Expr, pairs: tuple[tuple[str, str], ...]) -> exp.Exp
     return value
 
 
+@handles(exp.Upper, exp.Lower)
 def full_case_mapping(tree: exp.Expr) -> exp.Expr:
     """Full Unicode case mapping for UPPER and LOWER (only where such characters occur)."""
     uppers = list(tree.find_all(exp.Upper))
