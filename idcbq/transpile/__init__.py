@@ -87,6 +87,7 @@ def to_duckdb_tree(
         known,
         numeric,
         rewrites,
+        rules,
         semantics,
         sequences,
         shapes,
@@ -142,7 +143,7 @@ def to_duckdb_tree(
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
-            query = rewrites.run_rules(
+            query = rules.run_rules(
                 query,
                 (
                     *functions.TYPED,
@@ -176,7 +177,7 @@ def to_duckdb_tree(
         query = string_search.instr_positions(query)
         query = strings.apply_untyped(query)
         query = shapes.apply_untyped(query)
-        query = rewrites.run_rules(query, rewrites.ALL)
+        query = rules.run_rules(query, rewrites.ALL)
         query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
         query = rewrites.operator_grouping(query)  # last: guards above may add operators

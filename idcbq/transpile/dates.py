@@ -37,7 +37,8 @@ from idcbq.errors import TranspileError
 from idcbq.transpile.formats import format_date_of_datetime, format_elements
 from idcbq.transpile.formats import needs_types as format_needs_types
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach, handles, run_rules
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 

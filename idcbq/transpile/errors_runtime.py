@@ -45,7 +45,8 @@ from idcbq.errors import TranspileError
 from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fresh, guard
 from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach, handles, run_rules
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import error_call as _error
 
 

@@ -19,7 +19,8 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_guards import GUARDED, fresh, guard, raise_error
-from idcbq.transpile.rewrites import detach, handles
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles
 
 
 @handles(exp.Ascii)

@@ -34,7 +34,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, handles, run_triggered
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
 from idcbq.transpile.semantics import T, error_call, is_typed
 

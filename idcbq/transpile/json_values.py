@@ -36,7 +36,8 @@ from sqlglot import exp
 from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment, type_contains
-from idcbq.transpile.rewrites import detach, handles, run_rules
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T, is_typed
 from idcbq.transpile.semantics import error_call as _error
 

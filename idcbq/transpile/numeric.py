@@ -29,7 +29,8 @@ import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, dup, handles
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup, handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed

@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import handles, run_rules
+from idcbq.transpile.rules import handles, run_rules
 
 
 def _value_names(value: exp.Expr) -> tuple[str, str] | None:

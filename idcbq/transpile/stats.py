@@ -23,7 +23,8 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach, handles
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 

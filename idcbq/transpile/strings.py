@@ -32,7 +32,8 @@ from functools import cache
 from sqlglot import exp
 
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach, handles, run_rules
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 

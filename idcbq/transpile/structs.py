@@ -19,7 +19,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, handles
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 
 _PAIRS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)

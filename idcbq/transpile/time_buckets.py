@@ -21,7 +21,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import handles, run_rules
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T, is_typed
 
 #: Unit -> (DuckDB unit, multiplier).

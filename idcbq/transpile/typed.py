@@ -29,7 +29,8 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach, dup, handles
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup, handles
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 

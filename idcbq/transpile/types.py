@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
-from idcbq.transpile.rewrites import detach, dup
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup
 
 _KEY = "idcbq_id"
 
