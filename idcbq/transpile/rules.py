@@ -62,8 +62,8 @@ def _kinds(tree: exp.Expr) -> set[type]:
 
 def dup(node: exp.Expr) -> exp.Expr:
     """A copy of ``node`` that shares its nodes' types (never mutated) and copies their
-    ``meta`` flags shallowly: ``node.copy()`` deep-copies both, and a column's nested
-    STRUCT type made most of the transpiler's copying time.
+    ``meta`` flags shallowly. ``node.copy()`` deep-copies both, and a column of nested
+    STRUCTs carries a large type: on a typed query this copy is several times faster.
 
     Example:
         >>> import sqlglot
