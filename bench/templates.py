@@ -11,6 +11,8 @@ Two measurements, both in this run:
    directly on the same DuckDB connection, run in turn; the median of the pairs' ratios
    (goal <= 1.10x, issue 21 §3). The client runs each template once first, as a session
    that queries again would have (what it keeps: idcbq.validate.kept, the engine's memos).
+   Last, the fixed cost per query in ms: ``Client.sql("SELECT 1 AS x")`` minus the same
+   statement run directly (a query DuckDB answers at once shows the client's own cost).
 
 Run: ``.venv/bin/python -m bench templates`` (or ``make bench``).
 """
@@ -135,6 +137,23 @@ def measure_query_overhead() -> list[dict[str, Any]]:
     return rows
 
 
+def measure_fixed_cost(repeats: int = 200) -> float:
+    """Milliseconds ``Client.sql`` adds to a query DuckDB answers at once (``SELECT 1``):
+    the per-query cost of the client (verdict and translation look-ups, the worker thread,
+    views, result checks), the median of ``repeats`` pairs run in turn."""
+    import idcbq
+
+    sql = "SELECT 1 AS x"
+    with idcbq.connect(engine="duckdb", idc_version="v25") as client:
+        con = client.engine.con
+        client.sql(sql)  # warm: validated and translated once, as a session has
+        diffs = []
+        for _ in range(repeats):
+            full = _once(lambda: client.sql(sql))
+            diffs.append(full - _once(lambda: con.execute(sql).to_arrow_table()))
+    return statistics.median(diffs) * 1000
+
+
 def _child(pure: bool) -> dict[str, Any]:
     args = [sys.executable, "-m", "bench.templates", "--child"] + (["--pure"] if pure else [])
     done = subprocess.run(args, capture_output=True, text=True, check=True, cwd=_repo())
@@ -205,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: sqlglotc is not installed; both columns are pure Python")
     _print_pipeline(compiled, pure)
     _print_overhead(measure_query_overhead())
+    print(f"fixed cost per query: {measure_fixed_cost():.2f} ms (Client.sql of SELECT 1 vs DuckDB)")
     return 0
 
 

@@ -134,7 +134,9 @@ def _exit_now_if_query_running(code: int) -> None:
     import os
     import threading
 
-    if any(t.name == "idcbq-query" and t.is_alive() for t in threading.enumerate()):
+    from idcbq.engines.cancel import BUSY_NAME
+
+    if any(t.name == BUSY_NAME and t.is_alive() for t in threading.enumerate()):
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()

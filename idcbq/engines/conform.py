@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -87,8 +88,12 @@ def types_for(
         return _REMEMBERED.get(_key(sql, params))
 
 
+@functools.lru_cache(maxsize=1024)
 def arrow_type(spec: Spec) -> pa.DataType:
-    """The Arrow type of a GoogleSQL type in idcbq results (as the googlesql engine gives)."""
+    """The Arrow type of a GoogleSQL type in idcbq results (as the googlesql engine gives).
+
+    Kept per spec (Arrow types are immutable): a result converts every column each query.
+    """
     import pyarrow as pa
 
     if isinstance(spec, tuple):

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass
 
 from idcbq.errors import Location
@@ -31,6 +32,11 @@ class LocationMap:
 
     @classmethod
     def build(cls, path: str | None, template_text: str, rendered_text: str) -> LocationMap:
+        """The map of one rendering (the same texts give the same, immutable, map)."""
+        return _built(cls, path, template_text, rendered_text)
+
+    @classmethod
+    def _align(cls, path: str | None, template_text: str, rendered_text: str) -> LocationMap:
         t_lines = tuple(template_text.splitlines())
         r_lines = tuple(rendered_text.splitlines())
         line_map = [0] * len(r_lines)
@@ -80,3 +86,9 @@ class LocationMap:
         line = sql.count("\n", 0, start) + 1
         column = start - (sql.rfind("\n", 0, start) + 1) + 1
         return self.locate(line, column, token=token)
+
+
+@functools.lru_cache(maxsize=256)
+def _built(cls: type[LocationMap], path: str | None, template: str, rendered: str) -> LocationMap:
+    # a session renders the same template with the same values again: align once
+    return cls._align(path, template, rendered)

@@ -91,6 +91,7 @@ def to_duckdb_tree(
         known,
         numeric,
         rewrites,
+        rules,
         semantics,
         sequences,
         shapes,
@@ -146,23 +147,25 @@ def to_duckdb_tree(
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             known.require_types(query, annotated)
             query = casts.cast_to_int64(query)
-            for typed_rewrite in (
-                *functions.TYPED,
-                *structs.TYPED,
-                *numeric.TYPED,
-                *stats.TYPED,
-                *dates.TYPED,
-                *strings.TYPED,
-                *json_values.TYPED,
-                *shapes.TYPED,
-                *civil_text.TYPED,
-                *typed.TYPED,
-                *compliance.TYPED,
-                *unnest_rows.TYPED,
-                *zones.TYPED,
-                *time_buckets.TYPED,
-            ):
-                query = typed_rewrite(query)
+            query = rules.run_rules(
+                query,
+                (
+                    *functions.TYPED,
+                    *structs.TYPED,
+                    *numeric.TYPED,
+                    *stats.TYPED,
+                    *dates.TYPED,
+                    *strings.TYPED,
+                    *json_values.TYPED,
+                    *shapes.TYPED,
+                    *civil_text.TYPED,
+                    *typed.TYPED,
+                    *compliance.TYPED,
+                    *unnest_rows.TYPED,
+                    *zones.TYPED,
+                    *time_buckets.TYPED,
+                ),
+            )
             query = errors_runtime.mark_overflow_free(query)
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
@@ -181,8 +184,7 @@ def to_duckdb_tree(
         query = string_search.instr_positions(query)
         query = strings.apply_untyped(query)
         query = shapes.apply_untyped(query)
-        for rewrite in rewrites.ALL:
-            query = rewrite(query)
+        query = rules.run_rules(query, rewrites.ALL)
         query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
         query = rewrites.operator_grouping(query)  # last: guards above may add operators

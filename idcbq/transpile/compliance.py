@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import error_call as _error
-from idcbq.transpile.rewrites import run_triggered
+from idcbq.transpile.rules import run_triggered
 
 T = exp.DataType.Type
 #: BigQuery's limit on a string function's output, in bytes.

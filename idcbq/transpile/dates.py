@@ -38,6 +38,7 @@ from idcbq.transpile.formats import format_date_of_datetime, format_elements, pa
 from idcbq.transpile.formats import needs_types as format_needs_types
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 from idcbq.transpile.zones import earliest_instant
@@ -86,6 +87,7 @@ def civil_of_text_params(tree: exp.Expr) -> exp.Expr:
     return _civil_of_text(tree, params=True)
 
 
+@handles(exp.Extract)
 def extract_week_start(tree: exp.Expr) -> exp.Expr:
     """``EXTRACT(WEEK(<weekday>) FROM d)`` as GoogleSQL numbers the weeks."""
     for node in list(tree.find_all(exp.Extract)):
@@ -102,6 +104,7 @@ def extract_week_start(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Extract)
 def extract_subsecond(tree: exp.Expr) -> exp.Expr:
     """``EXTRACT(MILLISECOND|MICROSECOND FROM x)`` within the second."""
     for node in list(tree.find_all(exp.Extract)):
@@ -119,6 +122,7 @@ def extract_subsecond(tree: exp.Expr) -> exp.Expr:
 _ZONE_SPEC = re.compile(r"%(E?z|Z|Ez)")
 
 
+@handles(exp.StrToTime)
 def parse_timestamp_zone(tree: exp.Expr) -> exp.Expr:
     """``PARSE_TIMESTAMP(fmt, s, zone)``: the wall clock read in ``zone``."""
     for node in list(tree.find_all(exp.StrToTime)):
@@ -134,6 +138,7 @@ def parse_timestamp_zone(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.TimeTrunc, exp.TimeToStr)
 def time_functions(tree: exp.Expr) -> exp.Expr:
     """``TIME_TRUNC(t, part)`` and ``FORMAT_TIME(fmt, t)`` through a timestamp on 1970-01-01."""
     for node in list(tree.find_all(exp.TimeTrunc)):
@@ -150,6 +155,7 @@ def time_functions(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Sub)
 def date_minus_date(tree: exp.Expr) -> exp.Expr:
     """``DATE - DATE`` is an INTERVAL (DuckDB: a number of days): loud."""
     for node in tree.find_all(exp.Sub):
@@ -169,6 +175,7 @@ _FRACTION = (
 _WALL_TYPES = (T.TIME, T.DATETIME, T.TIMESTAMP)
 
 
+@handles(exp.Cast, exp.String)
 def fraction_text(tree: exp.Expr) -> exp.Expr:
     """TIME/DATETIME to STRING: fraction padded to 3 or 6 digits (``12:34:56.500``)."""
     for node in list(tree.find_all(exp.Cast, exp.String)):
@@ -193,6 +200,7 @@ _TIMESTAMP_TEXT = (
 )
 
 
+@handles(exp.String)
 def string_of_timestamp(tree: exp.Expr) -> exp.Expr:
     """``STRING(ts[, zone])``: the wall clock in ``zone`` (UTC) with its UTC offset."""
     for node in list(tree.find_all(exp.String)):
@@ -216,6 +224,7 @@ _LAST_DAYS = {
 }
 
 
+@handles(exp.LastDay)
 def last_day_weeks(tree: exp.Expr) -> exp.Expr:
     """``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)`` (DuckDB's last_day knows only months)."""
     for node in list(tree.find_all(exp.LastDay)):
@@ -233,6 +242,7 @@ def last_day_weeks(tree: exp.Expr) -> exp.Expr:
 _UNIX_UNITS = {exp.UnixSeconds: 1_000_000, exp.UnixMillis: 1_000}
 
 
+@handles(*_UNIX_UNITS)
 def unix_floor(tree: exp.Expr) -> exp.Expr:
     """``UNIX_SECONDS(ts)``/``UNIX_MILLIS(ts)``: whole units since the epoch, rounded down.
 
@@ -289,6 +299,4 @@ def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run every untyped rewrite of this module."""
-    for rewrite in UNTYPED:
-        tree = rewrite(tree)
-    return tree
+    return run_rules(tree, UNTYPED)

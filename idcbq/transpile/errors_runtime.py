@@ -46,6 +46,7 @@ from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fres
 from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import error_call as _error
 
 
@@ -92,6 +93,7 @@ def mark_overflow_free(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div)
 def float_overflow(tree: exp.Expr) -> exp.Expr:
     """EXP/POW/arithmetic of FLOAT64: an infinite result from finite inputs raises."""
     for node in fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div):
@@ -118,6 +120,7 @@ def _symbol(node: exp.Expr) -> str:
     return {exp.Mul: "*", exp.Add: "+", exp.Sub: "-", exp.Div: "/"}[type(node)]
 
 
+@handles(exp.Left, exp.Right)
 def negative_length(tree: exp.Expr) -> exp.Expr:
     """``LEFT``/``RIGHT`` with a negative length raise (DuckDB cuts from the other end)."""
     for node in fresh(tree, exp.Left, exp.Right):
@@ -128,6 +131,7 @@ def negative_length(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Lead, exp.Lag)
 def negative_offset(tree: exp.Expr) -> exp.Expr:
     """``LEAD``/``LAG`` with a negative offset raise (DuckDB reverses the direction)."""
     for node in fresh(tree, exp.Lead, exp.Lag):
@@ -141,6 +145,7 @@ def negative_offset(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Translate)
 def translate_duplicates(tree: exp.Expr) -> exp.Expr:
     """``TRANSLATE(s, source, target)`` with a repeated source character raises."""
     for node in fresh(tree, exp.Translate):
@@ -186,6 +191,7 @@ _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CH
 _BINARY = (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY)
 
 
+@handles(exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC)
 def civil_ranges(tree: exp.Expr) -> exp.Expr:
     """Date/time values outside BigQuery's range raise, as BigQuery does."""
     for node in fresh(tree, exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
@@ -238,6 +244,7 @@ def _has_length_parameter(to: exp.DataType) -> bool:
     return any(isinstance(t, exp.DataType) and _length_limit(t) is not None for t in to.walk())
 
 
+@handles(exp.Cast, exp.TryCast)
 def length_parameters(tree: exp.Expr) -> exp.Expr:
     """``CAST(x AS STRING(n))``/``BYTES(n)`` of a longer value raise (DuckDB ignores ``n``);
     so does ``SAFE_CAST`` (GoogleSQL's SAFE_CAST raises too) and ``ARRAY<STRING(n)>``
@@ -288,6 +295,7 @@ def _like_window(window: exp.Window | None, call: exp.Expr) -> exp.Expr:
     return twin
 
 
+@handles(exp.Sum, exp.Avg)
 def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` overflow raise as in BigQuery (DuckDB: inf, or a too-wide DECIMAL)."""
     for node in fresh(tree, exp.Sum, exp.Avg):
@@ -325,6 +333,7 @@ def aggregate_overflow(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.GroupConcat)
 def string_agg_null_separator(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(x, sep)`` with a NULL separator raises (DuckDB joins without one)."""
     for node in fresh(tree, exp.GroupConcat):
@@ -472,6 +481,5 @@ def _order_by_position(select: exp.Select, guarded: dict[str, exp.Expr]) -> None
 
 def apply(tree: exp.Expr) -> exp.Expr:
     """All the rewrites above."""
-    for rewrite in ALL:
-        tree = rewrite(tree)
+    tree = run_rules(tree, ALL)
     return safe_guards(inline_guarded_aliases(tree))

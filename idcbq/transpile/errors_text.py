@@ -20,8 +20,10 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_guards import GUARDED, fresh, guard, raise_error
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles
 
 
+@handles(exp.Ascii)
 def ascii_non_ascii(tree: exp.Expr) -> exp.Expr:
     """``ASCII(s)`` of a STRING whose first character is not ASCII raises (DuckDB gives its
     code point). ``ASCII`` of BYTES has no DuckDB overload: DuckDB refuses it (loud)."""
@@ -60,6 +62,7 @@ def capturing_groups(pattern: str) -> int:
     return count
 
 
+@handles(exp.RegexpInstr)
 def regexp_instr_groups(tree: exp.Expr) -> exp.Expr:
     """``REGEXP_INSTR`` with a literal pattern of no capturing group only.
 

@@ -31,6 +31,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
@@ -66,6 +67,7 @@ def _is_time_element(token: str) -> bool:
     return letter in _TIME_ELEMENTS or (token.startswith("%E") and letter == "S")
 
 
+@handles(exp.TimeToStr)
 def format_date_of_datetime(tree: exp.Expr) -> exp.Expr:
     """Typed: ``FORMAT_DATE(fmt, datetime_or_timestamp)`` formats the whole value."""
     for node in tree.find_all(exp.TimeToStr):
@@ -90,6 +92,7 @@ def needs_types(tree: exp.Expr) -> bool:
     return False
 
 
+@handles(exp.TimeToStr)
 def format_elements(tree: exp.Expr) -> exp.Expr:
     """Rewrite each literal format as strftime pieces GoogleSQL's elements print."""
     for node in list(tree.find_all(exp.TimeToStr)):

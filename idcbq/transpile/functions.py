@@ -34,7 +34,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rewrites import detach, run_triggered
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
 from idcbq.transpile.semantics import T, error_call, is_typed
 
@@ -296,6 +297,7 @@ def apply(tree: exp.Expr) -> exp.Expr:
 # -- typed ---------------------------------------------------------------------------
 
 
+@handles(exp.Round, exp.Trunc, exp.Ceil, exp.Floor)
 def round_of_int(tree: exp.Expr) -> exp.Expr:
     """``ROUND``/``TRUNC`` of an INT64 is FLOAT64; rounding a NUMERIC keeps ``DECIMAL(38, 9)``
 
@@ -311,6 +313,7 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Div, exp.SafeDivide, exp.Avg)
 def numeric_division(tree: exp.Expr) -> exp.Expr:
     """NUMERIC division and ``AVG(NUMERIC)`` exactly (DuckDB computes them in DOUBLE);
     ``SAFE_DIVIDE`` of NUMERIC is refused."""
@@ -337,6 +340,7 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Sum, exp.Avg)
 def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` of a BOOL column is refused (BigQuery has no such signature)."""
     for node in tree.find_all(exp.Sum, exp.Avg):
@@ -349,6 +353,7 @@ def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Add, exp.Sub, exp.Mul, exp.Div)
 def numeric_literals(tree: exp.Expr) -> exp.Expr:
     """A float literal next to a NUMERIC operand is a NUMERIC in BigQuery (literal coercion)."""
     for node in tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div):
@@ -364,6 +369,7 @@ def numeric_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Mul)
 def numeric_products(tree: exp.Expr) -> exp.Expr:
     """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales."""
     for node in list(tree.find_all(exp.Mul)):
@@ -372,6 +378,7 @@ def numeric_products(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Cast)
 def numeric_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(NUMERIC AS STRING)`` drops trailing fraction zeros (``1.5``, not ``1.500000000``)."""
     for cast in list(tree.find_all(exp.Cast)):
@@ -390,6 +397,7 @@ def numeric_to_string(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Format)
 def format_of_numeric(tree: exp.Expr) -> exp.Expr:
     """``FORMAT(fmt, NUMERIC)`` is refused: DuckDB's printf rounds the FLOAT64 value."""
     for node in tree.find_all(exp.Format):
@@ -402,6 +410,7 @@ def format_of_numeric(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.SafeDivide)
 def safe_divide_type(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of non-NUMERIC values is a FLOAT64 (sqlglot types ``(NULL, 1)`` INT64)."""
     for node in tree.find_all(exp.SafeDivide):

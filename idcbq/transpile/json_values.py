@@ -37,12 +37,14 @@ from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T, is_typed
 from idcbq.transpile.semantics import error_call as _error
 
 _NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT')"
 
 
+@handles(exp.ParseJSON)
 def json_literals(tree: exp.Expr) -> exp.Expr:
     """``JSON '...'`` and ``PARSE_JSON('...')`` of a literal: the text GoogleSQL keeps
     (keys sorted, the first of duplicates, numbers normalized); DuckDB keeps it as written.
@@ -58,6 +60,7 @@ def json_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.JSONType)
 def json_type_names(tree: exp.Expr) -> exp.Expr:
     """``JSON_TYPE`` with GoogleSQL's names."""
     for node in list(tree.find_all(exp.JSONType)):
@@ -72,6 +75,7 @@ def json_type_names(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.JSONExtractScalar)
 def json_value_text(tree: exp.Expr) -> exp.Expr:
     """``JSON_VALUE``: NULL for text that is not JSON; an error for a non-integer number."""
     for node in list(tree.find_all(exp.JSONExtractScalar)):
@@ -104,6 +108,7 @@ def json_value_text(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.JSONValueArray)
 def json_value_array_scalars(tree: exp.Expr) -> exp.Expr:
     """``JSON_VALUE_ARRAY``: NULL unless the path selects an array of scalars (DuckDB
     returned nested values as text and raised on an object)."""
@@ -151,6 +156,7 @@ def json_value_array_scalars(tree: exp.Expr) -> exp.Expr:
 _PATH_FUNCTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray, exp.JSONValueArray)
 
 
+@handles(*_PATH_FUNCTIONS)
 def json_path_modes(tree: exp.Expr) -> exp.Expr:
     """A JSONPath sqlglot could not read (``'lax $.a'``, ``'lax recursive $'``) is refused:
     DuckDB would find nothing (NULL) where GoogleSQL's path modes find values. A path
@@ -167,6 +173,7 @@ def json_path_modes(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.JSONBool, exp.Float64, exp.Int64)
 def json_conversions(tree: exp.Expr) -> exp.Expr:
     """``BOOL(json)`` / ``FLOAT64(json)`` / ``INT64(json)``: a JSON boolean / number /
     integral number, else an error (a JSON ``null`` too; SQL NULL gives NULL)."""
@@ -207,6 +214,7 @@ def json_conversions(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.String)
 def string_of_json(tree: exp.Expr) -> exp.Expr:
     """``STRING(json)``: the text of a JSON string, else an error (DuckDB: the JSON text,
     quotes and all). ``STRING`` of a value whose type is unknown is refused."""
@@ -350,6 +358,7 @@ def _null_is_text(node: exp.Expr) -> None:
     hole.replace(exp.Coalesce(this=node, expressions=[exp.Literal.string("null")]))
 
 
+@handles(exp.JSONExtract)
 def json_query_of_text(tree: exp.Expr) -> exp.Expr:
     """``JSON_QUERY``/``JSON_EXTRACT`` of a STRING: a JSON ``null`` selected is SQL NULL
     (of a JSON value it stays JSON ``null``); DuckDB returned the text ``null``."""
@@ -395,6 +404,4 @@ def needs_types(tree: exp.Expr) -> bool:
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run every untyped rewrite of this module."""
-    for rewrite in UNTYPED:
-        tree = rewrite(tree)
-    return tree
+    return run_rules(tree, UNTYPED)

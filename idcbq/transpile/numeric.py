@@ -23,11 +23,14 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 
 from __future__ import annotations
 
+import functools
+
 import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup, handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
@@ -44,14 +47,21 @@ def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
     the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
     ``parts`` keep their guards.
     """
+    tree = dup(_parsed_fragment(template))
+    for column in list(tree.find_all(exp.Column)):
+        if column.name in parts and not column.table:
+            column.replace(dup(parts[column.name]))
+    return tree
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_fragment(template: str) -> exp.Expr:
+    """A fragment parsed once per process, its nodes marked guarded (callers copy it)."""
     from idcbq.transpile.errors_guards import GUARDED
 
     tree = sqlglot.parse_one(template, read="duckdb")
     for node in tree.walk():
         node.meta[GUARDED] = True
-    for column in list(tree.find_all(exp.Column)):
-        if column.name in parts and not column.table:
-            column.replace(parts[column.name].copy())
     return tree
 
 
@@ -79,6 +89,7 @@ def _same_with_literal(node: exp.Expr) -> bool:
     return _finite_literal(left)  # 1 > x
 
 
+@handles(exp.Between, exp.In, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     """Comparisons of FLOAT64 values: any NaN makes them FALSE (``!=``: TRUE).
 
@@ -131,6 +142,7 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Order)
 def nan_order(tree: exp.Expr) -> exp.Expr:
     """ORDER BY a FLOAT64: NULL, NaN, then numbers (ASC); reversed for DESC."""
     for order in list(tree.find_all(exp.Order)):
@@ -159,6 +171,7 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Min, exp.Max, exp.Least, exp.Greatest)
 def nan_extremes(tree: exp.Expr) -> exp.Expr:
     """``MIN``/``MAX`` (also windowed) and ``LEAST``/``GREATEST`` with a NaN are NaN."""
     for node in list(tree.find_all(exp.Min, exp.Max)):
@@ -199,6 +212,7 @@ _SIGNED = (
 )
 
 
+@handles(exp.BitwiseLeftShift, exp.BitwiseRightShift)
 def shifts(tree: exp.Expr) -> exp.Expr:
     """INT64 ``<<``/``>>`` on the 64-bit pattern: logical, 0 from 64 bits, error if negative."""
     for node in list(tree.find_all(exp.BitwiseLeftShift, exp.BitwiseRightShift)):
@@ -229,6 +243,7 @@ def shifts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.BitwiseCount)
 def bit_count(tree: exp.Expr) -> exp.Expr:
     """``BIT_COUNT(INT64)`` counts the bits of the 64-bit two's complement pattern."""
     for node in list(tree.find_all(exp.BitwiseCount)):
@@ -259,14 +274,15 @@ def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
     sl = duck_fragment("_a - _h", _a=s, _h=sh)
     return duck_fragment(
         "((_xh * _sh - _p) + _xh * _sl + _xl * _sh) + _xl * _sl",
-        _xh=exp.paren(xh),
-        _sh=exp.paren(sh),
-        _xl=exp.paren(xl),
-        _sl=exp.paren(sl),
+        _xh=exp.paren(xh, copy=False),  # fresh, and each part is copied once more
+        _sh=exp.paren(sh, copy=False),
+        _xl=exp.paren(xl, copy=False),
+        _sl=exp.paren(sl, copy=False),
         _p=p,
     )
 
 
+@handles(exp.Round)
 def round_float_digits(tree: exp.Expr) -> exp.Expr:
     """``ROUND(FLOAT64, d)`` (literal d > 0) deciding ties on the exact product ``x * 10^d``."""
     from idcbq.transpile.errors_guards import GUARDED
@@ -277,21 +293,22 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
         places = int_literal(digits) if digits is not None else None
         if places is None or not 0 < places <= 15 or not _is_float(node.this):
             continue
-        x = exp.cast(node.this.copy(), "DOUBLE")
+        x = exp.cast(dup(node.this), "DOUBLE", copy=False)
         s = exp.cast(exp.Literal.number(f"1e{places}"), "DOUBLE")
-        product = exp.Mul(this=x.copy(), expression=s.copy())
+        product = exp.Mul(this=dup(x), expression=s.copy())
         product.meta[GUARDED] = True  # x * 10^d may be inf where ROUND(x, d) is x
-        p = exp.paren(product)
-        err = exp.paren(_product_error(x, s, p))
+        p = exp.paren(product, copy=False)
+        err = exp.paren(_product_error(x, s, p), copy=False)
         rounded = duck_fragment(_EXACT_ROUND, _p=p, _e=err)
         quotient = exp.Div(this=exp.paren(rounded), expression=s)
         quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
         # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
-        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[p.copy()]))
-        node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=x.copy())], default=quotient))
+        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(p)]))
+        node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
     return tree
 
 
+@handles(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs, exp.IntDiv)
 def numeric_results(tree: exp.Expr) -> exp.Expr:
     """NUMERIC stays NUMERIC through TRUNC/CEIL/FLOOR/SIGN/ABS; ``DIV`` of NUMERIC truncates."""
     numeric = exp.DataType.build("DECIMAL(38, 9)")
@@ -305,6 +322,7 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.SafeDivide)
 def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     """``SAFE_DIVIDE`` of finite FLOAT64 values whose quotient overflows is NULL (not inf)."""
     for node in list(tree.find_all(exp.SafeDivide)):
@@ -325,6 +343,7 @@ def safe_divide_overflow(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.RangeBucket)
 def range_bucket(tree: exp.Expr) -> exp.Expr:
     """``RANGE_BUCKET(x, sorted_array)``: how many boundaries are <= x (NULL for NULL x)."""
     for node in list(tree.find_all(exp.RangeBucket)):

@@ -23,13 +23,13 @@ generation) and has an executed test in ``tests/test_transpile_rewrites.py``:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from itertools import count
 
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.printf_args import printf_args
+from idcbq.transpile.rules import dup, handles
 
 #: Marks the ``error()`` calls idcbq's rewrites add (not the query's own ``ERROR``): a
 #: ``SAFE.`` call turns them to NULL.
@@ -40,18 +40,6 @@ def _shift(index: exp.Expr, by: int) -> exp.Expr:
     if by == 0:
         return index
     return exp.Add(this=exp.paren(index, copy=False), expression=exp.Literal.number(by))
-
-
-def run_triggered(
-    tree: exp.Expr,
-    rewrites: Sequence[tuple[Callable[[exp.Expr], exp.Expr], tuple[type[exp.Expr], ...]]],
-) -> exp.Expr:
-    """Run each ``(rewrite, node types)`` pair whose node types occur in ``tree`` (one walk)."""
-    kinds = {type(node) for node in tree.walk()}
-    for rewrite, triggers in rewrites:
-        if any(issubclass(kind, triggers) for kind in kinds):
-            tree = rewrite(tree)
-    return tree
 
 
 def detach(node: exp.Expr) -> exp.Expr:
@@ -220,6 +208,7 @@ def unnest_with_offset(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.ArrayAgg)
 def array_agg_limit(tree: exp.Expr) -> exp.Expr:
     """``ARRAY_AGG(x [IGNORE NULLS] ORDER BY y LIMIT n)`` -> ``list_slice(ARRAY_AGG(...), 1, n)``."""
     for agg in list(tree.find_all(exp.ArrayAgg)):
@@ -242,6 +231,7 @@ _FORMAT_SPEC = re.compile(r"%(?P<flags>[-+ #0]*)(?P<width>\d*)(?:\.(?P<prec>\d+)
 _PRINTF_SAFE = set("disfFeEgGxXo%")
 
 
+@handles(exp.Format)
 def format_to_printf(tree: exp.Expr) -> exp.Expr:
     """``FORMAT('...%d...', x)`` -> ``printf(...)``; specifiers without a printf twin raise."""
     for node in list(tree.find_all(exp.Format)):
@@ -270,6 +260,7 @@ def _is_volatile(node: exp.Expr) -> bool:
     )
 
 
+@handles(exp.GroupConcat)
 def string_agg_distinct_volatile(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(DISTINCT f(x), sep ORDER BY f(x))`` where ``f`` calls ``ERROR()``.
 
@@ -304,6 +295,7 @@ def string_agg_distinct_volatile(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Round)
 def round_digits(tree: exp.Expr) -> exp.Expr:
     """``ROUND(x, CAST(n AS INT64))``: DuckDB's ``round`` takes INTEGER digits, not BIGINT."""
     for node in list(tree.find_all(exp.Round)):
@@ -313,6 +305,7 @@ def round_digits(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Select)
 def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
     """Move an ORDER BY that uses select aliases inside expressions to an outer query.
 
@@ -349,6 +342,7 @@ def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Literal)
 def float_literals(tree: exp.Expr) -> exp.Expr:
     """``2.5`` is FLOAT64 in BigQuery but DECIMAL in DuckDB: make it DOUBLE.
 
@@ -359,10 +353,11 @@ def float_literals(tree: exp.Expr) -> exp.Expr:
             continue
         if isinstance(lit.parent, exp.Limit | exp.TableSample | exp.Cast | exp.TryCast):
             continue
-        lit.replace(exp.cast(lit.copy(), "DOUBLE"))
+        lit.replace(exp.cast(dup(lit), "DOUBLE", copy=False))
     return tree
 
 
+@handles(exp.CountIf)
 def countif_zero(tree: exp.Expr) -> exp.Expr:
     """``COUNTIF(cond)`` is 0 in BigQuery when no row's condition is TRUE (even all NULL);
     DuckDB's ``COUNT_IF`` gives NULL over all-NULL input. ``COUNT(CASE WHEN …)`` keeps 0 and

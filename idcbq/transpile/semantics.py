@@ -32,8 +32,8 @@ from idcbq.transpile.rewrites import (  # error_call: re-exported for the rule m
     error_call,
     int_literal,
     literal_limit,
-    run_triggered,
 )
+from idcbq.transpile.rules import run_triggered
 
 T = exp.DataType.Type
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.rules import handles, run_rules
 
 
 def _value_names(value: exp.Expr) -> tuple[str, str] | None:
@@ -64,6 +65,7 @@ def _column_name(aggregate: str | None, value: exp.Expr) -> str:
     return alone if aggregate is None else f"{aggregate}_{after}"
 
 
+@handles(exp.Pivot)
 def pivot_names(tree: exp.Expr) -> exp.Expr:
     """Name every PIVOT column as GoogleSQL does: ``<aggregate alias>_<value>``, or the
     value's own name (``_100``, ``minus_2``, ``NULL``, ``true``, ``CT``) without an alias.
@@ -100,6 +102,7 @@ def pivot_names(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Select)
 def group_by_alias(tree: exp.Expr) -> exp.Expr:
     """A GROUP BY name that is both a SELECT alias and a column groups by the alias."""
     for select in list(tree.find_all(exp.Select)):
@@ -139,6 +142,7 @@ def _leaves(node: exp.Expr) -> list[exp.Select] | None:
     return [node] if isinstance(node, exp.Select) else None
 
 
+@handles(exp.SetOperation)
 def set_operation_literals(tree: exp.Expr) -> exp.Expr:
     """``SELECT DATE ... UNION ALL SELECT '2021-02-03'``: the string literal is a DATE."""
     for node in list(tree.find_all(exp.SetOperation)):
@@ -221,6 +225,4 @@ def needs_types(tree: exp.Expr) -> bool:
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run every rewrite of this module."""
-    for rewrite in UNTYPED:
-        tree = rewrite(tree)
-    return tree
+    return run_rules(tree, UNTYPED)

@@ -24,6 +24,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
@@ -61,6 +62,7 @@ def _not_null(value: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))
 
 
+@handles(exp.Corr)
 def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
     """``CORR(x, y)`` of fewer than two non-NULL pairs is NULL."""
     for node in list(tree.find_all(exp.Corr)):
@@ -74,6 +76,7 @@ def corr_of_few_rows(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(*_ONE_ARGUMENT, *_TWO_ARGUMENTS)
 def variance_non_finite(tree: exp.Expr) -> exp.Expr:
     """``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of FLOAT64 with an infinity or NaN among
     the values (of the non-NULL pairs) is NaN."""
@@ -115,6 +118,7 @@ def _numeric(node: exp.Expr) -> bool:
     return _typed(node, T.DECIMAL)
 
 
+@handles(*_ONE_ARGUMENT, *_TWO_ARGUMENTS)
 def variance_of_numeric(tree: exp.Expr) -> exp.Expr:
     """Statistics of NUMERIC computed on exact differences from the first non-NULL value."""
     for node in list(tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS)):

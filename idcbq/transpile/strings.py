@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
@@ -65,6 +66,7 @@ def _replace_all(value: exp.Expr, pairs: tuple[tuple[str, str], ...]) -> exp.Exp
     return value
 
 
+@handles(exp.Upper, exp.Lower)
 def full_case_mapping(tree: exp.Expr) -> exp.Expr:
     """Full Unicode case mapping for UPPER and LOWER (only where such characters occur)."""
     uppers = list(tree.find_all(exp.Upper))
@@ -102,6 +104,7 @@ def full_case_mapping(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.RegexpExtractAll)
 def regexp_extract_all_end(tree: exp.Expr) -> exp.Expr:
     """Drop DuckDB's extra empty match at the end of a non-empty string."""
     for node in list(tree.find_all(exp.RegexpExtractAll)):
@@ -127,6 +130,7 @@ def regexp_extract_all_end(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.In)
 def tuple_in(tree: exp.Expr) -> exp.Expr:
     """``(a, b) IN ((x, y), ...)``: ``(a = x AND b = y) OR ...`` (three-valued)."""
     for node in list(tree.find_all(exp.In)):
@@ -169,6 +173,7 @@ def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.ToCodePoints)
 def to_code_points(tree: exp.Expr) -> exp.Expr:
     """``TO_CODE_POINTS(string)``: the characters' code points (``[]`` for ``''``)."""
     for node in list(tree.find_all(exp.ToCodePoints)):
@@ -184,6 +189,7 @@ def to_code_points(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.CodePointsToString)
 def code_points_to_string(tree: exp.Expr) -> exp.Expr:
     """``CODE_POINTS_TO_STRING(array)``: ``''`` for ``[]``, NULL if an element is NULL."""
     for node in list(tree.find_all(exp.CodePointsToString)):
@@ -198,6 +204,7 @@ def code_points_to_string(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Unicode)
 def unicode_empty(tree: exp.Expr) -> exp.Expr:
     """``UNICODE('')`` is 0 (DuckDB: -1)."""
     for node in list(tree.find_all(exp.Unicode)):
@@ -210,6 +217,7 @@ def unicode_empty(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Split)
 def split_null_delimiter(tree: exp.Expr) -> exp.Expr:
     """``SPLIT(s, NULL)`` is NULL (DuckDB splits on nothing: ``[s]``)."""
     for node in list(tree.find_all(exp.Split)):
@@ -225,6 +233,7 @@ def split_null_delimiter(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Reverse)
 def reverse_code_points(tree: exp.Expr) -> exp.Expr:
     """``REVERSE`` reverses code points (DuckDB reverses grapheme clusters, so a
     combining accent stays on its letter). DuckDB has no ``reverse`` of BLOB: BYTES stay
@@ -243,6 +252,7 @@ def reverse_code_points(tree: exp.Expr) -> exp.Expr:
 _WHITE = r"[\t\n\v\f\r\x{85}\p{Z}]+"
 
 
+@handles(exp.Trim)
 def trim_white_space(tree: exp.Expr) -> exp.Expr:
     """``TRIM``/``LTRIM``/``RTRIM`` of one argument remove Unicode white space (tabs,
     newlines, no-break spaces...); DuckDB's remove only the space character."""
@@ -291,6 +301,4 @@ def needs_types(tree: exp.Expr) -> bool:
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run every untyped rewrite of this module."""
-    for rewrite in UNTYPED:
-        tree = rewrite(tree)
-    return tree
+    return run_rules(tree, UNTYPED)

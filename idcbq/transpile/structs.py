@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 
 _PAIRS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
@@ -119,6 +120,7 @@ def _searched(node: exp.Expr) -> None:
     node.set("this", None)
 
 
+@handles(exp.Case, exp.Nullif, exp.In, exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 def struct_comparisons(tree: exp.Expr) -> exp.Expr:
     """STRUCT ``=``/``!=``/``IS [NOT] DISTINCT FROM``/``IN (...)`` field by field, in order."""
     for node in list(tree.find_all(exp.Case, exp.Nullif)):

@@ -21,6 +21,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.rules import handles, run_rules
 from idcbq.transpile.semantics import T, is_typed
 
 #: Unit -> (DuckDB unit, multiplier).
@@ -107,6 +108,7 @@ def _width(interval: exp.Expr) -> exp.Interval:
     )
 
 
+@handles(exp.TimeDiff)
 def time_diff_parts(tree: exp.Expr) -> exp.Expr:
     """``TIME_DIFF`` by a part a TIME has (BigQuery rejects DAY and above)."""
     for node in tree.find_all(exp.TimeDiff):
@@ -125,6 +127,4 @@ UNTYPED = (date_bucket, time_diff_parts)
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run every rule of this module."""
-    for rule in UNTYPED:
-        tree = rule(tree)
-    return tree
+    return run_rules(tree, UNTYPED)

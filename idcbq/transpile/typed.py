@@ -30,9 +30,11 @@ from idcbq.errors import TranspileError
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup, handles
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 
+@handles(exp.Cast)
 def float_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(x AS STRING)`` of a FLOAT64: 15 significant digits if exact, else 17."""
     for cast in list(tree.find_all(exp.Cast)):
@@ -61,6 +63,7 @@ _FLOAT_TEXT = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*$
 _HEX_TEXT = r"^\s*[+-]?0[xX][0-9a-fA-F]+\s*$"
 
 
+@handles(exp.Cast)
 def string_casts(tree: exp.Expr) -> exp.Expr:
     """STRING -> BOOL / FLOAT64 casts that accept exactly what BigQuery accepts."""
     for cast in list(tree.find_all(exp.Cast)):
@@ -72,41 +75,39 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             continue
         safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
         if cast.to.is_type(T.BOOLEAN):
-            lowered = exp.Lower(this=value.copy())
+            lowered = exp.Lower(this=dup(value))
             ifs = [
                 exp.If(
-                    this=exp.EQ(this=lowered.copy(), expression=exp.Literal.string(t)),
+                    this=exp.EQ(this=dup(lowered), expression=exp.Literal.string(t)),
                     true=exp.Boolean(this=v),
                 )
                 for t, v in _BOOL_TEXT.items()
             ]
             ifs.insert(
-                0, exp.If(this=exp.Is(this=value.copy(), expression=exp.null()), true=exp.null())
+                0, exp.If(this=exp.Is(this=dup(value), expression=exp.null()), true=exp.null())
             )
             default = (
                 None
                 if safe
                 else error_call(
-                    exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=value.copy())
+                    exp.DPipe(this=exp.Literal.string("Bad bool value: "), expression=dup(value))
                 )
             )
             read = exp.Case(ifs=ifs, default=default)
             read.type = cast.type
             cast.replace(read)
         elif cast.to.is_type(T.DOUBLE, T.FLOAT):
-            hex_ = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(_HEX_TEXT))
+            hex_ = exp.RegexpLike(this=dup(value), expression=exp.Literal.string(_HEX_TEXT))
             dec = exp.RegexpLike(
-                this=exp.Lower(this=value.copy()), expression=exp.Literal.string(_FLOAT_TEXT)
+                this=exp.Lower(this=dup(value)), expression=exp.Literal.string(_FLOAT_TEXT)
             )
-            as_int = exp.cast(exp.cast(value.copy(), "BIGINT"), "DOUBLE")
-            plain = exp.cast(value.copy(), "DOUBLE")
+            as_int = exp.cast(exp.cast(dup(value), "BIGINT", copy=False), "DOUBLE", copy=False)
+            plain = exp.cast(dup(value), "DOUBLE", copy=False)
             default = (
                 None
                 if safe
                 else error_call(
-                    exp.DPipe(
-                        this=exp.Literal.string("Bad double value: "), expression=value.copy()
-                    )
+                    exp.DPipe(this=exp.Literal.string("Bad double value: "), expression=dup(value))
                 )
             )
             read = exp.Case(
@@ -118,6 +119,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.DateTrunc, exp.DateAdd, exp.DateSub)
 def date_results(tree: exp.Expr) -> exp.Expr:
     """A DATE truncated, or plus/minus an interval, stays a DATE (DuckDB gives TIMESTAMP)."""
     for node in list(tree.find_all(exp.DateTrunc, exp.DateAdd, exp.DateSub)):
@@ -126,6 +128,7 @@ def date_results(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Extract)
 def extract_from_timestamp(tree: exp.Expr) -> exp.Expr:
     """``EXTRACT(part FROM timestamp)``: the UTC wall clock (the DuckDB session is UTC)."""
     for node in list(tree.find_all(exp.Extract)):
@@ -135,6 +138,7 @@ def extract_from_timestamp(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.ByteLength)
 def byte_length(tree: exp.Expr) -> exp.Expr:
     """``BYTE_LENGTH(string)`` -> ``strlen`` (bytes of the UTF-8 text)."""
     for node in list(tree.find_all(exp.ByteLength)):
@@ -156,6 +160,7 @@ def _plain_array(node: exp.Expr) -> bool:
     return isinstance(element, exp.DataType) and element.is_type(*_PLAIN)
 
 
+@handles(exp.Format)
 def format_t(tree: exp.Expr) -> exp.Expr:
     """``FORMAT('%t', x)`` where x is STRING, INT64 or BOOL: its text, ``NULL`` for NULL."""
     for node in list(tree.find_all(exp.Format)):
@@ -190,6 +195,7 @@ def format_t(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Cast)
 def timestamp_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(TIMESTAMP AS STRING)``: BigQuery writes the fraction in 3 or 6 digits, ``+00``."""
     for cast in list(tree.find_all(exp.Cast)):
@@ -245,6 +251,7 @@ def _has(kind: exp.DataType | None, *types: T) -> bool:
     )
 
 
+@handles(exp.JSONFormat)
 def json_of_floats(tree: exp.Expr) -> exp.Expr:
     """``TO_JSON_STRING`` of FLOAT64 values: DuckDB writes ``1.0`` where BigQuery writes ``1``."""
     for node in list(tree.find_all(exp.JSONFormat)):
@@ -274,6 +281,7 @@ def _json_float(value: exp.Expr) -> exp.Expr:
     return specials
 
 
+@handles(exp.Sign)
 def sign_of_float(tree: exp.Expr) -> exp.Expr:
     """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT)."""
     for node in list(tree.find_all(exp.Sign)):
@@ -322,6 +330,7 @@ def _output_selects(tree: exp.Expr) -> list[exp.Select]:
 
 
 #: Rewrites that need types; ``needs_types`` tells whether annotation is worth it.
+@handles(exp.Lag, exp.Lead)
 def lag_default_type(tree: exp.Expr) -> exp.Expr:
     """``LAG``/``LEAD(x, n, default)``: the result is the supertype of ``x`` and the
     default (``LAG(int, 1, 0.5)`` is FLOAT64); DuckDB casts the default to ``x``'s type

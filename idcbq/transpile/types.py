@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup
 
 _KEY = "idcbq_id"
 
@@ -48,7 +49,7 @@ def annotate(
     schema = MappingSchema(_pruned(schema, names), dialect="bigquery")
     # Mark the copy's nodes, not the original's: a marked original would make the copy
     # deep-copy every node's meta dict (most of annotation's time).
-    copy = tree.copy()
+    copy = dup(tree)
     originals: dict[int, exp.Expr] = {}
     for i, (node, twin) in enumerate(zip(tree.walk(), copy.walk(), strict=True)):
         twin.meta[_KEY] = i

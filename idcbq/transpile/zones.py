@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
@@ -75,6 +76,7 @@ def _zone_or_time(node: exp.Datetime) -> exp.Expr | None:
     return second
 
 
+@handles(exp.Datetime)
 def datetime_zone_values(tree: exp.Expr) -> exp.Expr:
     """``DATETIME(ts, zone)`` with a zone that is not a literal (types decide the reading)."""
     for node in list(tree.find_all(exp.Datetime)):

@@ -58,12 +58,13 @@ def parse_statements(
     sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
 ) -> exp.Expression | None:
     """Parse ``sql``; return the one statement, or None after reporting why not."""
-    import sqlglot
     from sqlglot.errors import ParseError, TokenError
+
+    from idcbq.transpile.scripts import parsed_copies
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" noise
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        statements = [s for s in parsed_copies(sql) if s is not None]
     except ParseError as exc:
         info = exc.errors[0] if exc.errors else {}
         token = (info.get("highlight") or "").strip() or None

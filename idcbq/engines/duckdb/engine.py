@@ -123,6 +123,7 @@ class DuckDBEngine(Engine):
         self._names = Memo()  # DuckDB SQL -> tables it names
         self._fields = Memo()  # (dataset, table) -> its columns
         self._named = Memo()  # DuckDB SQL -> (columns it names or None,)
+        self._view_sql = Memo()  # (view, source, columns named) -> CREATE VIEW text
         # Replayed by the CLI's prepared queries: the set-up in force (each schema's and
         # view's latest statement, so a long session keeps one per view), files read.
         self._setup_done: dict[str, str] = {}
@@ -245,7 +246,11 @@ class DuckDBEngine(Engine):
             if known is None or known[0] != source:  # columns as the files have them
                 empty = self.con.execute(f"SELECT * FROM {source} LIMIT 0").to_arrow_table()
                 known = self._sources[target[:3]] = (source, empty.schema)
-            self._setup(view_statement(name, source, known[1], named), key=name)
+            key = (name, source, None if named is None else frozenset(named))
+            statement = self._view_sql.get(key) or self._view_sql.put(
+                key, view_statement(name, source, known[1], named)
+            )
+            self._setup(statement, key=name)
         except duckdb.Error as exc:  # a file vanished or broke since it was listed
             raise SourceError(f"{info.url}: {duckdb_message(exc).splitlines()[0]}") from exc
         self._files_of[name] = tuple(files)
