@@ -159,8 +159,8 @@ def analyze_sql(
             helper.start_in_background()  # for the next process; this one analyzes itself
     if not available():
         return []
-    problem, types = run_analysis(sql, params, resolver)
-    verdict = verdict_of(problem, types)
+    problem, types, spans = run_analysis(sql, params, resolver)
+    verdict = verdict_of(problem, types, spans)
     if key is not None:
         verdicts.store(key, verdict)
     if problem is None:
@@ -192,9 +192,12 @@ def _named_tables(sql: str, tree: Any, resolver: Callable) -> dict[tuple[str, st
 
 def run_analysis(
     sql: str, params: Sequence[BoundParameter], resolver: Callable
-) -> tuple[ValidationError | None, Any]:
-    """Run the analyzer: (refusal located in ``sql`` or None, output types or None)."""
+) -> tuple[ValidationError | None, Any, Any]:
+    """Run the analyzer: (refusal located in ``sql`` or None, output types or None,
+    expression types by span in ``sql`` or None; see
+    :func:`idcbq.engines.googlesql.expression_types.expression_spans`)."""
     from idcbq.engines.googlesql import analysis, compat
+    from idcbq.engines.googlesql.expression_types import expression_spans
     from idcbq.engines.googlesql.output_types import output_types
 
     global _CATALOGS
@@ -213,15 +216,16 @@ def run_analysis(
     try:
         rewritten, unknown = analysis.rewrite(fixed.sql, resolve)
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
-            return None, None
+            return None, None, None
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
         resolved, _ids, _tables = analysis.resolve_statement(
             rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
         )
     except ValidationError as exc:
-        return _uncompat(exc, fixed, sql), None
+        return _uncompat(exc, fixed, sql), None, None
     types = output_types(resolved)
-    return _duplicate_names(types), types
+    spans = expression_spans(resolved, rewritten.edits, fixed.sql, fixed.edits)
+    return _duplicate_names(types), types, spans
 
 
 def _duplicate_names(types: Any) -> ValidationError | None:
@@ -253,10 +257,13 @@ def _duplicate_names(types: Any) -> ValidationError | None:
     )
 
 
-def verdict_of(problem: ValidationError | None, types: Any = None) -> dict[str, Any]:
-    """A JSON-able verdict: ok (with GoogleSQL's output types) or the refusal."""
+def verdict_of(
+    problem: ValidationError | None, types: Any = None, spans: Any = None
+) -> dict[str, Any]:
+    """A JSON-able verdict: ok (with GoogleSQL's output types and expression types by
+    span) or the refusal."""
     if problem is None:
-        return {"ok": True, "types": _jsonable(types)}
+        return {"ok": True, "types": _jsonable(types), "spans": spans}
     loc = problem.location
     return {
         "ok": False,
@@ -277,11 +284,14 @@ def _spec(value: Any) -> Any:
 
 
 def _accept(verdict: dict[str, Any], sql: str, params: Sequence[BoundParameter]) -> None:
-    """Record an ok verdict's output types so the DuckDB result is conformed to them."""
+    """Record an ok verdict's output types so the DuckDB result is conformed to them,
+    and its expression types for the DuckDB translation's typed rewrites."""
+    from idcbq.engines.analyzed_spans import remember_spans
     from idcbq.engines.conform import remember_types
 
     types = verdict.get("types")
     remember_types(sql, None if types is None else _spec(types), params)
+    remember_spans(sql, verdict.get("spans"), params)
 
 
 def _from_verdict(verdict: dict[str, Any]) -> ValidationError:

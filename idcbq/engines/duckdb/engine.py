@@ -346,9 +346,14 @@ class DuckDBEngine(Engine):
         self, sql: str, params: Sequence[BoundParameter], *, template: str | None = None
     ) -> PreparedQuery:
         """Transpile validated BigQuery SQL to DuckDB SQL (``$name`` parameters), once per key."""
+        from idcbq.engines.analyzed_spans import spans_for
         from idcbq.transpile import to_duckdb
 
-        key = translation_key(sql, params, self.data_project, self.idc_version.dataset)
+        spans = spans_for(sql, params)  # GoogleSQL's expression types, if the gate analyzed
+        key = (
+            translation_key(sql, params, self.data_project, self.idc_version.dataset),
+            spans is not None,
+        )
         duck_sql = self._transpiled.get(key) or self._transpiled.put(
             key,
             to_duckdb(
@@ -357,6 +362,7 @@ class DuckDBEngine(Engine):
                 data_project=self.data_project,
                 params=params,
                 dataset=self.idc_version.dataset,
+                expression_types=spans,
             ),
         )
         return PreparedQuery(

@@ -1,0 +1,163 @@
+"""Types from GoogleSQL's resolved statement for the nodes sqlglot could not type.
+
+sqlglot's annotator (:mod:`idcbq.transpile.types`) leaves some nodes ``UNKNOWN``:
+columns of nested CTEs, some CASE expressions, fields of UNNESTed STRUCT arrays.
+When the gate's analyzer ran, it resolved every expression with its type and the
+engine passes those as spans of the SQL text (``(start, end, type_spec)``, characters;
+see :mod:`idcbq.engines.googlesql.expression_types`). :func:`fill_unknown` gives an
+``UNKNOWN`` node the type of the span it was parsed from.
+
+Matching is conservative: a node's tokens (sqlglot keeps the positions of identifiers,
+literals and function names in ``meta``) bound where its text is; the innermost span
+around them whose text parses to the same expression is the node's. A node with no
+located token, or no span whose text is the same expression, stays ``UNKNOWN`` (a
+typed rewrite that needs it then refuses). Only ``UNKNOWN`` nodes are filled: where
+sqlglot typed a node the typed rewrites keep that type.
+
+Example:
+    >>> import sqlglot
+    >>> sql = "SELECT CASE WHEN a THEN x END AS y FROM t"
+    >>> tree = sqlglot.parse_one(sql, read="bigquery")
+    >>> for node in tree.walk():
+    ...     node.type = exp.DataType.build("UNKNOWN")
+    >>> fill_unknown(tree, sql, [(7, 29, "DATE"), (17, 18, "BOOL"), (24, 25, "DATE")])
+    3
+    >>> tree.find(exp.Case).type.sql("bigquery")
+    'DATE'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlglot import exp
+
+T = exp.DataType.Type
+
+#: GoogleSQL type kinds and their BigQuery spelling (others stay unknown).
+_SCALARS = {
+    "INT64": "INT64",
+    "DOUBLE": "FLOAT64",
+    "BOOL": "BOOL",
+    "STRING": "STRING",
+    "BYTES": "BYTES",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMP",
+    "DATETIME": "DATETIME",
+    "TIME": "TIME",
+    "NUMERIC": "NUMERIC",
+    "BIGNUMERIC": "BIGNUMERIC",
+    "JSON": "JSON",
+    "GEOGRAPHY": "GEOGRAPHY",
+    "INTERVAL": "INTERVAL",
+}
+#: Candidate spans tried per node, innermost first (each is one small parse).
+_TRIES = 4
+
+
+def bigquery_type(spec: Any) -> str | None:
+    """BigQuery's spelling of a type spec (``"INT64"``, ``("ARRAY", spec)``,
+    ``("STRUCT", ((name, spec), ...))``), or None for a type BigQuery has not.
+
+    Example:
+        >>> bigquery_type(("ARRAY", ("STRUCT", (("a", "DOUBLE"), ("", "DATE")))))
+        'ARRAY<STRUCT<`a` FLOAT64, DATE>>'
+        >>> bigquery_type("UINT64") is None
+        True
+    """
+    if isinstance(spec, str):
+        return _SCALARS.get(spec)
+    kind, inner = spec
+    if kind == "ARRAY":
+        element = bigquery_type(inner)
+        return None if element is None else f"ARRAY<{element}>"
+    fields = []
+    for name, field_spec in inner:
+        text = bigquery_type(field_spec)
+        if text is None or "`" in name:
+            return None
+        fields.append(f"`{name}` {text}" if name else text)
+    return f"STRUCT<{', '.join(fields)}>"
+
+
+def _token_bounds(node: exp.Expr) -> tuple[int, int] | None:
+    """``(first, last + 1)`` characters of the located tokens under ``node``."""
+    low = high = None
+    for child in node.walk():
+        meta = child._meta
+        if not meta or "start" not in meta:
+            continue
+        low = meta["start"] if low is None else min(low, meta["start"])
+        high = meta["end"] + 1 if high is None else max(high, meta["end"] + 1)
+    return None if low is None else (low, high)
+
+
+def fill_unknown(tree: exp.Expr, sql: str, spans: Sequence[Sequence[Any]]) -> int:
+    """Type the ``UNKNOWN`` nodes of ``tree`` (parsed from ``sql``) from ``spans``;
+    return how many were filled."""
+    from idcbq.transpile.types import _parsed_type
+
+    ordered = sorted(
+        ((int(s), int(e), spec) for s, e, spec in spans), key=lambda span: span[1] - span[0]
+    )
+    parsed: dict[tuple[int, int], str | None] = {}
+    filled = 0
+    for node in tree.walk():
+        if node.type is None or not node.type.is_type(T.UNKNOWN):
+            continue
+        if isinstance(node, exp.Null | exp.DataType | exp.Identifier | exp.Star):
+            continue
+        bounds = _token_bounds(node)
+        if bounds is None:
+            continue
+        spec = _matching(node, bounds, ordered, sql, parsed)
+        text = None if spec is None else bigquery_type(spec)
+        if text is None:
+            continue
+        try:
+            node.type = _parsed_type(text)
+        except Exception:  # a type sqlglot cannot spell: stays unknown
+            continue
+        filled += 1
+    return filled
+
+
+def _matching(node, bounds, ordered, sql, parsed) -> Any:
+    """The spec of the innermost span around ``bounds`` whose text is ``node``."""
+    low, high = bounds
+    mine = None
+    tries = 0
+    for start, end, spec in ordered:
+        if start > low or end < high:
+            continue
+        if mine is None:
+            mine = _normal(node)
+            if mine is None:
+                return None
+        key = (start, end)
+        if key not in parsed:
+            parsed[key] = _parse(sql[start:end])
+        if parsed[key] == mine:
+            return spec
+        tries += 1
+        if tries >= _TRIES:
+            return None
+    return None
+
+
+def _normal(node: exp.Expr) -> str | None:
+    try:
+        return node.sql("bigquery")
+    except Exception:
+        return None
+
+
+def _parse(text: str) -> str | None:
+    """The expression ``text`` parses to, as sqlglot writes it back (None if not one)."""
+    import sqlglot
+
+    try:
+        return sqlglot.parse_one(text, read="bigquery").sql("bigquery")
+    except Exception:
+        return None
