@@ -37,7 +37,7 @@ def to_duckdb(
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
     dataset: str = "idc_current",
-    expression_types: Sequence[Sequence[Any]] | None = None,
+    expression_types: Mapping[str, Any] | None = None,
 ) -> str:
     """Translate one BigQuery query (or DECLARE script) to DuckDB SQL with ``$name`` parameters.
 
@@ -50,9 +50,10 @@ def to_duckdb(
         data_project: the project whose tables become ``dataset.table`` in DuckDB.
         params: declared parameters; each ``@name`` becomes ``CAST($name AS <type>)``.
         dataset: the dataset bare table names (``dicom_all``) are in.
-        expression_types: GoogleSQL's type of each expression the gate's analyzer
-            resolved, as ``(start, end, type_spec)`` character spans of ``sql`` (see
-            :mod:`idcbq.transpile.analyzed_types`): they type what sqlglot cannot.
+        expression_types: what the gate's GoogleSQL analysis resolved: ``{"spans":
+            [(start, end, type_spec)], "columns": {name: type_spec}}``, character spans
+            of ``sql`` (see :mod:`idcbq.transpile.analyzed_types`); they type what
+            sqlglot cannot.
 
     Raises:
         TranspileError: for SQL with no faithful DuckDB equivalent.
@@ -81,7 +82,7 @@ def to_duckdb_tree(
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
     dataset: str = "idc_current",
-    expression_types: Sequence[Sequence[Any]] | None = None,
+    expression_types: Mapping[str, Any] | None = None,
 ):
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot import exp

@@ -20,7 +20,8 @@ Example:
     >>> tree = sqlglot.parse_one(sql, read="bigquery")
     >>> for node in tree.walk():
     ...     node.type = exp.DataType.build("UNKNOWN")
-    >>> fill_unknown(tree, sql, [(7, 29, "DATE"), (17, 18, "BOOL"), (24, 25, "DATE")])
+    >>> spans = [(7, 29, "DATE"), (17, 18, "BOOL"), (24, 25, "DATE")]
+    >>> fill_unknown(tree, sql, {"spans": spans, "columns": {}})
     3
     >>> tree.find(exp.Case).type.sql("bigquery")
     'DATE'
@@ -28,7 +29,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -93,14 +94,22 @@ def _token_bounds(node: exp.Expr) -> tuple[int, int] | None:
     return None if low is None else (low, high)
 
 
-def fill_unknown(tree: exp.Expr, sql: str, spans: Sequence[Sequence[Any]]) -> int:
-    """Type the ``UNKNOWN`` nodes of ``tree`` (parsed from ``sql``) from ``spans``;
-    return how many were filled."""
-    from idcbq.transpile.types import _parsed_type
+def fill_unknown(tree: exp.Expr, sql: str, typed: Mapping[str, Any]) -> int:
+    """Type the ``UNKNOWN`` nodes of ``tree`` (parsed from ``sql``) from GoogleSQL's
+    ``{"spans": [(start, end, spec)], "columns": {name: spec}}``; return how many were
+    filled.
 
+    A column reference no span matches (a plain ``SELECT x`` or ``ORDER BY x``: no
+    expression of its own in the resolved statement) takes the one type every resolved
+    column of its name has, if it names a row source's column (not a field of an
+    UNNEST alias's struct, which is an expression GoogleSQL locates).
+    """
     ordered = sorted(
-        ((int(s), int(e), spec) for s, e, spec in spans), key=lambda span: span[1] - span[0]
+        ((int(s), int(e), spec) for s, e, spec in typed.get("spans") or ()),
+        key=lambda span: span[1] - span[0],
     )
+    columns = typed.get("columns") or {}
+    sources = _row_sources(tree)
     parsed: dict[tuple[int, int], str | None] = {}
     filled = 0
     for node in tree.walk():
@@ -112,15 +121,33 @@ def fill_unknown(tree: exp.Expr, sql: str, spans: Sequence[Sequence[Any]]) -> in
         if bounds is None:
             continue
         spec = _matching(node, bounds, ordered, sql, parsed)
-        text = None if spec is None else bigquery_type(spec)
-        if text is None:
-            continue
-        try:
-            node.type = _parsed_type(text)
-        except Exception:  # a type sqlglot cannot spell: stays unknown
-            continue
-        filled += 1
+        if spec is None and isinstance(node, exp.Column) and not node.args.get("db"):
+            if not node.table or node.table.lower() in sources:
+                spec = columns.get(node.name.lower())
+        if spec is not None and _set_type(node, spec):
+            filled += 1
     return filled
+
+
+def _set_type(node: exp.Expr, spec: Any) -> bool:
+    from idcbq.transpile.types import _parsed_type
+
+    text = bigquery_type(spec)
+    if text is None:
+        return False
+    try:
+        node.type = _parsed_type(text)
+    except Exception:  # a type sqlglot cannot spell: stays unknown
+        return False
+    return True
+
+
+def _row_sources(tree: exp.Expr) -> set[str]:
+    """Names of tables, CTEs and subqueries rows come from (not UNNEST aliases)."""
+    names = {t.alias_or_name.lower() for t in tree.find_all(exp.Table) if t.alias_or_name}
+    names |= {s.alias.lower() for s in tree.find_all(exp.Subquery) if s.alias}
+    unnested = {u.alias.lower() for u in tree.find_all(exp.Unnest) if u.alias}
+    return names - unnested
 
 
 def _matching(node, bounds, ordered, sql, parsed) -> Any:

@@ -141,16 +141,12 @@ UNTYPED = "idcbq_untyped"
 
 
 def strict_types(node: exp.Expr) -> bool:
-    """Whether an ``UNKNOWN`` type of ``node`` refuses the query (else: treated as
-    not of the asked type, the old behaviour).
-
-    Strict when annotation failed for the whole query. Not (yet) for a single node
-    sqlglot cannot type while the rest is typed: sqlglot leaves columns of nested
-    CTEs, some CASE expressions and UNNESTed STRUCT fields untyped, and refusing those
-    would lose real IDC queries (idc-index-data's ``seg_index``, ``idc_index``). That
-    waits for types read from GoogleSQL's resolved statement.
+    """Whether an ``UNKNOWN`` type of ``node`` refuses the query: always (a typed
+    rewrite must not guess). Nodes sqlglot cannot type (columns of nested CTEs, CASE,
+    UNNESTed STRUCT fields) get GoogleSQL's types first when the gate's analyzer ran
+    (:mod:`idcbq.transpile.analyzed_types`); what is still unknown is refused.
     """
-    return bool(node.root().meta.get(UNTYPED))
+    return True
 
 
 def unknown_type(operand: exp.Expr) -> UnknownType:

@@ -159,8 +159,8 @@ def analyze_sql(
             helper.start_in_background()  # for the next process; this one analyzes itself
     if not available():
         return []
-    problem, types, spans = run_analysis(sql, params, resolver)
-    verdict = verdict_of(problem, types, spans)
+    problem, types, typed = run_analysis(sql, params, resolver)
+    verdict = verdict_of(problem, types, typed)
     if key is not None:
         verdicts.store(key, verdict)
     if problem is None:
@@ -195,9 +195,9 @@ def run_analysis(
 ) -> tuple[ValidationError | None, Any, Any]:
     """Run the analyzer: (refusal located in ``sql`` or None, output types or None,
     expression types by span in ``sql`` or None; see
-    :func:`idcbq.engines.googlesql.expression_types.expression_spans`)."""
+    :func:`idcbq.engines.googlesql.expression_types.expression_types`)."""
     from idcbq.engines.googlesql import analysis, compat
-    from idcbq.engines.googlesql.expression_types import expression_spans
+    from idcbq.engines.googlesql.expression_types import expression_types
     from idcbq.engines.googlesql.output_types import output_types
 
     global _CATALOGS
@@ -224,8 +224,8 @@ def run_analysis(
     except ValidationError as exc:
         return _uncompat(exc, fixed, sql), None, None
     types = output_types(resolved)
-    spans = expression_spans(resolved, rewritten.edits, fixed.sql, fixed.edits)
-    return _duplicate_names(types), types, spans
+    typed = expression_types(resolved, rewritten.edits, fixed.sql, fixed.edits)
+    return _duplicate_names(types), types, typed
 
 
 def _duplicate_names(types: Any) -> ValidationError | None:
@@ -258,12 +258,12 @@ def _duplicate_names(types: Any) -> ValidationError | None:
 
 
 def verdict_of(
-    problem: ValidationError | None, types: Any = None, spans: Any = None
+    problem: ValidationError | None, types: Any = None, typed: Any = None
 ) -> dict[str, Any]:
     """A JSON-able verdict: ok (with GoogleSQL's output types and expression types by
     span) or the refusal."""
     if problem is None:
-        return {"ok": True, "types": _jsonable(types), "spans": spans}
+        return {"ok": True, "types": _jsonable(types), "expression_types": typed}
     loc = problem.location
     return {
         "ok": False,
@@ -291,7 +291,7 @@ def _accept(verdict: dict[str, Any], sql: str, params: Sequence[BoundParameter])
 
     types = verdict.get("types")
     remember_types(sql, None if types is None else _spec(types), params)
-    remember_spans(sql, verdict.get("spans"), params)
+    remember_spans(sql, verdict.get("expression_types"), params)
 
 
 def _from_verdict(verdict: dict[str, Any]) -> ValidationError:

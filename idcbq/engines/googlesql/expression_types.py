@@ -4,7 +4,7 @@ The analyzer resolves each expression with its type (a CASE inside a nested CTE,
 field of an UNNESTed STRUCT array: what sqlglot's annotator cannot type). With parse
 locations recorded (``FULL_NODE_SCOPE``, see
 :func:`idcbq.engines.googlesql.analysis.analyzer_options`) each resolved expression
-carries the byte span of the text it came from. :func:`expression_spans` lists them as
+carries the byte span of the text it came from. :func:`expression_types` lists them as
 ``[start, end, type_spec]`` in *character* offsets of the SQL the caller gave (the
 gate's text rewrites, table names and :mod:`~idcbq.engines.googlesql.compat`, mapped
 back), small and JSON-able so it survives the verdict cache and the helper process;
@@ -59,6 +59,44 @@ def _char_offsets(text: str) -> list[int]:
         out.extend([i] * len(ch.encode("utf-8")))
     out.append(len(text))
     return out
+
+
+def expression_types(
+    resolved: Any,
+    analyzed_edits: Sequence[tuple[int, int, int]],
+    middle_sql: str,
+    compat_edits: Sequence[tuple[int, int, int]],
+) -> dict[str, Any]:
+    """``{"spans": [[start, end, type_spec], ...], "columns": {name: type_spec}}``.
+
+    ``spans``: every located resolved expression (:func:`expression_spans`).
+    ``columns``: the type of every resolved column name (lowercase) that has one type
+    wherever it occurs in the statement. A plain column reference (``SELECT x`` of a
+    CTE's column, ``ORDER BY`` an output name) is no expression of its own in the
+    resolved statement, so it has no span; it is a column of that name, so where every
+    column of that name has one type, that is its type.
+    """
+    from idcbq.engines.googlesql.ast_names import walk
+    from idcbq.engines.googlesql.output_types import type_spec
+
+    columns: dict[str, Any] = {}
+    for node in walk(resolved):
+        kind = node.DESCRIPTOR.name
+        if kind == "ResolvedOutputColumnProto":  # the query's output names (ORDER BY them)
+            name, column_type = node.name, node.column.type
+        elif kind == "ResolvedColumnProto":
+            name, column_type = node.name, node.type
+        else:
+            continue
+        if not name or name.startswith("$"):  # the analyzer's own names ($col1, $agg1)
+            continue
+        spec = _jsonable(type_spec(column_type))
+        name = name.lower()
+        columns[name] = spec if columns.get(name, spec) == spec else None
+    return {
+        "spans": expression_spans(resolved, analyzed_edits, middle_sql, compat_edits),
+        "columns": {k: v for k, v in sorted(columns.items()) if v is not None},
+    }
 
 
 def expression_spans(
