@@ -38,6 +38,7 @@ def to_duckdb(
     params: Sequence[BoundParameter] = (),
     dataset: str = "idc_current",
     expression_types: Mapping[str, Any] | None = None,
+    strict_types: bool = True,
 ) -> str:
     """Translate one BigQuery query (or DECLARE script) to DuckDB SQL with ``$name`` parameters.
 
@@ -67,6 +68,7 @@ def to_duckdb(
         params=params,
         dataset=dataset,
         expression_types=expression_types,
+        strict_types=strict_types,
     )
     try:
         # the tree is ours alone: generate from it without copying it first
@@ -83,6 +85,7 @@ def to_duckdb_tree(
     params: Sequence[BoundParameter] = (),
     dataset: str = "idc_current",
     expression_types: Mapping[str, Any] | None = None,
+    strict_types: bool = True,
 ):
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot import exp
@@ -154,7 +157,7 @@ def to_duckdb_tree(
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             if expression_types:  # GoogleSQL typed what sqlglot could not
                 fill_unknown(query, sql, expression_types)
-            known.require_types(query, annotated)
+            known.require_types(query, annotated, per_node=strict_types)
             query = casts.cast_to_int64(query)
             for typed_rewrite in (
                 *functions.TYPED,

@@ -363,6 +363,8 @@ class DuckDBEngine(Engine):
                 params=params,
                 dataset=self.idc_version.dataset,
                 expression_types=spans,
+                # no analysis: sqlglot alone leaves nodes of real queries unknown
+                strict_types=spans is not None,
             ),
         )
         return PreparedQuery(
