@@ -71,7 +71,7 @@ def test_spans_are_positions_in_the_text_the_transpiler_parses():
         "CASE WHEN Modality = 'CT' THEN 1.5 ELSE 2 END AS w FROM dicom_all"
     )
     typed = analyzed_types(sql, idc_version="current")
-    found = {sql[s:e]: spec for s, e, spec in typed["spans"]}
+    found = {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
     assert found["'äöü€'"] == "STRING"
     assert found["CAST(1 AS INT)"] == "INT64"
     assert found["CASE WHEN Modality = 'CT' THEN 1.5 ELSE 2 END"] == "DOUBLE"
@@ -82,7 +82,7 @@ def test_spans_are_positions_in_the_text_the_transpiler_parses():
     sql = "SELECT MAX_BY(SeriesNumber, InstanceNumber) AS m FROM dicom_all"
     typed = analyzed_types(sql, idc_version="current")
     assert [sql[s:e] for s, e, _ in typed["spans"]] == ["MAX_BY(SeriesNumber, InstanceNumber)"]
-    assert typed["spans"][0][2] == "STRING"
+    assert typed["types"][typed["spans"][0][2]] == "STRING"
 
 
 def test_expression_types_survive_the_verdict_cache_as_json():
@@ -107,9 +107,9 @@ def test_a_node_no_span_matches_stays_unknown():
     for node in tree.walk():
         node.type = exp.DataType.build("UNKNOWN")
     # a span whose text is another expression than the node's: not its type
-    fill_unknown(tree, sql, {"spans": [[7, 12, "INT64"]], "columns": {}})
+    fill_unknown(tree, sql, {"types": ["INT64"], "spans": [[7, 12, 0]], "columns": {}})
     assert tree.find(exp.Add).type.is_type(exp.DataType.Type.BIGINT)
-    fill_unknown(tree, sql, {"spans": [[7, 11, "DATE"]], "columns": {}})  # "x + ": no
+    fill_unknown(tree, sql, {"types": ["DATE"], "spans": [[7, 11, 0]], "columns": {}})  # "x + "
     assert tree.find(exp.Column).type.is_type(exp.DataType.Type.UNKNOWN)
 
 
@@ -119,7 +119,7 @@ def test_a_struct_field_does_not_take_a_same_named_columns_type():
     tree = sqlglot.parse_one(sql, read="bigquery")
     for node in tree.walk():
         node.type = exp.DataType.build("UNKNOWN")
-    fill_unknown(tree, sql, {"spans": [], "columns": {"x": "DATE"}})
+    fill_unknown(tree, sql, {"types": ["DATE"], "spans": [], "columns": {"x": 0}})
     assert tree.find(exp.Column).type.is_type(exp.DataType.Type.UNKNOWN)
 
 

@@ -392,7 +392,8 @@ def test_warm_helper_answers_like_the_analyzer(tmp_path, monkeypatch):
         good = ask(sql)
         assert good["ok"] is True and good["types"] == [["r", "INT64"]]
         # ... and each expression's type by its span in the SQL asked (the typed rewrites')
-        spans = {sql[s:e]: spec for s, e, spec in good["expression_types"]["spans"]}
+        typed = good["expression_types"]
+        spans = {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
         assert spans["CAST(SeriesNumber AS INT)"] == "INT64"
         assert spans["SeriesNumber"] == "STRING"
         assert set(good) == {"ok", "types", "expression_types"}

@@ -8,9 +8,9 @@ expression_types`) with :func:`remember_spans`; the DuckDB engine looks them up 
 (``expression_types=``), whose typed rewrites then know what sqlglot could not type.
 
 Example:
-    >>> remember_spans("SELECT 1 AS x", {"spans": [[7, 8, "INT64"]], "columns": {}})
+    >>> remember_spans("SELECT 1 AS x", {"types": ["INT64"], "spans": [[7, 8, 0]], "columns": {}})
     >>> spans_for("SELECT 1 AS x")["spans"]
-    [[7, 8, 'INT64']]
+    [[7, 8, 0]]
     >>> spans_for("SELECT 2 AS x") is None
     True
 """
@@ -27,9 +27,7 @@ if TYPE_CHECKING:
 
 _MAX = 512
 _LOCK = threading.Lock()
-_REMEMBERED: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], Mapping[str, Any]] = (
-    OrderedDict()
-)
+_REMEMBERED: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], Mapping[str, Any]] = OrderedDict()
 
 
 def _key(sql: str, params: Sequence[BoundParameter]) -> tuple[str, tuple[tuple[str, str], ...]]:

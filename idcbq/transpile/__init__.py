@@ -51,10 +51,9 @@ def to_duckdb(
         data_project: the project whose tables become ``dataset.table`` in DuckDB.
         params: declared parameters; each ``@name`` becomes ``CAST($name AS <type>)``.
         dataset: the dataset bare table names (``dicom_all``) are in.
-        expression_types: what the gate's GoogleSQL analysis resolved: ``{"spans":
-            [(start, end, type_spec)], "columns": {name: type_spec}}``, character spans
-            of ``sql`` (see :mod:`idcbq.transpile.analyzed_types`); they type what
-            sqlglot cannot.
+        expression_types: what the gate's GoogleSQL analysis resolved: types of
+            expressions by character span of ``sql`` and of column names (see
+            :mod:`idcbq.transpile.analyzed_types`); they type what sqlglot cannot.
 
     Raises:
         TranspileError: for SQL with no faithful DuckDB equivalent.

@@ -3,8 +3,8 @@
 sqlglot's annotator (:mod:`idcbq.transpile.types`) leaves some nodes ``UNKNOWN``:
 columns of nested CTEs, some CASE expressions, fields of UNNESTed STRUCT arrays.
 When the gate's analyzer ran, it resolved every expression with its type and the
-engine passes those as spans of the SQL text (``(start, end, type_spec)``, characters;
-see :mod:`idcbq.engines.googlesql.expression_types`). :func:`fill_unknown` gives an
+engine passes those as spans of the SQL text (``(start, end, type)``, characters; see
+:mod:`idcbq.engines.googlesql.expression_types`). :func:`fill_unknown` gives an
 ``UNKNOWN`` node the type of the span it was parsed from.
 
 Matching is conservative: a node's tokens (sqlglot keeps the positions of identifiers,
@@ -20,8 +20,8 @@ Example:
     >>> tree = sqlglot.parse_one(sql, read="bigquery")
     >>> for node in tree.walk():
     ...     node.type = exp.DataType.build("UNKNOWN")
-    >>> spans = [(7, 29, "DATE"), (17, 18, "BOOL"), (24, 25, "DATE")]
-    >>> fill_unknown(tree, sql, {"spans": spans, "columns": {}})
+    >>> spans = [(7, 29, 0), (17, 18, 1), (24, 25, 0)]
+    >>> fill_unknown(tree, sql, {"types": ["DATE", "BOOL"], "spans": spans, "columns": {}})
     3
     >>> tree.find(exp.Case).type.sql("bigquery")
     'DATE'
@@ -96,19 +96,20 @@ def _token_bounds(node: exp.Expr) -> tuple[int, int] | None:
 
 def fill_unknown(tree: exp.Expr, sql: str, typed: Mapping[str, Any]) -> int:
     """Type the ``UNKNOWN`` nodes of ``tree`` (parsed from ``sql``) from GoogleSQL's
-    ``{"spans": [(start, end, spec)], "columns": {name: spec}}``; return how many were
-    filled.
+    ``{"types": [spec], "spans": [(start, end, i)], "columns": {name: i}}`` (``i``
+    indexes ``types``); return how many were filled.
 
     A column reference no span matches (a plain ``SELECT x`` or ``ORDER BY x``: no
     expression of its own in the resolved statement) takes the one type every resolved
     column of its name has, if it names a row source's column (not a field of an
     UNNEST alias's struct, which is an expression GoogleSQL locates).
     """
+    types = typed.get("types") or ()
     ordered = sorted(
-        ((int(s), int(e), spec) for s, e, spec in typed.get("spans") or ()),
+        ((int(s), int(e), types[i]) for s, e, i in typed.get("spans") or ()),
         key=lambda span: span[1] - span[0],
     )
-    columns = typed.get("columns") or {}
+    columns = {name: types[i] for name, i in (typed.get("columns") or {}).items()}
     sources = _row_sources(tree)
     parsed: dict[tuple[int, int], str | None] = {}
     filled = 0
@@ -121,12 +122,18 @@ def fill_unknown(tree: exp.Expr, sql: str, typed: Mapping[str, Any]) -> int:
         if bounds is None:
             continue
         spec = _matching(node, bounds, ordered, sql, parsed)
-        if spec is None and isinstance(node, exp.Column) and not node.args.get("db"):
-            if not node.table or node.table.lower() in sources:
-                spec = columns.get(node.name.lower())
+        if spec is None and _names_a_column(node, sources):
+            spec = columns.get(node.name.lower())
         if spec is not None and _set_type(node, spec):
             filled += 1
     return filled
+
+
+def _names_a_column(node: exp.Expr, sources: set[str]) -> bool:
+    """A column reference, bare or qualified by a row source (not a struct's field)."""
+    if not isinstance(node, exp.Column) or node.args.get("db"):
+        return False
+    return not node.table or node.table.lower() in sources
 
 
 def _set_type(node: exp.Expr, spec: Any) -> bool:

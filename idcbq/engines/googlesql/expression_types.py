@@ -5,7 +5,7 @@ field of an UNNESTed STRUCT array: what sqlglot's annotator cannot type). With p
 locations recorded (``FULL_NODE_SCOPE``, see
 :func:`idcbq.engines.googlesql.analysis.analyzer_options`) each resolved expression
 carries the byte span of the text it came from. :func:`expression_types` lists them as
-``[start, end, type_spec]`` in *character* offsets of the SQL the caller gave (the
+``[start, end, type]`` in *character* offsets of the SQL the caller gave (the
 gate's text rewrites, table names and :mod:`~idcbq.engines.googlesql.compat`, mapped
 back), small and JSON-able so it survives the verdict cache and the helper process;
 :mod:`idcbq.transpile.analyzed_types` reads it.
@@ -14,7 +14,7 @@ A span whose start or end falls inside a rewritten piece of text has no place in
 original: it is dropped (the transpiler then leaves that node's type unknown).
 
 Example:
-    >>> map_back(12, [(5, 3, 10)])  # 7 characters were added at 5..8
+    >>> map_back(5, [(5, 3, 10)])  # 3 characters at 5 became 10
     5
     >>> map_back(3, [(5, 3, 10)]), map_back(15, [(5, 3, 10)]), map_back(16, [(5, 3, 10)])
     (3, 8, 9)
@@ -24,11 +24,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
-
-#: ``[start, end, type_spec]``: characters ``start:end`` of the SQL have this type.
-Span = list
 
 
 def map_back(offset: int, edits: Sequence[tuple[int, int, int]]) -> int | None:
@@ -52,13 +49,38 @@ def map_back(offset: int, edits: Sequence[tuple[int, int, int]]) -> int | None:
     return offset - shift
 
 
-def _char_offsets(text: str) -> list[int]:
+def _char_offsets(text: str) -> Sequence[int]:
     """``offsets[b]``: the character index of byte ``b`` of ``text`` (UTF-8), and the end."""
+    if text.isascii():
+        return range(len(text) + 1)
     out: list[int] = []
     for i, ch in enumerate(text):
         out.extend([i] * len(ch.encode("utf-8")))
     out.append(len(text))
     return out
+
+
+#: Messages no expression or column is inside (walking a big STRUCT type is most of
+#: the walk's time).
+_LEAVES = frozenset({"TypeProto", "AnnotationMapProto", "ParseLocationRangeProto"})
+
+
+def _walk(msg: Any) -> Iterator[Any]:
+    """Every message node of a resolved tree, outer first, not into types."""
+    stack = [msg]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = []
+        for fd, value in node.ListFields():
+            kind = fd.message_type
+            if kind is None or kind.name in _LEAVES:
+                continue
+            if fd.is_repeated:
+                children.extend(value)
+            else:
+                children.append(value)
+        stack.extend(reversed(children))
 
 
 def expression_types(
@@ -67,21 +89,48 @@ def expression_types(
     middle_sql: str,
     compat_edits: Sequence[tuple[int, int, int]],
 ) -> dict[str, Any]:
-    """``{"spans": [[start, end, type_spec], ...], "columns": {name: type_spec}}``.
+    """``{"types": [type_spec, ...], "spans": [[start, end, i], ...], "columns": {name: i}}``
+    (``i`` indexes ``types``: a STRUCT type is written once, not once per use).
 
-    ``spans``: every located resolved expression (:func:`expression_spans`).
+    ``spans``: every located resolved expression's type. Where one span has several
+    expressions (an implicit coercion wraps a column) the innermost is kept: the type
+    of the value as written.
+
     ``columns``: the type of every resolved column name (lowercase) that has one type
     wherever it occurs in the statement. A plain column reference (``SELECT x`` of a
     CTE's column, ``ORDER BY`` an output name) is no expression of its own in the
     resolved statement, so it has no span; it is a column of that name, so where every
     column of that name has one type, that is its type.
+
+    Args:
+        resolved: the ``AnyResolvedStatementProto`` (parse locations recorded).
+        analyzed_edits: byte edits from ``middle_sql`` to the analyzed text
+            (:attr:`idcbq.engines.googlesql.analysis.Rewrite.edits`).
+        middle_sql: the text between the two rewrites (compat's output).
+        compat_edits: character edits from the caller's SQL to ``middle_sql``.
     """
-    from idcbq.engines.googlesql.ast_names import walk
     from idcbq.engines.googlesql.output_types import type_spec
 
-    columns: dict[str, Any] = {}
-    for node in walk(resolved):
+    chars = _char_offsets(middle_sql)
+    types: list[Any] = []
+    index: dict[bytes, int] = {}
+
+    def type_index(proto: Any) -> int:
+        key = proto.SerializeToString(deterministic=True)
+        if key not in index:
+            index[key] = len(types)
+            types.append(_jsonable(type_spec(proto)))
+        return index[key]
+
+    found: dict[tuple[int, int], int] = {}
+    columns: dict[str, int | None] = {}
+    for node in _walk(resolved):
         kind = node.DESCRIPTOR.name
+        if kind == "ResolvedExprProto":
+            span = _span(node, analyzed_edits, chars, compat_edits)
+            if span is not None and node.HasField("type"):
+                found[span] = type_index(node.type)  # outer first: the inner one wins
+            continue
         if kind == "ResolvedOutputColumnProto":  # the query's output names (ORDER BY them)
             name, column_type = node.name, node.column.type
         elif kind == "ResolvedColumnProto":
@@ -90,53 +139,34 @@ def expression_types(
             continue
         if not name or name.startswith("$"):  # the analyzer's own names ($col1, $agg1)
             continue
-        spec = _jsonable(type_spec(column_type))
+        i = type_index(column_type)
         name = name.lower()
-        columns[name] = spec if columns.get(name, spec) == spec else None
+        columns[name] = i if columns.get(name, i) == i else None
     return {
-        "spans": expression_spans(resolved, analyzed_edits, middle_sql, compat_edits),
+        "types": types,
+        "spans": [[s, e, i] for (s, e), i in sorted(found.items())],
         "columns": {k: v for k, v in sorted(columns.items()) if v is not None},
     }
 
 
-def expression_spans(
-    resolved: Any,
+def _span(
+    node: Any,
     analyzed_edits: Sequence[tuple[int, int, int]],
-    middle_sql: str,
+    chars: Sequence[int],
     compat_edits: Sequence[tuple[int, int, int]],
-) -> list[Span]:
-    """``[[start, end, type_spec], ...]`` of every located resolved expression.
-
-    Args:
-        resolved: the ``AnyResolvedStatementProto`` (parse locations recorded).
-        analyzed_edits: byte edits from ``middle_sql`` to the analyzed text
-            (:attr:`idcbq.engines.googlesql.analysis.Rewrite.edits`).
-        middle_sql: the text between the two rewrites (compat's output).
-        compat_edits: character edits from the caller's SQL to ``middle_sql``.
-
-    Where one span has several expressions (an implicit coercion wraps a column), the
-    innermost is kept: the type of the value as written.
-    """
-    from idcbq.engines.googlesql.ast_names import walk
-    from idcbq.engines.googlesql.output_types import type_spec
-
-    chars = _char_offsets(middle_sql)
-    found: dict[tuple[int, int], Any] = {}
-    for node in walk(resolved):
-        if node.DESCRIPTOR.name != "ResolvedExprProto" or not node.HasField("type"):
-            continue
-        parent = node.parent
-        if not parent.HasField("parse_location_range"):
-            continue
-        where = parent.parse_location_range
-        start, end = (map_back(o, analyzed_edits) for o in (where.start, where.end))
-        if start is None or end is None or not 0 <= start < end < len(chars):
-            continue
-        start, end = (map_back(chars[o], compat_edits) for o in (start, end))
-        if start is None or end is None or start >= end:
-            continue
-        found[(start, end)] = type_spec(node.type)  # walk is outer first: inner wins
-    return [[s, e, _jsonable(spec)] for (s, e), spec in sorted(found.items())]
+) -> tuple[int, int] | None:
+    """The character span in the caller's SQL of a resolved expression, if it has one."""
+    parent = node.parent
+    if not parent.HasField("parse_location_range"):
+        return None
+    where = parent.parse_location_range
+    start, end = (map_back(o, analyzed_edits) for o in (where.start, where.end))
+    if start is None or end is None or not 0 <= start < end < len(chars):
+        return None
+    start, end = (map_back(chars[o], compat_edits) for o in (start, end))
+    if start is None or end is None or start >= end:
+        return None
+    return start, end
 
 
 def _jsonable(spec: Any) -> Any:
