@@ -13,6 +13,9 @@ Example:
     [[7, 8, 0]]
     >>> spans_for("SELECT 2 AS x") is None
     True
+    >>> remember_spans("SELECT 3 AS x", {"spans": [[7, 8, "INT64"]]})  # not this format
+    >>> spans_for("SELECT 3 AS x") is None
+    True
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ def remember_spans(
     """Record GoogleSQL's expression types of ``sql`` (None forgets them; shared,
     never mutated)."""
     key = _key(sql, params)
+    if not _well_formed(typed):  # e.g. a verdict cached by another idcbq: not used
+        typed = None
     with _LOCK:
         _REMEMBERED.pop(key, None)
         if typed is None:
@@ -53,3 +58,19 @@ def spans_for(sql: str, params: Sequence[BoundParameter] = ()) -> Mapping[str, A
     """The expression types recorded for ``sql`` with these parameter types, or None."""
     with _LOCK:
         return _REMEMBERED.get(_key(sql, params))
+
+
+def _well_formed(typed: Any) -> bool:
+    """``{"types": [...], "spans": [[start, end, i], ...], "columns": {name: i}}``."""
+    if not isinstance(typed, Mapping):
+        return False
+    types, spans, columns = typed.get("types"), typed.get("spans"), typed.get("columns")
+    if not isinstance(types, list) or not isinstance(spans, list):
+        return False
+    if not isinstance(columns, Mapping):
+        return False
+    indexes = [span[2] for span in spans if isinstance(span, list) and len(span) == 3]
+    if len(indexes) != len(spans):
+        return False
+    indexes += list(columns.values())
+    return all(isinstance(i, int) and 0 <= i < len(types) for i in indexes)
