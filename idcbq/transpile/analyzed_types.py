@@ -137,13 +137,13 @@ def _names_a_column(node: exp.Expr, sources: set[str]) -> bool:
 
 
 def _set_type(node: exp.Expr, spec: Any) -> bool:
-    from idcbq.transpile.types import _parsed_type
+    from idcbq.transpile.types import parsed_type
 
     text = bigquery_type(spec)
     if text is None:
         return False
     try:
-        node.type = _parsed_type(text)
+        node.type = parsed_type(text)
     except Exception:  # a type sqlglot cannot spell: stays unknown
         return False
     return True
