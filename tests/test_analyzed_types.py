@@ -101,6 +101,20 @@ def test_expression_types_survive_the_verdict_cache_as_json():
     assert trees[0] == trees[1]
 
 
+def test_parentheses_take_the_type_of_what_they_hold():
+    # GoogleSQL's span of ``(x + 1)`` is ``x + 1``: the parentheses are no expression
+    sql = "SELECT ((`Rows` + 1)) * 2 AS a FROM dicom_all"
+    typed = analyzed_types(sql, idc_version="current")
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    for node in tree.walk():
+        node.type = exp.DataType.build("UNKNOWN")
+    fill_unknown(tree, sql, typed)
+    parens = list(tree.find_all(exp.Paren))
+    assert len(parens) == 2
+    assert all(p.type.is_type(exp.DataType.Type.BIGINT) for p in parens)
+    assert tree.find(exp.Mul).type.is_type(exp.DataType.Type.BIGINT)
+
+
 def test_a_node_no_span_matches_stays_unknown():
     sql = "SELECT x + 1 AS y FROM t"
     tree = sqlglot.parse_one(sql, read="bigquery")

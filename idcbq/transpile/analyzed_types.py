@@ -126,7 +126,15 @@ def fill_unknown(tree: exp.Expr, sql: str, typed: Mapping[str, Any]) -> int:
             spec = columns.get(node.name.lower())
         if spec is not None and _set_type(node, spec):
             filled += 1
+    for node in reversed(list(tree.walk(bfs=False))):  # inner first: ((x)) too
+        if isinstance(node, exp.Paren) and _unknown(node) and not _unknown(node.this):
+            node.type = node.this.type  # GoogleSQL's spans leave parentheses out
+            filled += 1
     return filled
+
+
+def _unknown(node: exp.Expr) -> bool:
+    return node.type is not None and node.type.is_type(T.UNKNOWN)
 
 
 def _names_a_column(node: exp.Expr, sources: set[str]) -> bool:
