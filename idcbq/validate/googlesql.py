@@ -14,7 +14,10 @@ layer); ``IDCBQ_GOOGLESQL_ANALYSIS=0`` turns it off. Verdicts are cached
 
 A query that analyzes has its output columns' GoogleSQL types recorded
 (:func:`idcbq.engines.conform.remember_types`): the DuckDB engine conforms its result
-to them exactly (a value that cannot conform is an error).
+to them exactly (a value that cannot conform is an error). So is each resolved
+expression's type by its span in the SQL text
+(:func:`idcbq.engines.analyzed_spans.remember_spans`): the DuckDB translation's typed
+rewrites read them where sqlglot cannot type a value.
 
 If the ``zetasql`` package is not installed the analysis is skipped with a one-line
 notice (logger ``idcbq``). Queries naming tables outside the IDC catalog (a user's
