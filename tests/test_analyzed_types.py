@@ -63,6 +63,21 @@ def test_translation_with_the_analysis_types_reads_double_for_the_case():
     assert outer and all(c.type.is_type(exp.DataType.Type.DOUBLE) for c in outer)
 
 
+def test_one_span_two_expressions_gives_the_written_values_type():
+    sql = (
+        "SELECT x.s.SegmentNumber AS n FROM "
+        "(SELECT s FROM dicom_all, UNNEST(SegmentSequence) AS s WHERE `Rows` = 1.5) AS x"
+    )
+    typed = analyzed_types(sql, idc_version="current")
+    found = {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
+    # a field of a column in one path (table x, column s, field SegmentNumber): one span
+    # for both; the field is what is written, not the STRUCT column
+    assert found["x.s.SegmentNumber"] == "INT64"
+    # an implicit coercion to FLOAT64 around the INT64 column: the column's own type
+    assert found["`Rows`"] == "INT64"
+    assert found["`Rows` = 1.5"] == "BOOL"
+
+
 def test_spans_are_positions_in_the_text_the_transpiler_parses():
     # before the expressions: a bare table name (rewritten to a flat catalog name),
     # INT and CONTAINS_SUBSTR (rewritten for this ZetaSQL build) and multi-byte characters

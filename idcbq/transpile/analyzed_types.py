@@ -57,13 +57,14 @@ _SCALARS = {
 _TRIES = 4
 
 
-def bigquery_type(spec: Any) -> str | None:
+def bigquery_type(spec: Any, *, quoted: bool = False) -> str | None:
     """BigQuery's spelling of a type spec (``"INT64"``, ``("ARRAY", spec)``,
     ``("STRUCT", ((name, spec), ...))``), or None for a type BigQuery has not.
+    Field names are quoted only where they must be, or all with ``quoted``.
 
     Example:
         >>> bigquery_type(("ARRAY", ("STRUCT", (("a", "DOUBLE"), ("", "DATE")))))
-        'ARRAY<STRUCT<`a` FLOAT64, DATE>>'
+        'ARRAY<STRUCT<a FLOAT64, DATE>>'
         >>> bigquery_type("UINT64") is None
         True
     """
@@ -71,14 +72,15 @@ def bigquery_type(spec: Any) -> str | None:
         return _SCALARS.get(spec)
     kind, inner = spec
     if kind == "ARRAY":
-        element = bigquery_type(inner)
+        element = bigquery_type(inner, quoted=quoted)
         return None if element is None else f"ARRAY<{element}>"
     fields = []
     for name, field_spec in inner:
-        text = bigquery_type(field_spec)
+        text = bigquery_type(field_spec, quoted=quoted)
         if text is None or "`" in name:
             return None
-        fields.append(f"`{name}` {text}" if name else text)
+        plain = not quoted and name.isidentifier() and name.isascii()  # as sqlglot spells it
+        fields.append(text if not name else f"{name} {text}" if plain else f"`{name}` {text}")
     return f"STRUCT<{', '.join(fields)}>"
 
 
@@ -147,14 +149,16 @@ def _names_a_column(node: exp.Expr, sources: set[str]) -> bool:
 def _set_type(node: exp.Expr, spec: Any) -> bool:
     from idcbq.transpile.types import parsed_type
 
-    text = bigquery_type(spec)
-    if text is None:
-        return False
-    try:
-        node.type = parsed_type(text)
-    except Exception:  # a type sqlglot cannot spell: stays unknown
-        return False
-    return True
+    for quoted in (False, True):  # a field named like a keyword needs its quotes
+        text = bigquery_type(spec, quoted=quoted)
+        if text is None:
+            return False
+        try:
+            node.type = parsed_type(text)
+        except Exception:  # a type sqlglot cannot spell: stays unknown
+            continue
+        return True
+    return False
 
 
 def _row_sources(tree: exp.Expr) -> set[str]:

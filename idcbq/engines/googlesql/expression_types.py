@@ -92,9 +92,8 @@ def expression_types(
     """``{"types": [type_spec, ...], "spans": [[start, end, i], ...], "columns": {name: i}}``
     (``i`` indexes ``types``: a STRUCT type is written once, not once per use).
 
-    ``spans``: every located resolved expression's type. Where one span has several
-    expressions (an implicit coercion wraps a column) the innermost is kept: the type
-    of the value as written.
+    ``spans``: every located resolved expression's type (of the value as written where
+    an implicit coercion has the same span).
 
     ``columns``: the type of every resolved column name (lowercase) that has one type
     wherever it occurs in the statement. A plain column reference (``SELECT x`` of a
@@ -122,14 +121,21 @@ def expression_types(
             types.append(_jsonable(type_spec(proto)))
         return index[key]
 
-    found: dict[tuple[int, int], int] = {}
+    found: dict[tuple[int, int], tuple[int, str]] = {}
     columns: dict[str, int | None] = {}
     for node in _walk(resolved):
         kind = node.DESCRIPTOR.name
-        if kind == "ResolvedExprProto":
-            span = _span(node, analyzed_edits, chars, compat_edits)
-            if span is not None and node.HasField("type"):
-                found[span] = type_index(node.type)  # outer first: the inner one wins
+        fields = node.DESCRIPTOR.fields_by_name
+        if "parent" in fields and fields["parent"].message_type.name == "ResolvedExprProto":
+            expr = node.parent  # ``node`` is the expression's kind (a cast, a column...)
+            span = _span(expr, analyzed_edits, chars, compat_edits)
+            if span is None or not expr.HasField("type"):
+                continue
+            # One span, two expressions (outer first): an implicit coercion around the
+            # value as written (the value's type is the inner one), or a field of a
+            # column in one path ``t.a.b`` (the outer one, the field, is what is written).
+            if span not in found or found[span][1] == "ResolvedCastProto":
+                found[span] = (type_index(expr.type), kind)
             continue
         if kind == "ResolvedOutputColumnProto":  # the query's output names (ORDER BY them)
             name, column_type = node.name, node.column.type
@@ -144,7 +150,7 @@ def expression_types(
         columns[name] = i if columns.get(name, i) == i else None
     return {
         "types": types,
-        "spans": [[s, e, i] for (s, e), i in sorted(found.items())],
+        "spans": [[s, e, i] for (s, e), (i, _kind) in sorted(found.items())],
         "columns": {k: v for k, v in sorted(columns.items()) if v is not None},
     }
 
