@@ -55,6 +55,39 @@ _SCALARS = {
 }
 #: Candidate spans tried per node, innermost first (each is one small parse).
 _TRIES = 4
+#: Nodes that are no value of their own (their text is never a resolved expression's;
+#: writing a whole query's SQL to compare it is the slow part).
+_NOT_VALUES = (
+    exp.Null,
+    exp.DataType,
+    exp.Identifier,
+    exp.Star,
+    exp.Query,
+    exp.CTE,
+    exp.With,
+    exp.From,
+    exp.Join,
+    exp.Where,
+    exp.Having,
+    exp.Group,
+    exp.Order,
+    exp.Ordered,
+    exp.Table,
+    exp.TableAlias,
+    exp.Alias,
+    exp.Lateral,
+    exp.Limit,
+    exp.Offset,
+    exp.Qualify,
+    exp.WindowSpec,
+)
+
+
+def _a_row_source(node: exp.Expr) -> bool:
+    """A subquery or UNNEST in FROM / JOIN (rows, not a value)."""
+    return isinstance(node, exp.Subquery | exp.Unnest) and isinstance(
+        node.parent, exp.From | exp.Join
+    )
 
 
 def bigquery_type(spec: Any, *, quoted: bool = False) -> str | None:
@@ -118,7 +151,7 @@ def fill_unknown(tree: exp.Expr, sql: str, typed: Mapping[str, Any]) -> int:
     for node in tree.walk():
         if node.type is None or not node.type.is_type(T.UNKNOWN):
             continue
-        if isinstance(node, exp.Null | exp.DataType | exp.Identifier | exp.Star):
+        if isinstance(node, _NOT_VALUES) or _a_row_source(node):
             continue
         bounds = _token_bounds(node)
         if bounds is None:
@@ -129,14 +162,19 @@ def fill_unknown(tree: exp.Expr, sql: str, typed: Mapping[str, Any]) -> int:
         if spec is not None and _set_type(node, spec):
             filled += 1
     for node in reversed(list(tree.walk(bfs=False))):  # inner first: ((x)) too
-        if isinstance(node, exp.Paren) and _unknown(node) and not _unknown(node.this):
-            node.type = node.this.type  # GoogleSQL's spans leave parentheses out
+        wraps = isinstance(node, exp.Paren | exp.Alias)  # GoogleSQL's spans leave them out
+        if wraps and _unknown(node) and _known(node.this):
+            node.type = node.this.type
             filled += 1
     return filled
 
 
 def _unknown(node: exp.Expr) -> bool:
     return node.type is not None and node.type.is_type(T.UNKNOWN)
+
+
+def _known(node: Any) -> bool:
+    return isinstance(node, exp.Expr) and node.type is not None and not _unknown(node)
 
 
 def _names_a_column(node: exp.Expr, sources: set[str]) -> bool:
