@@ -23,6 +23,7 @@ MODULES = (
     "mirror",
     "googlesql",
     "gate",
+    "expression_types",
     "cli_query",
     "sample",
 )

@@ -66,6 +66,7 @@ def measure_pipeline() -> dict[str, Any]:
     import sqlglot.tokens
 
     import idcbq
+    from idcbq.engines.analyzed_spans import spans_for
     from idcbq.templates import Template, bind_params, builtin_dir, render
     from idcbq.transpile import to_duckdb
     from idcbq.validate import validate
@@ -85,9 +86,15 @@ def measure_pipeline() -> dict[str, Any]:
             "validate": _median_ms(
                 lambda q=query: validate(q.sql, params=q.params, idc_version="v25")
             ),
+            # as the engine translates: GoogleSQL's expression types if validate analyzed
             "transpile": _median_ms(
                 lambda q=query, s=schema: to_duckdb(
-                    q.sql, schema=s, params=q.params, dataset="idc_v25"
+                    q.sql,
+                    schema=s,
+                    params=q.params,
+                    dataset="idc_v25",
+                    expression_types=spans_for(q.sql, q.params),
+                    strict_types=spans_for(q.sql, q.params) is not None,
                 )
             ),
         }

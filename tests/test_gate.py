@@ -388,8 +388,15 @@ def test_warm_helper_answers_like_the_analyzer(tmp_path, monkeypatch):
         assert bad["ok"] is False and "No matching signature" in bad["message"]
         assert (bad["line"], bad["column"]) == (1, 38)
         # An ok verdict carries GoogleSQL's output types (the DuckDB result is conformed to them).
-        good = ask("SELECT CAST(`Rows` AS INT) AS r FROM dicom_all")
-        assert good == {"ok": True, "types": [["r", "INT64"]]}
+        sql = "SELECT CAST(SeriesNumber AS INT) AS r FROM dicom_all"
+        good = ask(sql)
+        assert good["ok"] is True and good["types"] == [["r", "INT64"]]
+        # ... and each expression's type by its span in the SQL asked (the typed rewrites')
+        typed = good["expression_types"]
+        spans = {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
+        assert spans["CAST(SeriesNumber AS INT)"] == "INT64"
+        assert spans["SeriesNumber"] == "STRING"
+        assert set(good) == {"ok", "types", "expression_types"}
         assert helper.ask({"shutdown": True}) == {"ok": True}
         assert proc.wait(timeout=60) == 0
         assert not sock.exists()

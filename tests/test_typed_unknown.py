@@ -75,18 +75,6 @@ def test_date_trunc_of_a_bare_names_date_is_a_date(duck):
     assert table.schema.field("y").type == pa.date32()
 
 
-#: Refusing every node sqlglot cannot type loses real IDC queries today (nested CTEs,
-#: CASE, UNNESTed STRUCT fields in idc-index-data's seg_index / idc_index are UNKNOWN):
-#: strict only once types come from GoogleSQL's resolved statement.
-PER_NODE = pytest.mark.xfail(
-    strict=True,
-    reason="a single UNKNOWN node in an otherwise typed query is still treated as "
-    "'not of the asked type' (sqlglot cannot type nested CTEs/CASE/UNNEST struct fields; "
-    "refusing them would lose real IDC queries)",
-)
-
-
-@PER_NODE
 @pytest.mark.parametrize(
     ("sql", "expression"),
     [
@@ -106,6 +94,8 @@ PER_NODE = pytest.mark.xfail(
 )
 def test_a_rewrite_needing_an_unknown_type_refuses(sql, expression):
     # a table nobody knows the columns of: every type-dependent translation is a guess
+    # (per node: the rest of the query is typed; where the gate's analysis ran, GoogleSQL
+    # types what sqlglot cannot, see test_analyzed_types.py)
     with pytest.raises(UnknownType) as info:
         to_duckdb(sql.format(u="idc_current.not_a_table"))
     message = str(info.value).splitlines()[0]
@@ -126,7 +116,13 @@ def test_the_same_queries_run_where_the_type_is_known():
 
 
 def test_no_typed_rewrite_no_types_needed():
-    assert to_duckdb("SELECT x, CAST(x AS DATE) AS d FROM idc_current.not_a_table")
+    assert to_duckdb("SELECT x, x IS NULL AS n FROM idc_current.not_a_table")
+
+
+def test_a_cast_to_date_of_a_value_nobody_can_type_refuses():
+    # a STRING would need GoogleSQL's strict text forms (civil_text); a DATE would not
+    with pytest.raises(UnknownType, match="which is not known here"):
+        to_duckdb("SELECT CAST(x AS DATE) AS d FROM idc_current.not_a_table")
 
 
 def test_annotation_marks_what_it_cannot_type_unknown():

@@ -68,3 +68,16 @@ def clinical_column_metadata() -> pa.Table:
             ("sheet_names", pa.list_(pa.string())),
         ]
     ).empty_table()
+
+
+def analyzed_types(sql: str, params=(), idc_version: str = "v25"):
+    """What the gate's GoogleSQL analysis hands the DuckDB translation for ``sql``
+    (expression types by span, column names' types), over the reference schema."""
+    from idcbq.sources.releases import IdcVersion
+    from idcbq.validate.columns import reference_schema
+    from idcbq.validate.googlesql import make_resolver, run_analysis
+
+    resolver = make_resolver(reference_schema, IdcVersion.parse(idc_version))
+    problem, _types, typed = run_analysis(sql, list(params), resolver)
+    assert problem is None, problem
+    return typed

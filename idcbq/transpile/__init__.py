@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.scripts import split_declare_script
@@ -37,6 +37,8 @@ def to_duckdb(
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
     dataset: str = "idc_current",
+    expression_types: Mapping[str, Any] | None = None,
+    strict_types: bool = True,
 ) -> str:
     """Translate one BigQuery query (or DECLARE script) to DuckDB SQL with ``$name`` parameters.
 
@@ -49,6 +51,9 @@ def to_duckdb(
         data_project: the project whose tables become ``dataset.table`` in DuckDB.
         params: declared parameters; each ``@name`` becomes ``CAST($name AS <type>)``.
         dataset: the dataset bare table names (``dicom_all``) are in.
+        expression_types: what the gate's GoogleSQL analysis resolved: types of
+            expressions by character span of ``sql`` and of column names (see
+            :mod:`idcbq.transpile.analyzed_types`); they type what sqlglot cannot.
 
     Raises:
         TranspileError: for SQL with no faithful DuckDB equivalent.
@@ -58,7 +63,13 @@ def to_duckdb(
     from idcbq.transpile.dialects import DuckDBText
 
     tree = to_duckdb_tree(
-        sql, schema=schema, data_project=data_project, params=params, dataset=dataset
+        sql,
+        schema=schema,
+        data_project=data_project,
+        params=params,
+        dataset=dataset,
+        expression_types=expression_types,
+        strict_types=strict_types,
     )
     try:
         # the tree is ours alone: generate from it without copying it first
@@ -74,6 +85,8 @@ def to_duckdb_tree(
     data_project: str = "bigquery-public-data",
     params: Sequence[BoundParameter] = (),
     dataset: str = "idc_current",
+    expression_types: Mapping[str, Any] | None = None,
+    strict_types: bool = True,
 ):
     """Like :func:`to_duckdb` but returns the rewritten sqlglot tree (for tests and benches)."""
     from sqlglot import exp
@@ -104,6 +117,7 @@ def to_duckdb_tree(
         unnest_rows,
         zones,
     )
+    from idcbq.transpile.analyzed_types import fill_unknown
     from idcbq.transpile.capability import require_duckdb
     from idcbq.transpile.parameters import bind_placeholders
     from idcbq.transpile.scripts import split_script, variables_to_parameters
@@ -145,7 +159,9 @@ def to_duckdb_tree(
                 for name, kind in types.items()
             }
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
-            known.require_types(query, annotated)
+            if expression_types:  # GoogleSQL typed what sqlglot could not
+                fill_unknown(query, sql, expression_types)
+            known.require_types(query, annotated, per_node=strict_types)
             query = casts.cast_to_int64(query)
             query = rules.run_rules(
                 query,

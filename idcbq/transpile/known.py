@@ -12,8 +12,9 @@ A type nobody knows must not silently turn a rewrite off, so:
 - :func:`require_types` refuses a query in which a node whose translation depends on its
   operand's type has an operand of unknown type (``unsupported on DuckDB: ... type``);
 - every typed rewrite asks through :func:`idcbq.transpile.semantics.is_typed`, which
-  raises :func:`unknown_type` for a node marked ``UNKNOWN`` when annotation failed for
-  the query (:func:`strict_types`).
+  raises :func:`unknown_type` for a node marked ``UNKNOWN`` (:func:`strict_types` says
+  when; GoogleSQL's types fill what sqlglot cannot type first, see
+  :mod:`idcbq.transpile.analyzed_types`).
 
 Example:
     >>> import sqlglot
@@ -119,18 +120,21 @@ class UnknownType(TranspileError):
     """A rewrite needs an operand's type and nothing here knows it (see :func:`require_types`)."""
 
 
-def require_types(tree: exp.Expr, annotated: bool) -> None:
+def require_types(tree: exp.Expr, annotated: bool, *, per_node: bool = True) -> None:
     """Refuse a query whose translation depends on a type that is not known.
 
     Args:
         tree: the annotated query (``.type`` set where known).
         annotated: False if annotation failed (then every type is unknown).
+        per_node: a single node of unknown type refuses too (see :func:`strict_types`).
 
     Raises:
         UnknownType: naming the operand whose type is unknown.
     """
     if not annotated:
         tree.meta[UNTYPED] = True  # every later question about a type names the cause
+    if per_node:
+        tree.meta[PER_NODE] = True
     operand = _needing(tree)
     if operand is not None:
         raise unknown_type(operand)
@@ -140,17 +144,25 @@ def require_types(tree: exp.Expr, annotated: bool) -> None:
 UNTYPED = "idcbq_untyped"
 
 
-def strict_types(node: exp.Expr) -> bool:
-    """Whether an ``UNKNOWN`` type of ``node`` refuses the query (else: treated as
-    not of the asked type, the old behaviour).
+#: ``meta`` key on the query's root: a single ``UNKNOWN`` node refuses (see :func:`strict_types`).
+PER_NODE = "idcbq_per_node_types"
 
-    Strict when annotation failed for the whole query. Not (yet) for a single node
-    sqlglot cannot type while the rest is typed: sqlglot leaves columns of nested
-    CTEs, some CASE expressions and UNNESTed STRUCT fields untyped, and refusing those
-    would lose real IDC queries (idc-index-data's ``seg_index``, ``idc_index``). That
-    waits for types read from GoogleSQL's resolved statement.
+
+def strict_types(node: exp.Expr) -> bool:
+    """Whether an ``UNKNOWN`` type of ``node`` refuses the query (else: treated as not
+    of the asked type, the old behaviour).
+
+    Strict when annotation failed for the whole query, and per node (the default of
+    :func:`idcbq.transpile.to_duckdb`): nodes sqlglot cannot type (columns of nested
+    CTEs, CASE, UNNESTed STRUCT fields) first get GoogleSQL's types when the gate's
+    analyzer ran (:mod:`idcbq.transpile.analyzed_types`); what is still unknown is
+    refused. Not per node only where the DuckDB engine has no analysis of the query
+    (zetasql not installed, analysis off, a table outside the IDC catalog): sqlglot
+    alone leaves nodes of real IDC queries unknown (idc-index-data's ``idc_index``,
+    ``seg_index``, ``volume_geometry_index``), and those run today.
     """
-    return bool(node.root().meta.get(UNTYPED))
+    meta = node.root().meta
+    return bool(meta.get(UNTYPED) or meta.get(PER_NODE))
 
 
 def unknown_type(operand: exp.Expr) -> UnknownType:

@@ -108,6 +108,8 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
         value, items = node.this, node.expressions
         if not items or node.args.get("query") or node.args.get("unnest"):
             continue
+        if isinstance(node.parent, exp.Pivot):
+            continue  # PIVOT/UNPIVOT's FOR x IN (...): a list of columns, no comparison
         if not any(_is_float(p) for p in (value, *items)) or value.find(exp.Rand, exp.Uuid):
             continue
         if all(_finite_literal(item) for item in items):

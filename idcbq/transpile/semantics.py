@@ -41,11 +41,13 @@ T = exp.DataType.Type
 def is_typed(node: exp.Expr, *types: T) -> bool:
     """True if ``node``'s type (set by :func:`idcbq.transpile.types.annotate`) is one of ``types``.
 
-    A typed rewrite asks this to decide whether DuckDB would differ. Where annotation
-    failed for the whole query a node is ``UNKNOWN`` and the answer would be a guess (a
-    rewrite silently off), so it refuses: :class:`~idcbq.transpile.known.UnknownType`
-    names the expression (see :func:`~idcbq.transpile.known.strict_types` for when). A NULL literal has no type that matters (False), nor has a
-    node a rewrite built after annotation (no type: it is already translated).
+    A typed rewrite asks this to decide whether DuckDB would differ. A node neither
+    sqlglot nor GoogleSQL's analysis could type is ``UNKNOWN`` and the answer would be
+    a guess (a rewrite silently off), so it refuses:
+    :class:`~idcbq.transpile.known.UnknownType` names the expression (see
+    :func:`~idcbq.transpile.known.strict_types` for when). A NULL literal has no type
+    that matters (False), nor has a node a rewrite built after annotation (no type: it
+    is already translated).
 
     Example:
         >>> n = exp.Literal.number(1)

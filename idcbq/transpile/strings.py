@@ -134,6 +134,8 @@ def regexp_extract_all_end(tree: exp.Expr) -> exp.Expr:
 def tuple_in(tree: exp.Expr) -> exp.Expr:
     """``(a, b) IN ((x, y), ...)``: ``(a = x AND b = y) OR ...`` (three-valued)."""
     for node in list(tree.find_all(exp.In)):
+        if isinstance(node.parent, exp.Pivot):
+            continue  # PIVOT/UNPIVOT's FOR x IN (...): no comparison
         left = node.this
         rows = node.expressions
         if not isinstance(left, exp.Tuple) or not rows:

@@ -129,6 +129,8 @@ def struct_comparisons(tree: exp.Expr) -> exp.Expr:
     while changed:  # the fields of nested STRUCTs are compared on the next pass
         changed = False
         for node in list(tree.find_all(exp.In)):
+            if isinstance(node.parent, exp.Pivot):
+                continue  # PIVOT/UNPIVOT's FOR x IN (...): no comparison
             if not any(_is_struct(e) for e in (node.this, *node.expressions)):
                 continue
             if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):

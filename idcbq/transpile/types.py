@@ -123,14 +123,14 @@ def _pruned(schema: Mapping, names: set[str]) -> Mapping:
         if node and all(not isinstance(v, Mapping) for v in node.values()):  # {column: type}
             kept = {k: v for k, v in node.items() if k.lower() in names}
             kept = kept or dict([next(iter(node.items()))])  # a table has >= 1 column
-            return {k: _parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
+            return {k: parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
         return {k: prune(v) for k, v in node.items()}
 
     return prune(schema)
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed_type(text: str) -> exp.DataType:
+def parsed_type(text: str) -> exp.DataType:
     """A schema's column type, parsed as sqlglot's MappingSchema would (shared: never
     mutated, like the types annotation hands to the tree)."""
     from sqlglot.dialects.dialect import Dialect

@@ -14,7 +14,10 @@ layer); ``IDCBQ_GOOGLESQL_ANALYSIS=0`` turns it off. Verdicts are cached
 
 A query that analyzes has its output columns' GoogleSQL types recorded
 (:func:`idcbq.engines.conform.remember_types`): the DuckDB engine conforms its result
-to them exactly (a value that cannot conform is an error).
+to them exactly (a value that cannot conform is an error). So is each resolved
+expression's type by its span in the SQL text
+(:func:`idcbq.engines.analyzed_spans.remember_spans`): the DuckDB translation's typed
+rewrites read them where sqlglot cannot type a value.
 
 If the ``zetasql`` package is not installed the analysis is skipped with a one-line
 notice (logger ``idcbq``). Queries naming tables outside the IDC catalog (a user's
@@ -159,8 +162,8 @@ def analyze_sql(
             helper.start_in_background()  # for the next process; this one analyzes itself
     if not available():
         return []
-    problem, types = run_analysis(sql, params, resolver)
-    verdict = verdict_of(problem, types)
+    problem, types, typed = run_analysis(sql, params, resolver)
+    verdict = verdict_of(problem, types, typed)
     if key is not None:
         verdicts.store(key, verdict)
     if problem is None:
@@ -192,9 +195,12 @@ def _named_tables(sql: str, tree: Any, resolver: Callable) -> dict[tuple[str, st
 
 def run_analysis(
     sql: str, params: Sequence[BoundParameter], resolver: Callable
-) -> tuple[ValidationError | None, Any]:
-    """Run the analyzer: (refusal located in ``sql`` or None, output types or None)."""
+) -> tuple[ValidationError | None, Any, Any]:
+    """Run the analyzer: (refusal located in ``sql`` or None, output types or None,
+    expression types by span in ``sql`` or None; see
+    :func:`idcbq.engines.googlesql.expression_types.expression_types`)."""
     from idcbq.engines.googlesql import analysis, compat
+    from idcbq.engines.googlesql.expression_types import expression_types
     from idcbq.engines.googlesql.output_types import output_types
 
     global _CATALOGS
@@ -213,15 +219,16 @@ def run_analysis(
     try:
         rewritten, unknown = analysis.rewrite(fixed.sql, resolve)
         if unknown:  # a table outside the IDC catalog: GoogleSQL cannot know its columns
-            return None, None
+            return None, None, None
         tables = {analysis.flat_name(key): fields for key, (_k, fields) in found.items()}
         resolved, _ids, _tables = analysis.resolve_statement(
             rewritten, fixed.sql, tables, analysis.param_types(params), catalogs=_CATALOGS
         )
     except ValidationError as exc:
-        return _uncompat(exc, fixed, sql), None
+        return _uncompat(exc, fixed, sql), None, None
     types = output_types(resolved)
-    return _duplicate_names(types), types
+    typed = expression_types(resolved, rewritten.edits, fixed.sql, fixed.edits)
+    return _duplicate_names(types), types, typed
 
 
 def _duplicate_names(types: Any) -> ValidationError | None:
@@ -253,10 +260,13 @@ def _duplicate_names(types: Any) -> ValidationError | None:
     )
 
 
-def verdict_of(problem: ValidationError | None, types: Any = None) -> dict[str, Any]:
-    """A JSON-able verdict: ok (with GoogleSQL's output types) or the refusal."""
+def verdict_of(
+    problem: ValidationError | None, types: Any = None, typed: Any = None
+) -> dict[str, Any]:
+    """A JSON-able verdict: ok (with GoogleSQL's output types and expression types by
+    span) or the refusal."""
     if problem is None:
-        return {"ok": True, "types": _jsonable(types)}
+        return {"ok": True, "types": _jsonable(types), "expression_types": typed}
     loc = problem.location
     return {
         "ok": False,
@@ -277,11 +287,14 @@ def _spec(value: Any) -> Any:
 
 
 def _accept(verdict: dict[str, Any], sql: str, params: Sequence[BoundParameter]) -> None:
-    """Record an ok verdict's output types so the DuckDB result is conformed to them."""
+    """Record an ok verdict's output types so the DuckDB result is conformed to them,
+    and its expression types for the DuckDB translation's typed rewrites."""
+    from idcbq.engines.analyzed_spans import remember_spans
     from idcbq.engines.conform import remember_types
 
     types = verdict.get("types")
     remember_types(sql, None if types is None else _spec(types), params)
+    remember_spans(sql, verdict.get("expression_types"), params)
 
 
 def _from_verdict(verdict: dict[str, Any]) -> ValidationError:

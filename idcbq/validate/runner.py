@@ -115,6 +115,7 @@ def check_template_engines(
 
 def _duckdb_problems(template: Template, *, idc_version: Any, schema: Any) -> list[IdcbqError]:
     """What idcbq's DuckDB translation refuses in each example rendering of ``template``."""
+    from idcbq.engines.analyzed_spans import spans_for
     from idcbq.templates import bind_params, render
     from idcbq.transpile import to_duckdb
     from idcbq.transpile.known import UnknownType
@@ -138,8 +139,11 @@ def _duckdb_problems(template: Template, *, idc_version: Any, schema: Any) -> li
                 from idcbq.sources.idc_index import schema_lookup as lookup
             else:
                 lookup = schema or reference_schema
+            # as the DuckDB engine translates it: GoogleSQL's types if the analysis ran
+            typed = spans_for(rendered.sql, rendered.params)
             to_duckdb(rendered.sql, schema=_sqlglot_schema(rendered.sql, lookup),
-                      params=rendered.params)  # fmt: skip
+                      params=rendered.params, expression_types=typed,
+                      strict_types=typed is not None)  # fmt: skip
         except UnknownType:
             # A table only the source describes (a clinical table): its types are known, and
             # checked, when the query runs against that source.

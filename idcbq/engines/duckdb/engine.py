@@ -359,9 +359,14 @@ class DuckDBEngine(Engine):
         self, sql: str, params: Sequence[BoundParameter], *, template: str | None = None
     ) -> PreparedQuery:
         """Transpile validated BigQuery SQL to DuckDB SQL (``$name`` parameters), once per key."""
+        from idcbq.engines.analyzed_spans import spans_for
         from idcbq.transpile import to_duckdb
 
-        key = translation_key(sql, params, self.data_project, self.idc_version.dataset)
+        spans = spans_for(sql, params)  # GoogleSQL's expression types, if the gate analyzed
+        key = (
+            translation_key(sql, params, self.data_project, self.idc_version.dataset),
+            spans is not None,
+        )
         duck_sql = self._transpiled.get(key) or self._transpiled.put(
             key,
             to_duckdb(
@@ -370,6 +375,9 @@ class DuckDBEngine(Engine):
                 data_project=self.data_project,
                 params=params,
                 dataset=self.idc_version.dataset,
+                expression_types=spans,
+                # no analysis: sqlglot alone leaves nodes of real queries unknown
+                strict_types=spans is not None,
             ),
         )
         return PreparedQuery(
@@ -437,28 +445,13 @@ class DuckDBEngine(Engine):
         compressed column chunks of the referenced columns in the row groups whose
         statistics admit the filters. ``SELECT *`` counts every column.
         """
-        from idcbq.engines.duckdb.pruning import pruning_filters, referenced_columns
+        from idcbq.engines.duckdb.pruning import footer_estimate
         from idcbq.sources.footers import RemoteFooters
 
         if query.engine != self.name:
             return None
-        import duckdb
-
-        try:
-            (statement,) = duckdb.extract_statements(query.sql)
-        except (duckdb.Error, ValueError):
-            return None
-        bind = {p.name: p.value for p in query.params if p.name in statement.named_parameters}
         footers = self._footers or RemoteFooters(self.export.location)
-        filters = pruning_filters(query.sql, bind)
-        columns = referenced_columns(query.sql)
-        total = 0
-        for parts in sorted(table_names(self.con, query.sql)):
-            target = self._resolve(list(parts))
-            if target is None or not self.export.has_table(target[3], target[4]):
-                continue
-            total += footers.estimate(target[3], target[4], columns, filters.get(target[2]))
-        return total
+        return footer_estimate(self.con, query, footers, self._resolve, self.export)
 
     def explain(self, sql: str) -> str:
         """DuckDB's physical plan for a query (views created first)."""

@@ -8,6 +8,7 @@ the columns whose chunks a dry-run estimate counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from idcbq.sources.footers import PRUNE_COLUMNS
@@ -149,3 +150,28 @@ def _value(node: Any, bind: dict[str, Any]) -> Any:
         value = bind[node.name]
         return value if isinstance(value, str) else _UNKNOWN
     return _UNKNOWN
+
+
+def footer_estimate(
+    con: Any, query: Any, footers: Any, resolve: Callable[[list[str]], Any], export: Any
+) -> int | None:
+    """Bytes ``query`` would read by the Parquet footers of the files its filters keep
+    (:meth:`DuckDBEngine.estimate_bytes <idcbq.engines.duckdb.DuckDBEngine.estimate_bytes>`)."""
+    import duckdb
+
+    from idcbq.engines.duckdb.statements import table_names
+
+    try:
+        (statement,) = duckdb.extract_statements(query.sql)
+    except (duckdb.Error, ValueError):
+        return None
+    bind = {p.name: p.value for p in query.params if p.name in statement.named_parameters}
+    filters = pruning_filters(query.sql, bind)
+    columns = referenced_columns(query.sql)
+    total = 0
+    for parts in sorted(table_names(con, query.sql)):
+        target = resolve(list(parts))
+        if target is None or not export.has_table(target[3], target[4]):
+            continue
+        total += footers.estimate(target[3], target[4], columns, filters.get(target[2]))
+    return total

@@ -70,7 +70,8 @@ def language_options() -> Any:
 
 
 def analyzer_options(params: Mapping[str, Any] | None = None, *, prune: bool = True) -> Any:
-    """``AnalyzerOptionsProto``: UTC, one-line errors with ``[at l:c]``, typed @params."""
+    """``AnalyzerOptionsProto``: UTC, one-line errors with ``[at l:c]``, typed @params,
+    each resolved node's source span."""
     from zetasql.wasi._pb2.zetasql.proto import options_pb2
 
     opts = options_pb2.AnalyzerOptionsProto(
@@ -78,6 +79,7 @@ def analyzer_options(params: Mapping[str, Any] | None = None, *, prune: bool = T
         default_timezone="UTC",
         error_message_mode=1,  # ERROR_MESSAGE_ONE_LINE
         prune_unused_columns=prune,
+        parse_location_record_type=1,  # FULL_NODE_SCOPE: expressions' spans, for their types
     )
     for name, type_proto in (params or {}).items():
         opts.query_parameters.add(name=name, type=type_proto)

@@ -49,8 +49,9 @@ def cache_root() -> Path:
 
 
 #: Bumped when a verdict gains fields (2: ok verdicts carry the output types;
-#: 3: value tables' types, duplicate result names refused).
-VERDICT_FORMAT = 3
+#: 3: value tables' types, duplicate result names refused; 5: each expression's type
+#: by its source span, for the typed rewrites).
+VERDICT_FORMAT = 5
 
 
 @cache
