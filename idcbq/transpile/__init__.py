@@ -78,6 +78,7 @@ def to_duckdb_tree(
     from sqlglot.errors import SqlglotError
 
     from idcbq.transpile import (
+        alias_fields,
         casts,
         compliance,
         dates,
@@ -176,6 +177,7 @@ def to_duckdb_tree(
         query = shapes.apply_untyped(query)
         for rewrite in rewrites.ALL:
             query = rewrite(query)
+        query = alias_fields.order_by_alias_fields(query)
         query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
         query = rewrites.operator_grouping(query)  # last: guards above may add operators
