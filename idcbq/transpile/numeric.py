@@ -454,6 +454,9 @@ _FLOAT_ONLY = (
     exp.Sign,
     exp.Abs,
     exp.IntDiv,
+    exp.Mul,  # FLOAT64 overflow (errors_runtime.float_overflow reads the mark types leave)
+    exp.Add,
+    exp.Sub,
 )
 
 

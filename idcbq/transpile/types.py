@@ -55,6 +55,7 @@ def annotate(
         originals[i] = node
     if bare is not None:
         qualify_bare(copy, *bare)
+    _struct_rows_as_selects(copy)
     for param in list(copy.find_all(exp.Parameter)):
         kind = lowered.get(param.name.lower())
         if kind is not None:
@@ -81,6 +82,55 @@ def annotate(
         param.type = lowered.get(param.name.lower())
     _mark_unknown(originals.values())
     return True
+
+
+def _struct_rows_as_selects(copy: exp.Expr) -> None:
+    """``FROM UNNEST([STRUCT(1 AS a, 'x' AS b), (2, 'y')])`` -> ``FROM (SELECT 1 AS a, 'x'
+    AS b UNION ALL SELECT 2, 'y')`` in the copy annotation types.
+
+    sqlglot cannot type the fields of an array of STRUCT rows written as tuples, which
+    left them UNKNOWN and every typed rewrite of them off (``ROUND(x, 2)`` of such a
+    field was DuckDB's, ``x * 10`` was inf, not an overflow). As a UNION ALL each field
+    gets the rows' common supertype, as GoogleSQL gives the array's element type. Only
+    an UNNEST without alias whose rows are literals (no column of the query inside).
+    """
+    for unnest in list(copy.find_all(exp.Unnest)):
+        if unnest.args.get("alias") or unnest.args.get("offset") or len(unnest.expressions) != 1:
+            continue
+        array = unnest.expressions[0]
+        if not isinstance(array, exp.Array) or not array.expressions:
+            continue
+        first, rows = array.expressions[0], array.expressions
+        if not isinstance(first, exp.Struct) or array.find(exp.Column, exp.Select):
+            continue
+        names = [_field_name(f) for f in first.expressions]
+        if not all(names) or not all(
+            isinstance(r, exp.Struct | exp.Tuple) and len(r.expressions) == len(names)
+            for r in rows
+        ):
+            continue
+        selects = []
+        for row in rows:
+            values = [_field_value(f) for f in row.expressions]
+            selects.append(
+                exp.select(*(exp.alias_(v.copy(), n) for v, n in zip(values, names, strict=True)))
+            )
+        union = selects[0]
+        for select in selects[1:]:
+            union = exp.union(union, select, distinct=False)
+        unnest.replace(exp.Subquery(this=union))
+
+
+def _field_name(field: exp.Expr) -> str:
+    if isinstance(field, exp.PropertyEQ):
+        return field.this.name
+    return field.alias if isinstance(field, exp.Alias) else ""
+
+
+def _field_value(field: exp.Expr) -> exp.Expr:
+    if isinstance(field, exp.PropertyEQ):
+        return field.expression
+    return field.this if isinstance(field, exp.Alias) else field
 
 
 #: The type of a node of the query as written that annotation could not type.
