@@ -93,3 +93,24 @@ def maybe_nan_pair(left: exp.Expr, right: exp.Expr) -> bool:
         ):
             return False
     return True
+
+
+def rank_value(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
+    """What an untyped ORDER BY key's NaN rank reads, or None (leave the key alone).
+
+    Inside an expression DuckDB binds a bare name to the tables' columns before the
+    select aliases (``... JOIN ... ORDER BY k`` with ``COALESCE(a.k, b.k) AS k`` is
+    ambiguous there), so a bare alias is read as its select expression.
+    """
+    select = order.parent
+    if not isinstance(key, exp.Column) or key.table or not isinstance(select, exp.Select):
+        return key
+    for item in select.expressions:
+        if item.alias_or_name.lower() == key.name.lower():
+            value = item.unalias()
+            return (
+                key
+                if isinstance(value, exp.Column) and not select.args.get("joins")
+                else (None if isinstance(value, exp.Column) else value)
+            )
+    return None if select.args.get("joins") else key

@@ -34,6 +34,7 @@ from idcbq.transpile.nan_unknown import (
     least_of_unknown,
     maybe_nan_pair,
     min_of_unknown,
+    rank_value,
     runtime_isnan,
 )
 from idcbq.transpile.rewrites import detach
@@ -156,7 +157,12 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
         keys = []
         for ordered in order.expressions:
             key = ordered.this
-            maybe = _is_float(key) or (is_unknown(key) and not isinstance(key, exp.Literal))
+            rank_of = key
+            if not _is_float(key) and is_unknown(key) and not isinstance(key, exp.Literal):
+                rank_of = rank_value(key, order)
+                maybe = rank_of is not None
+            else:
+                maybe = _is_float(key)
             if isinstance(ordered, exp.Ordered) and maybe and not key.is_number:
                 desc = bool(ordered.args.get("desc"))
                 nulls_first = bool(ordered.args.get("nulls_first"))
@@ -164,10 +170,10 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
                 rank = exp.Case(
                     ifs=[
                         exp.If(
-                            this=exp.Is(this=key.copy(), expression=exp.null()),
+                            this=exp.Is(this=rank_of.copy(), expression=exp.null()),
                             true=exp.Literal.number(null_rank),
                         ),
-                        exp.If(this=_nan_test(key), true=exp.Literal.number(1)),
+                        exp.If(this=_nan_test(rank_of), true=exp.Literal.number(1)),
                     ],
                     default=exp.Literal.number(2),
                 )

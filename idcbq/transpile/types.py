@@ -105,8 +105,7 @@ def _struct_rows_as_selects(copy: exp.Expr) -> None:
             continue
         names = [_field_name(f) for f in first.expressions]
         if not all(names) or not all(
-            isinstance(r, exp.Struct | exp.Tuple) and len(r.expressions) == len(names)
-            for r in rows
+            isinstance(r, exp.Struct | exp.Tuple) and len(r.expressions) == len(names) for r in rows
         ):
             continue
         selects = []
