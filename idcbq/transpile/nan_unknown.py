@@ -30,6 +30,29 @@ from sqlglot import exp
 
 from idcbq.transpile.rewrites import detach
 
+
+def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
+    """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``
+    (the typed rewrites import it through :mod:`idcbq.transpile.numeric`).
+
+    The fragment's own nodes are marked as already guarded: its arithmetic is the
+    translation's (an exact ROUND's error term, a variance's sums), not the user's, so
+    the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
+    ``parts`` keep their guards.
+    """
+    import sqlglot
+
+    from idcbq.transpile.errors_guards import GUARDED
+
+    tree = sqlglot.parse_one(template, read="duckdb")
+    for node in tree.walk():
+        node.meta[GUARDED] = True
+    for column in list(tree.find_all(exp.Column)):
+        if column.name in parts and not column.table:
+            column.replace(parts[column.name].copy())
+    return tree
+
+
 _TEMPLATE = (
     "CASE WHEN TYPEOF(_m) IN ('DOUBLE', 'FLOAT') AND CAST(_m AS TEXT) IN ('nan', '-nan') "
     "THEN _m ELSE _v END"
@@ -44,8 +67,6 @@ def is_unknown(node: exp.Expr | None) -> bool:
 
 def min_of_unknown(node: exp.Min) -> exp.Expr:
     """Replace ``MIN(x)`` (or ``MIN(x) OVER (...)``) of an untyped ``x``; returns the new node."""
-    from idcbq.transpile.numeric import duck_fragment
-
     window = node.parent if isinstance(node.parent, exp.Window) else None
     target = window if window is not None else node
     biggest = exp.Max(this=node.this.copy())
@@ -59,8 +80,6 @@ def min_of_unknown(node: exp.Min) -> exp.Expr:
 
 def least_of_unknown(node: exp.Least) -> exp.Expr:
     """Replace ``LEAST(a, b, ...)`` with an untyped argument; returns the new node."""
-    from idcbq.transpile.numeric import duck_fragment
-
     args = [node.this, *node.expressions]
     biggest = exp.Greatest(this=args[0].copy(), expressions=[a.copy() for a in args[1:]])
     placeholder = detach(node)
@@ -69,8 +88,6 @@ def least_of_unknown(node: exp.Least) -> exp.Expr:
 
 def runtime_isnan(value: exp.Expr) -> exp.Expr:
     """``value`` is a float NaN, decided by DuckDB's type of it (binds for any type)."""
-    from idcbq.transpile.numeric import duck_fragment
-
     return duck_fragment(
         "TYPEOF(_k) IN ('DOUBLE', 'FLOAT') AND CAST(_k AS TEXT) IN ('nan', '-nan')", _k=value
     )

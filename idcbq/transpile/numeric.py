@@ -25,11 +25,11 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 
 from __future__ import annotations
 
-import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import (
+    duck_fragment,
     is_unknown,
     least_of_unknown,
     maybe_nan_pair,
@@ -44,25 +44,6 @@ from idcbq.transpile.semantics import is_typed as _typed
 
 _FLOAT = (T.DOUBLE, T.FLOAT)
 _DECIMAL = (T.DECIMAL,)
-
-
-def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
-    """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``.
-
-    The fragment's own nodes are marked as already guarded: its arithmetic is the
-    translation's (an exact ROUND's error term, a variance's sums), not the user's, so
-    the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
-    ``parts`` keep their guards.
-    """
-    from idcbq.transpile.errors_guards import GUARDED
-
-    tree = sqlglot.parse_one(template, read="duckdb")
-    for node in tree.walk():
-        node.meta[GUARDED] = True
-    for column in list(tree.find_all(exp.Column)):
-        if column.name in parts and not column.table:
-            column.replace(parts[column.name].copy())
-    return tree
 
 
 def _nan() -> exp.Expr:
