@@ -93,6 +93,7 @@ def to_duckdb_tree(
     from sqlglot.errors import SqlglotError
 
     from idcbq.transpile import (
+        alias_fields,
         casts,
         civil_text,
         compliance,
@@ -201,6 +202,7 @@ def to_duckdb_tree(
         query = strings.apply_untyped(query)
         query = shapes.apply_untyped(query)
         query = rules.run_rules(query, rewrites.ALL)
+        query = alias_fields.order_by_alias_fields(query)
         query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
         query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
         query = rewrites.operator_grouping(query)  # last: guards above may add operators

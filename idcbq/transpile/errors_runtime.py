@@ -66,14 +66,28 @@ def _is_float(node: exp.Expr) -> bool:
 NO_OVERFLOW = "idcbq_no_overflow"
 
 
+def _typed_float(node: exp.Expr) -> bool:
+    kind = node.type
+    return kind is not None and kind.this in (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+
+
 def _integer(node: exp.Expr) -> bool:
     kind = node.type
     return kind is not None and kind.this in exp.DataType.INTEGER_TYPES
 
 
+#: Marks ``*``/``+``/``-`` with an operand typed FLOAT64 (a column, a CTE's value, an
+#: UNNESTed field): ``float_overflow`` guards it like a FLOAT64 literal's.
+FLOAT_ARITHMETIC = "idcbq_float_arithmetic"
+
+
 def mark_overflow_free(tree: exp.Expr) -> exp.Expr:
-    """Mark what cannot overflow, while the tree still carries types (the rewrites run
-    after types are dropped; a mark survives copies)."""
+    """Mark what cannot overflow, and arithmetic of typed FLOAT64s that can, while the
+    tree still carries types (the rewrites run after types are dropped; a mark survives
+    copies)."""
+    for node in tree.find_all(exp.Mul, exp.Add, exp.Sub):
+        if any(_typed_float(side) for side in (node.this, node.expression)):
+            node.meta[FLOAT_ARITHMETIC] = True
     for node in tree.find_all(exp.Sum, exp.Avg):
         arg = node.this
         if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1:
@@ -107,7 +121,8 @@ def float_overflow(tree: exp.Expr) -> exp.Expr:
         elif isinstance(node, exp.Pow):
             inputs, what = [node.this, node.expression], "function: POW"
         else:
-            if not (_is_float(node.this) or _is_float(node.expression)):
+            floats = _is_float(node.this) or _is_float(node.expression)
+            if not (floats or node.meta.get(FLOAT_ARITHMETIC)):
                 continue
             inputs, what = [node.this, node.expression], f"operator {_symbol(node)}"
         result = exp.cast(node.copy(), "DOUBLE")

@@ -7,7 +7,9 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
   ``NaN != NaN`` is TRUE (DuckDB: NaN equals itself and is the largest value); so is
   ``NaN IN (NaN)``.
 - ``nan_order``: ORDER BY a FLOAT64 puts NaN after NULL and before ``-inf`` (ASC).
-- ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN.
+  These NaN rules also cover values annotation left untyped (decided at run time).
+- ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (an
+  untyped value: decided at run time, :mod:`idcbq.transpile.nan_unknown`).
 - ``shifts``: ``>>`` does not sign-extend, ``<<`` of a negative value shifts its bits,
   a shift by 64 or more is 0, a negative shift is an error.
 - ``bit_count``: ``BIT_COUNT`` of a negative INT64 counts its 64-bit two's complement.
@@ -23,12 +25,18 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 
 from __future__ import annotations
 
-import functools
-
-import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.nan_unknown import (
+    duck_fragment,
+    is_unknown,
+    least_of_unknown,
+    maybe_nan_pair,
+    min_of_unknown,
+    rank_value,
+    runtime_isnan,
+)
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup, handles
 from idcbq.transpile.semantics import T
@@ -39,38 +47,17 @@ _FLOAT = (T.DOUBLE, T.FLOAT)
 _DECIMAL = (T.DECIMAL,)
 
 
-def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
-    """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``.
-
-    The fragment's own nodes are marked as already guarded: its arithmetic is the
-    translation's (an exact ROUND's error term, a variance's sums), not the user's, so
-    the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
-    ``parts`` keep their guards.
-    """
-    tree = dup(_parsed_fragment(template))
-    for column in list(tree.find_all(exp.Column)):
-        if column.name in parts and not column.table:
-            column.replace(dup(parts[column.name]))
-    return tree
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed_fragment(template: str) -> exp.Expr:
-    """A fragment parsed once per process, its nodes marked guarded (callers copy it)."""
-    from idcbq.transpile.errors_guards import GUARDED
-
-    tree = sqlglot.parse_one(template, read="duckdb")
-    for node in tree.walk():
-        node.meta[GUARDED] = True
-    return tree
-
-
 def _nan() -> exp.Expr:
     return exp.cast(exp.Literal.string("nan"), "DOUBLE")
 
 
 def _is_float(node: exp.Expr | None) -> bool:
     return node is not None and _typed(node, *_FLOAT)
+
+
+def _nan_test(value: exp.Expr) -> exp.Expr:
+    """``ISNAN(value)`` of a FLOAT64; decided at run time for an untyped value."""
+    return exp.IsNan(this=value.copy()) if _is_float(value) else runtime_isnan(value)
 
 
 def _finite_literal(node: exp.Expr) -> bool:
@@ -124,11 +111,14 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
     for node in list(tree.find_all(*kinds)):
         left, right = node.this, node.expression
-        if not (_is_float(left) or _is_float(right)) or node.find_ancestor(exp.Join):
+        if node.find_ancestor(exp.Join):
             continue  # (join keys keep DuckDB's equality: the join rewrites read them)
+        untyped = not (_is_float(left) or _is_float(right))
+        if untyped and not maybe_nan_pair(left, right):
+            continue
         if _same_with_literal(node):
             continue  # keeps filter pushdown for the common ``x = 1.5`` / ``x < 2``
-        nans = [exp.IsNan(this=side.copy()) for side in (left, right) if _is_float(side)]
+        nans = [_nan_test(side) for side in (left, right) if _is_float(side) or is_unknown(side)]
         any_nan = nans[0] if len(nans) == 1 else exp.or_(*nans)
         nulls = exp.or_(
             exp.Is(this=left.copy(), expression=exp.null()),
@@ -153,17 +143,24 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
         keys = []
         for ordered in order.expressions:
             key = ordered.this
-            if isinstance(ordered, exp.Ordered) and _is_float(key) and not key.is_number:
+            rank_of = key
+            if not _is_float(key) and is_unknown(key) and not isinstance(key, exp.Literal):
+                rank_of = rank_value(key, order)
+                maybe = rank_of is not None
+            else:
+                maybe = _is_float(key)
+                rank_of = _alias_value(key, order) if maybe else key
+            if isinstance(ordered, exp.Ordered) and maybe and not key.is_number:
                 desc = bool(ordered.args.get("desc"))
                 nulls_first = bool(ordered.args.get("nulls_first"))
                 null_rank = (0 if nulls_first else 3) if not desc else (3 if nulls_first else 0)
                 rank = exp.Case(
                     ifs=[
                         exp.If(
-                            this=exp.Is(this=key.copy(), expression=exp.null()),
+                            this=exp.Is(this=rank_of.copy(), expression=exp.null()),
                             true=exp.Literal.number(null_rank),
                         ),
-                        exp.If(this=exp.IsNan(this=key.copy()), true=exp.Literal.number(1)),
+                        exp.If(this=_nan_test(rank_of), true=exp.Literal.number(1)),
                     ],
                     default=exp.Literal.number(2),
                 )
@@ -171,6 +168,17 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
             keys.append(ordered)
         order.set("expressions", keys)
     return tree
+
+
+def _alias_value(key: exp.Expr, order: exp.Order) -> exp.Expr:
+    """A bare ORDER BY name that is a select alias, as its expression: inside the rank's
+    CASE, DuckDB binds a name to the tables' columns first (ambiguous after a JOIN)."""
+    select = order.parent
+    if isinstance(key, exp.Column) and not key.table and isinstance(select, exp.Select):
+        for item in select.expressions:
+            if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():
+                return item.this
+    return key
 
 
 @handles(exp.Min, exp.Max, exp.Least, exp.Greatest)
@@ -183,6 +191,8 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
         if isinstance(value, exp.Distinct) and len(value.expressions) == 1:
             value = value.expressions[0]  # MIN(DISTINCT x)
         if not (_is_float(value) or _is_float(node.this)):
+            if isinstance(node, exp.Min) and is_unknown(value):
+                min_of_unknown(node)  # MAX with a NaN is NaN in DuckDB too
             continue
         window = node.parent if isinstance(node.parent, exp.Window) else None
         has_nan = exp.LogicalOr(this=exp.IsNan(this=value.copy()))
@@ -196,9 +206,13 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Least, exp.Greatest)):
         args = [node.this, *node.expressions]
         if not any(_is_float(a) for a in args):
+            if isinstance(node, exp.Least) and any(is_unknown(a) for a in args):
+                least_of_unknown(node)
             continue
         nulls = exp.or_(*(exp.Is(this=a.copy(), expression=exp.null()) for a in args))
-        nans = exp.or_(*(exp.IsNan(this=a.copy()) for a in args if _is_float(a)))
+        # beside a FLOAT64 an untyped argument is a number: it may be the NaN
+        floats = [a for a in args if _is_float(a) or is_unknown(a)]
+        nans = exp.or_(*(exp.IsNan(this=a.copy()) for a in floats))
         detach(node).replace(
             exp.Case(
                 ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=nans, true=_nan())],
@@ -451,6 +465,9 @@ _FLOAT_ONLY = (
     exp.Sign,
     exp.Abs,
     exp.IntDiv,
+    exp.Mul,  # FLOAT64 overflow (errors_runtime.float_overflow reads the mark types leave)
+    exp.Add,
+    exp.Sub,
 )
 
 

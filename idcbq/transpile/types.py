@@ -49,29 +49,36 @@ def annotate(
     schema = MappingSchema(_pruned(schema, names), dialect="bigquery")
     # Mark the copy's nodes, not the original's: a marked original would make the copy
     # deep-copy every node's meta dict (most of annotation's time).
-    copy = dup(tree)
-    originals: dict[int, exp.Expr] = {}
-    for i, (node, twin) in enumerate(zip(tree.walk(), copy.walk(), strict=True)):
-        twin.meta[_KEY] = i
-        originals[i] = node
-    if bare is not None:
-        qualify_bare(copy, *bare)
-    for param in list(copy.find_all(exp.Parameter)):
-        kind = lowered.get(param.name.lower())
-        if kind is not None:
-            detach(param).replace(exp.cast(param, kind.copy()))
-    try:
-        copy = qualify(
-            copy,
-            schema=schema,
-            dialect="bigquery",
-            validate_qualify_columns=False,
-            expand_stars=False,
-        )
-        annotate_types(copy, schema=schema, dialect="bigquery")
-    except (SqlglotError, KeyError, ValueError):
-        _mark_unknown(originals.values())
-        return False
+    for reshape in (True, False):
+        copy = dup(tree)
+        originals: dict[int, exp.Expr] = {}
+        for i, (node, twin) in enumerate(zip(tree.walk(), copy.walk(), strict=True)):
+            twin.meta[_KEY] = i
+            originals[i] = node
+        if bare is not None:
+            qualify_bare(copy, *bare)
+        # shapes sqlglot cannot type, rewritten in the copy; if that copy does not
+        # qualify (a correlated reference), annotate the query as written
+        reshaped = reshape and _typable_shapes(copy)
+        for param in list(copy.find_all(exp.Parameter)):
+            kind = lowered.get(param.name.lower())
+            if kind is not None:
+                detach(param).replace(exp.cast(param, kind.copy()))
+        try:
+            copy = qualify(
+                copy,
+                schema=schema,
+                dialect="bigquery",
+                validate_qualify_columns=False,
+                expand_stars=False,
+            )
+            annotate_types(copy, schema=schema, dialect="bigquery")
+            break
+        except (SqlglotError, KeyError, ValueError):
+            if reshaped:
+                continue
+            _mark_unknown(originals.values())
+            return False
     for node in copy.walk():
         key = node.meta.get(_KEY) if node._meta else None
         original = originals.get(key) if key is not None else None
@@ -82,6 +89,88 @@ def annotate(
         param.type = lowered.get(param.name.lower())
     _mark_unknown(originals.values())
     return True
+
+
+def _typable_shapes(copy: exp.Expr) -> bool:
+    """Rewrite, in annotation's copy, shapes whose values sqlglot leaves untyped; True if
+    any was rewritten."""
+    return _struct_rows_as_selects(copy) | _array_subqueries_as_selects(copy)
+
+
+def _array_subqueries_as_selects(copy: exp.Expr) -> bool:
+    """``FROM UNNEST(ARRAY(SELECT x ...)) AS v`` -> ``FROM (SELECT x AS v ...)``: sqlglot
+    leaves an ARRAY subquery's element type unknown (``ROUND(v, 2)`` was DuckDB's)."""
+    done = False
+    for unnest in list(copy.find_all(exp.Unnest)):
+        alias = unnest.args.get("alias")
+        if unnest.args.get("offset") or len(unnest.expressions) != 1 or alias is None:
+            continue
+        array = unnest.expressions[0]
+        inner = array.expressions[0] if isinstance(array, exp.Array) and array.expressions else None
+        if not isinstance(inner, exp.Select) or len(array.expressions) != 1:
+            continue
+        if inner.args.get("kind") or len(inner.expressions) != 1 or len(alias.columns) != 1:
+            continue
+        select = inner.copy()
+        value = select.expressions[0]
+        select.set("expressions", [exp.alias_(value.unalias(), alias.columns[0].name)])
+        name = alias.name or "_idcbq_array"
+        unnest.replace(
+            exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(name)))
+        )
+        done = True
+    return done
+
+
+def _struct_rows_as_selects(copy: exp.Expr) -> bool:
+    """``FROM UNNEST([STRUCT(1 AS a, 'x' AS b), (2, 'y')])`` -> ``FROM (SELECT 1 AS a, 'x'
+    AS b UNION ALL SELECT 2, 'y')`` in the copy annotation types.
+
+    sqlglot cannot type the fields of an array of STRUCT rows written as tuples, which
+    left them UNKNOWN and every typed rewrite of them off (``ROUND(x, 2)`` of such a
+    field was DuckDB's, ``x * 10`` was inf, not an overflow). As a UNION ALL each field
+    gets the rows' common supertype, as GoogleSQL gives the array's element type. Only
+    an UNNEST without alias whose rows are literals (no column of the query inside).
+    """
+    done = False
+    for unnest in list(copy.find_all(exp.Unnest)):
+        if unnest.args.get("alias") or unnest.args.get("offset") or len(unnest.expressions) != 1:
+            continue
+        array = unnest.expressions[0]
+        if not isinstance(array, exp.Array) or not array.expressions:
+            continue
+        first, rows = array.expressions[0], array.expressions
+        if not isinstance(first, exp.Struct) or array.find(exp.Column, exp.Select):
+            continue
+        names = [_field_name(f) for f in first.expressions]
+        if not all(names) or not all(
+            isinstance(r, exp.Struct | exp.Tuple) and len(r.expressions) == len(names) for r in rows
+        ):
+            continue
+        selects = []
+        for row in rows:
+            values = [_field_value(f) for f in row.expressions]
+            selects.append(
+                exp.select(*(exp.alias_(v.copy(), n) for v, n in zip(values, names, strict=True)))
+            )
+        union = selects[0]
+        for select in selects[1:]:
+            union = exp.union(union, select, distinct=False)
+        unnest.replace(exp.Subquery(this=union))
+        done = True
+    return done
+
+
+def _field_name(field: exp.Expr) -> str:
+    if isinstance(field, exp.PropertyEQ):
+        return field.this.name
+    return field.alias if isinstance(field, exp.Alias) else ""
+
+
+def _field_value(field: exp.Expr) -> exp.Expr:
+    if isinstance(field, exp.PropertyEQ):
+        return field.expression
+    return field.this if isinstance(field, exp.Alias) else field
 
 
 #: The type of a node of the query as written that annotation could not type.

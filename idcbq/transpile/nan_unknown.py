@@ -1,0 +1,143 @@
+"""``MIN`` and ``LEAST`` with a NaN where annotation could not type the value (issue 18 §5).
+
+GoogleSQL's ``MIN``/``LEAST`` of FLOAT64 values with a NaN is NaN; DuckDB orders NaN
+above every number, so its ``MIN``/``LEAST`` skip it (its ``MAX``/``GREATEST`` already
+give NaN). :func:`idcbq.transpile.numeric.nan_extremes` rewrites values typed FLOAT64.
+sqlglot leaves some values untyped (fields of an UNNESTed array of STRUCTs, columns of
+nested CTEs) while the rest of the query is typed; guessing "not a float" there was a
+silent difference (``MIN(x) FROM UNNEST([STRUCT(NaN AS x), (2.0)])`` gave 2.0).
+
+For those the translation decides at run time, from DuckDB's own type of the value:
+``MAX`` (or ``GREATEST``) is NaN exactly when a NaN is present, so
+
+    CASE WHEN TYPEOF(MAX(x)) IN ('DOUBLE', 'FLOAT') AND CAST(MAX(x) AS TEXT) IN ('nan', '-nan')
+         THEN MAX(x) ELSE MIN(x) END
+
+binds for a value of any type and is ``MIN(x)`` unless ``x`` is a float with a NaN.
+
+Example:
+    >>> import sqlglot
+    >>> from idcbq.transpile.types import UNKNOWN
+    >>> tree = sqlglot.parse_one("SELECT MIN(x) FROM t", read="bigquery")
+    >>> tree.find(exp.Column).type = UNKNOWN
+    >>> print(min_of_unknown(tree.find(exp.Min)).sql("duckdb"))
+    CASE WHEN TYPEOF(MAX(x)) IN ('DOUBLE', 'FLOAT') AND CAST(MAX(x) AS TEXT) IN ('nan', '-nan') THEN MAX(x) ELSE MIN(x) END
+"""
+
+from __future__ import annotations
+
+import functools
+
+from sqlglot import exp
+
+from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rules import dup
+
+
+def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
+    """A DuckDB-dialect fragment with ``_a``, ``_b``... columns replaced by ``parts``
+    (the typed rewrites import it through :mod:`idcbq.transpile.numeric`).
+
+    The fragment's own nodes are marked as already guarded: its arithmetic is the
+    translation's (an exact ROUND's error term, a variance's sums), not the user's, so
+    the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
+    ``parts`` keep their guards.
+    """
+    tree = dup(_parsed_fragment(template))
+    for column in list(tree.find_all(exp.Column)):
+        if column.name in parts and not column.table:
+            column.replace(dup(parts[column.name]))
+    return tree
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_fragment(template: str) -> exp.Expr:
+    """A fragment parsed once per process, its nodes marked guarded (callers copy it)."""
+    import sqlglot
+
+    from idcbq.transpile.errors_guards import GUARDED
+
+    tree = sqlglot.parse_one(template, read="duckdb")
+    for node in tree.walk():
+        node.meta[GUARDED] = True
+    return tree
+
+
+_TEMPLATE = (
+    "CASE WHEN TYPEOF(_m) IN ('DOUBLE', 'FLOAT') AND CAST(_m AS TEXT) IN ('nan', '-nan') "
+    "THEN _m ELSE _v END"
+)
+
+
+def is_unknown(node: exp.Expr | None) -> bool:
+    """Annotation ran but left ``node`` untyped (``UNKNOWN``)."""
+    kind = None if node is None else node.type
+    return kind is not None and kind.is_type(exp.DataType.Type.UNKNOWN)
+
+
+def min_of_unknown(node: exp.Min) -> exp.Expr:
+    """Replace ``MIN(x)`` (or ``MIN(x) OVER (...)``) of an untyped ``x``; returns the new node."""
+    window = node.parent if isinstance(node.parent, exp.Window) else None
+    target = window if window is not None else node
+    biggest = exp.Max(this=node.this.copy())
+    if window is not None:
+        probe = window.copy()
+        probe.set("this", biggest)
+        biggest = probe
+    placeholder = detach(target)
+    return placeholder.replace(duck_fragment(_TEMPLATE, _m=biggest, _v=target))
+
+
+def least_of_unknown(node: exp.Least) -> exp.Expr:
+    """Replace ``LEAST(a, b, ...)`` with an untyped argument; returns the new node."""
+    args = [node.this, *node.expressions]
+    biggest = exp.Greatest(this=args[0].copy(), expressions=[a.copy() for a in args[1:]])
+    placeholder = detach(node)
+    return placeholder.replace(duck_fragment(_TEMPLATE, _m=biggest, _v=node))
+
+
+def runtime_isnan(value: exp.Expr) -> exp.Expr:
+    """``value`` is a float NaN, decided by DuckDB's type of it (binds for any type)."""
+    return duck_fragment(
+        "TYPEOF(_k) IN ('DOUBLE', 'FLOAT') AND CAST(_k AS TEXT) IN ('nan', '-nan')", _k=value
+    )
+
+
+def maybe_nan_pair(left: exp.Expr, right: exp.Expr) -> bool:
+    """A comparison with an untyped side that may be a FLOAT64: the other side is untyped or
+    numeric, and neither is a literal (a literal is never NaN; DuckDB already agrees)."""
+    if not (is_unknown(left) or is_unknown(right)):
+        return False
+    for side in (left, right):
+        inner = side.this if isinstance(side, exp.Neg) else side
+        if isinstance(inner, exp.Literal | exp.Null | exp.Boolean):
+            return False
+        kind = side.type
+        if (
+            kind is not None
+            and not is_unknown(side)
+            and not kind.is_type(*exp.DataType.NUMERIC_TYPES)
+        ):
+            return False
+    return True
+
+
+def rank_value(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
+    """What an untyped ORDER BY key's NaN rank reads, or None (leave the key alone).
+
+    Inside an expression DuckDB binds a bare name to the tables' columns before the
+    select aliases (``... JOIN ... ORDER BY k`` with ``COALESCE(a.k, b.k) AS k`` is
+    ambiguous there), so a bare alias is read as its select expression.
+    """
+    select = order.parent
+    if not isinstance(key, exp.Column) or key.table or not isinstance(select, exp.Select):
+        return key
+    for item in select.expressions:
+        if item.alias_or_name.lower() == key.name.lower():
+            value = item.unalias()
+            return (
+                key
+                if isinstance(value, exp.Column) and not select.args.get("joins")
+                else (None if isinstance(value, exp.Column) else value)
+            )
+    return None if select.args.get("joins") else key
