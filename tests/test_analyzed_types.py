@@ -99,13 +99,18 @@ def test_translation_with_the_analysis_types_reads_double_for_the_case():
     assert outer and all(c.type.is_type(exp.DataType.Type.DOUBLE) for c in outer)
 
 
+def _types_by_text(sql: str) -> dict[str, str]:
+    """GoogleSQL's type of each analyzed expression, keyed by its text in ``sql``."""
+    typed = analyzed_types(sql, idc_version="current")
+    return {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
+
+
 def test_one_span_two_expressions_gives_the_written_values_type():
     sql = (
         "SELECT x.s.SegmentNumber AS n FROM "
         "(SELECT s FROM dicom_all, UNNEST(SegmentSequence) AS s WHERE `Rows` = 1.5) AS x"
     )
-    typed = analyzed_types(sql, idc_version="current")
-    found = {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
+    found = _types_by_text(sql)
     # a field of a column in one path (table x, column s, field SegmentNumber): one span
     # for both; the field is what is written, not the STRUCT column
     assert found["x.s.SegmentNumber"] == "INT64"
@@ -121,8 +126,7 @@ def test_spans_are_positions_in_the_text_the_transpiler_parses():
         "SELECT 'äöü€' AS u, CAST(1 AS INT) AS a, CONTAINS_SUBSTR(SeriesDescription, 'x') AS m, "
         "CASE WHEN Modality = 'CT' THEN 1.5 ELSE 2 END AS w FROM dicom_all"
     )
-    typed = analyzed_types(sql, idc_version="current")
-    found = {sql[s:e]: typed["types"][i] for s, e, i in typed["spans"]}
+    found = _types_by_text(sql)
     assert found["'äöü€'"] == "STRING"
     assert found["CAST(1 AS INT)"] == "INT64"
     assert found["CASE WHEN Modality = 'CT' THEN 1.5 ELSE 2 END"] == "DOUBLE"
