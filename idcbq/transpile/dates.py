@@ -272,7 +272,38 @@ UNTYPED = (
 )
 
 #: Run before ``typed.TYPED`` (its ``timestamp_to_string`` handles CAST of TIMESTAMP).
+_COMPARED = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+
+
+def _interval(node: exp.Expr) -> bool:
+    kind = node.type
+    return isinstance(node, exp.Interval) or (kind is not None and kind.is_type(T.INTERVAL))
+
+
+@handles(exp.Cast, exp.Add, exp.Sub, *_COMPARED)
+def interval_values(tree: exp.Expr) -> exp.Expr:
+    """INTERVAL values other than a date/time's step are refused: DuckDB normalizes,
+    compares and prints them otherwise (``29 days 24:00:00`` vs GoogleSQL's
+    ``0-0 29 24:0:0``, equal to 30 days there)."""
+    for node in tree.find_all(exp.Cast, exp.Add, exp.Sub, *_COMPARED):
+        if isinstance(node, exp.Cast):
+            operands = [node.this]
+        elif isinstance(node, exp.Add | exp.Sub):  # a date plus an interval is a step
+            both = _interval(node.this) and _interval(node.expression)
+            operands = [node.this] if both else []
+        else:
+            operands = [node.this, node.expression]
+        if any(_interval(o) for o in operands):
+            raise TranspileError(
+                "unsupported on DuckDB: INTERVAL values as values (arithmetic, casts and "
+                f"comparisons of intervals): {node.sql(dialect='bigquery')[:80]}",
+                hint="compare DATE_DIFF/TIMESTAMP_DIFF numbers instead, or use --engine bigquery",
+            )
+    return tree
+
+
 TYPED = (
+    interval_values,
     date_minus_date,
     string_of_timestamp,
     fraction_text,
