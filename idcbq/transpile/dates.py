@@ -34,7 +34,12 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.formats import format_date_of_datetime, format_elements, parse_elements
+from idcbq.transpile.formats import (
+    FORMAT_TIME,
+    format_date_of_datetime,
+    format_elements,
+    parse_elements,
+)
 from idcbq.transpile.formats import needs_types as format_needs_types
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
@@ -152,6 +157,7 @@ def time_functions(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.TimeToStr)):
         if isinstance(node.this, exp.TsOrDsToTime):
             node.set("this", duck_fragment(f"{_EPOCH_DAY} + _t", _t=node.this.this))
+            node.meta[FORMAT_TIME] = True
     return tree
 
 

@@ -5,6 +5,10 @@
   ``FORMAT_TIMESTAMP('%%T', ts)``, which prints ``%T`` in GoogleSQL, came out as DuckDB's
   ``'%%H:%M:%S'`` and printed ``%H:03:04``. With ``%%`` an element of its own on both
   sides, the text after it is left as written.
+- ``%F``, ``%E6S``, ``%e`` and ``%c`` stay as written (sqlglot spelled them
+  ``%Y-%m-%d``, ``%S.%f``, ``%-d`` and ``... %Y``, which GoogleSQL treats otherwise:
+  ``%F`` is not read, ``%E6S`` reads no fraction too, ``%-d`` is unpadded, ``%c``'s year
+  has 4 digits), for :mod:`idcbq.transpile.formats`.
 - A JSONPath literal must start with ``$`` (GoogleSQL raises otherwise); sqlglot read
   ``'a'`` as ``$.a``. Such a path stays a string literal here, for
   :mod:`idcbq.transpile.json_values` to refuse.
@@ -25,12 +29,17 @@ from sqlglot.dialects.bigquery import BigQuery
 from sqlglot.dialects.duckdb import DuckDB
 
 _ESCAPED_PERCENT = {"%%": "%%"}
+_KEPT = {"%F": "%F", "%E6S": "%E6S", "%e": "%e", "%c": "%c"}
 
 
 class GoogleSQLText(BigQuery):
     """BigQuery, with ``%%`` kept whole in formats and JSONPaths read as GoogleSQL does."""
 
-    TIME_MAPPING: ClassVar[dict[str, str]] = {**BigQuery.TIME_MAPPING, **_ESCAPED_PERCENT}
+    TIME_MAPPING: ClassVar[dict[str, str]] = {
+        **BigQuery.TIME_MAPPING,
+        **_ESCAPED_PERCENT,
+        **_KEPT,
+    }
 
     def to_json_path(self, path: exp.Expr | None) -> exp.Expr | None:
         if isinstance(path, exp.Literal) and path.is_string and not path.name.startswith("$"):

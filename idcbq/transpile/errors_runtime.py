@@ -37,8 +37,6 @@ Example:
 
 from __future__ import annotations
 
-import re
-
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
@@ -198,21 +196,15 @@ def json_wildcard(tree: exp.Expr) -> exp.Expr:
 
 #: BigQuery's DATE/DATETIME/TIMESTAMP range, microseconds since the epoch (years 1..9999).
 EPOCH_US_MIN, EPOCH_US_MAX = -62135596800000000, 253402300799999999
-_ZONE_AT_END = re.compile(
-    r"(?i)\d:\d\d(:\d\d(\.\d*)?)?\s*(z|utc|[+-]\d{1,2}(:?\d\d)?|[a-z]+/[a-z_]+)\s*$"
-)
 _CIVIL_ARITHMETIC = (exp.DateAdd, exp.DateSub, exp.DatetimeAdd, exp.DatetimeSub)
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR)
 _BINARY = (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY)
 
 
-@handles(exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC)
+@handles(exp.Add, exp.Sub, *_CIVIL_ARITHMETIC)
 def civil_ranges(tree: exp.Expr) -> exp.Expr:
     """Date/time values outside BigQuery's range raise, as BigQuery does."""
-    for node in fresh(tree, exp.Add, exp.Sub, exp.Cast, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
-        if isinstance(node, exp.Cast):
-            _cast_civil(node)
-            continue
+    for node in fresh(tree, exp.Add, exp.Sub, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
         if isinstance(node, exp.Add | exp.Sub) and not any(
             isinstance(o, exp.Interval) for o in (node.this, node.expression)
         ):
@@ -230,19 +222,6 @@ def civil_ranges(tree: exp.Expr) -> exp.Expr:
         )
         detach(node).replace(guard(node, bad, f"{what} an interval causes overflow"))
     return tree
-
-
-def _cast_civil(node: exp.Cast) -> None:
-    if isinstance(node, exp.TryCast):
-        return
-    text = node.this
-    if not (isinstance(text, exp.Literal) and text.is_string):
-        return
-    if node.to.is_type(exp.DataType.Type.TIME):  # DuckDB reads 24:00:00 as midnight
-        if re.match(r"\s*24:", text.this):
-            node.replace(_error(f'Invalid time string "{text.this}"'))
-    elif node.to.is_type(exp.DataType.Type.TIMESTAMP) and _ZONE_AT_END.search(text.this):
-        node.replace(_error(f'Invalid datetime string "{text.this}"'))  # BigQuery's DATETIME
 
 
 def _length_limit(to: exp.DataType) -> tuple[str, str] | None:

@@ -1,10 +1,17 @@
-"""FORMAT_DATE/FORMAT_DATETIME/FORMAT_TIMESTAMP format elements DuckDB's ``strftime``
-spells differently or not at all (issue 18 §5).
+"""FORMAT_* and PARSE_* format elements, as GoogleSQL prints and reads them (issue 18 §5).
 
-sqlglot maps BigQuery's elements to strftime's when it parses (``%D`` -> ``%m/%d/%y``,
-``%e`` -> ``%-d``); what it passes through unchanged, DuckDB reads its own way:
+Each element was checked against GoogleSQL's reference implementation, one by one and per
+function; only those that agree (as written, computed or spelled out) pass, any other
+is refused (``_FORMATTED``, ``_FORMATTED_TIME``, ``_READ``): GoogleSQL prints an element
+it lacks as written, cuts the text at some (``%f``), and reads others its own way. A
+format that is not a literal cannot be checked: refused.
+
+sqlglot maps BigQuery's elements to strftime's when it parses (``%D`` -> ``%m/%d/%y``);
+:class:`~idcbq.transpile.dialects.GoogleSQLText` keeps ``%F %E6S %e %c`` as written.
+Printed otherwise by DuckDB's ``strftime``, and computed or spelled here:
 
 - ``%e`` (and the ``%e`` inside ``%c``): the day padded with a space (DuckDB: no padding);
+- ``%Y``: no padding below year 1000 (``%c``'s year has 4 digits);
 - ``%g``: the ISO year's last two digits (DuckDB: milliseconds); ``%C`` the century,
   ``%Q`` the quarter (DuckDB: an error);
 - ``%n``/``%t``: a newline/tab (DuckDB: nanoseconds/an error);
@@ -14,7 +21,7 @@ sqlglot maps BigQuery's elements to strftime's when it parses (``%D`` -> ``%m/%d
 ``FORMAT_DATE`` of a DATETIME or TIMESTAMP formats its time of day too (GoogleSQL's
 extended signatures); of a DATE, GoogleSQL prints time elements as written, which the
 parsed format no longer tells (``%T`` is ``%H:%M:%S`` by then): refused, loud.
-Probes: ``tests/probes/dates_more.yaml`` (``format_element_*``).
+Probes: ``tests/probes/dates_more.yaml`` (``format_element_*``), ``format_elements.yaml``.
 
 Example:
     >>> import sqlglot
@@ -30,18 +37,19 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.nan_unknown import FRAGMENT
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
-_TOKEN = re.compile(r"%(?:E[0-9*]*[A-Za-z]|O[A-Za-z]|-?[A-Za-z%])")  # %E3S whole, not %E
+_TOKEN = re.compile(r"%(?:E[0-9*]*[A-Za-z]|O[A-Za-z]|[-_^#0-9]*[A-Za-z%])")  # %E3S whole, not %E
 #: Elements of a time of day (after sqlglot's mapping: ``%T`` is ``%H:%M:%S`` then).
 _TIME_ELEMENTS = set("HIMSpfXrRklPzZs")
 #: Computed pieces: element -> DuckDB fragment of the value ``_v``.
 _COMPUTED = {
     "%e": "lpad(CAST(day(_v) AS VARCHAR), 2, ' ')",
-    "%-d": "lpad(CAST(day(_v) AS VARCHAR), 2, ' ')",
+    "%Y": "CAST(year(_v) AS VARCHAR)",  # GoogleSQL pads no year below 1000
     "%g": "lpad(CAST(isoyear(_v) % 100 AS VARCHAR), 2, '0')",
     "%C": "lpad(CAST(year(_v) // 100 AS VARCHAR), 2, '0')",
     "%Q": "CAST(quarter(_v) AS VARCHAR)",
@@ -58,8 +66,36 @@ _COMPUTED.update(
     }
 )
 #: Elements that are other strftime text.
-_SPELLED = {"%n": "\n", "%t": "\t", "%R": "%H:%M", "%r": "%I:%M:%S %p"}
+_SPELLED = {
+    "%n": "\n",
+    "%t": "\t",
+    "%R": "%H:%M",
+    "%r": "%I:%M:%S %p",
+    "%F": "%Y-%m-%d",
+    "%E6S": "%S.%f",
+}
 _DATE_ONLY = "idcbq_format_date_of_date"
+
+
+#: Elements each function prints or reads as GoogleSQL does (checked one by one against the
+#: reference implementation); any other element is refused: GoogleSQL prints unknown
+#: elements as written, cuts the text at some (``%f``), and reads others its own way.
+_LETTERS = frozenset("%" + c for c in "abcdeghjmnprstuwxyzABCDFGHIMQRSTUVWXYZ%")
+_FORMATTED = _LETTERS | {"%-d", "%-m", "%E4Y", "%E*S"} | {f"%E{n}S" for n in range(1, 7)}
+_FORMATTED_TIME = (
+    frozenset("%" + c for c in "nprtHIMRSTX%") | {"%E*S"} | {f"%E{n}S" for n in range(1, 7)}
+)
+_READ = frozenset("%" + c for c in "aAbBhdDeHIjmMpSTxXyY%") | {"%-d", "%-m"}
+
+
+def _refuse_elements(name: str, tokens: list[str], known: frozenset[str]) -> None:
+    unknown = sorted({t for t in tokens if t not in known})
+    if unknown:
+        raise TranspileError(
+            f"unsupported on DuckDB: {name} with the format element(s) {', '.join(unknown)} "
+            "(GoogleSQL prints or reads them otherwise)",
+            hint="use other format elements, or --engine bigquery",
+        )
 
 
 def _is_time_element(token: str) -> bool:
@@ -86,22 +122,47 @@ def needs_types(tree: exp.Expr) -> bool:
         if (
             isinstance(node.this, exp.TsOrDsToDate)
             and isinstance(fmt, exp.Literal)
-            and any(_is_time_element(t) for t in _TOKEN.findall(fmt.this))
+            and any(_is_time_element(t) for t in _TOKEN.findall(_expand_c(fmt.this, "%Y")))
         ):
             return True
     return False
+
+
+FORMAT_TIME = "idcbq_format_time"  # meta: a FORMAT_TIME whose value became a timestamp
+_FORMAT_NAMES = {exp.TsOrDsToDate: "FORMAT_DATE", exp.TsOrDsToDatetime: "FORMAT_DATETIME"}
+
+
+def _expand_c(text: str, year: str) -> str:
+    """``%c`` spelled out (GoogleSQL prints its year with 4 digits, ``%Y`` unpadded)."""
+    return _TOKEN.sub(
+        lambda m: f"%a %b %e %H:%M:%S {year}" if m.group(0) == "%c" else m.group(0), text
+    )
+
+
+def _literal_format(node: exp.Expr, name: str) -> str:
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        raise TranspileError(
+            f"unsupported on DuckDB: {name} with a format that is not a string literal "
+            "(its elements decide the translation)",
+            hint="write the format as a literal, or --engine bigquery",
+        )
+    return fmt.this
 
 
 @handles(exp.TimeToStr)
 def format_elements(tree: exp.Expr) -> exp.Expr:
     """Rewrite each literal format as strftime pieces GoogleSQL's elements print."""
     for node in list(tree.find_all(exp.TimeToStr)):
-        fmt = node.args.get("format")
-        if not (isinstance(fmt, exp.Literal) and fmt.is_string) or node.args.get("zone"):
-            continue
-        if isinstance(node.this, exp.TsOrDsToTime):
-            continue  # FORMAT_TIME: dates.time_functions
-        tokens = _TOKEN.findall(fmt.this)
+        if node.meta.get(FRAGMENT):
+            continue  # the translation's own strftime
+        is_time = node.meta.get(FORMAT_TIME) or isinstance(node.this, exp.TsOrDsToTime)
+        name = "FORMAT_TIME" if is_time else _FORMAT_NAMES.get(type(node.this), "FORMAT_TIMESTAMP")
+        text = _expand_c(_literal_format(node, name), "%E4Y")
+        tokens = _TOKEN.findall(text)
+        _refuse_elements(name, tokens, _FORMATTED_TIME if is_time else _FORMATTED)
+        if node.args.get("zone") or isinstance(node.this, exp.TsOrDsToTime):
+            continue  # zones.apply_untyped / dates.time_functions first
         is_date = isinstance(node.this, exp.TsOrDsToDate)
         if is_date and any(_is_time_element(t) for t in tokens):
             raise TranspileError(
@@ -114,13 +175,10 @@ def format_elements(tree: exp.Expr) -> exp.Expr:
             t in _COMPUTED or t in _SPELLED or (is_datetime and t in ("%z", "%Z")) for t in tokens
         ):
             continue
-        node.replace(exp.paren(_pieces(node, fmt.this, is_datetime)))
+        node.replace(exp.paren(_pieces(node, text, is_datetime)))
     return tree
 
 
-#: Elements whose parsing differs: GoogleSQL does not read a date from week numbers or
-#: weekdays (NULL), ``%n``/``%t`` match any white space, ``%z`` takes no ``+05:30``.
-_PARSED_APART = frozenset({"%U", "%W", "%w", "%u", "%V", "%G", "%g", "%n", "%t", "%z"})
 _PARSES = {
     exp.StrToDate: "PARSE_DATE",
     exp.StrToTime: "PARSE_TIMESTAMP",
@@ -132,23 +190,34 @@ _PARSES = {
 def parse_elements(tree: exp.Expr) -> exp.Expr:
     """Refuse a PARSE_* format whose elements DuckDB's strptime reads otherwise.
 
+    Only elements both read alike pass (``_READ``): GoogleSQL does not read a date from
+    week numbers or weekdays (NULL), ``%n``/``%t`` match any white space, ``%z`` takes
+    no ``+05:30``, ``%F`` is not read at all, ``%E6S`` reads seconds without a fraction.
     ``PARSE_DATE`` with a time-of-day element is an error in GoogleSQL; DuckDB read it.
+    GoogleSQL's ``%e`` is DuckDB's ``%-d``.
     """
     for node in tree.find_all(*_PARSES):
-        name = _PARSES[type(node)]
-        fmt = node.args.get("format")
-        if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        if node.meta.get(FRAGMENT):
             continue
-        tokens = _TOKEN.findall(fmt.this)
-        apart = sorted({t for t in tokens if t in _PARSED_APART})
+        name = _PARSES[type(node)]
+        text = _expand_c(_literal_format(node, name), "%Y")
+        tokens = _TOKEN.findall(text)
+        _refuse_elements(name, tokens, _READ)
+        apart = []
         if isinstance(node, exp.StrToDate):
             apart += sorted({t for t in tokens if _is_time_element(t)})
+        # GoogleSQL's %p moves only a 12-hour %I (%H 13 stays, %I 12 alone is 0);
+        # DuckDB's moves any hour.
+        if ("%p" in tokens) != ("%I" in tokens):
+            apart += ["%p" if "%p" in tokens else "%I"] + (["%H"] if "%H" in tokens else [])
         if apart:
             raise TranspileError(
                 f"unsupported on DuckDB: {name} with {', '.join(apart)} reads text "
                 "otherwise than GoogleSQL",
                 hint="parse with other elements, or --engine bigquery",
             )
+        spelled = _TOKEN.sub(lambda m: "%-d" if m.group(0) == "%e" else m.group(0), text)
+        node.set("format", exp.Literal.string(spelled))
     return tree
 
 

@@ -30,8 +30,11 @@ import functools
 
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup
+
+FRAGMENT = "idcbq_fragment"
 
 
 def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
@@ -60,6 +63,7 @@ def _parsed_fragment(template: str) -> exp.Expr:
     tree = sqlglot.parse_one(template, read="duckdb")
     for node in tree.walk():
         node.meta[GUARDED] = True
+        node.meta[FRAGMENT] = True  # DuckDB's own spelling (a strftime format, say)
     return tree
 
 
@@ -141,3 +145,34 @@ def rank_value(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
                 else (None if isinstance(value, exp.Column) else value)
             )
     return None if select.args.get("joins") else key
+
+
+_MOVED_NAN = "idcbq_moved_nan"
+
+
+def distinct_nan_order(order: exp.Order) -> None:
+    """``ARRAY_AGG(DISTINCT x ORDER BY x)`` of a FLOAT64: DuckDB puts NaN after the
+    numbers, GoogleSQL before them (ASC): the result's NaN moves to its end of the list."""
+    agg = order.parent
+    if isinstance(agg, exp.Limit):
+        raise TranspileError(
+            "unsupported on DuckDB: a DISTINCT FLOAT64 aggregate with ORDER BY and LIMIT "
+            "(DuckDB orders NaN after the numbers, GoogleSQL before them)"
+        )
+    if not isinstance(agg, exp.ArrayAgg) or agg.meta.get(_MOVED_NAN):
+        return  # STRING_AGG's values are text by then
+    agg.meta[_MOVED_NAN] = True
+    outer = agg.parent if isinstance(agg.parent, exp.IgnoreNulls | exp.RespectNulls) else agg
+    if isinstance(outer.parent, exp.Window):
+        return
+    ordered = order.expressions[0]
+    nulls = "list_filter(_r, e -> e IS NULL)"
+    nans = "list_filter(_r, e -> isnan(e))"
+    numbers = "list_filter(_r, e -> NOT isnan(e))"
+    parts = [numbers, nans] if ordered.args.get("desc") else [nans, numbers]
+    parts = [nulls, *parts] if ordered.args.get("nulls_first") else [*parts, nulls]
+    joined = f"list_concat(list_concat({parts[0]}, {parts[1]}), {parts[2]})"
+    kind = outer.type
+    moved = duck_fragment(f"CASE WHEN _r IS NULL THEN NULL ELSE {joined} END", _r=outer)
+    moved.type = kind  # for the typed rules after this one (TO_JSON_STRING's)
+    detach(outer).replace(moved)

@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import (
+    distinct_nan_order,
     duck_fragment,
     is_unknown,
     least_of_unknown,
@@ -142,9 +143,10 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
             continue  # DuckDB orders a UNION only by its output columns (a known gap)
         keys = []
         # DuckDB orders a DISTINCT aggregate only by its arguments: no rank key can be
-        # added there (real IDC queries order DISTINCT FLOAT64 arrays; a NaN among them
-        # is left where DuckDB puts it: a known gap)
+        # added there; ARRAY_AGG's NaN is moved in its result instead
         distinct = isinstance(order.this, exp.Distinct)
+        if distinct and len(order.expressions) == 1 and _is_float(order.expressions[0].this):
+            distinct_nan_order(order)
         for ordered in order.expressions:
             key = ordered.this
             rank_of = key
