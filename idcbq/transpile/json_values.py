@@ -35,6 +35,7 @@ from sqlglot import exp
 
 from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
+from idcbq.transpile.known import strict_types, unknown_type
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, run_rules
@@ -269,6 +270,9 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
         if node.meta.get("idcbq_json_null"):
             continue
         node.meta["idcbq_json_null"] = True
+        unknown = kind is None or kind.is_type(T.UNKNOWN)
+        if unknown and strict_types(node) and not isinstance(value, exp.Null):
+            raise unknown_type(value)  # a FLOAT64 or a big INT64 would pass unseen
         if kind is None or node.expressions or node.args.get("options"):
             _null_is_text(node)
             continue
