@@ -2,13 +2,26 @@
 
 - ``SAFE_CAST(<STRING> AS INT64)``: DuckDB's TRY_CAST also accepts ``'1.0'``, ``'1e3'``
   and ``'1_000'``; BigQuery returns NULL for them (only decimal or ``0x`` hex digits).
+- ``CAST(<STRING> AS INT64)`` of signed hex (``'-0x1f'``): BigQuery reads it, DuckDB
+  does not; the text is made decimal first.
 - ``CAST(<FLOAT64> AS INT64)`` (and SAFE_CAST): BigQuery rounds halfway cases away from
   zero (2.5 -> 3); DuckDB rounds them to even (2.5 -> 2). ``ROUND`` first makes them agree.
+- ``CAST(<FLOAT64> AS NUMERIC)``: BigQuery rounds the double's exact value to 9 decimals
+  (``1e21`` is ``1000000000000000000000``, ``1.5e-9`` is ``0.000000001``); DuckDB scales
+  it in floating point. Its exact decimal text (``printf('%.40f')``, exact to 1e-40:
+  a double that matters lies at least ~5e-33 from a halfway point) is cast instead.
+- ``CAST(<STRING> AS NUMERIC)``: DuckDB also reads ``'1_000'``; only decimal and
+  exponent text pass.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
+
+from idcbq.transpile.nan_unknown import duck_fragment
+from idcbq.transpile.rewrites import error_call
+from idcbq.transpile.rules import handles
+from idcbq.transpile.semantics import T, is_typed
 
 #: What BigQuery accepts as an INT64 string (DuckDB's own whitespace handling kept).
 _INT_TEXT = r"^\s*[+-]?(0[xX][0-9a-fA-F]+|[0-9]+)\s*$"
@@ -18,9 +31,26 @@ def _is_int64(node: exp.Cast) -> bool:
     return node.to.this in (exp.DataType.Type.BIGINT, exp.DataType.Type.INT)
 
 
+#: What BigQuery accepts as NUMERIC text.
+_NUMERIC_TEXT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+#: Hex text (signed or not) made decimal: DuckDB reads only unsigned ``0x`` text, and
+#: only into an integer type.
+_DIGITS = "substr(trim(_s), CASE WHEN left(trim(_s), 1) IN ('+', '-') THEN 4 ELSE 3 END)"
+SIGNED_HEX = (
+    "CASE WHEN regexp_matches(_s, '^ *[+-]?0[xX][0-9a-fA-F]+ *$') "
+    f"AND TRY_CAST('0x' || {_DIGITS} AS UBIGINT) IS NOT NULL "
+    "THEN CASE WHEN starts_with(trim(_s), '-') THEN '-' ELSE '' END "
+    f"|| CAST(TRY_CAST('0x' || {_DIGITS} AS UBIGINT) AS VARCHAR) ELSE _s END"
+)
+
+
+def _is_numeric(node: exp.Cast) -> bool:
+    return node.to.is_type(T.DECIMAL)
+
+
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a cast to INT64 appears (only then is annotation worth it)."""
-    return any(_is_int64(node) for node in tree.find_all(exp.Cast))
+    """True if a cast to INT64 or NUMERIC appears (only then is annotation worth it)."""
+    return any(_is_int64(node) or _is_numeric(node) for node in tree.find_all(exp.Cast))
 
 
 def cast_to_int64(tree: exp.Expr) -> exp.Expr:
@@ -34,7 +64,51 @@ def cast_to_int64(tree: exp.Expr) -> exp.Expr:
             exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT
         ):
             node.set("this", exp.Round(this=arg.copy()))
-        elif safe and arg_type is not None and arg_type.is_type(*exp.DataType.TEXT_TYPES):
-            guard = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_INT_TEXT))
-            node.replace(exp.Case(ifs=[exp.If(this=guard, true=node.copy())]))
+        elif arg_type is not None and arg_type.is_type(*exp.DataType.TEXT_TYPES):
+            node.set("this", duck_fragment(SIGNED_HEX, _s=arg.copy()))
+            if safe:
+                guard = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_INT_TEXT))
+                node.replace(exp.Case(ifs=[exp.If(this=guard, true=node.copy())]))
+    return tree
+
+
+@handles(exp.Cast)
+def numeric_casts(tree: exp.Expr) -> exp.Expr:
+    """FLOAT64 and STRING to NUMERIC read as BigQuery reads them (see the module)."""
+    for node in reversed(list(tree.find_all(exp.Cast))):  # inner casts first: copied below
+        if not _is_numeric(node) or node.meta.get("idcbq_numeric_cast"):
+            continue
+        node.meta["idcbq_numeric_cast"] = True
+        arg = node.this
+        literal = arg.this if isinstance(arg, exp.Neg) else arg
+        if isinstance(literal, exp.Literal) and not literal.is_string:
+            # GoogleSQL casts a literal's own text (-1.5e-9 is -0.000000002)
+            sign = "-" if isinstance(arg, exp.Neg) else ""
+            node.set("this", exp.Literal.string(sign + literal.this))
+        elif is_typed(arg, T.DOUBLE, T.FLOAT):
+            exact = exp.Anonymous(
+                this="printf", expressions=[exp.Literal.string("%.40f"), arg.copy()]
+            )
+            node.set("this", exact)
+        elif is_typed(arg, *exp.DataType.TEXT_TYPES):
+            safe = isinstance(node, exp.TryCast) or bool(node.args.get("safe"))
+            shape = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_NUMERIC_TEXT))
+            invalid = (
+                None
+                if safe
+                else error_call(
+                    exp.DPipe(
+                        this=exp.Literal.string("Invalid NUMERIC value: "), expression=arg.copy()
+                    )
+                )
+            )
+            read = exp.Case(
+                ifs=[
+                    exp.If(this=exp.Is(this=arg.copy(), expression=exp.null()), true=exp.null()),
+                    exp.If(this=shape, true=node.copy()),
+                ],
+                default=invalid,
+            )
+            read.type = node.type
+            node.replace(read)
     return tree

@@ -162,16 +162,19 @@ def tuple_in(tree: exp.Expr) -> exp.Expr:
 def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     """BYTES <-> STRING casts through UTF-8 (``decode``/``encode``)."""
     binary = (T.VARBINARY, T.BINARY, T.BLOB)
-    for cast in list(tree.find_all(exp.Cast)):
+    for cast in reversed(list(tree.find_all(exp.Cast))):  # inner casts first: copied below
         value = cast.this
         if cast.to.is_type(*exp.DataType.TEXT_TYPES) and _typed(value, *binary):
             decoded = exp.Anonymous(this="decode", expressions=[value.copy()])
             if isinstance(cast, exp.TryCast) or cast.args.get("safe"):
                 # SAFE_CAST: NULL for invalid UTF-8 (DuckDB's decode raises; TRY catches it)
                 decoded = exp.Anonymous(this="try", expressions=[decoded])
+            decoded.type = cast.type  # the typed rules after this one still see it
             cast.replace(decoded)
         elif cast.to.is_type(*binary) and _typed(value, *exp.DataType.TEXT_TYPES):
-            cast.replace(exp.Anonymous(this="encode", expressions=[value.copy()]))
+            encoded = exp.Anonymous(this="encode", expressions=[value.copy()])
+            encoded.type = cast.type
+            cast.replace(encoded)
     return tree
 
 

@@ -27,6 +27,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.casts import SIGNED_HEX, numeric_casts
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
@@ -101,7 +102,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             dec = exp.RegexpLike(
                 this=exp.Lower(this=dup(value)), expression=exp.Literal.string(_FLOAT_TEXT)
             )
-            as_int = exp.cast(exp.cast(dup(value), "BIGINT", copy=False), "DOUBLE", copy=False)
+            as_int = exp.cast(duck_fragment(SIGNED_HEX, _s=dup(value)), "DOUBLE", copy=False)
             plain = exp.cast(dup(value), "DOUBLE", copy=False)
             default = (
                 None
@@ -352,6 +353,7 @@ def lag_default_type(tree: exp.Expr) -> exp.Expr:
 
 
 TYPED = (
+    numeric_casts,
     lag_default_type,
     float_to_string,
     string_casts,
