@@ -347,7 +347,7 @@ def test_bare_table_name_types_as_qualified():
     )
     assert "CAST(DATE_TRUNC" in bare and "CAST(DATE_TRUNC" in qualified
     inner = to_duckdb("SELECT CAST(-2.5 AS INT64) AS a, (SELECT COUNT(*) FROM dicom_all) AS n")
-    assert "ROUND(-CAST(2.5 AS DOUBLE))" in inner
+    assert "ROUND(-CAST(2.5e0 AS DOUBLE))" in inner
 
 
 def test_rewrite_needing_unknown_type_refuses():
