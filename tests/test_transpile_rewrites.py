@@ -273,7 +273,7 @@ def test_string_agg_distinct_with_error_in_argument(con):
 
 
 def test_round_with_computed_digits(con):
-    rows = run(con, "SELECT ROUND(0.012345, CAST(2 - 1 - FLOOR(LOG10(ABS(0.012345))) AS INT64))")
+    rows = run(con, "SELECT ROUND(0.012345, CAST(2 - 1 - FLOOR(LOG(ABS(0.012345), 10)) AS INT64))")
     assert rows == [(0.012,)]
 
 
