@@ -93,6 +93,7 @@ FUNCTIONS = {
 BINARY = {
     "ATAN2": (lambda r: (_wide(r), _wide(r)), math.atan2, "atan2"),
     "POW": (lambda r: (_positive(r) % 100, r.uniform(-50, 50)), math.pow, "power"),
+    "LOG": (lambda r: (_positive(r), _positive(r)), lambda x, b: math.log(x) / math.log(b), "log"),
 }
 
 
