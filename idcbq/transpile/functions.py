@@ -34,6 +34,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.errors_guards import finite
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
@@ -61,6 +62,8 @@ def pow_domain(tree: exp.Expr) -> exp.Expr:
                 exp.LT(this=y.copy(), expression=zero.copy()),
             ),
         )
+        # GoogleSQL raises only for finite arguments (POW(-inf, 0.5) is inf)
+        bad = exp.and_(exp.paren(bad), finite(x, y))
         detach(node).replace(_guard(node, bad, "Floating point error in function: POW"))
     return tree
 
