@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from idcbq.transpile.nan_unknown import duck_fragment
 from idcbq.transpile.rewrites import error_call
 from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T, is_typed
@@ -33,15 +32,42 @@ def _is_int64(node: exp.Cast) -> bool:
 
 #: What BigQuery accepts as NUMERIC text.
 _NUMERIC_TEXT = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
-#: Hex text (signed or not) made decimal: DuckDB reads only unsigned ``0x`` text, and
-#: only into an integer type.
-_DIGITS = "substr(trim(_s), CASE WHEN left(trim(_s), 1) IN ('+', '-') THEN 4 ELSE 3 END)"
-SIGNED_HEX = (
-    "CASE WHEN regexp_matches(_s, '^ *[+-]?0[xX][0-9a-fA-F]+ *$') "
-    f"AND TRY_CAST('0x' || {_DIGITS} AS UBIGINT) IS NOT NULL "
-    "THEN CASE WHEN starts_with(trim(_s), '-') THEN '-' ELSE '' END "
-    f"|| CAST(TRY_CAST('0x' || {_DIGITS} AS UBIGINT) AS VARCHAR) ELSE _s END"
-)
+#: Hex text, signed or not: (sign, digits).
+_HEX_PARTS = r"^\s*([+-]?)0[xX]([0-9a-fA-F]+)\s*$"
+
+
+def hex_as_decimal(text: exp.Expr) -> exp.Expr:
+    """``text`` with hex (signed or not) made decimal: DuckDB reads only unsigned ``0x``
+    text, and only into integer types. Built of DuckDB's own functions (``Anonymous``),
+    which BigQuery's rewrites leave alone.
+
+    Example:
+        >>> hex_as_decimal(exp.column("s")).sql("duckdb")[:40]
+        "CASE WHEN NOT TRY_CAST('0x' || REGEXP_EX"
+    """
+
+    def part(group: int) -> exp.Expr:
+        pattern = exp.Literal.string(_HEX_PARTS)
+        return exp.Anonymous(
+            this="regexp_extract", expressions=[text.copy(), pattern, exp.Literal.number(group)]
+        )
+
+    unsigned = exp.TryCast(
+        this=exp.DPipe(this=exp.Literal.string("0x"), expression=part(2)),
+        to=exp.DataType.build("UBIGINT", dialect="duckdb"),
+    )
+    sign = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=part(1), expression=exp.Literal.string("-")),
+                true=exp.Literal.string("-"),
+            )
+        ],
+        default=exp.Literal.string(""),
+    )
+    decimal = exp.DPipe(this=sign, expression=exp.cast(unsigned.copy(), "VARCHAR"))
+    read = exp.not_(exp.Is(this=unsigned, expression=exp.null()))
+    return exp.Case(ifs=[exp.If(this=read, true=decimal)], default=text.copy())
 
 
 def _is_numeric(node: exp.Cast) -> bool:
@@ -65,7 +91,7 @@ def cast_to_int64(tree: exp.Expr) -> exp.Expr:
         ):
             node.set("this", exp.Round(this=arg.copy()))
         elif arg_type is not None and arg_type.is_type(*exp.DataType.TEXT_TYPES):
-            node.set("this", duck_fragment(SIGNED_HEX, _s=arg.copy()))
+            node.set("this", hex_as_decimal(arg))
             if safe:
                 guard = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_INT_TEXT))
                 node.replace(exp.Case(ifs=[exp.If(this=guard, true=node.copy())]))

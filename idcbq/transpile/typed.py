@@ -27,7 +27,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.casts import SIGNED_HEX, numeric_casts
+from idcbq.transpile.casts import hex_as_decimal, numeric_casts
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
@@ -102,7 +102,7 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             dec = exp.RegexpLike(
                 this=exp.Lower(this=dup(value)), expression=exp.Literal.string(_FLOAT_TEXT)
             )
-            as_int = exp.cast(duck_fragment(SIGNED_HEX, _s=dup(value)), "DOUBLE", copy=False)
+            as_int = exp.cast(hex_as_decimal(value), "DOUBLE", copy=False)
             plain = exp.cast(dup(value), "DOUBLE", copy=False)
             default = (
                 None
@@ -298,9 +298,15 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
     STRING. Cast the scalar outputs of the outermost select lists to their known type.
     """
     for select in _output_selects(tree):
+        group = select.args.get("group")
+        grouped = {c.name.lower() for c in group.find_all(exp.Column)} if group else set()
         for i, item in enumerate(select.expressions):
             value = item.this if isinstance(item, exp.Alias) else item
-            if not value.find(exp.Null) or value.type is None:
+            if item.alias_or_name.lower() in grouped:
+                continue  # GROUP BY alias: a cast here would no longer match its ORDER BY
+            # a NULL that is a value (not the NULL of an IS NULL test) may type the output
+            held = (n for n in value.find_all(exp.Null) if not isinstance(n.parent, exp.Is))
+            if next(held, None) is None or value.type is None:
                 continue
             kind = value.type
             if isinstance(value, exp.Null):
