@@ -153,9 +153,18 @@ _OPERATORS = {
 
 def _comparison(node: exp.Binary, refuse: Add) -> None:
     symbol = _OPERATORS[type(node)]
+    if symbol in ("=", "!=") and any(_bare_null(o) for o in (node.this, node.expression)):
+        refuse(node, f"Operands of {symbol} cannot be literal NULL")
+        return
     problem = comparable(node.this, node.expression, ordering=symbol not in ("=", "!="))
     if problem:
         refuse(node, signature(f"operator {symbol}", node.this, node.expression, problem))
+
+
+def _bare_null(node: exp.Expr) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, exp.Null)
 
 
 def _in(node: exp.In, refuse: Add) -> None:
