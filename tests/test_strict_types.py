@@ -61,6 +61,15 @@ REFUSED = [
     ("limit_subquery", "SELECT x FROM UNNEST([1, 2]) AS x LIMIT (SELECT 1)", "LIMIT expects"),
     ("rank_without_order", f"SELECT RANK() OVER (PARTITION BY collection_id) AS r FROM {T}", "must have ORDER BY"),
     ("row_number_frame", "SELECT ROW_NUMBER() OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS r FROM UNNEST([1]) AS x", "framing"),
+    ("alias_in_same_select", f"SELECT instance_size AS s, s + 1 AS t FROM {T} LIMIT 1", "cannot be used in the same SELECT list"),
+    ("distinct_order_hidden", f"SELECT DISTINCT Modality FROM {T} ORDER BY PatientID", "not visible after SELECT DISTINCT"),
+    ("limit_fraction", f"SELECT Modality FROM {T} LIMIT 1.5", "LIMIT expects an integer"),
+    ("star_exclude", f"SELECT * EXCLUDE (Modality) FROM {T} LIMIT 1", "EXCLUDE"),
+    ("distinct_on", f"SELECT DISTINCT ON (Modality) Modality FROM {T}", "DISTINCT ON"),
+    ("between_symmetric", "SELECT 2 BETWEEN SYMMETRIC 3 AND 1 AS a", "SYMMETRIC"),
+    ("fetch_first", f"SELECT Modality FROM {T} FETCH FIRST 1 ROWS ONLY", "FETCH"),
+    ("brace_struct", "SELECT {'a': 1} AS s", "struct literals"),
+    ("safe_cast_prefix", "SELECT SAFE.CAST('1' AS INT64) AS a", "SAFE."),
     ("count_distinct_ordered_window", "SELECT COUNT(DISTINCT x) OVER (ORDER BY x) AS n FROM UNNEST([1, 2]) AS x", "DISTINCT"),
 ]  # fmt: skip
 
@@ -87,6 +96,9 @@ ACCEPTED = [
     ("length_string_and_bytes", "SELECT LENGTH('abc') AS a, LENGTH(b'ab') AS b"),
     ("mod_ints", "SELECT MOD(7, 2) AS a"),
     ("row_number_no_order", "SELECT ROW_NUMBER() OVER () AS r FROM UNNEST([1]) AS x"),
+    ("alias_in_order_and_group", f"SELECT instance_size AS s, COUNT(*) AS n FROM {T} GROUP BY s HAVING n > 0 ORDER BY s LIMIT 1"),
+    ("distinct_order_selected", f"SELECT DISTINCT(Modality) FROM {T} ORDER BY Modality"),
+    ("safe_cast", "SELECT SAFE_CAST('x' AS INT64) AS a, * EXCEPT (b) FROM (SELECT 1 AS b, 2 AS c) LIMIT 0x1"),
     ("unknown_types_pass", "SELECT LAX_INT64(JSON '1') = 1 AS a"),
 ]  # fmt: skip
 

@@ -11,7 +11,12 @@ template's file:line:col:
   from the function table (``idcbq/data/bigquery_functions.json``, generated from
   GoogleSQL's builtin catalog by ``python -m idcbq.scripts.bigquery_functions``), and
   calls with the wrong number of arguments;
+- other dialects' clauses (``* EXCLUDE``, ``DISTINCT ON``, ``BETWEEN SYMMETRIC``,
+  ``FETCH FIRST``, ``{'k': v}`` literals, ``SAFE.CAST``, a fractional ``LIMIT``);
 - duplicate column names in the result.
+
+Where GoogleSQL's analyzer does not run, :mod:`idcbq.validate.strict_types` then
+refuses what is certainly badly typed.
 
 Example:
     >>> from idcbq.validate import check
@@ -218,6 +223,10 @@ class _Scan:
                 name = tok.text.lower()
                 if name in ("cast", "safe_cast"):
                     casts.append(depth + 1)
+                    if self.kind(i - 1) == "DOT" and self.text(i - 2).lower() == "safe":
+                        self.refuse(
+                            i - 2, "the SAFE. prefix does not apply to CAST", hint="use SAFE_CAST"
+                        )
                 elif (k == "VAR" or name in function_table()) and not self._star_modifier(i):
                     self._call(i, name)
 
@@ -259,6 +268,32 @@ class _Scan:
             )
         elif text in ("==", "->", "->>", "@>", "<@", "&&", "**", "//", "!~", "~~", "!~~"):
             self.refuse(i, f"operator {text} is not BigQuery")
+        else:
+            self._clause(i, k, text.upper())
+
+    def _clause(self, i: int, k: str, word: str) -> None:
+        """Other dialects' clauses sqlglot's BigQuery parser reads."""
+        after = self.text(i + 1).upper()
+        if k == "VAR" and word == "EXCLUDE" and self.kind(i - 1) == "STAR":
+            self.refuse(i, "* EXCLUDE (...) is not BigQuery", hint="use * EXCEPT (columns)")
+        elif k == "DISTINCT" and self.kind(i + 1) == "ON":
+            self.refuse(
+                i,
+                "DISTINCT ON is not BigQuery",
+                hint="keep one row per key with QUALIFY ROW_NUMBER() OVER (PARTITION BY key ...) = 1",
+            )
+        elif k == "BETWEEN" and after in ("SYMMETRIC", "ASYMMETRIC"):
+            self.refuse(i, f"BETWEEN {after} is not BigQuery", hint="order the bounds yourself")
+        elif k == "FETCH":
+            self.refuse(i, "FETCH FIRST/NEXT is not BigQuery", hint="use LIMIT n")
+        elif k == "L_BRACE" and self.kind(i + 1) == "STRING" and self.kind(i + 2) == "COLON":
+            self.refuse(
+                i,
+                "{'key': value} struct literals are not BigQuery",
+                hint="use STRUCT(value AS key)",
+            )
+        elif k == "LIMIT" and self.kind(i + 1) == "NUMBER" and not _integral(after):
+            self.refuse(i, f"LIMIT expects an integer, got {after}")
 
     def _cast_type(self, i: int) -> None:
         name = self.text(i).upper()
@@ -380,6 +415,11 @@ class _Scan:
                     continue
             any_token = True
         return None
+
+
+def _integral(number: str) -> bool:
+    """True for an integer literal's text (decimal or hexadecimal)."""
+    return number.isdigit() or number.startswith("0X")
 
 
 def _describe(arities: list[list[int | None]]) -> str:

@@ -330,6 +330,35 @@ def _select(node: exp.Select, refuse: Add) -> None:
         problem = orderable_problem(item.unalias(), "grouping")
         if problem:
             refuse(item, f"SELECT DISTINCT cannot be used on {problem}")
+    _distinct_order(node, refuse)
+
+
+def _distinct_order(node: exp.Select, refuse: Add) -> None:
+    """After SELECT DISTINCT, ORDER BY sees only the selected columns."""
+    order = node.args.get("order")
+    if order is None or node.args.get("distinct").args.get("on"):
+        return
+    names, texts = set(), set()
+    for item in node.expressions:
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star):
+            return
+        inner = item.unalias()
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        names.add((item.alias or inner.alias_or_name).lower())
+        texts.add(inner.sql("bigquery").lower())
+    for ordered in order.expressions:
+        key = ordered.this
+        if not isinstance(key, exp.Column) or not key.name:
+            continue
+        if key.name.lower() in names or key.sql("bigquery").lower() in texts:
+            continue
+        if any(p.name.lower() in names for p in key.parts[:-1]):
+            continue  # a field of a selected STRUCT
+        refuse(
+            key,
+            f"ORDER BY names {key.sql('bigquery')}, which is not visible after SELECT DISTINCT",
+        )
 
 
 _RANKING = (exp.Rank, exp.DenseRank, exp.PercentRank, exp.CumeDist, exp.Ntile)
