@@ -155,7 +155,13 @@ def _timestamp_function(node: exp.Expr, refuse: Add) -> None:
 
 
 def _is(node: exp.Expr | None, kind: T) -> bool:
-    return node is not None and node.type is not None and node.type.this == kind
+    """``node`` is a column, a cast or a typed literal of type ``kind``: a value whose
+    type sqlglot cannot have mistaken (a function's result may be typed loosely)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if not isinstance(node, exp.Column | exp.Cast | exp.Parameter):
+        return False
+    return node.type is not None and node.type.this == kind
 
 
 FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {

@@ -50,11 +50,51 @@ _NOT_GROUPABLE = (JSON, GEOGRAPHY)
 _NOT_ORDERABLE = (ARRAY, STRUCT, JSON, GEOGRAPHY)
 
 
+#: Nodes whose type is the supertype of their branches (computed here, not sqlglot's).
+_BRANCHING = (exp.If, exp.Case, exp.Coalesce, exp.Nullif, exp.Greatest, exp.Least)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv)
+
+
 def family(node: exp.Expr | None) -> str | None:
-    """The conversion family of ``node``'s known type, or None when it is not known."""
+    """The conversion family of ``node``'s known type, or None when it is not known.
+
+    sqlglot's type is distrusted where it may name the wrong family: EXTRACT of a
+    DATE/TIME/DATETIME part (typed INT64), arithmetic on other than numbers (civil and
+    interval arithmetic), and branching expressions (their family is recomputed from
+    the branches; a STRING literal branch may have become a DATE in GoogleSQL).
+    """
+    while isinstance(node, exp.Paren):
+        node = node.this
     if node is None or isinstance(node, exp.Null):
         return None
+    if isinstance(node, exp.Extract):
+        part = node.this.name.upper() if isinstance(node.this, exp.Var | exp.Column) else ""
+        if not part or part in ("DATE", "TIME", "DATETIME"):
+            return None
+    if isinstance(node, _ARITHMETIC) and any(
+        family(o) != NUM for o in (node.this, node.expression)
+    ):
+        return None
+    if isinstance(node, _BRANCHING):
+        return _branches_family(node)
     return type_family(node.type)
+
+
+def _branches_family(node: exp.Expr) -> str | None:
+    if isinstance(node, exp.Case):
+        values = [i.args.get("true") for i in node.args.get("ifs") or ()]
+        values.append(node.args.get("default"))
+    elif isinstance(node, exp.If):
+        values = [node.args.get("true"), node.args.get("false")]
+    elif isinstance(node, exp.Nullif):
+        values = [node.this]
+    else:
+        values = [node.this, *node.expressions]
+    present = [v for v in values if v is not None and not isinstance(v, exp.Null)]
+    if not present or any(coercible_text(v) for v in present):
+        return None
+    kinds = {family(v) for v in present}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def type_family(kind: exp.DataType | None) -> str | None:
@@ -91,8 +131,8 @@ def comparable(a: exp.Expr, b: exp.Expr, *, ordering: bool) -> str | None:
         if fam in _NOT_COMPARABLE or (ordering and fam == STRUCT):
             word = "Ordering" if ordering else "Equality"
             return f"{word} is not defined for arguments of type {name_of(node)}"
-    if fa is None or fb is None or fa == fb:
-        return None
+    if fa is None or fb is None or fa == fb or {fa, fb} == {STRING, BYTES}:
+        return None  # (sqlglot types a BYTES function's result STRING: never told apart)
     if _civil_text(fa, a, fb, b):
         return None
     return "mismatch"
@@ -108,6 +148,8 @@ def _civil_text(fa: str, a: exp.Expr, fb: str, b: exp.Expr) -> bool:
 def supertype_of(values: Sequence[exp.Expr]) -> bool | None:
     """False if ``values`` certainly have no common supertype; None otherwise."""
     kinds = {family(v) for v in values if not coercible_text(v)} - {None}
+    if BYTES in kinds:  # STRING and BYTES are not told apart (see comparable)
+        kinds = (kinds - {BYTES}) | {STRING}
     texts = any(coercible_text(v) for v in values)
     if len(kinds) > 1:
         return False
