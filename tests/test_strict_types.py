@@ -70,6 +70,7 @@ REFUSED = [
     ("fetch_first", f"SELECT Modality FROM {T} FETCH FIRST 1 ROWS ONLY", "FETCH"),
     ("brace_struct", "SELECT {'a': 1} AS s", "struct literals"),
     ("safe_cast_prefix", "SELECT SAFE.CAST('1' AS INT64) AS a", "SAFE."),
+    ("duplicate_names_through_stars", "SELECT r.*, s.* FROM (SELECT 1 AS x) AS r JOIN (SELECT 2 AS x) AS s ON TRUE", "duplicate column name x"),
     ("count_distinct_ordered_window", "SELECT COUNT(DISTINCT x) OVER (ORDER BY x) AS n FROM UNNEST([1, 2]) AS x", "DISTINCT"),
 ]  # fmt: skip
 
@@ -99,6 +100,7 @@ ACCEPTED = [
     ("alias_in_order_and_group", f"SELECT instance_size AS s, COUNT(*) AS n FROM {T} GROUP BY s HAVING n > 0 ORDER BY s LIMIT 1"),
     ("distinct_order_selected", f"SELECT DISTINCT(Modality) FROM {T} ORDER BY Modality"),
     ("safe_cast", "SELECT SAFE_CAST('x' AS INT64) AS a, * EXCEPT (b) FROM (SELECT 1 AS b, 2 AS c) LIMIT 0x1"),
+    ("distinct_names_through_stars", "SELECT r.*, s.* FROM (SELECT 1 AS x) AS r JOIN (SELECT 2 AS y) AS s ON TRUE"),
     ("unknown_types_pass", "SELECT LAX_INT64(JSON '1') = 1 AS a"),
 ]  # fmt: skip
 

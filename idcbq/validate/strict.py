@@ -169,7 +169,9 @@ def check_strict(
 
     tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
     _Scan(tokens, sql, lmap, add).run()
-    _duplicate_names(tree, sql, lmap, add)
+    from idcbq.validate.result_names import duplicate_names
+
+    duplicate_names(tree, sql, lmap, add)
 
 
 class _Scan:
@@ -429,35 +431,3 @@ def _describe(arities: list[list[int | None]]) -> str:
     if hi is None:
         return f"at least {lo}"
     return f"{lo}" if lo == hi else f"{lo} to {hi}"
-
-
-def _duplicate_names(
-    tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
-) -> None:
-    """BigQuery: "Duplicate column names in the result are not supported"."""
-    from sqlglot import exp
-
-    from idcbq.validate.statements import node_location
-
-    query = tree
-    while isinstance(query, exp.SetOperation):
-        query = query.left
-    if not isinstance(query, exp.Select):
-        return
-    seen: set[str] = set()
-    for sel in query.expressions:
-        if isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
-            continue
-        name = sel.alias_or_name
-        if not name or not isinstance(sel, (exp.Alias, exp.Column)):
-            continue
-        key = name.lower()
-        if key in seen:
-            add(
-                ValidationError(
-                    f"duplicate column name {name} in the result (BigQuery does not support it)",
-                    location=node_location(sel, sql, lmap),
-                    hint="give each result column a distinct alias",
-                )
-            )
-        seen.add(key)
