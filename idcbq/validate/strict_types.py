@@ -20,7 +20,13 @@ GoogleSQL's conversion rules, one rule per node class:
 - functions: LENGTH/LOWER/UPPER/STRING_AGG/ARRAY_TO_STRING take STRING or BYTES, MOD
   no FLOAT64, ARRAY_AGG no ARRAY, date parts finer than DAY on a DATE, TIMESTAMP_ADD/
   SUB/DIFF parts coarser than DAY, EXTRACT's part BigQuery lacks (EPOCH);
-- a LIMIT/OFFSET that reads a subquery or a column.
+- a LIMIT/OFFSET that reads a subquery or a column; ORDER BY, after SELECT DISTINCT,
+  of a column not selected; ``= NULL``; window functions that need an ORDER BY (RANK,
+  ...), allow no frame (ROW_NUMBER, LAG, ...) or no ORDER BY (an aggregate of DISTINCT).
+
+The gate runs this pass only where GoogleSQL's analyzer does not run (the analyzer
+decides better); :mod:`idcbq.validate.type_rules` says where sqlglot's type is not
+trusted.
 
 Only a type that is KNOWN refuses: a value sqlglot leaves UNKNOWN, a NULL, a user's
 table, a type family this pass does not model (INTERVAL, RANGE) pass untouched, so the
