@@ -48,7 +48,7 @@ INVALID = [
     (
         "alias_reused_in_select",
         "SELECT `Rows` * 2 AS r2, r2 + 1 AS r3 FROM dicom_all",
-        "Unrecognized name: r2",
+        "unknown column r2 (a SELECT alias cannot be used in the same SELECT list)",
     ),
     ("len", "SELECT LEN(Modality) AS n FROM dicom_all", "LEN"),
     ("split_part", "SELECT SPLIT_PART(Modality, 'x', 1) AS p FROM dicom_all", "SPLIT_PART"),

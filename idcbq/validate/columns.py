@@ -76,13 +76,17 @@ def check_columns(
             if id(column) in seen:
                 continue
             seen.add(id(column))
-            # BigQuery resolves SELECT aliases in GROUP BY / HAVING / ORDER BY, never in WHERE.
-            visible = set() if _in_where(column, scope) else aliases
+            # BigQuery resolves SELECT aliases in GROUP BY / HAVING / ORDER BY, never in
+            # WHERE nor in the SELECT list that names them.
+            hidden = _alias_hidden(column, scope)
+            visible = set() if hidden else aliases
             problem = _check_one(column, scope, visible, refs, schema, cache)
             if problem and column.name.lower() in aliases:
                 problem = (
-                    f"{problem[0]} (a SELECT alias cannot be used in WHERE)",
-                    "repeat the expression, or filter in an outer query",
+                    f"{problem[0]} (a SELECT alias cannot be used in {hidden})",
+                    "repeat the expression, or filter in an outer query"
+                    if hidden == "WHERE"
+                    else "repeat the expression, or name it in an outer query",
                 )
             if problem:
                 add(
@@ -112,19 +116,24 @@ def _unaliased_derived_tables(scope: Any) -> int:
     return sum(1 for i in items if isinstance(i, exp.Subquery) and not i.alias)
 
 
-def _in_where(column: Any, scope: Any) -> bool:
-    """True if ``column`` sits in the WHERE clause of its scope's own SELECT."""
+def _alias_hidden(column: Any, scope: Any) -> str | None:
+    """``"WHERE"`` / ``"the same SELECT list"`` if ``column`` sits there in its scope's own
+    SELECT (where SELECT aliases are not visible); None elsewhere."""
     from sqlglot import exp
 
-    where = scope.expression.args.get("where") if isinstance(scope.expression, exp.Select) else None
-    if where is None:
-        return False
-    node = column.parent
-    while node is not None and node is not scope.expression:
-        if node is where:
-            return True
-        node = node.parent
-    return False
+    select = scope.expression
+    if not isinstance(select, exp.Select):
+        return None
+    where = select.args.get("where")
+    items = {id(e) for e in select.expressions}
+    node, child = column.parent, column
+    while node is not None and node is not select:
+        child, node = node, node.parent
+    if node is None:
+        return None
+    if where is not None and child is where:
+        return "WHERE"
+    return "the same SELECT list" if id(child) in items else None
 
 
 def _select_aliases(scope: Any) -> set[str]:

@@ -3,7 +3,9 @@
 Two layers, the strongest available:
 
 1. the strict BigQuery layer (:mod:`idcbq.validate.strict`): needs nothing beyond
-   sqlglot; refuses syntax and functions BigQuery does not have, checks arity;
+   sqlglot; refuses syntax and functions BigQuery does not have, checks arity; when
+   the analyzer does not run, also what is certainly badly typed
+   (:mod:`idcbq.validate.strict_types`);
 2. GoogleSQL's analyzer (:mod:`idcbq.validate.googlesql`) when the ``zetasql`` package
    is importable: BigQuery's own front end, with BigQuery's language features.
 
@@ -103,12 +105,26 @@ def run_gate(
 
     found: list[ValidationError] = []
     check_strict(tree, sql, lmap, found.append)
+    wanted = analysis_wanted() if analyze is None else analyze
+    alone = not wanted or not analyzer_available()
+    if alone and not found:  # the analyzer types better; without it, the strict types
+        from idcbq.validate.strict_types import check_types
+
+        check_types(
+            tree,
+            sql,
+            lmap,
+            found.append,
+            params=params,
+            schema=schema,
+            idc_version=idc_version,
+            data_project=data_project,
+        )
     for problem in found:
         add(problem)
-    wanted = analysis_wanted() if analyze is None else analyze
     if not wanted:
         return STRICT
-    if not analyzer_available():
+    if alone:
         notice_partial()
         return STRICT
     if found:  # the analyzer would only repeat the refusal, less precisely

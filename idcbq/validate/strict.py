@@ -11,7 +11,12 @@ template's file:line:col:
   from the function table (``idcbq/data/bigquery_functions.json``, generated from
   GoogleSQL's builtin catalog by ``python -m idcbq.scripts.bigquery_functions``), and
   calls with the wrong number of arguments;
+- other dialects' clauses (``* EXCLUDE``, ``DISTINCT ON``, ``BETWEEN SYMMETRIC``,
+  ``FETCH FIRST``, ``{'k': v}`` literals, ``SAFE.CAST``, a fractional ``LIMIT``);
 - duplicate column names in the result.
+
+Where GoogleSQL's analyzer does not run, :mod:`idcbq.validate.strict_types` then
+refuses what is certainly badly typed.
 
 Example:
     >>> from idcbq.validate import check
@@ -164,7 +169,9 @@ def check_strict(
 
     tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
     _Scan(tokens, sql, lmap, add).run()
-    _duplicate_names(tree, sql, lmap, add)
+    from idcbq.validate.result_names import duplicate_names
+
+    duplicate_names(tree, sql, lmap, add)
 
 
 class _Scan:
@@ -218,6 +225,10 @@ class _Scan:
                 name = tok.text.lower()
                 if name in ("cast", "safe_cast"):
                     casts.append(depth + 1)
+                    if self.kind(i - 1) == "DOT" and self.text(i - 2).lower() == "safe":
+                        self.refuse(
+                            i - 2, "the SAFE. prefix does not apply to CAST", hint="use SAFE_CAST"
+                        )
                 elif (k == "VAR" or name in function_table()) and not self._star_modifier(i):
                     self._call(i, name)
 
@@ -259,6 +270,32 @@ class _Scan:
             )
         elif text in ("==", "->", "->>", "@>", "<@", "&&", "**", "//", "!~", "~~", "!~~"):
             self.refuse(i, f"operator {text} is not BigQuery")
+        else:
+            self._clause(i, k, text.upper())
+
+    def _clause(self, i: int, k: str, word: str) -> None:
+        """Other dialects' clauses sqlglot's BigQuery parser reads."""
+        after = self.text(i + 1).upper()
+        if k == "VAR" and word == "EXCLUDE" and self.kind(i - 1) == "STAR":
+            self.refuse(i, "* EXCLUDE (...) is not BigQuery", hint="use * EXCEPT (columns)")
+        elif k == "DISTINCT" and self.kind(i + 1) == "ON":
+            self.refuse(
+                i,
+                "DISTINCT ON is not BigQuery",
+                hint="keep one row per key with QUALIFY ROW_NUMBER() OVER (PARTITION BY key ...) = 1",
+            )
+        elif k == "BETWEEN" and after in ("SYMMETRIC", "ASYMMETRIC"):
+            self.refuse(i, f"BETWEEN {after} is not BigQuery", hint="order the bounds yourself")
+        elif k == "FETCH":
+            self.refuse(i, "FETCH FIRST/NEXT is not BigQuery", hint="use LIMIT n")
+        elif k == "L_BRACE" and self.kind(i + 1) == "STRING" and self.kind(i + 2) == "COLON":
+            self.refuse(
+                i,
+                "{'key': value} struct literals are not BigQuery",
+                hint="use STRUCT(value AS key)",
+            )
+        elif k == "LIMIT" and self.kind(i + 1) == "NUMBER" and not _integral(after):
+            self.refuse(i, f"LIMIT expects an integer, got {after}")
 
     def _cast_type(self, i: int) -> None:
         name = self.text(i).upper()
@@ -382,6 +419,11 @@ class _Scan:
         return None
 
 
+def _integral(number: str) -> bool:
+    """True for an integer literal's text (decimal or hexadecimal)."""
+    return number.isdigit() or number.startswith("0X")
+
+
 def _describe(arities: list[list[int | None]]) -> str:
     lo = min(a[0] for a in arities)
     his = [a[1] for a in arities]
@@ -389,35 +431,3 @@ def _describe(arities: list[list[int | None]]) -> str:
     if hi is None:
         return f"at least {lo}"
     return f"{lo}" if lo == hi else f"{lo} to {hi}"
-
-
-def _duplicate_names(
-    tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
-) -> None:
-    """BigQuery: "Duplicate column names in the result are not supported"."""
-    from sqlglot import exp
-
-    from idcbq.validate.statements import node_location
-
-    query = tree
-    while isinstance(query, exp.SetOperation):
-        query = query.left
-    if not isinstance(query, exp.Select):
-        return
-    seen: set[str] = set()
-    for sel in query.expressions:
-        if isinstance(sel, exp.Star) or (isinstance(sel, exp.Column) and sel.is_star):
-            continue
-        name = sel.alias_or_name
-        if not name or not isinstance(sel, (exp.Alias, exp.Column)):
-            continue
-        key = name.lower()
-        if key in seen:
-            add(
-                ValidationError(
-                    f"duplicate column name {name} in the result (BigQuery does not support it)",
-                    location=node_location(sel, sql, lmap),
-                    hint="give each result column a distinct alias",
-                )
-            )
-        seen.add(key)

@@ -1,0 +1,181 @@
+"""Function rules of the strict layer's type check (see :mod:`idcbq.validate.strict_types`).
+
+Each takes a call whose arguments sqlglot typed and refuses only a signature GoogleSQL
+certainly lacks: a text function of a number, ``MOD`` of a FLOAT64, a date part finer
+than a day on a DATE, ...
+
+Example:
+    >>> from sqlglot import exp
+    >>> call = exp.Length(this=exp.Literal.number(123))
+    >>> call.this.type = exp.DataType.build("BIGINT")
+    >>> found = []
+    >>> _text_function(call, lambda node, message: found.append(message))
+    >>> found
+    ['No matching signature for function LENGTH for argument types: INT64']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from idcbq.validate.type_rules import (
+    ARRAY,
+    BYTES,
+    JSON,
+    NUM,
+    STRING,
+    STRUCT,
+    Add,
+    family,
+    is_float,
+    name_of,
+    one_signature,
+    type_family,
+)
+
+T = exp.DataType.Type
+_TIME_PARTS = frozenset(["HOUR", "MINUTE", "SECOND", "MILLISECOND", "MICROSECOND"])
+_COARSE_PARTS = frozenset(["WEEK", "ISOWEEK", "MONTH", "QUARTER", "YEAR", "ISOYEAR"])
+_DATE_PARTS = frozenset(["DAYOFWEEK", "DAY", "DAYOFYEAR", *_COARSE_PARTS])
+_NOT_PARTS = frozenset(["EPOCH", "DOW", "DOY", "CENTURY", "DECADE", "MILLENNIUM", "JULIAN"])
+_TEXT = (STRING, BYTES)
+_NAMES = {
+    exp.Length: "LENGTH",
+    exp.Lower: "LOWER",
+    exp.Upper: "UPPER",
+    exp.GroupConcat: "STRING_AGG",
+}
+
+
+def _first_argument(node: exp.Expr | None) -> exp.Expr | None:
+    """The value an aggregate reads, under DISTINCT / ORDER BY / LIMIT."""
+    while isinstance(node, exp.Limit | exp.Order | exp.IgnoreNulls | exp.RespectNulls):
+        node = node.this
+    if isinstance(node, exp.Distinct):
+        return node.expressions[0] if len(node.expressions) >= 1 else None
+    return node
+
+
+def _text_function(node: exp.Expr, refuse: Add) -> None:
+    value = _first_argument(node.this)
+    fam = family(value)
+    if value is not None and fam is not None and fam not in _TEXT:
+        refuse(node, one_signature(f"function {_NAMES[type(node)]}", value))
+
+
+def _array_to_string(node: exp.ArrayToString, refuse: Add) -> None:
+    kind = node.this.type
+    if kind is None or not kind.is_type(T.ARRAY) or not kind.expressions:
+        return
+    element = type_family(kind.expressions[0])
+    if element is not None and element not in _TEXT:
+        types = ", ".join(name_of(a) for a in (node.this, node.expression) if a is not None)
+        refuse(
+            node, f"No matching signature for function ARRAY_TO_STRING for argument types: {types}"
+        )
+
+
+def _mod(node: exp.Mod, refuse: Add) -> None:
+    operands = [node.this, node.expression]
+    if any(is_float(o) or family(o) not in (None, NUM) for o in operands):
+        types = ", ".join(name_of(o) for o in operands)
+        refuse(node, f"No matching signature for function MOD for argument types: {types}")
+
+
+def _array_agg(node: exp.ArrayAgg, refuse: Add) -> None:
+    value = _first_argument(node.this)
+    if family(value) == ARRAY:
+        refuse(
+            node,
+            f"ARRAY_AGG cannot aggregate values of type {name_of(value)} (arrays of arrays are not allowed)",
+        )
+
+
+def _part(node: exp.Expr | None) -> str | None:
+    if isinstance(node, exp.WeekStart):
+        return "WEEK"
+    if isinstance(node, exp.Var | exp.Literal | exp.Column) and not isinstance(node, exp.Dot):
+        return node.name.upper() or None
+    return None
+
+
+def _extract(node: exp.Extract, refuse: Add) -> None:
+    part, value = _part(node.this), node.expression
+    if part in _NOT_PARTS:
+        refuse(node, f"{part} is not a date part BigQuery's EXTRACT supports")
+    elif _is(value, T.DATE) and part in _TIME_PARTS:
+        refuse(node, f"EXTRACT from DATE does not support the {part} date part")
+    elif _is(value, T.TIME) and part in _DATE_PARTS:
+        refuse(node, f"EXTRACT from TIME does not support the {part} date part")
+
+
+def _date_function(node: exp.Expr, refuse: Add) -> None:
+    """DATE_ADD/SUB/DIFF/TRUNC of a DATE by a part finer than a day."""
+    part = _part(node.args.get("unit"))
+    values = [node.this, *([node.expression] if isinstance(node, exp.DateDiff) else [])]
+    if part in _TIME_PARTS and all(_is(v, T.DATE) for v in values):
+        name = {exp.DateAdd: "DATE_ADD", exp.DateSub: "DATE_SUB", exp.DateDiff: "DATE_DIFF"}
+        refuse(node, f"{name.get(type(node), 'DATE_TRUNC')} does not support the {part} date part")
+
+
+def _date_diff(node: exp.DateDiff, refuse: Add) -> None:
+    """DATE_DIFF of a DATE and a TIMESTAMP: the two have no common supertype."""
+    values = (node.this, node.expression)
+    if any(_is(v, T.DATE) for v in values) and any(_is(v, T.TIMESTAMPTZ) for v in values):
+        types = ", ".join(name_of(v) for v in values)
+        refuse(node, f"No matching signature for function DATE_DIFF for argument types: {types}")
+    else:
+        _date_function(node, refuse)
+
+
+def _cast(node: exp.Cast, refuse: Add) -> None:
+    """An ARRAY or STRUCT casts only to an ARRAY or STRUCT."""
+    source, target = family(node.this), type_family(node.to)
+    if source in (ARRAY, STRUCT) and target is not None and target != source:
+        word = "SAFE_CAST" if isinstance(node, exp.TryCast) else "CAST"
+        refuse(node, f"Invalid {word} from {name_of(node.this)} to {node.to.sql('bigquery')}")
+
+
+def _concat(node: exp.Concat, refuse: Add) -> None:
+    for value in node.expressions:
+        if family(value) in (ARRAY, STRUCT, JSON):
+            types = ", ".join(name_of(v) for v in node.expressions)
+            refuse(node, f"No matching signature for function CONCAT for argument types: {types}")
+            return
+
+
+def _timestamp_function(node: exp.Expr, refuse: Add) -> None:
+    """TIMESTAMP_ADD/SUB of a TIMESTAMP by a part coarser than a day."""
+    part = _part(node.args.get("unit"))
+    if part in _COARSE_PARTS and _is(node.this, T.TIMESTAMPTZ):
+        name = "TIMESTAMP_ADD" if isinstance(node, exp.TimestampAdd) else "TIMESTAMP_SUB"
+        refuse(node, f"{name} does not support the {part} date part")
+
+
+def _is(node: exp.Expr | None, kind: T) -> bool:
+    """``node`` is a column, a cast or a typed literal of type ``kind``: a value whose
+    type sqlglot cannot have mistaken (a function's result may be typed loosely)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if not isinstance(node, exp.Column | exp.Cast | exp.Parameter):
+        return False
+    return node.type is not None and node.type.this == kind
+
+
+FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
+    **dict.fromkeys(_NAMES, _text_function),
+    exp.ArrayToString: _array_to_string,
+    exp.Mod: _mod,
+    exp.ArrayAgg: _array_agg,
+    exp.Extract: _extract,
+    exp.DateAdd: _date_function,
+    exp.DateSub: _date_function,
+    exp.DateDiff: _date_diff,
+    exp.DateTrunc: _date_function,
+    exp.TimestampAdd: _timestamp_function,
+    exp.TimestampSub: _timestamp_function,
+    exp.Cast: _cast,
+    exp.Concat: _concat,
+}
