@@ -46,7 +46,8 @@ def annotate(
     from sqlglot.schema import MappingSchema
 
     names = {i.name.lower() for i in tree.find_all(exp.Identifier)}
-    schema = MappingSchema(_pruned(schema, names), dialect="bigquery")
+    pruned, key = _pruned(schema, names)
+    schema = _mapping_schema(key) if key is not None else MappingSchema(pruned, dialect="bigquery")
     # Mark the copy's nodes, not the original's: a marked original would make the copy
     # deep-copy every node's meta dict (most of annotation's time).
     for reshape in (True, False):
@@ -71,6 +72,7 @@ def annotate(
                 dialect="bigquery",
                 validate_qualify_columns=False,
                 expand_stars=False,
+                quote_identifiers=False,  # types only: the copy's SQL is never generated
             )
             annotate_types(copy, schema=schema, dialect="bigquery")
             break
@@ -202,20 +204,49 @@ def _operand_types(original: exp.Expr, copy: exp.Expr) -> None:
             mine.type = theirs.type
 
 
-def _pruned(schema: Mapping, names: set[str]) -> Mapping:
+def _pruned(schema: Mapping, names: set[str]) -> tuple[Mapping, tuple | None]:
     """Only the columns the query names (qualifying against 800 columns is slow), their
-    types parsed once per process rather than once per query."""
+    types parsed once per process rather than once per query; and a key of that pruned
+    schema when every type is given as text (None otherwise), for :func:`_mapping_schema`.
+
+    Example:
+        >>> pruned, key = _pruned({"p": {"d": {"t": {"A": "INT64", "b": "STRING"}}}}, {"a"})
+        >>> pruned["p"]["d"]["t"]["A"].sql(), key
+        ('BIGINT', (('p', (('d', (('t', (('A', 'INT64'),)),)),)),))
+    """
+    texts = True
 
     def prune(node):
+        nonlocal texts
         if not isinstance(node, Mapping):
-            return node
+            texts = False
+            return node, None
         if node and all(not isinstance(v, Mapping) for v in node.values()):  # {column: type}
             kept = {k: v for k, v in node.items() if k.lower() in names}
             kept = kept or dict([next(iter(node.items()))])  # a table has >= 1 column
-            return {k: parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
-        return {k: prune(v) for k, v in node.items()}
+            texts = texts and all(isinstance(v, str) for v in kept.values())
+            columns = {k: parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
+            return columns, tuple(kept.items())
+        parts = {k: prune(v) for k, v in node.items()}
+        return {k: v for k, (v, _) in parts.items()}, tuple((k, h) for k, (_, h) in parts.items())
 
-    return prune(schema)
+    pruned, key = prune(schema)
+    return pruned, key if texts else None
+
+
+@functools.lru_cache(maxsize=256)
+def _mapping_schema(key: tuple):
+    """sqlglot's MappingSchema of a pruned schema given by its key (building one
+    normalizes every name: once per schema, not per query). Only read by qualification
+    and annotation, never changed."""
+    from sqlglot.schema import MappingSchema
+
+    def mapping(node):
+        if node and isinstance(node[0][1], str):  # ((column, type text), ...)
+            return {k: parsed_type(v) for k, v in node}
+        return {k: mapping(v) for k, v in node}
+
+    return MappingSchema(mapping(key), dialect="bigquery")
 
 
 @functools.lru_cache(maxsize=4096)
