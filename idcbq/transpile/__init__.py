@@ -163,6 +163,7 @@ def to_duckdb_tree(
             if expression_types:  # GoogleSQL typed what sqlglot could not
                 fill_unknown(query, sql, expression_types)
             known.require_types(query, annotated, per_node=strict_types)
+            _forget_positions(query)  # served fill_unknown; every copy would deep-copy them
             query = casts.cast_to_int64(query)
             query = rules.run_rules(
                 query,
@@ -232,6 +233,22 @@ def _inline_unbound_declarations(query, declarations, types) -> None:
             continue
         target = exp.DataType.build(decl.type.duckdb_type, dialect="duckdb")
         param.replace(exp.cast(exp.convert(decl.value), target))
+
+
+#: The parser's token positions in a node's ``meta`` (only GoogleSQL's spans read them).
+_POSITIONS = ("line", "col", "start", "end")
+
+
+def _forget_positions(tree) -> None:
+    """Drop the parser's token positions from ``tree``'s nodes (``Expr.copy`` deep-copies
+    each node's ``meta``: the typed rules copy many nodes)."""
+    for node in tree.walk():
+        meta = node._meta
+        if meta:
+            for key in _POSITIONS:
+                meta.pop(key, None)
+            if not meta:
+                node._meta = None
 
 
 def _first_line(exc: Exception) -> str:

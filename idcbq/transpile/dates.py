@@ -82,6 +82,7 @@ def civil_of_text(tree: exp.Expr) -> exp.Expr:
     return _civil_of_text(tree, params=False)
 
 
+@handles(*_CIVIL_OF)
 def civil_of_text_params(tree: exp.Expr) -> exp.Expr:
     """Typed: :func:`_civil_of_text` of STRING parameters too."""
     return _civil_of_text(tree, params=True)

@@ -47,6 +47,7 @@ def needs_types(tree: exp.Expr) -> bool:
     return bool(_buckets(tree))
 
 
+@handles(exp.Anonymous)
 def date_bucket_operand(tree: exp.Expr) -> exp.Expr:
     """Typed: note whether each ``DATE_BUCKET`` buckets a DATE or a DATETIME (GoogleSQL
     returns the operand's type; a DATETIME keeps the origin's time of day)."""
