@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -188,25 +189,32 @@ def to_duckdb_tree(
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
-        query = civil_text.literal_casts(query)  # before errors_runtime reads literals
-        query = unnest_rows.explode_struct_literals(query)
-        query = semantics.apply_untyped(query)
-        query = json_values.apply_untyped(query)  # before functions, as compliance
-        query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
-        query = zones.apply_untyped(query)  # before functions (FORMAT_TIMESTAMP's zone)
-        query = sequences.float_generate_array(query)  # before functions' step guard
-        query = float_functions.apply(query)
-        query = functions.apply(query)
-        query = dates.apply_untyped(query)
-        query = time_buckets.apply_untyped(query)
-        query = string_search.instr_positions(query)
-        query = strings.apply_untyped(query)
-        query = shapes.apply_untyped(query)
-        query = rules.run_rules(query, rewrites.ALL)
-        query = alias_fields.order_by_alias_fields(query)
-        query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
-        query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
-        query = rewrites.operator_grouping(query)  # last: guards above may add operators
+        # One run of every module's untyped rules, in this order: the node types seen are
+        # kept from rule to rule (a rule whose types the tree lacks is skipped unwalked).
+        untyped = (
+            civil_text.literal_casts,  # before errors_runtime reads literals
+            unnest_rows.explode_struct_literals,
+            rules.Triggered(semantics.UNTYPED),
+            *json_values.UNTYPED,  # before functions, as compliance
+            rules.Triggered(compliance.UNTYPED),  # before functions: SAFE. turns error() to NULL
+            *zones.UNTYPED,  # before functions (FORMAT_TIMESTAMP's zone)
+            sequences.float_generate_array,  # before functions' step guard
+            *float_functions.STEPS,
+            rules.Triggered(functions.UNTYPED),
+            *dates.UNTYPED,
+            *time_buckets.UNTYPED,
+            string_search.instr_positions,
+            *strings.UNTYPED,
+            *shapes.UNTYPED,
+            *rewrites.ALL,
+            alias_fields.order_by_alias_fields,
+            *errors_runtime.STEPS,  # BigQuery's runtime errors (EXP overflow, ...)
+            functools.partial(
+                unnest_joins_to_projections, columns_of=_columns_lookup(schema, data_project)
+            ),
+            rewrites.operator_grouping,  # last: guards above may add operators
+        )
+        query = rules.run_steps(query, untyped)
         return bind_placeholders(query, types)
     except SqlglotError as exc:
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc

@@ -85,6 +85,7 @@ def _message(text: str, value: exp.Expr) -> exp.Expr:
     return exp.DPipe(this=exp.Literal.string(text), expression=value.copy())
 
 
+@handles(exp.Cast)
 def literal_casts(tree: exp.Expr) -> exp.Expr:
     """Decide each cast of a string literal now (also BigQuery's ``DATE '...'`` literals)."""
     for cast in list(tree.find_all(exp.Cast)):

@@ -28,6 +28,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rules import handles, run_steps
 
 _SPLIT = "134217729.0"  # 2^27 + 1: splits a double into two 26-bit halves
 
@@ -61,6 +62,7 @@ _ROOT = (
 )
 
 
+@handles(exp.Cbrt)
 def correctly_rounded_cbrt(tree: exp.Expr) -> exp.Expr:
     """Every ``CBRT(x)`` as the correctly rounded cube root."""
     for node in list(tree.find_all(exp.Cbrt)):
@@ -68,6 +70,7 @@ def correctly_rounded_cbrt(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Log)
 def log_of_base(tree: exp.Expr) -> exp.Expr:
     """``LOG(x, b)`` as ``LN(x) / LN(b)`` (base 10: ``LOG10``, DuckDB's ``log10``)."""
     for node in list(tree.find_all(exp.Log)):
@@ -85,6 +88,10 @@ def log_of_base(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Every rule of this module, in order.
+STEPS = (correctly_rounded_cbrt, log_of_base)
+
+
 def apply(tree: exp.Expr) -> exp.Expr:
-    """Run every rule of this module."""
-    return log_of_base(correctly_rounded_cbrt(tree))
+    """Run every rule of this module (:data:`STEPS`)."""
+    return run_steps(tree, STEPS)

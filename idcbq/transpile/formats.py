@@ -129,6 +129,7 @@ _PARSES = {
 }
 
 
+@handles(*_PARSES)
 def parse_elements(tree: exp.Expr) -> exp.Expr:
     """Refuse a PARSE_* format whose elements DuckDB's strptime reads otherwise.
 

@@ -167,6 +167,7 @@ def _identifiers(node: exp.Expr) -> list[exp.Identifier]:
     return list(node.expressions) if isinstance(node, exp.Tuple) else [node]
 
 
+@handles(exp.Pivot)
 def unpivot_column_order(tree: exp.Expr) -> exp.Expr:
     """UNPIVOT's columns in GoogleSQL's order: the others, the values, then the name.
 

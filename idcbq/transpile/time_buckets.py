@@ -62,6 +62,7 @@ def date_bucket_operand(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Anonymous)
 def date_bucket(tree: exp.Expr) -> exp.Expr:
     """``DATE_BUCKET(d, INTERVAL n unit[, origin])`` -> ``time_bucket`` with BigQuery's origin."""
     for node in _buckets(tree):
