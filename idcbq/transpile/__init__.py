@@ -209,8 +209,10 @@ def to_duckdb_tree(
             *rewrites.ALL,
             alias_fields.order_by_alias_fields,
             *errors_runtime.STEPS,  # BigQuery's runtime errors (EXP overflow, ...)
-            functools.partial(
-                unnest_joins_to_projections, columns_of=_columns_lookup(schema, data_project)
+            rules.handles(exp.Unnest)(  # a SELECT's UNNEST joins
+                functools.partial(
+                    unnest_joins_to_projections, columns_of=_columns_lookup(schema, data_project)
+                )
             ),
             rewrites.operator_grouping,  # last: guards above may add operators
         )

@@ -39,7 +39,7 @@ def _sources(select: exp.Select) -> set[str]:
     return names
 
 
-@handles(exp.Select)
+@handles(exp.Order)  # acts on a SELECT with ORDER BY
 def order_by_alias_fields(tree: exp.Expr) -> exp.Expr:
     """``ORDER BY alias.field`` (a STRUCT select alias) -> ``ORDER BY (alias).field``."""
     for select in list(tree.find_all(exp.Select)):

@@ -422,6 +422,7 @@ def _raises(node: exp.Expr) -> bool:
     return any(str(f.this).lower() == "error" for f in node.find_all(exp.Anonymous))
 
 
+@handles(exp.Anonymous)  # an alias of an error() call
 def inline_guarded_aliases(tree: exp.Expr) -> exp.Expr:
     """A HAVING/QUALIFY reference to a SELECT alias whose expression may call ``error()``
     gets the expression itself: DuckDB refuses an alias of an expression with side

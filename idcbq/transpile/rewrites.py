@@ -307,7 +307,7 @@ def round_digits(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.Select)
+@handles(exp.Order)  # acts on a SELECT with ORDER BY
 def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
     """Move an ORDER BY that uses select aliases inside expressions to an outer query.
 

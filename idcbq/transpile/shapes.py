@@ -102,7 +102,7 @@ def pivot_names(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.Select)
+@handles(exp.Group)  # acts on a SELECT with GROUP BY
 def group_by_alias(tree: exp.Expr) -> exp.Expr:
     """A GROUP BY name that is both a SELECT alias and a column groups by the alias."""
     for select in list(tree.find_all(exp.Select)):
