@@ -156,10 +156,7 @@ def to_duckdb_tree(
             or time_buckets.needs_types(query)
         )
         if wanted:
-            declared = {
-                name: exp.DataType.build(str(kind), dialect="bigquery")
-                for name, kind in types.items()
-            }
+            declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             if expression_types:  # GoogleSQL typed what sqlglot could not
                 fill_unknown(query, sql, expression_types)
@@ -243,6 +240,14 @@ def _inline_unbound_declarations(query, declarations, types) -> None:
             continue
         target = exp.DataType.build(decl.type.duckdb_type, dialect="duckdb")
         param.replace(exp.cast(exp.convert(decl.value), target))
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_type(text: str):
+    """A parameter's declared BigQuery type, parsed once per process (callers copy it)."""
+    from sqlglot import exp
+
+    return exp.DataType.build(text, dialect="bigquery")
 
 
 #: The parser's token positions in a node's ``meta`` (only GoogleSQL's spans read them).

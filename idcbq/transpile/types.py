@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import dup
 
 _KEY = "idcbq_id"
 
@@ -45,17 +44,12 @@ def annotate(
     from sqlglot.optimizer.qualify import qualify
     from sqlglot.schema import MappingSchema
 
-    names = {i.name.lower() for i in tree.find_all(exp.Identifier)}
+    originals = list(tree.walk())  # a copy's node marked i stands for originals[i]
+    names = {i.name.lower() for i in originals if isinstance(i, exp.Identifier)}
     pruned, key = _pruned(schema, names)
     schema = _mapping_schema(key) if key is not None else MappingSchema(pruned, dialect="bigquery")
-    # Mark the copy's nodes, not the original's: a marked original would make the copy
-    # deep-copy every node's meta dict (most of annotation's time).
     for reshape in (True, False):
-        copy = dup(tree)
-        originals: dict[int, exp.Expr] = {}
-        for i, (node, twin) in enumerate(zip(tree.walk(), copy.walk(), strict=True)):
-            twin.meta[_KEY] = i
-            originals[i] = node
+        copy = _marked_copy(tree, originals)
         if bare is not None:
             qualify_bare(copy, *bare)
         # shapes sqlglot cannot type, rewritten in the copy; if that copy does not
@@ -79,18 +73,40 @@ def annotate(
         except (SqlglotError, KeyError, ValueError):
             if reshaped:
                 continue
-            _mark_unknown(originals.values())
+            _mark_unknown(originals)
             return False
     for node in copy.walk():
         key = node.meta.get(_KEY) if node._meta else None
-        original = originals.get(key) if key is not None else None
+        original = originals[key] if key is not None else None
         if original is not None and node.type is not None and type(original) is type(node):
             original.type = node.type  # shared, never mutated (copying nested types is slow)
             _operand_types(original, node)
     for param in tree.find_all(exp.Parameter):
         param.type = lowered.get(param.name.lower())
-    _mark_unknown(originals.values())
+    _mark_unknown(originals)
     return True
+
+
+def _marked_copy(tree: exp.Expr, parts: list[exp.Expr]) -> exp.Expr:
+    """Like :func:`~idcbq.transpile.rules.dup` (types shared, ``meta`` copied shallowly),
+    each node of the copy marked with its index in ``parts`` (``tree.walk()``'s order).
+
+    The copy's nodes are marked, not the original's: a marked original would make the
+    copy deep-copy every node's meta dict (most of annotation's time).
+    """
+    saved = [(part._type, part._meta) for part in parts]
+    for part in parts:
+        part._type = part._meta = None
+    try:
+        twin = tree.copy()
+    finally:
+        for part, (kind, meta) in zip(parts, saved, strict=True):
+            part._type, part._meta = kind, meta
+    for i, (part, (kind, meta)) in enumerate(zip(twin.walk(), saved, strict=True)):
+        if kind is not None:
+            part._type = kind
+        part._meta = {**meta, _KEY: i} if meta else {_KEY: i}
+    return twin
 
 
 def _typable_shapes(copy: exp.Expr) -> bool:
