@@ -18,8 +18,8 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import TranspileError
@@ -186,6 +186,7 @@ def to_duckdb_tree(
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
+        columns_of = _columns_lookup(schema, data_project)
         # One run of every module's untyped rules, in this order: the node types seen are
         # kept from rule to rule (a rule whose types the tree lacks is skipped unwalked).
         untyped = (
@@ -207,9 +208,7 @@ def to_duckdb_tree(
             alias_fields.order_by_alias_fields,
             *errors_runtime.STEPS,  # BigQuery's runtime errors (EXP overflow, ...)
             rules.handles(exp.Unnest)(  # a SELECT's UNNEST joins
-                functools.partial(
-                    unnest_joins_to_projections, columns_of=_columns_lookup(schema, data_project)
-                )
+                lambda tree: unnest_joins_to_projections(tree, columns_of)
             ),
             rewrites.operator_grouping,  # last: guards above may add operators
         )
@@ -242,7 +241,7 @@ def _inline_unbound_declarations(query, declarations, types) -> None:
         param.replace(exp.cast(exp.convert(decl.value), target))
 
 
-@functools.lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _declared_type(text: str):
     """A parameter's declared BigQuery type, parsed once per process (callers copy it)."""
     from sqlglot import exp
