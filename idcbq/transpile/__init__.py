@@ -233,6 +233,8 @@ def _inline_unbound_declarations(query, declarations, types) -> None:
     from sqlglot import exp
 
     pending = {d.name.lower(): d for d in declarations if d.name not in types}
+    if not pending:  # a plain query: no walk
+        return
     for param in list(query.find_all(exp.Parameter)):
         decl = pending.get(param.name.lower())
         if decl is None:

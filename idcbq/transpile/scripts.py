@@ -74,7 +74,7 @@ class _Pristine:
     which is put back on each copy: ``Expr.copy`` deep-copies every meta dict, which
     doubled the copy's time."""
 
-    def __init__(self, tree: exp.Expr, metas: list[dict | None]) -> None:
+    def __init__(self, tree: exp.Expr, metas: list[tuple[dict, bool] | None]) -> None:
         self.tree, self.metas = tree, metas
 
     @classmethod
@@ -83,24 +83,25 @@ class _Pristine:
             return None
         metas = []
         for node in tree.walk():
-            metas.append(node._meta)
+            meta = node._meta
+            # token positions and names (ints and strings) need no deep copy
+            metas.append(None if meta is None else (meta, not _scalars(meta)))
             node._meta = None
         return cls(tree, metas)
 
     def copy(self) -> exp.Expr:
+        import copy
+
         twin = self.tree.copy()
-        for node, meta in zip(twin.walk(), self.metas, strict=True):
-            if meta is not None:  # token positions and names: ints and strings
-                node._meta = _copy_meta(meta)
+        for node, kept in zip(twin.walk(), self.metas, strict=True):
+            if kept is not None:
+                meta, deep = kept
+                node._meta = copy.deepcopy(meta) if deep else dict(meta)
         return twin
 
 
-def _copy_meta(meta: dict) -> dict:
-    if all(type(v) in (int, str, bool, float) or v is None for v in meta.values()):
-        return dict(meta)
-    import copy
-
-    return copy.deepcopy(meta)
+def _scalars(meta: dict) -> bool:
+    return all(type(v) in (int, str, bool, float) or v is None for v in meta.values())
 
 
 def parse_statements(sql: str) -> list[exp.Expr]:

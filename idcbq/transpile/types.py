@@ -81,8 +81,9 @@ def annotate(
         if original is not None and node.type is not None and type(original) is type(node):
             original.type = node.type  # shared, never mutated (copying nested types is slow)
             _operand_types(original, node)
-    for param in tree.find_all(exp.Parameter):
-        param.type = lowered.get(param.name.lower())
+    for param in originals:  # the tree as it was walked: annotation changed only the copy
+        if isinstance(param, exp.Parameter):
+            param.type = lowered.get(param.name.lower())
     _mark_unknown(originals)
     return True
 
