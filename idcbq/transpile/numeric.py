@@ -405,9 +405,14 @@ def _only_counted(column: exp.Column) -> bool:
 
 def refused(tree: exp.Expr) -> exp.Expr:
     """BIGNUMERIC values and ``TO_JSON_STRING`` of NUMERIC: loud, not approximated."""
+    holds: dict[int, bool] = {}  # by type object: the nodes share their types
     for node in tree.walk():
         kind = node if isinstance(node, exp.DataType) else node.type
-        if kind is None or not type_contains(kind, T.BIGDECIMAL):
+        if kind is None:
+            continue
+        if (big := holds.get(id(kind))) is None:
+            big = holds[id(kind)] = type_contains(kind, T.BIGDECIMAL)
+        if not big:
             continue
         if isinstance(node, exp.Column) and _only_counted(node):
             continue
