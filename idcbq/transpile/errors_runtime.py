@@ -46,7 +46,7 @@ from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fres
 from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import handles, run_steps
+from idcbq.transpile.rules import handles, inspects, run_steps
 from idcbq.transpile.semantics import error_call as _error
 
 
@@ -388,6 +388,7 @@ def cast_formats(tree: exp.Expr) -> exp.Expr:
 
 
 @handles(exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray)
+@inspects
 def json_path_literals(tree: exp.Expr) -> exp.Expr:
     """A literal JSONPath sqlglot could not read (``lax $.a``, ``$.a[``) is refused: DuckDB
     would read it by its own rules (BigQuery: lax/recursive modes, or an error)."""

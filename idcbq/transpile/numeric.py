@@ -38,7 +38,7 @@ from idcbq.transpile.nan_unknown import (
     runtime_isnan,
 )
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import dup, handles
+from idcbq.transpile.rules import dup, handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
@@ -403,6 +403,7 @@ def _only_counted(column: exp.Column) -> bool:
     return isinstance(parent, exp.Is) and isinstance(parent.expression, exp.Null)
 
 
+@inspects
 def refused(tree: exp.Expr) -> exp.Expr:
     """BIGNUMERIC values and ``TO_JSON_STRING`` of NUMERIC: loud, not approximated."""
     holds: dict[int, bool] = {}  # by type object: the nodes share their types

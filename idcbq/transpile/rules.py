@@ -30,6 +30,22 @@ def handles(*kinds: type[exp.Expr]) -> Callable:
     return declare
 
 
+def inspects(rule: Callable) -> Callable:
+    """Declare that a rule only reads the tree (it may raise, or note something in a
+    node's ``meta``): the node types seen before it still hold after it, so
+    :func:`run_steps` walks no more for it.
+
+    Example:
+        >>> @inspects
+        ... def refuse_nothing(tree):
+        ...     return tree
+        >>> refuse_nothing.inspects
+        True
+    """
+    rule.inspects = True
+    return rule
+
+
 def run_rules(tree: exp.Expr, rules: Sequence[Callable[[exp.Expr], exp.Expr]]) -> exp.Expr:
     """Run ``rules`` in order, skipping one declared with :func:`handles` when none of its
     node types is in the tree as it is then: the same tree as running them all, with
@@ -77,7 +93,7 @@ def run_steps(
             for rewrite, triggers in step.rewrites:
                 if not present.isdisjoint(triggers):
                     tree = rewrite(tree)
-                    fresh = False
+                    fresh = fresh and getattr(rewrite, "inspects", False)
             continue
         wanted = getattr(step, "handles", None)
         if wanted is not None:
@@ -86,7 +102,7 @@ def run_steps(
             if seen.isdisjoint(wanted):
                 continue
         tree = step(tree)
-        fresh = False
+        fresh = fresh and getattr(step, "inspects", False)
     return tree
 
 

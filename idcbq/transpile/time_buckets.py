@@ -21,7 +21,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rules import handles, run_rules
+from idcbq.transpile.rules import handles, inspects, run_rules
 from idcbq.transpile.semantics import T, is_typed
 
 #: Unit -> (DuckDB unit, multiplier).
@@ -48,6 +48,7 @@ def needs_types(tree: exp.Expr) -> bool:
 
 
 @handles(exp.Anonymous)
+@inspects  # notes the operand's type in meta
 def date_bucket_operand(tree: exp.Expr) -> exp.Expr:
     """Typed: note whether each ``DATE_BUCKET`` buckets a DATE or a DATETIME (GoogleSQL
     returns the operand's type; a DATETIME keeps the origin's time of day)."""
