@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from idcbq.errors import TranspileError
@@ -155,14 +156,12 @@ def to_duckdb_tree(
             or time_buckets.needs_types(query)
         )
         if wanted:
-            declared = {
-                name: exp.DataType.build(str(kind), dialect="bigquery")
-                for name, kind in types.items()
-            }
+            declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
             annotated = annotate(query, known_schema, bare=(data_project, dataset), params=declared)
             if expression_types:  # GoogleSQL typed what sqlglot could not
                 fill_unknown(query, sql, expression_types)
             known.require_types(query, annotated, per_node=strict_types)
+            _forget_positions(query)  # served fill_unknown; every copy would deep-copy them
             query = casts.cast_to_int64(query)
             query = rules.run_rules(
                 query,
@@ -187,25 +186,33 @@ def to_duckdb_tree(
             for node in query.walk():  # later copies need no (large, nested) types
                 node.type = None
         query = map_tables(query, data_project)
-        query = civil_text.literal_casts(query)  # before errors_runtime reads literals
-        query = unnest_rows.explode_struct_literals(query)
-        query = semantics.apply_untyped(query)
-        query = json_values.apply_untyped(query)  # before functions, as compliance
-        query = compliance.apply(query)  # before functions: SAFE. turns its error() to NULL
-        query = zones.apply_untyped(query)  # before functions (FORMAT_TIMESTAMP's zone)
-        query = sequences.float_generate_array(query)  # before functions' step guard
-        query = float_functions.apply(query)
-        query = functions.apply(query)
-        query = dates.apply_untyped(query)
-        query = time_buckets.apply_untyped(query)
-        query = string_search.instr_positions(query)
-        query = strings.apply_untyped(query)
-        query = shapes.apply_untyped(query)
-        query = rules.run_rules(query, rewrites.ALL)
-        query = alias_fields.order_by_alias_fields(query)
-        query = errors_runtime.apply(query)  # BigQuery's runtime errors (EXP overflow, ...)
-        query = unnest_joins_to_projections(query, _columns_lookup(schema, data_project))
-        query = rewrites.operator_grouping(query)  # last: guards above may add operators
+        columns_of = _columns_lookup(schema, data_project)
+        # One run of every module's untyped rules, in this order: the node types seen are
+        # kept from rule to rule (a rule whose types the tree lacks is skipped unwalked).
+        untyped = (
+            civil_text.literal_casts,  # before errors_runtime reads literals
+            unnest_rows.explode_struct_literals,
+            rules.Triggered(semantics.UNTYPED),
+            *json_values.UNTYPED,  # before functions, as compliance
+            rules.Triggered(compliance.UNTYPED),  # before functions: SAFE. turns error() to NULL
+            *zones.UNTYPED,  # before functions (FORMAT_TIMESTAMP's zone)
+            sequences.float_generate_array,  # before functions' step guard
+            *float_functions.STEPS,
+            rules.Triggered(functions.UNTYPED),
+            *dates.UNTYPED,
+            *time_buckets.UNTYPED,
+            string_search.instr_positions,
+            *strings.UNTYPED,
+            *shapes.UNTYPED,
+            *rewrites.ALL,
+            alias_fields.order_by_alias_fields,
+            *errors_runtime.STEPS,  # BigQuery's runtime errors (EXP overflow, ...)
+            rules.handles(exp.Unnest)(  # a SELECT's UNNEST joins
+                lambda tree: unnest_joins_to_projections(tree, columns_of)
+            ),
+            rewrites.operator_grouping,  # last: guards above may add operators
+        )
+        query = rules.run_steps(query, untyped)
         return bind_placeholders(query, types)
     except SqlglotError as exc:
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc
@@ -226,12 +233,38 @@ def _inline_unbound_declarations(query, declarations, types) -> None:
     from sqlglot import exp
 
     pending = {d.name.lower(): d for d in declarations if d.name not in types}
+    if not pending:  # a plain query: no walk
+        return
     for param in list(query.find_all(exp.Parameter)):
         decl = pending.get(param.name.lower())
         if decl is None:
             continue
         target = exp.DataType.build(decl.type.duckdb_type, dialect="duckdb")
         param.replace(exp.cast(exp.convert(decl.value), target))
+
+
+@lru_cache(maxsize=256)
+def _declared_type(text: str):
+    """A parameter's declared BigQuery type, parsed once per process (callers copy it)."""
+    from sqlglot import exp
+
+    return exp.DataType.build(text, dialect="bigquery")
+
+
+#: The parser's token positions in a node's ``meta`` (only GoogleSQL's spans read them).
+_POSITIONS = ("line", "col", "start", "end")
+
+
+def _forget_positions(tree) -> None:
+    """Drop the parser's token positions from ``tree``'s nodes (``Expr.copy`` deep-copies
+    each node's ``meta``: the typed rules copy many nodes)."""
+    for node in tree.walk():
+        meta = node._meta
+        if meta:
+            for key in _POSITIONS:
+                meta.pop(key, None)
+            if not meta:
+                node._meta = None
 
 
 def _first_line(exc: Exception) -> str:

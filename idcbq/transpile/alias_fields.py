@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from idcbq.transpile.rules import handles
+
 
 def _sources(select: exp.Select) -> set[str]:
     """Names a column's table part can mean at this level: tables, subqueries, UNNESTs."""
@@ -37,6 +39,7 @@ def _sources(select: exp.Select) -> set[str]:
     return names
 
 
+@handles(exp.Order)  # acts on a SELECT with ORDER BY
 def order_by_alias_fields(tree: exp.Expr) -> exp.Expr:
     """``ORDER BY alias.field`` (a STRUCT select alias) -> ``ORDER BY (alias).field``."""
     for select in list(tree.find_all(exp.Select)):

@@ -35,6 +35,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_runtime import EPOCH_US_MAX, EPOCH_US_MIN
+from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T, error_call, is_typed
 from idcbq.transpile.zones import earliest_instant
 
@@ -84,6 +85,7 @@ def _message(text: str, value: exp.Expr) -> exp.Expr:
     return exp.DPipe(this=exp.Literal.string(text), expression=value.copy())
 
 
+@handles(exp.Cast)
 def literal_casts(tree: exp.Expr) -> exp.Expr:
     """Decide each cast of a string literal now (also BigQuery's ``DATE '...'`` literals)."""
     for cast in list(tree.find_all(exp.Cast)):
@@ -110,6 +112,7 @@ def literal_casts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Cast)
 def civil_text_casts(tree: exp.Expr) -> exp.Expr:
     """Guard every cast of a STRING value to DATE/DATETIME/TIME/TIMESTAMP by its shape."""
     for cast in list(tree.find_all(exp.Cast)):

@@ -196,7 +196,7 @@ def window_arguments(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-_UNTYPED = (
+UNTYPED = (
     (output_limits, (exp.Repeat, exp.Pad)),
     (limit_offset, (exp.Limit, exp.Offset)),
     (frame_offsets, (exp.WindowSpec,)),
@@ -215,4 +215,4 @@ def needs_types(tree: exp.Expr) -> bool:
 
 def apply(tree: exp.Expr) -> exp.Expr:
     """Run the untyped rewrites whose node types occur in ``tree``."""
-    return run_triggered(tree, _UNTYPED)
+    return run_triggered(tree, UNTYPED)

@@ -82,11 +82,13 @@ def _civil_of_text(tree: exp.Expr, *, params: bool) -> exp.Expr:
     return tree
 
 
+@handles(*_CIVIL_OF)
 def civil_of_text(tree: exp.Expr) -> exp.Expr:
     """Untyped: :func:`_civil_of_text` of string literals."""
     return _civil_of_text(tree, params=False)
 
 
+@handles(*_CIVIL_OF)
 def civil_of_text_params(tree: exp.Expr) -> exp.Expr:
     """Typed: :func:`_civil_of_text` of STRING parameters too."""
     return _civil_of_text(tree, params=True)

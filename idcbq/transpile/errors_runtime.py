@@ -44,7 +44,7 @@ from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fres
 from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import handles, run_rules
+from idcbq.transpile.rules import handles, inspects, run_steps
 from idcbq.transpile.semantics import error_call as _error
 
 
@@ -176,14 +176,10 @@ def translate_duplicates(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.JSONPathWildcard, exp.JSONPathRecursive)
 def json_wildcard(tree: exp.Expr) -> exp.Expr:
     """A JSONPath with a wildcard or recursive descent is an error (not BigQuery's JSONPath)."""
-    kinds = tuple(
-        k
-        for k in (getattr(exp, "JSONPathWildcard", None), getattr(exp, "JSONPathRecursive", None))
-        if k is not None
-    )
-    for part in list(tree.find_all(*kinds)):
+    for part in list(tree.find_all(*json_wildcard.handles)):
         path = part.find_ancestor(exp.JSONPath)
         call = path.parent if path is not None else None
         if call is None or call.meta.get(GUARDED):
@@ -370,15 +366,12 @@ def cast_formats(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray)
+@inspects
 def json_path_literals(tree: exp.Expr) -> exp.Expr:
     """A literal JSONPath sqlglot could not read (``lax $.a``, ``$.a[``) is refused: DuckDB
     would read it by its own rules (BigQuery: lax/recursive modes, or an error)."""
-    kinds = tuple(
-        getattr(exp, name)
-        for name in ("JSONExtract", "JSONExtractScalar", "JSONExtractArray")
-        if hasattr(exp, name)
-    )
-    for node in tree.find_all(*kinds):
+    for node in tree.find_all(*json_path_literals.handles):
         path = node.args.get("expression")
         if isinstance(path, exp.Literal) and path.is_string:
             raise TranspileError(
@@ -389,6 +382,7 @@ def json_path_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Anonymous)
 def safe_guards(tree: exp.Expr) -> exp.Expr:
     """Inside ``SAFE.f(...)`` (DuckDB's ``TRY``, which refuses ``error()``) the errors
     these rewrites add are NULL, as BigQuery's SAFE. prefix makes them."""
@@ -404,27 +398,11 @@ def safe_guards(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-ALL = (
-    json_path_literals,
-    ascii_non_ascii,
-    regexp_instr_groups,
-    offset_zones,
-    float_overflow,
-    negative_length,
-    negative_offset,
-    translate_duplicates,
-    json_wildcard,
-    aggregate_overflow,
-    string_agg_null_separator,
-    length_parameters,
-    civil_ranges,
-)
-
-
 def _raises(node: exp.Expr) -> bool:
     return any(str(f.this).lower() == "error" for f in node.find_all(exp.Anonymous))
 
 
+@handles(exp.Anonymous)  # an alias of an error() call
 def inline_guarded_aliases(tree: exp.Expr) -> exp.Expr:
     """A HAVING/QUALIFY reference to a SELECT alias whose expression may call ``error()``
     gets the expression itself: DuckDB refuses an alias of an expression with side
@@ -473,7 +451,24 @@ def _order_by_position(select: exp.Select, guarded: dict[str, exp.Expr]) -> None
                 column.replace(exp.paren(guarded[name].copy()))
 
 
+ALL = (
+    json_path_literals,
+    ascii_non_ascii,
+    regexp_instr_groups,
+    offset_zones,
+    float_overflow,
+    negative_length,
+    negative_offset,
+    translate_duplicates,
+    json_wildcard,
+    aggregate_overflow,
+    string_agg_null_separator,
+    length_parameters,
+    civil_ranges,
+)
+STEPS = (*ALL, inline_guarded_aliases, safe_guards)  # the translation runs them in its steps
+
+
 def apply(tree: exp.Expr) -> exp.Expr:
-    """All the rewrites above."""
-    tree = run_rules(tree, ALL)
-    return safe_guards(inline_guarded_aliases(tree))
+    """All the rewrites above (:data:`STEPS`)."""
+    return run_steps(tree, STEPS)

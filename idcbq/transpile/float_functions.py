@@ -33,6 +33,7 @@ from sqlglot import exp
 from idcbq.transpile.capability import function_name
 from idcbq.transpile.errors_guards import finite, guard, raise_error
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rules import handles, run_steps
 
 _DONE = "idcbq_float_function"
 
@@ -54,6 +55,7 @@ def _quiet_ln(value: exp.Expr) -> exp.Expr:
     )
 
 
+@handles(exp.Log)
 def log_of_base(tree: exp.Expr) -> exp.Expr:
     """``LOG(x, b)`` as GoogleSQL computes it (``LOG10(x)`` stays DuckDB's ``log10``).
 
@@ -79,6 +81,7 @@ def log_of_base(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Ln)
 def log_of_minus_infinity(tree: exp.Expr) -> exp.Expr:
     """``LN(-inf)`` is NaN, as GoogleSQL's (DuckDB's ``ln`` raises)."""
     for node in _fresh(tree, exp.Ln):
@@ -89,6 +92,7 @@ def log_of_minus_infinity(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Acosh)
 def acosh_domain(tree: exp.Expr) -> exp.Expr:
     """``ACOSH(x)`` raises for a finite ``x < 1``, as GoogleSQL's (DuckDB: NaN)."""
     for node in _fresh(tree, exp.Acosh):
@@ -99,6 +103,10 @@ def acosh_domain(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Every rule of this module, in order.
+STEPS = (log_of_base, log_of_minus_infinity, acosh_domain)
+
+
 def apply(tree: exp.Expr) -> exp.Expr:
-    """Run every rule of this module."""
-    return acosh_domain(log_of_minus_infinity(log_of_base(tree)))
+    """Run every rule of this module (:data:`STEPS`)."""
+    return run_steps(tree, STEPS)

@@ -39,7 +39,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import FRAGMENT
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rules import handles
+from idcbq.transpile.rules import handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 
@@ -187,6 +187,8 @@ _PARSES = {
 }
 
 
+@inspects
+@handles(*_PARSES)
 def parse_elements(tree: exp.Expr) -> exp.Expr:
     """Refuse a PARSE_* format whose elements DuckDB's strptime reads otherwise.
 

@@ -261,6 +261,7 @@ def _quoted(text: exp.Expr) -> exp.Expr:
     )
 
 
+@handles(exp.JSONFormat)
 def to_json_string_values(tree: exp.Expr) -> exp.Expr:
     """``TO_JSON_STRING`` of big INT64, BYTES, TIMESTAMP and DATETIME as BigQuery writes them."""
     wall = (T.TIMESTAMPTZ, T.TIMESTAMPLTZ, T.DATETIME, T.TIMESTAMP)

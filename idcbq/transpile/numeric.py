@@ -39,7 +39,7 @@ from idcbq.transpile.nan_unknown import (
     runtime_isnan,
 )
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import dup, handles
+from idcbq.transpile.rules import dup, handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
@@ -405,11 +405,17 @@ def _only_counted(column: exp.Column) -> bool:
     return isinstance(parent, exp.Is) and isinstance(parent.expression, exp.Null)
 
 
+@inspects
 def refused(tree: exp.Expr) -> exp.Expr:
     """BIGNUMERIC values and ``TO_JSON_STRING`` of NUMERIC: loud, not approximated."""
+    holds: dict[int, bool] = {}  # by type object: the nodes share their types
     for node in tree.walk():
         kind = node if isinstance(node, exp.DataType) else node.type
-        if kind is None or not type_contains(kind, T.BIGDECIMAL):
+        if kind is None:
+            continue
+        if (big := holds.get(id(kind))) is None:
+            big = holds[id(kind)] = type_contains(kind, T.BIGDECIMAL)
+        if not big:
             continue
         if isinstance(node, exp.Column) and _only_counted(node):
             continue

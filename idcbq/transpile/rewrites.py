@@ -105,6 +105,7 @@ def _bounds_error(index_sql: exp.Expr) -> exp.Expr:
     return error_call(message)
 
 
+@handles(exp.Bracket)
 def array_subscripts(tree: exp.Expr) -> exp.Expr:
     """Make BigQuery array subscripts exact on DuckDB's 1-based lists."""
 
@@ -167,6 +168,7 @@ def array_subscripts(tree: exp.Expr) -> exp.Expr:
     return tree.transform(fix, copy=False)
 
 
+@handles(exp.Unnest)
 def unnest_with_offset(tree: exp.Expr) -> exp.Expr:
     """``UNNEST(a) AS v WITH OFFSET AS o`` -> a lateral subquery exposing a 0-based ``o``."""
     names = (f"_idcbq_u{i}" for i in count())
@@ -305,7 +307,7 @@ def round_digits(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.Select)
+@handles(exp.Order)  # acts on a SELECT with ORDER BY
 def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
     """Move an ORDER BY that uses select aliases inside expressions to an outer query.
 

@@ -6,6 +6,7 @@ per rule; :func:`dup` copies a typed subtree without deep-copying its types.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from sqlglot import exp
 
@@ -29,29 +30,79 @@ def handles(*kinds: type[exp.Expr]) -> Callable:
     return declare
 
 
+def inspects(rule: Callable) -> Callable:
+    """Declare that a rule only reads the tree (it may raise, or note something in a
+    node's ``meta``): the node types seen before it still hold after it, so
+    :func:`run_steps` walks no more for it.
+
+    Example:
+        >>> @inspects
+        ... def refuse_nothing(tree):
+        ...     return tree
+        >>> refuse_nothing.inspects
+        True
+    """
+    rule.inspects = True
+    return rule
+
+
 def run_rules(tree: exp.Expr, rules: Sequence[Callable[[exp.Expr], exp.Expr]]) -> exp.Expr:
     """Run ``rules`` in order, skipping one declared with :func:`handles` when none of its
     node types is in the tree as it is then: the same tree as running them all, with
-    fewer walks.
-
-    The node types seen are kept as the rules run (a rule that finds none of its types
-    does nothing, so a type seen but since removed only costs that rule's walk); the
-    tree is walked again only before skipping a rule after another rule ran, since that
-    rule may have added a node of its types.
+    fewer walks (see :func:`run_steps`, which this is).
     """
-    seen = _kinds(tree)
-    changed = False
-    for rule in rules:
-        wanted = getattr(rule, "handles", None)
-        if wanted is not None and seen.isdisjoint(wanted):
-            if not changed:
-                continue
-            seen |= _kinds(tree)
-            changed = False
+    return run_steps(tree, rules)
+
+
+class Triggered(NamedTuple):
+    """``(rewrite, node types)`` pairs run as :func:`run_triggered` runs them: each whose
+    node types occur in the tree as the group starts."""
+
+    rewrites: Sequence[tuple[Callable[[exp.Expr], exp.Expr], tuple[type[exp.Expr], ...]]]
+
+
+def run_steps(
+    tree: exp.Expr, steps: Sequence[Callable[[exp.Expr], exp.Expr] | Triggered]
+) -> exp.Expr:
+    """Run ``steps`` in order: a rule declared with :func:`handles` is skipped when none
+    of its node types is in the tree; a :class:`Triggered` group as :func:`run_triggered`
+    runs it; any other step always runs.
+
+    The node types last seen are kept across the steps: the tree is walked again only
+    to skip a rule after a step ran (it may have added a node of the rule's types), or
+    at the start of a group after a step ran. A rule whose types were seen runs without
+    a walk (if they are gone since, it finds none and does nothing).
+
+    Example:
+        >>> import sqlglot
+        >>> @handles(exp.Upper)
+        ... def lower_all(tree):
+        ...     for node in list(tree.find_all(exp.Upper)):
+        ...         node.replace(exp.Lower(this=node.this))
+        ...     return tree
+        >>> run_steps(sqlglot.parse_one("SELECT UPPER(a)"), [lower_all]).sql()
+        'SELECT LOWER(a)'
+    """
+    seen: set[type] | None = None  # the node types (and bases) of the tree when last walked
+    fresh = False  # no step ran since
+    for step in steps:
+        if isinstance(step, Triggered):
+            if not fresh:
+                seen, fresh = _kinds(tree), True
+            present = seen
+            for rewrite, triggers in step.rewrites:
+                if not present.isdisjoint(triggers):
+                    tree = rewrite(tree)
+                    fresh = fresh and getattr(rewrite, "inspects", False)
+            continue
+        wanted = getattr(step, "handles", None)
+        if wanted is not None:
+            if seen is None or (not fresh and seen.isdisjoint(wanted)):
+                seen, fresh = _kinds(tree), True
             if seen.isdisjoint(wanted):
                 continue
-        tree = rule(tree)
-        changed = True
+        tree = step(tree)
+        fresh = fresh and getattr(step, "inspects", False)
     return tree
 
 
@@ -95,8 +146,4 @@ def run_triggered(
     rewrites: Sequence[tuple[Callable[[exp.Expr], exp.Expr], tuple[type[exp.Expr], ...]]],
 ) -> exp.Expr:
     """Run each ``(rewrite, node types)`` pair whose node types occur in ``tree`` (one walk)."""
-    kinds = {type(node) for node in tree.walk()}
-    for rewrite, triggers in rewrites:
-        if any(issubclass(kind, triggers) for kind in kinds):
-            tree = rewrite(tree)
-    return tree
+    return run_steps(tree, (Triggered(rewrites),))

@@ -33,7 +33,7 @@ from idcbq.transpile.rewrites import (  # error_call: re-exported for the rule m
     int_literal,
     literal_limit,
 )
-from idcbq.transpile.rules import run_triggered
+from idcbq.transpile.rules import inspects, run_triggered
 
 T = exp.DataType.Type
 
@@ -305,6 +305,7 @@ def upper_sharp_s(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@inspects
 def regexp_groups(tree: exp.Expr) -> exp.Expr:
     """REGEXP_EXTRACT(_ALL) with a literal pattern of 2+ capturing groups: BigQuery errors."""
     for node in list(tree.find_all(exp.RegexpExtract, exp.RegexpExtractAll)):

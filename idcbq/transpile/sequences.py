@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from idcbq.transpile.errors_guards import guard
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rules import handles
 
 _FLOAT_NAMES = ("FLOAT64", "DOUBLE", "FLOAT")
 _COUNT = "greatest(0, CAST(floor((_e - _s) / _t) AS BIGINT) + 2)"  # one spare; the filter trims
@@ -29,6 +30,7 @@ _ELEMENTS = (
 )
 
 
+@handles(exp.GenerateSeries)
 def float_generate_array(tree: exp.Expr) -> exp.Expr:
     """``GENERATE_ARRAY(start, end[, step])`` with a FLOAT64 literal or cast among them."""
     for node in list(tree.find_all(exp.GenerateSeries)):

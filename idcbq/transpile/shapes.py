@@ -102,7 +102,7 @@ def pivot_names(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.Select)
+@handles(exp.Group)  # acts on a SELECT with GROUP BY
 def group_by_alias(tree: exp.Expr) -> exp.Expr:
     """A GROUP BY name that is both a SELECT alias and a column groups by the alias."""
     for select in list(tree.find_all(exp.Select)):
@@ -167,6 +167,7 @@ def _identifiers(node: exp.Expr) -> list[exp.Identifier]:
     return list(node.expressions) if isinstance(node, exp.Tuple) else [node]
 
 
+@handles(exp.Pivot)
 def unpivot_column_order(tree: exp.Expr) -> exp.Expr:
     """UNPIVOT's columns in GoogleSQL's order: the others, the values, then the name.
 

@@ -172,6 +172,7 @@ def _covariance(node: exp.Expr) -> exp.Expr:
     return duck_fragment(_COVARIANCE[type(node)], _p=kept, **sums)
 
 
+@handles(exp.PercentileCont)
 def percentile_nan_first(tree: exp.Expr) -> exp.Expr:
     """``PERCENTILE_CONT(x, p)``: GoogleSQL's order puts NaN first (see the module doc)."""
     from decimal import Decimal, InvalidOperation

@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from idcbq.transpile.errors_guards import guard
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rules import handles
 
 _X = "_idcbq_at"
 _MATCHES = (
@@ -37,6 +38,7 @@ _FORWARD = f"coalesce(list_extract({_MATCHES.replace('_step', '1')}, _k), 0)"
 _BACKWARD = f"coalesce(list_extract({_MATCHES.replace('_step', '-1')}, _k), 0)"
 
 
+@handles(exp.StrPosition)
 def instr_positions(tree: exp.Expr) -> exp.Expr:
     """``INSTR`` with a position (any sign) or an occurrence."""
     for node in list(tree.find_all(exp.StrPosition)):

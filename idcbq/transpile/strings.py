@@ -159,6 +159,7 @@ def tuple_in(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Cast)
 def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     """BYTES <-> STRING casts through UTF-8 (``decode``/``encode``)."""
     binary = (T.VARBINARY, T.BINARY, T.BLOB)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.rules import handles, run_rules
+from idcbq.transpile.rules import handles, inspects, run_rules
 from idcbq.transpile.semantics import T, is_typed
 
 #: Unit -> (DuckDB unit, multiplier).
@@ -47,6 +47,8 @@ def needs_types(tree: exp.Expr) -> bool:
     return bool(_buckets(tree))
 
 
+@handles(exp.Anonymous)
+@inspects  # notes the operand's type in meta
 def date_bucket_operand(tree: exp.Expr) -> exp.Expr:
     """Typed: note whether each ``DATE_BUCKET`` buckets a DATE or a DATETIME (GoogleSQL
     returns the operand's type; a DATETIME keeps the origin's time of day)."""
@@ -61,6 +63,7 @@ def date_bucket_operand(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Anonymous)
 def date_bucket(tree: exp.Expr) -> exp.Expr:
     """``DATE_BUCKET(d, INTERVAL n unit[, origin])`` -> ``time_bucket`` with BigQuery's origin."""
     for node in _buckets(tree):

@@ -291,6 +291,7 @@ def sign_of_float(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(exp.Null)
 def null_outputs(tree: exp.Expr) -> exp.Expr:
     """An output column that holds a NULL literal gets the type BigQuery gives it.
 

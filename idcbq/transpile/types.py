@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import dup
 
 _KEY = "idcbq_id"
 
@@ -45,16 +44,12 @@ def annotate(
     from sqlglot.optimizer.qualify import qualify
     from sqlglot.schema import MappingSchema
 
-    names = {i.name.lower() for i in tree.find_all(exp.Identifier)}
-    schema = MappingSchema(_pruned(schema, names), dialect="bigquery")
-    # Mark the copy's nodes, not the original's: a marked original would make the copy
-    # deep-copy every node's meta dict (most of annotation's time).
+    originals = list(tree.walk())  # a copy's node marked i stands for originals[i]
+    names = {i.name.lower() for i in originals if isinstance(i, exp.Identifier)}
+    pruned, key = _pruned(schema, names)
+    schema = _mapping_schema(key) if key is not None else MappingSchema(pruned, dialect="bigquery")
     for reshape in (True, False):
-        copy = dup(tree)
-        originals: dict[int, exp.Expr] = {}
-        for i, (node, twin) in enumerate(zip(tree.walk(), copy.walk(), strict=True)):
-            twin.meta[_KEY] = i
-            originals[i] = node
+        copy = _marked_copy(tree, originals)
         if bare is not None:
             qualify_bare(copy, *bare)
         # shapes sqlglot cannot type, rewritten in the copy; if that copy does not
@@ -71,24 +66,48 @@ def annotate(
                 dialect="bigquery",
                 validate_qualify_columns=False,
                 expand_stars=False,
+                quote_identifiers=False,  # types only: the copy's SQL is never generated
             )
             annotate_types(copy, schema=schema, dialect="bigquery")
             break
         except (SqlglotError, KeyError, ValueError):
             if reshaped:
                 continue
-            _mark_unknown(originals.values())
+            _mark_unknown(originals)
             return False
     for node in copy.walk():
         key = node.meta.get(_KEY) if node._meta else None
-        original = originals.get(key) if key is not None else None
+        original = originals[key] if key is not None else None
         if original is not None and node.type is not None and type(original) is type(node):
             original.type = node.type  # shared, never mutated (copying nested types is slow)
             _operand_types(original, node)
-    for param in tree.find_all(exp.Parameter):
-        param.type = lowered.get(param.name.lower())
-    _mark_unknown(originals.values())
+    for param in originals:  # the tree as it was walked: annotation changed only the copy
+        if isinstance(param, exp.Parameter):
+            param.type = lowered.get(param.name.lower())
+    _mark_unknown(originals)
     return True
+
+
+def _marked_copy(tree: exp.Expr, parts: list[exp.Expr]) -> exp.Expr:
+    """Like :func:`~idcbq.transpile.rules.dup` (types shared, ``meta`` copied shallowly),
+    each node of the copy marked with its index in ``parts`` (``tree.walk()``'s order).
+
+    The copy's nodes are marked, not the original's: a marked original would make the
+    copy deep-copy every node's meta dict (most of annotation's time).
+    """
+    saved = [(part._type, part._meta) for part in parts]
+    for part in parts:
+        part._type = part._meta = None
+    try:
+        twin = tree.copy()
+    finally:
+        for part, (kind, meta) in zip(parts, saved, strict=True):
+            part._type, part._meta = kind, meta
+    for i, (part, (kind, meta)) in enumerate(zip(twin.walk(), saved, strict=True)):
+        if kind is not None:
+            part._type = kind
+        part._meta = {**meta, _KEY: i} if meta else {_KEY: i}
+    return twin
 
 
 def _typable_shapes(copy: exp.Expr) -> bool:
@@ -202,20 +221,49 @@ def _operand_types(original: exp.Expr, copy: exp.Expr) -> None:
             mine.type = theirs.type
 
 
-def _pruned(schema: Mapping, names: set[str]) -> Mapping:
+def _pruned(schema: Mapping, names: set[str]) -> tuple[Mapping, tuple | None]:
     """Only the columns the query names (qualifying against 800 columns is slow), their
-    types parsed once per process rather than once per query."""
+    types parsed once per process rather than once per query; and a key of that pruned
+    schema when every type is given as text (None otherwise), for :func:`_mapping_schema`.
+
+    Example:
+        >>> pruned, key = _pruned({"p": {"d": {"t": {"A": "INT64", "b": "STRING"}}}}, {"a"})
+        >>> pruned["p"]["d"]["t"]["A"].sql(), key
+        ('BIGINT', (('p', (('d', (('t', (('A', 'INT64'),)),)),)),))
+    """
+    texts = True
 
     def prune(node):
+        nonlocal texts
         if not isinstance(node, Mapping):
-            return node
+            texts = False
+            return node, None
         if node and all(not isinstance(v, Mapping) for v in node.values()):  # {column: type}
             kept = {k: v for k, v in node.items() if k.lower() in names}
             kept = kept or dict([next(iter(node.items()))])  # a table has >= 1 column
-            return {k: parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
-        return {k: prune(v) for k, v in node.items()}
+            texts = texts and all(isinstance(v, str) for v in kept.values())
+            columns = {k: parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
+            return columns, tuple(kept.items())
+        parts = {k: prune(v) for k, v in node.items()}
+        return {k: v for k, (v, _) in parts.items()}, tuple((k, h) for k, (_, h) in parts.items())
 
-    return prune(schema)
+    pruned, key = prune(schema)
+    return pruned, key if texts else None
+
+
+@functools.lru_cache(maxsize=256)
+def _mapping_schema(key: tuple):
+    """sqlglot's MappingSchema of a pruned schema given by its key (building one
+    normalizes every name: once per schema, not per query). Only read by qualification
+    and annotation, never changed."""
+    from sqlglot.schema import MappingSchema
+
+    def mapping(node):
+        if node and isinstance(node[0][1], str):  # ((column, type text), ...)
+            return {k: parsed_type(v) for k, v in node}
+        return {k: mapping(v) for k, v in node}
+
+    return MappingSchema(mapping(key), dialect="bigquery")
 
 
 @functools.lru_cache(maxsize=4096)

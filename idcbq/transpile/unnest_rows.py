@@ -26,6 +26,8 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
+from idcbq.transpile.rules import handles
+
 
 def needs_types(tree: exp.Expr, schema: Mapping | None = None) -> bool:
     """Whether an UNNESTed column may hold STRUCTs (by the schema) and the UNNEST is
@@ -50,11 +52,13 @@ def _explode(tree: exp.Expr, fields_of) -> exp.Expr:
     return tree
 
 
+@handles(exp.Unnest)
 def explode_struct_literals(tree: exp.Expr) -> exp.Expr:
     """Explode the UNNESTs of STRUCT array literals (``[STRUCT(...), (...)]``)."""
     return _explode(tree, _literal_fields)
 
 
+@handles(exp.Unnest)
 def explode_struct_arrays(tree: exp.Expr) -> exp.Expr:
     """Explode the UNNESTs of arrays whose type (annotated) is ``ARRAY<STRUCT<...>>``."""
     return _explode(tree, _typed_fields)

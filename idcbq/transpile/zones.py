@@ -53,6 +53,7 @@ def earliest_instant(wall: exp.Expr, zone: exp.Expr) -> exp.Expr:
     return exp.paren(duck_fragment(_EARLIER, _w=wall, _z=zone))
 
 
+@handles(exp.Timestamp)
 def timestamp_zone_values(tree: exp.Expr) -> exp.Expr:
     """``TIMESTAMP(dt, zone)``: the earliest instant whose wall clock in ``zone`` is ``dt``."""
     for node in list(tree.find_all(exp.Timestamp)):
@@ -113,6 +114,7 @@ _NAMED = (
 )
 
 
+@handles(exp.TimeToStr)
 def format_zone_names(tree: exp.Expr) -> exp.Expr:
     """``FORMAT_TIMESTAMP`` with ``%Z``/``%z``: the rest formatted as before, the zone's
     offset text in between."""
