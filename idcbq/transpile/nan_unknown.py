@@ -176,3 +176,14 @@ def distinct_nan_order(order: exp.Order) -> None:
     moved = duck_fragment(f"CASE WHEN _r IS NULL THEN NULL ELSE {joined} END", _r=outer)
     moved.type = kind  # for the typed rules after this one (TO_JSON_STRING's)
     detach(outer).replace(moved)
+
+
+def alias_value(key: exp.Expr, order: exp.Order) -> exp.Expr:
+    """A bare ORDER BY name that is a select alias, as its expression: inside the rank's
+    CASE, DuckDB binds a name to the tables' columns first (ambiguous after a JOIN)."""
+    select = order.parent
+    if isinstance(key, exp.Column) and not key.table and isinstance(select, exp.Select):
+        for item in select.expressions:
+            if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():
+                return item.this
+    return key

@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import (
+    alias_value,
     distinct_nan_order,
     duck_fragment,
     is_unknown,
@@ -157,7 +158,7 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
                 maybe = rank_of is not None
             else:
                 maybe = _is_float(key)
-                rank_of = _alias_value(key, order) if maybe else key
+                rank_of = alias_value(key, order) if maybe else key
             if isinstance(ordered, exp.Ordered) and maybe and not key.is_number:
                 desc = bool(ordered.args.get("desc"))
                 nulls_first = bool(ordered.args.get("nulls_first"))
@@ -176,17 +177,6 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
             keys.append(ordered)
         order.set("expressions", keys)
     return tree
-
-
-def _alias_value(key: exp.Expr, order: exp.Order) -> exp.Expr:
-    """A bare ORDER BY name that is a select alias, as its expression: inside the rank's
-    CASE, DuckDB binds a name to the tables' columns first (ambiguous after a JOIN)."""
-    select = order.parent
-    if isinstance(key, exp.Column) and not key.table and isinstance(select, exp.Select):
-        for item in select.expressions:
-            if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():
-                return item.this
-    return key
 
 
 @handles(exp.Min, exp.Max, exp.Least, exp.Greatest)
