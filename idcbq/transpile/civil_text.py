@@ -34,7 +34,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.errors_runtime import EPOCH_US_MAX, EPOCH_US_MIN
+from idcbq.transpile.civil_ranges import EPOCH_US_MAX, EPOCH_US_MIN
 from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T, error_call, is_typed
 from idcbq.transpile.zones import earliest_instant

@@ -19,8 +19,9 @@ mirrored window offset). Each rewrite wraps the expression in
   from finite inputs ("double overflow"), and ``SUM`` of NUMERIC past NUMERIC's range
   ("numeric overflow": DuckDB's DECIMAL(38, 9) sum does not check its width);
 - ``string_agg_null_separator``: ``STRING_AGG(x, sep)`` with a NULL separator (a parameter);
-- ``civil_ranges``: date/time ``+``/``-`` an INTERVAL outside years 1..9999, ``CAST(... AS
-  TIME)`` giving ``24:00:00``, a zone in a literal cast to DATETIME;
+- ``civil_ranges`` (:mod:`idcbq.transpile.civil_ranges`): a date/time result outside
+  years 1..9999 (``+``/``-`` an INTERVAL, ``*_ADD``/``*_SUB``, ``TIMESTAMP_SECONDS``, a
+  week's truncation);
 - ``length_parameters``: ``CAST(x AS STRING(n))``/``BYTES(n)`` longer than ``n``;
 - ``ascii_non_ascii``: ``ASCII`` of a string starting with a non-ASCII character;
 - ``regexp_instr_groups``: ``REGEXP_INSTR`` with two or more capturing groups (one
@@ -40,6 +41,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.civil_ranges import civil_ranges
 from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fresh, guard
 from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
 from idcbq.transpile.numeric import duck_fragment
@@ -190,34 +192,8 @@ def json_wildcard(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-#: BigQuery's DATE/DATETIME/TIMESTAMP range, microseconds since the epoch (years 1..9999).
-EPOCH_US_MIN, EPOCH_US_MAX = -62135596800000000, 253402300799999999
-_CIVIL_ARITHMETIC = (exp.DateAdd, exp.DateSub, exp.DatetimeAdd, exp.DatetimeSub)
 _TEXT = (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR)
 _BINARY = (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY)
-
-
-@handles(exp.Add, exp.Sub, *_CIVIL_ARITHMETIC)
-def civil_ranges(tree: exp.Expr) -> exp.Expr:
-    """Date/time values outside BigQuery's range raise, as BigQuery does."""
-    for node in fresh(tree, exp.Add, exp.Sub, *_CIVIL_ARITHMETIC, key="idcbq_civil"):
-        if isinstance(node, exp.Add | exp.Sub) and not any(
-            isinstance(o, exp.Interval) for o in (node.this, node.expression)
-        ):
-            continue
-        micros = duck_call("epoch_us", exp.paren(node.copy()))
-        bad = exp.not_(
-            exp.Between(
-                this=micros,
-                low=exp.Literal.number(EPOCH_US_MIN),
-                high=exp.Literal.number(EPOCH_US_MAX),
-            )
-        )
-        what = (
-            "Adding" if isinstance(node, exp.Add | exp.DateAdd | exp.DatetimeAdd) else "Subtracting"
-        )
-        detach(node).replace(guard(node, bad, f"{what} an interval causes overflow"))
-    return tree
 
 
 def _length_limit(to: exp.DataType) -> tuple[str, str] | None:

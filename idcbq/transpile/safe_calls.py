@@ -19,8 +19,23 @@ _SAFE_ARITHMETIC = {
 }
 
 
+_SAFE_TRY = "idcbq_safe_try"
+
+
 def _try(node: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this="try", expressions=[node])
+    call = exp.Anonymous(this="try", expressions=[node])
+    call.meta[_SAFE_TRY] = True
+    return call
+
+
+def under_safe(node: exp.Expr) -> bool:
+    """True inside the ``TRY`` of a ``SAFE.`` call (its hoisted arguments are outside)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.meta.get(_SAFE_TRY):
+            return True
+        parent = parent.parent
+    return False
 
 
 def safe_functions(tree: exp.Expr) -> exp.Expr:
