@@ -70,22 +70,8 @@ DUCKDB_FUNCTIONS: frozenset[str] = frozenset(
     """.split()  # noqa: SIM905 (one word per name reads as the list it is)
 )
 
-#: FLOAT64 functions refused on DuckDB because GoogleSQL's reference implementation
-#: computes them with another C math library than DuckDB's: their answers differ in the
-#: last bits for a share of arguments (0.3% to 13% of sampled ones; see
-#: ``tests/tools/float_math_rates.py``), and no DuckDB expression gives GoogleSQL's bits.
-#: (``EXP``, ``LN``, ``SQRT``, ``POW``, ``ACOSH`` share the algorithm and stay: rare residuals.)
-OTHER_MATH_LIBRARY: frozenset[str] = frozenset(
-    "ACOS ASIN ASINH ATAN ATAN2 ATANH CBRT COS COSH COT LOG10 SIN SINH TAN TANH".split()  # noqa: SIM905
-)
-DUCKDB_FUNCTIONS = DUCKDB_FUNCTIONS - OTHER_MATH_LIBRARY
-
 #: Why a construct is refused on DuckDB, where a reason helps more than the engines' names.
-REASONS: dict[str, str] = dict.fromkeys(
-    OTHER_MATH_LIBRARY,
-    "DuckDB's math library rounds it differently from GoogleSQL's in the last digits",
-)
-REASONS["LOG10"] += "; LOG(x, 10), which is LN(x) / LN(10) in GoogleSQL too, runs"
+REASONS: dict[str, str] = {}
 
 #: Query constructs (not functions) the DuckDB path refuses, by sqlglot node type.
 REFUSED_CONSTRUCTS: dict[type[exp.Expr], str] = {
