@@ -188,6 +188,7 @@ def to_duckdb_tree(
                 node.type = None
         query = map_tables(query, data_project)
         query = civil_text.literal_casts(query)  # before errors_runtime reads literals
+        query = structs.array_struct_names(query)  # before UNNEST reads the fields
         query = unnest_rows.explode_struct_literals(query)
         query = semantics.apply_untyped(query)
         query = json_values.apply_untyped(query)  # before functions, as compliance

@@ -121,6 +121,8 @@ def format_elements(tree: exp.Expr) -> exp.Expr:
 #: Elements whose parsing differs: GoogleSQL does not read a date from week numbers or
 #: weekdays (NULL), ``%n``/``%t`` match any white space, ``%z`` takes no ``+05:30``.
 _PARSED_APART = frozenset({"%U", "%W", "%w", "%u", "%V", "%G", "%g", "%n", "%t", "%z"})
+#: Elements of no date or time part (literal text, white space).
+_NEUTRAL = frozenset({"%%", "%n", "%t"})
 _PARSES = {
     exp.StrToDate: "PARSE_DATE",
     exp.StrToTime: "PARSE_TIMESTAMP",
@@ -132,7 +134,8 @@ _PARSES = {
 def parse_elements(tree: exp.Expr) -> exp.Expr:
     """Refuse a PARSE_* format whose elements DuckDB's strptime reads otherwise.
 
-    ``PARSE_DATE`` with a time-of-day element is an error in GoogleSQL; DuckDB read it.
+    ``PARSE_DATE`` with a time-of-day element, ``PARSE_TIME`` with a date element, are
+    errors in GoogleSQL; DuckDB read them.
     """
     for node in tree.find_all(*_PARSES):
         name = _PARSES[type(node)]
@@ -143,6 +146,8 @@ def parse_elements(tree: exp.Expr) -> exp.Expr:
         apart = sorted({t for t in tokens if t in _PARSED_APART})
         if isinstance(node, exp.StrToDate):
             apart += sorted({t for t in tokens if _is_time_element(t)})
+        if isinstance(node, exp.ParseTime):  # GoogleSQL: a date element is an error
+            apart += sorted({t for t in tokens if not _is_time_element(t) and t not in _NEUTRAL})
         if apart:
             raise TranspileError(
                 f"unsupported on DuckDB: {name} with {', '.join(apart)} reads text "

@@ -29,6 +29,8 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import (
+    NAN_EQUALITIES,
+    NAN_TRIGGERS,
     duck_fragment,
     is_unknown,
     least_of_unknown,
@@ -111,8 +113,8 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
     for node in list(tree.find_all(*kinds)):
         left, right = node.this, node.expression
-        if node.find_ancestor(exp.Join):
-            continue  # (join keys keep DuckDB's equality: the join rewrites read them)
+        if isinstance(node, exp.EQ) and node.find_ancestor(exp.Join):
+            continue  # join keys stay keys: nan_join_keys guards them
         untyped = not (_is_float(left) or _is_float(right))
         if untyped and not maybe_nan_pair(left, right):
             continue
@@ -437,6 +439,7 @@ TYPED = (
     bit_count,
     nan_extremes,
     nan_order,
+    *NAN_EQUALITIES,
     nan_comparisons,
 )
 
@@ -454,6 +457,7 @@ _ANY_TYPE = (
 #: Triggers that matter only where FLOAT64 or NUMERIC values can occur.
 _FLOAT_ONLY = (
     exp.Between,
+    *NAN_TRIGGERS,
     exp.EQ,
     exp.NEQ,
     exp.LT,
