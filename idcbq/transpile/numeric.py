@@ -3,13 +3,12 @@
 Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 ``tests/probes/numbers.yaml`` compare with GoogleSQL's reference implementation:
 
-- ``nan_comparisons``: ``NaN = NaN`` is FALSE, ``NaN < x`` and ``NaN > x`` are FALSE,
-  ``NaN != NaN`` is TRUE (DuckDB: NaN equals itself and is the largest value); so is
-  ``NaN IN (NaN)``.
+- ``nan_comparisons``: ``NaN = NaN``, ``NaN < x``, ``NaN > x`` are FALSE, ``NaN != NaN``
+  TRUE (DuckDB: NaN equals itself, the largest value); so is ``NaN IN (NaN)``.
+  ``NULLIF``, simple CASE, ``IN UNNEST``/``IN (SELECT)`` and join keys: ``nan_unknown``.
 - ``nan_order``: ORDER BY a FLOAT64 puts NaN after NULL and before ``-inf`` (ASC).
-  These NaN rules also cover values annotation left untyped (decided at run time).
-- ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (an
-  untyped value: decided at run time, :mod:`idcbq.transpile.nan_unknown`).
+- ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (untyped
+  values decided at run time, :mod:`idcbq.transpile.nan_unknown`).
 - ``shifts``: ``>>`` does not sign-extend, ``<<`` of a negative value shifts its bits,
   a shift by 64 or more is 0, a negative shift is an error.
 - ``bit_count``: ``BIT_COUNT`` of a negative INT64 counts its 64-bit two's complement.
@@ -210,7 +209,10 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
             target, has_nan = window, probe
         else:
             target = node
-        detach(target).replace(exp.Case(ifs=[exp.If(this=has_nan, true=_nan())], default=target))
+        slot = detach(target)
+        case = exp.Case(ifs=[exp.If(this=has_nan, true=_nan())], default=target)
+        case.type = target.type  # later rules (NaN comparisons, casts to STRING) read it
+        slot.replace(case)
     for node in list(tree.find_all(exp.Least, exp.Greatest)):
         args = [node.this, *node.expressions]
         if not any(_is_float(a) for a in args):
@@ -221,12 +223,13 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
         # beside a FLOAT64 an untyped argument is a number: it may be the NaN
         floats = [a for a in args if _is_float(a) or is_unknown(a)]
         nans = exp.or_(*(exp.IsNan(this=a.copy()) for a in floats))
-        detach(node).replace(
-            exp.Case(
-                ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=nans, true=_nan())],
-                default=node,
-            )
+        slot = detach(node)
+        case = exp.Case(
+            ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=nans, true=_nan())],
+            default=node,
         )
+        case.type = node.type
+        slot.replace(case)
     return tree
 
 

@@ -30,7 +30,15 @@ from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 
 _PAIRS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
-_SUPERTYPED = (exp.Array, exp.If, exp.Case, exp.Coalesce, exp.SetOperation)
+_SUPERTYPED = (
+    exp.Array,
+    exp.If,
+    exp.Case,
+    exp.Coalesce,
+    exp.SetOperation,
+    exp.ArrayConcat,
+    exp.DPipe,
+)
 
 
 def _literal(node: exp.Expr) -> bool:
@@ -263,6 +271,12 @@ def _groups(node: exp.Expr) -> list[list[exp.Expr]]:
         return [[*(i.args.get("true") for i in ifs), node.args.get("default")]]
     if isinstance(node, exp.Coalesce):
         return [[node.this, *node.expressions]]
+    if isinstance(node, exp.ArrayConcat | exp.DPipe):  # arrays of one element type
+        return [
+            [node.this, *node.expressions]
+            if isinstance(node, exp.ArrayConcat)
+            else [node.this, node.expression]
+        ]
     values = list(node.expressions)
     if all(_literal(v) for v in values if _literal(v) or _names_signature(v.type)):
         return []  # STRUCT literals only: array_struct_names names them alike
