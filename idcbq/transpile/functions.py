@@ -326,10 +326,10 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
         ):
             if isinstance(node, exp.Avg):
                 target = node.parent if isinstance(node.parent, exp.Window) else node
-                target.replace(exact_mean(node))
+                detach(target).replace(exact_mean(node))  # (keeps the NUMERIC type)
                 continue
             if isinstance(node, exp.Div):
-                node.replace(exact_quotient(node.this, node.expression))
+                detach(node).replace(exact_quotient(node.this, node.expression))
                 continue
             what = "AVG of NUMERIC" if isinstance(node, exp.Avg) else "NUMERIC division"
             raise TranspileError(

@@ -331,7 +331,7 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
         quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
         # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
         nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(p)]))
-        node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
+        detach(node).replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
     return tree
 
 

@@ -57,8 +57,27 @@ def detach(node: exp.Expr) -> exp.Expr:
         'SELECT CAST(SIGN(x) AS DOUBLE) AS s'
     """
     placeholder = exp.Literal.string("_idcbq_placeholder")
+    kind = node.type
     node.replace(placeholder)
-    return placeholder
+    known = kind is not None and not kind.is_type(exp.DataType.Type.UNKNOWN)
+    return Slot(placeholder, kind if known else None)
+
+
+class Slot:
+    """Where :func:`detach` took a node out: ``replace(new)`` puts ``new`` there, giving it
+    the node's type when it has none. A rewrite keeps GoogleSQL's meaning, so its type,
+    and typed rules after it read it (``CAST(STDDEV(x) AS STRING)`` of a rewritten
+    ``STDDEV`` printed ``1.0``)."""
+
+    def __init__(self, placeholder: exp.Expr, kind: exp.DataType | None) -> None:
+        self.placeholder = placeholder
+        self.kind = kind
+
+    def replace(self, expression: exp.Expr) -> exp.Expr:
+        """Put ``expression`` where the node was (typed as it was, if untyped)."""
+        if self.kind is not None and expression.type is None:
+            expression.type = self.kind
+        return self.placeholder.replace(expression)
 
 
 def int_literal(node: exp.Expr) -> int | None:
