@@ -169,11 +169,29 @@ def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
     literal, or a STRUCT column or parameter the query names."""
     from idcbq.transpile.known import may_hold
 
-    if not any(True for _ in tree.find_all(*_PAIRS, exp.In, *_SUPERTYPED)):
-        return False
-    if any(True for _ in tree.find_all(exp.Struct, exp.Tuple)):
+    compared = any(True for _ in tree.find_all(*_PAIRS, exp.In))
+    literals = any(True for _ in tree.find_all(exp.Struct, exp.Tuple))
+    if literals and (compared or _struct_beside_other(tree)):
         return True
+    if not (compared or any(True for _ in tree.find_all(*_SUPERTYPED))):
+        return False
     return may_hold(tree, schema or {}, params or {}, ("STRUCT",))
+
+
+def _struct_beside_other(tree: exp.Expr) -> bool:
+    """A STRUCT literal may share a type with a value of unknown field names: beside a
+    value that is not a literal, or in a set operation or array concatenation. (STRUCT
+    literals alone are named alike untyped, by :func:`array_struct_names`.)"""
+    for node in tree.find_all(*_SUPERTYPED):
+        if isinstance(node, exp.SetOperation | exp.ArrayConcat | exp.DPipe):
+            return True
+        for group in _groups(node, literal_arrays=True):
+            values = [v for v in group if v is not None]
+            if any(_literal(v) for v in values) and not all(
+                _literal(v) or isinstance(v, exp.Literal | exp.Null) for v in values
+            ):
+                return True
+    return False
 
 
 def _field_names(node: exp.Struct | exp.Tuple) -> list[str | None]:
@@ -212,8 +230,9 @@ def _align(elements: list[exp.Expr]) -> None:
     if len(literals) < 2:
         return
     first = literals[0]
-    if first is not elements[0] and _field_names(first) != _field_names(elements[0]):
-        raise _refuse("an array of STRUCTs whose first element is not a STRUCT literal")
+    leading = next(e for e in elements if not isinstance(e, exp.Null))
+    if first is not leading and _field_names(first) != _field_names(leading):
+        raise _refuse("STRUCTs of other field names after one that is not a STRUCT literal")
     literals[1:] = [_rename_like(first, other) for other in literals[1:]]
     for position in range(len(first.expressions)):
         inner = [_field_value(lit.expressions[position]) for lit in literals]
@@ -225,7 +244,8 @@ def array_struct_names(tree: exp.Expr) -> exp.Expr:
     """An array literal of STRUCTs takes its element type, field names included, from its
     first element (GoogleSQL: ``[STRUCT(1 AS a), STRUCT(2)]`` is ``ARRAY<STRUCT<a INT64>>``);
     DuckDB pairs fields by name and would add fields, leaving NULLs. Name every STRUCT
-    literal's fields as the first one's, nested STRUCT literals likewise.
+    literal's fields as the first one's, nested STRUCT literals likewise; so for the
+    branches of IF, CASE and COALESCE.
 
     Example:
         >>> import sqlglot
@@ -233,8 +253,18 @@ def array_struct_names(tree: exp.Expr) -> exp.Expr:
         >>> array_struct_names(q).sql("duckdb")
         "SELECT [{'a': 1}, {'a': 2}]"
     """
-    for node in tree.find_all(exp.Array):
-        _align(list(node.expressions))
+    for node in list(tree.find_all(exp.Array, exp.If, exp.Case, exp.Coalesce)):
+        if isinstance(node, exp.If):
+            _align([node.args.get("true"), node.args.get("false") or exp.null()])
+        elif isinstance(node, exp.Case):
+            ifs = node.args.get("ifs") or []
+            _align([*(i.args.get("true") for i in ifs), node.args.get("default") or exp.null()])
+        else:
+            _align(
+                [node.this, *node.expressions]
+                if isinstance(node, exp.Coalesce)
+                else list(node.expressions)
+            )
     return tree
 
 
@@ -257,7 +287,7 @@ def _names_signature(kind: exp.DataType | None):
     return tuple(fields)
 
 
-def _groups(node: exp.Expr) -> list[list[exp.Expr]]:
+def _groups(node: exp.Expr, literal_arrays: bool = False) -> list[list[exp.Expr]]:
     """The values that one type must hold, per result type ``node`` gives them."""
     if isinstance(node, exp.SetOperation):
         left, right = node.left, node.right
@@ -278,7 +308,9 @@ def _groups(node: exp.Expr) -> list[list[exp.Expr]]:
             else [node.this, node.expression]
         ]
     values = list(node.expressions)
-    if all(_literal(v) for v in values if _literal(v) or _names_signature(v.type)):
+    if not literal_arrays and all(
+        _literal(v) for v in values if _literal(v) or _names_signature(v.type)
+    ):
         return []  # STRUCT literals only: array_struct_names names them alike
     return [values]
 
