@@ -191,6 +191,7 @@ def to_duckdb_tree(
         # kept from rule to rule (a rule whose types the tree lacks is skipped unwalked).
         untyped = (
             civil_text.literal_casts,  # before errors_runtime reads literals
+            structs.array_struct_names,  # before UNNEST reads the fields
             unnest_rows.explode_struct_literals,
             rules.Triggered(semantics.UNTYPED),
             *json_values.UNTYPED,  # before functions, as compliance

@@ -179,6 +179,8 @@ def format_elements(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Elements of no date or time part (literal text, white space).
+_NEUTRAL = frozenset({"%%", "%n", "%t"})
 _PARSES = {
     exp.StrToDate: "PARSE_DATE",
     exp.StrToTime: "PARSE_TIMESTAMP",
@@ -195,8 +197,8 @@ def parse_elements(tree: exp.Expr) -> exp.Expr:
     Only elements both read alike pass (``_READ``): GoogleSQL does not read a date from
     week numbers or weekdays (NULL), ``%n``/``%t`` match any white space, ``%z`` takes
     no ``+05:30``, ``%F`` is not read at all, ``%E6S`` reads seconds without a fraction.
-    ``PARSE_DATE`` with a time-of-day element is an error in GoogleSQL; DuckDB read it.
-    GoogleSQL's ``%e`` is DuckDB's ``%-d``.
+    ``PARSE_DATE`` with a time-of-day element, ``PARSE_TIME`` with a date element, are
+    errors in GoogleSQL; DuckDB read them. GoogleSQL's ``%e`` is DuckDB's ``%-d``.
     """
     for node in tree.find_all(*_PARSES):
         if node.meta.get(FRAGMENT):
@@ -208,6 +210,8 @@ def parse_elements(tree: exp.Expr) -> exp.Expr:
         apart = []
         if isinstance(node, exp.StrToDate):
             apart += sorted({t for t in tokens if _is_time_element(t)})
+        if isinstance(node, exp.ParseTime):  # GoogleSQL: a date element is an error
+            apart += sorted({t for t in tokens if not _is_time_element(t) and t not in _NEUTRAL})
         # GoogleSQL's %p moves only a 12-hour %I (%H 13 stays, %I 12 alone is 0);
         # DuckDB's moves any hour.
         if ("%p" in tokens) != ("%I" in tokens):

@@ -31,12 +31,13 @@ Typed (they read ``node.type``; :func:`needs_types` tells when annotation is wor
 
 from __future__ import annotations
 
+import sqlglot
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_guards import finite
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import handles, run_triggered
+from idcbq.transpile.rules import dup, handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
 from idcbq.transpile.semantics import T, error_call, is_typed
 
@@ -94,6 +95,22 @@ def array_concat_null(tree: exp.Expr) -> exp.Expr:
             continue
         anynull = exp.or_(*(exp.Is(this=p.copy(), expression=exp.null()) for p in parts))
         detach(node).replace(exp.Case(ifs=[exp.If(this=anynull, true=exp.null())], default=node))
+    return tree
+
+
+def array_ends(tree: exp.Expr) -> exp.Expr:
+    """``ARRAY_FIRST``/``ARRAY_LAST``: the end element, an error for an empty array, NULL
+    for a NULL one (DuckDB has neither function; its ``a[1]`` of ``[]`` is NULL)."""
+    for node in list(tree.find_all(exp.ArrayFirst, exp.ArrayLast)):
+        array = node.this
+        first = isinstance(node, exp.ArrayFirst)
+        text = "_a[SAFE_OFFSET(0)]" if first else "_a[SAFE_OFFSET(ARRAY_LENGTH(_a) - 1)]"
+        element = sqlglot.parse_one(text, read="bigquery")
+        for hole in list(element.find_all(exp.Column)):
+            hole.replace(dup(array))
+        empty = exp.EQ(this=exp.ArraySize(this=dup(array)), expression=exp.Literal.number(0))
+        name = "ARRAY_FIRST" if first else "ARRAY_LAST"
+        node.replace(_guard(element, empty, f"{name} of an empty array"))
     return tree
 
 
@@ -277,6 +294,7 @@ UNTYPED = (
     (pow_domain, (exp.Pow,)),
     (array_to_string_nulls, (exp.ArrayToString,)),
     (array_concat_null, (exp.ArrayConcat,)),
+    (array_ends, (exp.ArrayFirst, exp.ArrayLast)),
     (negative_counts, (exp.GenerateSeries, exp.Pad, exp.Repeat)),
     (date_from_unix_date, (exp.DateFromUnixDate,)),
     (timestamp_diff_whole, (exp.TimestampDiff,)),
@@ -329,10 +347,10 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
         ):
             if isinstance(node, exp.Avg):
                 target = node.parent if isinstance(node.parent, exp.Window) else node
-                target.replace(exact_mean(node))
+                detach(target).replace(exact_mean(node))  # (keeps the NUMERIC type)
                 continue
             if isinstance(node, exp.Div):
-                node.replace(exact_quotient(node.this, node.expression))
+                detach(node).replace(exact_quotient(node.this, node.expression))
                 continue
             what = "AVG of NUMERIC" if isinstance(node, exp.Avg) else "NUMERIC division"
             raise TranspileError(

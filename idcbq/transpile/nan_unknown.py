@@ -32,7 +32,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import dup
+from idcbq.transpile.rules import dup, handles
 
 FRAGMENT = "idcbq_fragment"
 
@@ -187,3 +187,169 @@ def alias_value(key: exp.Expr, order: exp.Order) -> exp.Expr:
             if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():
                 return item.this
     return key
+
+
+def _float_typed(node: exp.Expr | None) -> bool:
+    kind = None if node is None else node.type
+    return kind is not None and kind.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+
+
+def _finite_number(node: exp.Expr) -> bool:
+    inner = node.this if isinstance(node, exp.Neg) else node
+    return isinstance(inner, exp.Literal) and inner.is_number
+
+
+@handles(exp.Nullif, exp.Case)
+def nan_implicit_equalities(tree: exp.Expr) -> exp.Expr:
+    """``NULLIF(a, b)`` and ``CASE x WHEN y ...`` of FLOAT64 values as the explicit ``=``
+    they mean, so the NaN rule of ``=`` applies (GoogleSQL: ``NULLIF(NaN, NaN)`` is NaN,
+    DuckDB's NULL). Typed; a number literal compared leaves them alone (DuckDB agrees).
+
+    Example:
+        >>> import sqlglot
+        >>> tree = sqlglot.parse_one("SELECT NULLIF(x, y)", read="bigquery")
+        >>> for c in tree.find_all(exp.Column):
+        ...     c.type = exp.DataType.build("DOUBLE")
+        >>> print(nan_implicit_equalities(tree).sql("duckdb"))
+        SELECT CASE WHEN x = y THEN NULL ELSE x END
+    """
+    for node in list(tree.find_all(exp.Nullif)):
+        left, right = node.this, node.expression
+        if not (_float_typed(left) or _float_typed(right)):
+            continue
+        if _finite_number(left) or _finite_number(right) or left.find(exp.Rand, exp.Uuid):
+            continue
+        test = exp.EQ(this=dup(left), expression=dup(right))
+        case = exp.Case(ifs=[exp.If(this=test, true=exp.null())], default=dup(left))
+        case.type = node.type
+        node.replace(case)
+    for node in list(tree.find_all(exp.Case)):
+        operand = node.this
+        if operand is None or operand.find(exp.Rand, exp.Uuid):
+            continue
+        whens = [i.this for i in node.args.get("ifs") or []]
+        if not (_float_typed(operand) or any(_float_typed(w) for w in whens)):
+            continue
+        if all(_finite_number(w) for w in whens):
+            continue
+        for branch in node.args.get("ifs") or []:
+            branch.set("this", exp.EQ(this=dup(operand), expression=branch.this))
+        node.set("this", None)
+    return tree
+
+
+def _is_nan(value: exp.Expr) -> exp.Expr:
+    return exp.IsNan(this=dup(value))
+
+
+@handles(exp.In)
+def nan_in_sets(tree: exp.Expr) -> exp.Expr:
+    """``x IN UNNEST(a)`` / ``x IN (SELECT ...)`` of a FLOAT64 ``x``: a NaN matches nothing
+    in GoogleSQL (NULL when a candidate is NULL, else FALSE); DuckDB finds NaN in a set
+    holding NaN. Other values keep DuckDB's answer (it agrees).
+
+    Example:
+        >>> import sqlglot
+        >>> tree = sqlglot.parse_one("SELECT x IN UNNEST(a)", read="bigquery")
+        >>> tree.find(exp.Column).type = exp.DataType.build("DOUBLE")
+        >>> print(nan_in_sets(tree).sql("bigquery"))
+        SELECT CASE WHEN IS_NAN(x) THEN CASE WHEN EXISTS(SELECT 1 FROM UNNEST(a) AS _nan_v WHERE _nan_v IS NULL) THEN NULL ELSE FALSE END ELSE x IN UNNEST(a) END
+    """
+    for node in list(tree.find_all(exp.In)):
+        value = node.this
+        unnest, query = node.args.get("unnest"), node.args.get("query")
+        if not (unnest or query) or not _float_typed(value) or _finite_number(value):
+            continue
+        if value.find(exp.Rand, exp.Uuid):
+            continue
+        if unnest is not None:
+            source = exp.Unnest(expressions=[dup(e) for e in unnest.expressions])
+            alias = exp.TableAlias(columns=[exp.to_identifier("_nan_v")])
+            source.set("alias", alias)
+            probe = exp.column("_nan_v")
+        else:
+            inner = query.this if isinstance(query, exp.Subquery) else query
+            source = exp.Subquery(
+                this=dup(inner),
+                alias=exp.TableAlias(
+                    this=exp.to_identifier("_nan_s"), columns=[exp.to_identifier("_nan_v")]
+                ),
+            )
+            probe = exp.column("_nan_v", table="_nan_s")
+        has_null = exp.Exists(
+            this=exp.select("1").from_(source).where(exp.Is(this=probe, expression=exp.null()))
+        )
+        on_nan = exp.Case(ifs=[exp.If(this=has_null, true=exp.null())], default=exp.false())
+        guarded = exp.Case(ifs=[exp.If(this=_is_nan(value), true=on_nan)])
+        node.replace(guarded)
+        guarded.set("default", node)
+    return tree
+
+
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+@handles(exp.Join)
+def nan_join_keys(tree: exp.Expr) -> exp.Expr:
+    """A join's ``a = b`` of FLOAT64 values never matches a NaN in GoogleSQL; DuckDB's
+    join matches NaN with NaN. Each such key gets ``AND NOT IS_NAN(a)`` beside it (the
+    equality stays a join key)."""
+    for join in list(tree.find_all(exp.Join)):
+        on = join.args.get("on")
+        if on is None:
+            continue
+        guards = []
+        for eq in list(on.find_all(exp.EQ)):
+            left, right = eq.this, eq.expression
+            if not (_float_typed(left) or _float_typed(right)):
+                continue
+            side = left if _float_typed(left) else right
+            if any(c is eq for c in _conjuncts(on)):
+                guards.append(exp.Not(this=_is_nan(side)))
+            else:
+                eq.replace(exp.paren(exp.and_(dup(eq), exp.Not(this=_is_nan(side)))))
+        if guards:
+            join.set("on", exp.and_(join.args["on"], *guards))
+    return tree
+
+
+def _projection(source: exp.Expr | None, name: str) -> exp.Expr | None:
+    """The projection named ``name`` of a subquery source (None where not known)."""
+    if not isinstance(source, exp.Subquery) or not isinstance(source.this, exp.Select):
+        return None
+    for projection in source.this.selects:
+        if projection.alias_or_name.lower() == name.lower():
+            return projection
+    return None
+
+
+@handles(exp.Join)
+def nan_using_keys(tree: exp.Expr) -> exp.Expr:
+    """Refuse ``JOIN ... USING (k)`` on a FLOAT64 ``k``: DuckDB matches NaN with NaN."""
+    from idcbq.errors import TranspileError
+
+    for join in tree.find_all(exp.Join):
+        for key in join.args.get("using") or []:
+            select = join.parent
+            sources = [j.this for j in select.args.get("joins") or []]
+            if select.args.get("from"):
+                sources.append(select.args["from"].this)
+            for source in sources:
+                projection = _projection(source, key.name)
+                if projection is not None and _float_typed(projection):
+                    raise TranspileError(
+                        f"unsupported on DuckDB: JOIN ... USING ({key.name}) of FLOAT64 "
+                        "values (GoogleSQL never matches NaN, DuckDB does)"
+                    )
+    return tree
+
+
+#: The rules above, run before ``numeric.nan_comparisons`` (which gives ``=`` NaN's rule).
+NAN_EQUALITIES = (nan_implicit_equalities, nan_in_sets, nan_join_keys, nan_using_keys)
+#: Node types those rules act on.
+NAN_TRIGGERS = (exp.Nullif, exp.Case, exp.In, exp.Join)

@@ -3,13 +3,12 @@
 Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 ``tests/probes/numbers.yaml`` compare with GoogleSQL's reference implementation:
 
-- ``nan_comparisons``: ``NaN = NaN`` is FALSE, ``NaN < x`` and ``NaN > x`` are FALSE,
-  ``NaN != NaN`` is TRUE (DuckDB: NaN equals itself and is the largest value); so is
-  ``NaN IN (NaN)``.
+- ``nan_comparisons``: ``NaN = NaN``, ``NaN < x``, ``NaN > x`` are FALSE, ``NaN != NaN``
+  TRUE (DuckDB: NaN equals itself, the largest value); so is ``NaN IN (NaN)``.
+  ``NULLIF``, simple CASE, ``IN UNNEST``/``IN (SELECT)`` and join keys: ``nan_unknown``.
 - ``nan_order``: ORDER BY a FLOAT64 puts NaN after NULL and before ``-inf`` (ASC).
-  These NaN rules also cover values annotation left untyped (decided at run time).
-- ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (an
-  untyped value: decided at run time, :mod:`idcbq.transpile.nan_unknown`).
+- ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (untyped
+  values decided at run time, :mod:`idcbq.transpile.nan_unknown`).
 - ``shifts``: ``>>`` does not sign-extend, ``<<`` of a negative value shifts its bits,
   a shift by 64 or more is 0, a negative shift is an error.
 - ``bit_count``: ``BIT_COUNT`` of a negative INT64 counts its 64-bit two's complement.
@@ -29,6 +28,8 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import (
+    NAN_EQUALITIES,
+    NAN_TRIGGERS,
     alias_value,
     distinct_nan_order,
     duck_fragment,
@@ -113,8 +114,8 @@ def nan_comparisons(tree: exp.Expr) -> exp.Expr:
     kinds = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
     for node in list(tree.find_all(*kinds)):
         left, right = node.this, node.expression
-        if node.find_ancestor(exp.Join):
-            continue  # (join keys keep DuckDB's equality: the join rewrites read them)
+        if isinstance(node, exp.EQ) and node.find_ancestor(exp.Join):
+            continue  # join keys stay keys: nan_join_keys guards them
         untyped = not (_is_float(left) or _is_float(right))
         if untyped and not maybe_nan_pair(left, right):
             continue
@@ -200,7 +201,10 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
             target, has_nan = window, probe
         else:
             target = node
-        detach(target).replace(exp.Case(ifs=[exp.If(this=has_nan, true=_nan())], default=target))
+        slot = detach(target)
+        case = exp.Case(ifs=[exp.If(this=has_nan, true=_nan())], default=target)
+        case.type = target.type  # later rules (NaN comparisons, casts to STRING) read it
+        slot.replace(case)
     for node in list(tree.find_all(exp.Least, exp.Greatest)):
         args = [node.this, *node.expressions]
         if not any(_is_float(a) for a in args):
@@ -211,12 +215,13 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
         # beside a FLOAT64 an untyped argument is a number: it may be the NaN
         floats = [a for a in args if _is_float(a) or is_unknown(a)]
         nans = exp.or_(*(exp.IsNan(this=a.copy()) for a in floats))
-        detach(node).replace(
-            exp.Case(
-                ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=nans, true=_nan())],
-                default=node,
-            )
+        slot = detach(node)
+        case = exp.Case(
+            ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=nans, true=_nan())],
+            default=node,
         )
+        case.type = node.type
+        slot.replace(case)
     return tree
 
 
@@ -318,7 +323,7 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
         quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
         # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
         nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(p)]))
-        node.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
+        detach(node).replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
     return tree
 
 
@@ -435,6 +440,7 @@ TYPED = (
     bit_count,
     nan_extremes,
     nan_order,
+    *NAN_EQUALITIES,
     nan_comparisons,
 )
 
@@ -452,6 +458,7 @@ _ANY_TYPE = (
 #: Triggers that matter only where FLOAT64 or NUMERIC values can occur.
 _FLOAT_ONLY = (
     exp.Between,
+    *NAN_TRIGGERS,
     exp.EQ,
     exp.NEQ,
     exp.LT,

@@ -28,8 +28,9 @@ from itertools import count
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.literals import float_literals
 from idcbq.transpile.printf_args import printf_args
-from idcbq.transpile.rules import dup, handles
+from idcbq.transpile.rules import handles
 
 #: Marks the ``error()`` calls idcbq's rewrites add (not the query's own ``ERROR``): a
 #: ``SAFE.`` call turns them to NULL.
@@ -57,8 +58,27 @@ def detach(node: exp.Expr) -> exp.Expr:
         'SELECT CAST(SIGN(x) AS DOUBLE) AS s'
     """
     placeholder = exp.Literal.string("_idcbq_placeholder")
+    kind = node.type
     node.replace(placeholder)
-    return placeholder
+    known = kind is not None and not kind.is_type(exp.DataType.Type.UNKNOWN)
+    return Slot(placeholder, kind if known else None)
+
+
+class Slot:
+    """Where :func:`detach` took a node out: ``replace(new)`` puts ``new`` there, giving it
+    the node's type when it has none. A rewrite keeps GoogleSQL's meaning, so its type,
+    and typed rules after it read it (``CAST(STDDEV(x) AS STRING)`` of a rewritten
+    ``STDDEV`` printed ``1.0``)."""
+
+    def __init__(self, placeholder: exp.Expr, kind: exp.DataType | None) -> None:
+        self.placeholder = placeholder
+        self.kind = kind
+
+    def replace(self, expression: exp.Expr) -> exp.Expr:
+        """Put ``expression`` where the node was (typed as it was, if untyped)."""
+        if self.kind is not None and expression.type is None:
+            expression.type = self.kind
+        return self.placeholder.replace(expression)
 
 
 def int_literal(node: exp.Expr) -> int | None:
@@ -342,35 +362,6 @@ def order_by_computed_aliases(tree: exp.Expr) -> exp.Expr:
         wrapped.set("order", order)
         select.replace(wrapped)
     return tree
-
-
-@handles(exp.Literal)
-def float_literals(tree: exp.Expr) -> exp.Expr:
-    """``2.5`` is FLOAT64 in BigQuery but DECIMAL in DuckDB: make it DOUBLE.
-
-    Otherwise results come back as Decimal and arithmetic uses fixed-point rules. The
-    literal is written with an exponent (``2.5e0``), which DuckDB reads as the nearest
-    DOUBLE, as BigQuery does; its DECIMAL cast to DOUBLE is not always the nearest
-    (``CAST(0.9999999999999999 AS DOUBLE)`` is ``1``).
-    """
-    for lit in list(tree.find_all(exp.Literal)):
-        if lit.is_string or re.fullmatch(r"\d+", lit.this):
-            continue
-        if isinstance(lit.parent, exp.Limit | exp.TableSample):
-            continue
-        if isinstance(lit.parent, exp.Cast | exp.TryCast):
-            if lit.parent.to.this in (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT):
-                lit.set("this", _with_exponent(lit.this))
-            continue
-        double = dup(lit)
-        double.set("this", _with_exponent(lit.this))
-        lit.replace(exp.cast(double, "DOUBLE", copy=False))
-    return tree
-
-
-def _with_exponent(number: str) -> str:
-    """``number`` as DuckDB reads a DOUBLE literal (``0.5`` -> ``0.5e0``)."""
-    return number if re.search(r"[eE]", number) else number + "e0"
 
 
 @handles(exp.CountIf)

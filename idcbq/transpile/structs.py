@@ -9,6 +9,12 @@ NULL)`` FALSE). DuckDB pairs the fields by name and compares NULL fields as valu
   get the NaN rules of :mod:`idcbq.transpile.numeric`); ``s IN (a, b)`` becomes
   ``s = a OR s = b``. A STRUCT ``IN UNNEST(...)``/``IN (SELECT ...)``, or a STRUCT whose
   fields are not known, is refused.
+- ``array_struct_names`` (untyped): an array literal of STRUCT literals takes the first
+  element's field names (GoogleSQL's element type); DuckDB would pair fields by name and
+  add the others' as NULL fields.
+- ``struct_supertypes`` (typed): where one type must hold STRUCTs of differently named
+  fields otherwise (an array with a STRUCT column, IF/CASE/COALESCE branches, the columns
+  of a set operation), the query is refused.
 
 Compared with GoogleSQL's reference implementation by ``tests/probes/nested.yaml`` and
 Google's compliance cases (``in_queries.test``, ``comparison_functions.test``).
@@ -24,6 +30,15 @@ from idcbq.transpile.rules import handles
 from idcbq.transpile.semantics import T
 
 _PAIRS = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
+_SUPERTYPED = (
+    exp.Array,
+    exp.If,
+    exp.Case,
+    exp.Coalesce,
+    exp.SetOperation,
+    exp.ArrayConcat,
+    exp.DPipe,
+)
 
 
 def _literal(node: exp.Expr) -> bool:
@@ -149,16 +164,174 @@ def struct_comparisons(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-TYPED = (struct_comparisons,)
-
-
 def needs_types(tree: exp.Expr, schema=None, params=None) -> bool:
     """True if a comparison or ``IN`` appears where a STRUCT can: a STRUCT or tuple
     literal, or a STRUCT column or parameter the query names."""
     from idcbq.transpile.known import may_hold
 
-    if not any(True for _ in tree.find_all(*_PAIRS, exp.In)):
-        return False
-    if any(True for _ in tree.find_all(exp.Struct, exp.Tuple)):
+    compared = any(True for _ in tree.find_all(*_PAIRS, exp.In))
+    literals = any(True for _ in tree.find_all(exp.Struct, exp.Tuple))
+    if literals and (compared or _struct_beside_other(tree)):
         return True
+    if not (compared or any(True for _ in tree.find_all(*_SUPERTYPED))):
+        return False
     return may_hold(tree, schema or {}, params or {}, ("STRUCT",))
+
+
+def _struct_beside_other(tree: exp.Expr) -> bool:
+    """A STRUCT literal may share a type with a value of unknown field names: beside a
+    value that is not a literal, or in a set operation or array concatenation. (STRUCT
+    literals alone are named alike untyped, by :func:`array_struct_names`.)"""
+    for node in tree.find_all(*_SUPERTYPED):
+        if isinstance(node, exp.SetOperation | exp.ArrayConcat | exp.DPipe):
+            return True
+        for group in _groups(node, literal_arrays=True):
+            values = [v for v in group if v is not None]
+            if any(_literal(v) for v in values) and not all(
+                _literal(v) or isinstance(v, exp.Literal | exp.Null) for v in values
+            ):
+                return True
+    return False
+
+
+def _field_names(node: exp.Struct | exp.Tuple) -> list[str | None]:
+    return [
+        field.name if isinstance(field, exp.PropertyEQ | exp.Alias) else None
+        for field in node.expressions
+    ]
+
+
+def _field_value(field: exp.Expr) -> exp.Expr:
+    return field.expression if isinstance(field, exp.PropertyEQ) else _alias_value(field)
+
+
+def _alias_value(field: exp.Expr) -> exp.Expr:
+    return field.this if isinstance(field, exp.Alias) else field
+
+
+def _rename_like(first: exp.Struct | exp.Tuple, other: exp.Struct | exp.Tuple) -> exp.Expr:
+    names = _field_names(first)
+    if len(names) != len(other.expressions) or names == _field_names(other):
+        return other  # refused by GoogleSQL's analyzer, or named alike already
+    fields = []
+    for name, field in zip(names, list(other.expressions), strict=True):
+        value = _field_value(field)
+        if name is None:
+            fields.append(value)
+        else:
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(name), expression=value))
+    renamed = exp.Struct(expressions=fields)
+    other.replace(renamed)
+    return renamed
+
+
+def _align(elements: list[exp.Expr]) -> None:
+    literals = [e for e in elements if isinstance(e, exp.Struct | exp.Tuple)]
+    if len(literals) < 2:
+        return
+    first = literals[0]
+    leading = next(e for e in elements if not isinstance(e, exp.Null))
+    if first is not leading and _field_names(first) != _field_names(leading):
+        raise _refuse("STRUCTs of other field names after one that is not a STRUCT literal")
+    literals[1:] = [_rename_like(first, other) for other in literals[1:]]
+    for position in range(len(first.expressions)):
+        inner = [_field_value(lit.expressions[position]) for lit in literals]
+        if len(inner) == len(literals):
+            _align(inner)
+
+
+def array_struct_names(tree: exp.Expr) -> exp.Expr:
+    """An array literal of STRUCTs takes its element type, field names included, from its
+    first element (GoogleSQL: ``[STRUCT(1 AS a), STRUCT(2)]`` is ``ARRAY<STRUCT<a INT64>>``);
+    DuckDB pairs fields by name and would add fields, leaving NULLs. Name every STRUCT
+    literal's fields as the first one's, nested STRUCT literals likewise; so for the
+    branches of IF, CASE and COALESCE.
+
+    Example:
+        >>> import sqlglot
+        >>> q = sqlglot.parse_one("SELECT [STRUCT(1 AS a), STRUCT(2)]", read="bigquery")
+        >>> array_struct_names(q).sql("duckdb")
+        "SELECT [{'a': 1}, {'a': 2}]"
+    """
+    for node in list(tree.find_all(exp.Array, exp.If, exp.Case, exp.Coalesce)):
+        if isinstance(node, exp.If):
+            _align([node.args.get("true"), node.args.get("false") or exp.null()])
+        elif isinstance(node, exp.Case):
+            ifs = node.args.get("ifs") or []
+            _align([*(i.args.get("true") for i in ifs), node.args.get("default") or exp.null()])
+        else:
+            _align(
+                [node.this, *node.expressions]
+                if isinstance(node, exp.Coalesce)
+                else list(node.expressions)
+            )
+    return tree
+
+
+def _names_signature(kind: exp.DataType | None):
+    """The field names of a STRUCT type, nested STRUCTs and ARRAYs of them included, or
+    None for a type holding no STRUCT (or an unknown one)."""
+    if kind is None:
+        return None
+    if kind.is_type(T.ARRAY):
+        inner = kind.expressions[0] if kind.expressions else None
+        return None if inner is None else _names_signature(inner)
+    if not kind.is_type(T.STRUCT):
+        return None
+    fields = []
+    for sub in kind.expressions:
+        if isinstance(sub, exp.ColumnDef):
+            fields.append((sub.name.lower(), _names_signature(sub.args.get("kind"))))
+        else:
+            fields.append(("", _names_signature(sub if isinstance(sub, exp.DataType) else None)))
+    return tuple(fields)
+
+
+def _groups(node: exp.Expr, literal_arrays: bool = False) -> list[list[exp.Expr]]:
+    """The values that one type must hold, per result type ``node`` gives them."""
+    if isinstance(node, exp.SetOperation):
+        left, right = node.left, node.right
+        if not (isinstance(left, exp.Select) and isinstance(right, exp.Select)):
+            return []
+        return [list(pair) for pair in zip(left.selects, right.selects, strict=False)]
+    if isinstance(node, exp.If):
+        return [[node.args.get("true"), node.args.get("false")]]
+    if isinstance(node, exp.Case):
+        ifs = node.args.get("ifs") or []
+        return [[*(i.args.get("true") for i in ifs), node.args.get("default")]]
+    if isinstance(node, exp.Coalesce):
+        return [[node.this, *node.expressions]]
+    if isinstance(node, exp.ArrayConcat | exp.DPipe):  # arrays of one element type
+        return [
+            [node.this, *node.expressions]
+            if isinstance(node, exp.ArrayConcat)
+            else [node.this, node.expression]
+        ]
+    values = list(node.expressions)
+    if not literal_arrays and all(
+        _literal(v) for v in values if _literal(v) or _names_signature(v.type)
+    ):
+        return []  # STRUCT literals only: array_struct_names names them alike
+    return [values]
+
+
+@handles(*_SUPERTYPED)
+def struct_supertypes(tree: exp.Expr) -> exp.Expr:
+    """Refuse STRUCT values of differently named fields where one type must hold them:
+    GoogleSQL's supertype takes the first one's names and keeps the fields by position,
+    DuckDB pairs fields by name (``[s, STRUCT(2, 'y')][OFFSET(1)].b`` is NULL there). An
+    array literal whose STRUCTs are all literals is renamed instead (:func:`array_struct_names`).
+    """
+    for node in tree.find_all(*_SUPERTYPED):
+        for group in _groups(node):
+            signatures = {_names_signature(v.type) for v in group if v is not None} - {None}
+            if len(signatures) > 1:
+                raise TranspileError(
+                    "unsupported on DuckDB: STRUCT values with differently named fields in one "
+                    "type (GoogleSQL keeps the first one's names and pairs fields by position, "
+                    "DuckDB pairs them by name)"
+                )
+    return tree
+
+
+TYPED = (struct_comparisons, struct_supertypes)

@@ -55,7 +55,11 @@ def _float_text(value: exp.Expr) -> exp.Expr:
         )
 
     exact = exp.EQ(this=exp.cast(printf(15), "DOUBLE"), expression=value.copy())
-    return exp.Case(ifs=[exp.If(this=exact, true=printf(15))], default=printf(17))
+    nan = exp.IsNan(this=value.copy())  # DuckDB prints a NaN with its sign bit as -nan
+    return exp.Case(
+        ifs=[exp.If(this=nan, true=exp.Literal.string("nan")), exp.If(this=exact, true=printf(15))],
+        default=printf(17),
+    )
 
 
 _BOOL_TEXT = {"true": True, "false": False}
@@ -284,10 +288,12 @@ def _json_float(value: exp.Expr) -> exp.Expr:
 
 @handles(exp.Sign)
 def sign_of_float(tree: exp.Expr) -> exp.Expr:
-    """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT)."""
+    """``SIGN(FLOAT64)`` is a FLOAT64 (DuckDB gives TINYINT), NaN for a NaN (DuckDB: 0)."""
     for node in list(tree.find_all(exp.Sign)):
         if is_typed(node.this, T.DOUBLE, T.FLOAT) and not isinstance(node.parent, exp.Cast):
-            detach(node).replace(exp.cast(node, "DOUBLE"))
+            nan = exp.If(this=exp.IsNan(this=dup(node.this)), true=dup(node.this))
+            slot = detach(node)
+            slot.replace(exp.Case(ifs=[nan], default=exp.cast(node, "DOUBLE")))
     return tree
 
 
