@@ -171,7 +171,21 @@ def json_path_modes(tree: exp.Expr) -> exp.Expr:
                 f"unsupported on DuckDB: the JSONPath {path.this!r} (path modes such as "
                 "'lax' and 'recursive' have no DuckDB equivalent)"
             )
+        if isinstance(path, exp.JSONPath) and any(
+            isinstance(part, exp.JSONPathSubscript) and _negative(part.this)
+            for part in path.expressions
+        ):
+            raise TranspileError(
+                "unsupported on DuckDB: a negative array index in a JSONPath (GoogleSQL "
+                "finds nothing; DuckDB counts from the end)"
+            )
     return tree
+
+
+def _negative(index: object) -> bool:
+    return (isinstance(index, int) and index < 0) or (
+        isinstance(index, str) and index.startswith("-")
+    )
 
 
 @handles(exp.JSONBool, exp.Float64, exp.Int64)
@@ -391,6 +405,33 @@ def json_query_of_text(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+@handles(*_PATH_FUNCTIONS)
+def json_text_validity(tree: exp.Expr) -> exp.Expr:
+    """A JSONPath function of STRING text that is not JSON gives NULL in GoogleSQL (row by
+    row); DuckDB raised for the whole query. Only a document known to be STRING is
+    wrapped (a JSON value was parsed already)."""
+    for node in list(tree.find_all(*_PATH_FUNCTIONS)):
+        doc = node.this
+        if node.meta.get("idcbq_json_valid") or doc is None:
+            continue
+        node.meta["idcbq_json_valid"] = True
+        kind = doc.type
+        if kind is None or not kind.is_type(*exp.DataType.TEXT_TYPES):
+            continue
+        valid = exp.Anonymous(this="json_valid", expressions=[doc.copy()])
+        checked = exp.Case(ifs=[exp.If(this=valid, true=doc.copy())])
+        checked.type = kind
+        doc.replace(checked)
+        if isinstance(node, exp.JSONExtractArray):  # of text: ARRAY<STRING> of JSON texts
+            # a JSON null element is the text null (DuckDB's JSON[] cast made it SQL NULL)
+            texts = duck_fragment(
+                "list_transform(_a, e -> coalesce(CAST(e AS VARCHAR), 'null'))", _a=node.copy()
+            )
+            texts.type = exp.DataType.build("ARRAY<STRING>", dialect="bigquery")
+            node.replace(texts)
+    return tree
+
+
 UNTYPED = (
     json_literals,
     json_path_modes,
@@ -399,12 +440,12 @@ UNTYPED = (
     json_value_array_scalars,
     json_conversions,
 )
-TYPED = (to_json_string_values, string_of_json, json_query_of_text)
+TYPED = (to_json_string_values, string_of_json, json_text_validity, json_query_of_text)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if ``TO_JSON_STRING``, ``STRING()`` or ``JSON_QUERY``/``JSON_EXTRACT`` appears."""
-    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String, exp.JSONExtract))
+    """True if ``TO_JSON_STRING``, ``STRING()`` or a JSONPath function appears."""
+    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String, *_PATH_FUNCTIONS))
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
