@@ -63,6 +63,8 @@ def is_typed(node: exp.Expr, *types: T) -> bool:
         idcbq.transpile.known.UnknownType: unsupported on DuckDB: the translation of `x` depends on its type, which is not known here (the query's columns could not be typed)
           hint: CAST the value to its type first, or use --engine bigquery
     """
+    if isinstance(node, exp.Distinct) and len(node.expressions) == 1:
+        node = node.expressions[0]  # SUM(DISTINCT x): the type of x
     kind = node.type
     if kind is None:  # built by a rewrite after annotation: its own translation
         return False
