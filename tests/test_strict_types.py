@@ -72,6 +72,9 @@ REFUSED = [
     ("safe_cast_prefix", "SELECT SAFE.CAST('1' AS INT64) AS a", "SAFE."),
     ("duplicate_names_through_stars", "SELECT r.*, s.* FROM (SELECT 1 AS x) AS r JOIN (SELECT 2 AS x) AS s ON TRUE", "duplicate column name x"),
     ("count_distinct_ordered_window", "SELECT COUNT(DISTINCT x) OVER (ORDER BY x) AS n FROM UNNEST([1, 2]) AS x", "DISTINCT"),
+    ("timestamp_diff_week", "SELECT TIMESTAMP_DIFF(TIMESTAMP '2024-01-14', TIMESTAMP '2024-01-01', WEEK) AS a", "TIMESTAMP_DIFF does not support the WEEK"),
+    ("array_of_arrays", "SELECT [[1, 2]] AS a", "arrays of arrays"),
+    ("cast_bool_to_float", "SELECT CAST(TRUE AS FLOAT64) AS a", "Invalid CAST from BOOL"),
 ]  # fmt: skip
 
 #: Valid near misses: the check must pass them (GoogleSQL answers each).
@@ -102,6 +105,9 @@ ACCEPTED = [
     ("safe_cast", "SELECT SAFE_CAST('x' AS INT64) AS a, * EXCEPT (b) FROM (SELECT 1 AS b, 2 AS c) LIMIT 0x1"),
     ("distinct_names_through_stars", "SELECT r.*, s.* FROM (SELECT 1 AS x) AS r JOIN (SELECT 2 AS y) AS s ON TRUE"),
     ("unknown_types_pass", "SELECT LAX_INT64(JSON '1') = 1 AS a"),
+    ("timestamp_diff_day", "SELECT TIMESTAMP_DIFF(TIMESTAMP '2024-01-14', TIMESTAMP '2024-01-01', DAY) AS a"),
+    ("bool_casts", "SELECT CAST(TRUE AS INT64) AS a, CAST(TRUE AS STRING) AS b, SAFE_CAST(x AS BOOL) AS c FROM UNNEST([TRUE]) AS x"),
+    ("array_of_structs_of_arrays", "SELECT [STRUCT([1] AS a)] AS x, ARRAY(SELECT 1) AS y"),
 ]  # fmt: skip
 
 

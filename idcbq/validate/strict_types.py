@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
-from idcbq.validate.type_functions import FUNCTION_RULES
+from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
     BOOL,
     Add,
@@ -240,6 +240,7 @@ def _greatest(node: exp.Expr, refuse: Add) -> None:
 
 
 def _array(node: exp.Array, refuse: Add) -> None:
+    nested_array(node, refuse)
     values = node.expressions
     if any(isinstance(v, exp.Query | exp.Subquery) for v in values):
         return  # ARRAY(SELECT ...)

@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from idcbq.validate.type_rules import (
     ARRAY,
+    BOOL,
     BYTES,
     JSON,
     NUM,
@@ -131,9 +132,16 @@ def _date_diff(node: exp.DateDiff, refuse: Add) -> None:
 
 
 def _cast(node: exp.Cast, refuse: Add) -> None:
-    """An ARRAY or STRUCT casts only to an ARRAY or STRUCT."""
+    """An ARRAY or STRUCT casts only to an ARRAY or STRUCT; a BOOL only to BOOL, INT64
+    or STRING."""
     source, target = family(node.this), type_family(node.to)
-    if source in (ARRAY, STRUCT) and target is not None and target != source:
+    to_int_or_text = node.to.is_type(*exp.DataType.INTEGER_TYPES, *exp.DataType.TEXT_TYPES)
+    wrong = (source in (ARRAY, STRUCT) and target is not None and target != source) or (
+        (isinstance(node.this, exp.Boolean) or _is(node.this, T.BOOLEAN))
+        and target not in (None, BOOL)
+        and not to_int_or_text
+    )
+    if wrong:
         word = "SAFE_CAST" if isinstance(node, exp.TryCast) else "CAST"
         refuse(node, f"Invalid {word} from {name_of(node.this)} to {node.to.sql('bigquery')}")
 
@@ -152,6 +160,19 @@ def _timestamp_function(node: exp.Expr, refuse: Add) -> None:
     if part in _COARSE_PARTS and _is(node.this, T.TIMESTAMPTZ):
         name = "TIMESTAMP_ADD" if isinstance(node, exp.TimestampAdd) else "TIMESTAMP_SUB"
         refuse(node, f"{name} does not support the {part} date part")
+
+
+def _timestamp_diff(node: exp.TimestampDiff, refuse: Add) -> None:
+    """TIMESTAMP_DIFF of TIMESTAMPs by a part coarser than a day."""
+    part = _part(node.args.get("unit"))
+    if part in _COARSE_PARTS and _is(node.this, T.TIMESTAMPTZ):
+        refuse(node, f"TIMESTAMP_DIFF does not support the {part} date part")
+
+
+def nested_array(node: exp.Array, refuse: Add) -> None:
+    """An array of arrays (``[[1, 2]]``): BigQuery has no such type."""
+    if any(isinstance(v, exp.Array) for v in node.expressions):
+        refuse(node, "Cannot construct array with element type ARRAY (arrays of arrays)")
 
 
 def _is(node: exp.Expr | None, kind: T) -> bool:
@@ -176,6 +197,7 @@ FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.DateTrunc: _date_function,
     exp.TimestampAdd: _timestamp_function,
     exp.TimestampSub: _timestamp_function,
+    exp.TimestampDiff: _timestamp_diff,
     exp.Cast: _cast,
     exp.Concat: _concat,
 }
