@@ -98,6 +98,7 @@ def to_duckdb_tree(
         casts,
         civil_text,
         compliance,
+        corresponding,
         dates,
         errors_runtime,
         float_functions,
@@ -128,6 +129,9 @@ def to_duckdb_tree(
     from idcbq.transpile.unnest_joins import unnest_joins_to_projections
 
     query, declarations = split_script(sql)
+    # Before anything names or reads the operands' columns (output_names would name an
+    # anonymous one, which GoogleSQL refuses under CORRESPONDING).
+    query = corresponding.positional(query, sql)
     # Fail closed: only what the rules below translate faithfully reaches DuckDB.
     require_duckdb(query)
     rewrites.bitwise_mixes(query)  # before any rewrite builds operators of its own

@@ -297,6 +297,10 @@ def sign_of_float(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: Marks the NULL a by-name set operation puts for a column an operand lacks.
+FILLER = "idcbq_corresponding_null"
+
+
 @handles(exp.Null)
 def null_outputs(tree: exp.Expr) -> exp.Expr:
     """An output column that holds a NULL literal gets the type BigQuery gives it.
@@ -312,7 +316,12 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
             if item.alias_or_name.lower() in grouped:
                 continue  # GROUP BY alias: a cast here would no longer match its ORDER BY
             # a NULL that is a value (not the NULL of an IS NULL test) may type the output
-            held = (n for n in value.find_all(exp.Null) if not isinstance(n.parent, exp.Is))
+            # (nor a CORRESPONDING operand's filler: another operand's column types it)
+            held = (
+                n
+                for n in value.find_all(exp.Null)
+                if not isinstance(n.parent, exp.Is) and not n.meta.get(FILLER)
+            )
             if next(held, None) is None or value.type is None:
                 continue
             kind = value.type

@@ -73,7 +73,7 @@ def check_columns(
             continue
         aliases = _select_aliases(scope)
         for column in scope.columns:
-            if id(column) in seen:
+            if id(column) in seen or _by_list(column):
                 continue
             seen.add(id(column))
             # BigQuery resolves SELECT aliases in GROUP BY / HAVING / ORDER BY, never in
@@ -96,6 +96,14 @@ def check_columns(
                         hint=problem[1],
                     )
                 )
+
+
+def _by_list(column: Any) -> bool:
+    """A name in ``CORRESPONDING BY (...)`` / ``BY NAME ON (...)``: an operand's column, not
+    one of the scope's (the transpiler checks the operands have it)."""
+    from sqlglot import exp
+
+    return isinstance(column.parent, exp.SetOperation) and column.arg_key == "on"
 
 
 def _pivoted(scope: Any) -> bool:
@@ -202,6 +210,8 @@ def _find_source(scope: Any, qualifier: str) -> Any:
 def _source_columns(source, scope, refs, schema, cache) -> _Columns | None:
     from sqlglot import exp
 
+    from idcbq.transpile.corresponding import result_columns
+
     key = id(source)
     if key in cache:
         return cache[key]
@@ -215,6 +225,10 @@ def _source_columns(source, scope, refs, schema, cache) -> _Columns | None:
                 result = _Columns({f.name.lower(): f for f in fields})
     else:  # a Scope: derived table, CTE or UNNEST
         expr = source.expression
+        named = result_columns(expr)  # matched by name: not the first operand's columns
+        if named is not None:
+            cache[key] = _Columns({name.lower(): None for name in named})
+            return cache[key]
         if isinstance(expr, exp.SetOperation):
             expr = expr.left
             while isinstance(expr, exp.SetOperation):

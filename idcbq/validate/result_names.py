@@ -31,6 +31,8 @@ def duplicate_names(
     from idcbq.validate.statements import node_location
 
     query = tree
+    if isinstance(query, exp.SetOperation) and query.args.get("by_name"):
+        return  # matched by name: the transpiler names the result (and refuses repeats)
     while isinstance(query, exp.SetOperation):
         query = query.left
     if not isinstance(query, exp.Select):

@@ -128,6 +128,7 @@ _SYNTAX = frozenset(
         "as",
         "with",
         "except",
+        "corresponding",  # UNION ALL CORRESPONDING (SELECT ...)
         "replace",
         "distinct",
         "filter",
