@@ -118,6 +118,7 @@ def to_duckdb_tree(
         time_buckets,
         typed,
         unnest_rows,
+        window_frames,
         zones,
     )
     from idcbq.transpile.analyzed_types import fill_unknown
@@ -134,6 +135,7 @@ def to_duckdb_tree(
     query = corresponding.positional(query, sql)
     # Fail closed: only what the rules below translate faithfully reaches DuckDB.
     require_duckdb(query)
+    query = window_frames.inverted_frames(query)  # on the offsets as written
     rewrites.bitwise_mixes(query)  # before any rewrite builds operators of its own
     types = {p.name: p.type for p in params}
     try:
@@ -158,6 +160,7 @@ def to_duckdb_tree(
             or unnest_rows.needs_types(query, known_schema)
             or zones.needs_types(query)
             or time_buckets.needs_types(query)
+            or window_frames.needs_types(query)
         )
         if wanted:
             declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
@@ -184,6 +187,7 @@ def to_duckdb_tree(
                     *unnest_rows.TYPED,
                     *zones.TYPED,
                     *time_buckets.TYPED,
+                    *window_frames.TYPED,
                 ),
             )
             query = errors_runtime.mark_overflow_free(query)

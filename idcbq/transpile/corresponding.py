@@ -35,7 +35,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.typed import FILLER
+from idcbq.transpile.rewrites import FILLER
 
 _MODES = {"FULL", "LEFT", "INNER", "OUTER"}
 _MIXED = (

@@ -45,6 +45,7 @@ from idcbq.transpile.rules import dup, handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
+from idcbq.transpile.window_frames import offset_range, rank_partition
 
 _FLOAT = (T.DOUBLE, T.FLOAT)
 _DECIMAL = (T.DECIMAL,)
@@ -160,24 +161,49 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
             else:
                 maybe = _is_float(key)
                 rank_of = alias_value(key, order) if maybe else key
-            if isinstance(ordered, exp.Ordered) and maybe and not key.is_number:
+            item = None if distinct else _positional_item(key, order)
+            if item is not None and _is_float(item):  # ORDER BY 2: the 2nd column's value
+                maybe, rank_of = True, item
+            if isinstance(ordered, exp.Ordered) and maybe and (not key.is_number or item):
+                if offset_range(order.parent) and len(order.expressions) == 1:
+                    # DuckDB frames an offset RANGE by one key: the rank partitions instead
+                    rank_partition(order.parent, _class_rank(rank_of, 0))
+                    keys.append(ordered)
+                    continue
                 desc = bool(ordered.args.get("desc"))
                 nulls_first = bool(ordered.args.get("nulls_first"))
                 null_rank = (0 if nulls_first else 3) if not desc else (3 if nulls_first else 0)
-                rank = exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=exp.Is(this=rank_of.copy(), expression=exp.null()),
-                            true=exp.Literal.number(null_rank),
-                        ),
-                        exp.If(this=_nan_test(rank_of), true=exp.Literal.number(1)),
-                    ],
-                    default=exp.Literal.number(2),
-                )
+                rank = _class_rank(rank_of, null_rank)
                 keys.append(exp.Ordered(this=rank, desc=desc, nulls_first=False))
             keys.append(ordered)
         order.set("expressions", keys)
     return tree
+
+
+def _positional_item(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
+    """The select item ``ORDER BY n`` names (its value), or None."""
+    select = order.parent
+    if not (isinstance(key, exp.Literal) and key.is_int and isinstance(select, exp.Select)):
+        return None
+    items = select.expressions
+    n = int(key.name)
+    if not 1 <= n <= len(items) or any(isinstance(i, exp.Star) or i.is_star for i in items):
+        return None
+    return items[n - 1].unalias()
+
+
+def _class_rank(value: exp.Expr, null_rank: int) -> exp.Expr:
+    """``null_rank`` for NULL, 1 for NaN, 2 for a number."""
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Is(this=value.copy(), expression=exp.null()),
+                true=exp.Literal.number(null_rank),
+            ),
+            exp.If(this=_nan_test(value), true=exp.Literal.number(1)),
+        ],
+        default=exp.Literal.number(2),
+    )
 
 
 @handles(exp.Min, exp.Max, exp.Least, exp.Greatest)

@@ -36,6 +36,10 @@ from idcbq.transpile.rules import handles
 #: ``SAFE.`` call turns them to NULL.
 GUARD_ERROR = "idcbq_guard_error"
 
+#: Marks a NULL another branch or operand types (``typed.null_outputs`` leaves it): a
+#: by-name set operation's for a column an operand lacks, an empty window frame's.
+FILLER = "idcbq_typed_elsewhere_null"
+
 
 def _shift(index: exp.Expr, by: int) -> exp.Expr:
     if by == 0:

@@ -30,7 +30,7 @@ from idcbq.errors import TranspileError
 from idcbq.transpile.casts import hex_as_decimal, numeric_casts
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
-from idcbq.transpile.rewrites import detach
+from idcbq.transpile.rewrites import FILLER, detach
 from idcbq.transpile.rules import dup, handles
 from idcbq.transpile.semantics import T, error_call, is_typed
 
@@ -297,10 +297,6 @@ def sign_of_float(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-#: Marks the NULL a by-name set operation puts for a column an operand lacks.
-FILLER = "idcbq_corresponding_null"
-
-
 @handles(exp.Null)
 def null_outputs(tree: exp.Expr) -> exp.Expr:
     """An output column that holds a NULL literal gets the type BigQuery gives it.
@@ -316,7 +312,7 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
             if item.alias_or_name.lower() in grouped:
                 continue  # GROUP BY alias: a cast here would no longer match its ORDER BY
             # a NULL that is a value (not the NULL of an IS NULL test) may type the output
-            # (nor a CORRESPONDING operand's filler: another operand's column types it)
+            # (nor a FILLER: another operand's column or another branch types it)
             held = (
                 n
                 for n in value.find_all(exp.Null)
