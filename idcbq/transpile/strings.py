@@ -31,6 +31,7 @@ from functools import cache
 
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, run_rules
@@ -282,7 +283,65 @@ def trim_white_space(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: ``SPLIT_SUBSTR``'s value: the ``_c`` parts of ``_v`` split on ``_d`` from part ``_i``
+#: (1-based, after the NULL and error checks), joined again by ``_d``.
+_SPLIT_SUBSTR = """
+CASE WHEN _i > len(string_split(_v, _d)) THEN ''
+ELSE array_to_string(list_slice(string_split(_v, _d), _i,
+  _i + least(_c, len(string_split(_v, _d))) - 1), _d) END
+"""
+#: Where part ``_s`` starts: 0 is 1, -k the k-th part from the end (at least the first).
+_SPLIT_START = """
+CASE WHEN _s > 0 THEN _s WHEN _s = 0 THEN 1
+ELSE greatest(len(string_split(_v, _d)) + _s + 1, 1) END
+"""
+
+
+@handles(exp.Anonymous)
+def split_substr(tree: exp.Expr) -> exp.Expr:
+    """``SPLIT_SUBSTR(value, delimiter, start[, count])`` (DuckDB has no such function).
+
+    The parts of ``value`` split on ``delimiter``, from part ``start`` (1-based; 0 is 1; a
+    negative one counts from the end, at least the first), ``count`` of them (all by
+    default), joined by ``delimiter``; ``''`` past the end; NULL if an argument is NULL;
+    an empty delimiter or a negative count is an error.
+    """
+    from idcbq.transpile.errors_guards import raise_error
+
+    for node in list(tree.find_all(exp.Anonymous)):
+        if str(node.name).upper() != "SPLIT_SUBSTR":
+            continue
+        args = node.expressions
+        if len(args) not in (3, 4):
+            raise TranspileError("unsupported on DuckDB: SPLIT_SUBSTR takes 3 or 4 arguments")
+        value, delimiter, start = args[:3]
+        count = args[3] if len(args) == 4 else None
+        parts = {"_v": value, "_d": delimiter}
+        first = duck_fragment(_SPLIT_START, _s=start, **parts)
+        # all the parts: no more than there are (an INT64 sum never overflows)
+        many = count if count is not None else exp.Literal.number(9223372036854775807)
+        answer = duck_fragment(_SPLIT_SUBSTR, _i=first, _c=many, **parts)
+        nulls = exp.or_(*(exp.Is(this=a.copy(), expression=exp.null()) for a in args))
+        checks = [
+            exp.If(this=nulls, true=exp.null()),
+            exp.If(
+                this=exp.EQ(this=delimiter.copy(), expression=exp.Literal.string("")),
+                true=raise_error("Delimiter of SPLIT_SUBSTR function must be non-empty"),
+            ),
+        ]
+        if count is not None:
+            checks.append(
+                exp.If(
+                    this=exp.LT(this=count.copy(), expression=exp.Literal.number(0)),
+                    true=raise_error("Count of SPLIT_SUBSTR function must be non-negative"),
+                )
+            )
+        node.replace(exp.Case(ifs=checks, default=answer))
+    return tree
+
+
 UNTYPED = (
+    split_substr,
     trim_white_space,
     reverse_code_points,
     full_case_mapping,
