@@ -98,6 +98,33 @@ def array_concat_null(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: ``ARRAY_IS_DISTINCT(_a)``: at most one NULL (NULLs are equal here), and no repeated
+#: value among the others, counted as GROUP BY counts them (one NaN, 0.0 = -0.0;
+#: ``list_distinct`` kept two NaNs apart).
+_IS_DISTINCT = """
+CASE WHEN _a IS NULL THEN NULL
+ELSE (SELECT count(_e) = count(DISTINCT _e) AND count(*) - count(_e) <= 1
+      FROM unnest(_a) AS _is_distinct(_e)) END
+"""
+
+
+def array_is_distinct(tree: exp.Expr) -> exp.Expr:
+    """``ARRAY_IS_DISTINCT(a)``: no two elements equal (DuckDB has no such function)."""
+    from idcbq.transpile.nan_unknown import duck_fragment
+
+    for node in list(tree.find_all(exp.Anonymous)):
+        if str(node.name).upper() != "ARRAY_IS_DISTINCT":
+            continue
+        if len(node.expressions) != 1:
+            raise TranspileError("unsupported on DuckDB: ARRAY_IS_DISTINCT takes one array")
+        array = node.expressions[0]
+        if isinstance(array, exp.Null):  # DuckDB cannot unnest an untyped NULL
+            node.replace(exp.cast(exp.null(), "BOOLEAN"))
+            continue
+        node.replace(duck_fragment(_IS_DISTINCT, _a=array))
+    return tree
+
+
 def array_ends(tree: exp.Expr) -> exp.Expr:
     """``ARRAY_FIRST``/``ARRAY_LAST``: the end element, an error for an empty array, NULL
     for a NULL one (DuckDB has neither function; its ``a[1]`` of ``[]`` is NULL)."""
@@ -295,6 +322,7 @@ UNTYPED = (
     (array_to_string_nulls, (exp.ArrayToString,)),
     (array_concat_null, (exp.ArrayConcat,)),
     (array_ends, (exp.ArrayFirst, exp.ArrayLast)),
+    (array_is_distinct, (exp.Anonymous,)),
     (negative_counts, (exp.GenerateSeries, exp.Pad, exp.Repeat)),
     (date_from_unix_date, (exp.DateFromUnixDate,)),
     (timestamp_diff_whole, (exp.TimestampDiff,)),
