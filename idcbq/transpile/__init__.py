@@ -103,6 +103,7 @@ def to_duckdb_tree(
         errors_runtime,
         float_functions,
         functions,
+        json_subscripts,
         json_values,
         known,
         numeric,
@@ -161,6 +162,7 @@ def to_duckdb_tree(
             or zones.needs_types(query)
             or time_buckets.needs_types(query)
             or window_frames.needs_types(query)
+            or json_subscripts.needs_types(query)
         )
         if wanted:
             declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
@@ -179,6 +181,7 @@ def to_duckdb_tree(
                     *stats.TYPED,
                     *dates.TYPED,
                     *strings.TYPED,
+                    *json_subscripts.TYPED,
                     *json_values.TYPED,
                     *shapes.TYPED,
                     *civil_text.TYPED,
