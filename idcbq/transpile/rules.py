@@ -6,6 +6,7 @@ per rule; :func:`dup` copies a typed subtree without deep-copying its types.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlglot import exp
@@ -109,6 +110,23 @@ def run_steps(
 def _kinds(tree: exp.Expr) -> set[type]:
     """The node types in ``tree`` and their base classes (``handles`` may name a base)."""
     return {base for kind in {type(node) for node in tree.walk()} for base in kind.__mro__}
+
+
+def datatype(text: str, dialect: str | None = None) -> exp.DataType:
+    """``exp.DataType.build(text, dialect=dialect)``, parsed once per process: each call
+    gets its own copy (a node has one parent). Building from text parses it (~14 us), a
+    copy of the parsed type takes a tenth of that; a rewrite casts many nodes.
+
+    Example:
+        >>> datatype("DOUBLE").sql(), datatype("DOUBLE") is datatype("DOUBLE")
+        ('DOUBLE', False)
+    """
+    return _parsed_type(text, dialect).copy()
+
+
+@lru_cache(maxsize=128)
+def _parsed_type(text: str, dialect: str | None) -> exp.DataType:
+    return exp.DataType.build(text, dialect=dialect)
 
 
 def dup(node: exp.Expr) -> exp.Expr:
