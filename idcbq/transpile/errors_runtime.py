@@ -81,10 +81,14 @@ def _integer(node: exp.Expr) -> bool:
 FLOAT_ARITHMETIC = "idcbq_float_arithmetic"
 
 
-def mark_overflow_free(tree: exp.Expr) -> exp.Expr:
+def mark_overflow_free(tree: exp.Expr, *, drop_types: bool = False) -> exp.Expr:
     """Mark what cannot overflow, and arithmetic of typed FLOAT64s that can, while the
     tree still carries types (the rewrites run after types are dropped; a mark survives
-    copies)."""
+    copies).
+
+    ``drop_types``: then set every node's type to None in the same walk (a mark reads
+    only the types of its node's operands, which the walk reaches after the node).
+    """
     for node in tree.walk():  # one walk: each mark reads only its own node's operands
         if isinstance(node, exp.Mul | exp.Add | exp.Sub):
             if any(_typed_float(side) for side in (node.this, node.expression)):
@@ -93,6 +97,8 @@ def mark_overflow_free(tree: exp.Expr) -> exp.Expr:
             _mark_integer_aggregate(node)
         elif isinstance(node, exp.Div):
             _mark_integer_quotient(node)
+        if drop_types:
+            node.type = None
     return tree
 
 

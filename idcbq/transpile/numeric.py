@@ -409,7 +409,10 @@ def refused(tree: exp.Expr) -> exp.Expr:
         if kind is None:
             continue
         if (big := holds.get(id(kind))) is None:
-            big = holds[id(kind)] = type_contains(kind, T.BIGDECIMAL)
+            # a type of no parameters is BIGNUMERIC or holds none (most nodes: no build)
+            simple = not kind.args.get("expressions")
+            big = kind.this == T.BIGDECIMAL if simple else type_contains(kind, T.BIGDECIMAL)
+            holds[id(kind)] = big
         if not big:
             continue
         if isinstance(node, exp.Column) and _only_counted(node):
