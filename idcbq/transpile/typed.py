@@ -31,7 +31,7 @@ from idcbq.transpile.casts import hex_as_decimal, numeric_casts
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import datatype, dup, handles
+from idcbq.transpile.rules import datatype, dup, handles, touched
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 
@@ -325,6 +325,7 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
                 item.set("this", cast)
             else:
                 select.expressions[i] = exp.alias_(cast, item.alias_or_name or f"_c{i}")
+                touched(select)
     return tree
 
 
