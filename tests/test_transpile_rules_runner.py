@@ -5,10 +5,11 @@ A skipped rule must be one that would have done nothing; these tests count the c
 
 from __future__ import annotations
 
+import pytest
 import sqlglot
 from sqlglot import exp
 
-from idcbq.transpile.rules import Triggered, handles, inspects, run_steps
+from idcbq.transpile.rules import Triggered, handles, inspects, run_steps, touched
 
 
 def _counting(calls: list[str], name: str, fn=None):
@@ -66,3 +67,94 @@ def test_an_inspecting_rule_keeps_the_types_seen():
     tree = sqlglot.parse_one("SELECT UPPER(a) FROM t")
     run_steps(tree, [look, on_lower, look])
     assert calls == ["look", "look"]
+
+
+def _counting_walks(monkeypatch) -> list[int]:
+    from idcbq.transpile import rules
+
+    walks: list[int] = []
+    real = rules._kinds
+
+    def kinds(tree):
+        walks.append(1)
+        return real(tree)
+
+    monkeypatch.setattr(rules, "_kinds", kinds)
+    return walks
+
+
+def test_a_rule_that_changed_nothing_keeps_the_types_seen(monkeypatch):
+    walks = _counting_walks(monkeypatch)
+    calls: list[str] = []
+    idle = handles(exp.Upper)(_counting(calls, "idle"))  # runs, edits nothing
+    on_lower = handles(exp.Lower)(_counting(calls, "on_lower"))
+    run_steps(sqlglot.parse_one("SELECT UPPER(a) FROM t"), [idle, on_lower, idle])
+    assert calls == ["idle", "idle"] and len(walks) == 1
+
+
+def test_a_rule_that_replaced_a_node_is_walked_again(monkeypatch):
+    walks = _counting_walks(monkeypatch)
+    calls: list[str] = []
+    lower = handles(exp.Upper)(_counting(calls, "lower", _upper_to_lower))
+    on_lower = handles(exp.Lower)(_counting(calls, "on_lower"))
+    run_steps(sqlglot.parse_one("SELECT UPPER(a) FROM t"), [lower, on_lower])
+    assert calls == ["lower", "on_lower"] and len(walks) == 2
+
+
+def _edit_in_place(tree, say: bool):
+    select = tree.find(exp.Select)
+    select.expressions[0] = exp.Lower(this=exp.column("b"))  # no set(): hash kept
+    if say:
+        touched(select)
+    return tree
+
+
+def test_an_in_place_edit_said_with_touched_is_walked_again():
+    calls: list[str] = []
+    edit = handles(exp.Column)(lambda tree: _edit_in_place(tree, say=True))
+    on_lower = handles(exp.Lower)(_counting(calls, "on_lower"))
+    run_steps(sqlglot.parse_one("SELECT a FROM t"), [edit, on_lower])
+    assert calls == ["on_lower"]
+
+
+def test_the_check_mode_finds_an_unsaid_in_place_edit(monkeypatch):
+    from idcbq.transpile import rules
+
+    monkeypatch.setattr(rules, "_CHECK", True)
+    edit = handles(exp.Column)(lambda tree: _edit_in_place(tree, say=False))
+    on_lower = handles(exp.Lower)(lambda tree: tree)
+    with pytest.raises(AssertionError, match="without set/append/touched"):
+        run_steps(sqlglot.parse_one("SELECT a FROM t"), [edit, on_lower])
+
+
+@pytest.mark.slow  # every probe translated: about a minute
+def test_no_rule_edits_the_corpus_unsaid(monkeypatch):
+    """Every template example and probe translated with each unchanged-step claim checked
+    against a fresh walk and hash (a rule editing ``args`` in place without
+    :func:`touched` would make later rules skip a node they act on)."""
+    from pathlib import Path
+
+    import yaml
+
+    from idcbq.errors import IdcbqError
+    from idcbq.templates import Template, bind_params, builtin_dir, render
+    from idcbq.transpile import rules, to_duckdb
+
+    monkeypatch.setattr(rules, "_CHECK", True)
+    texts = []
+    for path in sorted(builtin_dir().glob("*.sql")):
+        template = Template.from_path(path, builtin=True)
+        for example in template.header.examples.values():
+            query = render(template, bind_params(template, example), idc_version="v25")
+            texts.append((query.sql, query.params))
+    for path in sorted((Path(__file__).parent / "probes").glob("*.yaml")):
+        for probe in yaml.safe_load(path.read_text()):
+            texts.append((probe["sql"].replace("{T}", "dicom_all"), ()))
+    translated = 0
+    for sql, params in texts:
+        try:
+            to_duckdb(sql, params=params, strict_types=False)
+            translated += 1
+        except IdcbqError:
+            continue  # refused: the rules that ran before the refusal were checked
+    assert translated > len(texts) // 2

@@ -193,9 +193,8 @@ def to_duckdb_tree(
                     *window_frames.TYPED,
                 ),
             )
-            query = errors_runtime.mark_overflow_free(query)
-            for node in query.walk():  # later copies need no (large, nested) types
-                node.type = None
+            # later copies need no (large, nested) types: dropped in the marks' walk
+            query = errors_runtime.mark_overflow_free(query, drop_types=True)
         query = map_tables(query, data_project)
         columns_of = _columns_lookup(schema, data_project)
         # One run of every module's untyped rules, in this order: the node types seen are

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import error_call
-from idcbq.transpile.rules import handles
+from idcbq.transpile.rules import datatype, dup, handles
 from idcbq.transpile.semantics import T, is_typed
 
 #: What BigQuery accepts as an INT64 string (DuckDB's own whitespace handling kept).
@@ -49,12 +49,12 @@ def hex_as_decimal(text: exp.Expr) -> exp.Expr:
     def part(group: int) -> exp.Expr:
         pattern = exp.Literal.string(_HEX_PARTS)
         return exp.Anonymous(
-            this="regexp_extract", expressions=[text.copy(), pattern, exp.Literal.number(group)]
+            this="regexp_extract", expressions=[dup(text), pattern, exp.Literal.number(group)]
         )
 
     unsigned = exp.TryCast(
         this=exp.DPipe(this=exp.Literal.string("0x"), expression=part(2)),
-        to=exp.DataType.build("UBIGINT", dialect="duckdb"),
+        to=datatype("UBIGINT", dialect="duckdb"),
     )
     sign = exp.Case(
         ifs=[
@@ -65,9 +65,11 @@ def hex_as_decimal(text: exp.Expr) -> exp.Expr:
         ],
         default=exp.Literal.string(""),
     )
-    decimal = exp.DPipe(this=sign, expression=exp.cast(unsigned.copy(), "VARCHAR"))
+    decimal = exp.DPipe(
+        this=sign, expression=exp.cast(dup(unsigned), datatype("VARCHAR"), copy=False)
+    )
     read = exp.not_(exp.Is(this=unsigned, expression=exp.null()))
-    return exp.Case(ifs=[exp.If(this=read, true=decimal)], default=text.copy())
+    return exp.Case(ifs=[exp.If(this=read, true=decimal)], default=dup(text))
 
 
 def _is_numeric(node: exp.Cast) -> bool:

@@ -81,30 +81,45 @@ def _integer(node: exp.Expr) -> bool:
 FLOAT_ARITHMETIC = "idcbq_float_arithmetic"
 
 
-def mark_overflow_free(tree: exp.Expr) -> exp.Expr:
+def mark_overflow_free(tree: exp.Expr, *, drop_types: bool = False) -> exp.Expr:
     """Mark what cannot overflow, and arithmetic of typed FLOAT64s that can, while the
     tree still carries types (the rewrites run after types are dropped; a mark survives
-    copies)."""
-    for node in tree.find_all(exp.Mul, exp.Add, exp.Sub):
-        if any(_typed_float(side) for side in (node.this, node.expression)):
-            node.meta[FLOAT_ARITHMETIC] = True
-    for node in tree.find_all(exp.Sum, exp.Avg):
-        arg = node.this
-        if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1:
-            arg = arg.expressions[0]
-        if _integer(arg):
-            node.meta[NO_OVERFLOW] = True
-    for node in tree.find_all(exp.Div):
-        divisor = node.expression
-        if isinstance(divisor, exp.Cast):
-            divisor = divisor.this
-        if _integer(node.this) and isinstance(divisor, exp.Literal) and divisor.is_number:
-            try:
-                if abs(float(divisor.this)) >= 1:
-                    node.meta[NO_OVERFLOW] = True
-            except ValueError:
-                continue
+    copies).
+
+    ``drop_types``: then set every node's type to None in the same walk (a mark reads
+    only the types of its node's operands, which the walk reaches after the node).
+    """
+    for node in tree.walk():  # one walk: each mark reads only its own node's operands
+        if isinstance(node, exp.Mul | exp.Add | exp.Sub):
+            if any(_typed_float(side) for side in (node.this, node.expression)):
+                node.meta[FLOAT_ARITHMETIC] = True
+        elif isinstance(node, exp.Sum | exp.Avg):
+            _mark_integer_aggregate(node)
+        elif isinstance(node, exp.Div):
+            _mark_integer_quotient(node)
+        if drop_types:
+            node.type = None
     return tree
+
+
+def _mark_integer_aggregate(node: exp.Sum | exp.Avg) -> None:
+    arg = node.this
+    if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1:
+        arg = arg.expressions[0]
+    if _integer(arg):
+        node.meta[NO_OVERFLOW] = True
+
+
+def _mark_integer_quotient(node: exp.Div) -> None:
+    divisor = node.expression
+    if isinstance(divisor, exp.Cast):
+        divisor = divisor.this
+    if _integer(node.this) and isinstance(divisor, exp.Literal) and divisor.is_number:
+        try:
+            if abs(float(divisor.this)) >= 1:
+                node.meta[NO_OVERFLOW] = True
+        except ValueError:
+            return
 
 
 @handles(exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div)

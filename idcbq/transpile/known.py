@@ -247,7 +247,9 @@ def may_hold(tree: exp.Expr, schema: Mapping, params: Mapping, kinds: tuple[str,
     floats = any(k in _FLOAT_NAMES for k in kinds)
     if any(any(k in str(t).upper() for k in kinds) for t in params.values()):
         return True
-    for node in tree.find_all(exp.DataType, exp.Literal, *(_FLOAT_FUNCTIONS if floats else ())):
+    dates = "DATE" in kinds
+    names: set[str] = set()
+    for node in tree.walk():  # one walk: casts and literals, functions, names
         if isinstance(node, exp.DataType):
             if any(k in node.sql("bigquery").upper() for k in kinds):
                 return True
@@ -255,15 +257,14 @@ def may_hold(tree: exp.Expr, schema: Mapping, params: Mapping, kinds: tuple[str,
             text = node.this.lower()
             if floats and node.is_number and ("." in text or "e" in text):
                 return True
-            if not node.is_string:
-                continue
-            parent = node.parent
-            if isinstance(parent, exp.Cast | exp.DataType):
-                continue
-        else:
+        elif floats and isinstance(node, _FLOAT_FUNCTIONS):
             return True
-    for node in tree.find_all(exp.Func):
-        if type(node).__name__.upper() in ("CURRENTDATE", "DATE") and "DATE" in kinds:
+        if isinstance(node, exp.Identifier):
+            names.add(node.name)
+        elif (
+            dates
+            and isinstance(node, exp.Func)
+            and type(node).__name__.upper() in ("CURRENTDATE", "DATE")
+        ):
             return True
-    names = {i.name for i in tree.find_all(exp.Identifier)}
     return named_of_kind(schema, names | {n.lower() for n in names}, kinds)

@@ -12,7 +12,7 @@ import re
 
 from sqlglot import exp
 
-from idcbq.transpile.rules import dup, handles
+from idcbq.transpile.rules import datatype, dup, handles
 
 
 @handles(exp.Literal)
@@ -35,7 +35,7 @@ def float_literals(tree: exp.Expr) -> exp.Expr:
             continue
         double = dup(lit)
         double.set("this", _with_exponent(lit.this))
-        lit.replace(exp.cast(double, "DOUBLE", copy=False))
+        lit.replace(exp.cast(double, datatype("DOUBLE"), copy=False))
     return tree
 
 

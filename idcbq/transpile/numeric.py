@@ -41,7 +41,7 @@ from idcbq.transpile.nan_unknown import (
     runtime_isnan,
 )
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import dup, handles, inspects
+from idcbq.transpile.rules import datatype, dup, handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
@@ -338,14 +338,14 @@ def round_float_digits(tree: exp.Expr) -> exp.Expr:
         places = int_literal(digits) if digits is not None else None
         if places is None or not 0 < places <= 15 or not _is_float(node.this):
             continue
-        x = exp.cast(dup(node.this), "DOUBLE", copy=False)
-        s = exp.cast(exp.Literal.number(f"1e{places}"), "DOUBLE")
+        x = exp.cast(dup(node.this), datatype("DOUBLE"), copy=False)
+        s = exp.cast(exp.Literal.number(f"1e{places}"), datatype("DOUBLE"), copy=False)
         product = exp.Mul(this=dup(x), expression=s.copy())
         product.meta[GUARDED] = True  # x * 10^d may be inf where ROUND(x, d) is x
         p = exp.paren(product, copy=False)
         err = exp.paren(_product_error(x, s, p), copy=False)
         rounded = duck_fragment(_EXACT_ROUND, _p=p, _e=err)
-        quotient = exp.Div(this=exp.paren(rounded), expression=s)
+        quotient = exp.Div(this=exp.paren(rounded, copy=False), expression=s)  # fresh
         quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
         # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
         nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(p)]))
@@ -435,7 +435,10 @@ def refused(tree: exp.Expr) -> exp.Expr:
         if kind is None:
             continue
         if (big := holds.get(id(kind))) is None:
-            big = holds[id(kind)] = type_contains(kind, T.BIGDECIMAL)
+            # a type of no parameters is BIGNUMERIC or holds none (most nodes: no build)
+            simple = not kind.args.get("expressions")
+            big = kind.this == T.BIGDECIMAL if simple else type_contains(kind, T.BIGDECIMAL)
+            holds[id(kind)] = big
         if not big:
             continue
         if isinstance(node, exp.Column) and _only_counted(node):

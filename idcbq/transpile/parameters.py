@@ -20,12 +20,14 @@ def bind_placeholders(tree: exp.Expr, types: Mapping[str, ParamType]) -> exp.Exp
     """Replace every ``@name`` with ``CAST($name AS <duckdb type>)`` (uncast if undeclared)."""
     from sqlglot import exp
 
+    from idcbq.transpile.rules import datatype
+
     lowered = {k.lower(): v for k, v in types.items()}
     for param in list(tree.find_all(exp.Parameter)):
         name = param.name
         new: exp.Expr = exp.Placeholder(this=name)
         ptype = types.get(name) or lowered.get(name.lower())
         if ptype is not None:
-            new = exp.cast(new, exp.DataType.build(ptype.duckdb_type, dialect="duckdb"))
+            new = exp.cast(new, datatype(ptype.duckdb_type, dialect="duckdb"), copy=False)
         param.replace(new)
     return tree

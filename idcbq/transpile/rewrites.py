@@ -448,7 +448,8 @@ def operator_grouping(tree: exp.Expr) -> exp.Expr:
     a rewrite's ``Sub(a, Sub(b, c))`` as ``a - b - c``. Run last (after the runtime-error
     guards): the tree says what GoogleSQL means, the parentheses keep DuckDB to it.
     """
-    for node in list(tree.walk()):
+    # only an operator's operands can need parentheses (find_all keeps walk()'s order)
+    for node in list(tree.find_all(exp.Binary, exp.Unary)):
         for key in ("this", "expression"):
             child = node.args.get(key)
             if isinstance(child, exp.Expr) and _needs_parens(node, key, child):

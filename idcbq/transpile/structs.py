@@ -240,6 +240,7 @@ def _align(elements: list[exp.Expr]) -> None:
             _align(inner)
 
 
+@handles(exp.Struct, exp.Tuple)  # it renames STRUCT/tuple literals only: none, nothing to do
 def array_struct_names(tree: exp.Expr) -> exp.Expr:
     """An array literal of STRUCTs takes its element type, field names included, from its
     first element (GoogleSQL: ``[STRUCT(1 AS a), STRUCT(2)]`` is ``ARRAY<STRUCT<a INT64>>``);

@@ -31,7 +31,7 @@ from idcbq.transpile.casts import hex_as_decimal, numeric_casts
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import FILLER, detach
-from idcbq.transpile.rules import dup, handles
+from idcbq.transpile.rules import datatype, dup, handles, touched
 from idcbq.transpile.semantics import T, error_call, is_typed
 
 
@@ -106,8 +106,8 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
             dec = exp.RegexpLike(
                 this=exp.Lower(this=dup(value)), expression=exp.Literal.string(_FLOAT_TEXT)
             )
-            as_int = exp.cast(hex_as_decimal(value), "DOUBLE", copy=False)
-            plain = exp.cast(dup(value), "DOUBLE", copy=False)
+            as_int = exp.cast(hex_as_decimal(value), datatype("DOUBLE"), copy=False)
+            plain = exp.cast(dup(value), datatype("DOUBLE"), copy=False)
             default = (
                 None
                 if safe
@@ -330,6 +330,7 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
                 item.set("this", cast)
             else:
                 select.expressions[i] = exp.alias_(cast, item.alias_or_name or f"_c{i}")
+                touched(select)
     return tree
 
 

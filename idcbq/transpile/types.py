@@ -58,7 +58,7 @@ def annotate(
         for param in list(copy.find_all(exp.Parameter)):
             kind = lowered.get(param.name.lower())
             if kind is not None:
-                detach(param).replace(exp.cast(param, kind.copy()))
+                detach(param).replace(exp.cast(param, kind.copy(), copy=False))  # detached
         try:
             copy = qualify(
                 copy,
@@ -238,8 +238,12 @@ def _pruned(schema: Mapping, names: set[str]) -> tuple[Mapping, tuple | None]:
         if not isinstance(node, Mapping):
             texts = False
             return node, None
-        if node and all(not isinstance(v, Mapping) for v in node.values()):  # {column: type}
-            kept = {k: v for k, v in node.items() if k.lower() in names}
+        # {column: type} (a type as text is the common case: no ABC check for it)
+        if node and all(type(v) is str or not isinstance(v, Mapping) for v in node.values()):
+            keys = tuple(node)
+            index = _lowered_positions(keys)  # dicom_all: ~800 names, lowered once
+            hits = sorted(i for name in names for i in index.get(name, ()))
+            kept = {keys[i]: node[keys[i]] for i in hits}
             kept = kept or dict([next(iter(node.items()))])  # a table has >= 1 column
             texts = texts and all(isinstance(v, str) for v in kept.values())
             columns = {k: parsed_type(v) if isinstance(v, str) else v for k, v in kept.items()}
@@ -249,6 +253,16 @@ def _pruned(schema: Mapping, names: set[str]) -> tuple[Mapping, tuple | None]:
 
     pruned, key = prune(schema)
     return pruned, key if texts else None
+
+
+@functools.lru_cache(maxsize=64)
+def _lowered_positions(keys: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """Positions of a table's column names by lowercase name (same content, same answer:
+    each schema lookup builds its dicts anew)."""
+    out: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        out.setdefault(key.lower(), []).append(i)
+    return {low: tuple(found) for low, found in out.items()}
 
 
 @functools.lru_cache(maxsize=256)

@@ -52,7 +52,7 @@ def _explode(tree: exp.Expr, fields_of) -> exp.Expr:
     return tree
 
 
-@handles(exp.Unnest)
+@handles(exp.Struct)  # an UNNEST of named STRUCT literals: no STRUCT, nothing to explode
 def explode_struct_literals(tree: exp.Expr) -> exp.Expr:
     """Explode the UNNESTs of STRUCT array literals (``[STRUCT(...), (...)]``)."""
     return _explode(tree, _literal_fields)

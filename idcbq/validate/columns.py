@@ -40,6 +40,24 @@ def reference_schema(dataset: str, table: str) -> tuple[Field, ...] | None:
         return None
 
 
+#: ``{lower name: Field}`` of a table's fields, by the identity of its fields tuple (the
+#: schema lookups return the same tuple each time; dicom_all has ~800 fields). Each entry
+#: keeps its tuple, so an id is never reused while its entry lives.
+_LOWERED: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _by_lower_name(fields: Any) -> dict[str, Any]:
+    """The fields by lowercase name (read only), built once per fields tuple."""
+    kept = _LOWERED.get(id(fields))
+    if kept is not None and kept[0] is fields:
+        return kept[1]
+    lowered = {f.name.lower(): f for f in fields}
+    if len(_LOWERED) >= 64:  # a long session with many schemas: start over
+        _LOWERED.clear()
+    _LOWERED[id(fields)] = (fields, lowered)
+    return lowered
+
+
 class _Columns:
     """Known columns of one source: lower name -> Field (or None when only the name is known)."""
 
@@ -222,7 +240,7 @@ def _source_columns(source, scope, refs, schema, cache) -> _Columns | None:
         if ref is not None:
             fields = schema(ref.dataset, ref.table)
             if fields:
-                result = _Columns({f.name.lower(): f for f in fields})
+                result = _Columns(_by_lower_name(fields))
     else:  # a Scope: derived table, CTE or UNNEST
         expr = source.expression
         named = result_columns(expr)  # matched by name: not the first operand's columns

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -64,12 +65,30 @@ def analysis_wanted(environ: Mapping[str, str] | None = None) -> bool:
 def analyzer_available() -> bool:
     """True if zetasql and wasmtime are installed (found, not imported: importing
     wasmtime alone costs ~0.4 s, which a cached verdict does not need)."""
-    import importlib.util
-
     try:
-        return all(importlib.util.find_spec(m) is not None for m in ("zetasql.wasi", "wasmtime"))
+        return all(_found(m) for m in ("zetasql.wasi", "wasmtime"))
     except (ImportError, ValueError):  # a module set to None in sys.modules, a broken package
         return False
+
+
+def _found(name: str) -> bool:
+    """``importlib.util.find_spec(name) is not None``; the search of the path (a few
+    stat calls per query) once per process, unless ``sys.modules`` has a say (the
+    module or its package imported, or set to None)."""
+    import importlib.util
+    import sys
+
+    parent = name.rpartition(".")[0]
+    if name in sys.modules or (parent and sys.modules.get(parent, False) is None):
+        return importlib.util.find_spec(name) is not None
+    return _found_on_path(name)
+
+
+@functools.lru_cache(maxsize=8)
+def _found_on_path(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def notice_partial() -> None:
