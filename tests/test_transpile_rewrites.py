@@ -333,6 +333,19 @@ def test_safe_cast_string_to_int64_is_strict_like_bigquery(con):
     ]
 
 
+def test_cast_string_to_int64_raises_on_non_integer_text(con):
+    # BigQuery's CAST reads only decimal or 0x-hex digits; DuckDB's also reads these
+    schema = {"bigquery-public-data": {"idc_v25": {"t": {"txt": "STRING"}}}}
+    for text in ("1.0", "1e3", "1_000"):
+        sql = to_duckdb(
+            f"SELECT CAST(txt AS INT64) AS i FROM (SELECT '{text}' AS txt)", schema=schema
+        )
+        with pytest.raises(duckdb.Error, match="Bad int64 value"):
+            con.execute(sql).fetchall()
+    sql = to_duckdb("SELECT CAST(txt AS INT64) AS i FROM (SELECT ' -0x1f ' AS txt)")
+    assert con.execute(sql).fetchall() == [(-31,)]
+
+
 def test_schema_without_casts_is_not_needed(con):
     # The schema only matters for casts to INT64; other queries give the same SQL.
     sql = f"SELECT id FROM {T} WHERE Modality = 'CT'"
