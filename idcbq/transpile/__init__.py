@@ -105,6 +105,7 @@ def to_duckdb_tree(
         json_values,
         known,
         numeric,
+        range_frames,
         rewrites,
         rules,
         semantics,
@@ -206,6 +207,7 @@ def to_duckdb_tree(
             *strings.UNTYPED,
             *shapes.UNTYPED,
             *rewrites.ALL,
+            range_frames.count_star_floor,
             alias_fields.order_by_alias_fields,
             *errors_runtime.STEPS,  # BigQuery's runtime errors (EXP overflow, ...)
             rules.handles(exp.Unnest)(  # a SELECT's UNNEST joins

@@ -113,7 +113,7 @@ def limit_offset(tree: exp.Expr) -> exp.Expr:
 
 
 def frame_offsets(tree: exp.Expr) -> exp.Expr:
-    """``ROWS BETWEEN @n PRECEDING ...``: a NULL or negative offset raises."""
+    """``ROWS BETWEEN @n PRECEDING ...``: a NULL, negative or NaN offset raises."""
     for spec in list(tree.find_all(exp.WindowSpec)):
         for key in ("start", "end"):
             value = spec.args.get(key)
@@ -123,6 +123,18 @@ def frame_offsets(tree: exp.Expr) -> exp.Expr:
                 value.copy(),
                 "The boundary offset value cannot be null",
                 "Window frame offset for PRECEDING or FOLLOWING must be non-negative",
+            )
+            # a NaN offset is not below 0 but GoogleSQL refuses it too (DuckDB answers)
+            nan = exp.IsNan(this=exp.cast(value.copy(), "DOUBLE"))
+            guarded.append(
+                "ifs",
+                exp.If(
+                    this=nan,
+                    true=_error(
+                        "Window frame offset for PRECEDING or FOLLOWING must be "
+                        "non-negative, but was nan"
+                    ),
+                ),
             )
             guarded.meta["idcbq_checked"] = True
             spec.set(key, guarded)

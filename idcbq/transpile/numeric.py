@@ -40,11 +40,13 @@ from idcbq.transpile.nan_unknown import (
     rank_value,
     runtime_isnan,
 )
+from idcbq.transpile.range_frames import offset_range_window, ordinal_target, rank_apart
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup, handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
+from idcbq.transpile.set_order import wrap_float_set_order
 
 _FLOAT = (T.DOUBLE, T.FLOAT)
 _DECIMAL = (T.DECIMAL,)
@@ -142,7 +144,11 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
     """ORDER BY a FLOAT64: NULL, NaN, then numbers (ASC); reversed for DESC."""
     for order in list(tree.find_all(exp.Order)):
         if isinstance(order.parent, exp.SetOperation):
-            continue  # DuckDB orders a UNION only by its output columns (a known gap)
+            wrapper = wrap_float_set_order(order, _is_float)
+            if wrapper is None:
+                continue  # no FLOAT64 key: DuckDB orders the output columns alike
+            if wrapper.parent is None:
+                tree = wrapper
         keys = []
         # DuckDB orders a DISTINCT aggregate only by its arguments: no rank key can be
         # added there; ARRAY_AGG's NaN is moved in its result instead
@@ -152,15 +158,19 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
         for ordered in order.expressions:
             key = ordered.this
             rank_of = key
+            target = ordinal_target(key, order)
             if distinct:
                 maybe = False
+            elif target is not None:  # ORDER BY 2: the select item's value is ranked
+                maybe = _is_float(target)
+                rank_of = target
             elif not _is_float(key) and is_unknown(key) and not isinstance(key, exp.Literal):
                 rank_of = rank_value(key, order)
                 maybe = rank_of is not None
             else:
                 maybe = _is_float(key)
                 rank_of = alias_value(key, order) if maybe else key
-            if isinstance(ordered, exp.Ordered) and maybe and not key.is_number:
+            if isinstance(ordered, exp.Ordered) and maybe and (target or not key.is_number):
                 desc = bool(ordered.args.get("desc"))
                 nulls_first = bool(ordered.args.get("nulls_first"))
                 null_rank = (0 if nulls_first else 3) if not desc else (3 if nulls_first else 0)
@@ -174,7 +184,11 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
                     ],
                     default=exp.Literal.number(2),
                 )
-                keys.append(exp.Ordered(this=rank, desc=desc, nulls_first=False))
+                window = offset_range_window(order)
+                if window is not None:  # one ORDER BY key only: see range_frames
+                    rank_apart(window, rank, rank_of)
+                else:
+                    keys.append(exp.Ordered(this=rank, desc=desc, nulls_first=False))
             keys.append(ordered)
         order.set("expressions", keys)
     return tree
