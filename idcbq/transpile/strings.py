@@ -20,6 +20,8 @@ implementation. Untyped (``UNTYPED``):
 Typed (``TYPED``):
 
 - ``to_code_points``: ``TO_CODE_POINTS`` of a STRING.
+- ``string_agg_bytes``: ``STRING_AGG`` of BYTES (DuckDB's joins only text): the values
+  and the separator are joined as hex and the result turned back into bytes.
 - ``bytes_text_casts``: ``CAST(bytes AS STRING)`` decodes UTF-8 (DuckDB writes ``\\xE2``
   escapes), ``SAFE_CAST`` gives NULL for invalid UTF-8; ``CAST(string AS BYTES)``
   encodes it (DuckDB refuses non-ASCII).
@@ -179,6 +181,44 @@ def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _hex(value: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="hex", expressions=[value])
+
+
+@handles(exp.GroupConcat)
+def string_agg_bytes(tree: exp.Expr) -> exp.Expr:
+    """``STRING_AGG(bytes [, sep])``: hex joined, then ``unhex`` (exact: hex digits pair)."""
+    binary = (T.VARBINARY, T.BINARY, T.BLOB)
+    for agg in list(tree.find_all(exp.GroupConcat)):
+        holder = agg
+        while isinstance(holder.this, exp.Limit | exp.Order | exp.Distinct):
+            holder = holder.this
+        if isinstance(holder, exp.Distinct):
+            values, key = holder.expressions, "expressions"
+        else:
+            values, key = [holder.this], "this"
+        if len(values) != 1 or not _typed(values[0], *binary):
+            continue
+        value = values[0]
+        # hex text sorts as its bytes do; a DISTINCT aggregate's ORDER BY key must be
+        # its argument, so a key that is the value is hexed too
+        order = agg.find(exp.Order)
+        for ordered in order.expressions if order is not None else ():
+            if ordered.this == value:
+                ordered.set("this", _hex(value.copy()))
+        hexed = _hex(value.copy())
+        holder.set(key, [hexed] if key == "expressions" else hexed)
+        separator = agg.args.get("separator")
+        default = exp.Literal.string(",")
+        agg.set("separator", _hex(separator.copy() if separator is not None else default))
+        target = agg.parent if isinstance(agg.parent, exp.Window) else agg
+        slot = detach(target)
+        joined = exp.Anonymous(this="unhex", expressions=[target])
+        joined.type = agg.type
+        slot.replace(joined)
+    return tree
+
+
 @handles(exp.ToCodePoints)
 def to_code_points(tree: exp.Expr) -> exp.Expr:
     """``TO_CODE_POINTS(string)``: the characters' code points (``[]`` for ``''``)."""
@@ -292,12 +332,13 @@ UNTYPED = (
     unicode_empty,
     split_null_delimiter,
 )
-TYPED = (bytes_text_casts, to_code_points)
+TYPED = (bytes_text_casts, to_code_points, string_agg_bytes)
 
 
 def needs_types(tree: exp.Expr) -> bool:
-    """True if a typed rewrite here could apply (a cast to or from BYTES, TO_CODE_POINTS)."""
-    if tree.find(exp.ToCodePoints):
+    """True if a typed rewrite here could apply (a cast to or from BYTES, TO_CODE_POINTS,
+    STRING_AGG)."""
+    if tree.find(exp.ToCodePoints, exp.GroupConcat):
         return True
     return any(
         c.to.is_type(*exp.DataType.TEXT_TYPES, T.VARBINARY, T.BINARY, T.BLOB)
