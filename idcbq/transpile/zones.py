@@ -10,6 +10,8 @@ the zone is a string literal: with a column it wrote a DuckDB ``TIMESTAMP(dt, zo
 - ``datetime_zone_values`` (typed): ``DATETIME(x, y)`` with ``y`` not a literal is the wall
   clock of TIMESTAMP ``x`` in zone ``y`` when ``y`` is a STRING, ``DATETIME(date, time)``
   when it is a TIME; a type nobody knows refuses the query.
+- ``extract_at_time_zone`` (before types): ``EXTRACT(part FROM ts AT TIME ZONE z)``
+  extracts from ``DATETIME(ts, z)``.
 - ``format_zone_names`` (untyped): ``%Z`` and ``%z`` in ``FORMAT_TIMESTAMP``: GoogleSQL
   writes the zone's UTC offset at that instant, ``UTC+2`` / ``UTC+0530`` / ``UTC`` for
   ``%Z`` and ``+0200`` for ``%z`` (minutes truncated toward zero, as for a local mean
@@ -62,6 +64,18 @@ def timestamp_zone_values(tree: exp.Expr) -> exp.Expr:
             continue
         wall = exp.cast(node.this.copy(), "TIMESTAMP")
         node.replace(earliest_instant(wall, zone.copy()))
+    return tree
+
+
+def extract_at_time_zone(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(part FROM ts AT TIME ZONE zone)`` is the part of ``DATETIME(ts, zone)``,
+    the wall clock in ``zone`` (run before annotation: the DATETIME is typed, the
+    AT TIME ZONE was not and refused the query)."""
+    for node in list(tree.find_all(exp.Extract)):
+        value = node.expression
+        if isinstance(value, exp.AtTimeZone) and value.args.get("zone") is not None:
+            wall = exp.Datetime(this=value.this.copy(), expression=value.args["zone"].copy())
+            node.set("expression", wall)
     return tree
 
 
