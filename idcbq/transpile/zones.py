@@ -14,8 +14,8 @@ the zone is a string literal: with a column it wrote a DuckDB ``TIMESTAMP(dt, zo
   extracts from ``DATETIME(ts, z)``.
 - ``format_zone_names`` (untyped): ``%Z`` and ``%z`` in ``FORMAT_TIMESTAMP``: GoogleSQL
   writes the zone's UTC offset at that instant, ``UTC+2`` / ``UTC+0530`` / ``UTC`` for
-  ``%Z`` and ``+0200`` for ``%z`` (minutes truncated toward zero, as for a local mean
-  time of ``+00:09:21``).
+  ``%Z``, ``+0200`` for ``%z`` and ``+02:00`` for ``%Ez`` (minutes truncated toward
+  zero, as for a local mean time of ``+00:09:21``).
 
 The zone values pass the UTC-offset guard of :mod:`idcbq.transpile.errors_text` like any
 zone argument.
@@ -110,8 +110,8 @@ def datetime_zone_values(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-#: ``%Z``/``%z`` not preceded by an escaping ``%`` (``%%Z`` is the text ``%Z``).
-_ZONE_ELEMENT = re.compile(r"%(?:%|Z|z)")
+#: ``%Z``/``%z``/``%Ez`` not preceded by an escaping ``%`` (``%%Z`` is the text ``%Z``).
+_ZONE_ELEMENT = re.compile(r"%(?:%|Ez|Z|z)")
 
 #: The offset in whole minutes (toward zero) of instant ``_t`` in zone ``_z``.
 _OFFSET_MINUTES = (
@@ -122,16 +122,21 @@ _HOURS = "CAST(abs(_m) // 60 AS VARCHAR)"
 _MINUTES = "lpad(CAST(abs(_m) % 60 AS VARCHAR), 2, '0')"
 _SIGN = "CASE WHEN _m < 0 THEN '-' ELSE '+' END"
 _NUMERIC = f"{_SIGN} || lpad({_HOURS}, 2, '0') || {_MINUTES}"
+_RFC3339 = f"{_SIGN} || lpad({_HOURS}, 2, '0') || ':' || {_MINUTES}"
 _NAMED = (
     f"CASE WHEN _m = 0 THEN 'UTC' WHEN _m % 60 = 0 THEN 'UTC' || {_SIGN} || {_HOURS} "
     f"ELSE 'UTC' || {_NUMERIC} END"
 )
 
 
+#: The zone elements' text from the offset ``_m`` (``%Ez``: RFC 3339, ``+05:30``).
+_ZONE_TEXT = {"%Z": _NAMED, "%z": _NUMERIC, "%Ez": _RFC3339}
+
+
 @handles(exp.TimeToStr)
 def format_zone_names(tree: exp.Expr) -> exp.Expr:
-    """``FORMAT_TIMESTAMP`` with ``%Z``/``%z``: the rest formatted as before, the zone's
-    offset text in between."""
+    """``FORMAT_TIMESTAMP`` with ``%Z``/``%z``/``%Ez``: the rest formatted as before, the
+    zone's offset text in between."""
     for node in list(tree.find_all(exp.TimeToStr)):
         fmt = node.args.get("format")
         if not isinstance(node.this, exp.TsOrDsToTimestamp) or not (
@@ -139,16 +144,15 @@ def format_zone_names(tree: exp.Expr) -> exp.Expr:
         ):
             continue
         pieces = _split(fmt.this)
-        if not {"%Z", "%z"} & set(pieces):
+        if not _ZONE_TEXT.keys() & set(pieces):
             continue
         zone = node.args.get("zone") or exp.Literal.string("UTC")
         instant = node.this.this
         minutes = duck_fragment(_OFFSET_MINUTES, _z=zone, _t=instant)
         parts: list[exp.Expr] = []
         for piece in pieces:
-            if piece in ("%Z", "%z"):
-                text = _NAMED if piece == "%Z" else _NUMERIC
-                parts.append(duck_fragment(text, _m=minutes))
+            if piece in _ZONE_TEXT:
+                parts.append(duck_fragment(_ZONE_TEXT[piece], _m=minutes))
             elif piece:
                 part = node.copy()
                 part.set("format", exp.Literal.string(piece))
