@@ -40,7 +40,12 @@ from idcbq.transpile.nan_unknown import (
     rank_value,
     runtime_isnan,
 )
-from idcbq.transpile.range_frames import offset_range_window, ordinal_target, rank_apart
+from idcbq.transpile.range_frames import (
+    numeric_range_keys,
+    offset_range_window,
+    ordinal_target,
+    rank_apart,
+)
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup, handles, inspects
 from idcbq.transpile.semantics import T
@@ -155,6 +160,8 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
         distinct = isinstance(order.this, exp.Distinct)
         if distinct and len(order.expressions) == 1 and _is_float(order.expressions[0].this):
             distinct_nan_order(order)
+        if offset_range_window(order) is not None:
+            numeric_range_keys(order)
         for ordered in order.expressions:
             key = ordered.this
             rank_of = key

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach, error_call
 from idcbq.transpile.rules import handles
 
@@ -50,6 +51,27 @@ def offset_range_window(order: exp.Order) -> exp.Window | None:
     if all(bound is None or isinstance(bound, str) for bound in bounds):
         return None  # UNBOUNDED / CURRENT ROW only: the rank key is allowed there
     return window
+
+
+def numeric_range_keys(order: exp.Order) -> None:
+    """A RANGE frame with an offset needs a numeric ORDER BY key (GoogleSQL's analyzer);
+    DuckDB also steps a DATE or TIMESTAMP key. Checked where the key's type is known."""
+    for ordered in order.expressions:
+        kind = ordered.this.type
+        if kind is not None and kind.is_type(*_NOT_NUMERIC):
+            raise TranspileError(
+                "ORDER BY key must be numeric in a RANGE-based window with OFFSET PRECEDING "
+                f"or OFFSET FOLLOWING boundaries, but has type {kind.sql('bigquery')}"
+            )
+
+
+_NOT_NUMERIC = (
+    *exp.DataType.TEMPORAL_TYPES,
+    *exp.DataType.TEXT_TYPES,
+    exp.DataType.Type.BOOLEAN,
+    exp.DataType.Type.VARBINARY,
+    exp.DataType.Type.BINARY,
+)
 
 
 def rank_apart(window: exp.Window, rank: exp.Expr, value: exp.Expr) -> None:

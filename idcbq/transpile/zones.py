@@ -75,13 +75,35 @@ def extract_at_time_zone(tree: exp.Expr) -> exp.Expr:
         value = node.expression
         if isinstance(value, exp.AtTimeZone) and value.args.get("zone") is not None:
             wall = exp.Datetime(this=value.this.copy(), expression=value.args["zone"].copy())
+            wall.meta[_AT_TIME_ZONE] = True
             node.set("expression", wall)
+    return tree
+
+
+_AT_TIME_ZONE = "idcbq_at_time_zone"
+
+
+@handles(exp.Datetime)
+def at_time_zone_timestamps(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(... FROM x AT TIME ZONE z)`` of a DATE or DATETIME is refused, as GoogleSQL's
+    analyzer does (DuckDB would read the wall clock as UTC)."""
+    for node in tree.find_all(exp.Datetime):
+        value = node.this
+        if not node.meta.get(_AT_TIME_ZONE) or value.is_string:
+            continue  # a string literal is read as a TIMESTAMP
+        kind = value.type
+        if kind is not None and kind.is_type(T.DATE, T.DATETIME, T.TIMESTAMP, T.TIME):
+            name = {"TIMESTAMP": "DATETIME"}.get(kind.this.name, kind.this.name)
+            raise TranspileError(f"EXTRACT from {name} does not support AT TIME ZONE")
     return tree
 
 
 def needs_types(tree: exp.Expr) -> bool:
     """Whether a ``DATETIME(x, y)`` has a second argument that is not a literal."""
-    return any(_zone_or_time(node) is not None for node in tree.find_all(exp.Datetime))
+    return any(
+        node.meta.get(_AT_TIME_ZONE) or _zone_or_time(node) is not None
+        for node in tree.find_all(exp.Datetime)
+    )
 
 
 def _zone_or_time(node: exp.Datetime) -> exp.Expr | None:
@@ -180,7 +202,7 @@ def _split(fmt: str) -> list[str]:
 #: Rules run on every query.
 UNTYPED = (timestamp_zone_values, format_zone_names)
 #: Rules that read types.
-TYPED = (datetime_zone_values,)
+TYPED = (at_time_zone_timestamps, datetime_zone_values)
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
