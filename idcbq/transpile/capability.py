@@ -193,13 +193,18 @@ def _bigquery_generator():
 def constructs(tree: exp.Expr) -> Iterator[str]:
     """Every function and refused construct in ``tree``, by BigQuery name, in tree order."""
     skip: set[int] = set()
-    interesting = (exp.Func, exp.Dot, *REFUSED_CONSTRUCTS)
+    interesting = (exp.Func, exp.Dot, exp.HavingMax, *REFUSED_CONSTRUCTS)
     for node in tree.walk():
         if not isinstance(node, interesting) or id(node) in skip:
             continue
         refused = REFUSED_CONSTRUCTS.get(type(node))
         if refused:
             yield refused
+        elif isinstance(node, exp.HavingMax):
+            agg = node.find_ancestor(exp.AggFunc)
+            if not isinstance(agg, exp.AnyValue):  # ANY_VALUE's is translated
+                name = function_name(agg) if agg is not None else "an aggregate"
+                yield f"{name} with HAVING MAX or HAVING MIN"
         elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
             # `dataset.fn(...)`, `KEYS.NEW_KEYSET(...)`: a routine outside BigQuery's functions.
             skip.add(id(node.expression))
