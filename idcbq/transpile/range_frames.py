@@ -76,6 +76,12 @@ _NOT_NUMERIC = (
 
 def rank_apart(window: exp.Window, rank: exp.Expr, value: exp.Expr) -> None:
     """Keep NULL, NaN and numbers apart as GoogleSQL's frame does (see the module)."""
+    if isinstance(window.this, exp.Identifier):  # a WINDOW clause's definition
+        raise TranspileError(
+            "unsupported on DuckDB: a named WINDOW with a RANGE frame with an offset over a "
+            "FLOAT64 key (its guards need the window's function)",
+            hint="write the frame in the function's OVER (...), or use --engine bigquery",
+        )
     spec = window.args["spec"]
     bounds = [spec.args.get(k) for k in ("start", "end")]
     guards = []
