@@ -220,14 +220,21 @@ def window_arguments(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _bare(node: exp.Expr) -> exp.Expr:
+    """``(x)`` and ``x IGNORE NULLS`` as ``x``: the same argument for the key check."""
+    while isinstance(node, exp.Paren | exp.IgnoreNulls | exp.RespectNulls):
+        node = node.this
+    return node
+
+
 def distinct_order_keys(tree: exp.Expr) -> exp.Expr:
     """``STRING_AGG(DISTINCT x ORDER BY y)``: GoogleSQL's analyzer refuses a key that is not
     an argument (DuckDB orders by it)."""
     for order in tree.find_all(exp.Order):
         if not isinstance(order.this, exp.Distinct):
             continue
-        arguments = order.this.expressions
-        if any(o.this not in arguments for o in order.expressions):
+        arguments = [_bare(a) for a in order.this.expressions]
+        if any(_bare(o.this) not in arguments for o in order.expressions):
             raise TranspileError(
                 "An aggregate function that has both DISTINCT and ORDER BY arguments can "
                 "only ORDER BY expressions that are arguments to the function"
