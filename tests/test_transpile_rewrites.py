@@ -333,6 +333,19 @@ def test_safe_cast_string_to_int64_is_strict_like_bigquery(con):
     ]
 
 
+def test_cast_string_to_int64_raises_on_non_integer_text(con):
+    # BigQuery's CAST reads only decimal or 0x-hex digits; DuckDB's also reads these
+    schema = {"bigquery-public-data": {"idc_v25": {"t": {"txt": "STRING"}}}}
+    for text in ("1.0", "1e3", "1_000"):
+        sql = to_duckdb(
+            f"SELECT CAST(txt AS INT64) AS i FROM (SELECT '{text}' AS txt)", schema=schema
+        )
+        with pytest.raises(duckdb.Error, match="Bad int64 value"):
+            con.execute(sql).fetchall()
+    sql = to_duckdb("SELECT CAST(txt AS INT64) AS i FROM (SELECT ' -0x1f ' AS txt)")
+    assert con.execute(sql).fetchall() == [(-31,)]
+
+
 def test_schema_without_casts_is_not_needed(con):
     # The schema only matters for casts to INT64; other queries give the same SQL.
     sql = f"SELECT id FROM {T} WHERE Modality = 'CT'"
@@ -386,3 +399,28 @@ def test_bitwise_operators_sqlglot_would_misgroup_are_refused(expr):
 def test_bitwise_operators_read_in_googlesql_order_run(con):
     rows = run(con, "SELECT 5 & 3 | 8 AS a, 1 << 2 & 7 AS b, 3 | (4 & 1) AS c")
     assert rows == [(9, 4, 3)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ("SELECT NTH_VALUE(v, 0) OVER (ORDER BY v) AS n FROM UNNEST([1, 2]) AS v", "at least 1"),
+        (
+            "SELECT STRING_AGG(DISTINCT s ORDER BY LENGTH(s)) AS a FROM UNNEST(['b', 'aa']) AS s",
+            "DISTINCT and ORDER BY",
+        ),
+        (
+            "SELECT GENERATE_TIMESTAMP_ARRAY(TIMESTAMP '2024-01-01', TIMESTAMP '2024-06-01', "
+            "INTERVAL 1 MONTH) AS a",
+            "MONTH date part",
+        ),
+        (
+            f"SELECT EXTRACT(YEAR FROM collection_timestamp AT TIME ZONE 'Asia/Tokyo') AS y FROM {T}",
+            "EXTRACT from DATETIME does not support AT TIME ZONE",
+        ),
+    ],
+)
+def test_invalid_without_the_analyzer_is_refused(sql, words):
+    # without GoogleSQL's analysis the translation itself refuses what BigQuery rejects
+    with pytest.raises(TranspileError, match=words):
+        to_duckdb(sql)

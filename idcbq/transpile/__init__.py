@@ -107,6 +107,7 @@ def to_duckdb_tree(
         json_values,
         known,
         numeric,
+        range_frames,
         rewrites,
         rules,
         semantics,
@@ -146,6 +147,7 @@ def to_duckdb_tree(
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
         query = semantics.output_names(query, columns=False)
+        query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
@@ -216,6 +218,7 @@ def to_duckdb_tree(
             *strings.UNTYPED,
             *shapes.UNTYPED,
             *rewrites.ALL,
+            range_frames.count_star_floor,
             alias_fields.order_by_alias_fields,
             *errors_runtime.STEPS,  # BigQuery's runtime errors (EXP overflow, ...)
             rules.handles(exp.Unnest)(  # a SELECT's UNNEST joins

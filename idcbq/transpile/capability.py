@@ -55,7 +55,7 @@ DUCKDB_FUNCTIONS: frozenset[str] = frozenset(
     CURRENT_TIME CURRENT_TIMESTAMP DATE DATETIME DATETIME_ADD DATETIME_DIFF DATETIME_SUB
     DATETIME_TRUNC DATE_ADD DATE_DIFF DATE_FROM_UNIX_DATE DATE_SUB DATE_TRUNC DENSE_RANK
     EDIT_DISTANCE ENDS_WITH ERROR EXISTS EXP EXTRACT FIRST_VALUE FLOOR FORMAT FORMAT_DATE
-    FORMAT_DATETIME FORMAT_TIMESTAMP FROM_HEX GENERATE_ARRAY GENERATE_DATE_ARRAY GENERATE_UUID
+    FORMAT_DATETIME FORMAT_TIMESTAMP FROM_HEX GENERATE_ARRAY GENERATE_DATE_ARRAY GENERATE_TIMESTAMP_ARRAY GENERATE_UUID
     GREATEST IEEE_DIVIDE IF IFNULL INITCAP INSTR IS_INF IS_NAN JSON_EXTRACT JSON_EXTRACT_ARRAY
     JSON_EXTRACT_SCALAR JSON_QUERY JSON_VALUE JSON_VALUE_ARRAY LAG LAST_DAY LAST_VALUE LEAD
     LEAST LEFT LENGTH LN LOG LOG10 LOGICAL_AND LOGICAL_OR LOWER LPAD LTRIM MAX MD5 MIN NTH_VALUE
@@ -193,13 +193,18 @@ def _bigquery_generator():
 def constructs(tree: exp.Expr) -> Iterator[str]:
     """Every function and refused construct in ``tree``, by BigQuery name, in tree order."""
     skip: set[int] = set()
-    interesting = (exp.Func, exp.Dot, *REFUSED_CONSTRUCTS)
+    interesting = (exp.Func, exp.Dot, exp.HavingMax, *REFUSED_CONSTRUCTS)
     for node in tree.walk():
         if not isinstance(node, interesting) or id(node) in skip:
             continue
         refused = REFUSED_CONSTRUCTS.get(type(node))
         if refused:
             yield refused
+        elif isinstance(node, exp.HavingMax):
+            agg = node.find_ancestor(exp.AggFunc)
+            if not isinstance(agg, exp.AnyValue):  # ANY_VALUE's is translated
+                name = function_name(agg) if agg is not None else "an aggregate"
+                yield f"{name} with HAVING MAX or HAVING MIN"
         elif isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
             # `dataset.fn(...)`, `KEYS.NEW_KEYSET(...)`: a routine outside BigQuery's functions.
             skip.add(id(node.expression))

@@ -3,7 +3,8 @@
 - ``SAFE_CAST(<STRING> AS INT64)``: DuckDB's TRY_CAST also accepts ``'1.0'``, ``'1e3'``
   and ``'1_000'``; BigQuery returns NULL for them (only decimal or ``0x`` hex digits).
 - ``CAST(<STRING> AS INT64)`` of signed hex (``'-0x1f'``): BigQuery reads it, DuckDB
-  does not; the text is made decimal first.
+  does not; the text is made decimal first. Text that is not decimal or hex digits
+  (``'1.5'``, ``'1e3'``, ``'1_000'``) raises, as in BigQuery (DuckDB's CAST reads it).
 - ``CAST(<FLOAT64> AS INT64)`` (and SAFE_CAST): BigQuery rounds halfway cases away from
   zero (2.5 -> 3); DuckDB rounds them to even (2.5 -> 2). ``ROUND`` first makes them agree.
 - ``CAST(<FLOAT64> AS NUMERIC)``: BigQuery rounds the double's exact value to 9 decimals
@@ -94,9 +95,23 @@ def cast_to_int64(tree: exp.Expr) -> exp.Expr:
             node.set("this", exp.Round(this=arg.copy()))
         elif arg_type is not None and arg_type.is_type(*exp.DataType.TEXT_TYPES):
             node.set("this", hex_as_decimal(arg))
+            guard = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_INT_TEXT))
             if safe:
-                guard = exp.RegexpLike(this=arg.copy(), expression=exp.Literal.string(_INT_TEXT))
                 node.replace(exp.Case(ifs=[exp.If(this=guard, true=node.copy())]))
+            else:
+                # DuckDB's CAST also reads '1.5', '1e3' and '1_000'; BigQuery raises
+                bad = exp.DPipe(this=exp.Literal.string("Bad int64 value: "), expression=arg.copy())
+                read = exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.Is(this=arg.copy(), expression=exp.null()), true=exp.null()
+                        ),
+                        exp.If(this=guard, true=node.copy()),
+                    ],
+                    default=error_call(bad),
+                )
+                read.type = node.type
+                node.replace(read)
     return tree
 
 

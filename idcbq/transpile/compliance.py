@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import error_call as _error
 from idcbq.transpile.rules import run_triggered
 
@@ -113,7 +114,7 @@ def limit_offset(tree: exp.Expr) -> exp.Expr:
 
 
 def frame_offsets(tree: exp.Expr) -> exp.Expr:
-    """``ROWS BETWEEN @n PRECEDING ...``: a NULL or negative offset raises."""
+    """``ROWS BETWEEN @n PRECEDING ...``: a NULL, negative or NaN offset raises."""
     for spec in list(tree.find_all(exp.WindowSpec)):
         for key in ("start", "end"):
             value = spec.args.get(key)
@@ -124,9 +125,25 @@ def frame_offsets(tree: exp.Expr) -> exp.Expr:
                 "The boundary offset value cannot be null",
                 "Window frame offset for PRECEDING or FOLLOWING must be non-negative",
             )
+            # a NaN offset is not below 0 but GoogleSQL refuses it too (DuckDB answers)
+            nan = exp.IsNan(this=exp.cast(value.copy(), "DOUBLE"))
+            guarded.append(
+                "ifs",
+                exp.If(
+                    this=nan,
+                    true=_error(
+                        "Window frame offset for PRECEDING or FOLLOWING must be "
+                        "non-negative, but was nan"
+                    ),
+                ),
+            )
             guarded.meta["idcbq_checked"] = True
             spec.set(key, guarded)
     return tree
+
+
+#: The step units GENERATE_TIMESTAMP_ARRAY takes (a day is 24 hours of a TIMESTAMP).
+_TIMESTAMP_STEPS = frozenset({"MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY"})
 
 
 def generate_step(tree: exp.Expr) -> exp.Expr:
@@ -143,6 +160,10 @@ def generate_step(tree: exp.Expr) -> exp.Expr:
         step = node.args.get("step")
         if not isinstance(step, exp.Interval) or step.meta.get("idcbq_checked"):
             continue
+        unit = str(step.args.get("unit") or "").upper()
+        if isinstance(node, exp.GenerateTimestampArray) and unit not in _TIMESTAMP_STEPS:
+            # DuckDB would step a TIMESTAMP by months; GoogleSQL's analyzer refuses it
+            raise TranspileError(f"GENERATE_TIMESTAMP_ARRAY does not support the {unit} date part")
         step.meta["idcbq_checked"] = True
         count = step.this
         if isinstance(count, exp.Literal) and count.this.strip() not in ("0", "-0", "+0"):
@@ -163,6 +184,9 @@ def window_arguments(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Lag, exp.Lead, exp.NthValue, exp.Ntile)):
         key = "this" if isinstance(node, exp.Ntile) else "offset"
         value = node.args.get(key)
+        literal = isinstance(value, exp.Literal) and value.is_int
+        if isinstance(node, exp.NthValue) and literal and int(value.this) < 1:
+            raise TranspileError("Argument 2 to NTH_VALUE must be at least 1")  # DuckDB: NULL
         if not _runtime_value(value) or node.meta.get("idcbq_checked"):
             continue
         node.meta["idcbq_checked"] = True
@@ -196,7 +220,30 @@ def window_arguments(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _bare(node: exp.Expr) -> exp.Expr:
+    """``(x)`` and ``x IGNORE NULLS`` as ``x``: the same argument for the key check."""
+    while isinstance(node, exp.Paren | exp.IgnoreNulls | exp.RespectNulls):
+        node = node.this
+    return node
+
+
+def distinct_order_keys(tree: exp.Expr) -> exp.Expr:
+    """``STRING_AGG(DISTINCT x ORDER BY y)``: GoogleSQL's analyzer refuses a key that is not
+    an argument (DuckDB orders by it)."""
+    for order in tree.find_all(exp.Order):
+        if not isinstance(order.this, exp.Distinct):
+            continue
+        arguments = [_bare(a) for a in order.this.expressions]
+        if any(_bare(o.this) not in arguments for o in order.expressions):
+            raise TranspileError(
+                "An aggregate function that has both DISTINCT and ORDER BY arguments can "
+                "only ORDER BY expressions that are arguments to the function"
+            )
+    return tree
+
+
 UNTYPED = (
+    (distinct_order_keys, (exp.Distinct,)),
     (output_limits, (exp.Repeat, exp.Pad)),
     (limit_offset, (exp.Limit, exp.Offset)),
     (frame_offsets, (exp.WindowSpec,)),

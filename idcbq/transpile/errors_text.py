@@ -128,6 +128,8 @@ def _zones(tree: exp.Expr) -> list[exp.Expr]:
     out = []
     for node in tree.walk():
         zone = node.args.get("zone")
+        if isinstance(node, exp.Datetime) and isinstance(node.expression, exp.Literal):
+            zone = node.expression  # DATETIME(ts, zone) keeps its zone as "expression"
         if isinstance(zone, exp.Expr):
             out.append(zone)
         elif isinstance(node, exp.Anonymous | exp.Func) and (

@@ -9,9 +9,7 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 - ``nan_order``: ORDER BY a FLOAT64 puts NaN after NULL and before ``-inf`` (ASC).
 - ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (untyped
   values decided at run time, :mod:`idcbq.transpile.nan_unknown`).
-- ``shifts``: ``>>`` does not sign-extend, ``<<`` of a negative value shifts its bits,
-  a shift by 64 or more is 0, a negative shift is an error.
-- ``bit_count``: ``BIT_COUNT`` of a negative INT64 counts its 64-bit two's complement.
+- INT64 shifts and ``BIT_COUNT`` on the 64-bit pattern: :mod:`idcbq.transpile.bits`.
 - ``round_float_digits``: ``ROUND(x, d)`` of a FLOAT64 rounds ``x * 10^d`` as if exact
   (``ROUND(2.675, 2)`` is 2.67: 2.675 is 2.67499999... in binary).
 - ``numeric_results``: ``TRUNC``/``CEIL``/``FLOOR``/``SIGN``/``ABS`` of NUMERIC stay NUMERIC;
@@ -27,6 +25,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.bits import TYPED as BITS
 from idcbq.transpile.nan_unknown import (
     NAN_EQUALITIES,
     NAN_TRIGGERS,
@@ -40,11 +39,17 @@ from idcbq.transpile.nan_unknown import (
     rank_value,
     runtime_isnan,
 )
+from idcbq.transpile.range_frames import (
+    numeric_range_keys,
+    offset_range_window,
+    ordinal_target,
+    rank_apart,
+)
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import datatype, dup, handles, inspects
 from idcbq.transpile.semantics import T
-from idcbq.transpile.semantics import error_call as _error
 from idcbq.transpile.semantics import is_typed as _typed
+from idcbq.transpile.set_order import wrap_float_set_order
 from idcbq.transpile.window_frames import offset_range, rank_partition
 
 _FLOAT = (T.DOUBLE, T.FLOAT)
@@ -143,31 +148,43 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
     """ORDER BY a FLOAT64: NULL, NaN, then numbers (ASC); reversed for DESC."""
     for order in list(tree.find_all(exp.Order)):
         if isinstance(order.parent, exp.SetOperation):
-            continue  # DuckDB orders a UNION only by its output columns (a known gap)
+            wrapper = wrap_float_set_order(order, _is_float)
+            if wrapper is None:
+                continue  # no FLOAT64 key: DuckDB orders the output columns alike
+            if wrapper.parent is None:
+                tree = wrapper
         keys = []
         # DuckDB orders a DISTINCT aggregate only by its arguments: no rank key can be
         # added there; ARRAY_AGG's NaN is moved in its result instead
         distinct = isinstance(order.this, exp.Distinct)
         if distinct and len(order.expressions) == 1 and _is_float(order.expressions[0].this):
             distinct_nan_order(order)
+        if offset_range_window(order) is not None:
+            numeric_range_keys(order)
         for ordered in order.expressions:
             key = ordered.this
             rank_of = key
+            target = ordinal_target(key, order)
             if distinct:
                 maybe = False
+            elif target is not None:  # ORDER BY 2: the select item's value is ranked
+                maybe = _is_float(target)
+                rank_of = target
             elif not _is_float(key) and is_unknown(key) and not isinstance(key, exp.Literal):
                 rank_of = rank_value(key, order)
                 maybe = rank_of is not None
             else:
                 maybe = _is_float(key)
                 rank_of = alias_value(key, order) if maybe else key
-            item = None if distinct else _positional_item(key, order)
-            if item is not None and _is_float(item):  # ORDER BY 2: the 2nd column's value
-                maybe, rank_of = True, item
-            if isinstance(ordered, exp.Ordered) and maybe and (not key.is_number or item):
+            if isinstance(ordered, exp.Ordered) and maybe and (target or not key.is_number):
                 if offset_range(order.parent) and len(order.expressions) == 1:
                     # DuckDB frames an offset RANGE by one key: the rank partitions instead
                     rank_partition(order.parent, _class_rank(rank_of, 0))
+                    keys.append(ordered)
+                    continue
+                if offset_range_window(order) is not None and len(order.expressions) == 1:
+                    # an UNBOUNDED bound as well: see range_frames.rank_apart
+                    rank_apart(order.parent, _class_rank(rank_of, 0), rank_of)
                     keys.append(ordered)
                     continue
                 desc = bool(ordered.args.get("desc"))
@@ -178,18 +195,6 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
             keys.append(ordered)
         order.set("expressions", keys)
     return tree
-
-
-def _positional_item(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
-    """The select item ``ORDER BY n`` names (its value), or None."""
-    select = order.parent
-    if not (isinstance(key, exp.Literal) and key.is_int and isinstance(select, exp.Select)):
-        return None
-    items = select.expressions
-    n = int(key.name)
-    if not 1 <= n <= len(items) or any(isinstance(i, exp.Star) or i.is_star for i in items):
-        return None
-    return items[n - 1].unalias()
 
 
 def _class_rank(value: exp.Expr, null_rank: int) -> exp.Expr:
@@ -248,58 +253,6 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
         )
         case.type = node.type
         slot.replace(case)
-    return tree
-
-
-_UNSIGNED = "(CAST(_a AS HUGEINT) + 18446744073709551616) % 18446744073709551616"
-_SIGNED = (
-    "CAST(CASE WHEN _v >= 9223372036854775808 THEN _v - 18446744073709551616 ELSE _v END AS BIGINT)"
-)
-
-
-@handles(exp.BitwiseLeftShift, exp.BitwiseRightShift)
-def shifts(tree: exp.Expr) -> exp.Expr:
-    """INT64 ``<<``/``>>`` on the 64-bit pattern: logical, 0 from 64 bits, error if negative."""
-    for node in list(tree.find_all(exp.BitwiseLeftShift, exp.BitwiseRightShift)):
-        value, count = node.this, node.expression
-        if not _typed(value, *exp.DataType.INTEGER_TYPES):
-            continue
-        unsigned = duck_fragment(_UNSIGNED, _a=value)
-        power = "(CAST(1 AS HUGEINT) << CAST(_n AS INTEGER))"
-        if isinstance(node, exp.BitwiseRightShift):
-            shifted = duck_fragment(f"_u // {power}", _u=unsigned, _n=count)
-        else:
-            rest = "(CAST(1 AS HUGEINT) << CAST(64 - _n AS INTEGER))"
-            shifted = duck_fragment(f"(_u % {rest}) * {power}", _u=unsigned, _n=count)
-        for div in shifted.find_all(exp.IntDiv, exp.Mod):
-            div.meta["idcbq_div"] = True  # divisors are powers of two, never 0
-        signed = duck_fragment(_SIGNED, _v=exp.paren(shifted))
-        bad = exp.LT(this=count.copy(), expression=exp.Literal.number(0))
-        wide = exp.GTE(this=count.copy(), expression=exp.Literal.number(64))
-        node.replace(
-            exp.Case(
-                ifs=[
-                    exp.If(this=bad, true=_error("Bit shift by a negative amount")),
-                    exp.If(this=wide, true=exp.cast(exp.Literal.number(0), "BIGINT")),
-                ],
-                default=signed,
-            )
-        )
-    return tree
-
-
-@handles(exp.BitwiseCount)
-def bit_count(tree: exp.Expr) -> exp.Expr:
-    """``BIT_COUNT(INT64)`` counts the bits of the 64-bit two's complement pattern."""
-    for node in list(tree.find_all(exp.BitwiseCount)):
-        if not _typed(node.this, *exp.DataType.INTEGER_TYPES):
-            continue
-        unsigned = exp.cast(
-            duck_fragment(_UNSIGNED, _a=node.this), exp.DataType.build("UBIGINT", dialect="duckdb")
-        )
-        for mod in unsigned.find_all(exp.Mod):
-            mod.meta["idcbq_div"] = True
-        node.replace(exp.cast(exp.Anonymous(this="bit_count", expressions=[unsigned]), "BIGINT"))
     return tree
 
 
@@ -465,8 +418,7 @@ TYPED = (
     numeric_results,
     round_float_digits,
     safe_divide_overflow,
-    shifts,
-    bit_count,
+    *BITS,
     nan_extremes,
     nan_order,
     *NAN_EQUALITIES,

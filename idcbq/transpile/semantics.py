@@ -345,8 +345,24 @@ def division_by_zero(tree: exp.Expr) -> exp.Expr:
         if node.meta.get("idcbq_div"):
             continue
         node.meta["idcbq_div"] = True
-        node.set("expression", _nonzero(node.expression.copy()))
+        divisor = _nonzero(node.expression.copy())
+        if isinstance(node, exp.Mod):
+            divisor = _not_minus_one(divisor)
+        node.set("expression", divisor)
     return tree
+
+
+def _not_minus_one(divisor: exp.Expr) -> exp.Expr:
+    """A MOD divisor with -1 made 1: the remainder is the same (0 for an INT64, the
+    fraction with the dividend's sign for a NUMERIC) but DuckDB raises an overflow for
+    ``MOD(-9223372036854775808, -1)``, which GoogleSQL answers 0."""
+    value = int_literal(divisor)
+    if value is not None:
+        return exp.Literal.number(1) if value == -1 else divisor
+    if isinstance(divisor, exp.Literal):
+        return divisor
+    minus_one = exp.EQ(this=divisor.copy(), expression=exp.Literal.number(-1))
+    return exp.Case(ifs=[exp.If(this=minus_one, true=exp.Literal.number(1))], default=divisor)
 
 
 def ieee_divide(tree: exp.Expr) -> exp.Expr:

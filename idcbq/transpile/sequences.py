@@ -1,9 +1,10 @@
-"""``GENERATE_ARRAY`` of FLOAT64 (untyped rule: a FLOAT64 literal or cast among its bounds).
+"""``GENERATE_ARRAY`` of FLOAT64 or NUMERIC (untyped rule: a FLOAT64 or NUMERIC literal
+or cast among its bounds).
 
 DuckDB's ``generate_series`` takes integers only. GoogleSQL's elements are
 ``start + i * step`` (not a running sum: ``GENERATE_ARRAY(0, 1, 0.1)`` holds
 ``0.6000000000000001``), up to and including ``end``; a zero step or a NaN bound is an
-error, a NULL bound gives NULL. The translation builds the same products over
+error, a NULL bound gives NULL (checked first). The translation builds the same products over
 ``range(0, n)``, ``n`` one more than the quotient promises, and keeps those within
 ``end`` (the products are monotone in ``i``, so the kept ones are a prefix).
 
@@ -32,30 +33,60 @@ _ELEMENTS = (
 
 @handles(exp.GenerateSeries)
 def float_generate_array(tree: exp.Expr) -> exp.Expr:
-    """``GENERATE_ARRAY(start, end[, step])`` with a FLOAT64 literal or cast among them."""
+    """``GENERATE_ARRAY(start, end[, step])`` with a FLOAT64 (else NUMERIC) literal or cast
+    among them."""
     for node in list(tree.find_all(exp.GenerateSeries)):
         bounds = [node.args.get(k) for k in ("start", "end", "step")]
         if bounds[0] is None or bounds[1] is None:
             continue
-        if not any(b is not None and _is_float(b) for b in bounds):
+        if any(b is not None and _is_float(b) for b in bounds):
+            kind = "DOUBLE"
+        elif any(b is not None and _is_numeric(b) for b in bounds):
+            kind = "DECIMAL(38, 9)"  # exact decimal products, as GoogleSQL's NUMERIC
+        else:
             continue
         start, end, step = (
-            exp.cast(b.copy(), "DOUBLE") if b is not None else exp.Literal.number(1.0)
-            for b in bounds
+            exp.cast(b.copy() if b is not None else exp.Literal.number(1), kind) for b in bounds
         )
         parts = {"_s": start, "_e": end, "_t": step}
         count = duck_fragment(_COUNT, **parts)
         answer = duck_fragment(_ELEMENTS, _n=count, **parts)
-        not_finite = duck_fragment("NOT isfinite((_e - _s) / _t)", **parts)
-        answer = guard(answer, not_finite, "Cannot generate arrays with more than 16000 elements.")
+        if kind != "DOUBLE":
+            answer = exp.cast(answer, f"{kind}[]")  # DuckDB widens a decimal product
+        else:
+            not_finite = duck_fragment("NOT isfinite((_e - _s) / _t)", **parts)
+            answer = guard(
+                answer, not_finite, "Cannot generate arrays with more than 16000 elements."
+            )
         zero = exp.EQ(this=step.copy(), expression=exp.Literal.number(0))
         answer = guard(answer, zero, "Sequence step cannot be 0.")
-        nan = exp.or_(
-            *(exp.Anonymous(this="isnan", expressions=[b.copy()]) for b in (start, end, step))
-        )
-        answer = guard(answer, nan, "Sequence start, end, and step cannot be NaN.")
+        if kind == "DOUBLE":
+            nan = exp.or_(
+                *(exp.Anonymous(this="isnan", expressions=[b.copy()]) for b in (start, end, step))
+            )
+            answer = guard(answer, nan, "Sequence start, end, and step cannot be NaN.")
+        # a NULL bound gives NULL (DuckDB's greatest() skips the NULL count: [])
+        nulls = exp.or_(*(exp.Is(this=b.copy(), expression=exp.null()) for b in (start, end, step)))
+        answer = exp.Case(ifs=[exp.If(this=nulls, true=exp.null())], default=answer)
         node.replace(answer)
     return tree
+
+
+def _is_numeric(node: exp.Expr) -> bool:
+    """A NUMERIC literal or cast (BIGNUMERIC is refused before this rule runs)."""
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    node = _read_cast(node)
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DECIMAL)
+
+
+def _read_cast(node: exp.Expr) -> exp.Expr:
+    """The cast inside a CASE that a typed rule built to read text (``NUMERIC '1.5'``,
+    ``CAST('nan' AS FLOAT64)``): its first THEN that is a cast; else ``node``."""
+    if isinstance(node, exp.Case):
+        casts = (i.args.get("true") for i in node.args.get("ifs", []))
+        return next((c for c in casts if isinstance(c, exp.Cast)), node)
+    return node
 
 
 def _is_float(node: exp.Expr) -> bool:
@@ -64,6 +95,7 @@ def _is_float(node: exp.Expr) -> bool:
     if isinstance(node, exp.Literal):
         text = str(node.this).lower()
         return not node.is_string and ("." in text or "e" in text)
+    node = _read_cast(node)
     if isinstance(node, exp.Cast):
         return node.to.sql("bigquery").upper() in _FLOAT_NAMES
     return False

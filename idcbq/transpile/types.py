@@ -70,7 +70,9 @@ def annotate(
             )
             annotate_types(copy, schema=schema, dialect="bigquery")
             break
-        except (SqlglotError, KeyError, ValueError):
+        except (SqlglotError, KeyError, ValueError, AssertionError):
+            # AssertionError: sqlglot's qualify of ``SELECT * ... ORDER BY 1`` over a star
+            # it does not expand (an UNNEST, a subquery) asserts an alias
             if reshaped:
                 continue
             _mark_unknown(originals)

@@ -10,10 +10,12 @@ the zone is a string literal: with a column it wrote a DuckDB ``TIMESTAMP(dt, zo
 - ``datetime_zone_values`` (typed): ``DATETIME(x, y)`` with ``y`` not a literal is the wall
   clock of TIMESTAMP ``x`` in zone ``y`` when ``y`` is a STRING, ``DATETIME(date, time)``
   when it is a TIME; a type nobody knows refuses the query.
+- ``extract_at_time_zone`` (before types): ``EXTRACT(part FROM ts AT TIME ZONE z)``
+  extracts from ``DATETIME(ts, z)``.
 - ``format_zone_names`` (untyped): ``%Z`` and ``%z`` in ``FORMAT_TIMESTAMP``: GoogleSQL
   writes the zone's UTC offset at that instant, ``UTC+2`` / ``UTC+0530`` / ``UTC`` for
-  ``%Z`` and ``+0200`` for ``%z`` (minutes truncated toward zero, as for a local mean
-  time of ``+00:09:21``).
+  ``%Z``, ``+0200`` for ``%z`` and ``+02:00`` for ``%Ez`` (minutes truncated toward
+  zero, as for a local mean time of ``+00:09:21``).
 
 The zone values pass the UTC-offset guard of :mod:`idcbq.transpile.errors_text` like any
 zone argument.
@@ -65,9 +67,43 @@ def timestamp_zone_values(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def extract_at_time_zone(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(part FROM ts AT TIME ZONE zone)`` is the part of ``DATETIME(ts, zone)``,
+    the wall clock in ``zone`` (run before annotation: the DATETIME is typed, the
+    AT TIME ZONE was not and refused the query)."""
+    for node in list(tree.find_all(exp.Extract)):
+        value = node.expression
+        if isinstance(value, exp.AtTimeZone) and value.args.get("zone") is not None:
+            wall = exp.Datetime(this=value.this.copy(), expression=value.args["zone"].copy())
+            wall.meta[_AT_TIME_ZONE] = True
+            node.set("expression", wall)
+    return tree
+
+
+_AT_TIME_ZONE = "idcbq_at_time_zone"
+
+
+@handles(exp.Datetime)
+def at_time_zone_timestamps(tree: exp.Expr) -> exp.Expr:
+    """``EXTRACT(... FROM x AT TIME ZONE z)`` of a DATE or DATETIME is refused, as GoogleSQL's
+    analyzer does (DuckDB would read the wall clock as UTC)."""
+    for node in tree.find_all(exp.Datetime):
+        value = node.this
+        if not node.meta.get(_AT_TIME_ZONE) or value.is_string:
+            continue  # a string literal is read as a TIMESTAMP
+        kind = value.type
+        if kind is not None and kind.is_type(T.DATE, T.DATETIME, T.TIMESTAMP, T.TIME):
+            name = {"TIMESTAMP": "DATETIME"}.get(kind.this.name, kind.this.name)
+            raise TranspileError(f"EXTRACT from {name} does not support AT TIME ZONE")
+    return tree
+
+
 def needs_types(tree: exp.Expr) -> bool:
     """Whether a ``DATETIME(x, y)`` has a second argument that is not a literal."""
-    return any(_zone_or_time(node) is not None for node in tree.find_all(exp.Datetime))
+    return any(
+        node.meta.get(_AT_TIME_ZONE) or _zone_or_time(node) is not None
+        for node in tree.find_all(exp.Datetime)
+    )
 
 
 def _zone_or_time(node: exp.Datetime) -> exp.Expr | None:
@@ -96,8 +132,8 @@ def datetime_zone_values(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-#: ``%Z``/``%z`` not preceded by an escaping ``%`` (``%%Z`` is the text ``%Z``).
-_ZONE_ELEMENT = re.compile(r"%(?:%|Z|z)")
+#: ``%Z``/``%z``/``%Ez`` not preceded by an escaping ``%`` (``%%Z`` is the text ``%Z``).
+_ZONE_ELEMENT = re.compile(r"%(?:%|Ez|Z|z)")
 
 #: The offset in whole minutes (toward zero) of instant ``_t`` in zone ``_z``.
 _OFFSET_MINUTES = (
@@ -108,16 +144,21 @@ _HOURS = "CAST(abs(_m) // 60 AS VARCHAR)"
 _MINUTES = "lpad(CAST(abs(_m) % 60 AS VARCHAR), 2, '0')"
 _SIGN = "CASE WHEN _m < 0 THEN '-' ELSE '+' END"
 _NUMERIC = f"{_SIGN} || lpad({_HOURS}, 2, '0') || {_MINUTES}"
+_RFC3339 = f"{_SIGN} || lpad({_HOURS}, 2, '0') || ':' || {_MINUTES}"
 _NAMED = (
     f"CASE WHEN _m = 0 THEN 'UTC' WHEN _m % 60 = 0 THEN 'UTC' || {_SIGN} || {_HOURS} "
     f"ELSE 'UTC' || {_NUMERIC} END"
 )
 
 
+#: The zone elements' text from the offset ``_m`` (``%Ez``: RFC 3339, ``+05:30``).
+_ZONE_TEXT = {"%Z": _NAMED, "%z": _NUMERIC, "%Ez": _RFC3339}
+
+
 @handles(exp.TimeToStr)
 def format_zone_names(tree: exp.Expr) -> exp.Expr:
-    """``FORMAT_TIMESTAMP`` with ``%Z``/``%z``: the rest formatted as before, the zone's
-    offset text in between."""
+    """``FORMAT_TIMESTAMP`` with ``%Z``/``%z``/``%Ez``: the rest formatted as before, the
+    zone's offset text in between."""
     for node in list(tree.find_all(exp.TimeToStr)):
         fmt = node.args.get("format")
         if not isinstance(node.this, exp.TsOrDsToTimestamp) or not (
@@ -125,16 +166,15 @@ def format_zone_names(tree: exp.Expr) -> exp.Expr:
         ):
             continue
         pieces = _split(fmt.this)
-        if not {"%Z", "%z"} & set(pieces):
+        if not _ZONE_TEXT.keys() & set(pieces):
             continue
         zone = node.args.get("zone") or exp.Literal.string("UTC")
         instant = node.this.this
         minutes = duck_fragment(_OFFSET_MINUTES, _z=zone, _t=instant)
         parts: list[exp.Expr] = []
         for piece in pieces:
-            if piece in ("%Z", "%z"):
-                text = _NAMED if piece == "%Z" else _NUMERIC
-                parts.append(duck_fragment(text, _m=minutes))
+            if piece in _ZONE_TEXT:
+                parts.append(duck_fragment(_ZONE_TEXT[piece], _m=minutes))
             elif piece:
                 part = node.copy()
                 part.set("format", exp.Literal.string(piece))
@@ -162,7 +202,7 @@ def _split(fmt: str) -> list[str]:
 #: Rules run on every query.
 UNTYPED = (timestamp_zone_values, format_zone_names)
 #: Rules that read types.
-TYPED = (datetime_zone_values,)
+TYPED = (at_time_zone_timestamps, datetime_zone_values)
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
