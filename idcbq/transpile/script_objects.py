@@ -50,7 +50,6 @@ def is_temporary(create: exp.Create) -> bool:
 
 def temp_function(create: exp.Create) -> TempFunction:
     """The SQL UDF a ``CREATE TEMP FUNCTION`` defines; JavaScript and table functions refused."""
-    import sqlglot
     from sqlglot import exp
 
     udf = create.this
@@ -112,8 +111,7 @@ def inline_functions(tree: exp.Expr, functions: Mapping[str, TempFunction]) -> e
         fn = by_name[called]
         if len(arguments) != len(fn.params):
             raise ValidationError(
-                f"function {fn.name} takes {len(fn.params)} argument(s), "
-                f"got {len(arguments)}"
+                f"function {fn.name} takes {len(fn.params)} argument(s), got {len(arguments)}"
             )
         args = {
             pname.lower(): exp.Paren(this=exp.cast(arg.copy(), kind) if kind else arg.copy())
