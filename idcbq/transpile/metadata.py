@@ -109,7 +109,9 @@ def expand_metadata(
             continue
         view = name.upper().removeprefix("INFORMATION_SCHEMA.")
         if name.upper().startswith("INFORMATION_SCHEMA.") and view in VIEWS:
-            rows = _view_rows(view, db, tables_of, fields_of, data_project)
+            wanted = _named_tables(table)
+            listed = tables_of if wanted is None else _only(tables_of, wanted)
+            rows = _view_rows(view, db, listed, fields_of, data_project)
             _replace(table, _literal_rows(VIEWS[view], rows), view)
         elif name.endswith("*") and "*" not in name[:-1]:
             try:
@@ -118,6 +120,59 @@ def expand_metadata(
                 exc.offset = _start(table)  # where the caller's text names the table
                 raise
     return tree
+
+
+def _named_tables(table: exp.Table) -> set[str] | None:
+    """The table names a ``WHERE table_name = 'x'`` (or ``IN ('x', ...)``) conjunct keeps,
+    when ``table`` is its SELECT's only source; else None (every table).
+
+    The rows of other tables would be dropped by that WHERE anyway: leaving them out keeps
+    the literal view (every column of every table of a dataset) small enough to analyze.
+    """
+    from sqlglot import exp
+
+    select = table.parent.parent if isinstance(table.parent, exp.From) else None
+    if not isinstance(select, exp.Select) or select.args.get("joins"):
+        return None
+    where = select.args.get("where")
+    if where is None:
+        return None
+    alias = (table.alias or "").lower()
+    names: set[str] | None = None
+    for term in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        found = _table_name_literals(term, alias)
+        if found is not None:
+            names = found if names is None else names & found
+    return names
+
+
+def _table_name_literals(term: exp.Expr, alias: str) -> set[str] | None:
+    from sqlglot import exp
+
+    def is_name(node: exp.Expr) -> bool:
+        return (
+            isinstance(node, exp.Column)
+            and node.name.lower() == "table_name"
+            and (not node.table or node.table.lower() == alias)
+        )
+
+    def strings(nodes: list[exp.Expr]) -> set[str] | None:
+        if all(isinstance(n, exp.Literal) and n.is_string for n in nodes):
+            return {n.this for n in nodes}
+        return None
+
+    if isinstance(term, exp.EQ):
+        if is_name(term.this):
+            return strings([term.expression])
+        if is_name(term.expression):
+            return strings([term.this])
+    if isinstance(term, exp.In) and is_name(term.this) and not term.args.get("query"):
+        return strings(list(term.expressions)) if term.expressions else None
+    return None
+
+
+def _only(tables_of: TablesOf, wanted: set[str]) -> TablesOf:
+    return lambda dataset: [t for t in tables_of(dataset) if t in wanted]
 
 
 def _start(node: exp.Expr) -> int | None:

@@ -50,7 +50,6 @@ def is_temporary(create: exp.Create) -> bool:
 
 def temp_function(create: exp.Create) -> TempFunction:
     """The SQL UDF a ``CREATE TEMP FUNCTION`` defines; JavaScript and table functions refused."""
-    import sqlglot
     from sqlglot import exp
 
     udf = create.this
@@ -65,6 +64,9 @@ def temp_function(create: exp.Create) -> TempFunction:
             hint="JavaScript UDFs run code outside SQL; write the function in SQL",
         )
     body = create.expression
+    if isinstance(body, exp.Subquery) and isinstance(body.this, exp.Subquery):
+        # AS ((SELECT ...)): the parenthesized body is a scalar subquery
+        body = exp.Paren(this=body.this)
     if not isinstance(body, exp.Paren):
         raise ValidationError("CREATE TEMP FUNCTION needs a SQL body: AS (expression)")
     returns = next((p for p in props if isinstance(p, exp.ReturnsProperty)), None)
@@ -76,8 +78,7 @@ def temp_function(create: exp.Create) -> TempFunction:
             f"a temporary function has a plain name, got {name_node.sql('bigquery')}"
         )
     name = name_node.name
-    probe = sqlglot.parse_one(f"SELECT {name}(1)", read="bigquery").expressions[0]
-    if not isinstance(probe, exp.Anonymous):
+    if _builtin(name):
         raise ValidationError(f"temporary function {name} has the name of a built-in function")
     params = []
     for column_def in udf.expressions:
@@ -100,25 +101,21 @@ def inline_functions(tree: exp.Expr, functions: Mapping[str, TempFunction]) -> e
     if not by_name:
         return tree
     for _ in range(10_000):  # bodies hold only earlier functions, already inlined
-        call = next(
-            (
-                c
-                for c in tree.find_all(exp.Anonymous)
-                if isinstance(c.this, str) and c.this.lower() in by_name
-            ),
+        found = next(
+            (h for h in (_call_of(c, by_name) for c in tree.find_all(exp.Func)) if h),
             None,
         )
-        if call is None:
+        if found is None:
             return tree
-        fn = by_name[call.this.lower()]
-        if len(call.expressions) != len(fn.params):
+        call, called, arguments = found
+        fn = by_name[called]
+        if len(arguments) != len(fn.params):
             raise ValidationError(
-                f"function {fn.name} takes {len(fn.params)} argument(s), "
-                f"got {len(call.expressions)}"
+                f"function {fn.name} takes {len(fn.params)} argument(s), got {len(arguments)}"
             )
         args = {
             pname.lower(): exp.Paren(this=exp.cast(arg.copy(), kind) if kind else arg.copy())
-            for (pname, kind), arg in zip(fn.params, call.expressions, strict=True)
+            for (pname, kind), arg in zip(fn.params, arguments, strict=True)
         }
         body = fn.body.copy()
         for column in list(body.find_all(exp.Column)):
@@ -130,6 +127,48 @@ def inline_functions(tree: exp.Expr, functions: Mapping[str, TempFunction]) -> e
             return new
         call.replace(new)
     raise ValidationError("temporary functions nest too deeply")
+
+
+def _builtin(name: str) -> bool:
+    """True if BigQuery has a function ``name`` (sqlglot knows names BigQuery lacks,
+    e.g. ARRAY_DISTINCT, which a script may define as its own temporary function)."""
+    from idcbq.validate.strict import function_table
+
+    return name.lower() in function_table()
+
+
+def _call_of(
+    node: exp.Func, names: Mapping[str, object]
+) -> tuple[exp.Func, str, list[exp.Expr]] | None:
+    """``(node, lowercase name, arguments)`` if ``node`` calls one of ``names``: an
+    unknown function, or one sqlglot types although BigQuery lacks it (its arguments in
+    their written order, checked by printing the call back and parsing it again)."""
+    import sqlglot
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        if isinstance(node.this, str) and node.this.lower() in names:
+            return node, node.this.lower(), list(node.expressions)
+        return None
+    name = node.sql_name()
+    if not name or name.lower() not in names or _builtin(name):
+        return None
+    arguments: list[exp.Expr] = []
+    for key in node.arg_types:
+        value = node.args.get(key)
+        if value is None:
+            continue
+        arguments.extend(value if isinstance(value, list) else [value])
+    if not all(isinstance(a, exp.Expr) for a in arguments):
+        return None
+    written = exp.Anonymous(this=name, expressions=[a.copy() for a in arguments])
+    try:
+        again = sqlglot.parse_one(written.sql("bigquery"), read="bigquery")
+    except sqlglot.errors.ParseError:
+        return None
+    if again != node:
+        return None  # not a plain positional call: leave it (it stays unknown, refused later)
+    return node, name.lower(), arguments
 
 
 def attach_tables(tree: exp.Expr, tables: Mapping[str, exp.Query]) -> exp.Expr:

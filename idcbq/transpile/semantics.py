@@ -150,7 +150,8 @@ def set_operation_operands(tree: exp.Expr) -> exp.Expr:
 
 
 def unnest_alias_shadowing(tree: exp.Expr) -> exp.Expr:
-    """``FROM t, UNNEST(col) AS col``: in BigQuery the UNNEST alias wins over the column.
+    """``FROM t, UNNEST(col) AS col`` (or ``UNNEST(col.field) AS col``): in BigQuery the
+    UNNEST alias wins over the column.
 
     DuckDB calls ``col`` ambiguous. Rename the alias (and the references to it in that
     SELECT, outside the UNNEST's own argument) and keep the output column's name.
@@ -161,7 +162,10 @@ def unnest_alias_shadowing(tree: exp.Expr) -> exp.Expr:
             continue
         arg = unnest.expressions[0]
         name = alias.columns[0].name
-        if not isinstance(arg, exp.Column) or arg.name.lower() != name.lower():
+        if not isinstance(arg, exp.Column) or name.lower() not in (
+            arg.name.lower(),  # UNNEST(col) AS col
+            arg.parts[0].name.lower(),  # UNNEST(col.field) AS col: a path from the column
+        ):
             continue
         select = unnest.find_ancestor(exp.Select)
         if select is None:
@@ -177,14 +181,27 @@ def unnest_alias_shadowing(tree: exp.Expr) -> exp.Expr:
                 select.expressions[i] = exp.alias_(item, item.name, quoted=True)
                 select.expressions[i].parent = select
         select.set("expressions", select.expressions)
+        with_ = select.args.get("with_")
         for column in list(select.find_all(exp.Column)):
             if column is arg or column.find_ancestor(exp.Unnest) is unnest:
                 continue
+            if with_ is not None and _within(column, with_):
+                continue  # a CTE of this SELECT reads its own sources: the alias is not there
             if not column.table and column.name.lower() == name.lower():
                 column.set("this", exp.to_identifier(new))
             elif column.table.lower() == name.lower() and not column.args.get("db"):
                 column.set("table", exp.to_identifier(new))
     return tree
+
+
+def _within(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    """True if ``ancestor`` encloses ``node`` (at any depth)."""
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
 
 
 # -- dates ---------------------------------------------------------------------------
