@@ -176,7 +176,7 @@ def _struct_rows_as_selects(copy: exp.Expr) -> bool:
             )
         union = selects[0]
         for select in selects[1:]:
-            union = exp.union(union, select, distinct=False)
+            union = exp.union(union, select, distinct=False, copy=False)  # no quadratic copies
         unnest.replace(exp.Subquery(this=union))
         done = True
     return done
