@@ -87,7 +87,9 @@ def test_tables_outside_the_idc_catalog_are_not_analyzed():
 def test_check_runs_the_analysis_only_when_asked():
     # an error only GoogleSQL's analyzer sees (the strict layer's type check would refuse
     # instance_size = 'abc' on its own): BigQuery has no INTERVAL '1 day' literal
-    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE DATE '2024-01-01' + INTERVAL '1 day' > StudyDate"
+    sql = (
+        "SELECT COUNT(*) AS n FROM dicom_all WHERE DATE '2024-01-01' + INTERVAL '1 day' > StudyDate"
+    )
     _, problems = check(sql)
     assert problems == []
     _, problems = check(sql, googlesql=True)

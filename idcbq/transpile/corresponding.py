@@ -36,6 +36,7 @@ from sqlglot.tokens import TokenType
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import FILLER
+from idcbq.transpile.semantics import depth
 
 _MODES = {"FULL", "LEFT", "INNER", "OUTER"}
 _MIXED = (
@@ -67,16 +68,9 @@ def positional(tree: exp.Expr, sql: str) -> exp.Expr:
             continue  # a link of its parent's chain, rewritten with it
         heads.append(op)
     # Deepest first: an operand's own by-name operation is positional when it is named.
-    for op in sorted(heads, key=_depth, reverse=True):
+    for op in sorted(heads, key=depth, reverse=True):
         _rewrite(op)
     return tree
-
-
-def _depth(node: exp.Expr) -> int:
-    depth = 0
-    while node.parent is not None:
-        node, depth = node.parent, depth + 1
-    return depth
 
 
 def _refuse_strict_with_mode(sql: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.rewrites import GUARD_ERROR
+from idcbq.transpile.semantics import depth
 
 _SAFE_ARITHMETIC = {
     exp.SafeAdd: exp.Add,
@@ -53,7 +54,7 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
             inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
         node.replace(_try(inner))
     nested = list(tree.find_all(exp.SafeFunc))
-    for node in sorted(nested, key=_depth, reverse=True):
+    for node in sorted(nested, key=depth, reverse=True):
         inner = node.this.copy()  # inner SAFE. calls first: this copy holds them rewritten
         is_error = isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "error"
         hoisted = _hoist_arguments(inner, guards_too=is_error)
@@ -66,13 +67,6 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
             body = _try(inner)
         node.replace(_after_arguments(hoisted, body))
     return tree
-
-
-def _depth(node: exp.Expr) -> int:
-    depth = 0
-    while node.parent is not None:
-        node, depth = node.parent, depth + 1
-    return depth
 
 
 #: Argument nodes that cannot raise: such arguments stay inside ``TRY``.

@@ -194,6 +194,14 @@ def unnest_alias_shadowing(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def depth(node: exp.Expr) -> int:
+    """How many ancestors ``node`` has (0 for a root)."""
+    n = 0
+    while node.parent is not None:
+        node, n = node.parent, n + 1
+    return n
+
+
 def _within(node: exp.Expr, ancestor: exp.Expr) -> bool:
     """True if ``ancestor`` encloses ``node`` (at any depth)."""
     parent = node.parent
