@@ -43,7 +43,7 @@ from idcbq.transpile.range_frames import (
     numeric_range_keys,
     offset_range_window,
     ordinal_target,
-    rank_apart,
+    unbounded_guards,
 )
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import datatype, dup, handles, inspects
@@ -183,8 +183,8 @@ def nan_order(tree: exp.Expr) -> exp.Expr:
                     keys.append(ordered)
                     continue
                 if offset_range_window(order) is not None and len(order.expressions) == 1:
-                    # an UNBOUNDED bound as well: see range_frames.rank_apart
-                    rank_apart(order.parent, _class_rank(rank_of, 0), rank_of)
+                    # an UNBOUNDED bound as well: see range_frames.unbounded_guards
+                    unbounded_guards(order.parent, rank_of)
                     keys.append(ordered)
                     continue
                 desc = bool(ordered.args.get("desc"))

@@ -8,7 +8,7 @@ ORDER BY rules share with it: the select item an ``ORDER BY <n>`` names
 
 A frame with an UNBOUNDED bound crosses from NULL to NaN to numbers, so no partition
 keeps them apart: the single key orders NULLs as GoogleSQL does and only a NaN sorts
-elsewhere, so :func:`rank_apart` makes a partition holding a NaN raise (and a key whose
+elsewhere, so :func:`unbounded_guards` makes a partition holding a NaN raise (and a key whose
 bound overflows to +-inf: DuckDB's frame then takes the infinite keys in).
 
 ``COUNT(*)`` over a RANGE frame whose start lies after its end (``1 PRECEDING AND
@@ -24,6 +24,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import detach, error_call
 from idcbq.transpile.rules import handles
+from idcbq.transpile.window_frames import has_offset
 
 
 def ordinal_target(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
@@ -41,15 +42,7 @@ def ordinal_target(key: exp.Expr, order: exp.Order) -> exp.Expr | None:
 def offset_range_window(order: exp.Order) -> exp.Window | None:
     """The window whose ORDER BY is ``order`` if its frame is RANGE with an offset bound."""
     window = order.parent
-    if not isinstance(window, exp.Window):
-        return None
-    spec = window.args.get("spec")
-    if not isinstance(spec, exp.WindowSpec) or str(spec.args.get("kind", "")).upper() != "RANGE":
-        return None
-    bounds = (spec.args.get("start"), spec.args.get("end"))
-    if all(bound is None or isinstance(bound, str) for bound in bounds):
-        return None  # UNBOUNDED / CURRENT ROW only: the rank key is allowed there
-    return window
+    return window if isinstance(window, exp.Window) and has_offset(window) else None
 
 
 def numeric_range_keys(order: exp.Order) -> None:
@@ -73,25 +66,22 @@ _NOT_NUMERIC = (
 )
 
 
-def rank_apart(window: exp.Window, rank: exp.Expr, value: exp.Expr) -> None:
-    """Keep NULL, NaN and numbers apart as GoogleSQL's frame does (see the module)."""
+def unbounded_guards(window: exp.Window, value: exp.Expr) -> None:
+    """Raise where a frame with an offset and an UNBOUNDED bound over the FLOAT64 ``value``
+    would differ from GoogleSQL's: a partition holding a NaN, a bound past the largest
+    double (see the module)."""
     if isinstance(window.this, exp.Identifier):  # a WINDOW clause's definition
         raise TranspileError(
             "unsupported on DuckDB: a named WINDOW with a RANGE frame with an offset over a "
             "FLOAT64 key (its guards need the window's function)",
             hint="write the frame in the function's OVER (...), or use --engine bigquery",
         )
-    spec = window.args["spec"]
-    bounds = [spec.args.get(k) for k in ("start", "end")]
-    guards = []
-    if "UNBOUNDED" not in {str(b).upper() for b in bounds if isinstance(b, str)}:
-        window.set("partition_by", [*(window.args.get("partition_by") or []), rank])
-    else:
-        probe = window.copy()
-        probe.set("this", exp.LogicalOr(this=exp.IsNan(this=value.copy())))
-        probe.set("order", None)
-        probe.set("spec", None)
-        guards.append((probe, _NAN_UNBOUNDED))
+    bounds = [window.args["spec"].args.get(k) for k in ("start", "end")]
+    probe = window.copy()
+    probe.set("this", exp.LogicalOr(this=exp.IsNan(this=value.copy())))
+    probe.set("order", None)
+    probe.set("spec", None)
+    guards = [(probe, _NAN_UNBOUNDED)]
     # A bound past the largest double: GoogleSQL's frame keeps to finite keys, DuckDB's
     # bound is +-inf and takes the infinite keys in
     finite = exp.not_(exp.Anonymous(this="isinf", expressions=[value.copy()]))

@@ -66,6 +66,12 @@ def _offsets(spec: exp.WindowSpec) -> list[exp.Expr]:
     return [b for b, _ in _bounds(spec) if isinstance(b, exp.Expr)]
 
 
+def has_offset(window: exp.Expr) -> bool:
+    """A ``RANGE`` frame with at least one offset bound (UNBOUNDED ones allowed)."""
+    spec = _spec(window)
+    return spec is not None and bool(_offsets(spec))
+
+
 def offset_range(window: exp.Expr) -> bool:
     """A ``RANGE`` frame with an offset bound and no UNBOUNDED one (the frame of a number
     then holds numbers only)."""
