@@ -10,8 +10,12 @@ Two BigQuery features name tables that are not tables:
   tables, each with its ``_TABLE_SUFFIX``. BigQuery takes the wildcard's schema from the
   most recently created matching table; a source has no creation times, so the schema is
   every matching table's columns by name (first seen, in table-name order), NULL where a
-  table lacks one. A column whose type differs between two tables is refused, as
-  BigQuery refuses to read a field of one type as another.
+  table lacks one. A column whose type differs between two tables is refused when the
+  query may read it (its name, or a ``*`` over the wildcard), as BigQuery refuses to read
+  a field of one type as another; a conflicting column the query never names is left out
+  (BigQuery reads only the columns a query references). ``idc_current`` and
+  ``idc_current_clinical`` hold views of a version's tables, which BigQuery's wildcard
+  tables refuse to match: a wildcard there is refused.
 
 The result is BigQuery SQL, so it passes the same checks as any query and runs the same
 way on every engine. Which datasets are IDC's is the caller's decision (``is_idc``).
@@ -115,7 +119,14 @@ def expand_metadata(
             _replace(table, _literal_rows(VIEWS[view], rows), view)
         elif name.endswith("*") and "*" not in name[:-1]:
             try:
-                _replace(table, _wildcard(db, name[:-1], tables_of, fields_of), None)
+                if db.lower().startswith("idc_current"):
+                    raise ValidationError(
+                        f"wildcard table {db}.{name}: {db} holds views, and BigQuery's "
+                        "wildcard tables cannot match views",
+                        hint="name a version's dataset (idc_vNN or idc_vNN_clinical)",
+                    )
+                reads = _reads(tree, table)
+                _replace(table, _wildcard(db, name[:-1], tables_of, fields_of, reads), None)
             except ValidationError as exc:
                 exc.offset = _start(table)  # where the caller's text names the table
                 raise
@@ -229,7 +240,38 @@ def _typed(value: object, kind: str) -> exp.Expr:
     return exp.convert(value)
 
 
-def _wildcard(db: str, prefix: str, tables_of: TablesOf, fields_of: FieldsOf) -> exp.Query:
+def _reads(tree: exp.Expr, table: exp.Table) -> Callable[[str], bool]:
+    """Whether the query may read a column of the wildcard ``table`` by this name.
+
+    Over-approximates on purpose (a refusal, never a wrong answer): any column named so
+    that is unqualified or qualified by the wildcard's alias, and every column when a
+    ``*`` (or ``alias.*``) could expand over the wildcard or the alias names the whole row.
+    """
+    from sqlglot import exp
+
+    alias = (table.alias or "").lower()
+    names: set[str] = set()
+    for col in tree.find_all(exp.Column):
+        if isinstance(col.this, exp.Star):
+            if not col.table or col.table.lower() == alias:
+                return lambda _name: True
+        elif not col.table or col.table.lower() == alias:
+            names.add(col.name.lower())
+    if alias and alias in names:  # the row itself (TO_JSON_STRING(w), w IS NULL, ...)
+        return lambda _name: True
+    select = table.find_ancestor(exp.Select)
+    if select is not None and any(isinstance(e, exp.Star) for e in select.expressions):
+        return lambda _name: True
+    return lambda name: name.lower() in names
+
+
+def _wildcard(
+    db: str,
+    prefix: str,
+    tables_of: TablesOf,
+    fields_of: FieldsOf,
+    reads: Callable[[str], bool] = lambda _name: True,
+) -> exp.Query:
     from sqlglot import exp
 
     matching = sorted(t for t in tables_of(db) if t.startswith(prefix))
@@ -238,6 +280,7 @@ def _wildcard(db: str, prefix: str, tables_of: TablesOf, fields_of: FieldsOf) ->
     columns: dict[str, str] = {}
     owner: dict[str, str] = {}
     present: dict[str, set[str]] = {}
+    unread: set[str] = set()  # conflicting columns the query never names: left out
     for name in matching:
         fields = fields_of(db, name)
         if fields is None:
@@ -247,6 +290,11 @@ def _wildcard(db: str, prefix: str, tables_of: TablesOf, fields_of: FieldsOf) ->
             if fld.name == SUFFIX:
                 raise ValidationError(f"{db}.{name} has a column named {SUFFIX}")
             kind = fld.bigquery_type
+            if fld.name in unread:
+                continue
+            if fld.name in columns and columns[fld.name] != kind and not reads(fld.name):
+                unread.add(fld.name)
+                continue
             if fld.name in columns and columns[fld.name] != kind:
                 raise ValidationError(
                     f"wildcard table {db}.{prefix}* cannot union {db}.{owner[fld.name]} and "
@@ -257,6 +305,8 @@ def _wildcard(db: str, prefix: str, tables_of: TablesOf, fields_of: FieldsOf) ->
             columns.setdefault(fld.name, kind)
             owner.setdefault(fld.name, name)
             present[name].add(fld.name)
+    for gone in unread:
+        del columns[gone]
     branches = []
     for name in matching:
         items = [

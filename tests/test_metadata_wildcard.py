@@ -1,0 +1,80 @@
+"""Wildcard tables: a column whose type differs between the matched tables.
+
+BigQuery reads only the columns a query references, so such a column refuses the query
+only when the query may read it (its name, ``*``, ``alias.*`` or the whole row); a
+conflicting column the query never names is left out of the union (census30: IDC's
+clinical tutorial reads ``dicom_patient_id`` from ``idc_v14_clinical.*``, whose tables
+disagree on ``age``).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+
+from idcbq.errors import ValidationError
+from idcbq.sources.schema import Field
+from idcbq.transpile.metadata import expand_metadata
+
+SCHEMAS = {
+    "a_one": (Field("pid", "STRING", "NULLABLE"), Field("age", "STRING", "NULLABLE")),
+    "a_two": (Field("pid", "STRING", "NULLABLE"), Field("age", "INT64", "NULLABLE")),
+    "a_three": (Field("pid", "STRING", "NULLABLE"), Field("age", "STRING", "NULLABLE")),
+}
+W = "`bigquery-public-data.idc_v1_clinical.a_*`"
+
+
+def _expanded(sql: str) -> str:
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    out = expand_metadata(
+        tree,
+        is_idc=lambda dataset: dataset.startswith("idc_"),
+        tables_of=lambda dataset: list(SCHEMAS),
+        fields_of=lambda dataset, table: SCHEMAS[table],
+    )
+    return out.sql("bigquery")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT pid FROM {W}",
+        f"SELECT w.pid FROM {W} AS w WHERE w.pid IS NOT NULL",
+        f"SELECT _TABLE_SUFFIX AS s, COUNT(*) AS n FROM {W} GROUP BY s",
+        f"WITH c AS (SELECT pid FROM {W}) SELECT * FROM c",
+        f"SELECT o.age FROM {W} AS w JOIN t AS o ON o.pid = w.pid",  # another table's age
+    ],
+)
+def test_unread_conflicting_column_is_left_out(sql):
+    text = _expanded(sql)
+    assert "UNION ALL" in text
+    assert "AS age" not in text and "`age`" not in text  # no branch carries it
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT age FROM {W}",
+        f"SELECT w.age FROM {W} AS w",
+        f"SELECT pid FROM {W} WHERE age IS NOT NULL",
+        f"SELECT * FROM {W}",
+        f"SELECT * EXCEPT (age) FROM {W}",
+        f"SELECT w.* FROM {W} AS w",
+        f"WITH c AS (SELECT * FROM {W}) SELECT pid FROM c",
+        f"SELECT TO_JSON_STRING(w) AS j FROM {W} AS w",
+    ],
+)
+def test_a_read_conflicting_column_refuses_the_wildcard(sql):
+    with pytest.raises(ValidationError, match=r"cannot union .* column age is STRING"):
+        _expanded(sql)
+
+
+def test_shared_columns_keep_their_names_and_types():
+    text = _expanded(f"SELECT pid, _TABLE_SUFFIX AS s FROM {W}")
+    assert text.count("`pid`") == 3 and "'one' AS _TABLE_SUFFIX" in text
+
+
+@pytest.mark.parametrize("dataset", ["idc_current", "idc_current_clinical"])
+def test_a_wildcard_over_idc_current_views_is_refused(dataset):
+    with pytest.raises(ValidationError, match="holds views"):
+        _expanded(f"SELECT pid FROM `bigquery-public-data.{dataset}.a_*`")
