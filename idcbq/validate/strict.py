@@ -169,7 +169,11 @@ def check_strict(
     from idcbq.validate.statements import DIALECT
 
     tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
-    _Scan(tokens, sql, lmap, add).run()
+    scan = _Scan(tokens, sql, lmap, add)
+    scan.run()
+    from idcbq.validate.strict_tokens import check_tokens
+
+    check_tokens(scan, len(tokens))
     from idcbq.validate.result_names import duplicate_names
 
     duplicate_names(tree, sql, lmap, add)

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
+from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
     BOOL,
@@ -264,7 +265,14 @@ def _set_operation(node: exp.SetOperation, refuse: Add) -> None:
     if node.args.get("by_name") or node.args.get("side") or node.args.get("kind"):
         return
     left, right = _columns(node.left), _columns(node.right)
-    if left is None or right is None or len(left) != len(right):
+    if left is None or right is None:
+        return
+    if len(left) != len(right):
+        word = type(node).__name__.upper()
+        refuse(
+            node.right if node.right.meta_get("start") is not None else node,
+            f"Queries in {word} have mismatched column count: {len(left)} and {len(right)}",
+        )
         return
     for i, (a, b) in enumerate(zip(left, right, strict=True)):
         if supertype_of([a, b]) is False:
@@ -305,6 +313,9 @@ def _join(node: exp.Join, refuse: Add) -> None:
 def _logic(node: exp.Expr, refuse: Add) -> None:
     word = {exp.Not: "NOT", exp.And: "AND", exp.Or: "OR"}[type(node)]
     operands = [node.this] if isinstance(node, exp.Not) else [node.this, node.expression]
+    if isinstance(node, exp.Not) and _bare_null(node.this):
+        refuse(node.this, "Operands of NOT cannot be literal NULL")
+        return
     for operand in operands:
         if family(operand) not in (None, BOOL):
             kinds = ", ".join(name_of(o) for o in operands)
@@ -337,6 +348,7 @@ def _group(node: exp.Group, refuse: Add) -> None:
 
 
 def _select(node: exp.Select, refuse: Add) -> None:
+    check_select(node, refuse)
     if not node.args.get("distinct"):
         return
     for item in node.expressions:
@@ -383,12 +395,14 @@ def _window(node: exp.Window, refuse: Add) -> None:
         problem = orderable_problem(key, "partitioning")
         if problem:
             refuse(key, f"Partitioning by {problem} is not allowed")
-    if node.args.get("alias"):  # OVER w / OVER (w ...): the named window holds the rest
-        return
     function = node.this
     while isinstance(function, exp.IgnoreNulls | exp.RespectNulls):
         function = function.this
     name = function.sql("bigquery").split("(")[0].upper()
+    if node.args.get("alias"):  # OVER w / OVER (w ...): the named window holds the rest
+        if isinstance(function, _NO_FRAME) and _named_frame(node):
+            refuse(node, f"Window framing clause is not allowed for analytic function {name}")
+        return
     ordered = node.args.get("order") is not None
     if isinstance(function, _RANKING) and not ordered:
         refuse(node, f"Analytic function {name} must have ORDER BY in its window")
@@ -396,6 +410,16 @@ def _window(node: exp.Window, refuse: Add) -> None:
         refuse(node, f"Window framing clause is not allowed for analytic function {name}")
     if ordered and isinstance(function, exp.AggFunc) and isinstance(function.this, exp.Distinct):
         refuse(node, "An aggregate function with DISTINCT cannot have ORDER BY in its window")
+
+
+def _named_frame(node: exp.Window) -> bool:
+    """The named window ``OVER w`` refers to (in its SELECT's WINDOW clause) has a frame."""
+    select = node.find_ancestor(exp.Select)
+    name = node.args["alias"].name.lower()
+    for named in select.args.get("windows") or () if select is not None else ():
+        if isinstance(named.this, exp.Identifier) and named.this.name.lower() == name:
+            return named.args.get("spec") is not None
+    return False
 
 
 def _min_max(node: exp.Expr, refuse: Add) -> None:

@@ -24,11 +24,15 @@ from idcbq.validate.type_rules import (
     ARRAY,
     BOOL,
     BYTES,
+    CIVIL,
+    GEOGRAPHY,
     JSON,
     NUM,
     STRING,
     STRUCT,
+    TIME,
     Add,
+    coercible_text,
     family,
     is_float,
     name_of,
@@ -48,6 +52,22 @@ _NAMES = {
     exp.Upper: "UPPER",
     exp.GroupConcat: "STRING_AGG",
 }
+#: Text functions and their STRING/BYTES arguments (a number or date there has no signature).
+_TEXT_ARGUMENTS = {
+    exp.Substring: ("SUBSTR", ("this",)),
+    exp.Pad: ("LPAD/RPAD", ("this", "fill_pattern")),
+    exp.Replace: ("REPLACE", ("this", "expression", "replacement")),
+    exp.StartsWith: ("STARTS_WITH", ("this", "expression")),
+    exp.EndsWith: ("ENDS_WITH", ("this", "expression")),
+    exp.RegexpLike: ("REGEXP_CONTAINS", ("this", "expression")),
+}
+#: Families no text function reads.
+_NOT_TEXT = (NUM, BOOL, CIVIL, TIME, ARRAY, STRUCT, JSON)
+#: Families SUM/AVG do not take (numbers, and INTERVAL which is not modelled, only).
+_NOT_SUMMABLE = (STRING, BYTES, BOOL, CIVIL, TIME, ARRAY, STRUCT, JSON, GEOGRAPHY)
+#: Families no arithmetic operator takes.
+_NOT_ARITHMETIC = (BOOL, BYTES, ARRAY, STRUCT, JSON, GEOGRAPHY)
+_ARITHMETIC = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/"}
 
 
 def _first_argument(node: exp.Expr | None) -> exp.Expr | None:
@@ -185,6 +205,77 @@ def _is(node: exp.Expr | None, kind: T) -> bool:
     return node.type is not None and node.type.this == kind
 
 
+def _certain(node: exp.Expr | None) -> exp.Expr | None:
+    """``node`` (parentheses off) if its type cannot be mistaken: a column, a cast, a
+    literal, a comparison, an array or struct constructor; else None."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    sure = (exp.Column, exp.Cast, exp.Literal, exp.Boolean, exp.Predicate, exp.Array, exp.Struct)
+    return node if isinstance(node, sure) else None
+
+
+def _text_arguments(node: exp.Expr, refuse: Add) -> None:
+    name, keys = _TEXT_ARGUMENTS[type(node)]
+    if isinstance(node, exp.Pad):
+        name = "LPAD" if node.args.get("is_left") else "RPAD"
+    for key in keys:
+        value = _certain(node.args.get(key))
+        if value is not None and family(value) in _NOT_TEXT:
+            refuse(node, one_signature(f"function {name}", value))
+            return
+
+
+def _sum_avg(node: exp.Expr, refuse: Add) -> None:
+    value = _certain(_first_argument(node.this))
+    if value is not None and family(value) in _NOT_SUMMABLE:
+        name = "SUM" if isinstance(node, exp.Sum) else "AVG"
+        refuse(node, one_signature(f"aggregate function {name}", value))
+
+
+def _arithmetic(node: exp.Binary, refuse: Add) -> None:
+    """``1 + NULL``, ``TRUE + 1``, ``'ab' * 2``: no arithmetic signature matches."""
+    symbol = _ARITHMETIC[type(node)]
+    operands = (node.this, node.expression)
+    for operand in operands:
+        if isinstance(_certain(operand) or operand, exp.Null):
+            refuse(operand, f"Operands of {symbol} cannot be literal NULL")
+            return
+    for operand in operands:
+        value = _certain(operand)
+        fam = family(value) if value is not None else None
+        # a STRING literal may become a DATE/TIMESTAMP in + and - (date arithmetic)
+        text = fam == STRING and not (symbol in "+-" and coercible_text(value))
+        if fam in _NOT_ARITHMETIC or text:
+            types = ", ".join(name_of(o) for o in operands)
+            refuse(node, f"No matching signature for operator {symbol} for argument types: {types}")
+            return
+
+
+def _negation(node: exp.Neg, refuse: Add) -> None:
+    value = _certain(node.this) or node.this
+    if isinstance(value, exp.Null):
+        refuse(value, "Operands of - cannot be literal NULL")
+    elif family(_certain(node.this)) in (*_NOT_ARITHMETIC, STRING):
+        refuse(node, one_signature("operator -", node.this))
+
+
+def _array_argument(node: exp.Expr, refuse: Add) -> None:
+    """UNNEST and ARRAY_LENGTH read arrays only."""
+    values = node.expressions if isinstance(node, exp.Unnest) else [node.this]
+    for value in values:
+        sure = _certain(value)
+        fam = family(sure) if sure is not None else None
+        if fam is not None and fam != ARRAY:
+            if isinstance(node, exp.Unnest):
+                refuse(
+                    node,
+                    f"Values referenced in UNNEST must be arrays. UNNEST contains expression of type {name_of(value)}",
+                )
+            else:
+                refuse(node, one_signature("function ARRAY_LENGTH", value))
+            return
+
+
 FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     **dict.fromkeys(_NAMES, _text_function),
     exp.ArrayToString: _array_to_string,
@@ -200,4 +291,11 @@ FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.TimestampDiff: _timestamp_diff,
     exp.Cast: _cast,
     exp.Concat: _concat,
+    **dict.fromkeys(_TEXT_ARGUMENTS, _text_arguments),
+    exp.Sum: _sum_avg,
+    exp.Avg: _sum_avg,
+    **dict.fromkeys(_ARITHMETIC, _arithmetic),
+    exp.Neg: _negation,
+    exp.Unnest: _array_argument,
+    exp.ArraySize: _array_argument,
 }

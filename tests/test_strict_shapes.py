@@ -1,0 +1,119 @@
+"""The strict layer's shape, token and value classes (strict_shapes, strict_tokens,
+type_functions; issue 18 §1).
+
+Without GoogleSQL's analyzer, each class below is refused by the strict layer, and
+GoogleSQL's reference implementation (``gsql_engine``) refuses it too; each near miss
+passes the strict layer and GoogleSQL answers it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from idcbq.errors import IdcbqError
+from idcbq.validate import check
+
+T = "`bigquery-public-data.idc_current.dicom_all`"
+U = "UNNEST([1, 2]) AS x"
+
+#: (class, query, words of the refusal)
+REFUSED = [
+    # aggregates and analytic functions where they cannot stand
+    ("aggregate_in_where", f"SELECT x FROM {U} WHERE SUM(x) > 1", "Aggregate function SUM not allowed in WHERE"),
+    ("count_star_in_where", f"SELECT Modality FROM {T} WHERE COUNT(*) > 1 GROUP BY Modality", "COUNT(*) not allowed in WHERE"),
+    ("aggregate_in_join_on", f"SELECT 1 AS a FROM {U} JOIN UNNEST([1]) AS y ON MAX(y) = 1", "JOIN ON"),
+    ("window_in_where", f"SELECT x FROM {U} WHERE ROW_NUMBER() OVER () = 1", "Analytic function not allowed in WHERE"),
+    ("window_in_having", f"SELECT x FROM {U} GROUP BY x HAVING RANK() OVER (ORDER BY x) = 1", "Analytic function not allowed in HAVING"),
+    ("nested_aggregate", f"SELECT MAX(COUNT(*)) AS m FROM {U} GROUP BY x", "Aggregations of aggregations"),
+    ("window_in_aggregate", f"SELECT SUM(ROW_NUMBER() OVER ()) AS s FROM {U}", "cannot be arguments to aggregate"),
+    ("window_in_window", f"SELECT SUM(ROW_NUMBER() OVER (ORDER BY x)) OVER () AS s FROM {U}", "argument of another analytic"),
+    ("group_by_ordinal_aggregate", f"SELECT x, COUNT(*) AS n FROM {U} GROUP BY 1, 2", "Column 2 contains an aggregation"),
+    ("group_by_ordinal_window", f"SELECT ROW_NUMBER() OVER () AS r FROM {U} GROUP BY 1", "Column 1 contains an analytic"),
+    ("group_by_ordinal_range", f"SELECT x FROM {U} GROUP BY 2", "GROUP BY is out of SELECT column number range: 2"),
+    ("order_by_ordinal_range", f"SELECT x FROM {U} ORDER BY 0", "ORDER BY is out of SELECT column number range: 0"),
+    ("having_without_grouping", f"SELECT x FROM {U} HAVING x > 0", "HAVING clause requires GROUP BY"),
+    ("order_by_aggregate_ungrouped", f"SELECT x FROM {U} ORDER BY COUNT(*)", "ORDER BY clause only allows aggregation"),
+    ("qualify_without_window", f"SELECT x FROM {U} WHERE TRUE QUALIFY x > 1", "QUALIFY clause requires analytic function"),
+    # grouped SELECTs
+    ("ungrouped_column", f"SELECT Modality, PatientID, COUNT(*) AS n FROM {T} GROUP BY Modality", "references PatientID which is neither grouped nor aggregated"),
+    ("ungrouped_implicit", f"SELECT x, COUNT(*) AS n FROM {U}", "references x which is neither"),
+    ("ungrouped_in_having", f"SELECT COUNT(*) AS n FROM {U} GROUP BY x + 1 HAVING x + 1 > 0", "HAVING clause expression references x"),
+    ("ungrouped_in_order_by", f"SELECT SUM(x) AS s FROM {U} ORDER BY x", "ORDER BY clause expression references x"),
+    ("expression_key_inside_item", f"SELECT (x + 1) * 2 AS f FROM {U} GROUP BY x + 1", "references x"),
+    ("subscript_key_inside_item", "SELECT SAFE_CAST(a[SAFE_OFFSET(0)] AS FLOAT64) * 2 AS f FROM UNNEST([STRUCT([1] AS a)]) GROUP BY a[SAFE_OFFSET(0)]", "references a which"),
+    ("ungrouped_in_cte", f"WITH c AS (SELECT x, COUNT(*) AS n FROM {U} GROUP BY 2 + 0) SELECT * FROM c", "references x"),
+    # subqueries used as values
+    ("scalar_subquery_two_columns", "SELECT (SELECT 1, 2) AS a", "Scalar subquery cannot have more than one column"),
+    ("array_subquery_two_columns", "SELECT ARRAY(SELECT 1 AS a, 2 AS b) AS arr", "ARRAY subquery cannot have more than one column"),
+    ("in_subquery_two_columns", f"SELECT x FROM {U} WHERE x IN (SELECT 1, 2)", "Subquery of type IN must have only one output column"),
+    ("set_operation_column_count", "SELECT 1 AS a, 2 AS b UNION ALL SELECT 3", "mismatched column count: 2 and 1"),
+    # tokens sqlglot forgives
+    ("mixed_set_operations", "SELECT 1 AS a UNION ALL SELECT 2 INTERSECT DISTINCT SELECT 1", "Different set operations"),
+    ("union_all_then_distinct", "SELECT 1 AS a UNION ALL SELECT 2 UNION DISTINCT SELECT 3", "Different set operations"),
+    ("interval_string_with_part_inside", "SELECT DATE '2024-01-01' + INTERVAL '1 day' AS a", "INTERVAL literal names its date part"),
+    ("from_first_then_select", "FROM UNNEST([1, 2]) AS x SELECT x", "starts with FROM"),
+    ("alias_in_same_select_no_from", "SELECT 1 AS a, a + 1 AS b", "a SELECT alias cannot be used in the same SELECT list"),
+    # values no signature takes
+    ("null_operand_plus", "SELECT 1 + NULL AS a", "Operands of + cannot be literal NULL"),
+    ("null_operand_not", "SELECT NOT NULL AS a", "Operands of NOT cannot be literal NULL"),
+    ("null_operand_negation", "SELECT -NULL AS a", "Operands of - cannot be literal NULL"),
+    ("bool_plus_int", "SELECT TRUE + 1 AS a", "operator + for argument types: BOOL, INT64"),
+    ("string_times_int", "SELECT 'ab' * 2 AS a", "operator * for argument types: STRING, INT64"),
+    ("string_column_plus", f"SELECT Modality + 'x' AS m FROM {T} LIMIT 1", "operator +"),
+    ("sum_of_string", "SELECT SUM(s) AS a FROM UNNEST(['1', '2']) AS s", "aggregate function SUM for argument types: STRING"),
+    ("avg_of_date", f"SELECT AVG(StudyDate) AS a FROM {T}", "aggregate function AVG for argument types: DATE"),
+    ("sum_of_comparison", f"SELECT SUM(x > 1) AS s FROM {U}", "argument types: BOOL"),
+    ("unnest_of_string", "SELECT x FROM UNNEST('abc') AS x", "Values referenced in UNNEST must be arrays"),
+    ("array_length_of_string", f"SELECT ARRAY_LENGTH(Modality) AS a FROM {T} LIMIT 1", "function ARRAY_LENGTH"),
+    ("lpad_of_int", "SELECT LPAD(7, 3, '0') AS a", "function LPAD for argument types: INT64"),
+    ("substr_of_date", f"SELECT SUBSTR(StudyDate, 1, 4) AS y FROM {T} LIMIT 1", "function SUBSTR for argument types: DATE"),
+    ("regexp_contains_int_pattern", f"SELECT REGEXP_CONTAINS(Modality, 1) AS a FROM {T}", "function REGEXP_CONTAINS"),
+    ("lag_named_window_frame", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)", "framing clause is not allowed for analytic function LAG"),
+]  # fmt: skip
+
+#: Valid near misses: the strict layer passes them and GoogleSQL answers each.
+ACCEPTED = [
+    ("aggregate_in_where_subquery", f"SELECT x FROM {U} WHERE x IN (SELECT COUNT(*) FROM UNNEST([2]))"),
+    ("window_of_aggregate", f"SELECT SUM(COUNT(*)) OVER () AS f FROM {U}"),
+    ("window_in_qualify", f"SELECT x FROM {U} WHERE TRUE QUALIFY ROW_NUMBER() OVER (ORDER BY x) = 1"),
+    ("qualify_on_selected_window", f"SELECT x, ROW_NUMBER() OVER (ORDER BY x) AS r FROM {U} WHERE TRUE QUALIFY r = 1"),
+    ("having_with_aggregate_only", f"SELECT COUNT(*) AS n FROM {U} HAVING COUNT(*) > 0"),
+    ("order_by_aggregate_grouped", f"SELECT x FROM {U} GROUP BY x ORDER BY COUNT(*)"),
+    ("group_by_ordinal", f"SELECT x, COUNT(*) AS n FROM {U} GROUP BY 1 ORDER BY 2"),
+    ("expression_key_whole_item", f"SELECT x + 1 AS f, COUNT(*) AS n FROM {U} GROUP BY x + 1 ORDER BY x + 1"),
+    ("expression_key_in_parens", f"SELECT (x + 1) AS f FROM {U} GROUP BY x + 1"),
+    ("subscript_key_whole_item", "SELECT a[SAFE_OFFSET(0)] AS f FROM UNNEST([STRUCT([1] AS a)]) GROUP BY a[SAFE_OFFSET(0)]"),
+    ("struct_key_field", "SELECT s.a + 1 AS f FROM UNNEST([STRUCT(1 AS a)]) AS s GROUP BY s"),
+    ("group_by_alias", f"SELECT x AS y, COUNT(*) AS n FROM {U} GROUP BY y HAVING n > 0 ORDER BY y"),
+    ("correlated_subquery_grouped", f"SELECT (SELECT COUNT(*) FROM UNNEST([2]) AS y WHERE y = x) AS c FROM {U} GROUP BY x"),
+    ("exists_many_columns", "SELECT EXISTS(SELECT 1, 2) AS a, ARRAY(SELECT AS STRUCT 1, 2) AS b"),
+    ("parenthesized_set_operations", "(SELECT 1 AS a UNION ALL SELECT 2) INTERSECT DISTINCT SELECT 1"),
+    ("same_set_operations", "SELECT 1 AS a UNION ALL SELECT 2 UNION ALL SELECT 3"),
+    ("star_except_then_union", "SELECT * EXCEPT (a) FROM (SELECT 1 AS a, 2 AS b) UNION ALL SELECT 3"),
+    ("interval_literals", "SELECT DATE '2024-01-01' + INTERVAL '1' DAY AS a, INTERVAL '1:2' HOUR TO MINUTE AS b"),
+    ("pipe_from_first", "FROM UNNEST([1, 2]) AS x |> SELECT x"),
+    ("alias_from_source", "SELECT (SELECT a + 1) AS b FROM UNNEST([1]) AS a"),
+    ("date_plus_int_literal", "SELECT '2020-01-01' + 1 AS a, DATE '2020-01-01' - DATE '2020-01-01' AS b"),
+    ("arithmetic_of_numbers", f"SELECT -x AS a, x * 2.5 AS b, TIMESTAMP '2020-01-01' - INTERVAL 1 HOUR AS c FROM {U}"),
+    ("sum_of_if", f"SELECT SUM(IF(x > 1, 1, 0)) AS s, AVG(x) AS a FROM {U}"),
+    ("text_functions_of_text", "SELECT LPAD('7', 3, '0') AS a, SUBSTR(b'12345', 2) AS b, REPLACE('a', 'a', 'b') AS c, STARTS_WITH('ab', 'a') AS d"),
+    ("lag_named_window", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "sql", "words"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_refused_alone_and_by_googlesql(name, sql, words, gsql_engine):
+    _, problems = check(sql, googlesql=False)
+    assert problems, f"{name}: the strict layer let it through"
+    first = str(problems[0])
+    assert words in first, first
+    assert first.startswith("<sql>:"), first
+    with pytest.raises(IdcbqError):
+        gsql_engine.execute(gsql_engine.prepare(sql, ()))
+
+
+@pytest.mark.parametrize(("name", "sql"), ACCEPTED, ids=[a[0] for a in ACCEPTED])
+def test_near_misses_pass_and_googlesql_answers(name, sql, gsql_engine):
+    _, problems = check(sql, googlesql=False)
+    assert problems == [], [str(p) for p in problems]
+    gsql_engine.execute(gsql_engine.prepare(sql, ()))
