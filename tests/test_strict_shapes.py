@@ -68,6 +68,38 @@ REFUSED = [
     ("lpad_of_int", "SELECT LPAD(7, 3, '0') AS a", "function LPAD for argument types: INT64"),
     ("substr_of_date", f"SELECT SUBSTR(StudyDate, 1, 4) AS y FROM {T} LIMIT 1", "function SUBSTR for argument types: DATE"),
     ("regexp_contains_int_pattern", f"SELECT REGEXP_CONTAINS(Modality, 1) AS a FROM {T}", "function REGEXP_CONTAINS"),
+    # SELECT without FROM
+    ("no_from_where", "SELECT 1 AS a WHERE TRUE", "Query without FROM clause cannot have a WHERE clause"),
+    ("no_from_order_by_in_subquery", "SELECT (SELECT 1 AS a ORDER BY a) AS b", "cannot have an ORDER BY clause"),
+    ("no_from_distinct", "SELECT DISTINCT 1 AS a", "cannot use SELECT DISTINCT"),
+    ("no_from_aggregate", "SELECT COUNT(*) AS n", "not allowed in SELECT without FROM"),
+    ("no_from_window", "SELECT ROW_NUMBER() OVER () AS r", "Analytic function not allowed in SELECT without FROM"),
+    ("no_from_star", "SELECT *", "SELECT * must have a FROM clause"),
+    # more tokens
+    ("order_by_in_union_branch", "SELECT 1 AS a ORDER BY a UNION ALL SELECT 2", "ORDER BY before UNION needs parentheses"),
+    ("array_slice", "SELECT [1, 2, 3][1:2] AS a", "array slices"),
+    ("with_ordinality", "SELECT * FROM UNNEST([1, 2]) WITH ORDINALITY", "WITH ORDINALITY"),
+    # aggregate arguments
+    ("distinct_order_by_other", "SELECT ARRAY_AGG(DISTINCT x ORDER BY y) AS a FROM UNNEST([STRUCT(1 AS x, 2 AS y)])", "both DISTINCT and ORDER BY"),
+    ("grouping_not_grouped", "SELECT x, GROUPING(y) AS g FROM UNNEST([STRUCT('a' AS x, 1 AS y)]) GROUP BY ROLLUP(x)", "GROUPING must have an argument"),
+    ("grouping_without_group_by", f"SELECT GROUPING(x) AS g FROM {U}", "GROUPING must have an argument"),
+    ("non_date_text_plus_int", "SELECT 'a' + 1 AS a", "operator + for argument types: STRING, INT64"),
+    ("string_subscript", "SELECT 'abc'[1] AS a", "Subscript access is not supported on values of type STRING"),
+    ("array_position_string", f"SELECT ImageType['a'] AS x FROM {T}", "Array position in [] must be coercible to INT64"),
+    # literals
+    ("date_literal_day", "SELECT DATE '2023-02-29' AS a", "Invalid DATE literal"),
+    ("date_literal_year", "SELECT DATE '10000-01-01' AS a", "Invalid DATE literal"),
+    ("timestamp_literal_hour", "SELECT TIMESTAMP '2024-01-01 25:00:00' AS a", "Invalid TIMESTAMP literal"),
+    ("int64_literal_overflow", "SELECT 9223372036854775808 AS a", "Invalid integer literal"),
+    ("numeric_literal_overflow", "SELECT NUMERIC '1e30' AS a", "Invalid NUMERIC literal"),
+    # window frames and analytic arguments
+    ("ntile_zero", f"SELECT NTILE(0) OVER (ORDER BY x) AS a FROM {U}", "NTILE must be at least 1"),
+    ("nth_value_zero", f"SELECT NTH_VALUE(x, 0) OVER (ORDER BY x) AS a FROM {U}", "NTH_VALUE must be at least 1"),
+    ("frame_current_to_preceding", f"SELECT SUM(x) OVER (ORDER BY x ROWS BETWEEN CURRENT ROW AND 1 PRECEDING) AS s FROM {U}", "cannot be CURRENT ROW"),
+    ("frame_single_following", f"SELECT SUM(x) OVER (ORDER BY x ROWS 1 FOLLOWING) AS s FROM {U}", "cannot be OFFSET FOLLOWING"),
+    ("range_offset_without_order", f"SELECT SUM(x) OVER (RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) AS s FROM {U}", "exactly one ORDER BY key"),
+    ("range_offset_two_keys", f"SELECT SUM(x) OVER (ORDER BY x, x RANGE 1 PRECEDING) AS s FROM {U}", "exactly one ORDER BY key"),
+    ("range_offset_date_key", "SELECT COUNT(*) OVER (ORDER BY d RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) AS n FROM UNNEST([DATE '2024-01-01']) AS d", "ORDER BY key must be numeric"),
     ("lag_named_window_frame", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)", "framing clause is not allowed for analytic function LAG"),
 ]  # fmt: skip
 
@@ -97,6 +129,15 @@ ACCEPTED = [
     ("arithmetic_of_numbers", f"SELECT -x AS a, x * 2.5 AS b, TIMESTAMP '2020-01-01' - INTERVAL 1 HOUR AS c FROM {U}"),
     ("sum_of_if", f"SELECT SUM(IF(x > 1, 1, 0)) AS s, AVG(x) AS a FROM {U}"),
     ("text_functions_of_text", "SELECT LPAD('7', 3, '0') AS a, SUBSTR(b'12345', 2) AS b, REPLACE('a', 'a', 'b') AS c, STARTS_WITH('ab', 'a') AS d"),
+    ("no_from_limit", "SELECT 1 AS a LIMIT 1"),
+    ("set_operation_then_order_by", "SELECT 1 AS a UNION ALL SELECT 2 ORDER BY a"),
+    ("with_offset", f"SELECT x, o FROM {U} WITH OFFSET AS o"),
+    ("distinct_order_by_argument", "SELECT ARRAY_AGG(DISTINCT x ORDER BY x DESC) AS a, STRING_AGG(DISTINCT s, ',' ORDER BY s) AS b FROM UNNEST([STRUCT(1 AS x, 'a' AS s)])"),
+    ("grouping_of_rollup_key", f"SELECT x, GROUPING(x) AS g, COUNT(*) AS n FROM {U} GROUP BY ROLLUP(x)"),
+    ("subscripts", "SELECT a[0] AS v, a[OFFSET(0)] AS w, j['k'] AS jj, j[0] AS j0 FROM UNNEST([STRUCT([1] AS a, JSON '{\"k\": 1}' AS j)])"),
+    ("literals_in_range", "SELECT DATE '2020-02-29' AS a, TIMESTAMP '2024-01-01 23:59:59.123456+05:30' AS b, DATETIME '2024-1-1 1:2:3' AS c, SAFE_CAST('2023-02-29' AS DATE) AS d, -9223372036854775808 AS e, NUMERIC '99999999999999999999999999999.999999999' AS f"),
+    ("analytic_arguments_one", f"SELECT NTILE(1) OVER (ORDER BY x) AS a, NTH_VALUE(x, 1) OVER (ORDER BY x) AS b FROM {U}"),
+    ("frames", f"SELECT SUM(x) OVER (ORDER BY x ROWS BETWEEN 2 PRECEDING AND 1 PRECEDING) AS a, SUM(x) OVER (ORDER BY x RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS b, SUM(x) OVER (ROWS 1 PRECEDING) AS c, SUM(x) OVER (ORDER BY x, x RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS d FROM {U}"),
     ("lag_named_window", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x)"),
 ]  # fmt: skip
 

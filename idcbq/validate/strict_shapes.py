@@ -74,6 +74,9 @@ def check_select(node: exp.Select, refuse: Add) -> None:
     walk = _Walk()
     for clause, root in _clauses(node):
         _visit(root, clause, False, False, walk, refuse)
+    if not node.args.get("from_") and not node.args.get("from"):
+        _without_from(node, walk, refuse)
+        return
     grouped = _grouped(node, walk)
     if node.args.get("having") is not None and not grouped:
         refuse(
@@ -87,8 +90,45 @@ def check_select(node: exp.Select, refuse: Add) -> None:
         )
     _qualify(node, refuse)
     _ordinals(node, refuse)
+    _grouping_calls(node, walk, refuse)
     if grouped and not _may_correlate(node):
         _grouped_columns(node, refuse)
+
+
+_WITHOUT_FROM = {
+    "where": "a WHERE",
+    "group": "a GROUP BY",
+    "having": "a HAVING",
+    "qualify": "a QUALIFY",
+    "order": "an ORDER BY",
+}
+
+
+def _without_from(node: exp.Select, walk: _Walk, refuse: Add) -> None:
+    """A SELECT without FROM has one row: no filter, grouping, order, star, aggregate."""
+    for key, words in _WITHOUT_FROM.items():
+        if node.args.get(key) is not None:
+            refuse(_where(node.args[key]), f"Query without FROM clause cannot have {words} clause")
+            return
+    if node.args.get("distinct") is not None:
+        refuse(node, "Query without FROM clause cannot use SELECT DISTINCT")
+    elif any(_is_star(item) for item in node.expressions):
+        refuse(node, "SELECT * must have a FROM clause")
+    elif walk.aggregates.get("expressions"):
+        found = walk.aggregates["expressions"][0]
+        refuse(
+            found, f"Aggregate function {_name(found)} not allowed in SELECT without FROM clause"
+        )
+    elif walk.windows.get("expressions"):
+        refuse(
+            walk.windows["expressions"][0],
+            "Analytic function not allowed in SELECT without FROM clause",
+        )
+
+
+def _where(clause: exp.Expr) -> exp.Expr:
+    """The condition of WHERE/HAVING/QUALIFY (it has a position; the clause may not)."""
+    return clause.this if isinstance(clause, exp.Where | exp.Having | exp.Qualify) else clause
 
 
 def _clauses(node: exp.Select) -> Iterator[tuple[str, exp.Expr]]:
@@ -141,6 +181,7 @@ def _visit(
         in_window = True
     elif is_aggregate(node) and not _windowed(node):
         walk.aggregates.setdefault(clause, []).append(node)
+        _distinct_order(node, refuse)
         if clause in ("where", "group", "joins"):
             refuse(node, f"Aggregate function {_name(node)} not allowed in {_CLAUSE_NAMES[clause]}")
         elif in_aggregate:
@@ -148,6 +189,63 @@ def _visit(
         in_aggregate = True
     for child in node.iter_expressions():
         _visit(child, clause, in_aggregate, in_window, walk, refuse)
+
+
+def _distinct_order(node: exp.Expr, refuse: Add) -> None:
+    """``ARRAY_AGG(DISTINCT x ORDER BY y)``: with DISTINCT, ORDER BY only the arguments."""
+    order = node.this
+    while isinstance(order, exp.Limit | exp.IgnoreNulls | exp.RespectNulls):
+        order = order.this
+    if not isinstance(order, exp.Order) or not isinstance(order.this, exp.Distinct):
+        return
+    arguments = {_text(a) for a in order.this.expressions}
+    for ordered in order.expressions:
+        if _text(ordered.this) not in arguments:
+            refuse(
+                ordered,
+                "An aggregate function that has both DISTINCT and ORDER BY arguments can only "
+                "ORDER BY expressions that are arguments to the function",
+            )
+            return
+
+
+def _grouping_calls(node: exp.Select, walk: _Walk, refuse: Add) -> None:
+    """GROUPING(x) needs x among the GROUP BY keys (ROLLUP, CUBE, GROUPING SETS too)."""
+    calls = [a for found in walk.aggregates.values() for a in found if isinstance(a, exp.Grouping)]
+    if not calls:
+        return
+    group = node.args.get("group")
+    texts = {_text(k) for k in _flat_keys(group)} if group is not None else set()
+    aliases = {i.alias.lower() for i in node.expressions if isinstance(i, exp.Alias)}
+    for call in calls:
+        for argument in call.expressions:
+            text = _text(argument)
+            if text not in texts and text not in aliases and not any(text in t for t in texts):
+                refuse(
+                    call,
+                    "GROUPING must have an argument that exists within the group-by expression list",
+                )
+                return
+
+
+def _flat_keys(group: exp.Group) -> list[exp.Expr]:
+    """Every key of a GROUP BY, inside ROLLUP/CUBE/GROUPING SETS and tuples too."""
+    out: list[exp.Expr] = []
+    pending = [
+        v
+        for value in group.args.values()
+        for v in (value if isinstance(value, list) else [value])
+        if isinstance(v, exp.Expr)
+    ]
+    while pending:
+        key = pending.pop()
+        while isinstance(key, exp.Paren):
+            key = key.this
+        if isinstance(key, exp.Rollup | exp.Cube | exp.GroupingSets | exp.Tuple):
+            pending.extend(key.expressions)
+        else:
+            out.append(key)
+    return out
 
 
 def _subquery_columns(node: exp.Expr, refuse: Add) -> None:
@@ -196,7 +294,7 @@ def _qualify(node: exp.Select, refuse: Add) -> None:
         return
     if any(item.find(exp.Window) for item in node.expressions):
         return
-    refuse(qualify, "The QUALIFY clause requires analytic function to be present")
+    refuse(qualify.this, "The QUALIFY clause requires analytic function to be present")
 
 
 def _ordinal(key: exp.Expr) -> int | None:

@@ -8,7 +8,11 @@ sqlglot reads these, so the tree no longer shows the mistake; the tokens still d
 - ``INTERVAL '1 day'``: GoogleSQL's interval literal names its part after the string
   (``INTERVAL '1' DAY``); sqlglot splits the string;
 - DuckDB's FROM-first query (``FROM t SELECT x``): GoogleSQL reads FROM-first only as
-  pipe syntax (``FROM t |> SELECT x``).
+  pipe syntax (``FROM t |> SELECT x``);
+- ORDER BY or LIMIT in a set operation's branch without parentheses (sqlglot moves it
+  to the whole operation);
+- other dialects' array slices (``a[1:2]``) and ``WITH ORDINALITY`` (read as WITH
+  OFFSET).
 
 Example:
     >>> from idcbq.validate import check
@@ -50,19 +54,25 @@ class _Tokens(Protocol):
 
 def check_tokens(scan: _Tokens, count: int) -> None:
     """One pass over ``count`` tokens of ``scan`` (the strict layer's token scanner)."""
-    groups: list[dict] = [{"ops": None, "from_first": None, "pipe": False}]
+    groups: list[dict] = [_group(False)]
     for i in range(count):
         k = scan.kind(i)
-        if k == "L_PAREN":
-            groups.append({"ops": None, "from_first": None, "pipe": False})
+        if k in ("L_PAREN", "L_BRACKET"):
+            groups.append(_group(k == "L_BRACKET"))
             continue
-        if k == "R_PAREN":
+        if k in ("R_PAREN", "R_BRACKET"):
             if len(groups) > 1:
                 groups.pop()
             continue
         group = groups[-1]
         if k == "PIPE_GT":
             group["pipe"] = True
+        elif k in ("ORDER_BY", "LIMIT") or (k == "ORDER" and scan.kind(i + 1) == "BY"):
+            group["tail"] = group["tail"] or i
+        elif k == "COLON" and group["bracket"]:
+            scan.refuse(i, "array slices a[i:j] are not BigQuery", hint="use ARRAY(SELECT ...)")
+        elif k == "WITH" and scan.text(i + 1).upper() == "ORDINALITY":
+            scan.refuse(i, "WITH ORDINALITY is not BigQuery", hint="use WITH OFFSET")
         elif k == "INTERVAL" and scan.kind(i + 1) == "STRING":
             if scan.text(i + 2).upper() not in _PARTS:
                 scan.refuse(
@@ -80,6 +90,14 @@ def check_tokens(scan: _Tokens, count: int) -> None:
             )
             group["from_first"] = None
         elif _set_operation(scan, i, k):
+            if group["tail"] is not None and not group["pipe"]:
+                scan.refuse(
+                    group["tail"],
+                    f"{scan.text(group['tail']).upper()} before {scan.text(i).upper()} needs "
+                    "parentheses around its branch",
+                    hint="(SELECT ... ORDER BY ... LIMIT n) UNION ALL (SELECT ...)",
+                )
+                group["tail"] = None
             kind = _signature(scan, i)
             if group["ops"] is None:
                 group["ops"] = kind
@@ -90,6 +108,11 @@ def check_tokens(scan: _Tokens, count: int) -> None:
                     hint=f"put parentheses around the {group['ops']} part or the {kind} part",
                 )
                 group["ops"] = kind
+
+
+def _group(bracket: bool) -> dict:
+    """What one parenthesized (or bracketed) level has seen so far."""
+    return {"ops": None, "from_first": None, "pipe": False, "tail": None, "bracket": bracket}
 
 
 def _set_operation(scan: _Tokens, i: int, k: str) -> bool:

@@ -51,6 +51,8 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
+from idcbq.validate.strict_frames import check_arguments, check_frame
+from idcbq.validate.strict_literals import integer_literal
 from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
@@ -399,6 +401,8 @@ def _window(node: exp.Window, refuse: Add) -> None:
     while isinstance(function, exp.IgnoreNulls | exp.RespectNulls):
         function = function.this
     name = function.sql("bigquery").split("(")[0].upper()
+    check_frame(node, refuse)
+    check_arguments(function, refuse)
     if node.args.get("alias"):  # OVER w / OVER (w ...): the named window holds the rest
         if isinstance(function, _NO_FRAME) and _named_frame(node):
             refuse(node, f"Window framing clause is not allowed for analytic function {name}")
@@ -488,5 +492,6 @@ RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.Max: _min_max,
     exp.Limit: _limit,
     exp.Offset: _limit,
+    exp.Literal: integer_literal,
     **FUNCTION_RULES,
 }

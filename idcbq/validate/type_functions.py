@@ -16,10 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlglot import exp
 
+from idcbq.validate.strict_literals import cast_literal
 from idcbq.validate.type_rules import (
     ARRAY,
     BOOL,
@@ -68,6 +70,8 @@ _NOT_SUMMABLE = (STRING, BYTES, BOOL, CIVIL, TIME, ARRAY, STRUCT, JSON, GEOGRAPH
 #: Families no arithmetic operator takes.
 _NOT_ARITHMETIC = (BOOL, BYTES, ARRAY, STRUCT, JSON, GEOGRAPHY)
 _ARITHMETIC = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/"}
+#: The start of a civil literal: a STRING literal that may coerce to DATE/TIMESTAMP.
+_DATE_TEXT = re.compile(r"\s*\d{1,4}-\d{1,2}-\d{1,2}")
 
 
 def _first_argument(node: exp.Expr | None) -> exp.Expr | None:
@@ -153,7 +157,8 @@ def _date_diff(node: exp.DateDiff, refuse: Add) -> None:
 
 def _cast(node: exp.Cast, refuse: Add) -> None:
     """An ARRAY or STRUCT casts only to an ARRAY or STRUCT; a BOOL only to BOOL, INT64
-    or STRING."""
+    or STRING; a literal only to a value of the type (strict_literals)."""
+    cast_literal(node, refuse)
     source, target = family(node.this), type_family(node.to)
     to_int_or_text = node.to.is_type(*exp.DataType.INTEGER_TYPES, *exp.DataType.TEXT_TYPES)
     wrong = (source in (ARRAY, STRUCT) and target is not None and target != source) or (
@@ -244,11 +249,35 @@ def _arithmetic(node: exp.Binary, refuse: Add) -> None:
         value = _certain(operand)
         fam = family(value) if value is not None else None
         # a STRING literal may become a DATE/TIMESTAMP in + and - (date arithmetic)
-        text = fam == STRING and not (symbol in "+-" and coercible_text(value))
+        text = fam == STRING and not (symbol in "+-" and _civil_text(value))
         if fam in _NOT_ARITHMETIC or text:
             types = ", ".join(name_of(o) for o in operands)
             refuse(node, f"No matching signature for operator {symbol} for argument types: {types}")
             return
+
+
+def _civil_text(node: exp.Expr) -> bool:
+    """A STRING literal that may read as a date (``'2020-01-01'``), or a parameter."""
+    if isinstance(node, exp.Literal):
+        return bool(_DATE_TEXT.match(node.this))
+    return coercible_text(node)
+
+
+def _subscript(node: exp.Bracket, refuse: Add) -> None:
+    """``'abc'[1]``: only arrays, JSON and STRUCTs take a subscript; an array's position is
+    an INT64."""
+    value = _certain(node.this)
+    fam = family(value) if value is not None else None
+    if fam in (NUM, STRING, BYTES, BOOL, CIVIL, TIME):
+        refuse(node, f"Subscript access is not supported on values of type {name_of(value)}")
+    elif fam == ARRAY and len(node.expressions) == 1:
+        position = _certain(node.expressions[0])
+        if position is not None and family(position) not in (None, NUM):
+            refuse(
+                node,
+                "Array position in [] must be coercible to INT64 type, but has type "
+                f"{name_of(position)}",
+            )
 
 
 def _negation(node: exp.Neg, refuse: Add) -> None:
@@ -298,4 +327,5 @@ FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.Neg: _negation,
     exp.Unnest: _array_argument,
     exp.ArraySize: _array_argument,
+    exp.Bracket: _subscript,
 }
