@@ -107,3 +107,13 @@ def check_arguments(function: exp.Expr, refuse: Add) -> None:
         and int(value.this) < 1
     ):
         refuse(value, what)
+
+
+def named_frame(node: exp.Window) -> bool:
+    """The named window ``OVER w`` refers to (in its SELECT's WINDOW clause) has a frame."""
+    select = node.find_ancestor(exp.Select)
+    name = node.args["alias"].name.lower()
+    for named in select.args.get("windows") or () if select is not None else ():
+        if isinstance(named.this, exp.Identifier) and named.this.name.lower() == name:
+            return named.args.get("spec") is not None
+    return False

@@ -76,4 +76,4 @@ def _civil_ok(text: str, target: T) -> bool:
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
         return False
     hour, minute, second = (int(g) if g else 0 for g in m.group(4, 5, 6))
-    return hour <= 23 and minute <= 59 and second <= 59
+    return hour <= 23 and minute <= 59 and second <= 60  # :60, a leap second, is read

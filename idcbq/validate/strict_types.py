@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
-from idcbq.validate.strict_frames import check_arguments, check_frame
+from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
 from idcbq.validate.strict_literals import integer_literal
 from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
@@ -103,9 +103,12 @@ def check_types(
         seen.add(key)
         add(ValidationError(message, location=node_location(node, sql, lmap)))
 
+    # pipe syntax (|> WHERE after an aggregate, ...) becomes nested SELECTs whose
+    # shapes are not the query's: only the type rules judge it
+    rules = {**RULES, exp.Select: _distinct_rules} if "|>" in sql else RULES
     for node in typed.walk():
         for kind in type(node).__mro__:
-            rule = RULES.get(kind)
+            rule = rules.get(kind)
             if rule is not None:
                 try:
                     rule(node, refuse)
@@ -290,6 +293,8 @@ def _columns(query: exp.Expr) -> list[exp.Expr] | None:
     while isinstance(query, exp.Subquery):
         query = query.this
     if isinstance(query, exp.SetOperation):
+        if any(query.args.get(k) for k in ("by_name", "side", "kind", "on")):
+            return None  # CORRESPONDING / outer modes: columns matched by name
         return _columns(query.left)
     if not isinstance(query, exp.Select) or query.args.get("kind"):
         return None
@@ -351,6 +356,10 @@ def _group(node: exp.Group, refuse: Add) -> None:
 
 def _select(node: exp.Select, refuse: Add) -> None:
     check_select(node, refuse)
+    _distinct_rules(node, refuse)
+
+
+def _distinct_rules(node: exp.Select, refuse: Add) -> None:
     if not node.args.get("distinct"):
         return
     for item in node.expressions:
@@ -404,7 +413,7 @@ def _window(node: exp.Window, refuse: Add) -> None:
     check_frame(node, refuse)
     check_arguments(function, refuse)
     if node.args.get("alias"):  # OVER w / OVER (w ...): the named window holds the rest
-        if isinstance(function, _NO_FRAME) and _named_frame(node):
+        if isinstance(function, _NO_FRAME) and named_frame(node):
             refuse(node, f"Window framing clause is not allowed for analytic function {name}")
         return
     ordered = node.args.get("order") is not None
@@ -414,16 +423,6 @@ def _window(node: exp.Window, refuse: Add) -> None:
         refuse(node, f"Window framing clause is not allowed for analytic function {name}")
     if ordered and isinstance(function, exp.AggFunc) and isinstance(function.this, exp.Distinct):
         refuse(node, "An aggregate function with DISTINCT cannot have ORDER BY in its window")
-
-
-def _named_frame(node: exp.Window) -> bool:
-    """The named window ``OVER w`` refers to (in its SELECT's WINDOW clause) has a frame."""
-    select = node.find_ancestor(exp.Select)
-    name = node.args["alias"].name.lower()
-    for named in select.args.get("windows") or () if select is not None else ():
-        if isinstance(named.this, exp.Identifier) and named.this.name.lower() == name:
-            return named.args.get("spec") is not None
-    return False
 
 
 def _min_max(node: exp.Expr, refuse: Add) -> None:
