@@ -100,6 +100,18 @@ REFUSED = [
     ("range_offset_without_order", f"SELECT SUM(x) OVER (RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) AS s FROM {U}", "exactly one ORDER BY key"),
     ("range_offset_two_keys", f"SELECT SUM(x) OVER (ORDER BY x, x RANGE 1 PRECEDING) AS s FROM {U}", "exactly one ORDER BY key"),
     ("range_offset_date_key", "SELECT COUNT(*) OVER (ORDER BY d RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) AS n FROM UNNEST([DATE '2024-01-01']) AS d", "ORDER BY key must be numeric"),
+    # function arguments (strict_calls)
+    ("count_distinct_star", f"SELECT COUNT(DISTINCT *) AS n FROM {T}", "COUNT(*) cannot be used with DISTINCT"),
+    ("in_unnest_element_type", f"SELECT COUNT(*) AS n FROM {T} WHERE `Rows` IN UNNEST(['1'])", "operator IN UNNEST"),
+    ("bit_and_float", "SELECT BIT_AND(x) AS a FROM UNNEST([1.5]) AS x", "aggregate function BIT_AND"),
+    ("date_of_int", "SELECT DATE(20200101) AS a", "function DATE for argument types: INT64"),
+    ("timestamp_array_by_month", "SELECT GENERATE_TIMESTAMP_ARRAY(TIMESTAMP '2024-01-01 00:00:00+00', TIMESTAMP '2024-06-01 00:00:00+00', INTERVAL 1 MONTH) AS a", "does not support the MONTH date part"),
+    ("extract_datetime_at_time_zone", "SELECT EXTRACT(YEAR FROM d AT TIME ZONE 'Asia/Tokyo') AS y FROM UNNEST([DATETIME '2020-01-01 00:00:00']) AS d", "EXTRACT from DATETIME does not support AT TIME ZONE"),
+    ("string_agg_null_separator", "SELECT STRING_AGG(x, CAST(NULL AS STRING)) AS s FROM UNNEST(['a', 'b']) AS x", "must be non-NULL"),
+    ("array_is_distinct_json", "SELECT ARRAY_IS_DISTINCT([JSON '1', JSON '1']) AS a", "ARRAY_IS_DISTINCT cannot be used"),
+    ("number_plus_interval", "SELECT 1 + INTERVAL 1 DAY AS x", "argument types: INT64, INTERVAL"),
+    ("date_diff_part_first", "SELECT DATE_DIFF(DAY, DATE '2020-01-01', DATE '2020-02-01') AS d", "Unrecognized name: DAY"),
+    ("date_trunc_quoted_part_first", f"SELECT DATE_TRUNC('month', StudyDate) AS m FROM {T} LIMIT 1", "A valid date part name is required"),
     ("lag_named_window_frame", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)", "framing clause is not allowed for analytic function LAG"),
 ]  # fmt: skip
 
@@ -141,6 +153,16 @@ ACCEPTED = [
     ("leap_second_literals", "SELECT TIMESTAMP '2015-11-06 23:59:60' AS a, DATETIME '2015-11-06 23:59:60' AS b"),
     ("pipe_where_window", "FROM UNNEST([1, 2]) AS x |> WHERE RANK() OVER (ORDER BY x) = 1"),
     ("corresponding_branch_count", "SELECT 1 AS a, 1 AS b EXCEPT ALL (SELECT 1 AS b, 2 AS c, 1 AS a UNION ALL CORRESPONDING BY (a, b) SELECT 1 AS a, 1 AS b, 2 AS c)"),
+    ("count_distinct_column", f"SELECT COUNT(DISTINCT x) AS n, COUNT(*) AS m FROM {U}"),
+    ("in_unnest_coercible", "SELECT d FROM UNNEST([DATE '2020-01-01']) AS d WHERE d IN UNNEST(['2020-01-01']) AND 1 IN UNNEST([1.5, 1.0])"),
+    ("bit_aggregates_of_ints", "SELECT BIT_AND(x) AS a, BIT_OR(x) AS b, BIT_XOR(x) AS c FROM UNNEST([1, 3]) AS x"),
+    ("date_constructors", "SELECT DATE(2020, 1, 1) AS a, DATE('2020-01-01') AS b, DATE(TIMESTAMP '2020-01-01') AS c"),
+    ("timestamp_array_by_hours", "SELECT GENERATE_TIMESTAMP_ARRAY(TIMESTAMP '2024-01-01 00:00:00+00', TIMESTAMP '2024-01-02 00:00:00+00', INTERVAL 6 HOUR) AS a"),
+    ("extract_timestamp_at_time_zone", "SELECT EXTRACT(YEAR FROM t AT TIME ZONE 'Asia/Tokyo') AS y FROM UNNEST([TIMESTAMP '2020-01-01 00:00:00+00']) AS t"),
+    ("string_agg_separators", "SELECT STRING_AGG(x, '; ') AS s, STRING_AGG(x) AS t FROM UNNEST(['a', 'b']) AS x"),
+    ("array_is_distinct_ints", "SELECT ARRAY_IS_DISTINCT([1, 1]) AS a"),
+    ("date_plus_interval", "SELECT DATE '2020-01-01' + INTERVAL 1 DAY AS a, INTERVAL 1 DAY + DATE '2020-01-01' AS b"),
+    ("date_trunc_of_text", "SELECT DATE_TRUNC('2020-01-15', MONTH) AS m, DATE_DIFF(DATE '2020-02-01', DATE '2020-01-01', DAY) AS d"),
     ("lag_named_window", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x)"),
 ]  # fmt: skip
 

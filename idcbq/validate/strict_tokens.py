@@ -11,8 +11,8 @@ sqlglot reads these, so the tree no longer shows the mistake; the tokens still d
   pipe syntax (``FROM t |> SELECT x``);
 - ORDER BY or LIMIT in a set operation's branch without parentheses (sqlglot moves it
   to the whole operation);
-- other dialects' array slices (``a[1:2]``) and ``WITH ORDINALITY`` (read as WITH
-  OFFSET).
+- other dialects' array slices (``a[1:2]``), ``WITH ORDINALITY`` (read as WITH
+  OFFSET) and ``DATE_TRUNC('month', d)`` (sqlglot drops ``d``).
 
 Example:
     >>> from idcbq.validate import check
@@ -40,6 +40,7 @@ _PARTS = frozenset(
         "MICROSECOND",
     ]
 )
+_TRUNCS = frozenset(["DATE_TRUNC", "DATETIME_TRUNC", "TIMESTAMP_TRUNC", "TIME_TRUNC"])
 _MODES = frozenset(["FULL", "LEFT", "INNER", "OUTER"])
 _AFTER = frozenset(["ALL", "DISTINCT", "STRICT", "CORRESPONDING"])
 
@@ -71,6 +72,19 @@ def check_tokens(scan: _Tokens, count: int) -> None:
             group["tail"] = group["tail"] or i
         elif k == "COLON" and group["bracket"]:
             scan.refuse(i, "array slices a[i:j] are not BigQuery", hint="use ARRAY(SELECT ...)")
+        elif (
+            scan.text(i).upper() in _TRUNCS
+            and scan.kind(i + 1) == "L_PAREN"
+            and scan.kind(i + 2) == "STRING"
+            and scan.text(i + 2).upper() in _PARTS
+            and scan.kind(i + 3) == "COMMA"
+        ):
+            scan.refuse(
+                i + 2,
+                f"A valid date part name is required: {scan.text(i).upper()}'s part comes "
+                "second, unquoted",
+                hint=f"{scan.text(i).upper()}(value, {scan.text(i + 2).upper()})",
+            )
         elif k == "WITH" and scan.text(i + 1).upper() == "ORDINALITY":
             scan.refuse(i, "WITH ORDINALITY is not BigQuery", hint="use WITH OFFSET")
         elif k == "INTERVAL" and scan.kind(i + 1) == "STRING":

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from idcbq.validate import strict_calls
 from idcbq.validate.strict_literals import cast_literal
 from idcbq.validate.type_rules import (
     ARRAY,
@@ -84,6 +85,8 @@ def _first_argument(node: exp.Expr | None) -> exp.Expr | None:
 
 
 def _text_function(node: exp.Expr, refuse: Add) -> None:
+    if isinstance(node, exp.GroupConcat) and strict_calls.null_separator(node, refuse):
+        return
     value = _first_argument(node.this)
     fam = family(value)
     if value is not None and fam is not None and fam not in _TEXT:
@@ -128,6 +131,8 @@ def _part(node: exp.Expr | None) -> str | None:
 
 def _extract(node: exp.Extract, refuse: Add) -> None:
     part, value = _part(node.this), node.expression
+    if strict_calls.extract_at_time_zone(node, refuse):
+        return
     if part in _NOT_PARTS:
         refuse(node, f"{part} is not a date part BigQuery's EXTRACT supports")
     elif _is(value, T.DATE) and part in _TIME_PARTS:
@@ -147,6 +152,8 @@ def _date_function(node: exp.Expr, refuse: Add) -> None:
 
 def _date_diff(node: exp.DateDiff, refuse: Add) -> None:
     """DATE_DIFF of a DATE and a TIMESTAMP: the two have no common supertype."""
+    if strict_calls.part_first(node, refuse):
+        return
     values = (node.this, node.expression)
     if any(_is(v, T.DATE) for v in values) and any(_is(v, T.TIMESTAMPTZ) for v in values):
         types = ", ".join(name_of(v) for v in values)
@@ -241,6 +248,8 @@ def _arithmetic(node: exp.Binary, refuse: Add) -> None:
     """``1 + NULL``, ``TRUE + 1``, ``'ab' * 2``: no arithmetic signature matches."""
     symbol = _ARITHMETIC[type(node)]
     operands = (node.this, node.expression)
+    if symbol in "+-" and strict_calls.number_plus_interval(node, refuse):
+        return
     for operand in operands:
         if isinstance(_certain(operand) or operand, exp.Null):
             refuse(operand, f"Operands of {symbol} cannot be literal NULL")
@@ -328,4 +337,9 @@ FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.Unnest: _array_argument,
     exp.ArraySize: _array_argument,
     exp.Bracket: _subscript,
+    exp.Count: strict_calls.count_distinct_star,
+    **dict.fromkeys(strict_calls.BIT_NAMES, strict_calls.bit_aggregate),
+    exp.Date: strict_calls.date_of_number,
+    exp.GenerateTimestampArray: strict_calls.timestamp_array_step,
+    exp.Anonymous: strict_calls.array_is_distinct,
 }
