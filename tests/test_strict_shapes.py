@@ -112,6 +112,23 @@ REFUSED = [
     ("number_plus_interval", "SELECT 1 + INTERVAL 1 DAY AS x", "argument types: INT64, INTERVAL"),
     ("date_diff_part_first", "SELECT DATE_DIFF(DAY, DATE '2020-01-01', DATE '2020-02-01') AS d", "Unrecognized name: DAY"),
     ("date_trunc_quoted_part_first", f"SELECT DATE_TRUNC('month', StudyDate) AS m FROM {T} LIMIT 1", "A valid date part name is required"),
+    # implicit casts DuckDB makes and GoogleSQL does not (strict_signatures)
+    ("date_vs_timestamp", "SELECT DATE '2020-01-01' < TIMESTAMP '2020-01-01' AS a", "operator < for argument types: DATE, TIMESTAMP"),
+    ("datetime_vs_timestamp", "SELECT DATETIME '2020-01-01 00:00:00' = TIMESTAMP '2020-01-01' AS a", "operator ="),
+    ("like_of_int", f"SELECT x LIKE '1%' AS a FROM {U}", "operator LIKE"),
+    ("round_of_string", "SELECT ROUND('1.5') AS a", "function ROUND for argument types: STRING"),
+    ("abs_of_string_column", "SELECT ABS(s) AS a FROM UNNEST(['1']) AS s", "function ABS"),
+    ("sqrt_of_bool", "SELECT SQRT(TRUE) AS a", "function SQRT"),
+    ("cast_float_to_bool", "SELECT CAST(1.5 AS BOOL) AS a", "Invalid CAST from FLOAT64 to BOOL"),
+    ("cast_int_to_date", "SELECT CAST(1 AS DATE) AS a", "Invalid CAST from INT64 to DATE"),
+    ("cast_timestamp_to_int", "SELECT SAFE_CAST(TIMESTAMP '2020-01-01' AS INT64) AS a", "Invalid SAFE_CAST from TIMESTAMP to INT64"),
+    ("cast_time_to_date", "SELECT CAST(TIME '10:00:00' AS DATE) AS a", "Invalid CAST from TIME to DATE"),
+    ("strpos_of_int", "SELECT STRPOS(123, '1') AS a", "function STRPOS"),
+    ("trim_of_int", "SELECT TRIM(123) AS a", "function TRIM"),
+    ("regexp_extract_of_int", f"SELECT REGEXP_EXTRACT(`Rows`, r'1') AS a FROM {T}", "function REGEXP_EXTRACT"),
+    ("date_add_of_string_column", "SELECT DATE_ADD(s, INTERVAL 1 DAY) AS a FROM UNNEST(['2020-01-01']) AS s", "function DATE_ADD"),
+    ("extract_of_string_column", "SELECT EXTRACT(YEAR FROM s) AS a FROM UNNEST(['2020-01-01']) AS s", "function EXTRACT"),
+    ("format_date_of_string_column", "SELECT FORMAT_DATE('%Y', s) AS a FROM UNNEST(['2020-01-01']) AS s", "FORMAT_DATE"),
     ("lag_named_window_frame", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)", "framing clause is not allowed for analytic function LAG"),
 ]  # fmt: skip
 
@@ -163,6 +180,12 @@ ACCEPTED = [
     ("array_is_distinct_ints", "SELECT ARRAY_IS_DISTINCT([1, 1]) AS a"),
     ("date_plus_interval", "SELECT DATE '2020-01-01' + INTERVAL 1 DAY AS a, INTERVAL 1 DAY + DATE '2020-01-01' AS b"),
     ("date_trunc_of_text", "SELECT DATE_TRUNC('2020-01-15', MONTH) AS m, DATE_DIFF(DATE '2020-02-01', DATE '2020-01-01', DAY) AS d"),
+    ("date_vs_datetime", "SELECT DATE '2020-01-01' < DATETIME '2020-01-01 00:00:00' AS a, StudyDate > '2020-01-01' AS b FROM {T} LIMIT 1".replace("{T}", T)),
+    ("concat_of_number", "SELECT CONCAT('a', 1) AS a, 'a' || 1 AS b"),
+    ("math_of_numbers", f"SELECT ROUND(x, 1) AS a, ABS(-x) AS b, SQRT(x) AS c, POW(x, 2) AS d, SAFE_DIVIDE(x, 0) AS e, LOG(x, 2) AS f FROM {U}"),
+    ("scalar_casts", "SELECT CAST(1 AS BOOL) AS a, CAST(1.5 AS INT64) AS b, CAST(DATE '2020-01-01' AS TIMESTAMP) AS c, CAST(TIMESTAMP '2020-01-01' AS TIME) AS d, CAST(1 AS NUMERIC) AS e, CAST(1 AS STRING) AS f, CAST('1' AS INT64) AS g"),
+    ("text_functions_of_strings", "SELECT STRPOS('123', '1') AS a, TRIM(' a ') AS b, SPLIT('a,b') AS c, REGEXP_EXTRACT('a1', r'1') AS d, INITCAP('ab') AS e"),
+    ("date_functions_of_literals", "SELECT DATE_ADD('2020-01-01', INTERVAL 1 DAY) AS a, EXTRACT(YEAR FROM DATE '2020-01-01') AS b, FORMAT_DATE('%Y', '2020-01-01') AS c"),
     ("lag_named_window", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x)"),
 ]  # fmt: skip
 

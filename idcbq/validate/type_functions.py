@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from idcbq.validate import strict_calls
+from idcbq.validate import strict_calls, strict_signatures
 from idcbq.validate.strict_literals import cast_literal
 from idcbq.validate.type_rules import (
     ARRAY,
@@ -63,6 +63,12 @@ _TEXT_ARGUMENTS = {
     exp.StartsWith: ("STARTS_WITH", ("this", "expression")),
     exp.EndsWith: ("ENDS_WITH", ("this", "expression")),
     exp.RegexpLike: ("REGEXP_CONTAINS", ("this", "expression")),
+    exp.StrPosition: ("STRPOS", ("this", "substr")),
+    exp.Trim: ("TRIM", ("this",)),
+    exp.Split: ("SPLIT", ("this", "expression")),
+    exp.RegexpExtract: ("REGEXP_EXTRACT", ("this", "expression")),
+    exp.RegexpReplace: ("REGEXP_REPLACE", ("this", "expression", "replacement")),
+    exp.Initcap: ("INITCAP", ("this",)),
 }
 #: Families no text function reads.
 _NOT_TEXT = (NUM, BOOL, CIVIL, TIME, ARRAY, STRUCT, JSON)
@@ -133,6 +139,11 @@ def _extract(node: exp.Extract, refuse: Add) -> None:
     part, value = _part(node.this), node.expression
     if strict_calls.extract_at_time_zone(node, refuse):
         return
+    if strict_signatures.not_civil(value):
+        refuse(
+            node, f"No matching signature for function EXTRACT for argument types: {name_of(value)}"
+        )
+        return
     if part in _NOT_PARTS:
         refuse(node, f"{part} is not a date part BigQuery's EXTRACT supports")
     elif _is(value, T.DATE) and part in _TIME_PARTS:
@@ -142,9 +153,15 @@ def _extract(node: exp.Extract, refuse: Add) -> None:
 
 
 def _date_function(node: exp.Expr, refuse: Add) -> None:
-    """DATE_ADD/SUB/DIFF/TRUNC of a DATE by a part finer than a day."""
+    """DATE_ADD/SUB/DIFF/TRUNC of a DATE by a part finer than a day, or of a non-date."""
     part = _part(node.args.get("unit"))
     values = [node.this, *([node.expression] if isinstance(node, exp.DateDiff) else [])]
+    name = {exp.DateAdd: "DATE_ADD", exp.DateSub: "DATE_SUB", exp.DateDiff: "DATE_DIFF"}
+    for value in values:
+        if strict_signatures.not_civil(value):
+            words = f"{name.get(type(node), 'DATE_TRUNC')} for argument types: {name_of(value)}"
+            refuse(node, f"No matching signature for function {words}")
+            return
     if part in _TIME_PARTS and all(_is(v, T.DATE) for v in values):
         name = {exp.DateAdd: "DATE_ADD", exp.DateSub: "DATE_SUB", exp.DateDiff: "DATE_DIFF"}
         refuse(node, f"{name.get(type(node), 'DATE_TRUNC')} does not support the {part} date part")
@@ -166,6 +183,7 @@ def _cast(node: exp.Cast, refuse: Add) -> None:
     """An ARRAY or STRUCT casts only to an ARRAY or STRUCT; a BOOL only to BOOL, INT64
     or STRING; a literal only to a value of the type (strict_literals)."""
     cast_literal(node, refuse)
+    strict_signatures.cast_matrix(node, refuse)
     source, target = family(node.this), type_family(node.to)
     to_int_or_text = node.to.is_type(*exp.DataType.INTEGER_TYPES, *exp.DataType.TEXT_TYPES)
     wrong = (source in (ARRAY, STRUCT) and target is not None and target != source) or (
@@ -342,4 +360,5 @@ FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.Date: strict_calls.date_of_number,
     exp.GenerateTimestampArray: strict_calls.timestamp_array_step,
     exp.Anonymous: strict_calls.array_is_distinct,
+    **strict_signatures.SIGNATURE_RULES,
 }
