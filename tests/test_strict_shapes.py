@@ -129,6 +129,11 @@ REFUSED = [
     ("date_add_of_string_column", "SELECT DATE_ADD(s, INTERVAL 1 DAY) AS a FROM UNNEST(['2020-01-01']) AS s", "function DATE_ADD"),
     ("extract_of_string_column", "SELECT EXTRACT(YEAR FROM s) AS a FROM UNNEST(['2020-01-01']) AS s", "function EXTRACT"),
     ("format_date_of_string_column", "SELECT FORMAT_DATE('%Y', s) AS a FROM UNNEST(['2020-01-01']) AS s", "FORMAT_DATE"),
+    ("limit_offset_comma", f"SELECT x FROM {U} LIMIT 1, 2", "LIMIT offset, count"),
+    ("similar_to", "SELECT x FROM UNNEST(['a']) AS x WHERE x SIMILAR TO 'a'", "SIMILAR TO"),
+    ("regexp_operator", "SELECT x FROM UNNEST(['a']) AS x WHERE x REGEXP 'a'", "REGEXP is not BigQuery"),
+    ("in_subquery_types", f"SELECT x FROM {U} WHERE x IN (SELECT s FROM UNNEST(['1']) AS s)", "uncomparable types INT64 and STRING"),
+    ("group_by_aggregate_alias", f"SELECT COUNT(*) AS n FROM {U} GROUP BY n", "Column n contains an aggregation"),
     ("lag_named_window_frame", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)", "framing clause is not allowed for analytic function LAG"),
 ]  # fmt: skip
 
@@ -186,6 +191,8 @@ ACCEPTED = [
     ("scalar_casts", "SELECT CAST(1 AS BOOL) AS a, CAST(1.5 AS INT64) AS b, CAST(DATE '2020-01-01' AS TIMESTAMP) AS c, CAST(TIMESTAMP '2020-01-01' AS TIME) AS d, CAST(1 AS NUMERIC) AS e, CAST(1 AS STRING) AS f, CAST('1' AS INT64) AS g"),
     ("text_functions_of_strings", "SELECT STRPOS('123', '1') AS a, TRIM(' a ') AS b, SPLIT('a,b') AS c, REGEXP_EXTRACT('a1', r'1') AS d, INITCAP('ab') AS e"),
     ("date_functions_of_literals", "SELECT DATE_ADD('2020-01-01', INTERVAL 1 DAY) AS a, EXTRACT(YEAR FROM DATE '2020-01-01') AS b, FORMAT_DATE('%Y', '2020-01-01') AS c"),
+    ("in_subquery_same_types", f"SELECT x FROM {U} WHERE x IN (SELECT CAST(y AS INT64) FROM UNNEST([1.0]) AS y) AND x IN (SELECT 1.5)"),
+    ("limit_offset", f"SELECT x FROM {U} ORDER BY x LIMIT 1 OFFSET 1"),
     ("lag_named_window", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x)"),
 ]  # fmt: skip
 

@@ -54,8 +54,25 @@ def count_distinct_star(node: exp.Count, refuse: Add) -> None:
         refuse(node, "COUNT(*) cannot be used with DISTINCT")
 
 
-def in_unnest(node: exp.In, refuse: Add) -> None:
-    """``x IN UNNEST(array)``: x and the array's elements need a common type."""
+def in_unnest_or_query(node: exp.In, refuse: Add) -> None:
+    """``x IN UNNEST(array)`` / ``x IN (SELECT y ...)``: x and the elements (or y) need
+    a common type."""
+    query = node.args.get("query")
+    if query is not None:
+        select = query.this if isinstance(query, exp.Subquery) else query
+        if isinstance(select, exp.Select) and len(select.expressions) == 1:
+            column = _plain(select.expressions[0].unalias())
+            sure = isinstance(column, exp.Cast) or (
+                isinstance(column, exp.Column) and not column.is_star
+            )
+            mine = isinstance(_plain(node.this), exp.Column | exp.Cast)
+            if sure and mine and comparable(node.this, column, ordering=False):
+                refuse(
+                    node,
+                    "Cannot execute IN subquery with uncomparable types "
+                    f"{name_of(node.this)} and {name_of(column)}",
+                )
+        return
     unnest = node.args.get("unnest")
     if not isinstance(unnest, exp.Unnest) or len(unnest.expressions) != 1:
         return

@@ -310,6 +310,15 @@ def _ordinals(node: exp.Select, refuse: Add) -> None:
     group = node.args.get("group")
     order = node.args.get("order")
     keys = [("GROUP BY", k) for k in (group.expressions if group is not None else ())]
+    aliases = {i.alias.lower(): n for n, i in enumerate(items, 1) if isinstance(i, exp.Alias)}
+    for _, key in keys:  # GROUP BY n where n names an aggregate of the SELECT list
+        if isinstance(key, exp.Column) and not key.table and key.name.lower() in aliases:
+            item = items[aliases[key.name.lower()] - 1]
+            if any(is_aggregate(a) and not _windowed(a) for a in _own_nodes(item)):
+                refuse(
+                    key,
+                    f"Column {key.name} contains an aggregation function, which is not allowed in GROUP BY",
+                )
     keys += [("ORDER BY", o.this) for o in (order.expressions if order is not None else ())]
     for word, key in keys:
         n = _ordinal(key)

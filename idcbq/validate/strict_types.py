@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
-from idcbq.validate.strict_calls import in_unnest
+from idcbq.validate.strict_calls import in_unnest_or_query
 from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
 from idcbq.validate.strict_literals import integer_literal
 from idcbq.validate.strict_shapes import check_select
@@ -187,8 +187,7 @@ def _bare_null(node: exp.Expr) -> bool:
 
 
 def _in(node: exp.In, refuse: Add) -> None:
-    if node.args.get("unnest"):
-        in_unnest(node, refuse)
+    in_unnest_or_query(node, refuse)
     if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
         return
     for value in node.expressions:
