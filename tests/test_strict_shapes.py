@@ -134,6 +134,8 @@ REFUSED = [
     ("regexp_operator", "SELECT x FROM UNNEST(['a']) AS x WHERE x REGEXP 'a'", "REGEXP is not BigQuery"),
     ("in_subquery_types", f"SELECT x FROM {U} WHERE x IN (SELECT s FROM UNNEST(['1']) AS s)", "uncomparable types INT64 and STRING"),
     ("group_by_aggregate_alias", f"SELECT COUNT(*) AS n FROM {U} GROUP BY n", "Column n contains an aggregation"),
+    ("analytic_without_over", f"SELECT LAG(x) AS l FROM {U}", "Analytic function LAG cannot be called without an OVER clause"),
+    ("row_number_without_over", f"SELECT ROW_NUMBER() AS r FROM {U}", "cannot be called without an OVER clause"),
     ("lag_named_window_frame", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)", "framing clause is not allowed for analytic function LAG"),
 ]  # fmt: skip
 
@@ -193,6 +195,7 @@ ACCEPTED = [
     ("date_functions_of_literals", "SELECT DATE_ADD('2020-01-01', INTERVAL 1 DAY) AS a, EXTRACT(YEAR FROM DATE '2020-01-01') AS b, FORMAT_DATE('%Y', '2020-01-01') AS c"),
     ("in_subquery_same_types", f"SELECT x FROM {U} WHERE x IN (SELECT CAST(y AS INT64) FROM UNNEST([1.0]) AS y) AND x IN (SELECT 1.5)"),
     ("limit_offset", f"SELECT x FROM {U} ORDER BY x LIMIT 1 OFFSET 1"),
+    ("percentile_cont_aggregate", f"SELECT PERCENTILE_CONT(x, 0.5) AS m FROM {U}"),
     ("lag_named_window", f"SELECT LAG(x) OVER w AS l FROM {U} WINDOW w AS (ORDER BY x)"),
 ]  # fmt: skip
 

@@ -179,6 +179,8 @@ def _visit(
         elif in_aggregate:
             refuse(node, "Analytic functions cannot be arguments to aggregate functions")
         in_window = True
+    elif isinstance(node, _ANALYTIC) and not _windowed(node):
+        refuse(node, f"Analytic function {_name(node)} cannot be called without an OVER clause")
     elif is_aggregate(node) and not _windowed(node):
         walk.aggregates.setdefault(clause, []).append(node)
         _distinct_order(node, refuse)
