@@ -99,6 +99,8 @@ def check_columns(
             hidden = _alias_hidden(column, scope)
             visible = set() if hidden else aliases
             problem = _check_one(column, scope, visible, refs, schema, cache)
+            if not problem and hidden and column.name.lower() in aliases and _sourceless(scope):
+                problem = _unknown(column.name, None, [])  # no FROM anywhere: only the alias
             if problem and column.name.lower() in aliases:
                 problem = (
                     f"{problem[0]} (a SELECT alias cannot be used in {hidden})",
@@ -114,6 +116,16 @@ def check_columns(
                         hint=problem[1],
                     )
                 )
+
+
+def _sourceless(scope: Any) -> bool:
+    """Neither ``scope`` nor any enclosing scope reads a table, UNNEST or subquery."""
+    current = scope
+    while current is not None:
+        if current.sources:
+            return False
+        current = current.parent
+    return True
 
 
 def _by_list(column: Any) -> bool:

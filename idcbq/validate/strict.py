@@ -169,7 +169,11 @@ def check_strict(
     from idcbq.validate.statements import DIALECT
 
     tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
-    _Scan(tokens, sql, lmap, add).run()
+    scan = _Scan(tokens, sql, lmap, add)
+    scan.run()
+    from idcbq.validate.strict_tokens import check_tokens
+
+    check_tokens(scan, len(tokens))
     from idcbq.validate.result_names import duplicate_names
 
     duplicate_names(tree, sql, lmap, add)
@@ -269,6 +273,8 @@ class _Scan:
                 "aggregate FILTER (WHERE ...) is not BigQuery",
                 hint="use COUNTIF(cond) or an aggregate of IF(cond, x, NULL)",
             )
+        elif k in ("SIMILAR_TO", "RLIKE"):
+            self.refuse(i, f"{text.upper()} is not BigQuery", hint="use REGEXP_CONTAINS(x, r'...')")
         elif text in ("==", "->", "->>", "@>", "<@", "&&", "**", "//", "!~", "~~", "!~~"):
             self.refuse(i, f"operator {text} is not BigQuery")
         else:
@@ -297,6 +303,10 @@ class _Scan:
             )
         elif k == "LIMIT" and self.kind(i + 1) == "NUMBER" and not _integral(after):
             self.refuse(i, f"LIMIT expects an integer, got {after}")
+        elif k == "LIMIT" and self.kind(i + 2) == "COMMA" and self.kind(i + 3) == "NUMBER":
+            self.refuse(
+                i, "LIMIT offset, count is not BigQuery", hint="use LIMIT count OFFSET offset"
+            )
 
     def _cast_type(self, i: int) -> None:
         name = self.text(i).upper()

@@ -51,6 +51,10 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
+from idcbq.validate.strict_calls import in_unnest_or_query
+from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
+from idcbq.validate.strict_literals import integer_literal
+from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
     BOOL,
@@ -100,9 +104,12 @@ def check_types(
         seen.add(key)
         add(ValidationError(message, location=node_location(node, sql, lmap)))
 
+    # pipe syntax (|> WHERE after an aggregate, ...) becomes nested SELECTs whose
+    # shapes are not the query's: only the type rules judge it
+    rules = {**RULES, exp.Select: _distinct_rules} if "|>" in sql else RULES
     for node in typed.walk():
         for kind in type(node).__mro__:
-            rule = RULES.get(kind)
+            rule = rules.get(kind)
             if rule is not None:
                 try:
                     rule(node, refuse)
@@ -180,6 +187,7 @@ def _bare_null(node: exp.Expr) -> bool:
 
 
 def _in(node: exp.In, refuse: Add) -> None:
+    in_unnest_or_query(node, refuse)
     if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
         return
     for value in node.expressions:
@@ -264,7 +272,14 @@ def _set_operation(node: exp.SetOperation, refuse: Add) -> None:
     if node.args.get("by_name") or node.args.get("side") or node.args.get("kind"):
         return
     left, right = _columns(node.left), _columns(node.right)
-    if left is None or right is None or len(left) != len(right):
+    if left is None or right is None:
+        return
+    if len(left) != len(right):
+        word = type(node).__name__.upper()
+        refuse(
+            node.right if node.right.meta_get("start") is not None else node,
+            f"Queries in {word} have mismatched column count: {len(left)} and {len(right)}",
+        )
         return
     for i, (a, b) in enumerate(zip(left, right, strict=True)):
         if supertype_of([a, b]) is False:
@@ -280,6 +295,8 @@ def _columns(query: exp.Expr) -> list[exp.Expr] | None:
     while isinstance(query, exp.Subquery):
         query = query.this
     if isinstance(query, exp.SetOperation):
+        if any(query.args.get(k) for k in ("by_name", "side", "kind", "on")):
+            return None  # CORRESPONDING / outer modes: columns matched by name
         return _columns(query.left)
     if not isinstance(query, exp.Select) or query.args.get("kind"):
         return None
@@ -305,6 +322,9 @@ def _join(node: exp.Join, refuse: Add) -> None:
 def _logic(node: exp.Expr, refuse: Add) -> None:
     word = {exp.Not: "NOT", exp.And: "AND", exp.Or: "OR"}[type(node)]
     operands = [node.this] if isinstance(node, exp.Not) else [node.this, node.expression]
+    if isinstance(node, exp.Not) and _bare_null(node.this):
+        refuse(node.this, "Operands of NOT cannot be literal NULL")
+        return
     for operand in operands:
         if family(operand) not in (None, BOOL):
             kinds = ", ".join(name_of(o) for o in operands)
@@ -337,6 +357,11 @@ def _group(node: exp.Group, refuse: Add) -> None:
 
 
 def _select(node: exp.Select, refuse: Add) -> None:
+    check_select(node, refuse)
+    _distinct_rules(node, refuse)
+
+
+def _distinct_rules(node: exp.Select, refuse: Add) -> None:
     if not node.args.get("distinct"):
         return
     for item in node.expressions:
@@ -383,12 +408,16 @@ def _window(node: exp.Window, refuse: Add) -> None:
         problem = orderable_problem(key, "partitioning")
         if problem:
             refuse(key, f"Partitioning by {problem} is not allowed")
-    if node.args.get("alias"):  # OVER w / OVER (w ...): the named window holds the rest
-        return
     function = node.this
     while isinstance(function, exp.IgnoreNulls | exp.RespectNulls):
         function = function.this
     name = function.sql("bigquery").split("(")[0].upper()
+    check_frame(node, refuse)
+    check_arguments(function, refuse)
+    if node.args.get("alias"):  # OVER w / OVER (w ...): the named window holds the rest
+        if isinstance(function, _NO_FRAME) and named_frame(node):
+            refuse(node, f"Window framing clause is not allowed for analytic function {name}")
+        return
     ordered = node.args.get("order") is not None
     if isinstance(function, _RANKING) and not ordered:
         refuse(node, f"Analytic function {name} must have ORDER BY in its window")
@@ -464,5 +493,6 @@ RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.Max: _min_max,
     exp.Limit: _limit,
     exp.Offset: _limit,
+    exp.Literal: integer_literal,
     **FUNCTION_RULES,
 }

@@ -131,11 +131,26 @@ def comparable(a: exp.Expr, b: exp.Expr, *, ordering: bool) -> str | None:
         if fam in _NOT_COMPARABLE or (ordering and fam == STRUCT):
             word = "Ordering" if ordering else "Equality"
             return f"{word} is not defined for arguments of type {name_of(node)}"
+    if fa == fb == CIVIL and _timestamp_mix(a, b):
+        return "mismatch"
     if fa is None or fb is None or fa == fb or {fa, fb} == {STRING, BYTES}:
         return None  # (sqlglot types a BYTES function's result STRING: never told apart)
     if _civil_text(fa, a, fb, b):
         return None
     return "mismatch"
+
+
+def _timestamp_mix(a: exp.Expr, b: exp.Expr) -> bool:
+    """A TIMESTAMP against a DATE or DATETIME (GoogleSQL converts neither way), for
+    columns and casts only (a function's civil type may be loosely typed)."""
+    kinds = set()
+    for node in (a, b):
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if not isinstance(node, exp.Column | exp.Cast) or node.type is None:
+            return False
+        kinds.add(node.type.this)
+    return T.TIMESTAMPTZ in kinds and bool(kinds & {T.DATE, T.DATETIME, T.TIMESTAMP})
 
 
 def _civil_text(fa: str, a: exp.Expr, fb: str, b: exp.Expr) -> bool:
