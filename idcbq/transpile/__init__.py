@@ -95,6 +95,7 @@ def to_duckdb_tree(
 
     from idcbq.transpile import (
         alias_fields,
+        bytes_text,
         casts,
         civil_text,
         compliance,
@@ -165,6 +166,7 @@ def to_duckdb_tree(
             or time_buckets.needs_types(query)
             or window_frames.needs_types(query)
             or json_subscripts.needs_types(query)
+            or bytes_text.needs_types(query, known_schema, types)
         )
         if wanted:
             declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
@@ -177,6 +179,7 @@ def to_duckdb_tree(
             query = rules.run_rules(
                 query,
                 (
+                    *bytes_text.TYPED,  # first: the string rules then see text
                     *functions.TYPED,
                     *structs.TYPED,
                     *numeric.TYPED,
