@@ -71,7 +71,10 @@ def output_limits(tree: exp.Expr) -> exp.Expr:
         if literal and isinstance(node, exp.Pad) and int(float(value.this)) <= MAX_OUTPUT:
             continue
         bad = exp.GT(this=exp.paren(size), expression=limit.copy())
-        node.set(key, _guard(value.copy(), bad, message))
+        guarded = _guard(value.copy(), bad, message)
+        if isinstance(node, exp.Pad):  # DuckDB's lpad takes no BIGINT; the guard bounds it
+            guarded = exp.cast(guarded, "INT")
+        node.set(key, guarded)
     return tree
 
 
