@@ -113,6 +113,7 @@ def to_duckdb_tree(
         rules,
         semantics,
         sequences,
+        set_order,
         shapes,
         stats,
         string_search,
@@ -148,6 +149,7 @@ def to_duckdb_tree(
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
         query = semantics.output_names(query, columns=False)
+        query = set_order.order_expressions(query)  # before types: the wrapper is typed
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
