@@ -209,6 +209,7 @@ def to_duckdb_tree(
         untyped = (
             civil_text.literal_casts,  # before errors_runtime reads literals
             structs.array_struct_names,  # before UNNEST reads the fields
+            structs.anonymous_struct_fields,
             unnest_rows.explode_struct_literals,
             rules.Triggered(semantics.UNTYPED),
             *json_values.UNTYPED,  # before functions, as compliance
