@@ -95,6 +95,7 @@ def to_duckdb_tree(
 
     from idcbq.transpile import (
         alias_fields,
+        bytes_text,
         casts,
         civil_text,
         compliance,
@@ -112,6 +113,7 @@ def to_duckdb_tree(
         rules,
         semantics,
         sequences,
+        set_order,
         shapes,
         stats,
         string_search,
@@ -147,6 +149,7 @@ def to_duckdb_tree(
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
         query = semantics.output_names(query, columns=False)
+        query = set_order.order_expressions(query)  # before types: the wrapper is typed
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
@@ -165,6 +168,7 @@ def to_duckdb_tree(
             or time_buckets.needs_types(query)
             or window_frames.needs_types(query)
             or json_subscripts.needs_types(query)
+            or bytes_text.needs_types(query, known_schema, types)
         )
         if wanted:
             declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
@@ -177,6 +181,7 @@ def to_duckdb_tree(
             query = rules.run_rules(
                 query,
                 (
+                    *bytes_text.TYPED,  # first: the string rules then see text
                     *functions.TYPED,
                     *structs.TYPED,
                     *numeric.TYPED,
@@ -204,6 +209,7 @@ def to_duckdb_tree(
         untyped = (
             civil_text.literal_casts,  # before errors_runtime reads literals
             structs.array_struct_names,  # before UNNEST reads the fields
+            structs.anonymous_struct_fields,
             unnest_rows.explode_struct_literals,
             rules.Triggered(semantics.UNTYPED),
             *json_values.UNTYPED,  # before functions, as compliance

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.rewrites import error_call as _error
+from idcbq.transpile.rewrites import int_literal
 from idcbq.transpile.rules import run_triggered
 
 T = exp.DataType.Type
@@ -71,7 +72,10 @@ def output_limits(tree: exp.Expr) -> exp.Expr:
         if literal and isinstance(node, exp.Pad) and int(float(value.this)) <= MAX_OUTPUT:
             continue
         bad = exp.GT(this=exp.paren(size), expression=limit.copy())
-        node.set(key, _guard(value.copy(), bad, message))
+        guarded = _guard(value.copy(), bad, message)
+        if isinstance(node, exp.Pad):  # DuckDB's lpad takes no BIGINT; the guard bounds it
+            guarded = exp.cast(guarded, "INT")
+        node.set(key, guarded)
     return tree
 
 
@@ -95,21 +99,35 @@ def _runtime_value(node: object) -> bool:
     return isinstance(node, exp.Expr) and not isinstance(node, exp.Literal | exp.Var)
 
 
+#: DuckDB's largest LIMIT/OFFSET (2^62; a larger one is a binder error). No result has
+#: that many rows, so a larger count keeps every row and a larger offset skips them all,
+#: as the cap does.
+LIMIT_CAP = 4611686018427387904
+
+
 def limit_offset(tree: exp.Expr) -> exp.Expr:
-    """``LIMIT @n`` / ``OFFSET @m``: NULL or negative raise, as in BigQuery."""
+    """``LIMIT @n`` / ``OFFSET @m``: NULL or negative raise, as in BigQuery; a count or
+    offset past DuckDB's largest is capped there."""
     for node in list(tree.find_all(exp.Limit, exp.Offset)):
         value = node.args.get("expression")
-        if not _runtime_value(value) or node.meta.get("idcbq_checked"):
+        if node.meta.get("idcbq_checked"):
+            continue
+        literal = int_literal(value) if isinstance(value, exp.Expr) else None
+        if literal is not None and literal > LIMIT_CAP:
+            node.meta["idcbq_checked"] = True
+            node.set("expression", exp.Literal.number(LIMIT_CAP))
+            continue
+        if not _runtime_value(value):
             continue
         node.meta["idcbq_checked"] = True
-        node.set(
-            "expression",
-            _null_or_negative(
-                value.copy(),
-                "Limit requires non-null count and offset",
-                "Limit requires non-negative count and offset",
-            ),
+        checked = _null_or_negative(
+            value.copy(),
+            "Limit requires non-null count and offset",
+            "Limit requires non-negative count and offset",
         )
+        cap = exp.Literal.number(LIMIT_CAP)
+        # DuckDB's least (checked is never NULL here: BigQuery's NULL rule adds nothing)
+        node.set("expression", exp.Anonymous(this="least", expressions=[checked, cap]))
     return tree
 
 

@@ -8,7 +8,8 @@ values but divides in DOUBLE, so the translation divides the unscaled integers
 - ``a / b``: ``round(a_u * 10^9 / b_u)`` by long division (quotient, then the
   remainder's 9 digits and the rounding digit); a divisor of ``10^20`` or more would
   overflow HUGEINT there and raises instead; a zero divisor raises as in BigQuery;
-- ``AVG(x)``: ``round(SUM(x)_u / COUNT(x))`` (the sum is exact in DuckDB), window or not.
+- ``AVG(x)``: ``round(SUM(x)_u / COUNT(x))``, window or not; the integer parts and the
+  fractions are summed apart (the unscaled sum may pass HUGEINT) and divided by long division.
 
 The result is rebuilt as ``DECIMAL(38, 9)`` from its integer and fraction parts (a value
 beyond NUMERIC's range raises, as BigQuery's overflow does).
@@ -41,6 +42,25 @@ _QUOTIENT = (
 )
 #: round(_s / _n) of an unscaled sum and a count, half away from zero.
 _MEAN = "_s // _n + CASE WHEN 2 * abs(_s % _n) >= _n THEN sign(_s) ELSE 0 END"
+#: The unscaled mean of values whose integer parts sum to ``_i`` and whose fractions
+#: (unscaled) sum to ``_f``, over ``_n`` values, rounded half away from zero. The unscaled
+#: sum ``_i * 10^9 + _f`` may pass HUGEINT (two NUMERICs near the maximum do): so
+#: ``_i = _q * _n + _r`` first; ``_t = _r * 10^9 + _f`` is below ``2 * _n * 10^9``.
+_MEAN_PARTS = f"""
+CASE WHEN _n = 0 THEN NULL ELSE
+  (_i // _n) * {_SCALE} + (((_i % _n) * {_SCALE} + _f) // _n)
+  + CASE WHEN 2 * abs(((_i % _n) * {_SCALE} + _f) % _n) > _n
+           THEN sign(((_i % _n) * {_SCALE} + _f) % _n)
+         WHEN 2 * abs(((_i % _n) * {_SCALE} + _f) % _n) = _n
+           AND sign((_i // _n) * {_SCALE} + (((_i % _n) * {_SCALE} + _f) // _n))
+             IN (0, sign(((_i % _n) * {_SCALE} + _f) % _n))
+           THEN sign(((_i % _n) * {_SCALE} + _f) % _n)
+         ELSE 0 END
+END
+"""
+#: A NUMERIC's integer part and its fraction's 9 digits (same sign).
+_WHOLE = "CAST(trunc(_v) AS HUGEINT)"
+_FRACTION = f"CAST((_v - trunc(_v)) * {_SCALE} AS BIGINT)"
 
 
 def _fragment(template: str, **parts: exp.Expr) -> exp.Expr:
@@ -85,6 +105,12 @@ def exact_mean(avg: exp.Avg) -> exp.Expr:
         copy.set("this", agg)
         return copy
 
-    total = over(exp.Sum(this=avg.this.copy()))
     count = over(exp.Count(this=avg.this.copy()))
-    return _decimal(_fragment(_MEAN, _s=_unscaled(total), _n=count))
+    if isinstance(avg.this, exp.Distinct):  # parts of distinct values are not distinct
+        total = over(exp.Sum(this=avg.this.copy()))
+        return _decimal(_fragment(_MEAN, _s=_unscaled(total), _n=count))
+    numeric = exp.cast(avg.this.copy(), exp.DataType.build("DECIMAL(38, 9)"))
+    wholes = over(exp.Sum(this=duck_fragment(_WHOLE, _v=numeric)))
+    fractions = over(exp.Sum(this=duck_fragment(_FRACTION, _v=numeric)))
+    parts = {"_i": exp.paren(wholes), "_f": exp.paren(fractions), "_n": count}
+    return _decimal(_fragment(_MEAN_PARTS, **parts))

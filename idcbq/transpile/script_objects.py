@@ -117,6 +117,19 @@ def inline_functions(tree: exp.Expr, functions: Mapping[str, TempFunction]) -> e
             pname.lower(): exp.Paren(this=exp.cast(arg.copy(), kind) if kind else arg.copy())
             for (pname, kind), arg in zip(fn.params, arguments, strict=True)
         }
+        for position, (pname, _), arg in zip(
+            range(1, len(arguments) + 1), fn.params, arguments, strict=True
+        ):
+            reason = _captured(fn.body, pname.lower(), arg)
+            if reason:
+                raise ValidationError(
+                    f"temporary function {fn.name}: argument {position} ({arg.sql('bigquery')}) "
+                    f"{reason}, and the body reads {pname} inside a subquery: idcbq writes the "
+                    "body in place of the call, where the argument would no longer mean what it "
+                    "means in the caller",
+                    hint="compute the argument in a WITH query first and pass its column, "
+                    "qualified by the query's name",
+                )
         body = fn.body.copy()
         for column in list(body.find_all(exp.Column)):
             if not column.table and column.name.lower() in args:
@@ -127,6 +140,48 @@ def inline_functions(tree: exp.Expr, functions: Mapping[str, TempFunction]) -> e
             return new
         call.replace(new)
     raise ValidationError("temporary functions nest too deeply")
+
+
+def _captured(body: exp.Expr, pname: str, arg: exp.Expr) -> str | None:
+    """Why ``arg``, written where the body reads parameter ``pname`` inside a subquery,
+    would change meaning there (None if it would not).
+
+    GoogleSQL evaluates an argument in the caller. Written into a subquery of the body,
+    an aggregate or analytic function would aggregate the subquery's rows (or be refused
+    there), and a column could resolve to a table the subquery reads.
+    """
+    from sqlglot import exp
+
+    def in_query(node: exp.Expr) -> bool:
+        while node is not None:
+            if isinstance(node, exp.Query):
+                return True
+            if node is body:
+                return False
+            node = node.parent
+        return False
+
+    refs = (c for c in body.find_all(exp.Column) if not c.table and c.name.lower() == pname)
+    if not any(in_query(c.parent) for c in refs):
+        return None
+    own = list(arg.walk(prune=lambda n: isinstance(n, exp.Query)))  # not its own subqueries
+    if any(isinstance(n, exp.AggFunc | exp.Window) for n in own):
+        return "holds an aggregate or analytic function"
+    columns = [n for n in own if isinstance(n, exp.Column)]
+    if not columns:
+        return None
+    declared: set[str] = set()
+    for alias in body.find_all(exp.TableAlias):
+        declared.add(alias.name.lower())
+        declared.update(c.name.lower() for c in alias.columns)
+    tables = list(body.find_all(exp.Table))  # a table's (or WITH query's) columns are unknown
+    declared.update(t.name.lower() for t in tables)
+    for column in columns:
+        if column.table and column.table.lower() not in declared:
+            continue  # qualified by a name of the caller's only
+        if column.table or tables or column.name.lower() in declared:
+            return f"reads column {column.sql('bigquery')}, which the body's subquery may name too"
+    return None
 
 
 def _builtin(name: str) -> bool:

@@ -73,3 +73,36 @@ def wrap_float_set_order(order: exp.Order, is_float) -> exp.Select | None:
         wrapper.set(key, value)
     slot.replace(wrapper)
     return wrapper
+
+
+def _plain_key(key: exp.Expr) -> bool:
+    """An ORDER BY key DuckDB takes after a set operation: an output column or position."""
+    return (isinstance(key, exp.Column) and not key.table) or (
+        isinstance(key, exp.Literal) and key.is_int
+    )
+
+
+def order_expressions(tree: exp.Expr) -> exp.Expr:
+    """``<set operation> ORDER BY -x``: an ORDER BY key that is an expression of the output
+    columns (GoogleSQL takes it; DuckDB orders a set operation only by its output columns,
+    a binder error) sorts a wrapper, ``SELECT * FROM (<set operation>) ORDER BY ...``,
+    whose columns are the set operation's, in order and by name."""
+    for setop in list(tree.find_all(exp.SetOperation)):
+        order = setop.args.get("order")
+        if order is None or all(_plain_key(o.this) for o in order.expressions):
+            continue
+        root = setop is tree
+        slot = None if root else detach(setop)
+        moved = {key: setop.args.get(key) for key in ("order", "limit", "offset", "with_")}
+        for key in moved:
+            setop.set(key, None)
+        wrapper = exp.select(exp.Star()).from_(
+            exp.Subquery(this=setop, alias=exp.TableAlias(this=exp.to_identifier("_idcbq_set")))
+        )
+        for key, value in moved.items():
+            wrapper.set(key, value)
+        if root:
+            tree = wrapper
+        else:
+            slot.replace(wrapper)
+    return tree

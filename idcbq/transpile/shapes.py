@@ -102,6 +102,13 @@ def pivot_names(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+def _aggregates(value: exp.Expr) -> bool:
+    """Whether ``value`` aggregates or is analytic in its own query (a subquery's
+    aggregate is the subquery's)."""
+    nodes = value.walk(prune=lambda node: isinstance(node, exp.Query))
+    return any(isinstance(node, exp.AggFunc | exp.Window) for node in nodes)
+
+
 @handles(exp.Group)  # acts on a SELECT with GROUP BY
 def group_by_alias(tree: exp.Expr) -> exp.Expr:
     """A GROUP BY name that is both a SELECT alias and a column groups by the alias."""
@@ -110,17 +117,22 @@ def group_by_alias(tree: exp.Expr) -> exp.Expr:
         if group is None:
             continue
         aliases = {
-            item.alias.lower(): item.this
-            for item in select.expressions
-            if isinstance(item, exp.Alias) and not item.this.find(exp.AggFunc, exp.Window)
+            item.alias.lower(): (position, item.this)
+            for position, item in enumerate(select.expressions, start=1)
+            if isinstance(item, exp.Alias) and not _aggregates(item.this)
         }
         for key in list(group.expressions):
             if not isinstance(key, exp.Column) or key.table:
                 continue
-            target = aliases.get(key.name.lower())
+            position, target = aliases.get(key.name.lower(), (0, None))
             if target is None or (isinstance(target, exp.Column) and target.name == key.name):
                 continue
-            key.replace(target.copy())
+            if target.find(exp.Query):
+                # a copy of a subquery gets its own table aliases later: DuckDB would no
+                # longer match it to the SELECT item (a binder error); the position does
+                key.replace(exp.Literal.number(position))
+            else:
+                key.replace(target.copy())
     return tree
 
 

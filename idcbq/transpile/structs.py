@@ -336,3 +336,52 @@ def struct_supertypes(tree: exp.Expr) -> exp.Expr:
 
 
 TYPED = (struct_comparisons, struct_supertypes)
+
+
+def _positional(value: exp.Expr) -> bool:
+    """Whether DuckDB casts ``value`` to a STRUCT type by position: NULL, a literal, or
+    tuples, unnamed STRUCTs and arrays of them. A value with field names (a column, a
+    named STRUCT) is cast by name, so renamed fields would take other values."""
+    if isinstance(value, exp.Null | exp.Literal | exp.Boolean):
+        return True
+    if isinstance(value, exp.Tuple | exp.Struct | exp.Array):
+        fields = value.expressions
+        named = any(isinstance(f, exp.PropertyEQ | exp.Alias | exp.Slice) for f in fields)
+        return not (named and not isinstance(value, exp.Array)) and all(
+            _positional(f) for f in fields
+        )
+    if isinstance(value, exp.Paren):
+        return _positional(value.this)
+    return False
+
+
+def _name_anonymous(kind: exp.DataType) -> None:
+    """Name each unnamed field of the STRUCT types in ``kind`` ``_<position>`` from 0."""
+    for node in reversed(list(kind.find_all(exp.DataType))):  # inner first: copied below
+        if not node.is_type(T.STRUCT):
+            continue
+        fields = [
+            f
+            if isinstance(f, exp.ColumnDef)
+            else exp.ColumnDef(this=exp.to_identifier(f"_{i}", quoted=True), kind=f.copy())
+            for i, f in enumerate(node.expressions)
+        ]
+        node.set("expressions", fields)
+
+
+@handles(exp.Cast)
+def anonymous_struct_fields(tree: exp.Expr) -> exp.Expr:
+    """``ARRAY<STRUCT<INT64, INT64>>[(1, 2)]``, ``CAST(NULL AS STRUCT<INT64>)``: DuckDB's
+    STRUCT type names every field (an unnamed one was a syntax error). Each is named
+    ``_<position>`` from 0, as DuckDB names an unnamed struct value's fields (the results
+    read them back as GoogleSQL's anonymous fields), where the value cast is positional;
+    any other value stays as it was (loud)."""
+    for cast in list(tree.find_all(exp.Cast)):
+        unnamed = any(
+            node.is_type(T.STRUCT)
+            and not all(isinstance(f, exp.ColumnDef) for f in node.expressions)
+            for node in cast.to.find_all(exp.DataType)
+        )
+        if unnamed and _positional(cast.this):
+            _name_anonymous(cast.to)
+    return tree
