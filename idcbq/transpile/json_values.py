@@ -35,6 +35,7 @@ from sqlglot import exp
 
 from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
+from idcbq.transpile.json_numbers import parse_json_number_modes
 from idcbq.transpile.known import strict_types, unknown_type
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
@@ -433,6 +434,7 @@ def json_text_validity(tree: exp.Expr) -> exp.Expr:
 
 
 UNTYPED = (
+    parse_json_number_modes,  # before json_literals rewrites the text
     json_literals,
     json_path_modes,
     json_type_names,
