@@ -314,12 +314,12 @@ def _fail(name: str, spec: Spec, arr: pa.Array, why: str | None = None) -> Query
 def _array(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Array:
     import pyarrow as pa
 
+    if arr.null_count == len(arr) and arr.type != target:  # no value to convert: NULLs
+        return pa.nulls(len(arr), type=target)  # of GoogleSQL's type (REPEAT(NULL, 2))
     if spec == "JSON" and not pa.types.is_null(arr.type):
         return _json(arr, spec, target, name)
     if arr.type == target:
         return arr
-    if pa.types.is_null(arr.type):
-        return pa.nulls(len(arr), type=target)
     if isinstance(spec, tuple) and spec[0] == "ARRAY":
         if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
             raise _fail(name, spec, arr)

@@ -35,6 +35,8 @@ from sqlglot import exp
 
 from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
+from idcbq.transpile.json_number_text import json_query_number_text
+from idcbq.transpile.json_numbers import parse_json_number_modes
 from idcbq.transpile.known import strict_types, unknown_type
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
@@ -301,7 +303,12 @@ def to_json_string_values(tree: exp.Expr) -> exp.Expr:
                     hint="select the JSON value itself (idcbq writes it as GoogleSQL does), "
                     "or use --engine bigquery",
                 )
-            _null_is_text(node)
+            try:  # GoogleSQL's text of the literal: DuckDB would write its numbers
+                text = canonical_json(value.this.this)  # again (1e+16 -> 1e16)
+            except ValueError:
+                _null_is_text(node)  # not JSON: the analyzer refuses it
+                continue
+            node.replace(exp.Literal.string(text))
             continue
         if kind.is_type(*exp.DataType.INTEGER_TYPES):
             text = duck_fragment(
@@ -433,6 +440,7 @@ def json_text_validity(tree: exp.Expr) -> exp.Expr:
 
 
 UNTYPED = (
+    parse_json_number_modes,  # before json_literals rewrites the text
     json_literals,
     json_path_modes,
     json_type_names,
@@ -440,7 +448,13 @@ UNTYPED = (
     json_value_array_scalars,
     json_conversions,
 )
-TYPED = (to_json_string_values, string_of_json, json_text_validity, json_query_of_text)
+TYPED = (
+    to_json_string_values,
+    string_of_json,
+    json_query_number_text,  # before the two below rewrap the call
+    json_text_validity,
+    json_query_of_text,
+)
 
 
 def needs_types(tree: exp.Expr) -> bool:
