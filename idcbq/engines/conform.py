@@ -318,7 +318,8 @@ def _array(arr: pa.Array, spec: Spec, target: pa.DataType, name: str) -> pa.Arra
         return _json(arr, spec, target, name)
     if arr.type == target:
         return arr
-    if pa.types.is_null(arr.type):
+    if pa.types.is_null(arr.type) or arr.null_count == len(arr):
+        # no value to conform: DuckDB types a NULL it folded from constants as INTEGER
         return pa.nulls(len(arr), type=target)
     if isinstance(spec, tuple) and spec[0] == "ARRAY":
         if not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):

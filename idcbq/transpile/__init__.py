@@ -148,6 +148,7 @@ def to_duckdb_tree(
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
         query = semantics.output_names(query, columns=False)
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
+        query = json_values.pretty_print_option(query)  # before TO_JSON_STRING's typed rules
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)

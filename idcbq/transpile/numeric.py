@@ -313,10 +313,11 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs)):
         if _typed(node.this, *_DECIMAL) and not isinstance(node.parent, exp.Cast):
             detach(node).replace(exp.cast(node, numeric.copy()))
+    from idcbq.transpile.numeric_exact import exact_int_quotient  # (it builds on this module)
+
     for node in list(tree.find_all(exp.IntDiv)):
         if _typed(node.this, *_DECIMAL) or _typed(node.expression, *_DECIMAL):
-            quotient = exp.Div(this=node.this.copy(), expression=node.expression.copy())
-            node.replace(exp.cast(exp.Trunc(this=quotient), numeric.copy()))
+            node.replace(exact_int_quotient(node.this, node.expression))
     return tree
 
 
