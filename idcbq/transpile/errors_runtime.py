@@ -127,19 +127,21 @@ def _mark_integer_quotient(node: exp.Div) -> None:
             return
 
 
-@handles(exp.Exp, exp.Cosh, exp.Sinh, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div)
+#: What can overflow to an infinity from finite FLOAT64 inputs (COT: of a subnormal).
+_OVERFLOWING = (exp.Exp, exp.Cosh, exp.Sinh, exp.Cot, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div)
+
+
+@handles(*_OVERFLOWING)
 def float_overflow(tree: exp.Expr) -> exp.Expr:
-    """EXP/COSH/SINH/POW/arithmetic of FLOAT64: an infinite result from finite inputs
+    """EXP/COSH/SINH/COT/POW/arithmetic of FLOAT64: an infinite result from finite inputs
     raises."""
-    for node in fresh(
-        tree, exp.Exp, exp.Cosh, exp.Sinh, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div
-    ):
+    for node in fresh(tree, *_OVERFLOWING):
         if isinstance(node, exp.Div):
             if node.meta.get("idcbq_ieee") or node.meta.get(NO_OVERFLOW):
                 continue
             # BigQuery's / is FLOAT64 (or NUMERIC) division whatever the operands
             inputs, what = [node.this, node.expression], "operator /"
-        elif isinstance(node, exp.Exp | exp.Cosh | exp.Sinh):
+        elif isinstance(node, exp.Exp | exp.Cosh | exp.Sinh | exp.Cot):
             inputs, what = [node.this], f"function: {type(node).__name__.upper()}"
         elif isinstance(node, exp.Pow):
             inputs, what = [node.this, node.expression], "function: POW"
@@ -150,7 +152,8 @@ def float_overflow(tree: exp.Expr) -> exp.Expr:
             inputs, what = [node.this, node.expression], f"operator {_symbol(node)}"
         result = exp.cast(node.copy(), "DOUBLE")
         bad = exp.and_(duck_call("isinf", result), finite(*inputs))
-        detach(node).replace(guard(node, bad, f"Floating point overflow in {what}"))
+        problem = "error" if isinstance(node, exp.Cot) else "overflow"  # GoogleSQL's words
+        detach(node).replace(guard(node, bad, f"Floating point {problem} in {what}"))
     return tree
 
 

@@ -23,6 +23,7 @@ import random
 import sys
 from pathlib import Path
 
+from tests.fuzz.forms import all_forms
 from tests.fuzz.signatures import Signature, load_or_discover
 from tests.fuzz.values import TEMPLATE_CHOICES, supported, value
 
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="only", default=None, help="functions whose name contains this")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=None, help="write every verdict as JSON")
+    parser.add_argument("--forms-only", action="store_true", help="only tests.fuzz.forms' calls")
     parser.add_argument("--discover", action="store_true", help="rewrite the signatures file")
     args = parser.parse_args(argv)
     if args.discover:
@@ -209,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     signatures = load_or_discover(CACHE)
     if args.only:
         signatures = {k: v for k, v in signatures.items() if args.only.lower() in k}
-    items = queries(signatures, args.seed, args.per_signature)
+    items = [] if args.forms_only else queries(signatures, args.seed, args.per_signature)
+    items += [
+        item
+        for item in all_forms(args.seed, args.per_signature * 2)
+        if not args.only or args.only.lower() in item[0]
+    ]
     results = run(items, args.timeout)
     counts = collections.Counter(r["verdict"] for r in results)
     for r in results:
