@@ -282,14 +282,23 @@ def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
 
 @handles(exp.Round)
 def round_float_digits(tree: exp.Expr) -> exp.Expr:
-    """``ROUND(FLOAT64, d)`` (literal d > 0) deciding ties on the exact product ``x * 10^d``."""
+    """``ROUND(FLOAT64, d)`` (literal d > 0) deciding ties on the exact product ``x * 10^d``;
+    with other digits, NaN and infinities stay themselves (DuckDB's ``round(-inf, -7)``
+    is 0)."""
     from idcbq.transpile.errors_guards import GUARDED
     from idcbq.transpile.rewrites import int_literal
 
     for node in list(tree.find_all(exp.Round)):
         digits = node.args.get("decimals")
         places = int_literal(digits) if digits is not None else None
-        if places is None or not 0 < places <= 15 or not _is_float(node.this):
+        if digits is None or not _is_float(node.this) or node.meta.get(GUARDED):
+            continue
+        if places is None or not 0 < places <= 15:
+            node.meta[GUARDED] = True
+            value = exp.cast(dup(node.this), datatype("DOUBLE"), copy=False)
+            nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[value]))
+            slot = detach(node)
+            slot.replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(node.this))], default=node))
             continue
         x = exp.cast(dup(node.this), datatype("DOUBLE"), copy=False)
         s = exp.cast(exp.Literal.number(f"1e{places}"), datatype("DOUBLE"), copy=False)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tests.fuzz.forms import all_forms
 from tests.fuzz.signatures import Signature, load_or_discover
-from tests.fuzz.values import TEMPLATE_CHOICES, supported, value
+from tests.fuzz.values import POOL, TEMPLATE_CHOICES, supported, value
 
 #: Every verdict, in the summary's order.
 VERDICTS = (
@@ -48,9 +48,17 @@ def _bind(kind: str, binding: str) -> str:
 
 
 def queries(
-    signatures: dict[str, list[Signature]], seed: int, per_signature: int
+    signatures: dict[str, list[Signature]],
+    seed: int,
+    per_signature: int,
+    *,
+    as_columns: bool = False,
 ) -> list[tuple[str, str]]:
-    """``(function, sql)`` pairs, the same for the same seed and signatures."""
+    """``(function, sql)`` pairs, the same for the same seed and signatures.
+
+    With ``as_columns`` the values are fields of an UNNESTed STRUCT row: typed columns,
+    not constants DuckDB folds (its constant folding and its vectors differ).
+    """
     rng = random.Random(seed)
     out = []
     for name in sorted(signatures):
@@ -71,8 +79,35 @@ def queries(
                     out.append(
                         (name, f"SELECT {name.upper()}({', '.join(args)}) AS v FROM {source}")
                     )
+                elif as_columns and args:
+                    fields = ", ".join(f"{a} AS a{i}" for i, a in enumerate(args))
+                    names = ", ".join(f"a{i}" for i in range(len(args)))
+                    row = f"UNNEST([STRUCT({fields})])"
+                    out.append((name, f"SELECT {name.upper()}({names}) AS v FROM {row}"))
                 else:
                     out.append((name, f"SELECT {name.upper()}({', '.join(args)}) AS v"))
+    return out
+
+
+def wrong_type_queries(
+    signatures: dict[str, list[Signature]], seed: int, per_signature: int
+) -> list[tuple[str, str]]:
+    """Calls with one argument of another type: mostly ones BigQuery rejects (the worker
+    asks the analyzer which), for the strict layer that runs without it."""
+    rng = random.Random(seed * 104729)
+    kinds_pool = [k for k in POOL if k != "INTERVAL"] + ["ARRAY<INT64>", "ARRAY<STRING>"]
+    out = []
+    for name in sorted(signatures):
+        for sig in signatures[name]:
+            for _ in range(per_signature):
+                binding = rng.choice(TEMPLATE_CHOICES)
+                kinds = [_bind(k, binding) for k in sig.args][: rng.choice(list(sig.arities()))]
+                if not kinds or not all(supported(k) for k in kinds):
+                    continue
+                spot = rng.randrange(len(kinds))
+                kinds[spot] = rng.choice([k for k in kinds_pool if k != kinds[spot]])
+                args = ", ".join(value(k, rng, null_rate=0.0) for k in kinds)
+                out.append((name, f"SELECT {name.upper()}({args}) AS v"))
     return out
 
 
@@ -96,6 +131,37 @@ class _Judge:
         self.duck.googlesql_analysis = True
         self.duck.explain_empty = False
         self.gsql = GoogleSQLEngine.from_options(source=root, idc_version="current")
+        # the strict layer alone, as where zetasql is not installed
+        self.strict = Client(DuckDBEngine.from_options(source=root, idc_version="current"))
+        self.strict.googlesql_analysis = False
+        self.strict.explain_empty = False
+
+    def strict_verdict(self, sql: str) -> dict:
+        """Whether the strict layer answers a call GoogleSQL's analyzer rejects."""
+        from idcbq.errors import IdcbqError
+        from idcbq.validate.googlesql import analyze_sql
+
+        out: dict = {"sql": sql}
+        problems = analyze_sql(sql, use_cache=False)
+        if not problems:
+            out["verdict"] = "valid"
+            return out
+        out["analyzer"] = _line(problems[0])
+        try:
+            prepared = self.strict.prepare_sql(sql)
+        except IdcbqError as exc:
+            out["verdict"], out["strict"] = "strict_refused", _line(exc)
+            return out
+        try:
+            answer = self.strict.execute(prepared).table
+        except IdcbqError as exc:
+            out["verdict"], out["duck_error"] = "duckdb_refused", _line(exc)
+            return out
+        except Exception as exc:
+            out["verdict"], out["duck_error"] = "crash", f"{type(exc).__name__}: {_line(exc)}"
+            return out
+        out["verdict"], out["duck"] = "invalid_answered", str(answer.to_pylist())[:200]
+        return out
 
     def verdict(self, sql: str) -> dict:
         from idcbq.errors import IdcbqError
@@ -153,6 +219,9 @@ def _line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+_STRICT = "--strict-- "  # a query for Judge.strict_verdict
+
+
 def _worker(conn) -> None:
     judge = _Judge()
     conn.send("ready")
@@ -160,7 +229,10 @@ def _worker(conn) -> None:
         sql = conn.recv()
         if sql is None:
             return
-        conn.send(judge.verdict(sql))
+        if sql.startswith(_STRICT):
+            conn.send(judge.strict_verdict(sql[len(_STRICT) :]))
+        else:
+            conn.send(judge.verdict(sql))
 
 
 def run(items: list[tuple[str, str]], timeout: float) -> list[dict]:
@@ -203,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="only", default=None, help="functions whose name contains this")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=None, help="write every verdict as JSON")
+    parser.add_argument(
+        "--wrong-types",
+        action="store_true",
+        help="calls with a mistyped argument, through the strict layer alone (no analyzer)",
+    )
+    parser.add_argument("--columns", action="store_true", help="values as a row's fields")
     parser.add_argument("--forms-only", action="store_true", help="only tests.fuzz.forms' calls")
     parser.add_argument("--discover", action="store_true", help="rewrite the signatures file")
     args = parser.parse_args(argv)
@@ -211,7 +289,26 @@ def main(argv: list[str] | None = None) -> int:
     signatures = load_or_discover(CACHE)
     if args.only:
         signatures = {k: v for k, v in signatures.items() if args.only.lower() in k}
-    items = [] if args.forms_only else queries(signatures, args.seed, args.per_signature)
+    if args.wrong_types:
+        items = [
+            (name, _STRICT + sql)
+            for name, sql in wrong_type_queries(signatures, args.seed, args.per_signature)
+        ]
+        results = run(items, args.timeout)
+        for r in results:
+            r["sql"] = r["sql"].removeprefix(_STRICT)
+            if r["verdict"] in ("invalid_answered", "crash"):
+                print(f"{r['verdict']:>16}  {r['sql']}\n{'':>18}{r.get('analyzer', '')[:200]}")
+        counts = collections.Counter(r["verdict"] for r in results)
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=1))
+        print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())) + f" queries={len(results)}")
+        return 1 if counts["invalid_answered"] or counts["crash"] else 0
+    items = (
+        []
+        if args.forms_only
+        else queries(signatures, args.seed, args.per_signature, as_columns=args.columns)
+    )
     items += [
         item
         for item in all_forms(args.seed, args.per_signature * 2)
