@@ -85,6 +85,8 @@ def float_digits(tree: exp.Expr) -> exp.Expr:
             detach(node).replace(_exact(x, scale, template))
             continue
         slot = detach(node)
+        if places is None and isinstance(node, exp.Trunc):  # DuckDB: trunc(DOUBLE, INTEGER)
+            node.set("decimals", exp.cast(dup(digits), datatype("INT"), copy=False))
         nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(x)]))
         ifs = [exp.If(this=nan_or_inf, true=dup(node.this))]
         if places is None:  # a value: the exact form where it is 1..15
