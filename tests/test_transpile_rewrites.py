@@ -251,7 +251,7 @@ def test_table_mapping():
     assert '"idc_current"."dicom_all" AS d' in out and "idc_v25.x AS y" in out
     assert "bigquery-public-data" not in out
     custom = to_duckdb("SELECT 1 AS x FROM `my-mirror.idc_v25.dicom_all`", data_project="my-mirror")
-    assert custom == 'SELECT 1 AS x FROM "idc_v25"."dicom_all"'
+    assert custom == 'SELECT CAST(1 AS BIGINT) AS x FROM "idc_v25"."dicom_all"'  # INT64
     with pytest.raises(TranspileError, match="other-project"):
         to_duckdb("SELECT 1 FROM `other-project.ds.t`")
 

@@ -151,6 +151,7 @@ def to_duckdb_tree(
         query = semantics.output_names(query, columns=False)
         query = set_order.order_expressions(query)  # before types: the wrapper is typed
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
+        query = json_values.pretty_print_option(query)  # before TO_JSON_STRING's typed rules
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)

@@ -37,8 +37,12 @@ _RESULT_NAMES = {
     exp.DateTrunc: "DATE_TRUNC",
     exp.TimestampTrunc: "TIMESTAMP_TRUNC",
     exp.DatetimeTrunc: "DATETIME_TRUNC",
+    exp.DateFromParts: "DATE",
+    exp.TimestampFromParts: "DATETIME",
+    exp.DateFromUnixDate: "DATE_FROM_UNIX_DATE",
 }
 _CIVIL_RESULTS = tuple(_RESULT_NAMES)
+_DATE_RESULTS = (exp.DateFromParts, exp.DateFromUnixDate)
 
 
 def _can_leave_range(node: exp.Expr) -> bool:
@@ -58,13 +62,13 @@ def civil_ranges(tree: exp.Expr) -> exp.Expr:
     for node in fresh(tree, *kinds, key="idcbq_civil"):
         if not _can_leave_range(node):
             continue
-        micros = duck_call("epoch_us", exp.paren(node.copy()))
+        if isinstance(node, _DATE_RESULTS):  # epoch_us of a year-10^6 DATE fails
+            value, low, high = duck_call("year", exp.paren(node.copy())), 1, 9999
+        else:
+            value = duck_call("epoch_us", exp.paren(node.copy()))
+            low, high = EPOCH_US_MIN, EPOCH_US_MAX
         bad = exp.not_(
-            exp.Between(
-                this=micros,
-                low=exp.Literal.number(EPOCH_US_MIN),
-                high=exp.Literal.number(EPOCH_US_MAX),
-            )
+            exp.Between(this=value, low=exp.Literal.number(low), high=exp.Literal.number(high))
         )
         if isinstance(node, _CIVIL_RESULTS):
             message = f"{_RESULT_NAMES[type(node)]} result out of range (years 1 to 9999)"

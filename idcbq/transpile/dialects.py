@@ -9,6 +9,8 @@
   ``%Y-%m-%d``, ``%S.%f``, ``%-d`` and ``... %Y``, which GoogleSQL treats otherwise:
   ``%F`` is not read, ``%E6S`` reads no fraction too, ``%-d`` is unpadded, ``%c``'s year
   has 4 digits), for :mod:`idcbq.transpile.formats`.
+- An empty format stays empty (sqlglot's format mapping returned None, spelled
+  ``'None'``: ``FORMAT_DATE('', d)`` printed ``None``).
 - A JSONPath literal must start with ``$`` (GoogleSQL raises otherwise); sqlglot read
   ``'a'`` as ``$.a``. Such a path stays a string literal here, for
   :mod:`idcbq.transpile.json_values` to refuse.
@@ -40,6 +42,12 @@ class GoogleSQLText(BigQuery):
         **_ESCAPED_PERCENT,
         **_KEPT,
     }
+
+    @classmethod
+    def format_time(cls, expression: str | exp.Expr | None) -> exp.Expr | None:
+        if isinstance(expression, exp.Literal) and expression.is_string and not expression.this:
+            return exp.Literal.string("")
+        return super().format_time(expression)
 
     def to_json_path(self, path: exp.Expr | None) -> exp.Expr | None:
         if isinstance(path, exp.Literal) and path.is_string and not path.name.startswith("$"):

@@ -4,7 +4,7 @@ Where BigQuery stops a query, DuckDB often answers (``inf``, a shortened string,
 mirrored window offset). Each rewrite wraps the expression in
 ``CASE WHEN <BigQuery would fail> THEN error('<message>') ELSE <expression> END``:
 
-- ``float_overflow``: ``EXP``, ``POW``/``POWER`` and ``*``/``+``/``-`` of FLOAT64 whose result
+- ``float_overflow``: ``EXP``, ``COSH``, ``SINH``, ``POW``/``POWER`` and ``*``/``+``/``-`` of FLOAT64 whose result
   is infinite from finite inputs ("Floating point overflow"; DuckDB returns ``inf``);
 - ``negative_length``: ``LEFT(s, n)``/``RIGHT(s, n)`` with ``n < 0`` (DuckDB counts from the
   other end);
@@ -43,7 +43,12 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.civil_ranges import civil_ranges
 from idcbq.transpile.errors_guards import GUARDED, OURS, duck_call, finite, fresh, guard
-from idcbq.transpile.errors_text import ascii_non_ascii, offset_zones, regexp_instr_groups
+from idcbq.transpile.errors_text import (
+    ascii_non_ascii,
+    offset_zones,
+    regexp_extract_positions,
+    regexp_instr_groups,
+)
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, inspects, run_steps
@@ -122,17 +127,22 @@ def _mark_integer_quotient(node: exp.Div) -> None:
             return
 
 
-@handles(exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div)
+#: What can overflow to an infinity from finite FLOAT64 inputs (COT: of a subnormal).
+_OVERFLOWING = (exp.Exp, exp.Cosh, exp.Sinh, exp.Cot, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div)
+
+
+@handles(*_OVERFLOWING)
 def float_overflow(tree: exp.Expr) -> exp.Expr:
-    """EXP/POW/arithmetic of FLOAT64: an infinite result from finite inputs raises."""
-    for node in fresh(tree, exp.Exp, exp.Pow, exp.Mul, exp.Add, exp.Sub, exp.Div):
+    """EXP/COSH/SINH/COT/POW/arithmetic of FLOAT64: an infinite result from finite inputs
+    raises."""
+    for node in fresh(tree, *_OVERFLOWING):
         if isinstance(node, exp.Div):
             if node.meta.get("idcbq_ieee") or node.meta.get(NO_OVERFLOW):
                 continue
             # BigQuery's / is FLOAT64 (or NUMERIC) division whatever the operands
             inputs, what = [node.this, node.expression], "operator /"
-        elif isinstance(node, exp.Exp):
-            inputs, what = [node.this], "function: EXP"
+        elif isinstance(node, exp.Exp | exp.Cosh | exp.Sinh | exp.Cot):
+            inputs, what = [node.this], f"function: {type(node).__name__.upper()}"
         elif isinstance(node, exp.Pow):
             inputs, what = [node.this, node.expression], "function: POW"
         else:
@@ -142,7 +152,8 @@ def float_overflow(tree: exp.Expr) -> exp.Expr:
             inputs, what = [node.this, node.expression], f"operator {_symbol(node)}"
         result = exp.cast(node.copy(), "DOUBLE")
         bad = exp.and_(duck_call("isinf", result), finite(*inputs))
-        detach(node).replace(guard(node, bad, f"Floating point overflow in {what}"))
+        problem = "error" if isinstance(node, exp.Cot) else "overflow"  # GoogleSQL's words
+        detach(node).replace(guard(node, bad, f"Floating point {problem} in {what}"))
     return tree
 
 
@@ -446,6 +457,7 @@ ALL = (
     json_path_literals,
     ascii_non_ascii,
     regexp_instr_groups,
+    regexp_extract_positions,
     offset_zones,
     float_overflow,
     negative_length,

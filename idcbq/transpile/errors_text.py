@@ -3,6 +3,9 @@
 - ``ascii_non_ascii``: ``ASCII`` of a string starting with a non-ASCII character;
 - ``regexp_instr_groups``: ``REGEXP_INSTR`` with two or more capturing groups (one group,
   or a pattern that is not a literal, is refused: BigQuery reports the group);
+- ``regexp_extract_positions``: ``REGEXP_EXTRACT``/``REGEXP_SUBSTR`` with a position or
+  occurrence below 1 (sqlglot's DuckDB SQL drops a position of 0 and reads a negative
+  one from the end);
 - ``offset_zones``: a time zone written as a UTC offset beyond whole hours (DuckDB reads
   ``UTC+1234`` as +12).
 
@@ -114,6 +117,28 @@ def regexp_instr_groups(tree: exp.Expr) -> exp.Expr:
         )
         for bad, message in reversed(checks):
             answer = guard(answer, bad, message)
+        hole.replace(answer)
+    return tree
+
+
+@handles(exp.RegexpExtract)
+def regexp_extract_positions(tree: exp.Expr) -> exp.Expr:
+    """``REGEXP_EXTRACT(s, re, position, occurrence)`` raises where the position or the
+    occurrence is below 1, as GoogleSQL does; a NULL one gives NULL (unguarded)."""
+    for node in fresh(tree, exp.RegexpExtract):
+        checks = [
+            (node.args.get(key), f"{label} must be positive")
+            for key, label in (("position", "Position"), ("occurrence", "Occurrence"))
+            if node.args.get(key) is not None
+        ]
+        if not checks:
+            continue
+        hole = detach(node)
+        answer: exp.Expr = node
+        for value, message in reversed(checks):  # the position is checked first
+            answer = guard(
+                answer, exp.LT(this=value.copy(), expression=exp.Literal.number(1)), message
+            )
         hole.replace(answer)
     return tree
 

@@ -120,7 +120,11 @@ def log_of_base(tree: exp.Expr) -> exp.Expr:
             exp.GT(this=base.copy(), expression=exp.Literal.number(0)),
         )
         nan = duck_fragment("CAST('nan' AS DOUBLE)")
-        log = exp.Case(ifs=[exp.If(this=positive, true=quotient)], default=nan)
+        nulls = exp.or_(*(exp.Is(this=v.copy(), expression=exp.null()) for v in (value, base)))
+        log = exp.Case(  # a NULL argument gives NULL, not the NaN of a bad base
+            ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=positive, true=quotient)],
+            default=nan,
+        )
         bad = exp.and_(exp.Not(this=duck_fragment("isfinite(_q)", _q=log)), finite(value, base))
         safe = node.parent if isinstance(node.parent, exp.SafeFunc) else None
         failed = exp.null() if safe else raise_error("Floating point error in function: LOG")

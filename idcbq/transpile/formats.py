@@ -39,6 +39,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.nan_unknown import FRAGMENT
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
@@ -161,6 +162,14 @@ def format_elements(tree: exp.Expr) -> exp.Expr:
         text = _expand_c(_literal_format(node, name), "%E4Y")
         tokens = _TOKEN.findall(text)
         _refuse_elements(name, tokens, _FORMATTED_TIME if is_time else _FORMATTED)
+        if not text:  # nothing to print; DuckDB's strftime refuses an empty format
+            known = [node.this, *([node.args["zone"]] if node.args.get("zone") else [])]
+            nulls = exp.or_(*(exp.Is(this=v.copy(), expression=exp.null()) for v in known))
+            empty = exp.Case(
+                ifs=[exp.If(this=nulls, true=exp.null())], default=exp.Literal.string("")
+            )
+            detach(node).replace(empty)
+            continue
         if node.args.get("zone") or isinstance(node.this, exp.TsOrDsToTime):
             continue  # zones.apply_untyped / dates.time_functions first
         is_date = isinstance(node.this, exp.TsOrDsToDate)

@@ -70,17 +70,19 @@ def pow_domain(tree: exp.Expr) -> exp.Expr:
 
 
 def array_to_string_nulls(tree: exp.Expr) -> exp.Expr:
-    """``ARRAY_TO_STRING([NULL, NULL], ',')`` is ``''`` (DuckDB: NULL)."""
+    """``ARRAY_TO_STRING([NULL, NULL], ',')`` is ``''`` (DuckDB: NULL); a NULL delimiter
+    or NULL text for NULL elements gives NULL (DuckDB: joined by ``,`` / NULLs skipped)."""
     for node in list(tree.find_all(exp.ArrayToString)):
-        if node.meta.get("idcbq_ats") or node.args.get("null"):
+        if node.meta.get("idcbq_ats"):
             continue
         node.meta["idcbq_ats"] = True
-        known = exp.and_(
-            exp.Not(this=exp.Is(this=node.this.copy(), expression=exp.null())),
-            exp.Not(this=exp.Is(this=node.expression.copy(), expression=exp.null())),
-        )
-        empty = exp.Case(ifs=[exp.If(this=known, true=exp.Literal.string(""))])
-        detach(node).replace(exp.Coalesce(this=node, expressions=[empty]))
+        args = [node.this, node.expression, *([node.args["null"]] if node.args.get("null") else [])]
+        nulls = exp.or_(*(exp.Is(this=a.copy(), expression=exp.null()) for a in args))
+        hole = detach(node)
+        answer = node
+        if not node.args.get("null"):
+            answer = exp.Coalesce(this=node, expressions=[exp.Literal.string("")])
+        hole.replace(exp.Case(ifs=[exp.If(this=nulls, true=exp.null())], default=answer))
     return tree
 
 

@@ -19,6 +19,7 @@ implementation. Untyped (``UNTYPED``):
 
 Typed (``TYPED``):
 
+- ``pretty_print_option``: ``TO_JSON_STRING(x, NULL)`` is NULL (DuckDB wrote ``null``);
 - ``to_json_string_values``: ``TO_JSON_STRING`` of an INT64 beyond ±2^53 is a JSON
   string; of BYTES base64; of TIMESTAMP ``"2020-01-02T03:04:05Z"``; of DATETIME
   ``"2020-01-02T03:04:05"``. Inside a STRUCT or ARRAY: BYTES, TIMESTAMP, DATETIME are
@@ -436,6 +437,32 @@ def json_text_validity(tree: exp.Expr) -> exp.Expr:
             )
             texts.type = exp.DataType.build("ARRAY<STRING>", dialect="bigquery")
             node.replace(texts)
+    return tree
+
+
+@handles(exp.JSONFormat)
+def pretty_print_option(tree: exp.Expr) -> exp.Expr:
+    """``TO_JSON_STRING(x, pretty_print)``: FALSE is the default; NULL gives NULL; TRUE
+    (indented output) is refused (DuckDB's ``to_json`` takes one argument)."""
+    for node in list(tree.find_all(exp.JSONFormat)):
+        option = node.args.get("options")
+        if option is None:
+            continue
+        node.set("options", None)
+        if isinstance(option, exp.Boolean) and not option.this:
+            continue
+        if isinstance(option, exp.Boolean):
+            raise TranspileError(
+                "unsupported on DuckDB: TO_JSON_STRING with pretty_print TRUE (indented JSON text)",
+                hint="drop the second argument, or use --engine bigquery",
+            )
+        pretty = exp.If(
+            this=option.copy(),
+            true=_error("unsupported on DuckDB: TO_JSON_STRING with pretty_print TRUE"),
+        )
+        unknown = exp.If(this=exp.Is(this=option, expression=exp.null()), true=exp.null())
+        hole = detach(node)
+        hole.replace(exp.Case(ifs=[unknown, pretty], default=node))
     return tree
 
 

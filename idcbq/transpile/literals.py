@@ -1,4 +1,4 @@
-"""BigQuery's FLOAT64 literals as DuckDB DOUBLE literals.
+"""BigQuery's FLOAT64 literals as DuckDB DOUBLE literals; INT64 constants as BIGINT.
 
 Example:
     >>> import sqlglot
@@ -42,3 +42,54 @@ def float_literals(tree: exp.Expr) -> exp.Expr:
 def _with_exponent(number: str) -> str:
     """``number`` as DuckDB reads a DOUBLE literal (``0.5`` -> ``0.5e0``)."""
     return number if re.search(r"[eE]", number) else number + "e0"
+
+
+def _int_constant(node: exp.Expr) -> bool:
+    """An INT64 made of integer literals only (DuckDB types it INTEGER, 32 bits)."""
+    if isinstance(node, exp.Literal):
+        return not node.is_string and re.fullmatch(r"\d+", node.this) is not None
+    if isinstance(node, exp.Neg | exp.Paren):
+        return _int_constant(node.this)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul):
+        return _int_constant(node.this) and _int_constant(node.expression)
+    if isinstance(node, exp.Case | exp.If | exp.Coalesce):
+        if isinstance(node, exp.Case):
+            results = [branch.args.get("true") for branch in node.args.get("ifs") or []]
+            results.append(node.args.get("default"))
+        elif isinstance(node, exp.If):
+            results = [node.args.get("true"), node.args.get("false")]
+        else:
+            results = [node.this, *node.expressions]
+        results = [r for r in results if r is not None and not isinstance(r, exp.Null)]
+        return bool(results) and all(_int_constant(r) for r in results)
+    return False
+
+
+def _stored(node: exp.Expr) -> bool:
+    """Whether DuckDB stores ``node``'s value with the type it infers: an array element,
+    a STRUCT field, a VALUES item or a named SELECT item (later read as a column)."""
+    parent = node.parent
+    if isinstance(parent, exp.PropertyEQ):
+        return isinstance(parent.parent, exp.Struct) and node is parent.expression
+    if isinstance(parent, exp.Alias):
+        return isinstance(parent.parent, exp.Select) and node is parent.this
+    if isinstance(parent, exp.Tuple):
+        return isinstance(parent.parent, exp.Values)
+    return isinstance(parent, exp.Array | exp.Struct)
+
+
+@handles(exp.Literal)
+def int_constants(tree: exp.Expr) -> exp.Expr:
+    """An INT64 constant DuckDB would store as INTEGER (``[100000]``, ``STRUCT(1 AS a)``,
+    ``SELECT 50000 + 50000 AS a``) is cast to BIGINT: arithmetic on the stored value
+    overflowed 32 bits (``x * x``: an error; ``SAFE_MULTIPLY``: NULL) where BigQuery's
+    INT64 does not."""
+    stored = [
+        node
+        for kind in (exp.Literal, exp.Neg, exp.Paren, exp.Add, exp.Sub, exp.Mul, exp.Case, exp.If)
+        for node in tree.find_all(kind)
+        if _stored(node) and _int_constant(node)
+    ]
+    for node in stored:
+        node.replace(exp.cast(node.copy(), datatype("BIGINT"), copy=False))
+    return tree

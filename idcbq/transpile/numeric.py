@@ -10,8 +10,8 @@ Each reads ``node.type`` (``idcbq.transpile.types.annotate``); probes in
 - ``nan_extremes``: ``MIN``/``MAX``/``LEAST``/``GREATEST`` with a NaN are NaN (untyped
   values decided at run time, :mod:`idcbq.transpile.nan_unknown`).
 - INT64 shifts and ``BIT_COUNT`` on the 64-bit pattern: :mod:`idcbq.transpile.bits`.
-- ``round_float_digits``: ``ROUND(x, d)`` of a FLOAT64 rounds ``x * 10^d`` as if exact
-  (``ROUND(2.675, 2)`` is 2.67: 2.675 is 2.67499999... in binary).
+- ``ROUND(x, d)``/``TRUNC(x, d)`` of a FLOAT64 as if ``x * 10^d`` were exact:
+  :mod:`idcbq.transpile.float_digits`.
 - ``numeric_results``: ``TRUNC``/``CEIL``/``FLOOR``/``SIGN``/``ABS`` of NUMERIC stay NUMERIC;
   ``DIV`` of NUMERIC truncates.
 - ``safe_divide_overflow``: ``SAFE_DIVIDE(1e300, 1e-300)`` is NULL (DuckDB: inf).
@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.bits import TYPED as BITS
+from idcbq.transpile.float_digits import float_digits
 from idcbq.transpile.nan_unknown import (
     NAN_EQUALITIES,
     NAN_TRIGGERS,
@@ -46,7 +47,7 @@ from idcbq.transpile.range_frames import (
     unbounded_guards,
 )
 from idcbq.transpile.rewrites import detach
-from idcbq.transpile.rules import datatype, dup, handles, inspects
+from idcbq.transpile.rules import handles, inspects
 from idcbq.transpile.semantics import T
 from idcbq.transpile.semantics import is_typed as _typed
 from idcbq.transpile.set_order import wrap_float_set_order
@@ -256,56 +257,6 @@ def nan_extremes(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-#: ``x * s`` rounded half away from zero as if computed exactly: ``_p`` is the double
-#: product, ``_e`` its rounding error (Dekker's exact product), which decides the ties
-#: the double product created or hid (GoogleSQL computes in extended precision).
-_SPLIT = "(134217729.0 * _a - (134217729.0 * _a - _a))"
-_EXACT_ROUND = (
-    "CASE WHEN abs(_p - trunc(_p)) = 0.5 AND _e <> 0 "
-    "THEN (CASE WHEN _e < 0 THEN floor(_p) ELSE ceil(_p) END) ELSE round(_p) END"
-)
-
-
-def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
-    xh, sh = duck_fragment(_SPLIT, _a=x), duck_fragment(_SPLIT, _a=s)
-    xl = duck_fragment("_a - _h", _a=x, _h=xh)
-    sl = duck_fragment("_a - _h", _a=s, _h=sh)
-    return duck_fragment(
-        "((_xh * _sh - _p) + _xh * _sl + _xl * _sh) + _xl * _sl",
-        _xh=exp.paren(xh, copy=False),  # fresh, and each part is copied once more
-        _sh=exp.paren(sh, copy=False),
-        _xl=exp.paren(xl, copy=False),
-        _sl=exp.paren(sl, copy=False),
-        _p=p,
-    )
-
-
-@handles(exp.Round)
-def round_float_digits(tree: exp.Expr) -> exp.Expr:
-    """``ROUND(FLOAT64, d)`` (literal d > 0) deciding ties on the exact product ``x * 10^d``."""
-    from idcbq.transpile.errors_guards import GUARDED
-    from idcbq.transpile.rewrites import int_literal
-
-    for node in list(tree.find_all(exp.Round)):
-        digits = node.args.get("decimals")
-        places = int_literal(digits) if digits is not None else None
-        if places is None or not 0 < places <= 15 or not _is_float(node.this):
-            continue
-        x = exp.cast(dup(node.this), datatype("DOUBLE"), copy=False)
-        s = exp.cast(exp.Literal.number(f"1e{places}"), datatype("DOUBLE"), copy=False)
-        product = exp.Mul(this=dup(x), expression=s.copy())
-        product.meta[GUARDED] = True  # x * 10^d may be inf where ROUND(x, d) is x
-        p = exp.paren(product, copy=False)
-        err = exp.paren(_product_error(x, s, p), copy=False)
-        rounded = duck_fragment(_EXACT_ROUND, _p=p, _e=err)
-        quotient = exp.Div(this=exp.paren(rounded, copy=False), expression=s)  # fresh
-        quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True
-        # x NaN or inf, or so large that x * 10^d is inf: x has no digits to round
-        nan_or_inf = exp.Not(this=exp.Anonymous(this="isfinite", expressions=[dup(p)]))
-        detach(node).replace(exp.Case(ifs=[exp.If(this=nan_or_inf, true=dup(x))], default=quotient))
-    return tree
-
-
 @handles(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs, exp.IntDiv)
 def numeric_results(tree: exp.Expr) -> exp.Expr:
     """NUMERIC stays NUMERIC through TRUNC/CEIL/FLOOR/SIGN/ABS; ``DIV`` of NUMERIC truncates."""
@@ -313,10 +264,11 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs)):
         if _typed(node.this, *_DECIMAL) and not isinstance(node.parent, exp.Cast):
             detach(node).replace(exp.cast(node, numeric.copy()))
+    from idcbq.transpile.numeric_exact import exact_int_quotient  # (it builds on this module)
+
     for node in list(tree.find_all(exp.IntDiv)):
         if _typed(node.this, *_DECIMAL) or _typed(node.expression, *_DECIMAL):
-            quotient = exp.Div(this=node.this.copy(), expression=node.expression.copy())
-            node.replace(exp.cast(exp.Trunc(this=quotient), numeric.copy()))
+            node.replace(exact_int_quotient(node.this, node.expression))
     return tree
 
 
@@ -416,7 +368,7 @@ TYPED = (
     range_bucket,
     refused,
     numeric_results,
-    round_float_digits,
+    float_digits,
     safe_divide_overflow,
     *BITS,
     nan_extremes,

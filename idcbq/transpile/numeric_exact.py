@@ -8,6 +8,7 @@ values but divides in DOUBLE, so the translation divides the unscaled integers
 - ``a / b``: ``round(a_u * 10^9 / b_u)`` by long division (quotient, then the
   remainder's 9 digits and the rounding digit); a divisor of ``10^20`` or more would
   overflow HUGEINT there and raises instead; a zero divisor raises as in BigQuery;
+- ``DIV(a, b)``: ``a_u // b_u``, truncated toward zero;
 - ``AVG(x)``: ``round(SUM(x)_u / COUNT(x))``, window or not; the integer parts and the
   fractions are summed apart (the unscaled sum may pass HUGEINT) and divided by long division.
 
@@ -91,6 +92,14 @@ def exact_quotient(left: exp.Expr, right: exp.Expr) -> exp.Expr:
     )
     zero = duck_fragment("_b = 0", _b=b)
     return guard(answer, zero, "division by zero")
+
+
+def exact_int_quotient(left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    """``DIV(left, right)`` of NUMERIC: the quotient truncated toward zero, exactly (the
+    unscaled integers' quotient; HUGEINT's ``//`` truncates toward zero)."""
+    a, b = _unscaled(left), _unscaled(right)
+    quotient = exp.cast(_fragment("_a // _b", _a=a, _b=b), exp.DataType.build("DECIMAL(38, 9)"))
+    return guard(quotient, duck_fragment("_b = 0", _b=b), "division by zero")
 
 
 def exact_mean(avg: exp.Avg) -> exp.Expr:

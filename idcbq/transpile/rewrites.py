@@ -29,7 +29,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.boolean_aggregates import countif_zero, logical_distinct
-from idcbq.transpile.literals import float_literals
+from idcbq.transpile.literals import float_literals, int_constants
 from idcbq.transpile.printf_args import printf_args
 from idcbq.transpile.rules import handles
 
@@ -461,6 +461,7 @@ def bitwise_mixes(tree: exp.Expr) -> exp.Expr:
 
 ALL = (
     float_literals,
+    int_constants,
     countif_zero,
     logical_distinct,
     unnest_with_offset,

@@ -12,6 +12,8 @@ compliance cases (``stat_aggregation.test``):
   computed on exact differences from one of the values (DuckDB converts each value to
   FLOAT64 first: ``1000000000000000000000000.1`` and ``...0.2`` become equal and the
   variance 0). These statistics do not change when every value moves by one constant.
+- ``mean_non_finite``: ``AVG`` of FLOAT64 with two or more infinities is NaN (GoogleSQL's
+  running mean); with one among other values it is refused (the row order decides).
 - ``percentile_nan_first``: ``PERCENTILE_CONT`` of FLOAT64 orders NaN first, before
   -inf (DuckDB's ``quantile_cont`` last): ``-quantile_cont(-x, 1 - p)`` reads the same
   positions with NaN at the front. Of NUMERIC: refused (DuckDB interpolates in DOUBLE).
@@ -206,9 +208,63 @@ def percentile_nan_first(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-TYPED = (variance_of_numeric, variance_non_finite, corr_of_few_rows, percentile_nan_first)
+@handles(exp.Avg)
+def mean_non_finite(tree: exp.Expr) -> exp.Expr:
+    """``AVG`` of FLOAT64 with infinities: GoogleSQL updates a running mean row by row, so
+    two infinities give NaN (``inf + (inf - inf) / 2``), and one infinity among other
+    values gives NaN or the infinity as it comes last or not: refused, the order of the
+    rows is not BigQuery's to promise. DuckDB divides a sum (an infinity, always)."""
+    for node in list(tree.find_all(exp.Avg)):
+        value = node.this
+        if node.meta.get("idcbq_mean") or isinstance(value, exp.Distinct):
+            continue
+        if not _typed(value, *_FLOAT):
+            continue
+        node.meta["idcbq_mean"] = True
+        as_double = exp.cast(value.copy(), "DOUBLE")
+        infinite = _over(
+            node, exp.CountIf(this=exp.Anonymous(this="isinf", expressions=[as_double]))
+        )
+        nans = _over(node, exp.CountIf(this=exp.IsNan(this=as_double.copy())))
+        rows = _over(node, exp.Count(this=value.copy()))
+        nan = exp.cast(exp.Literal.string("nan"), "DOUBLE")
+        one_of_many = exp.and_(
+            exp.EQ(this=infinite.copy(), expression=exp.Literal.number(1)),
+            exp.GTE(this=rows, expression=exp.Literal.number(2)),
+            exp.EQ(this=nans, expression=exp.Literal.number(0)),
+        )
+        refused = exp.Anonymous(
+            this="error",
+            expressions=[
+                exp.Literal.string(
+                    "unsupported on DuckDB: AVG of FLOAT64 with one infinity among other "
+                    "values (GoogleSQL's running mean gives NaN or the infinity by row order)"
+                )
+            ],
+        )
+        spot = _spot(node)
+        detach(spot).replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.GTE(this=infinite, expression=exp.Literal.number(2)), true=nan),
+                    exp.If(this=one_of_many, true=refused),
+                ],
+                default=spot,
+            )
+        )
+    return tree
+
+
+TYPED = (
+    variance_of_numeric,
+    variance_non_finite,
+    corr_of_few_rows,
+    percentile_nan_first,
+    mean_non_finite,
+)
 
 
 def needs_types(tree: exp.Expr) -> bool:
     """True if a statistical aggregate appears."""
-    return any(True for _ in tree.find_all(*_ONE_ARGUMENT, *_TWO_ARGUMENTS, exp.PercentileCont))
+    kinds = (*_ONE_ARGUMENT, *_TWO_ARGUMENTS, exp.PercentileCont, exp.Avg)
+    return any(True for _ in tree.find_all(*kinds))

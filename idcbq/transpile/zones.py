@@ -107,20 +107,32 @@ def needs_types(tree: exp.Expr) -> bool:
 
 
 def _zone_or_time(node: exp.Datetime) -> exp.Expr | None:
+    """The second argument of ``DATETIME(x, y)`` when types decide its reading: a value,
+    or a string literal (a TIME after a DATE, a zone after a TIMESTAMP)."""
     second = node.args.get("expression")
-    if second is None or isinstance(second, exp.Literal):
+    if second is None or (isinstance(second, exp.Literal) and not second.is_string):
         return None
     return second
 
 
 @handles(exp.Datetime)
 def datetime_zone_values(tree: exp.Expr) -> exp.Expr:
-    """``DATETIME(ts, zone)`` with a zone that is not a literal (types decide the reading)."""
+    """``DATETIME(ts, zone)`` with a zone whose reading types decide: a value, or a string
+    literal after a TIMESTAMP (sqlglot read ``'2020-02-29'`` there as a TIME)."""
     for node in list(tree.find_all(exp.Datetime)):
         second = _zone_or_time(node)
         if second is None or _typed(second, T.TIME):
             continue
-        if not _typed(second, *exp.DataType.TEXT_TYPES):
+        if isinstance(second, exp.Literal):
+            if _typed(node.this, T.DATE):
+                continue  # DATETIME(date, 'hh:mm:ss'): the literal is a TIME
+            if not _typed(node.this, T.TIMESTAMP, T.TIMESTAMPTZ):
+                raise TranspileError(
+                    f"unsupported on DuckDB: {node.sql(dialect='bigquery')}: the type of its "
+                    "first argument (a DATE or a TIMESTAMP) is not known here",
+                    hint="CAST the first argument to DATE or TIMESTAMP, or use --engine bigquery",
+                )
+        elif not _typed(second, *exp.DataType.TEXT_TYPES):
             raise TranspileError(
                 f"unsupported on DuckDB: {node.sql(dialect='bigquery')}: the type of its "
                 "second argument (a TIME or a time zone) is not known here",

@@ -417,6 +417,14 @@ class DuckDBEngine(Engine):
                 table = cursor.to_arrow_table()
         except duckdb.Error as exc:
             raise self._error(exc, query) from exc
+        except UnicodeDecodeError as exc:
+            # DuckDB quoted bad input in its message and cut it inside a UTF-8 sequence
+            # (unhex of a non-ASCII digit): the message is unreadable, the query failed
+            raise translate(
+                f"Invalid Input Error: DuckDB's error message is not valid UTF-8 ({exc.reason})",
+                user_sql=query.source_sql,
+                template=query.template,
+            ) from exc
         if limit is not None and kind != "SELECT":
             table = table.slice(0, limit)
         from idcbq.engines.conform import conform, types_for
