@@ -5,7 +5,8 @@ The table is GoogleSQL's builtin function catalog (the ``zetasql`` package's
 ``idcbq/data/bigquery_features.json``) plus an OVERLAY of BigQuery functions this
 catalog lacks or names differently. Operators (``$add``, ...) and internal names are
 left out. Each function keeps the (min, max) argument counts of its signatures
-(``max`` null: repeated arguments). The strict layer (:mod:`idcbq.validate.strict`)
+(``max`` null: repeated arguments) and, where every argument of every signature has a
+fixed type, the conversion families its arguments accept (``accepts``). The strict layer (:mod:`idcbq.validate.strict`)
 reads the JSON; it needs nothing installed.
 
 Usage:
@@ -74,6 +75,37 @@ def _arity(sig: object) -> list[int | None]:
     return [lo, None if repeated else hi]
 
 
+#: GoogleSQL type kinds (``zetasql.TypeKind``) by the strict layer's conversion families
+#: (:mod:`idcbq.validate.type_rules`); a kind not listed accepts any argument there.
+_FAMILY_OF_KIND = {
+    **dict.fromkeys((1, 2, 3, 4, 6, 7, 23, 24), "NUM"),
+    5: "BOOL",
+    8: "STRING",
+    9: "BYTES",
+    **dict.fromkeys((10, 19, 21), "CIVIL"),
+    20: "TIME",
+    16: "ARRAY",
+    17: "STRUCT",
+    22: "GEOGRAPHY",
+    26: "JSON",
+}
+_FIXED, _ARRAY_OF_ANY = 0, (2, 3, 14)  # ARG_TYPE_FIXED; ARG_ARRAY_TYPE_ANY_1/2/3
+
+
+def _families(sig: object) -> set[str] | None:
+    """The families a signature's arguments accept (None: some argument accepts any)."""
+    out: set[str] = set()
+    for arg in sig.argument:  # type: ignore[attr-defined]
+        if arg.kind in _ARRAY_OF_ANY:
+            out.add("ARRAY")
+            continue
+        family = _FAMILY_OF_KIND.get(arg.type.type_kind) if arg.kind == _FIXED else None
+        if family is None:
+            return None
+        out.add(family)
+    return out
+
+
 def build() -> dict[str, object]:
     """The table from the installed zetasql's catalog (BigQuery's features) and the overlay."""
     from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
@@ -103,11 +135,20 @@ def build() -> dict[str, object]:
                 ar = _arity(sig)
                 if ar not in entry["arity"]:  # type: ignore[operator]
                     entry["arity"].append(ar)  # type: ignore[union-attr]
+                families = _families(sig)
+                accepts = entry.get("accepts", set())
+                entry["accepts"] = (
+                    None if families is None or accepts is None else accepts | families
+                )
     for name, (arity, kind, page) in OVERLAY.items():
         if name not in functions:
             functions[name] = {"arity": arity, "kind": kind, "source": DOC + page}
     for entry in functions.values():
         entry["arity"] = sorted(entry["arity"], key=lambda a: (a[0], a[1] is None, a[1] or 0))
+        if entry.get("accepts") is not None:  # the families some argument of it accepts
+            entry["accepts"] = sorted(entry["accepts"])
+        else:
+            entry.pop("accepts", None)
     return {
         "zetasql": importlib.metadata.version("zetasql"),
         "generated_by": "python -m idcbq.scripts.bigquery_functions",

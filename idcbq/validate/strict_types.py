@@ -52,6 +52,7 @@ from sqlglot import exp
 
 from idcbq.errors import ValidationError
 from idcbq.validate.strict_calls import in_unnest_or_query
+from idcbq.validate.strict_families import check_call_families, tokens_of
 from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
 from idcbq.validate.strict_literals import integer_literal
 from idcbq.validate.strict_shapes import check_select
@@ -95,17 +96,17 @@ def check_types(
     if typed is None:
         return
     seen: set[int] = set()
+    said: set[str] = set()  # messages given (the family check repeats none)
 
     def refuse(node: exp.Expr, message: str) -> None:
         start = node.meta_get("start") if node._meta else None
         key = start if start is not None else id(node)
         if key in seen:
             return
-        seen.add(key)
+        seen.add(key), said.add(message)
         add(ValidationError(message, location=node_location(node, sql, lmap)))
 
-    # pipe syntax (|> WHERE after an aggregate, ...) becomes nested SELECTs whose
-    # shapes are not the query's: only the type rules judge it
+    # pipe syntax becomes nested SELECTs whose shapes are not the query's: types only
     rules = {**RULES, exp.Select: _distinct_rules} if "|>" in sql else RULES
     for node in typed.walk():
         for kind in type(node).__mro__:
@@ -116,6 +117,7 @@ def check_types(
                 except Exception:  # an odd tree shape: no verdict (never a false refusal)
                     log.debug("strict types: %s skipped", kind.__name__, exc_info=True)
                 break
+    check_call_families(typed, tokens_of(sql), lambda at: lmap.locate_offset(sql, at), add, said)
 
 
 def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | None:
