@@ -23,6 +23,7 @@ REFUSED = [
     ("count_star_in_where", f"SELECT Modality FROM {T} WHERE COUNT(*) > 1 GROUP BY Modality", "COUNT(*) not allowed in WHERE"),
     ("aggregate_in_join_on", f"SELECT 1 AS a FROM {U} JOIN UNNEST([1]) AS y ON MAX(y) = 1", "JOIN ON"),
     ("window_in_where", f"SELECT x FROM {U} WHERE ROW_NUMBER() OVER () = 1", "Analytic function not allowed in WHERE"),
+    ("aggregate_in_recursive_term", "WITH RECURSIVE t AS (SELECT 1 AS n UNION ALL SELECT MAX(n) + 1 FROM t WHERE n < 5) SELECT * FROM t", "recursive term"),
     ("window_in_having", f"SELECT x FROM {U} GROUP BY x HAVING RANK() OVER (ORDER BY x) = 1", "Analytic function not allowed in HAVING"),
     ("nested_aggregate", f"SELECT MAX(COUNT(*)) AS m FROM {U} GROUP BY x", "Aggregations of aggregations"),
     ("window_in_aggregate", f"SELECT SUM(ROW_NUMBER() OVER ()) AS s FROM {U}", "cannot be arguments to aggregate"),
@@ -141,6 +142,7 @@ REFUSED = [
 
 #: Valid near misses: the strict layer passes them and GoogleSQL answers each.
 ACCEPTED = [
+    ("recursive_term_without_aggregate", "WITH RECURSIVE t AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT COUNT(*) AS c FROM t"),
     ("aggregate_in_where_subquery", f"SELECT x FROM {U} WHERE x IN (SELECT COUNT(*) FROM UNNEST([2]))"),
     ("window_of_aggregate", f"SELECT SUM(COUNT(*)) OVER () AS f FROM {U}"),
     ("window_in_qualify", f"SELECT x FROM {U} WHERE TRUE QUALIFY ROW_NUMBER() OVER (ORDER BY x) = 1"),
