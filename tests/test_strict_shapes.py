@@ -23,6 +23,11 @@ REFUSED = [
     ("count_star_in_where", f"SELECT Modality FROM {T} WHERE COUNT(*) > 1 GROUP BY Modality", "COUNT(*) not allowed in WHERE"),
     ("aggregate_in_join_on", f"SELECT 1 AS a FROM {U} JOIN UNNEST([1]) AS y ON MAX(y) = 1", "JOIN ON"),
     ("window_in_where", f"SELECT x FROM {U} WHERE ROW_NUMBER() OVER () = 1", "Analytic function not allowed in WHERE"),
+    ("order_by_in_sum", f"SELECT SUM(x ORDER BY x) AS s FROM {U}", "does not support ORDER BY"),
+    ("order_by_in_windowed_aggregate", "SELECT STRING_AGG(x ORDER BY x) OVER () AS a FROM UNNEST(['a', 'b']) AS x", "not supported on analytic functions"),
+    ("lag_without_window_order", f"SELECT LAG(x) OVER (PARTITION BY x) AS a FROM {U}", "Window ORDER BY is required"),
+    ("first_value_without_window_order", f"SELECT FIRST_VALUE(x) OVER () AS a FROM {U}", "Window ORDER BY is required"),
+    ("duplicate_unnest_alias", "SELECT 1 AS a FROM UNNEST([1]) AS x, UNNEST([2]) AS x", "Duplicate table alias"),
     ("aggregate_in_recursive_term", "WITH RECURSIVE t AS (SELECT 1 AS n UNION ALL SELECT MAX(n) + 1 FROM t WHERE n < 5) SELECT * FROM t", "recursive term"),
     ("window_in_having", f"SELECT x FROM {U} GROUP BY x HAVING RANK() OVER (ORDER BY x) = 1", "Analytic function not allowed in HAVING"),
     ("nested_aggregate", f"SELECT MAX(COUNT(*)) AS m FROM {U} GROUP BY x", "Aggregations of aggregations"),
@@ -142,6 +147,10 @@ REFUSED = [
 
 #: Valid near misses: the strict layer passes them and GoogleSQL answers each.
 ACCEPTED = [
+    ("order_by_in_array_agg", f"SELECT ARRAY_AGG(x ORDER BY x) AS s FROM {U}"),
+    ("lag_over_named_ordered_window", f"SELECT LAG(x) OVER w AS a FROM {U} WINDOW w AS (ORDER BY x)"),
+    ("row_number_without_window_order", f"SELECT ROW_NUMBER() OVER (PARTITION BY x) AS a FROM {U}"),
+    ("self_join_with_aliases", f"SELECT a.Modality FROM {T} AS a JOIN {T} AS b USING (SOPInstanceUID) LIMIT 1"),
     ("recursive_term_without_aggregate", "WITH RECURSIVE t AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT COUNT(*) AS c FROM t"),
     ("aggregate_in_where_subquery", f"SELECT x FROM {U} WHERE x IN (SELECT COUNT(*) FROM UNNEST([2]))"),
     ("window_of_aggregate", f"SELECT SUM(COUNT(*)) OVER () AS f FROM {U}"),

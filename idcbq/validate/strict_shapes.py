@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from idcbq.validate.strict_clauses import check_clauses
 from idcbq.validate.type_rules import Add
 
 #: sqlglot's AggFunc subclasses that are analytic-only in BigQuery (not aggregates).
@@ -69,29 +70,9 @@ class _Walk:
     windows: dict[str, list[exp.Expr]] = field(default_factory=dict)
 
 
-def _recursive_terms(node: exp.Select, refuse: Add) -> None:
-    """An aggregate in the recursive term of a recursive CTE (GoogleSQL refuses it;
-    DuckDB ran such a query without end)."""
-    with_ = node.args.get("with_")
-    if with_ is None or not with_.args.get("recursive"):
-        return
-    for cte in with_.expressions:
-        term = cte.this.expression if isinstance(cte.this, exp.Union) else None
-        if not isinstance(term, exp.Select):
-            continue
-        if not any(t.name.lower() == cte.alias_or_name.lower() for t in term.find_all(exp.Table)):
-            continue
-        for agg in term.find_all(exp.AggFunc):
-            if agg.find_ancestor(exp.Select) is term and agg.find_ancestor(exp.Window) is None:
-                refuse(
-                    agg, "Aggregate function not allowed in the recursive term of a recursive query"
-                )
-                return
-
-
 def check_select(node: exp.Select, refuse: Add) -> None:
     """Every shape rule for one SELECT (its own clauses, not its subqueries)."""
-    _recursive_terms(node, refuse)
+    check_clauses(node, refuse)
     walk = _Walk()
     for clause, root in _clauses(node):
         _visit(root, clause, False, False, walk, refuse)
