@@ -29,7 +29,7 @@ from functools import lru_cache
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
-from idcbq.transpile.nan_unknown import _parsed_fragment
+from idcbq.transpile.nan_unknown import parsed_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import datatype, dup, handles
 from idcbq.transpile.semantics import T
@@ -121,7 +121,7 @@ _DUCK_NAMES = {
 @lru_cache(maxsize=16)
 def _opaque(template: str) -> exp.Expr:
     """``template`` parsed, its DuckDB calls anonymous (callers copy it)."""
-    tree = dup(_parsed_fragment(template))
+    tree = dup(parsed_fragment(template))
     for node in list(tree.find_all(*_DUCK_NAMES)):
         args = node.expressions if isinstance(node, exp.Chr) else [node.this, node.expression]
         call = exp.Anonymous(this=_DUCK_NAMES[type(node)], expressions=[a for a in args if a])

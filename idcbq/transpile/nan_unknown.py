@@ -46,7 +46,7 @@ def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
     the runtime-error rewrites (:mod:`idcbq.transpile.errors_runtime`) leave it alone;
     ``parts`` keep their guards.
     """
-    tree = dup(_parsed_fragment(template))
+    tree = dup(parsed_fragment(template))
     for column in list(tree.find_all(exp.Column)):
         if column.name in parts and not column.table:
             column.replace(dup(parts[column.name]))
@@ -54,7 +54,7 @@ def duck_fragment(template: str, **parts: exp.Expr) -> exp.Expr:
 
 
 @functools.lru_cache(maxsize=256)
-def _parsed_fragment(template: str) -> exp.Expr:
+def parsed_fragment(template: str) -> exp.Expr:
     """A fragment parsed once per process, its nodes marked guarded (callers copy it)."""
     import sqlglot
 

@@ -40,6 +40,7 @@ from idcbq.transpile.nan_unknown import (
     rank_value,
     runtime_isnan,
 )
+from idcbq.transpile.numeric_exact import exact_int_quotient
 from idcbq.transpile.range_frames import (
     numeric_range_keys,
     offset_range_window,
@@ -264,8 +265,6 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs)):
         if _typed(node.this, *_DECIMAL) and not isinstance(node.parent, exp.Cast):
             detach(node).replace(exp.cast(node, numeric.copy()))
-    from idcbq.transpile.numeric_exact import exact_int_quotient  # (it builds on this module)
-
     for node in list(tree.find_all(exp.IntDiv)):
         if _typed(node.this, *_DECIMAL) or _typed(node.expression, *_DECIMAL):
             node.replace(exact_int_quotient(node.this, node.expression))

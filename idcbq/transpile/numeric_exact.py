@@ -27,7 +27,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.errors_guards import guard
-from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.nan_unknown import duck_fragment
 
 _SCALE = "1000000000"
 _UNSCALED = f"CAST(trunc(_v) AS HUGEINT) * {_SCALE} + CAST((_v - trunc(_v)) * {_SCALE} AS HUGEINT)"
