@@ -383,14 +383,7 @@ def _group_keys(node: exp.Select) -> list[exp.Expr] | None:
     items = node.expressions
     aliases = {i.alias.lower(): i.this for i in items if isinstance(i, exp.Alias)}
     keys: list[exp.Expr] = []
-    pending = list(group.expressions)
-    while pending:
-        key = pending.pop()
-        while isinstance(key, exp.Paren):
-            key = key.this
-        if isinstance(key, exp.Rollup | exp.Cube | exp.GroupingSets | exp.Tuple):
-            pending.extend(key.expressions)
-            continue
+    for key in _flat_keys(group):
         n = _ordinal(key)
         if n is not None:
             if not 1 <= n <= len(items):
