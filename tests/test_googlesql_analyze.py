@@ -85,10 +85,11 @@ def test_tables_outside_the_idc_catalog_are_not_analyzed():
 
 
 def test_check_runs_the_analysis_only_when_asked():
-    # an error only GoogleSQL's analyzer sees (the strict layer's type check would refuse
-    # instance_size = 'abc' on its own): BigQuery has no INTERVAL '1 day' literal
+    # an error only GoogleSQL's analyzer sees (the strict layer refuses INTERVAL '1 day'
+    # and instance_size = 'abc' on its own): StudyDate is in both sides of the join
     sql = (
-        "SELECT COUNT(*) AS n FROM dicom_all WHERE DATE '2024-01-01' + INTERVAL '1 day' > StudyDate"
+        "SELECT COUNT(*) AS n FROM dicom_all a JOIN dicom_all b USING (SOPInstanceUID) "
+        "WHERE StudyDate IS NULL"
     )
     _, problems = check(sql)
     assert problems == []

@@ -353,7 +353,7 @@ def refused(tree: exp.Expr) -> exp.Expr:
             hint="use NUMERIC or FLOAT64, or --engine bigquery",
         )
     for node in tree.find_all(exp.JSONFormat):
-        if type_contains(node.this.type, T.DECIMAL):
+        if node.this is not None and type_contains(node.this.type, T.DECIMAL):
             raise TranspileError(
                 "unsupported on DuckDB: TO_JSON_STRING of NUMERIC values (BigQuery writes "
                 "some as JSON strings, some as numbers)",
