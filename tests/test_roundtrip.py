@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import uuid
@@ -238,3 +239,54 @@ def test_select_star_every_modality_through_sql_manifest_and_dry_run(run, modali
                 err,
             )
             assert out.startswith(f"plan: {n} files"), (modality, fmt, mfmt, out[:200])
+
+
+# -- NUMERIC keeps every digit ---------------------------------------------------------------
+
+NUMERICS = [
+    decimal.Decimal("12345678901234567890.123456789"),  # 29 digits: a float keeps 17
+    decimal.Decimal("-99999999999999999999999999999.999999999"),  # NUMERIC's limit
+    decimal.Decimal("0.000000001"),
+    decimal.Decimal("1.5"),
+    None,
+]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_numeric_files_keep_every_digit(tmp_path, fmt):
+    table = pa.table(
+        {
+            "n": pa.array(NUMERICS, pa.decimal128(38, 9)),
+            "l": pa.array([[v] for v in NUMERICS], pa.list_(pa.decimal128(38, 9))),
+        }
+    )
+    path = tmp_path / f"t.{fmt}"
+    write_table(table, path)
+    back = read_table(path)
+    assert back.column("n").to_pylist() == NUMERICS
+    if fmt == "csv":  # nested values are JSON text in CSV: the digits are still all there
+        texts = back.column("l").to_pylist()
+        assert [json.loads(t, parse_float=decimal.Decimal) for t in texts] == [
+            [v] for v in NUMERICS
+        ]
+    else:
+        assert back.column("l").to_pylist() == [[v] for v in NUMERICS]
+
+
+def test_numeric_on_stdout_as_googlesql_prints_it(run):
+    sql = (
+        "SELECT NUMERIC '12345678901234567890.123456789' AS a, NUMERIC '1.50' AS b,"
+        " NUMERIC '-100' AS c, [NUMERIC '0.000000001'] AS l"
+    )
+    code, out, err = run("sql", sql, "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out, parse_float=decimal.Decimal, parse_int=decimal.Decimal)
+    assert row == {
+        "a": decimal.Decimal("12345678901234567890.123456789"),
+        "b": decimal.Decimal("1.5"),
+        "c": decimal.Decimal("-100"),
+        "l": [decimal.Decimal("0.000000001")],
+    }
+    code, out, err = run("sql", sql, "--format", "csv")
+    assert code == 0, err
+    assert out.splitlines()[1] == "12345678901234567890.123456789,1.5,-100,[0.000000001]"

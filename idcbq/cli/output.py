@@ -16,10 +16,11 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from idcbq.io.formats import PROVENANCE_KEY, json_default
+from idcbq.io.formats import PROVENANCE_KEY, decimal_text, dumps
 
 if TYPE_CHECKING:
     import os
@@ -62,7 +63,7 @@ def print_rows(result: QueryResult, fmt: str, stream: TextIO | None = None) -> N
             writer.writerow(["" if v is None else _cell(v) for v in row.values()])
     elif fmt == "jsonl":
         for row in _rows(table):
-            stream.write(json.dumps(row, default=json_default, ensure_ascii=False) + "\n")
+            stream.write(dumps(row) + "\n")
     elif fmt == "json":
         from idcbq.io.formats import json_text
 
@@ -150,7 +151,9 @@ def _table_width(view: Any) -> int:
 
 def _cell(value: object) -> str:
     if isinstance(value, list | dict):  # nested BigQuery values: show as JSON
-        return json.dumps(value, default=json_default, ensure_ascii=False)
+        return dumps(value)
+    if isinstance(value, Decimal):  # NUMERIC as GoogleSQL prints it: 1.5, not 1.500000000
+        return decimal_text(value)
     if isinstance(value, bytes):
         return value.hex()
     return value.isoformat() if hasattr(value, "isoformat") else str(value)

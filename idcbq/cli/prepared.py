@@ -17,7 +17,6 @@ falls back to the full path, which reports it in its own words.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -194,16 +193,16 @@ def _read_only(duckdb: Any, entry: Mapping[str, Any]) -> bool:
 def _print(names: Sequence[str], rows: list[tuple], fmt: str) -> None:
     """Rows as ``idcbq.cli.output.print_rows`` prints them from Arrow."""
     from idcbq.cli.common import require_stdout
-    from idcbq.io.formats import json_default
+    from idcbq.io.formats import dumps
 
     require_stdout()
     dicts = [dict(zip(names, row, strict=True)) for row in rows]
     stream = sys.stdout
     if fmt == "json":
-        stream.write(json.dumps(dicts, default=json_default, ensure_ascii=False) + "\n")
+        stream.write(dumps(dicts) + "\n")
     else:
         for row in dicts:
-            stream.write(json.dumps(row, default=json_default, ensure_ascii=False) + "\n")
+            stream.write(dumps(row) + "\n")
     stream.flush()
 
 

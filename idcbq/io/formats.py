@@ -14,6 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,10 +96,10 @@ def write_table(
                 rows = table.to_pylist()
                 if fmt == "jsonl":
                     for row in rows:
-                        handle.write(json.dumps(row, default=json_default, ensure_ascii=False))
+                        handle.write(dumps(row))
                         handle.write("\n")
                 else:
-                    json.dump(rows, handle, default=json_default, ensure_ascii=False, indent=1)
+                    handle.write(dumps(rows, indent=1))
                     handle.write("\n")
         publish(tmp, path)
     except OSError as exc:
@@ -171,10 +174,7 @@ def _flatten_nested(table: pa.Table) -> pa.Table:
     columns = []
     for column in table.columns:
         if pt.is_nested(column.type):
-            values = [
-                None if v is None else json.dumps(v, default=json_default)
-                for v in column.to_pylist()
-            ]
+            values = [None if v is None else dumps(v) for v in column.to_pylist()]
             columns.append(pa.array(values, pa.string()))
         else:
             columns.append(column)
@@ -182,7 +182,11 @@ def _flatten_nested(table: pa.Table) -> pa.Table:
 
 
 def json_default(value: Any) -> Any:
-    """JSON for values :mod:`json` can't encode: ISO dates/times, hex bytes, decimals as floats."""
+    """JSON for values :mod:`json` can't encode: ISO dates/times, hex bytes, decimals as floats.
+
+    :func:`dumps` writes decimals with all their digits instead; this is the fallback for
+    callers of :func:`json.dumps` that only need a readable value.
+    """
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -190,6 +194,46 @@ def json_default(value: Any) -> Any:
     if hasattr(value, "__float__"):
         return float(value)
     return str(value)
+
+
+def decimal_text(value: Decimal) -> str:
+    """A NUMERIC as GoogleSQL prints it: every digit, no exponent, no trailing zeros.
+
+    Example:
+        >>> from decimal import Decimal
+        >>> decimal_text(Decimal("1.500000000")), decimal_text(Decimal("-1E+2"))
+        ('1.5', '-100')
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON, with decimals (NUMERIC) as numbers that keep every digit.
+
+    A float would round ``12345678901234567890.123456789`` to 17 digits; the number is
+    written as its exact text instead (a reader that parses decimals gets it back).
+
+    Example:
+        >>> from decimal import Decimal
+        >>> dumps({"n": Decimal("12345678901234567890.123456789"), "d": Decimal("1.50")})
+        '{"n": 12345678901234567890.123456789, "d": 1.5}'
+    """
+    # json cannot emit raw number text: mark each decimal with a token no value holds
+    # (fresh for each call), then unquote the marked strings.
+    token = secrets.token_hex(8)
+
+    def encode(item: Any) -> Any:
+        if isinstance(item, Decimal) and item.is_finite():
+            return f"{token}{decimal_text(item)}{token}"
+        return json_default(item)
+
+    text = json.dumps(value, default=encode, ensure_ascii=False, indent=indent)
+    if token not in text:
+        return text
+    return re.sub(f'"{token}(-?[0-9.]+){token}"', r"\1", text)
 
 
 def json_text(table: pa.Table, *, indent: int | None = None) -> str:
@@ -200,4 +244,4 @@ def json_text(table: pa.Table, *, indent: int | None = None) -> str:
         >>> json_text(pa.table({"n": [1, 2]}))
         '[{"n": 1}, {"n": 2}]'
     """
-    return json.dumps(table.to_pylist(), default=json_default, ensure_ascii=False, indent=indent)
+    return dumps(table.to_pylist(), indent=indent)
