@@ -19,7 +19,8 @@ def normalise(value: Any) -> Any:
     - floats rounded to ``FLOAT_DIGITS`` significant digits (NaN kept comparable);
     - a NULL list is ``()``: BigQuery returns NULL arrays as empty arrays;
     - lists -> tuples, structs -> sorted tuples of (field, value);
-    - datetimes in UTC; Decimal with integral value -> int.
+    - datetimes in UTC; Decimal with integral value -> int, others exact (every digit
+      counts: NUMERIC is exact in GoogleSQL, and rounding it to a float hid differences).
     """
     if value is None:
         return None
@@ -32,7 +33,7 @@ def normalise(value: Any) -> Any:
             return value
         return float(f"{value:.{FLOAT_DIGITS}g}")
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else normalise(float(value))
+        return int(value) if value == value.to_integral_value() else value.normalize()
     if isinstance(value, list | tuple):
         return tuple(normalise(v) for v in value)
     if isinstance(value, dict):

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from idcbq.transpile.dekker import product_error
 from idcbq.transpile.errors_guards import GUARDED
 from idcbq.transpile.nan_unknown import duck_fragment
 from idcbq.transpile.rewrites import detach, int_literal
 from idcbq.transpile.rules import datatype, dup, handles
 from idcbq.transpile.semantics import T, is_typed
 
-_SPLIT = "(134217729.0 * _a - (134217729.0 * _a - _a))"  # 2^27 + 1: two 26-bit halves
+#: The exact ``_x * _s - _p`` (``_p`` the rounded product).
+_PRODUCT_ERROR = product_error("_x", "_s", "_p")
 #: ``_p`` (the double product) rounded half away from zero as if exact (``_e``: its error).
 _EXACT_ROUND = (
     "CASE WHEN abs(_p - trunc(_p)) = 0.5 AND _e <> 0 "
@@ -41,26 +43,12 @@ _EXACT_TRUNC = (
 )
 
 
-def _product_error(x: exp.Expr, s: exp.Expr, p: exp.Expr) -> exp.Expr:
-    xh, sh = duck_fragment(_SPLIT, _a=x), duck_fragment(_SPLIT, _a=s)
-    xl = duck_fragment("_a - _h", _a=x, _h=xh)
-    sl = duck_fragment("_a - _h", _a=s, _h=sh)
-    return duck_fragment(
-        "((_xh * _sh - _p) + _xh * _sl + _xl * _sh) + _xl * _sl",
-        _xh=exp.paren(xh, copy=False),  # fresh, and each part is copied once more
-        _sh=exp.paren(sh, copy=False),
-        _xl=exp.paren(xl, copy=False),
-        _sl=exp.paren(sl, copy=False),
-        _p=p,
-    )
-
-
 def _exact(x: exp.Expr, scale: exp.Expr, template: str) -> exp.Expr:
     """``template`` applied to ``x * scale`` and its error, divided back by ``scale``."""
     product = exp.Mul(this=dup(x), expression=scale.copy())
     product.meta[GUARDED] = True  # x * 10^d may be inf where ROUND(x, d) is x
     p = exp.paren(product, copy=False)
-    err = exp.paren(_product_error(x, scale, p), copy=False)
+    err = exp.paren(duck_fragment(_PRODUCT_ERROR, _x=x, _s=scale, _p=p), copy=False)
     whole = duck_fragment(template, _p=p, _e=err)
     quotient = exp.Div(this=exp.paren(whole, copy=False), expression=scale.copy())
     quotient.meta["idcbq_div"] = quotient.meta[GUARDED] = True

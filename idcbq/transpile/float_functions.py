@@ -38,6 +38,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.transpile.capability import function_name
+from idcbq.transpile.dekker import product_error
 from idcbq.transpile.errors_guards import finite, guard, raise_error
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rules import handles, run_steps
@@ -45,27 +46,11 @@ from idcbq.transpile.rules import handles, run_steps
 _DONE = "idcbq_float_function"
 
 
-_SPLIT = "134217729.0"  # 2^27 + 1: splits a double into two 26-bit halves
-
-
-def _high(a: str) -> str:
-    return f"(({a}) * {_SPLIT} - (({a}) * {_SPLIT} - ({a})))"
-
-
-def _product_error(a: str, b: str, product: str) -> str:
-    """Exact ``a * b - product`` for ``product = a * b`` rounded (Dekker)."""
-    ah, bh = _high(a), _high(b)
-    al, bl = f"(({a}) - {ah})", f"(({b}) - {bh})"
-    return (
-        f"(((({ah}) * ({bh}) - ({product})) + ({ah}) * ({bl}) + ({al}) * ({bh})) + ({al}) * ({bl}))"
-    )
-
-
 _SQUARE, _CUBE = "(c * c)", "((c * c) * c)"
 #: |c^3 - x| for a candidate root ``c`` (a lambda parameter) of ``_x``
 _DISTANCE = (
-    f"abs(({_CUBE} - _x) + ({_product_error(_SQUARE, 'c', _CUBE)} + "
-    f"{_product_error('c', 'c', _SQUARE)} * c))"
+    f"abs(({_CUBE} - _x) + ({product_error(_SQUARE, 'c', _CUBE)} + "
+    f"{product_error('c', 'c', _SQUARE)} * c))"
 )
 _CANDIDATES = (
     "[cbrt(_x), nextafter(cbrt(_x), CAST('inf' AS DOUBLE)), "
