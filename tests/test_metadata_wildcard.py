@@ -78,3 +78,41 @@ def test_shared_columns_keep_their_names_and_types():
 def test_a_wildcard_over_idc_current_views_is_refused(dataset):
     with pytest.raises(ValidationError, match="holds views"):
         _expanded(f"SELECT pid FROM `bigquery-public-data.{dataset}.a_*`")
+
+
+@pytest.mark.parametrize(
+    ("dataset", "prefix", "refused"),
+    [
+        ("idc_v14", "dicom_", True),  # dicom_all_view
+        ("idc_v25", "", True),  # every view
+        ("idc_v14", "quant", True),  # quantitative_measurements_view
+        ("idc_v14", "a_", False),  # no view starts so
+        ("idc_v14_clinical", "dicom_", False),  # clinical datasets hold no views
+    ],
+)
+def test_a_wildcard_matching_a_release_view_is_refused(dataset, prefix, refused):
+    """Each idc_vNN holds a ``<derived table>_view`` the export lacks; BigQuery's
+    wildcard fails when it matches one."""
+    from idcbq.transpile.metadata import DERIVED_VIEWS
+
+    tables = {f"{prefix}{name}" for name in SCHEMAS} | {"dicom_all"}
+    tree = sqlglot.parse_one(
+        f"SELECT pid FROM `bigquery-public-data.{dataset}.{prefix}*`", read="bigquery"
+    )
+
+    def expand():
+        return expand_metadata(
+            tree,
+            is_idc=lambda _ds: True,
+            tables_of=lambda _ds: sorted(tables),
+            fields_of=lambda _ds, name: (
+                SCHEMAS.get(name.removeprefix(prefix)) or (Field("pid", "STRING", "NULLABLE"),)
+            ),
+        )
+
+    if refused:
+        with pytest.raises(ValidationError, match="cannot match views") as caught:
+            expand()
+        assert any(view in str(caught.value) for view in DERIVED_VIEWS)
+    else:
+        expand()

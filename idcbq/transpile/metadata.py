@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,20 @@ COLUMNS_COLUMNS = (
     ("rounding_mode", "STRING"),
 )
 VIEWS = {"TABLES": TABLES_COLUMNS, "COLUMNS": COLUMNS_COLUMNS}
+#: Views of each ``idc_vNN`` dataset: one per derived table (not in the Parquet exports).
+DERIVED_VIEWS = frozenset(
+    f"{table}_view"
+    for table in (
+        "dicom_all",
+        "dicom_metadata_curated",
+        "dicom_metadata_curated_series_level",
+        "segmentations",
+        "measurement_groups",
+        "qualitative_measurements",
+        "quantitative_measurements",
+    )
+)
+_VERSION_DATASET = re.compile(r"idc_v\d+", re.IGNORECASE)
 SUFFIX = "_TABLE_SUFFIX"
 
 TablesOf = Callable[[str], Sequence[str]]
@@ -125,6 +140,7 @@ def expand_metadata(
                         "wildcard tables cannot match views",
                         hint="name a version's dataset (idc_vNN or idc_vNN_clinical)",
                     )
+                _refuse_views_matched(db, name[:-1])
                 reads = _reads(tree, table)
                 _replace(table, _wildcard(db, name[:-1], tables_of, fields_of, reads), None)
             except ValidationError as exc:
@@ -238,6 +254,24 @@ def _typed(value: object, kind: str) -> exp.Expr:
     if value is None:  # a NULL literal needs its type; strings and integers carry theirs
         return exp.cast(exp.null(), exp.DataType.build(kind, dialect="bigquery"))
     return exp.convert(value)
+
+
+def _refuse_views_matched(db: str, prefix: str) -> None:
+    """Refuse a wildcard over an ``idc_vNN`` dataset that would match one of its views.
+
+    Exports hold no views, so the source cannot list them; IDC's release publishes a
+    ``<table>_view`` beside each derived table (ETL ``publish_bq_derived_tables``), and
+    BigQuery fails a wildcard table that matches a view.
+    """
+    if not _VERSION_DATASET.fullmatch(db):
+        return
+    matched = sorted(v for v in DERIVED_VIEWS if v.startswith(prefix.lower()))
+    if matched:
+        raise ValidationError(
+            f"wildcard table {db}.{prefix}*: it matches the view {db}.{matched[0]}, and "
+            "BigQuery's wildcard tables cannot match views",
+            hint="name the tables one by one (UNION ALL)",
+        )
 
 
 def _reads(tree: exp.Expr, table: exp.Table) -> Callable[[str], bool]:
