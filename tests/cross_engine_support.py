@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import os
 from typing import Any
 
 import pyarrow as pa
 
-#: Significant digits floats are compared to (engines may sum in different orders).
-FLOAT_DIGITS = 9
+#: Significant digits floats are compared to (engines may sum in different orders);
+#: ``IDCBQ_FLOAT_DIGITS=17`` compares them exactly.
+FLOAT_DIGITS = int(os.environ.get("IDCBQ_FLOAT_DIGITS", "9"))
 
 
 def normalise(value: Any) -> Any:
