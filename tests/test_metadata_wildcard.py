@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from idcbq.errors import ValidationError
 from idcbq.sources.schema import Field
@@ -74,20 +75,16 @@ def test_shared_columns_keep_their_names_and_types():
     assert text.count("`pid`") == 3 and "'one' AS _TABLE_SUFFIX" in text
 
 
-@pytest.mark.parametrize("dataset", ["idc_current", "idc_current_clinical"])
-def test_a_wildcard_over_idc_current_views_is_refused(dataset):
-    with pytest.raises(ValidationError, match="holds views"):
-        _expanded(f"SELECT pid FROM `bigquery-public-data.{dataset}.a_*`")
-
-
 @pytest.mark.parametrize(
     ("dataset", "prefix", "refused"),
     [
         ("idc_v14", "dicom_", True),  # dicom_all_view
+        ("idc_current", "dicom_", True),  # a copy of idc_vNN, views recreated
         ("idc_v25", "", True),  # every view
         ("idc_v14", "quant", True),  # quantitative_measurements_view
         ("idc_v14", "a_", False),  # no view starts so
         ("idc_v14_clinical", "dicom_", False),  # clinical datasets hold no views
+        ("idc_current_clinical", "dicom_", False),
     ],
 )
 def test_a_wildcard_matching_a_release_view_is_refused(dataset, prefix, refused):
@@ -116,3 +113,33 @@ def test_a_wildcard_matching_a_release_view_is_refused(dataset, prefix, refused)
         assert any(view in str(caught.value) for view in DERIVED_VIEWS)
     else:
         expand()
+
+
+@pytest.mark.parametrize(
+    ("dataset", "views"), [("idc_v14", True), ("idc_current", True), ("idc_v14_clinical", False)]
+)
+def test_information_schema_lists_the_release_views(dataset, views):
+    """The exports hold no views; INFORMATION_SCHEMA lists each derived table's view."""
+    tables = {"dicom_all": (Field("Modality", "STRING", "NULLABLE"),), "version_metadata": ()}
+
+    def literal_rows(view: str, *columns: str) -> list[tuple]:
+        tree = sqlglot.parse_one(
+            f"SELECT * FROM `bigquery-public-data.{dataset}.INFORMATION_SCHEMA.{view}`",
+            read="bigquery",
+        )
+        expand_metadata(
+            tree,
+            is_idc=lambda _ds: True,
+            tables_of=lambda _ds: sorted(tables),
+            fields_of=lambda _ds, name: tables.get(name),
+        )
+        structs = [{e.alias: e.this for e in s.expressions} for s in tree.find_all(exp.Struct)]
+        return sorted(tuple(row[c].name for c in columns) for row in structs)
+
+    expected_tables = [("dicom_all", "BASE TABLE"), ("version_metadata", "BASE TABLE")]
+    expected_columns = [("dicom_all", "Modality")]
+    if views:
+        expected_tables.insert(1, ("dicom_all_view", "VIEW"))
+        expected_columns.append(("dicom_all_view", "Modality"))
+    assert literal_rows("TABLES", "table_name", "table_type") == expected_tables
+    assert literal_rows("COLUMNS", "table_name", "column_name") == expected_columns

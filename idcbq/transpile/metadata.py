@@ -13,9 +13,11 @@ Two BigQuery features name tables that are not tables:
   table lacks one. A column whose type differs between two tables is refused when the
   query may read it (its name, or a ``*`` over the wildcard), as BigQuery refuses to read
   a field of one type as another; a conflicting column the query never names is left out
-  (BigQuery reads only the columns a query references). ``idc_current`` and
-  ``idc_current_clinical`` hold views of a version's tables, which BigQuery's wildcard
-  tables refuse to match: a wildcard there is refused.
+  (BigQuery reads only the columns a query references).
+- ``idc_vNN`` and ``idc_current`` (a copy of the current ``idc_vNN``) also hold a
+  ``<table>_view`` view per derived table, which the exports lack: INFORMATION_SCHEMA
+  lists them (type ``VIEW``, the table's columns), and a wildcard that would match one
+  is refused, as BigQuery refuses wildcards over views.
 
 The result is BigQuery SQL, so it passes the same checks as any query and runs the same
 way on every engine. Which datasets are IDC's is the caller's decision (``is_idc``).
@@ -91,7 +93,7 @@ DERIVED_VIEWS = frozenset(
         "quantitative_measurements",
     )
 )
-_VERSION_DATASET = re.compile(r"idc_v\d+", re.IGNORECASE)
+_MAIN_DATASET = re.compile(r"idc_v\d+|idc_current", re.IGNORECASE)
 SUFFIX = "_TABLE_SUFFIX"
 
 TablesOf = Callable[[str], Sequence[str]]
@@ -129,17 +131,12 @@ def expand_metadata(
         view = name.upper().removeprefix("INFORMATION_SCHEMA.")
         if name.upper().startswith("INFORMATION_SCHEMA.") and view in VIEWS:
             wanted = _named_tables(table)
-            listed = tables_of if wanted is None else _only(tables_of, wanted)
-            rows = _view_rows(view, db, listed, fields_of, data_project)
+            with_views = _with_release_views(tables_of)
+            listed = with_views if wanted is None else _only(with_views, wanted)
+            rows = _view_rows(view, db, listed, _view_fields(fields_of), data_project)
             _replace(table, _literal_rows(VIEWS[view], rows), view)
         elif name.endswith("*") and "*" not in name[:-1]:
             try:
-                if db.lower().startswith("idc_current"):
-                    raise ValidationError(
-                        f"wildcard table {db}.{name}: {db} holds views, and BigQuery's "
-                        "wildcard tables cannot match views",
-                        hint="name a version's dataset (idc_vNN or idc_vNN_clinical)",
-                    )
                 _refuse_views_matched(db, name[:-1])
                 reads = _reads(tree, table)
                 _replace(table, _wildcard(db, name[:-1], tables_of, fields_of, reads), None)
@@ -218,8 +215,8 @@ def _replace(table: exp.Table, query: exp.Query, default_alias: str | None) -> N
 
 def _view_rows(view, db, tables_of, fields_of, project) -> list[tuple]:
     rows = []
-    table_type = "VIEW" if db.lower().startswith("idc_current") else "BASE TABLE"
     for name in sorted(tables_of(db)):
+        table_type = "VIEW" if name in DERIVED_VIEWS and _holds_views(db) else "BASE TABLE"
         if view == "TABLES":
             rows.append((project, db, name, table_type, "NO", "NO", None, None, None))
             continue
@@ -256,14 +253,43 @@ def _typed(value: object, kind: str) -> exp.Expr:
     return exp.convert(value)
 
 
-def _refuse_views_matched(db: str, prefix: str) -> None:
-    """Refuse a wildcard over an ``idc_vNN`` dataset that would match one of its views.
+def _holds_views(db: str) -> bool:
+    """``idc_vNN`` and ``idc_current`` (a copy of its tables, views recreated as views)."""
+    return _MAIN_DATASET.fullmatch(db) is not None
 
-    Exports hold no views, so the source cannot list them; IDC's release publishes a
-    ``<table>_view`` beside each derived table (ETL ``publish_bq_derived_tables``), and
-    BigQuery fails a wildcard table that matches a view.
+
+def _with_release_views(tables_of: TablesOf) -> TablesOf:
+    """The dataset's tables and the ``<table>_view`` views its release publishes beside
+    them (exports hold no views, so the source cannot list them)."""
+
+    def listed(db: str) -> list[str]:
+        tables = list(tables_of(db))
+        if _holds_views(db):
+            tables += [f"{t}_view" for t in tables if f"{t}_view" in DERIVED_VIEWS]
+        return tables
+
+    return listed
+
+
+def _view_fields(fields_of: FieldsOf) -> FieldsOf:
+    """A release view's columns are its table's (``dicom_all_view`` is ``dicom_all``'s query)."""
+
+    def fields(db: str, name: str) -> Sequence[Field] | None:
+        if name in DERIVED_VIEWS and _holds_views(db):
+            return fields_of(db, name.removesuffix("_view"))
+        return fields_of(db, name)
+
+    return fields
+
+
+def _refuse_views_matched(db: str, prefix: str) -> None:
+    """Refuse a wildcard over a main IDC dataset that would match one of its views.
+
+    IDC's release publishes a ``<table>_view`` beside each derived table (ETL
+    ``publish_bq_derived_tables``) in ``idc_vNN`` and ``idc_current``, and BigQuery fails
+    a wildcard table that matches a view.
     """
-    if not _VERSION_DATASET.fullmatch(db):
+    if not _holds_views(db):
         return
     matched = sorted(v for v in DERIVED_VIEWS if v.startswith(prefix.lower()))
     if matched:
