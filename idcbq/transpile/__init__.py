@@ -95,6 +95,7 @@ def to_duckdb_tree(
 
     from idcbq.transpile import (
         alias_fields,
+        array_sizes,
         bytes_text,
         casts,
         civil_text,
@@ -216,6 +217,7 @@ def to_duckdb_tree(
             *json_values.UNTYPED,  # before functions, as compliance
             rules.Triggered(compliance.UNTYPED),  # before functions: SAFE. turns error() to NULL
             *zones.UNTYPED,  # before functions (FORMAT_TIMESTAMP's zone)
+            array_sizes.generated_size_limit,  # before sequences replaces GENERATE_ARRAY
             sequences.float_generate_array,  # before functions' step guard
             *float_functions.STEPS,
             rules.Triggered(functions.UNTYPED),
