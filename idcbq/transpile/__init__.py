@@ -97,6 +97,7 @@ def to_duckdb_tree(
         alias_fields,
         array_sizes,
         bytes_text,
+        case_mapping,
         casts,
         civil_text,
         compliance,
@@ -141,6 +142,7 @@ def to_duckdb_tree(
     # Fail closed: only what the rules below translate faithfully reaches DuckDB.
     require_duckdb(query)
     query = window_frames.inverted_frames(query)  # on the offsets as written
+    case_mapping.mark_default_delimiters(query)  # while the parser's positions tell
     rewrites.bitwise_mixes(query)  # before any rewrite builds operators of its own
     types = {p.name: p.type for p in params}
     try:
@@ -225,6 +227,7 @@ def to_duckdb_tree(
             *time_buckets.UNTYPED,
             string_search.instr_positions,
             *strings.UNTYPED,
+            case_mapping.initcap_words,  # after strings: its UPPER/LOWER are final
             *shapes.UNTYPED,
             *rewrites.ALL,
             range_frames.count_star_floor,
