@@ -99,6 +99,7 @@ def to_duckdb_tree(
         bytes_text,
         case_mapping,
         casts,
+        civil_buckets,
         civil_text,
         compliance,
         corresponding,
@@ -170,6 +171,7 @@ def to_duckdb_tree(
             or unnest_rows.needs_types(query, known_schema)
             or zones.needs_types(query)
             or time_buckets.needs_types(query)
+            or civil_buckets.needs_types(query)
             or window_frames.needs_types(query)
             or json_subscripts.needs_types(query)
             or bytes_text.needs_types(query, known_schema, types)
@@ -201,6 +203,7 @@ def to_duckdb_tree(
                     *unnest_rows.TYPED,
                     *zones.TYPED,
                     *time_buckets.TYPED,
+                    civil_buckets.civil_bucket_operand,
                     *window_frames.TYPED,
                 ),
             )
@@ -225,6 +228,7 @@ def to_duckdb_tree(
             rules.Triggered(functions.UNTYPED),
             *dates.UNTYPED,
             *time_buckets.UNTYPED,
+            civil_buckets.civil_bucket,
             string_search.instr_positions,
             *strings.UNTYPED,
             case_mapping.initcap_words,  # after strings: its UPPER/LOWER are final
