@@ -95,8 +95,11 @@ def to_duckdb_tree(
 
     from idcbq.transpile import (
         alias_fields,
+        array_sizes,
         bytes_text,
+        case_mapping,
         casts,
+        civil_buckets,
         civil_text,
         compliance,
         corresponding,
@@ -140,6 +143,7 @@ def to_duckdb_tree(
     # Fail closed: only what the rules below translate faithfully reaches DuckDB.
     require_duckdb(query)
     query = window_frames.inverted_frames(query)  # on the offsets as written
+    case_mapping.mark_default_delimiters(query)  # while the parser's positions tell
     rewrites.bitwise_mixes(query)  # before any rewrite builds operators of its own
     types = {p.name: p.type for p in params}
     try:
@@ -167,6 +171,7 @@ def to_duckdb_tree(
             or unnest_rows.needs_types(query, known_schema)
             or zones.needs_types(query)
             or time_buckets.needs_types(query)
+            or civil_buckets.needs_types(query)
             or window_frames.needs_types(query)
             or json_subscripts.needs_types(query)
             or bytes_text.needs_types(query, known_schema, types)
@@ -198,6 +203,7 @@ def to_duckdb_tree(
                     *unnest_rows.TYPED,
                     *zones.TYPED,
                     *time_buckets.TYPED,
+                    civil_buckets.civil_bucket_operand,
                     *window_frames.TYPED,
                 ),
             )
@@ -216,13 +222,16 @@ def to_duckdb_tree(
             *json_values.UNTYPED,  # before functions, as compliance
             rules.Triggered(compliance.UNTYPED),  # before functions: SAFE. turns error() to NULL
             *zones.UNTYPED,  # before functions (FORMAT_TIMESTAMP's zone)
+            array_sizes.generated_size_limit,  # before sequences replaces GENERATE_ARRAY
             sequences.float_generate_array,  # before functions' step guard
             *float_functions.STEPS,
             rules.Triggered(functions.UNTYPED),
             *dates.UNTYPED,
             *time_buckets.UNTYPED,
+            civil_buckets.civil_bucket,
             string_search.instr_positions,
             *strings.UNTYPED,
+            case_mapping.initcap_words,  # after strings: its UPPER/LOWER are final
             *shapes.UNTYPED,
             *rewrites.ALL,
             range_frames.count_star_floor,

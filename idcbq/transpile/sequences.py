@@ -39,9 +39,9 @@ def float_generate_array(tree: exp.Expr) -> exp.Expr:
         bounds = [node.args.get(k) for k in ("start", "end", "step")]
         if bounds[0] is None or bounds[1] is None:
             continue
-        if any(b is not None and _is_float(b) for b in bounds):
+        if any(b is not None and is_float_bound(b) for b in bounds):
             kind = "DOUBLE"
-        elif any(b is not None and _is_numeric(b) for b in bounds):
+        elif any(b is not None and is_numeric_bound(b) for b in bounds):
             kind = "DECIMAL(38, 9)"  # exact decimal products, as GoogleSQL's NUMERIC
         else:
             continue
@@ -72,7 +72,7 @@ def float_generate_array(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def _is_numeric(node: exp.Expr) -> bool:
+def is_numeric_bound(node: exp.Expr) -> bool:
     """A NUMERIC literal or cast (BIGNUMERIC is refused before this rule runs)."""
     while isinstance(node, exp.Neg | exp.Paren):
         node = node.this
@@ -89,7 +89,7 @@ def _read_cast(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def _is_float(node: exp.Expr) -> bool:
+def is_float_bound(node: exp.Expr) -> bool:
     while isinstance(node, exp.Neg | exp.Paren):
         node = node.this
     if isinstance(node, exp.Literal):

@@ -8,6 +8,8 @@ compliance cases (``stat_aggregation.test``):
 - ``corr_of_few_rows``: ``CORR`` of fewer than two non-NULL pairs is NULL (DuckDB: NaN).
 - ``variance_non_finite``: ``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of FLOAT64 values
   holding an infinity or a NaN is NaN (DuckDB: 0 for one row, an error or an infinity).
+  ``VAR_*``/``STDDEV_*`` of FLOAT64 whose largest magnitude is outside [2^-400, 2^400]
+  run on values scaled by a power of two (DuckDB's squares underflow to 0 or overflow).
 - ``variance_of_numeric``: ``VAR_*``/``STDDEV_*``/``COVAR_*``/``CORR`` of NUMERIC are
   computed on exact differences from one of the values (DuckDB converts each value to
   FLOAT64 first: ``1000000000000000000000000.1`` and ``...0.2`` become equal and the
@@ -95,6 +97,7 @@ def variance_non_finite(tree: exp.Expr) -> exp.Expr:
             *(exp.Anonymous(this="isfinite", expressions=[exp.cast(v.copy(), "DOUBLE")])
               for v in values)
         )  # fmt: skip
+        scaled = isinstance(node, _ONE_ARGUMENT) and _typed(node.this, *_FLOAT)
         bad = exp.CountIf(this=exp.and_(counted.copy(), exp.Not(this=exp.paren(finite))))
         rows = exp.CountIf(this=counted)
         enough = 1 if isinstance(node, (*_POPULATION, exp.CovarPop)) else 2
@@ -112,8 +115,50 @@ def variance_non_finite(tree: exp.Expr) -> exp.Expr:
             exp.GTE(this=_over(node, rows), expression=exp.Literal.number(enough)),
         )
         spot = _spot(node)
-        detach(spot).replace(exp.Case(ifs=[exp.If(this=test, true=nan)], default=spot))
+        hole = detach(spot)
+        plain = _rescaled(node) if scaled else spot
+        hole.replace(exp.Case(ifs=[exp.If(this=test, true=nan)], default=plain))
     return tree
+
+
+#: Where the largest magnitude lies outside [2^-400, 2^400], squares of the deviations
+#: may underflow or overflow FLOAT64 (GoogleSQL's wider accumulator keeps them: the
+#: STDDEV of ``[5e-324, 1e-323, 0]`` is 5e-324, of ``[1, 2.2e304, -2.2e304]`` finite;
+#: DuckDB gives 0, or raises). There the aggregate runs on the values times 2^-600 or
+#: 2^600 (exact: powers of two) and its result is scaled back (STDDEV once, VAR twice),
+#: so DuckDB rounds as it does in the middle range. Each of the three aggregates sees
+#: only values it cannot overflow on (DuckDB computes every aggregate of a CASE).
+_HIGH, _LOW = "2.5822498780869086e+120", "3.8725919148493183e-121"  # 2^400, 2^-400
+_UP, _DOWN = "4.149515568880993e+180", "2.409919865102884e-181"  # 2^600, 2^-600
+_RANGES = {
+    # value fed to the aggregate, factor its result is scaled back by
+    "middle": (f"CASE WHEN abs(_x) <= {_HIGH} THEN _x END", None),
+    "high": (f"_x * {_DOWN}", _UP),
+    "low": (f"CASE WHEN abs(_x) < {_LOW} THEN _x * {_UP} END", _DOWN),
+}
+
+
+def _rescaled(node: exp.Expr) -> exp.Expr:
+    """``node`` (maybe windowed) with DuckDB's aggregate kept from overflowing
+    or underflowing (see ``_RANGES``)."""
+    value = exp.cast(node.this.copy(), "DOUBLE")
+    stats = {}
+    for name, (fed, factor) in _RANGES.items():
+        agg = node.copy()
+        agg.set("this", duck_fragment(fed, _x=value))
+        stat = _over(node, agg)
+        if factor is not None:  # VAR is scaled back twice (one factor is 2^600 at most)
+            times = 2 if isinstance(node, (exp.VariancePop, exp.Variance)) else 1
+            stat = duck_fragment("_s" + f" * {factor}" * times, _s=stat)
+        stats[name] = stat
+    magnitude = _over(node, exp.Max(this=exp.Abs(this=value.copy())))
+    return duck_fragment(
+        f"CASE WHEN _m > {_HIGH} THEN _h WHEN _m < {_LOW} THEN _l ELSE _c END",
+        _m=magnitude,
+        _h=stats["high"],
+        _l=stats["low"],
+        _c=stats["middle"],
+    )
 
 
 def _numeric(node: exp.Expr) -> bool:

@@ -5,7 +5,8 @@ implementation. Untyped (``UNTYPED``):
 
 - ``full_case_mapping``: ``UPPER`` maps characters whose capital is several letters
   (``ﬁ`` -> ``FI``, ``ŉ`` -> ``ʼN``); ``LOWER`` maps ``İ`` to ``i̇`` and a final capital
-  sigma to ``ς`` (DuckDB maps one character to one).
+  sigma to ``ς`` (DuckDB maps one character to one); both map the case pairs Unicode 16
+  added (DuckDB's tables lack them).
 - ``regexp_extract_all_end``: ``REGEXP_EXTRACT_ALL`` reports no empty match at the end
   of a non-empty string (DuckDB does).
 - ``code_points_to_string``: ``CODE_POINTS_TO_STRING`` of an INT64 array.
@@ -34,6 +35,7 @@ from functools import cache
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.case_mapping import LOWER_16, UPPER_16
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, run_rules
@@ -69,6 +71,16 @@ def _replace_all(value: exp.Expr, pairs: tuple[tuple[str, str], ...]) -> exp.Exp
     return value
 
 
+def _translated(node: exp.Expr, old: str, new: str) -> exp.Expr:
+    """``node``'s argument with the Unicode 16 case pairs DuckDB lacks mapped first."""
+    value = exp.Anonymous(
+        this="translate",
+        expressions=[node.this.copy(), exp.Literal.string(old), exp.Literal.string(new)],
+    )
+    node.set("this", value)
+    return node.this
+
+
 @handles(exp.Upper, exp.Lower)
 def full_case_mapping(tree: exp.Expr) -> exp.Expr:
     """Full Unicode case mapping for UPPER and LOWER (only where such characters occur)."""
@@ -78,7 +90,7 @@ def full_case_mapping(tree: exp.Expr) -> exp.Expr:
     for node in uppers:
         if node.meta.get("idcbq_full_case"):
             continue
-        value = node.this
+        value = _translated(node, LOWER_16, UPPER_16)
         special = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(f"[{chars}]"))
         mapped = exp.Upper(this=_replace_all(value.copy(), pairs))
         mapped.meta["idcbq_full_case"] = True
@@ -89,7 +101,7 @@ def full_case_mapping(tree: exp.Expr) -> exp.Expr:
         if node.meta.get("idcbq_full_case"):
             continue
         node.meta["idcbq_full_case"] = True
-        value = node.this
+        value = _translated(node, UPPER_16, LOWER_16)
         dotted = exp.Anonymous(
             this="replace",
             expressions=[value.copy(), exp.Literal.string("İ"), exp.Literal.string("i̇")],
