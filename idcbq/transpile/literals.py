@@ -78,17 +78,24 @@ def _stored(node: exp.Expr) -> bool:
     return isinstance(parent, exp.Array | exp.Struct)
 
 
+_CONSTANT_PARTS = (exp.Literal, exp.Neg, exp.Paren, exp.Add, exp.Sub, exp.Mul, exp.Case, exp.If)
+
+
 @handles(exp.Literal)
 def int_constants(tree: exp.Expr) -> exp.Expr:
     """An INT64 constant DuckDB would store as INTEGER (``[100000]``, ``STRUCT(1 AS a)``,
     ``SELECT 50000 + 50000 AS a``) is cast to BIGINT: arithmetic on the stored value
     overflowed 32 bits (``x * x``: an error; ``SAFE_MULTIPLY``: NULL) where BigQuery's
     INT64 does not."""
+    # One walk, then the candidates in the order of one find_all per kind: a stored
+    # constant may sit in a CASE condition of another (``CASE WHEN ... [5] ... THEN 1``),
+    # and which one is replaced first decides the result.
+    found = [node for node in tree.find_all(*_CONSTANT_PARTS) if _stored(node)]
     stored = [
         node
-        for kind in (exp.Literal, exp.Neg, exp.Paren, exp.Add, exp.Sub, exp.Mul, exp.Case, exp.If)
-        for node in tree.find_all(kind)
-        if _stored(node) and _int_constant(node)
+        for kind in _CONSTANT_PARTS
+        for node in found
+        if isinstance(node, kind) and _int_constant(node)
     ]
     for node in stored:
         node.replace(exp.cast(node.copy(), datatype("BIGINT"), copy=False))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -164,11 +164,9 @@ def check_strict(
     tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
 ) -> None:
     """Report every non-BigQuery construct of ``sql`` (tokens) and ``tree`` (result names)."""
-    from sqlglot.dialects.dialect import Dialect
+    from idcbq.validate.strict_families import tokens_of
 
-    from idcbq.validate.statements import DIALECT
-
-    tokens = Dialect.get_or_raise(DIALECT).tokenize(sql)
+    tokens = tokens_of(sql)  # shared with the call families' check
     scan = _Scan(tokens, sql, lmap, add)
     scan.run()
     from idcbq.validate.strict_tokens import check_tokens
@@ -180,7 +178,7 @@ def check_strict(
 
 
 class _Scan:
-    def __init__(self, tokens: list[Any], sql: str, lmap: LocationMap, add: Callable) -> None:
+    def __init__(self, tokens: Sequence[Any], sql: str, lmap: LocationMap, add: Callable) -> None:
         self.t = tokens
         self.sql = sql
         self.lmap = lmap

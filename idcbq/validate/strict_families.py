@@ -18,12 +18,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
 from sqlglot import exp
 
+from idcbq.core.memo import Memo
 from idcbq.errors import ValidationError
 from idcbq.validate.type_rules import (
     ARRAY,
@@ -64,13 +65,22 @@ def _accepts() -> dict[str, frozenset[str]]:
     }
 
 
-def tokens_of(sql: str) -> list[Any]:
-    """``sql``'s tokens as the strict layer reads them."""
-    from sqlglot.dialects.dialect import Dialect
+#: Tokens per SQL text: the strict layer's token scan and its call families read the
+#: same text, and a session validates the same template text again and again.
+_TOKENS = Memo(size=64)
 
-    from idcbq.validate.statements import DIALECT
 
-    return Dialect.get_or_raise(DIALECT).tokenize(sql)
+def tokens_of(sql: str) -> tuple[Any, ...]:
+    """``sql``'s tokens as the strict layer reads them (tokenized once per text; shared:
+    callers only read them)."""
+    tokens = _TOKENS.get(sql)
+    if tokens is None:
+        from sqlglot.dialects.dialect import Dialect
+
+        from idcbq.validate.statements import DIALECT
+
+        tokens = _TOKENS.put(sql, tuple(Dialect.get_or_raise(DIALECT).tokenize(sql)))
+    return tokens
 
 
 def _literal(span: list[Any]) -> tuple[str, str] | None:
@@ -128,7 +138,7 @@ def _column(span: list[Any], columns: dict[int, exp.Column]) -> tuple[str, str] 
     return kind, column.type.sql("bigquery")
 
 
-def _calls(tokens: list[Any]):
+def _calls(tokens: Sequence[Any]):
     """``(name token index, name, argument spans)`` of each ``name(...)`` call."""
     for i in range(len(tokens) - 1):
         if tokens[i + 1].token_type.name != "L_PAREN":
@@ -158,7 +168,7 @@ def _calls(tokens: list[Any]):
 
 def check_call_families(
     typed: exp.Expr,
-    tokens: list[Any],
+    tokens: Sequence[Any],
     locate: Callable[[int], Any],
     add: Callable,
     said: set[str] = frozenset(),  # type: ignore[assignment]
