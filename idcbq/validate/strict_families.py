@@ -25,6 +25,7 @@ from typing import Any
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
+from idcbq.validate.strict_positions import Argument, has_signatures, mixed_bytes, no_signature
 from idcbq.validate.type_rules import (
     ARRAY,
     BOOL,
@@ -170,12 +171,20 @@ def check_call_families(
         for col in typed.find_all(exp.Column)
         if isinstance(col.this, exp.Identifier) and col.this._meta
     }
+
+    def _say(message: str, at: int) -> None:
+        if message not in said:
+            add(ValidationError(message, location=locate(at)))
+
     for i, name, spans in _calls(tokens):
         accepted = _accepts().get(name)
         if accepted is None:
+            if name in _CONVERTING or has_signatures(name):
+                _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
             continue
         if name in _TYPE_NAMES and all([t.token_type.name for t in s] == ["NUMBER"] for s in spans):
             continue  # a parameterized type, STRING(5) or NUMERIC(2, 1), not a call
+        refused = False
         for span in spans:
             found = _literal(span) or _column(span, columns)
             if found is None:
@@ -188,4 +197,32 @@ def check_call_families(
             )
             if message not in said:
                 add(ValidationError(message, location=locate(tokens[i].start)))
+            refused = True
             break
+        if not refused:
+            _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
+
+
+def _check_positions(name: str, spans: list[list[Any]], columns, say: Callable[[str], None]):
+    """Refuse a call no single signature takes, position by position (mixed STRING and
+    BYTES, a DATE where only TIMESTAMP is taken, ...): :mod:`strict_positions`."""
+    if any(not span or any(t.text == "=>" for t in span) for span in spans):
+        return  # named arguments, or an empty one: not judged
+    args: list[Argument] = []
+    spelled: list[str] = []
+    for span in spans:
+        lit = _literal(span)
+        col = None if lit else _column(span, columns)
+        if lit:
+            args.append((lit[1], True, span[-1].text))
+        elif col:
+            args.append((col[0], False, None))
+        else:
+            args.append(None)
+        spelled.append((lit or col or ("", "?"))[1])
+    refused = mixed_bytes(args) if name in _CONVERTING else no_signature(name, args)
+    if refused:
+        say(
+            f"No matching signature for function {name.upper()} for argument types: "
+            f"{', '.join(spelled)}"
+        )

@@ -1,0 +1,76 @@
+"""The strict layer's per-position signature check (:mod:`idcbq.validate.strict_positions`).
+
+Each refused call is one GoogleSQL's analyzer rejects too, and each near miss one it
+accepts; the fuzzer's calls (valid and mistyped) are never refused where the analyzer
+accepts them (a false refusal is as bad as a silent answer).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from idcbq.validate import check
+from idcbq.validate.googlesql import analyze_sql
+from tests.fuzz.__main__ import CACHE, queries, wrong_type_queries
+from tests.fuzz.signatures import load_or_discover
+
+T = "`bigquery-public-data.idc_current.dicom_all`"
+
+REFUSED = [
+    "SELECT STRPOS('abc', b'b') AS v",  # STRING and BYTES: no one signature
+    "SELECT STARTS_WITH(b'ab', 'a') AS v",
+    "SELECT SAFE.ENDS_WITH('ab', b'b') AS v",
+    "SELECT LPAD('a', 3, b'x') AS v",
+    "SELECT CONCAT('a', b'b') AS v",
+    "SELECT CONCAT(b'a', 1) AS v",
+    f"SELECT STRPOS(Modality, b'M') AS v FROM {T}",
+    "SELECT UNIX_SECONDS(DATE '2020-01-01') AS v",  # DATE is not TIMESTAMP
+    "SELECT UNIX_MICROS(DATETIME '2020-01-01 00:00:00') AS v",
+    "SELECT DIV(7, 2.0) AS v",  # FLOAT64 is not INT64 (nor NUMERIC beside an INT64)
+    "SELECT TIMESTAMP_SECONDS(1.5) AS v",
+    "SELECT DATE_FROM_UNIX_DATE(NUMERIC '1') AS v",
+    "SELECT STRING('abc') AS v",  # a text with no date in it is no DATE
+]
+
+ACCEPTED = [
+    "SELECT DIV(NUMERIC '7', 2.0) AS v",  # the FLOAT64 literal becomes NUMERIC
+    "SELECT FORMAT_TIMESTAMP('%Y', DATE '2020-01-01') AS v",  # DATE coerces to DATETIME
+    "SELECT DATETIME_DIFF(DATE '2020-01-02', DATE '2020-01-01', DAY) AS v",
+    "SELECT DATE_ADD(TIMESTAMP '2020-01-01 00:00:00+00', INTERVAL 1 DAY) AS v",
+    "SELECT CONCAT('a', 1) AS v, CONCAT(b'a', b'b') AS w",
+    "SELECT STRING('2020-01-01') AS v",
+    "SELECT TIMESTAMP_SECONDS(5) AS v, LEFT('abc', 1) AS w",
+    f"SELECT STRPOS(Modality, 'M') AS v FROM {T}",
+]
+
+
+def _refusals(sql: str) -> list[str]:
+    return [str(e) for e in check(sql, googlesql=False)[1]]
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_no_signature_refused_as_googlesql_does(sql):
+    assert analyze_sql(sql, use_cache=False), "GoogleSQL accepts it: not a refusal case"
+    problems = _refusals(sql)
+    assert any("No matching signature" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("sql", ACCEPTED)
+def test_near_miss_accepted_as_googlesql_does(sql):
+    assert analyze_sql(sql, use_cache=False) == []
+    assert _refusals(sql) == []
+
+
+@pytest.mark.slow
+def test_fuzzed_calls_never_falsely_refused():
+    sigs = load_or_discover(CACHE)
+    items = queries(sigs, 1, 1) + queries(sigs, 2, 1, as_columns=True)
+    items += wrong_type_queries(sigs, 3, 1)
+    false = [
+        sql
+        for _, sql in items
+        if any("No matching signature" in p for p in _refusals(sql))
+        and not analyze_sql(sql, use_cache=False)
+    ]
+    assert len(items) > 1000
+    assert not false, "\n".join(false[:20])
