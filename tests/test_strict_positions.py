@@ -30,6 +30,22 @@ REFUSED = [
     "SELECT TIMESTAMP_SECONDS(1.5) AS v",
     "SELECT DATE_FROM_UNIX_DATE(NUMERIC '1') AS v",
     "SELECT STRING('abc') AS v",  # a text with no date in it is no DATE
+    "SELECT STRING(64) AS v",  # a call, not the type STRING(64)
+]
+
+#: Comparisons, supertypes and casts (strict_types, type_rules, strict_signatures).
+REFUSED_OTHER = [
+    "SELECT b'a' = 'a' AS v",
+    f"SELECT SeriesInstanceUID = b'a' AS v FROM {T}",
+    "SELECT 'a' IN ('a', b'b') AS v",  # the list has no supertype
+    "SELECT IF(TRUE, b'a', 'a') AS v",
+    "SELECT IFNULL(DATE '2024-01-01', 'x') AS v",  # 'x' is no DATE
+    "SELECT DATE '2024-01-01' = 'x' AS v",
+    f"SELECT 1 AS v FROM {T} WHERE StudyDate > ''",
+    "SELECT TIME '10:00:00' = 'noon' AS v",
+    "SELECT SAFE_CAST('1' AS ARRAY<INT64>) AS v",  # no scalar <-> ARRAY/STRUCT cast
+    "SELECT CAST(1 AS STRUCT<a INT64>) AS v",
+    "SELECT CAST([1] AS STRING) AS v",
 ]
 
 ACCEPTED = [
@@ -41,6 +57,12 @@ ACCEPTED = [
     "SELECT STRING('2020-01-01') AS v",
     "SELECT TIMESTAMP_SECONDS(5) AS v, LEFT('abc', 1) AS w",
     f"SELECT STRPOS(Modality, 'M') AS v FROM {T}",
+    "SELECT b'a' = b'a' AS v, SHA1('a') = b'x' AS w",
+    "SELECT IFNULL(DATE '2024-01-01', '2024-01-02') AS v",
+    f"SELECT 1 AS v FROM {T} WHERE StudyDate > '2020-01-01'",
+    "SELECT CAST([1] AS ARRAY<FLOAT64>) AS v, CAST(NULL AS ARRAY<INT64>) AS w",
+    "SELECT CAST(STRUCT('a' AS x) AS STRUCT<x STRING(5)>) AS v",
+    "SELECT CAST('abc' AS STRING(5)) AS v, CAST(1.25 AS NUMERIC(3, 2)) AS w",
 ]
 
 
@@ -53,6 +75,12 @@ def test_no_signature_refused_as_googlesql_does(sql):
     assert analyze_sql(sql, use_cache=False), "GoogleSQL accepts it: not a refusal case"
     problems = _refusals(sql)
     assert any("No matching signature" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("sql", REFUSED_OTHER)
+def test_mistyped_value_refused_as_googlesql_does(sql):
+    assert analyze_sql(sql, use_cache=False), "GoogleSQL accepts it: not a refusal case"
+    assert _refusals(sql)
 
 
 @pytest.mark.parametrize("sql", ACCEPTED)

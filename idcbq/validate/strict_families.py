@@ -182,7 +182,7 @@ def check_call_families(
             if name in _CONVERTING or has_signatures(name):
                 _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
             continue
-        if name in _TYPE_NAMES and all([t.token_type.name for t in s] == ["NUMBER"] for s in spans):
+        if name in _TYPE_NAMES and _type_position(tokens, i):
             continue  # a parameterized type, STRING(5) or NUMERIC(2, 1), not a call
         refused = False
         for span in spans:
@@ -201,6 +201,26 @@ def check_call_families(
             break
         if not refused:
             _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
+
+
+def _type_position(tokens: list[Any], i: int) -> bool:
+    """Whether the name at ``tokens[i]`` is a type (``AS STRING(5)``, ``STRUCT<a BYTES(4)>``,
+    ``DECLARE x NUMERIC(3, 1)``), not a call such as ``STRING(64)``."""
+    before = tokens[i - 1].token_type.name if i else ""
+    if before in ("ALIAS", "LT", "VAR", "IDENTIFIER"):
+        return True
+    if before != "COMMA":
+        return False
+    depth = 0  # a comma inside ARRAY<...>/STRUCT<...>, not between a call's arguments
+    for tok in reversed(tokens[: i - 1]):
+        kind = tok.token_type.name
+        if kind in ("R_PAREN", "GT"):
+            depth += 1
+        elif kind in ("L_PAREN", "LT"):
+            if depth == 0:
+                return kind == "LT"
+            depth -= 1
+    return False
 
 
 def _check_positions(name: str, spans: list[list[Any]], columns, say: Callable[[str], None]):

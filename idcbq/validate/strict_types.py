@@ -60,6 +60,7 @@ from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
     BOOL,
     Add,
+    bytes_clash,
     comparable,
     family,
     name_of,
@@ -197,6 +198,8 @@ def _in(node: exp.In, refuse: Add) -> None:
         if problem:
             refuse(node, signature("operator IN", node.this, value, problem))
             return
+    if bytes_clash([node.this, *node.expressions]):  # 'a' IN ('a', b'b'): no supertype
+        refuse(node, "No matching signature for operator IN: STRING and BYTES are mixed")
 
 
 def _between(node: exp.Between, refuse: Add) -> None:
