@@ -46,6 +46,14 @@ REFUSED_OTHER = [
     "SELECT SAFE_CAST('1' AS ARRAY<INT64>) AS v",  # no scalar <-> ARRAY/STRUCT cast
     "SELECT CAST(1 AS STRUCT<a INT64>) AS v",
     "SELECT CAST([1] AS STRING) AS v",
+    "SELECT FORMAT('%d', 1.5) AS v",  # FORMAT's pattern against its arguments
+    "SELECT FORMAT('%s', 1) AS v",
+    "SELECT FORMAT('%f', 1) AS v",
+    "SELECT FORMAT('%*d', 3.0, 1) AS v",
+    "SELECT FORMAT('%d') AS v",
+    "SELECT FORMAT('%d', 1, 2) AS v",
+    f"SELECT FORMAT('%d', Modality) AS v FROM {T}",
+    "SELECT JSON '1'['a'] = 'a' AS v",
 ]
 
 ACCEPTED = [
@@ -63,6 +71,11 @@ ACCEPTED = [
     "SELECT CAST([1] AS ARRAY<FLOAT64>) AS v, CAST(NULL AS ARRAY<INT64>) AS w",
     "SELECT CAST(STRUCT('a' AS x) AS STRUCT<x STRING(5)>) AS v",
     "SELECT CAST('abc' AS STRING(5)) AS v, CAST(1.25 AS NUMERIC(3, 2)) AS w",
+    "SELECT FORMAT('%5.2f %% %-10s|%05d|%+.3e|%#x', 1.5, 'a', 5, 1.5, 255) AS v",
+    "SELECT FORMAT('%*d %.*f %t %T %p', 3, 1, 2, NUMERIC '1.5', DATE '2020-01-01', [1], JSON '1') AS v",
+    f"SELECT FORMAT('%s-%d', Modality, instance_size) AS v FROM {T}",
+    "SELECT FORMAT('%d', NULL) AS v, FORMAT('100%%') AS w",
+    "SELECT JSON '{\"a\": [10, 20]}'['a'][1] AS v",  # the JSON's subscript, not the text's
 ]
 
 

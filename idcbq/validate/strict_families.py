@@ -25,6 +25,7 @@ from typing import Any
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
+from idcbq.validate.strict_format import format_problem
 from idcbq.validate.strict_positions import Argument, has_signatures, mixed_bytes, no_signature
 from idcbq.validate.type_rules import (
     ARRAY,
@@ -134,7 +135,10 @@ def _calls(tokens: list[Any]):
     for i in range(len(tokens) - 1):
         if tokens[i + 1].token_type.name != "L_PAREN":
             continue
-        if tokens[i].token_type.name not in ("VAR",) and tokens[i].text.lower() not in _accepts():
+        word = tokens[i].text.lower()
+        if tokens[i].token_type.name != "VAR" and not (
+            word in _accepts() or word in _CONVERTING or has_signatures(word)
+        ):
             continue
         before = tokens[i - 1].token_type.name if i else ""
         if before == "DOT" and (i < 2 or tokens[i - 2].text.lower() != "safe"):
@@ -177,13 +181,13 @@ def check_call_families(
             add(ValidationError(message, location=locate(at)))
 
     for i, name, spans in _calls(tokens):
+        if name in _TYPE_NAMES and _type_position(tokens, i):
+            continue  # a parameterized type, STRING(5) or NUMERIC(2, 1), not a call
         accepted = _accepts().get(name)
         if accepted is None:
             if name in _CONVERTING or has_signatures(name):
                 _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
             continue
-        if name in _TYPE_NAMES and _type_position(tokens, i):
-            continue  # a parameterized type, STRING(5) or NUMERIC(2, 1), not a call
         refused = False
         for span in spans:
             found = _literal(span) or _column(span, columns)
@@ -240,6 +244,11 @@ def _check_positions(name: str, spans: list[list[Any]], columns, say: Callable[[
         else:
             args.append(None)
         spelled.append((lit or col or ("", "?"))[1])
+    if name == "format" and [t.token_type.name for t in spans[0]] == ["STRING"]:
+        problem = format_problem(spans[0][0].text, args[1:])
+        if problem:
+            say(problem)
+            return
     refused = mixed_bytes(args) if name in _CONVERTING else no_signature(name, args)
     if refused:
         say(
