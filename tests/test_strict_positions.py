@@ -54,6 +54,10 @@ REFUSED_OTHER = [
     "SELECT FORMAT('%d', 1, 2) AS v",
     f"SELECT FORMAT('%d', Modality) AS v FROM {T}",
     "SELECT JSON '1'['a'] = 'a' AS v",
+    f"SELECT * FROM {T} GROUP BY Modality",  # the star reads ungrouped columns
+    f"SELECT d.* EXCEPT (collection_name) FROM {T} AS d GROUP BY Modality",
+    f"SELECT Modality FROM {T} a JOIN {T} b ON a.SeriesInstanceUID = b.SeriesInstanceUID",
+    f"SELECT COUNT(*) AS n FROM {T} a CROSS JOIN {T} b WHERE Modality = 'CT'",
 ]
 
 ACCEPTED = [
@@ -75,6 +79,10 @@ ACCEPTED = [
     "SELECT FORMAT('%*d %.*f %t %T %p', 3, 1, 2, NUMERIC '1.5', DATE '2020-01-01', [1], JSON '1') AS v",
     f"SELECT FORMAT('%s-%d', Modality, instance_size) AS v FROM {T}",
     "SELECT FORMAT('%d', NULL) AS v, FORMAT('100%%') AS w",
+    f"SELECT * FROM {T} GROUP BY ALL",
+    f"SELECT * FROM (SELECT Modality FROM {T}) GROUP BY Modality",
+    f"SELECT SeriesInstanceUID FROM {T} a JOIN {T} b USING (SeriesInstanceUID)",
+    f"SELECT a.Modality FROM {T} a, {T} b GROUP BY Modality ORDER BY Modality",
     "SELECT JSON '{\"a\": [10, 20]}'['a'][1] AS v",  # the JSON's subscript, not the text's
 ]
 

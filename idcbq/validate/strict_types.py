@@ -54,6 +54,7 @@ from idcbq.errors import ValidationError
 from idcbq.validate.strict_calls import in_unnest_or_query
 from idcbq.validate.strict_families import check_call_families, tokens_of
 from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
+from idcbq.validate.strict_joins import TABLE_COLUMNS
 from idcbq.validate.strict_literals import integer_literal
 from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
@@ -133,7 +134,8 @@ def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | No
     resolve = make_resolver(schema or reference_schema, version, project)
     mapping: dict = {}
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
+    copy = tree.copy()
+    for table in copy.find_all(exp.Table):
         parts = [p.name for p in table.parts]
         if not table.name or (len(parts) == 1 and parts[0].lower() in ctes):
             continue
@@ -145,6 +147,7 @@ def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | No
             continue
         (dataset, name), fields = found
         columns = {f.name: f.bigquery_type for f in fields}
+        table.meta[TABLE_COLUMNS] = list(columns)  # what a SELECT * of it reads
         db = table.db or dataset
         mapping.setdefault(table.catalog or project, {}).setdefault(db, {})[name] = columns
     declared = {}
@@ -153,7 +156,6 @@ def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | No
             declared[param.name] = exp.DataType.build(str(param.type), dialect="bigquery")
         except Exception:  # an unparsable declared type: the parameter stays unknown
             continue
-    copy = tree.copy()
     try:
         annotate(copy, mapping, bare=(project, version.dataset), params=declared)
     except Exception:  # sqlglot could not type it: nothing is known, nothing refused
