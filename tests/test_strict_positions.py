@@ -58,6 +58,14 @@ REFUSED_OTHER = [
     f"SELECT d.* EXCEPT (collection_name) FROM {T} AS d GROUP BY Modality",
     f"SELECT Modality FROM {T} a JOIN {T} b ON a.SeriesInstanceUID = b.SeriesInstanceUID",
     f"SELECT COUNT(*) AS n FROM {T} a CROSS JOIN {T} b WHERE Modality = 'CT'",
+    "SELECT 1 AS a UNION ALL CORRESPONDING SELECT 2 AS b",  # set operations by name
+    "SELECT 1 AS a, 2 AS a UNION ALL CORRESPONDING SELECT 2 AS a",
+    "SELECT 1 AS a UNION ALL CORRESPONDING BY (z) SELECT 3 AS a",
+    "SELECT 1, 2 AS b UNION ALL BY NAME SELECT 3 AS b",
+    "SELECT 1 AS a UNION ALL BY NAME SELECT 2 AS b",
+    "SELECT 1 AS a UNION ALL BY NAME SELECT 'x' AS a",
+    "SELECT 1 AS a, 2 AS b UNION ALL CORRESPONDING BY (a, a) SELECT 3 AS a",
+    "SELECT 1 AS a LEFT UNION ALL CORRESPONDING BY (z) SELECT 3 AS a",
 ]
 
 ACCEPTED = [
@@ -80,6 +88,11 @@ ACCEPTED = [
     f"SELECT FORMAT('%s-%d', Modality, instance_size) AS v FROM {T}",
     "SELECT FORMAT('%d', NULL) AS v, FORMAT('100%%') AS w",
     f"SELECT * FROM {T} GROUP BY ALL",
+    "SELECT 1 AS a, 2 AS b UNION ALL CORRESPONDING SELECT 2 AS b, 3 AS a",
+    "SELECT 1 AS a, 2 AS b UNION ALL CORRESPONDING BY (a) SELECT 3 AS a, 4 AS c",
+    "SELECT 1 AS a FULL UNION ALL CORRESPONDING SELECT 2 AS b",
+    "SELECT 1 AS a UNION DISTINCT CORRESPONDING SELECT 2.5 AS a",
+    "SELECT 1 AS a, 3 AS b UNION ALL BY NAME SELECT 2 AS b, 3 AS a",
     f"SELECT * FROM (SELECT Modality FROM {T}) GROUP BY Modality",
     f"SELECT SeriesInstanceUID FROM {T} a JOIN {T} b USING (SeriesInstanceUID)",
     f"SELECT a.Modality FROM {T} a, {T} b GROUP BY Modality ORDER BY Modality",

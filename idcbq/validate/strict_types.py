@@ -56,6 +56,7 @@ from idcbq.validate.strict_families import check_call_families, tokens_of
 from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
 from idcbq.validate.strict_joins import TABLE_COLUMNS
 from idcbq.validate.strict_literals import integer_literal
+from idcbq.validate.strict_setops import check_by_name
 from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
@@ -277,6 +278,7 @@ def _lag(node: exp.Expr, refuse: Add) -> None:
 
 def _set_operation(node: exp.SetOperation, refuse: Add) -> None:
     if node.args.get("by_name") or node.args.get("side") or node.args.get("kind"):
+        check_by_name(node, refuse)
         return
     left, right = _columns(node.left), _columns(node.right)
     if left is None or right is None:
