@@ -20,6 +20,9 @@ GoogleSQL's conversion rules, one rule per node class:
 - functions: LENGTH/LOWER/UPPER/STRING_AGG/ARRAY_TO_STRING take STRING or BYTES, MOD
   no FLOAT64, ARRAY_AGG no ARRAY, date parts finer than DAY on a DATE, TIMESTAMP_ADD/
   SUB/DIFF parts coarser than DAY, EXTRACT's part BigQuery lacks (EPOCH);
+- a call no one signature takes position by position (``strict_positions``), FORMAT's
+  pattern (``strict_format``), set operations by name (``strict_setops``), SELECT * with
+  GROUP BY and ambiguous joined names (``strict_joins``);
 - a LIMIT/OFFSET that reads a subquery or a column; ORDER BY, after SELECT DISTINCT,
   of a column not selected; ``= NULL``; window functions that need an ORDER BY (RANK,
   ...), allow no frame (ROW_NUMBER, LAG, ...) or no ORDER BY (an aggregate of DISTINCT).
