@@ -93,6 +93,10 @@ ACCEPTED = [
     "SELECT 1 AS a FULL UNION ALL CORRESPONDING SELECT 2 AS b",
     "SELECT 1 AS a UNION DISTINCT CORRESPONDING SELECT 2.5 AS a",
     "SELECT 1 AS a, 3 AS b UNION ALL BY NAME SELECT 2 AS b, 3 AS a",
+    # a BY list ignores the other columns: anonymous or repeated ones are allowed
+    "SELECT 2 AS a, 2 AS b, 2 AS b, 1 AS c FULL UNION ALL CORRESPONDING BY (c, d) "
+    "SELECT 1 AS c, 2 AS a, 2 AS a, 1 AS d",
+    "SELECT 1 AS a, 1 AS b, 2 FULL UNION ALL CORRESPONDING BY (b, a) SELECT 1 AS b, 2 AS c, 2",
     f"SELECT * FROM (SELECT Modality FROM {T}) GROUP BY Modality",
     f"SELECT SeriesInstanceUID FROM {T} a JOIN {T} b USING (SeriesInstanceUID)",
     f"SELECT a.Modality FROM {T} a, {T} b GROUP BY Modality ORDER BY Modality",

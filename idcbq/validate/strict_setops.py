@@ -4,7 +4,8 @@ errors, which DuckDB's ``UNION BY NAME`` (it pads missing columns with NULL) wou
 Judged where both queries are plain SELECTs whose items are all named or anonymous
 expressions (a ``*`` leaves the operation to the analyzer):
 
-- an anonymous column (``SELECT 1, ...``) or a name twice in one query;
+- an anonymous column (``SELECT 1, ...``) or a name twice in one query (without a
+  ``BY (...)`` list, which ignores the other columns);
 - ``CORRESPONDING`` (inner mode) without a column in common, ``BY NAME`` with other
   names on each side, a ``BY (...)`` list naming a column twice or one a query lacks
   (in inner mode; the first query in LEFT mode);
@@ -52,7 +53,10 @@ def check_by_name(node: exp.SetOperation, refuse: Add) -> None:
         return
     mode = "CORRESPONDING" if node.args.get("kind") or node.args.get("side") else "BY NAME"
     word = type(node).__name__.upper()
+    by = [c.name.lower() for c in node.args.get("on") or ()]
     for n, items in enumerate(sides, 1):
+        if by:
+            break  # a BY (...) list: other columns may be anonymous or repeated
         names = [name for name, _ in items]
         if None in names:
             at = names.index(None) + 1
@@ -66,10 +70,9 @@ def check_by_name(node: exp.SetOperation, refuse: Add) -> None:
         if twice:
             refuse(node, f"Duplicate columns found when using {mode} in set operations: {twice[0]}")
             return
-    left = dict(sides[0])  # type: ignore[arg-type]
-    right = dict(sides[1])  # type: ignore[arg-type]
+    left = {k: v for k, v in sides[0] if k}
+    right = {k: v for k, v in sides[1] if k}
     side = (node.args.get("side") or "").upper()
-    by = [c.name.lower() for c in node.args.get("on") or ()]
     if len(set(by)) != len(by):
         refuse(node, "Duplicate identifiers are not allowed in the CORRESPONDING BY list")
         return
@@ -81,7 +84,7 @@ def check_by_name(node: exp.SetOperation, refuse: Add) -> None:
     if by and side == "LEFT" and any(c not in left for c in by):
         refuse(node, "A LEFT CORRESPONDING BY list names a column the first query lacks")
         return
-    common = [c for c in left if c in right]
+    common = [c for c in (by or left) if c in left and c in right]
     if not by and not side and mode == "CORRESPONDING" and not common:
         refuse(
             node,
