@@ -25,12 +25,7 @@ for _function, _sql in wrong_type_queries(load_or_discover(CACHE), SEED, per_sig
     BY_FUNCTION[_function].append(_sql)
 
 #: function -> the check the strict layer lacks (run as strict xfails).
-KNOWN: dict[str, str] = {
-    "starts_with": "mixed STRING and BYTES arguments: the family check does not compare "
-    "arguments with one another (STARTS_WITH(b'', 'x'))",
-    "unix_seconds": "a DATETIME where a TIMESTAMP is wanted: DATE, DATETIME and TIMESTAMP "
-    "are one family to the strict layer",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

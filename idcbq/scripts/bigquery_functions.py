@@ -6,8 +6,9 @@ The table is GoogleSQL's builtin function catalog (the ``zetasql`` package's
 catalog lacks or names differently. Operators (``$add``, ...) and internal names are
 left out. Each function keeps the (min, max) argument counts of its signatures
 (``max`` null: repeated arguments) and, where every argument of every signature has a
-fixed type, the conversion families its arguments accept (``accepts``). The strict layer (:mod:`idcbq.validate.strict`)
-reads the JSON; it needs nothing installed.
+fixed type, the conversion families its arguments accept (``accepts``), and each
+signature's argument types by position (``signatures``: ``"STRING,INT64?"``). The
+strict layer (:mod:`idcbq.validate.strict`) reads the JSON; it needs nothing installed.
 
 Usage:
     python -m idcbq.scripts.bigquery_functions            # rewrite the JSON
@@ -106,6 +107,35 @@ def _families(sig: object) -> set[str] | None:
     return out
 
 
+#: GoogleSQL type kinds by BigQuery's name, for the per-position signatures (``signatures``);
+#: any other kind (a template, ARRAY, STRUCT, INTERVAL, ...) is stored as ``ANY``.
+_NAME_OF_KIND = {
+    2: "INT64",
+    5: "BOOL",
+    7: "FLOAT64",
+    8: "STRING",
+    9: "BYTES",
+    10: "DATE",
+    19: "TIMESTAMP",
+    20: "TIME",
+    21: "DATETIME",
+    22: "GEOGRAPHY",
+    23: "NUMERIC",
+    24: "BIGNUMERIC",
+    26: "JSON",
+}
+
+
+def _positions(sig: object) -> str:
+    """A signature's argument types, ``"STRING,INT64?,ANY*"`` (``?`` optional, ``*``
+    repeated; ``ANY`` a type the strict layer does not compare)."""
+    out = []
+    for arg in sig.argument:  # type: ignore[attr-defined]
+        name = _NAME_OF_KIND.get(arg.type.type_kind, "ANY") if arg.kind == _FIXED else "ANY"
+        out.append(name + {1: "*", 2: "?"}.get(arg.options.cardinality, ""))
+    return ",".join(out)
+
+
 def build() -> dict[str, object]:
     """The table from the installed zetasql's catalog (BigQuery's features) and the overlay."""
     from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as ls
@@ -136,6 +166,9 @@ def build() -> dict[str, object]:
                 if ar not in entry["arity"]:  # type: ignore[operator]
                     entry["arity"].append(ar)  # type: ignore[union-attr]
                 families = _families(sig)
+                positions = entry.setdefault("signatures", [])
+                if _positions(sig) not in positions:  # type: ignore[operator]
+                    positions.append(_positions(sig))  # type: ignore[union-attr]
                 accepts = entry.get("accepts", set())
                 entry["accepts"] = (
                     None if families is None or accepts is None else accepts | families
@@ -145,6 +178,9 @@ def build() -> dict[str, object]:
             functions[name] = {"arity": arity, "kind": kind, "source": DOC + page}
     for entry in functions.values():
         entry["arity"] = sorted(entry["arity"], key=lambda a: (a[0], a[1] is None, a[1] or 0))
+        kept = entry.pop("signatures", [])
+        if any(t.rstrip("?*") != "ANY" for sig in kept for t in sig.split(",") if t):
+            entry["signatures"] = sorted(kept)  # per position, where some type is fixed
         if entry.get("accepts") is not None:  # the families some argument of it accepts
             entry["accepts"] = sorted(entry["accepts"])
         else:

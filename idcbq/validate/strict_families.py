@@ -26,6 +26,8 @@ from sqlglot import exp
 
 from idcbq.core.memo import Memo
 from idcbq.errors import ValidationError
+from idcbq.validate.strict_format import format_problem
+from idcbq.validate.strict_positions import Argument, has_signatures, mixed_bytes, no_signature
 from idcbq.validate.type_rules import (
     ARRAY,
     BOOL,
@@ -143,7 +145,10 @@ def _calls(tokens: Sequence[Any]):
     for i in range(len(tokens) - 1):
         if tokens[i + 1].token_type.name != "L_PAREN":
             continue
-        if tokens[i].token_type.name not in ("VAR",) and tokens[i].text.lower() not in _accepts():
+        word = tokens[i].text.lower()
+        if tokens[i].token_type.name != "VAR" and not (
+            word in _accepts() or word in _CONVERTING or has_signatures(word)
+        ):
             continue
         before = tokens[i - 1].token_type.name if i else ""
         if before == "DOT" and (i < 2 or tokens[i - 2].text.lower() != "safe"):
@@ -180,12 +185,20 @@ def check_call_families(
         for col in typed.find_all(exp.Column)
         if isinstance(col.this, exp.Identifier) and col.this._meta
     }
+
+    def _say(message: str, at: int) -> None:
+        if message not in said:
+            add(ValidationError(message, location=locate(at)))
+
     for i, name, spans in _calls(tokens):
+        if name in _TYPE_NAMES and _type_position(tokens, i):
+            continue  # a parameterized type, STRING(5) or NUMERIC(2, 1), not a call
         accepted = _accepts().get(name)
         if accepted is None:
+            if name in _CONVERTING or has_signatures(name):
+                _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
             continue
-        if name in _TYPE_NAMES and all([t.token_type.name for t in s] == ["NUMBER"] for s in spans):
-            continue  # a parameterized type, STRING(5) or NUMERIC(2, 1), not a call
+        refused = False
         for span in spans:
             found = _literal(span) or _column(span, columns)
             if found is None:
@@ -198,4 +211,57 @@ def check_call_families(
             )
             if message not in said:
                 add(ValidationError(message, location=locate(tokens[i].start)))
+            refused = True
             break
+        if not refused:
+            _check_positions(name, spans, columns, lambda m, at=tokens[i].start: _say(m, at))
+
+
+def _type_position(tokens: list[Any], i: int) -> bool:
+    """Whether the name at ``tokens[i]`` is a type (``AS STRING(5)``, ``STRUCT<a BYTES(4)>``,
+    ``DECLARE x NUMERIC(3, 1)``), not a call such as ``STRING(64)``."""
+    before = tokens[i - 1].token_type.name if i else ""
+    if before in ("ALIAS", "LT", "VAR", "IDENTIFIER"):
+        return True
+    if before != "COMMA":
+        return False
+    depth = 0  # a comma inside ARRAY<...>/STRUCT<...>, not between a call's arguments
+    for tok in reversed(tokens[: i - 1]):
+        kind = tok.token_type.name
+        if kind in ("R_PAREN", "GT"):
+            depth += 1
+        elif kind in ("L_PAREN", "LT"):
+            if depth == 0:
+                return kind == "LT"
+            depth -= 1
+    return False
+
+
+def _check_positions(name: str, spans: list[list[Any]], columns, say: Callable[[str], None]):
+    """Refuse a call no single signature takes, position by position (mixed STRING and
+    BYTES, a DATE where only TIMESTAMP is taken, ...): :mod:`strict_positions`."""
+    if any(not span or any(t.text == "=>" for t in span) for span in spans):
+        return  # named arguments, or an empty one: not judged
+    args: list[Argument] = []
+    spelled: list[str] = []
+    for span in spans:
+        lit = _literal(span)
+        col = None if lit else _column(span, columns)
+        if lit:
+            args.append((lit[1], True, span[-1].text))
+        elif col:
+            args.append((col[0], False, None))
+        else:
+            args.append(None)
+        spelled.append((lit or col or ("", "?"))[1])
+    if name == "format" and [t.token_type.name for t in spans[0]] == ["STRING"]:
+        problem = format_problem(spans[0][0].text, args[1:])
+        if problem:
+            say(problem)
+            return
+    refused = mixed_bytes(args) if name in _CONVERTING else no_signature(name, args)
+    if refused:
+        say(
+            f"No matching signature for function {name.upper()} for argument types: "
+            f"{', '.join(spelled)}"
+        )

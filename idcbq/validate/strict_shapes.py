@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from idcbq.validate.strict_clauses import check_clauses
+from idcbq.validate.strict_joins import TABLE_COLUMNS, check_ambiguous
 from idcbq.validate.type_rules import Add
 
 #: sqlglot's AggFunc subclasses that are analytic-only in BigQuery (not aggregates).
@@ -95,6 +96,7 @@ def check_select(node: exp.Select, refuse: Add) -> None:
     _grouping_calls(node, walk, refuse)
     if grouped and not _may_correlate(node):
         _grouped_columns(node, refuse)
+    check_ambiguous(node, refuse)
 
 
 _WITHOUT_FROM = {
@@ -413,6 +415,24 @@ def _text(node: exp.Expr) -> str:
     return node.sql("bigquery").lower()
 
 
+def _star_columns(node: exp.Select, star: exp.Expr) -> list[str]:
+    """The columns ``*`` (or ``t.*``) reads when the SELECT reads one schema table alone
+    (its columns put in meta by the strict type pass); [] when not known."""
+    source = (node.args.get("from_") or node.args.get("from") or exp.From()).this
+    if node.args.get("joins") or not isinstance(source, exp.Table):
+        return []
+    if isinstance(star, exp.Column) and star.table.lower() not in (
+        source.alias_or_name.lower(),
+        source.name.lower(),
+    ):
+        return []
+    inner = star.this if isinstance(star, exp.Column) else star
+    if not isinstance(inner, exp.Star) or inner.args.get("replace"):
+        return []  # * REPLACE (...): left to the analyzer
+    dropped = {c.name.lower() for c in inner.args.get("except_") or inner.args.get("except") or ()}
+    return [c for c in source.meta.get(TABLE_COLUMNS) or [] if c.lower() not in dropped]
+
+
 def _grouped_columns(node: exp.Select, refuse: Add) -> None:
     keys = _group_keys(node)
     if keys is None:
@@ -457,6 +477,15 @@ def _grouped_columns(node: exp.Select, refuse: Add) -> None:
     for item in node.expressions:
         if not _is_star(item):
             check(item.unalias(), "expressions", True)
+            continue
+        for name in _star_columns(node, item):
+            if name.lower() not in names:
+                refuse(
+                    item,
+                    f"Star expansion expression references column {name} which is neither "
+                    "grouped nor aggregated",
+                )
+                break
     having = node.args.get("having")
     if having is not None:
         check(having.this, "having", True)

@@ -10,7 +10,8 @@ type is certain (a column, a cast, a literal):
 - a date function (``DATE_ADD``, ``DATE_TRUNC``, ``EXTRACT``, ``FORMAT_DATE``, ...) of a
   number, or of a STRING that is not a literal or parameter;
 - a CAST GoogleSQL has no conversion for (FLOAT64/NUMERIC to BOOL, numbers to dates,
-  dates to numbers, TIME to DATE, BYTES to numbers, ...).
+  dates to numbers, TIME to DATE, BYTES to numbers, a scalar to an ARRAY or STRUCT and
+  back, ...).
 
 Example:
     >>> from idcbq.validate import check
@@ -112,9 +113,16 @@ def format_civil(node: exp.TimeToStr, refuse: Add) -> None:
 def cast_matrix(node: exp.Cast, refuse: Add) -> None:
     """A CAST between scalar types GoogleSQL does not convert."""
     source = certain(node.this)
-    if source is None or (isinstance(source, exp.Literal) and source.is_string):
+    if source is None:
         return
     src, tgt = family(source), type_family(node.to)
+    word = "SAFE_CAST" if isinstance(node, exp.TryCast) else "CAST"
+    if (src in _SCALARS and tgt in (ARRAY, STRUCT)) or (src in (ARRAY, STRUCT) and tgt in _SCALARS):
+        # no conversion between a scalar and an ARRAY/STRUCT, not even SAFE_CAST's NULL
+        refuse(node, f"Invalid {word} from {name_of(source)} to {node.to.sql('bigquery')}")
+        return
+    if isinstance(source, exp.Literal) and source.is_string:
+        return
     if src not in _SCALARS or tgt not in _SCALARS or src == STRING or tgt == STRING:
         return
     integer = source.type is not None and source.type.this in exp.DataType.INTEGER_TYPES
@@ -126,7 +134,6 @@ def cast_matrix(node: exp.Cast, refuse: Add) -> None:
         or (src == TIME and tgt != TIME)
     )
     if wrong:
-        word = "SAFE_CAST" if isinstance(node, exp.TryCast) else "CAST"
         refuse(node, f"Invalid {word} from {name_of(source)} to {node.to.sql('bigquery')}")
 
 

@@ -20,6 +20,9 @@ GoogleSQL's conversion rules, one rule per node class:
 - functions: LENGTH/LOWER/UPPER/STRING_AGG/ARRAY_TO_STRING take STRING or BYTES, MOD
   no FLOAT64, ARRAY_AGG no ARRAY, date parts finer than DAY on a DATE, TIMESTAMP_ADD/
   SUB/DIFF parts coarser than DAY, EXTRACT's part BigQuery lacks (EPOCH);
+- a call no one signature takes position by position (``strict_positions``), FORMAT's
+  pattern (``strict_format``), set operations by name (``strict_setops``), SELECT * with
+  GROUP BY and ambiguous joined names (``strict_joins``);
 - a LIMIT/OFFSET that reads a subquery or a column; ORDER BY, after SELECT DISTINCT,
   of a column not selected; ``= NULL``; window functions that need an ORDER BY (RANK,
   ...), allow no frame (ROW_NUMBER, LAG, ...) or no ORDER BY (an aggregate of DISTINCT).
@@ -54,12 +57,15 @@ from idcbq.errors import ValidationError
 from idcbq.validate.strict_calls import in_unnest_or_query
 from idcbq.validate.strict_families import check_call_families, tokens_of
 from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
+from idcbq.validate.strict_joins import TABLE_COLUMNS
 from idcbq.validate.strict_literals import integer_literal
+from idcbq.validate.strict_setops import check_by_name
 from idcbq.validate.strict_shapes import check_select
 from idcbq.validate.type_functions import FUNCTION_RULES, nested_array
 from idcbq.validate.type_rules import (
     BOOL,
     Add,
+    bytes_clash,
     comparable,
     family,
     name_of,
@@ -132,7 +138,8 @@ def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | No
     resolve = make_resolver(schema or reference_schema, version, project)
     mapping: dict = {}
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
+    copy = tree.copy()
+    for table in copy.find_all(exp.Table):
         parts = [p.name for p in table.parts]
         if not table.name or (len(parts) == 1 and parts[0].lower() in ctes):
             continue
@@ -144,6 +151,7 @@ def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | No
             continue
         (dataset, name), fields = found
         columns = {f.name: f.bigquery_type for f in fields}
+        table.meta[TABLE_COLUMNS] = list(columns)  # what a SELECT * of it reads
         db = table.db or dataset
         mapping.setdefault(table.catalog or project, {}).setdefault(db, {})[name] = columns
     declared = {}
@@ -152,7 +160,6 @@ def _annotated(tree, params, schema, idc_version, data_project) -> exp.Expr | No
             declared[param.name] = exp.DataType.build(str(param.type), dialect="bigquery")
         except Exception:  # an unparsable declared type: the parameter stays unknown
             continue
-    copy = tree.copy()
     try:
         annotate(copy, mapping, bare=(project, version.dataset), params=declared)
     except Exception:  # sqlglot could not type it: nothing is known, nothing refused
@@ -197,6 +204,8 @@ def _in(node: exp.In, refuse: Add) -> None:
         if problem:
             refuse(node, signature("operator IN", node.this, value, problem))
             return
+    if bytes_clash([node.this, *node.expressions]):  # 'a' IN ('a', b'b'): no supertype
+        refuse(node, "No matching signature for operator IN: STRING and BYTES are mixed")
 
 
 def _between(node: exp.Between, refuse: Add) -> None:
@@ -272,6 +281,7 @@ def _lag(node: exp.Expr, refuse: Add) -> None:
 
 def _set_operation(node: exp.SetOperation, refuse: Add) -> None:
     if node.args.get("by_name") or node.args.get("side") or node.args.get("kind"):
+        check_by_name(node, refuse)
         return
     left, right = _columns(node.left), _columns(node.right)
     if left is None or right is None:

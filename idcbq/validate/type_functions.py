@@ -293,6 +293,11 @@ def _civil_text(node: exp.Expr) -> bool:
 def _subscript(node: exp.Bracket, refuse: Add) -> None:
     """``'abc'[1]``: only arrays, JSON and STRUCTs take a subscript; an array's position is
     an INT64."""
+    outer = node
+    while isinstance(outer.parent, exp.Bracket):
+        outer = outer.parent
+    if isinstance(outer.parent, exp.ParseJSON) and outer.parent.args.get("is_literal"):
+        return  # JSON '{...}'['a']: sqlglot reads the subscript as the text's, not the JSON's
     value = _certain(node.this)
     fam = family(value) if value is not None else None
     if fam in (NUM, STRING, BYTES, BOOL, CIVIL, TIME):

@@ -133,11 +133,42 @@ def comparable(a: exp.Expr, b: exp.Expr, *, ordering: bool) -> str | None:
             return f"{word} is not defined for arguments of type {name_of(node)}"
     if fa == fb == CIVIL and _timestamp_mix(a, b):
         return "mismatch"
-    if fa is None or fb is None or fa == fb or {fa, fb} == {STRING, BYTES}:
-        return None  # (sqlglot types a BYTES function's result STRING: never told apart)
+    if {fa, fb} == {STRING, BYTES}:  # sqlglot types a BYTES function's result STRING
+        return "mismatch" if certain_text(a) and certain_text(b) else None
+    if fa is None or fb is None or fa == fb:
+        return None
     if _civil_text(fa, a, fb, b):
+        for text, other in ((a, b), (b, a)):
+            if not _may_be_civil(text):
+                return f'Could not cast literal "{text.name}" to type {name_of(other)}'
         return None
     return "mismatch"
+
+
+def certain_text(node: exp.Expr) -> bool:
+    """A STRING or BYTES value whose type sqlglot cannot have confused: a literal, a
+    column, a CAST (a function's BYTES result may be typed STRING)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    return isinstance(node, exp.ByteString | exp.Column | exp.Cast) and node.type is not None
+
+
+def bytes_clash(values: Sequence[exp.Expr]) -> bool:
+    """Certainly STRING and certainly BYTES values among ``values`` (no supertype)."""
+    kinds = {family(v) for v in values if certain_text(v)}
+    return {STRING, BYTES} <= kinds
+
+
+def _may_be_civil(node: exp.Expr) -> bool:
+    """False for a STRING literal that cannot be a date, time or timestamp (it has no
+    digit: ``'x'``); GoogleSQL refuses to coerce it ("Could not cast literal")."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal) and node.is_string:
+        return any(c.isdigit() for c in node.name)
+    return True
 
 
 def _timestamp_mix(a: exp.Expr, b: exp.Expr) -> bool:
@@ -162,7 +193,11 @@ def _civil_text(fa: str, a: exp.Expr, fb: str, b: exp.Expr) -> bool:
 
 def supertype_of(values: Sequence[exp.Expr]) -> bool | None:
     """False if ``values`` certainly have no common supertype; None otherwise."""
+    if bytes_clash(values):
+        return False
     kinds = {family(v) for v in values if not coercible_text(v)} - {None}
+    if kinds & {CIVIL, TIME} and not all(_may_be_civil(v) for v in values):
+        return False  # IFNULL(date, 'x'): 'x' is no DATE
     if BYTES in kinds:  # STRING and BYTES are not told apart (see comparable)
         kinds = (kinds - {BYTES}) | {STRING}
     texts = any(coercible_text(v) for v in values)
