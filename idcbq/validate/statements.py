@@ -6,8 +6,9 @@ import itertools
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from idcbq.core.memo import Memo
 from idcbq.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -362,3 +363,19 @@ def check_names(
                         hint="give the SELECT alias a different name than the column",
                     )
                 )
+
+
+#: Tokens per SQL text: the strict layer's token scan and its call families read the
+#: same text, and a session validates the same template text again and again.
+_TOKENS = Memo(size=64)
+
+
+def tokens_of(sql: str) -> tuple[Any, ...]:
+    """``sql``'s tokens as the strict layer reads them (tokenized once per text; shared:
+    callers only read them)."""
+    tokens = _TOKENS.get(sql)
+    if tokens is None:
+        from sqlglot.dialects.dialect import Dialect
+
+        tokens = _TOKENS.put(sql, tuple(Dialect.get_or_raise(DIALECT).tokenize(sql)))
+    return tokens

@@ -164,7 +164,7 @@ def check_strict(
     tree: exp.Expression, sql: str, lmap: LocationMap, add: Callable[[ValidationError], None]
 ) -> None:
     """Report every non-BigQuery construct of ``sql`` (tokens) and ``tree`` (result names)."""
-    from idcbq.validate.strict_families import tokens_of
+    from idcbq.validate.statements import tokens_of
 
     tokens = tokens_of(sql)  # shared with the call families' check
     scan = _Scan(tokens, sql, lmap, add)

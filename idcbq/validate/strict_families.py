@@ -24,7 +24,6 @@ from typing import Any
 
 from sqlglot import exp
 
-from idcbq.core.memo import Memo
 from idcbq.errors import ValidationError
 from idcbq.validate.strict_format import format_problem
 from idcbq.validate.strict_positions import Argument, has_signatures, mixed_bytes, no_signature
@@ -65,24 +64,6 @@ def _accepts() -> dict[str, frozenset[str]]:
         for name, entry in function_table().items()
         if entry.get("accepts") is not None and name not in _CONVERTING
     }
-
-
-#: Tokens per SQL text: the strict layer's token scan and its call families read the
-#: same text, and a session validates the same template text again and again.
-_TOKENS = Memo(size=64)
-
-
-def tokens_of(sql: str) -> tuple[Any, ...]:
-    """``sql``'s tokens as the strict layer reads them (tokenized once per text; shared:
-    callers only read them)."""
-    tokens = _TOKENS.get(sql)
-    if tokens is None:
-        from sqlglot.dialects.dialect import Dialect
-
-        from idcbq.validate.statements import DIALECT
-
-        tokens = _TOKENS.put(sql, tuple(Dialect.get_or_raise(DIALECT).tokenize(sql)))
-    return tokens
 
 
 def _literal(span: list[Any]) -> tuple[str, str] | None:

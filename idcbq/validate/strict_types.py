@@ -27,13 +27,9 @@ GoogleSQL's conversion rules, one rule per node class:
   of a column not selected; ``= NULL``; window functions that need an ORDER BY (RANK,
   ...), allow no frame (ROW_NUMBER, LAG, ...) or no ORDER BY (an aggregate of DISTINCT).
 
-The gate runs this pass only where GoogleSQL's analyzer does not run (the analyzer
-decides better); :mod:`idcbq.validate.type_rules` says where sqlglot's type is not
-trusted.
-
-Only a type that is KNOWN refuses: a value sqlglot leaves UNKNOWN, a NULL, a user's
-table, a type family this pass does not model (INTERVAL, RANGE) pass untouched, so the
-analyzer (or BigQuery) judges them.
+It runs only where the analyzer does not (:mod:`idcbq.validate.type_rules` says where
+sqlglot's type is not trusted). Only a KNOWN type refuses: UNKNOWN values, NULLs, a
+user's table and unmodelled families (INTERVAL, RANGE) pass, for BigQuery to judge.
 
 Example:
     >>> from idcbq.validate import check
@@ -54,8 +50,9 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from idcbq.errors import ValidationError
+from idcbq.validate.statements import tokens_of
 from idcbq.validate.strict_calls import in_unnest_or_query
-from idcbq.validate.strict_families import check_call_families, tokens_of
+from idcbq.validate.strict_families import check_call_families
 from idcbq.validate.strict_frames import check_arguments, check_frame, named_frame
 from idcbq.validate.strict_joins import TABLE_COLUMNS
 from idcbq.validate.strict_literals import integer_literal
@@ -475,36 +472,26 @@ def _common(
 
 RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     **dict.fromkeys(_OPERATORS, _comparison),
+    **dict.fromkeys((exp.Greatest, exp.Least), _greatest),
+    **dict.fromkeys((exp.Lag, exp.Lead), _lag),
+    **dict.fromkeys((exp.Where, exp.Having, exp.Qualify), _where),
+    **dict.fromkeys((exp.Not, exp.And, exp.Or), _logic),
+    **dict.fromkeys((exp.CountIf, exp.LogicalAnd, exp.LogicalOr), _bool_argument),
+    **dict.fromkeys((exp.Min, exp.Max), _min_max),
+    **dict.fromkeys((exp.Limit, exp.Offset), _limit),
     exp.In: _in,
     exp.Between: _between,
     exp.Case: _case,
     exp.If: _if,
     exp.Coalesce: _coalesce,
     exp.Nullif: _nullif,
-    exp.Greatest: _greatest,
-    exp.Least: _greatest,
     exp.Array: _array,
-    exp.Lag: _lag,
-    exp.Lead: _lag,
     exp.SetOperation: _set_operation,
-    exp.Where: _where,
-    exp.Having: _where,
-    exp.Qualify: _where,
     exp.Join: _join,
-    exp.Not: _logic,
-    exp.And: _logic,
-    exp.Or: _logic,
-    exp.CountIf: _bool_argument,
-    exp.LogicalAnd: _bool_argument,
-    exp.LogicalOr: _bool_argument,
     exp.Ordered: _ordered,
     exp.Group: _group,
     exp.Select: _select,
     exp.Window: _window,
-    exp.Min: _min_max,
-    exp.Max: _min_max,
-    exp.Limit: _limit,
-    exp.Offset: _limit,
     exp.Literal: integer_literal,
     **FUNCTION_RULES,
 }
