@@ -101,6 +101,9 @@ ACCEPTED = [
     f"SELECT SeriesInstanceUID FROM {T} a JOIN {T} b USING (SeriesInstanceUID)",
     f"SELECT a.Modality FROM {T} a, {T} b GROUP BY Modality ORDER BY Modality",
     "SELECT JSON '{\"a\": [10, 20]}'['a'][1] AS v",  # the JSON's subscript, not the text's
+    # a star's EXCEPT list names a column of that table alone (IDC's RMS cookbook query)
+    f"SELECT a.* EXCEPT (SeriesInstanceUID), b.SeriesInstanceUID AS s FROM {T} a "
+    "JOIN {T} b ON a.SOPInstanceUID = b.SOPInstanceUID".replace("{T}", T),
 ]
 
 

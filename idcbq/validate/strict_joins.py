@@ -28,11 +28,12 @@ TABLE_COLUMNS = "idcbq_columns"
 
 
 def _own_nodes(node: exp.Expr) -> Iterator[exp.Expr]:
-    """``node``'s descendants, not entering subqueries."""
+    """``node``'s descendants, not entering subqueries or a star's EXCEPT/REPLACE list
+    (``t.* EXCEPT (x)`` names a column of ``t`` alone)."""
     stack = list(node.iter_expressions())
     while stack:
         current = stack.pop()
-        if isinstance(current, exp.Query | exp.Subquery):
+        if isinstance(current, exp.Query | exp.Subquery | exp.Star):
             continue
         yield current
         stack.extend(current.iter_expressions())
