@@ -469,10 +469,13 @@ def numeric_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.Mul)
+@handles(exp.Mul, exp.SafeMultiply)
 def numeric_products(tree: exp.Expr) -> exp.Expr:
-    """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales."""
-    for node in list(tree.find_all(exp.Mul)):
+    """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales.
+    ``SAFE_MULTIPLY`` too (it becomes DuckDB's ``TRY(a * b)`` after these rules)."""
+    for node in list(tree.find_all(exp.Mul, exp.SafeMultiply)):
+        if is_numeric_cast(node.parent):
+            continue  # (a SafeMultiply stays one node: it would be wrapped again)
         if is_typed(node.this, T.DECIMAL) and is_typed(node.expression, T.DECIMAL):
             detach(node).replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
     return tree
