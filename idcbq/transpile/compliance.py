@@ -74,15 +74,15 @@ def output_limits(tree: exp.Expr) -> exp.Expr:
         chars = int(float(value.this)) if literal else None
         # the limit is on bytes: LPAD(s, 600000, 'ß') is 1.2 MB in 600000 characters
         few = chars is not None and not MAX_OUTPUT // 4 < chars <= MAX_OUTPUT
-        if isinstance(node, exp.Pad) and not few and not _bytes_pad(node):
+        by_bytes = isinstance(node, exp.Pad) and not few and not _bytes_pad(node)
+        if chars is None or not isinstance(node, exp.Pad) or chars > MAX_OUTPUT:
+            bad = exp.GT(this=exp.paren(size), expression=limit.copy())
+            guarded = _guard(value.copy(), bad, message)
+            if isinstance(node, exp.Pad):  # DuckDB's lpad takes no BIGINT; the guard bounds it
+                guarded = exp.cast(guarded, "INT")
+            node.set(key, guarded)
+        if by_bytes:  # after the length's guard: the copies it makes hold it
             _guard_bytes(node, message)
-        if chars is not None and isinstance(node, exp.Pad) and chars <= MAX_OUTPUT:
-            continue
-        bad = exp.GT(this=exp.paren(size), expression=limit.copy())
-        guarded = _guard(value.copy(), bad, message)
-        if isinstance(node, exp.Pad):  # DuckDB's lpad takes no BIGINT; the guard bounds it
-            guarded = exp.cast(guarded, "INT")
-        node.set(key, guarded)
     return tree
 
 
