@@ -90,6 +90,10 @@ _REFUSED = (
 )
 
 
+#: Meta key of a text function rewritten to run on BYTES as one character per byte.
+BYTES_AS_TEXT = "idcbq_bytes_as_text"
+
+
 def _is_bytes(node: exp.Expr | None) -> bool:
     """Whether annotation typed ``node`` BYTES. An unknown type is no evidence either way:
     such a node is left as it was (DuckDB then refuses a BLOB loudly, as before)."""
@@ -169,6 +173,7 @@ def bytes_as_text(tree: exp.Expr) -> exp.Expr:
         keys, returns_bytes = _TEXT_ARGS[type(node)]
         if not _of_bytes(node, keys):
             continue
+        node.meta[BYTES_AS_TEXT] = True  # (LPAD's 1 MB limit counts bytes, not these chars)
         for key in keys:
             arg = node.args.get(key)
             if isinstance(arg, exp.Any | exp.All):  # LIKE ANY/ALL (patterns...)

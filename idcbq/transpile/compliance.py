@@ -19,9 +19,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.bytes_text import BYTES_AS_TEXT
+from idcbq.transpile.rewrites import detach, int_literal
 from idcbq.transpile.rewrites import error_call as _error
-from idcbq.transpile.rewrites import int_literal
 from idcbq.transpile.rules import run_triggered
+from idcbq.transpile.semantics import is_typed
 
 T = exp.DataType.Type
 #: BigQuery's limit on a string function's output, in bytes.
@@ -69,14 +71,40 @@ def output_limits(tree: exp.Expr) -> exp.Expr:
             message = "Output of LPAD/RPAD exceeds max allowed output size of 1MB"
             key = "expression"
         literal = isinstance(value, exp.Literal) and not value.is_string
-        if literal and isinstance(node, exp.Pad) and int(float(value.this)) <= MAX_OUTPUT:
-            continue
-        bad = exp.GT(this=exp.paren(size), expression=limit.copy())
-        guarded = _guard(value.copy(), bad, message)
-        if isinstance(node, exp.Pad):  # DuckDB's lpad takes no BIGINT; the guard bounds it
-            guarded = exp.cast(guarded, "INT")
-        node.set(key, guarded)
+        chars = int(float(value.this)) if literal else None
+        # the limit is on bytes: LPAD(s, 600000, 'ß') is 1.2 MB in 600000 characters
+        few = chars is not None and not MAX_OUTPUT // 4 < chars <= MAX_OUTPUT
+        by_bytes = isinstance(node, exp.Pad) and not few and not _bytes_pad(node)
+        if chars is None or not isinstance(node, exp.Pad) or chars > MAX_OUTPUT:
+            bad = exp.GT(this=exp.paren(size), expression=limit.copy())
+            guarded = _guard(value.copy(), bad, message)
+            if isinstance(node, exp.Pad):  # DuckDB's lpad takes no BIGINT; the guard bounds it
+                guarded = exp.cast(guarded, "INT")
+            node.set(key, guarded)
+        if by_bytes:  # after the length's guard: the copies it makes hold it
+            _guard_bytes(node, message)
     return tree
+
+
+def _bytes_pad(node: exp.Pad) -> bool:
+    """Whether a pad is known to be of BYTES (its length counts bytes already)."""
+    parts = (node.this, node.args.get("fill_pattern"))
+    if node.meta.get(BYTES_AS_TEXT) or is_typed(node.this, T.VARBINARY, T.BINARY):
+        return True
+    return any(isinstance(p, exp.ByteString) for p in parts)
+
+
+def _guard_bytes(node: exp.Expr, message: str) -> None:
+    """Raise when a STRING ``node``'s UTF-8 bytes pass 1 MB (its length is checked first;
+    a BYTES one counts its bytes there). The type may be known only when DuckDB runs."""
+    text = exp.Anonymous(this="strlen", expressions=[exp.cast(node.copy(), "TEXT")])
+    size = exp.Case(
+        this=exp.Anonymous(this="typeof", expressions=[node.copy()]),
+        ifs=[exp.If(this=exp.Literal.string("BLOB"), true=exp.Literal.number(0))],
+        default=text,
+    )
+    bad = exp.GT(this=size, expression=exp.Literal.number(MAX_OUTPUT))
+    detach(node).replace(exp.Case(ifs=[exp.If(this=bad, true=_error(message))], default=node))
 
 
 def _null_or_negative(value: exp.Expr, null_message: str, negative_message: str) -> exp.Expr:

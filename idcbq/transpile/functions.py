@@ -39,7 +39,7 @@ from idcbq.transpile.errors_guards import finite
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup, handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
-from idcbq.transpile.semantics import T, error_call, is_typed
+from idcbq.transpile.semantics import T, error_call, is_numeric_cast, is_typed
 
 
 def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
@@ -359,7 +359,8 @@ def round_of_int(tree: exp.Expr) -> exp.Expr:
             node, exp.Ceil | exp.Floor
         ):
             node.set("this", exp.cast(node.this.copy(), "DOUBLE"))
-        elif is_typed(node.this, T.DECIMAL) and not isinstance(node.parent, exp.Cast):
+        elif is_typed(node.this, T.DECIMAL) and not is_numeric_cast(node.parent):
+            # under another CAST too: the cast is NUMERIC's range check (overflow raises)
             detach(node).replace(exp.cast(node, exp.DataType.build("DECIMAL(38, 9)")))
     return tree
 
@@ -388,6 +389,54 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
                 "computes it in FLOAT64, BigQuery exactly",
                 hint="CAST to FLOAT64 if a FLOAT64 answer is what you want",
             )
+    return tree
+
+
+#: Math functions whose NUMERIC signature returns NUMERIC (DuckDB computes a DOUBLE).
+_NUMERIC_MATH = (exp.Sqrt, exp.Cbrt, exp.Ln, exp.Log, exp.Exp, exp.Pow)
+_NUMERIC_MATH_DONE = "idcbq_numeric_math"
+
+
+def _decimal(node: exp.Expr | None) -> bool:
+    return node is not None and node.type is not None and node.type.is_type(T.DECIMAL)
+
+
+@handles(*_NUMERIC_MATH)
+def numeric_math(tree: exp.Expr) -> exp.Expr:
+    """SQRT/CBRT/LN/LOG/LOG10/EXP/POW of NUMERIC are NUMERIC, computed exactly in
+    BigQuery; DuckDB's DOUBLE answer becomes NUMERIC only where it is exactly one (as the
+    result check does for an output column), else the query raises (loudly): a cast or
+    an arithmetic on it would otherwise carry DOUBLE digits (``CAST(LN(n) AS STRING)``)."""
+    numeric = exp.DataType.build("DECIMAL(38, 9)")
+    for node in list(tree.find_all(*_NUMERIC_MATH)):
+        if node.meta.get(_NUMERIC_MATH_DONE):
+            continue
+        operands = [node.this, node.args.get("expression")]
+        typed = [o for o in operands if o is not None]
+        if not any(_decimal(o) for o in typed) or not all(
+            _decimal(o) or (o.type is not None and o.type.is_type(*exp.DataType.INTEGER_TYPES))
+            for o in typed
+        ):
+            continue  # a FLOAT64 operand (FLOAT64 result) or an unknown type: as before
+        node.meta[_NUMERIC_MATH_DONE] = True
+        value = exp.cast(node.copy(), "DOUBLE")
+        as_numeric = exp.TryCast(this=value.copy(), to=numeric.copy())
+        exact = exp.EQ(this=exp.cast(as_numeric.copy(), "DOUBLE"), expression=value.copy())
+        name = node.sql(dialect="bigquery").split("(", 1)[0]
+        message = (
+            f"unsupported on DuckDB: {name} of NUMERIC whose FLOAT64 value (DuckDB's) is not "
+            "exactly a NUMERIC (BigQuery computes it exactly)"
+        )
+        slot = detach(node)
+        case = exp.Case(
+            ifs=[
+                exp.If(this=exp.Is(this=node.copy(), expression=exp.null()), true=exp.null()),
+                exp.If(this=exact, true=exp.cast(node, numeric.copy())),
+            ],
+            default=error_call(message),
+        )
+        case.type = numeric.copy()
+        slot.replace(case)
     return tree
 
 
@@ -420,10 +469,13 @@ def numeric_literals(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.Mul)
+@handles(exp.Mul, exp.SafeMultiply)
 def numeric_products(tree: exp.Expr) -> exp.Expr:
-    """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales."""
-    for node in list(tree.find_all(exp.Mul)):
+    """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales.
+    ``SAFE_MULTIPLY`` too (it becomes DuckDB's ``TRY(a * b)`` after these rules)."""
+    for node in list(tree.find_all(exp.Mul, exp.SafeMultiply)):
+        if is_numeric_cast(node.parent):
+            continue  # (a SafeMultiply stays one node: it would be wrapped again)
         if is_typed(node.this, T.DECIMAL) and is_typed(node.expression, T.DECIMAL):
             detach(node).replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
     return tree
@@ -473,6 +525,7 @@ def safe_divide_type(tree: exp.Expr) -> exp.Expr:
 #: Run before ``typed.TYPED`` (``null_outputs`` reads the types fixed here).
 TYPED = (
     safe_divide_type,
+    numeric_math,
     round_of_int,
     numeric_division,
     sum_of_bool_typed,

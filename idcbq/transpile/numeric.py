@@ -49,7 +49,7 @@ from idcbq.transpile.range_frames import (
 )
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, inspects
-from idcbq.transpile.semantics import T
+from idcbq.transpile.semantics import T, is_numeric_cast
 from idcbq.transpile.semantics import is_typed as _typed
 from idcbq.transpile.set_order import wrap_float_set_order
 from idcbq.transpile.window_frames import offset_range, rank_partition
@@ -263,7 +263,9 @@ def numeric_results(tree: exp.Expr) -> exp.Expr:
     """NUMERIC stays NUMERIC through TRUNC/CEIL/FLOOR/SIGN/ABS; ``DIV`` of NUMERIC truncates."""
     numeric = exp.DataType.build("DECIMAL(38, 9)")
     for node in list(tree.find_all(exp.Trunc, exp.Ceil, exp.Floor, exp.Sign, exp.Abs)):
-        if _typed(node.this, *_DECIMAL) and not isinstance(node.parent, exp.Cast):
+        # also under another CAST: the cast to NUMERIC is the range check (CEIL of the
+        # largest NUMERIC overflows; CAST(... AS STRING) would print it)
+        if _typed(node.this, *_DECIMAL) and not is_numeric_cast(node.parent):
             detach(node).replace(exp.cast(node, numeric.copy()))
     for node in list(tree.find_all(exp.IntDiv)):
         if _typed(node.this, *_DECIMAL) or _typed(node.expression, *_DECIMAL):

@@ -2,8 +2,8 @@
 
 ``SAFE_ADD``/``SAFE_SUBTRACT``/``SAFE_MULTIPLY``/``SAFE_NEGATE`` and ``SAFE.f(...)`` become
 DuckDB's ``TRY(...)`` (NULL instead of the error). ``TRY`` would also swallow errors of
-the arguments, which ``SAFE.`` does not, so arguments that could raise are computed
-outside it. Probes: ``tests/probes/functions.yaml``.
+the arguments, which neither ``SAFE.`` nor the ``SAFE_`` functions do, so arguments that
+could raise are computed outside it. Probes: ``tests/probes/functions.yaml``.
 """
 
 from __future__ import annotations
@@ -44,15 +44,20 @@ def safe_functions(tree: exp.Expr) -> exp.Expr:
     for node in list(
         tree.find_all(exp.SafeAdd, exp.SafeSubtract, exp.SafeMultiply, exp.SafeNegate)
     ):
-        if isinstance(node, exp.SafeNegate):
-            operand = node.this.copy()
+        # only the operation's own overflow is NULL: an operand's error (INSTR's
+        # occurrence 0 in SAFE_NEGATE(INSTR(s, 'a', 1, 0))) raises, so operands that could
+        # raise are computed outside TRY
+        call = node.copy()
+        hoisted = _hoist_arguments(call, guards_too=True)
+        if isinstance(call, exp.SafeNegate):
+            operand = call.this
             if _integer_literal(operand):  # DuckDB widens -(-2^63) to HUGEINT: no NULL
                 operand = exp.cast(operand, "BIGINT")
             inner: exp.Expr = exp.Neg(this=exp.paren(operand))
         else:
-            op = _SAFE_ARITHMETIC[type(node)]
-            inner = exp.paren(op(this=node.this.copy(), expression=node.expression.copy()))
-        node.replace(_try(inner))
+            op = _SAFE_ARITHMETIC[type(call)]
+            inner = exp.paren(op(this=call.this, expression=call.expression))
+        node.replace(_after_arguments(hoisted, _try(inner)))
     nested = list(tree.find_all(exp.SafeFunc))
     for node in sorted(nested, key=depth, reverse=True):
         inner = node.this.copy()  # inner SAFE. calls first: this copy holds them rewritten

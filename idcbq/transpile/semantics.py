@@ -452,3 +452,8 @@ UNTYPED = (
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
     """Run the rewrites of :data:`UNTYPED` whose node types occur in ``tree`` (one walk)."""
     return run_triggered(tree, UNTYPED)
+
+
+def is_numeric_cast(node: exp.Expr | None) -> bool:
+    """Whether ``node`` is a CAST to NUMERIC's ``DECIMAL(38, 9)`` (a rewrite's own)."""
+    return isinstance(node, exp.Cast) and node.to.sql("duckdb") == "DECIMAL(38, 9)"
