@@ -413,3 +413,29 @@ def _exact_decimal(arr: pa.Array, out: pa.Array) -> pa.Array:
             and decimal.Decimal(repr(f)) == d
         )
     return pa.array(flags, type=pa.bool_())
+
+
+def json_columns(table: pa.Table, duck_types: Sequence[str]) -> pa.Table:
+    """Mark the top-level columns DuckDB itself typed ``JSON`` as GoogleSQL's JSON.
+
+    Without the analyzer's types (the strict layer alone) the Arrow result holds JSON as
+    plain text; DuckDB's own column type is a fact, not a guess, so it names the type.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> from idcbq.core.compat import is_json_type
+        >>> t = json_columns(pa.table({"j": ["1"], "s": ["a"]}), ["JSON", "VARCHAR"])
+        >>> [is_json_type(f.type) for f in t.schema] == [is_json_type(json_type()), False]
+        True
+    """
+    import pyarrow as pa
+
+    target = json_type()
+    if not pa.types.is_string(target) and len(duck_types) == table.num_columns:
+        for index, duck in enumerate(duck_types):
+            column = table.column(index)
+            if duck == "JSON" and pa.types.is_string(column.type):
+                chunks = [pa.ExtensionArray.from_storage(target, c) for c in column.chunks]
+                field = table.schema.field(index).with_type(target)
+                table = table.set_column(index, field, pa.chunked_array(chunks, target))
+    return table
