@@ -149,3 +149,28 @@ def order_keys(bigquery_sql: str) -> list[str]:
         else:
             return keys  # a prefix of output columns still fixes an order among groups
     return keys
+
+
+def disagreement(gsql_engine, duck_client, sql: str, ordered: bool | list[str]) -> str | None:
+    """Why idcbq on DuckDB and GoogleSQL disagree on ``sql``, or None.
+
+    A loud refusal (an idcbq error) is never a disagreement; an answer where GoogleSQL
+    raises, or a different answer (:func:`compare`), is.
+    """
+    from idcbq.errors import IdcbqError
+
+    try:
+        oracle = gsql_engine.execute(gsql_engine.prepare(sql, ()))
+    except IdcbqError:
+        oracle = None
+    try:
+        duck = duck_client.sql(sql).table
+    except IdcbqError:
+        return None  # loud (or both raise): never a wrong answer
+    if oracle is None:
+        return f"GoogleSQL raises, idcbq answers: {sql}"
+    try:
+        compare(oracle, duck, ordered=ordered, types=True)
+    except AssertionError as exc:
+        return f"{sql}\n{exc}"
+    return None

@@ -16,8 +16,7 @@ import re
 
 import pytest
 
-from idcbq.errors import IdcbqError
-from tests.cross_engine_support import compare
+from tests.cross_engine_support import disagreement
 from tests.fuzz import compose
 from tests.fuzz.__main__ import CACHE, _order_keys
 from tests.fuzz.signatures import load_or_discover
@@ -41,21 +40,8 @@ def test_every_shape_is_generated():
 
 @pytest.mark.parametrize("shape", sorted(compose.SHAPES))
 def test_shape_same_on_duckdb_and_googlesql(analyzed_duck, gsql_engine, shape):
-    problems = []
-    for sql in BY_SHAPE[shape]:
-        try:
-            oracle = gsql_engine.execute(gsql_engine.prepare(sql, ()))
-        except IdcbqError:
-            oracle = None
-        try:
-            duck = analyzed_duck.sql(sql).table
-        except IdcbqError:
-            continue  # loud (or both raise): never a wrong answer
-        if oracle is None:
-            problems.append(f"GoogleSQL raises, idcbq answers: {sql}")
-            continue
-        try:
-            compare(oracle, duck, ordered=_order_keys(sql), types=True)
-        except AssertionError as exc:
-            problems.append(f"{sql}\n{exc}")
+    found = (
+        disagreement(gsql_engine, analyzed_duck, sql, _order_keys(sql)) for sql in BY_SHAPE[shape]
+    )
+    problems = [p for p in found if p is not None]
     assert not problems, "\n\n".join(problems)

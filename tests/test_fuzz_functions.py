@@ -18,8 +18,7 @@ import collections
 
 import pytest
 
-from idcbq.errors import IdcbqError
-from tests.cross_engine_support import compare
+from tests.cross_engine_support import disagreement
 from tests.fuzz.__main__ import CACHE, queries
 from tests.fuzz.signatures import load_or_discover
 
@@ -51,21 +50,6 @@ def test_signatures_cover_the_everyday_functions():
 
 @pytest.mark.parametrize("function", [_param(n) for n in sorted(BY_FUNCTION)])
 def test_function_same_on_duckdb_and_googlesql(analyzed_duck, gsql_engine, function):
-    problems = []
-    for sql in BY_FUNCTION[function]:
-        try:
-            oracle = gsql_engine.execute(gsql_engine.prepare(sql, ()))
-        except IdcbqError:
-            oracle = None
-        try:
-            duck = analyzed_duck.sql(sql).table
-        except IdcbqError:
-            continue  # loud (or both raise): never a wrong answer
-        if oracle is None:
-            problems.append(f"GoogleSQL raises, idcbq answers: {sql}")
-            continue
-        try:
-            compare(oracle, duck, ordered=[], types=True)
-        except AssertionError as exc:
-            problems.append(f"{sql}\n{exc}")
+    found = (disagreement(gsql_engine, analyzed_duck, sql, []) for sql in BY_FUNCTION[function])
+    problems = [p for p in found if p is not None]
     assert not problems, "\n\n".join(problems)

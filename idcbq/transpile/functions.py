@@ -26,7 +26,7 @@ Typed (they read ``node.type``; :func:`needs_types` tells when annotation is wor
 - ``round_of_int``: ``ROUND``/``TRUNC`` of an INT64 is a FLOAT64 (DuckDB keeps the integer);
   ``ROUND``/``TRUNC``/``CEIL``/``FLOOR`` of a NUMERIC stay NUMERIC.
 - ``numeric_division``: NUMERIC division and ``AVG(NUMERIC)`` are exact in BigQuery; DuckDB
-  computes them in DOUBLE, so they are refused (loud).
+  computes them in DOUBLE, so they are refused (loud); ``numeric_math``: see its module.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.errors_guards import finite
+from idcbq.transpile.numeric_math import numeric_math
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup, handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
@@ -393,53 +394,6 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
 
 
 #: Math functions whose NUMERIC signature returns NUMERIC (DuckDB computes a DOUBLE).
-_NUMERIC_MATH = (exp.Sqrt, exp.Cbrt, exp.Ln, exp.Log, exp.Exp, exp.Pow)
-_NUMERIC_MATH_DONE = "idcbq_numeric_math"
-
-
-def _decimal(node: exp.Expr | None) -> bool:
-    return node is not None and node.type is not None and node.type.is_type(T.DECIMAL)
-
-
-@handles(*_NUMERIC_MATH)
-def numeric_math(tree: exp.Expr) -> exp.Expr:
-    """SQRT/CBRT/LN/LOG/LOG10/EXP/POW of NUMERIC are NUMERIC, computed exactly in
-    BigQuery; DuckDB's DOUBLE answer becomes NUMERIC only where it is exactly one (as the
-    result check does for an output column), else the query raises (loudly): a cast or
-    an arithmetic on it would otherwise carry DOUBLE digits (``CAST(LN(n) AS STRING)``)."""
-    numeric = exp.DataType.build("DECIMAL(38, 9)")
-    for node in list(tree.find_all(*_NUMERIC_MATH)):
-        if node.meta.get(_NUMERIC_MATH_DONE):
-            continue
-        operands = [node.this, node.args.get("expression")]
-        typed = [o for o in operands if o is not None]
-        if not any(_decimal(o) for o in typed) or not all(
-            _decimal(o) or (o.type is not None and o.type.is_type(*exp.DataType.INTEGER_TYPES))
-            for o in typed
-        ):
-            continue  # a FLOAT64 operand (FLOAT64 result) or an unknown type: as before
-        node.meta[_NUMERIC_MATH_DONE] = True
-        value = exp.cast(node.copy(), "DOUBLE")
-        as_numeric = exp.TryCast(this=value.copy(), to=numeric.copy())
-        exact = exp.EQ(this=exp.cast(as_numeric.copy(), "DOUBLE"), expression=value.copy())
-        name = node.sql(dialect="bigquery").split("(", 1)[0]
-        message = (
-            f"unsupported on DuckDB: {name} of NUMERIC whose FLOAT64 value (DuckDB's) is not "
-            "exactly a NUMERIC (BigQuery computes it exactly)"
-        )
-        slot = detach(node)
-        case = exp.Case(
-            ifs=[
-                exp.If(this=exp.Is(this=node.copy(), expression=exp.null()), true=exp.null()),
-                exp.If(this=exact, true=exp.cast(node, numeric.copy())),
-            ],
-            default=error_call(message),
-        )
-        case.type = numeric.copy()
-        slot.replace(case)
-    return tree
-
-
 @handles(exp.Sum, exp.Avg)
 def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` of a BOOL column is refused (BigQuery has no such signature)."""

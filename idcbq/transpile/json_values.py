@@ -36,6 +36,7 @@ from sqlglot import exp
 
 from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
+from idcbq.transpile.errors_guards import GUARDED
 from idcbq.transpile.json_number_text import json_query_number_text
 from idcbq.transpile.json_numbers import parse_json_number_modes
 from idcbq.transpile.known import strict_types, unknown_type
@@ -164,9 +165,15 @@ _PATH_FUNCTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray,
 def json_path_modes(tree: exp.Expr) -> exp.Expr:
     """A JSONPath sqlglot could not read (``'lax $.a'``, ``'lax recursive $'``) is refused:
     DuckDB would find nothing (NULL) where GoogleSQL's path modes find values. A path
-    without its leading ``$`` is GoogleSQL's error."""
+    without its leading ``$`` is GoogleSQL's error, also when computed (a constant
+    expression or a parameter): DuckDB would read ``'a'`` as a key."""
     for node in tree.find_all(*_PATH_FUNCTIONS):
         path = node.expression
+        if path is not None and not isinstance(path, exp.Literal | exp.JSONPath | exp.Null):
+            if not node.meta.get(_PATH_GUARDED) and not node.meta.get(GUARDED):  # ours
+                node.meta[_PATH_GUARDED] = True
+                node.set("expression", _dollar_first(path))
+            continue
         if isinstance(path, exp.Literal) and path.is_string:
             if not path.this.lstrip().startswith(("$", "lax", "strict")):
                 raise TranspileError(f"JSONPath must start with '$': {path.this!r}")
@@ -183,6 +190,20 @@ def json_path_modes(tree: exp.Expr) -> exp.Expr:
                 "finds nothing; DuckDB counts from the end)"
             )
     return tree
+
+
+_PATH_GUARDED = "idcbq_json_path_guarded"
+
+
+def _dollar_first(path: exp.Expr) -> exp.Expr:
+    """``path`` if NULL or starting with ``$``, else GoogleSQL's error."""
+    ok = exp.or_(
+        exp.Is(this=path.copy(), expression=exp.null()),
+        exp.Anonymous(this="starts_with", expressions=[path.copy(), exp.Literal.string("$")]),
+    )
+    return exp.Case(
+        ifs=[exp.If(this=ok, true=path)], default=_error("JSONPath must start with '$'")
+    )
 
 
 def _negative(index: object) -> bool:
