@@ -36,9 +36,9 @@ from sqlglot import exp
 
 from idcbq.core.jsontext import canonical_json
 from idcbq.errors import TranspileError
-from idcbq.transpile.errors_guards import GUARDED
 from idcbq.transpile.json_number_text import json_query_number_text
 from idcbq.transpile.json_numbers import parse_json_number_modes
+from idcbq.transpile.json_paths import PATH_FUNCTIONS, json_path_modes
 from idcbq.transpile.known import strict_types, unknown_type
 from idcbq.transpile.numeric import duck_fragment, type_contains
 from idcbq.transpile.rewrites import detach
@@ -156,60 +156,6 @@ def json_value_array_scalars(tree: exp.Expr) -> exp.Expr:
             )
         )
     return tree
-
-
-_PATH_FUNCTIONS = (exp.JSONExtract, exp.JSONExtractScalar, exp.JSONExtractArray, exp.JSONValueArray)
-
-
-@handles(*_PATH_FUNCTIONS)
-def json_path_modes(tree: exp.Expr) -> exp.Expr:
-    """A JSONPath sqlglot could not read (``'lax $.a'``, ``'lax recursive $'``) is refused:
-    DuckDB would find nothing (NULL) where GoogleSQL's path modes find values. A path
-    without its leading ``$`` is GoogleSQL's error, also when computed (a constant
-    expression or a parameter): DuckDB would read ``'a'`` as a key."""
-    for node in tree.find_all(*_PATH_FUNCTIONS):
-        path = node.expression
-        if path is not None and not isinstance(path, exp.Literal | exp.JSONPath | exp.Null):
-            if not node.meta.get(_PATH_GUARDED) and not node.meta.get(GUARDED):  # ours
-                node.meta[_PATH_GUARDED] = True
-                node.set("expression", _dollar_first(path))
-            continue
-        if isinstance(path, exp.Literal) and path.is_string:
-            if not path.this.lstrip().startswith(("$", "lax", "strict")):
-                raise TranspileError(f"JSONPath must start with '$': {path.this!r}")
-            raise TranspileError(
-                f"unsupported on DuckDB: the JSONPath {path.this!r} (path modes such as "
-                "'lax' and 'recursive' have no DuckDB equivalent)"
-            )
-        if isinstance(path, exp.JSONPath) and any(
-            isinstance(part, exp.JSONPathSubscript) and _negative(part.this)
-            for part in path.expressions
-        ):
-            raise TranspileError(
-                "unsupported on DuckDB: a negative array index in a JSONPath (GoogleSQL "
-                "finds nothing; DuckDB counts from the end)"
-            )
-    return tree
-
-
-_PATH_GUARDED = "idcbq_json_path_guarded"
-
-
-def _dollar_first(path: exp.Expr) -> exp.Expr:
-    """``path`` if NULL or starting with ``$``, else GoogleSQL's error."""
-    ok = exp.or_(
-        exp.Is(this=path.copy(), expression=exp.null()),
-        exp.Anonymous(this="starts_with", expressions=[path.copy(), exp.Literal.string("$")]),
-    )
-    return exp.Case(
-        ifs=[exp.If(this=ok, true=path)], default=_error("JSONPath must start with '$'")
-    )
-
-
-def _negative(index: object) -> bool:
-    return (isinstance(index, int) and index < 0) or (
-        isinstance(index, str) and index.startswith("-")
-    )
 
 
 @handles(exp.JSONBool, exp.Float64, exp.Int64)
@@ -436,12 +382,12 @@ def json_query_of_text(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(*_PATH_FUNCTIONS)
+@handles(*PATH_FUNCTIONS)
 def json_text_validity(tree: exp.Expr) -> exp.Expr:
     """A JSONPath function of STRING text that is not JSON gives NULL in GoogleSQL (row by
     row); DuckDB raised for the whole query. Only a document known to be STRING is
     wrapped (a JSON value was parsed already)."""
-    for node in list(tree.find_all(*_PATH_FUNCTIONS)):
+    for node in list(tree.find_all(*PATH_FUNCTIONS)):
         doc = node.this
         if node.meta.get("idcbq_json_valid") or doc is None:
             continue
@@ -509,7 +455,7 @@ TYPED = (
 
 def needs_types(tree: exp.Expr) -> bool:
     """True if ``TO_JSON_STRING``, ``STRING()`` or a JSONPath function appears."""
-    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String, *_PATH_FUNCTIONS))
+    return any(True for _ in tree.find_all(exp.JSONFormat, exp.String, *PATH_FUNCTIONS))
 
 
 def apply_untyped(tree: exp.Expr) -> exp.Expr:
