@@ -3,9 +3,13 @@
 Exact rounding of FLOAT64 results (``ROUND(x, d)``, ``CBRT``) needs ``a * b - fl(a * b)``
 exactly; splitting each factor into two 26-bit halves makes every partial product exact.
 
-Example:
-    >>> product_error("a", "b", "p").count("134217729.0")
-    8
+Example (the SQL text is also Python arithmetic on floats):
+    >>> from fractions import Fraction
+    >>> a, b = 0.1, 0.7
+    >>> p = a * b
+    >>> err = eval(product_error("a", "b", "p"))
+    >>> Fraction(a) * Fraction(b) - Fraction(p) == Fraction(err) != 0
+    True
 """
 
 from __future__ import annotations
