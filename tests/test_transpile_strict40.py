@@ -77,3 +77,5 @@ def test_anonymous_value_column_is_f0(sql: str):
 
 def test_named_struct_unnest_keeps_its_fields():
     assert _names("SELECT * FROM UNNEST([STRUCT(1 AS a)])") == ["a"]
+    # a cast to STRUCT is no scalar: its UNNEST gives the fields as columns
+    assert _names("SELECT * FROM UNNEST([CAST(NULL AS STRUCT<b INT64>)])") != ["f0_"]

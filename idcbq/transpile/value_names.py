@@ -71,8 +71,13 @@ def _scalar_array_literal(node: exp.Unnest) -> bool:
         array = array.this
     if not isinstance(array, exp.Array):
         return False
+    return all(_scalar(e) for e in array.expressions)
+
+
+def _scalar(node: exp.Expr) -> bool:
+    """A literal, NULL or cast of one to a scalar type (``CAST(NULL AS STRUCT<..>)`` is not)."""
     nested = (exp.Struct, exp.Tuple, exp.Array, exp.Select, exp.Subquery, exp.Paren)
-    return all(
-        isinstance(e, exp.Literal | exp.Neg | exp.Null | exp.Cast) and not e.find(*nested)
-        for e in array.expressions
-    )
+    if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.NESTED_TYPES):
+        return False
+    kinds = exp.Literal | exp.Neg | exp.Null | exp.Cast
+    return isinstance(node, kinds) and not node.find(*nested)
