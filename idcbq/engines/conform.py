@@ -439,3 +439,43 @@ def json_columns(table: pa.Table, duck_types: Sequence[str]) -> pa.Table:
                 field = table.schema.field(index).with_type(target)
                 table = table.set_column(index, field, pa.chunked_array(chunks, target))
     return table
+
+
+def anonymous_fields(table: pa.Table) -> pa.Table:
+    """Name DuckDB's anonymous STRUCT fields as BigQuery does: ``_field_<position>``.
+
+    ``(1, 2)`` comes back from DuckDB as a STRUCT whose fields are both named ``''``:
+    a result no one can read as rows (Arrow refuses a dictionary of repeated keys).
+    Without the analyzer's types (which :func:`conform` renames by) the names follow
+    :func:`field_names`; the values are a zero-copy view (the same layout).
+
+    Example:
+        >>> import pyarrow as pa
+        >>> t = pa.table({"s": pa.array([{"": 1, "a": 2}], pa.struct([("", pa.int64()), ("a", pa.int64())]))})
+        >>> anonymous_fields(t).column("s").to_pylist()
+        [{'_field_1': 1, 'a': 2}]
+    """
+    import pyarrow as pa
+
+    for index, field in enumerate(table.schema):
+        named = _named(field.type)
+        if named != field.type:
+            column = pa.chunked_array([c.view(named) for c in table.column(index).chunks], named)
+            table = table.set_column(index, field.with_type(named), column)
+    return table
+
+
+def _named(kind: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+
+    if pa.types.is_struct(kind):
+        fields = [
+            pa.field(f.name or f"_field_{i}", _named(f.type), f.nullable)
+            for i, f in enumerate(kind, start=1)
+        ]
+        return pa.struct(fields)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        value = kind.value_field
+        item = pa.field(value.name, _named(value.type), value.nullable)
+        return pa.list_(item) if pa.types.is_list(kind) else pa.large_list(item)
+    return kind

@@ -102,6 +102,7 @@ def to_duckdb_tree(
         civil_buckets,
         civil_text,
         compliance,
+        concat_text,
         corresponding,
         dates,
         errors_runtime,
@@ -110,6 +111,7 @@ def to_duckdb_tree(
         json_subscripts,
         json_values,
         known,
+        literal_coercion,
         numeric,
         range_frames,
         rewrites,
@@ -125,6 +127,7 @@ def to_duckdb_tree(
         time_buckets,
         typed,
         unnest_rows,
+        value_names,
         window_frames,
         zones,
     )
@@ -152,19 +155,24 @@ def to_duckdb_tree(
         _inline_unbound_declarations(query, declarations, types)
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
+        query = value_names.anonymous_value_columns(query)  # before names: it names f0_
         query = semantics.output_names(query, columns=False)
         query = set_order.order_expressions(query)  # before types: the wrapper is typed
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         query = json_values.pretty_print_option(query)  # before TO_JSON_STRING's typed rules
+        query = literal_coercion.numeric_literals(  # before types: the literal is NUMERIC
+            query, analyzed=expression_types is not None
+        )
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
-        typed_families = (functions, strings, json_values, shapes, stats, civil_text)
+        typed_families = (concat_text, functions, json_values, shapes, stats, civil_text)
         known_schema = known.schema_or_reference(query, schema, data_project, dataset)
         wanted = (
             wanted
             or any(family.needs_types(query) for family in typed_families)
             or numeric.needs_types(query, known_schema, types)
+            or strings.needs_types(query, known_schema, types)
             or dates.needs_types(query, known_schema, types)
             or structs.needs_types(query, known_schema, types)
             or compliance.needs_types(query)
@@ -188,6 +196,7 @@ def to_duckdb_tree(
                 query,
                 (
                     *bytes_text.TYPED,  # first: the string rules then see text
+                    *concat_text.TYPED,  # before the rules that translate its cast
                     *functions.TYPED,
                     *structs.TYPED,
                     *numeric.TYPED,

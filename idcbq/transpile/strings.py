@@ -30,6 +30,7 @@ Typed (``TYPED``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 
 from sqlglot import exp
@@ -428,12 +429,19 @@ _BYTES_SOURCES = (
 )
 
 
-def needs_types(tree: exp.Expr) -> bool:
+def needs_types(
+    tree: exp.Expr, schema: Mapping | None = None, params: Mapping | None = None
+) -> bool:
     """True if a typed rewrite here could apply (a cast to or from BYTES, TO_CODE_POINTS,
-    STRING_AGG)."""
+    STRING_AGG of a value that may be BYTES: a bytes source, or a column or parameter
+    :func:`~idcbq.transpile.known.may_hold` finds)."""
+    from idcbq.transpile.known import may_hold
+
     if tree.find(exp.ToCodePoints):
         return True
-    if tree.find(exp.GroupConcat) and tree.find(*_BYTES_SOURCES):
+    if tree.find(exp.GroupConcat) and (
+        tree.find(*_BYTES_SOURCES) or may_hold(tree, schema or {}, params or {}, ("BYTES",))
+    ):
         return True
     return any(
         c.to.is_type(*exp.DataType.TEXT_TYPES, T.VARBINARY, T.BINARY, T.BLOB)

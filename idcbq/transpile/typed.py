@@ -124,12 +124,26 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-@handles(exp.DateTrunc, exp.DateAdd, exp.DateSub)
+@handles(exp.DateTrunc, exp.DateAdd, exp.DateSub, exp.DatetimeTrunc)
 def date_results(tree: exp.Expr) -> exp.Expr:
-    """A DATE truncated, or plus/minus an interval, stays a DATE (DuckDB gives TIMESTAMP)."""
-    for node in list(tree.find_all(exp.DateTrunc, exp.DateAdd, exp.DateSub)):
-        if is_typed(node.this, T.DATE):
+    """A DATE truncated, or plus/minus an interval, stays a DATE (DuckDB gives TIMESTAMP).
+
+    Truncations keep their operand's type too: ``DATE_TRUNC(datetime, WEEK)`` is a
+    DATETIME (sqlglot casts a week start to DATE) and ``DATETIME_TRUNC(timestamp, part)``
+    a TIMESTAMP (sqlglot truncates the UTC wall clock, a DATETIME).
+    """
+    for node in list(tree.find_all(exp.DateTrunc, exp.DateAdd, exp.DateSub, exp.DatetimeTrunc)):
+        if isinstance(node, exp.DatetimeTrunc):
+            if is_typed(node.this, T.TIMESTAMPTZ, T.TIMESTAMPLTZ):
+                detach(node).replace(exp.cast(node, "TIMESTAMPTZ"))
+        elif is_typed(node.this, T.DATE):
             detach(node).replace(exp.cast(node, "DATE"))
+        elif (
+            isinstance(node, exp.DateTrunc)
+            and isinstance(node.unit, exp.WeekStart)
+            and is_typed(node.this, T.DATETIME, T.TIMESTAMP)
+        ):
+            detach(node).replace(exp.cast(node, "TIMESTAMP"))  # a DATETIME at midnight
     return tree
 
 
@@ -325,6 +339,10 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
             kind = value.type
             if isinstance(value, exp.Null):
                 kind = exp.DataType.build("BIGINT")  # BigQuery's type for a bare NULL
+            elif isinstance(value, exp.Pad | exp.Repeat) and isinstance(value.this, exp.Null):
+                kind = _text_of_null(value)  # sqlglot gives it the NULL's INT64
+                if kind is None:
+                    continue
             elif kind.is_type(T.NULL, T.UNKNOWN, *exp.DataType.NESTED_TYPES):
                 continue
             cast = exp.cast(value.copy(), kind.copy())
@@ -334,6 +352,23 @@ def null_outputs(tree: exp.Expr) -> exp.Expr:
                 select.expressions[i] = exp.alias_(cast, item.alias_or_name or f"_c{i}")
                 touched(select)
     return tree
+
+
+def _text_of_null(node: exp.Pad | exp.Repeat) -> exp.DataType | None:
+    """``LPAD(NULL, n, fill)``/``REPEAT(NULL, n)``: STRING, or BYTES beside a BYTES fill.
+
+    None when the fill's type is not certain (the cast would be a guess).
+    """
+    fill = node.args.get("fill_pattern") if isinstance(node, exp.Pad) else None
+    if (
+        fill is None
+        or isinstance(fill, exp.Null)
+        or (fill.type and fill.type.is_type(T.TEXT, T.VARCHAR))
+    ):
+        return exp.DataType.build("VARCHAR")
+    if fill.type and fill.type.is_type(T.VARBINARY, T.BINARY):
+        return exp.DataType.build("VARBINARY")
+    return None
 
 
 def _output_selects(tree: exp.Expr) -> list[exp.Select]:
@@ -394,6 +429,7 @@ def needs_types(tree: exp.Expr) -> bool:
     for node in tree.find_all(
         exp.Cast,
         exp.DateTrunc,
+        exp.DatetimeTrunc,
         exp.DateAdd,
         exp.DateSub,
         exp.ByteLength,

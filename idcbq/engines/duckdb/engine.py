@@ -427,12 +427,14 @@ class DuckDBEngine(Engine):
             ) from exc
         if limit is not None and kind != "SELECT":
             table = table.slice(0, limit)
-        from idcbq.engines.conform import conform, json_columns, types_for
+        from idcbq.engines.conform import anonymous_fields, conform, json_columns, types_for
         from idcbq.transpile.results import check_result
 
         table = check_result(narrow_hugeints(table))
         types = types_for(query.source_sql, query.params)  # GoogleSQL's, if it analyzed
-        return conform(table, types) if types is not None else json_columns(table, duck_types)
+        if types is not None:
+            return conform(table, types)
+        return anonymous_fields(json_columns(table, duck_types))
 
     def sql(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None

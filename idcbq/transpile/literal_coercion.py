@@ -1,0 +1,126 @@
+"""GoogleSQL's literal coercion: a FLOAT64 literal beside a NUMERIC value is NUMERIC.
+
+GoogleSQL types the columns of ``SELECT CAST(x AS NUMERIC) UNION ALL SELECT 3.5`` and
+the elements of ``[CAST(x AS NUMERIC), 1.25]`` as NUMERIC: a literal coerces to the
+other operands' type. DuckDB makes ``3.5`` a DOUBLE (see :mod:`idcbq.transpile.literals`)
+and the column DOUBLE. Without GoogleSQL's analyzer nothing would convert the result back,
+so the literal is written as the NUMERIC it becomes, before anything is typed.
+
+Only where the coercion is certain: every operand at the position is a ``CAST(... AS
+NUMERIC)``, a number literal or NULL, and each FLOAT64 literal's digits fit
+the type exactly. Anything else (a column, an expression, an exponent) is left as it was.
+
+Example:
+    >>> import sqlglot
+    >>> sql = "SELECT CAST(NULL AS NUMERIC) v UNION ALL SELECT -1.25"
+    >>> numeric_literals(sqlglot.parse_one(sql, read="bigquery")).sql("bigquery")
+    'SELECT CAST(NULL AS NUMERIC) AS v UNION ALL SELECT CAST(-1.25 AS NUMERIC)'
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from idcbq.errors import TranspileError
+
+T = exp.DataType.Type
+#: Integer and fraction digits each decimal type holds exactly.
+_DIGITS = {T.DECIMAL: (29, 9)}  # BIGNUMERIC is refused (numeric.refused)
+_FLOAT = re.compile(r"(\d*)\.(\d*)")
+
+
+def numeric_literals(tree: exp.Expr, *, analyzed: bool = True) -> exp.Expr:
+    """Write FLOAT64 literals beside NUMERIC operands as NUMERIC (see the module).
+
+    Args:
+        tree: the BigQuery query, before annotation.
+        analyzed: GoogleSQL's analyzer typed the query (its result types conform the
+            answer). Without it a FLOAT64 literal beside a NUMERIC and an operand of
+            unknown type refuses: the result type would be a guess.
+
+    Raises:
+        TranspileError: not ``analyzed`` and the coercion is uncertain.
+    """
+    for node in list(tree.find_all(exp.SetOperation, exp.Array)):
+        if isinstance(node, exp.Array):
+            _coerce([[e] for e in node.expressions], analyzed)
+        elif not isinstance(node.parent, exp.SetOperation):  # the outermost of a chain
+            leaves = _leaves(node)
+            if leaves is not None:
+                _coerce([list(s.expressions) for s in leaves], analyzed)
+    return tree
+
+
+def _leaves(node: exp.Expr) -> list[exp.Select] | None:
+    """The SELECTs of a chain of set operations, or None if one is something else."""
+    if isinstance(node, exp.Subquery):
+        return _leaves(node.this)
+    if isinstance(node, exp.SetOperation):
+        left, right = _leaves(node.left), _leaves(node.right)
+        return None if left is None or right is None else left + right
+    plain = isinstance(node, exp.Select) and not node.args.get("kind")
+    if plain and not any(isinstance(e, exp.Star) for e in node.expressions):
+        return [node]
+    return None
+
+
+def _coerce(rows: list[list[exp.Expr]], analyzed: bool) -> None:
+    if not rows or len({len(r) for r in rows}) != 1:
+        return
+    for column in zip(*rows, strict=True):
+        values = [c.this if isinstance(c, exp.Alias) else c for c in column]
+        decimals = {_decimal(v) for v in values} - {None}
+        if len(decimals) != 1:
+            continue
+        (kind,) = decimals
+        floats = [v for v in values if _float_text(v) is not None]
+        if not all(_decimal(v) or _float_text(v) or _plain(v) for v in values):
+            if floats and not analyzed:
+                raise TranspileError(
+                    "unsupported on DuckDB without GoogleSQL's analyzer: a FLOAT64 literal "
+                    f"({floats[0].sql(dialect='bigquery')}) beside a NUMERIC value and a value "
+                    "of unknown type: GoogleSQL's coercion of the literal is uncertain",
+                    hint="write the literal as NUMERIC, e.g. NUMERIC '3.5'",
+                )
+            continue
+        for value in floats:
+            text = _float_text(value)
+            if _fits(text, kind):
+                target = exp.DataType.build(kind)
+                slot = value.copy()
+                value.replace(exp.cast(slot, target))
+
+
+def _decimal(node: exp.Expr) -> T | None:
+    """The NUMERIC type of ``CAST(x AS NUMERIC)`` (no precision), else None."""
+    if isinstance(node, exp.Cast | exp.TryCast) and not node.to.expressions:
+        kind = node.to.this
+        return kind if kind in _DIGITS else None
+    return None
+
+
+def _float_text(node: exp.Expr) -> str | None:
+    """The text of a FLOAT64 literal (``-`` kept), or None."""
+    sign = ""
+    if isinstance(node, exp.Neg):
+        sign, node = "-", node.this
+    if isinstance(node, exp.Literal) and not node.is_string and _FLOAT.fullmatch(node.this):
+        return sign + node.this
+    return None
+
+
+def _plain(node: exp.Expr) -> bool:
+    """An INT64 literal or NULL: coerced by DuckDB itself without loss."""
+    if isinstance(node, exp.Neg):
+        node = node.this
+    return isinstance(node, exp.Null) or (
+        isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit()
+    )
+
+
+def _fits(text: str, kind: T) -> bool:
+    whole, fraction = _FLOAT.fullmatch(text.lstrip("-")).groups()
+    most_whole, most_fraction = _DIGITS[kind]
+    return len(whole.lstrip("0")) <= most_whole and len(fraction.rstrip("0")) <= most_fraction

@@ -1,0 +1,83 @@
+"""Names of a result's anonymous value-table column: ``f0_``, as GoogleSQL gives it.
+
+``SELECT * FROM UNNEST([1, 2])`` (pipe syntax: ``FROM UNNEST([1, 2])``) and
+``SELECT AS VALUE 1 x`` answer one column with no name, which GoogleSQL calls ``f0_``;
+DuckDB called it ``unnest`` and ``x``. With GoogleSQL's analyzer the result's names come
+from its output types; without it (the strict layer alone) the translation must name them.
+
+Only where the shape is certain: the outermost SELECT, a bare ``*`` over one alias-less
+UNNEST of an array literal of scalars (a STRUCT element would give its fields as the
+columns), or over one ``(SELECT AS VALUE ...)`` subquery; a top-level ``SELECT AS VALUE``.
+Its alias is no name outside the value table, and a clause that might read it (ORDER BY,
+GROUP BY, ...) leaves it as written.
+
+Example:
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT * FROM UNNEST([1, 2])", read="bigquery")
+    >>> anonymous_value_columns(tree).sql("bigquery")
+    'SELECT * FROM UNNEST([1, 2]) AS f0_'
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+_NAME = "f0_"
+#: Clauses of a SELECT AS VALUE that could refer to its alias.
+_READERS = ("group", "having", "order", "qualify", "windows", "distinct")
+
+
+def anonymous_value_columns(tree: exp.Expr) -> exp.Expr:
+    """Name the anonymous value-table column of the outermost SELECT ``f0_`` (see module)."""
+    if not isinstance(tree, exp.Select):
+        return tree
+    if _value_select(tree):
+        tree.expressions[0].set("alias", exp.to_identifier(_NAME))
+        return tree
+    star = len(tree.expressions) == 1 and isinstance(tree.expressions[0], exp.Star)
+    source = tree.args.get("from_")
+    if not star or source is None or tree.args.get("joins") or tree.args.get("laterals"):
+        return tree
+    source = source.this
+    if isinstance(source, exp.Unnest) and _scalar_array_literal(source):
+        source.set("alias", exp.TableAlias(columns=[exp.to_identifier(_NAME)]))
+    elif isinstance(source, exp.Subquery) and not source.alias and _value_select(source.this):
+        source.this.expressions[0].set("alias", exp.to_identifier(_NAME))
+    return tree
+
+
+def _value_select(node: exp.Expr) -> bool:
+    """``SELECT AS VALUE expr alias`` with no clause that might read the alias."""
+    return (
+        isinstance(node, exp.Select)
+        and str(node.args.get("kind") or "").upper() == "VALUE"
+        and len(node.expressions) == 1
+        and isinstance(node.expressions[0], exp.Alias)
+        and not any(node.args.get(k) for k in _READERS)
+    )
+
+
+def _scalar_array_literal(node: exp.Unnest) -> bool:
+    """One array literal of scalars, no alias, no WITH OFFSET."""
+    if node.alias or node.args.get("offset") or len(node.expressions) != 1:
+        return False
+    array = node.expressions[0]
+    if isinstance(array, exp.Cast):  # ARRAY<INT64>[...]
+        element = array.to.expressions[0] if array.to.expressions else None
+        if not array.to.is_type(exp.DataType.Type.ARRAY) or element is None:
+            return False
+        if element.is_type(*exp.DataType.NESTED_TYPES):
+            return False
+        array = array.this
+    if not isinstance(array, exp.Array):
+        return False
+    return all(_scalar(e) for e in array.expressions)
+
+
+def _scalar(node: exp.Expr) -> bool:
+    """A literal, NULL or cast of one to a scalar type (``CAST(NULL AS STRUCT<..>)`` is not)."""
+    nested = (exp.Struct, exp.Tuple, exp.Array, exp.Select, exp.Subquery, exp.Paren)
+    if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.NESTED_TYPES):
+        return False
+    kinds = exp.Literal | exp.Neg | exp.Null | exp.Cast
+    return isinstance(node, kinds) and not node.find(*nested)
