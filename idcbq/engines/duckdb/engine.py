@@ -9,8 +9,7 @@ files, and the pinned IDC version's main tables are also unqualified views::
     clinical.<table>                           -> the pinned version's clinical table
     "bigquery-public-data".idc_v25.dicom_all   -> same (catalog = data project)
 
-Clinical tables are not unqualified: as on BigQuery, they need their dataset (or the
-``clinical.`` shorthand), so a clinical table can never shadow a main one.
+Clinical tables need their dataset (or ``clinical.``), as on BigQuery: none shadows a main one.
 
 Views are created lazily: before a statement runs, its table names are read with
 DuckDB's own parser (``get_table_names``) and a view is made for each one that names
@@ -432,9 +431,9 @@ class DuckDBEngine(Engine):
 
         table = check_result(narrow_hugeints(table))
         types = types_for(query.source_sql, query.params)  # GoogleSQL's, if it analyzed
-        if types is not None:
-            return conform(table, types)
-        return anonymous_fields(json_columns(table, duck_types))
+        if types is None:  # no analysis: what DuckDB itself says of JSON and struct fields
+            return anonymous_fields(json_columns(table, duck_types))
+        return conform(table, types)
 
     def sql(
         self, sql: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
