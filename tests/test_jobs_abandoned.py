@@ -32,8 +32,9 @@ manifests = ["jsonl"]
 """
 
 SLOW_SQL = (
-    "SELECT COUNT(*) AS n FROM UNNEST(GENERATE_ARRAY(1, 100000)) AS a, "
-    "UNNEST(GENERATE_ARRAY(1, 100000)) AS b WHERE a + b = 7\n"
+    "SELECT COUNT(*) AS n FROM UNNEST(GENERATE_ARRAY(1, 16000)) AS a, "
+    "UNNEST(GENERATE_ARRAY(1, 16000)) AS b, UNNEST(GENERATE_ARRAY(1, 16000)) AS c "
+    "WHERE a + b + c = 7\n"
 )
 
 
