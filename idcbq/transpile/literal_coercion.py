@@ -24,6 +24,7 @@ import re
 from sqlglot import exp
 
 from idcbq.errors import TranspileError
+from idcbq.transpile.shapes import set_operation_leaves
 
 T = exp.DataType.Type
 #: Integer and fraction digits each decimal type holds exactly.
@@ -54,16 +55,13 @@ def numeric_literals(tree: exp.Expr, *, analyzed: bool = True) -> exp.Expr:
 
 
 def _leaves(node: exp.Expr) -> list[exp.Select] | None:
-    """The SELECTs of a chain of set operations, or None if one is something else."""
-    if isinstance(node, exp.Subquery):
-        return _leaves(node.this)
-    if isinstance(node, exp.SetOperation):
-        left, right = _leaves(node.left), _leaves(node.right)
-        return None if left is None or right is None else left + right
-    plain = isinstance(node, exp.Select) and not node.args.get("kind")
-    if plain and not any(isinstance(e, exp.Star) for e in node.expressions):
-        return [node]
-    return None
+    """The chain's SELECTs, or None if one is not a plain SELECT of listed columns."""
+    leaves = set_operation_leaves(node)
+    if leaves is None or any(
+        s.args.get("kind") or any(isinstance(e, exp.Star) for e in s.expressions) for s in leaves
+    ):
+        return None
+    return leaves
 
 
 def _coerce(rows: list[list[exp.Expr]], analyzed: bool) -> None:

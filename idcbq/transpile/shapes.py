@@ -145,11 +145,12 @@ _TEMPORAL = (
 )
 
 
-def _leaves(node: exp.Expr) -> list[exp.Select] | None:
+def set_operation_leaves(node: exp.Expr) -> list[exp.Select] | None:
+    """The SELECTs of a chain of set operations, or None if one branch is something else."""
     if isinstance(node, exp.Subquery):
-        return _leaves(node.this)
+        return set_operation_leaves(node.this)
     if isinstance(node, exp.SetOperation):
-        left, right = _leaves(node.left), _leaves(node.right)
+        left, right = set_operation_leaves(node.left), set_operation_leaves(node.right)
         return None if left is None or right is None else left + right
     return [node] if isinstance(node, exp.Select) else None
 
@@ -160,7 +161,7 @@ def set_operation_literals(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.SetOperation)):
         if isinstance(node.parent, exp.SetOperation):
             continue  # the outermost one covers the chain
-        leaves = _leaves(node)
+        leaves = set_operation_leaves(node)
         if not leaves or len({len(s.expressions) for s in leaves}) != 1:
             continue
         for i in range(len(leaves[0].expressions)):
@@ -231,7 +232,7 @@ def needs_types(tree: exp.Expr) -> bool:
     return any(
         isinstance(v, exp.Literal) and v.is_string
         for op in tree.find_all(exp.SetOperation)
-        for s in (_leaves(op) or [])
+        for s in (set_operation_leaves(op) or [])
         for v in (e.this if isinstance(e, exp.Alias) else e for e in s.expressions)
     )
 
