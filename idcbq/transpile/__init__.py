@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from idcbq.core.gcpause import pausing_gc
 from idcbq.errors import TranspileError
 from idcbq.transpile.scripts import split_declare_script
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["TranspileError", "split_declare_script", "to_duckdb", "to_duckdb_tree"]
 
 
+@pausing_gc  # sqlglot's trees are cycles: see idcbq.core.gcpause
 def to_duckdb(
     sql: str,
     *,
@@ -79,6 +81,7 @@ def to_duckdb(
         raise TranspileError(f"unsupported on DuckDB: {_first_line(exc)}") from exc
 
 
+@pausing_gc
 def to_duckdb_tree(
     sql: str,
     *,

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from idcbq.core.gcpause import pausing_gc
 from idcbq.errors import ValidationError
 from idcbq.sources.releases import IDC_DATA_PROJECT, IdcVersion
 from idcbq.templates.locations import LocationMap
@@ -71,6 +72,7 @@ class ValidatedQuery:
     output_types: tuple | None = None
 
 
+@pausing_gc  # sqlglot's trees are cycles: see idcbq.core.gcpause
 def check(
     sql: str,
     *,
