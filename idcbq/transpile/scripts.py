@@ -58,6 +58,23 @@ def parsed_copies(sql: str, *, error_level: Any = None) -> list[exp.Expr | None]
         >>> a[0].sql(), a[0] is b[0]
         ('SELECT 1', False)
     """
+    return [tree.copy() if tree is not None else None for tree in _pristine(sql, error_level)]
+
+
+def shared_parse(sql: str) -> tuple[exp.Expr | None, ...]:
+    """The statements :func:`parsed_copies` copies, themselves: shared by every caller,
+    so only to read (never edit, attach or keep), and without the parser's token
+    positions. A reader that needs no copy (the tables a query names) saves the parse or
+    the copy.
+
+    Example:
+        >>> shared_parse("SELECT 1")[0] is shared_parse("SELECT 1")[0]
+        True
+    """
+    return tuple(tree.tree if tree is not None else None for tree in _pristine(sql, None))
+
+
+def _pristine(sql: str, error_level: Any) -> tuple[_Pristine | None, ...]:
     import sqlglot
 
     from idcbq.transpile.dialects import GoogleSQLText
@@ -66,7 +83,7 @@ def parsed_copies(sql: str, *, error_level: Any = None) -> list[exp.Expr | None]
     if trees is None:
         parsed = sqlglot.parse(sql, read=GoogleSQLText, error_level=error_level)
         trees = _PARSED.put(sql, tuple(_Pristine.of(tree) for tree in parsed))
-    return [tree.copy() if tree is not None else None for tree in trees]
+    return trees
 
 
 class _Pristine:

@@ -36,6 +36,7 @@ from idcbq.engines.duckdb.statements import (
     bind_params,
     duckdb_message,
     narrow_hugeints,
+    one_statement,
     statement_shape,
     table_names,
     translation_key,
@@ -331,14 +332,12 @@ class DuckDBEngine(Engine):
 
     def sqlglot_schema(self, bigquery_sql: str) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
         """``{project: {dataset: {table: {column: type}}}}`` for the tables a query reads."""
-        import sqlglot
         from sqlglot import exp
 
         from idcbq.sources.schema import sqlglot_columns
 
-        try:
-            tree = sqlglot.parse_one(bigquery_sql, read="bigquery")
-        except sqlglot.errors.SqlglotError:
+        tree = one_statement(bigquery_sql)  # shared with validation: read only
+        if tree is None:  # no parse
             return {}
         from idcbq.transpile.known import bare_tables
 

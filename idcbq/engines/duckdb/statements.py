@@ -6,6 +6,7 @@
 - :func:`narrow_hugeints`: HUGEINT sums and counts back to BigQuery's INT64 when they fit;
 - :func:`duckdb_message`: a DuckDB error's text, trimmed;
 - :func:`statement_shape`: a statement's type and ``$name`` parameters, or its error;
+- :func:`one_statement`: the BigQuery text's one statement as validation parsed it;
 - :class:`~idcbq.core.memo.Memo` (re-exported): what an engine keeps per SQL text (its translation per
   :func:`translation_key`, shape, table names), so a query run again is not transpiled
   or parsed again (``Client.query``'s overhead, issue 21 §3).
@@ -28,6 +29,7 @@ __all__ = [
     "bind_params",
     "duckdb_message",
     "narrow_hugeints",
+    "one_statement",
     "statement_shape",
     "table_names",
     "translation_key",
@@ -162,3 +164,26 @@ def _split_name(raw: str) -> list[str]:
             parts.append(m.group(2))
         pos = m.end()
     return parts
+
+
+def one_statement(bigquery_sql: str) -> Any:
+    """``sqlglot.parse_one(bigquery_sql, read="bigquery")``, or None if that fails, without
+    parsing a text validation parsed: its one statement as validation read it (GoogleSQL's
+    reading of BigQuery; the same tables), shared, so only to read. A script of several
+    statements is parsed here (``parse_one`` gives them as one Block, read across them).
+    """
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    from idcbq.transpile.scripts import shared_parse
+
+    try:
+        trees = shared_parse(bigquery_sql)
+    except SqlglotError:
+        trees = ()
+    if len(trees) == 1 and trees[0] is not None:
+        return trees[0]
+    try:
+        return sqlglot.parse_one(bigquery_sql, read="bigquery")
+    except SqlglotError:
+        return None
