@@ -139,7 +139,7 @@ def comparable(a: exp.Expr, b: exp.Expr, *, ordering: bool) -> str | None:
         return None
     if _civil_text(fa, a, fb, b):
         for text, other in ((a, b), (b, a)):
-            if not _may_be_civil(text):
+            if not _may_be_civil(text) or _invalid_civil(text, other):
                 return f'Could not cast literal "{text.name}" to type {name_of(other)}'
         return None
     return "mismatch"
@@ -169,6 +169,23 @@ def _may_be_civil(node: exp.Expr) -> bool:
     if isinstance(node, exp.Literal) and node.is_string:
         return any(c.isdigit() for c in node.name)
     return True
+
+
+def _invalid_civil(text: exp.Expr, other: exp.Expr) -> bool:
+    """A STRING literal of the civil format whose fields are out of range
+    (``'2020-13-45'``) beside a DATE, DATETIME or TIMESTAMP value: GoogleSQL coerces the
+    literal when it analyzes the query, and refuses it there."""
+    from idcbq.validate.strict_literals import civil_text_ok
+
+    while isinstance(text, exp.Paren):
+        text = text.this
+    kind = other.type
+    if not (isinstance(text, exp.Literal) and text.is_string) or kind is None:
+        return False
+    for target in (T.DATE, T.DATETIME, T.TIMESTAMP, T.TIMESTAMPTZ):
+        if kind.is_type(target):
+            return not civil_text_ok(text.name, target)
+    return False  # TIME, or a type not known here
 
 
 def _timestamp_mix(a: exp.Expr, b: exp.Expr) -> bool:
