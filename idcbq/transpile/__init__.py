@@ -113,6 +113,7 @@ def to_duckdb_tree(
         known,
         literal_coercion,
         numeric,
+        numeric_supertypes,
         range_frames,
         rewrites,
         rules,
@@ -160,9 +161,7 @@ def to_duckdb_tree(
         query = set_order.order_expressions(query)  # before types: the wrapper is typed
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         query = json_values.pretty_print_option(query)  # before TO_JSON_STRING's typed rules
-        query = literal_coercion.numeric_literals(  # before types: the literal is NUMERIC
-            query, analyzed=expression_types is not None
-        )
+        query = literal_coercion.numeric_literals(query)  # before types: the literal is NUMERIC
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
@@ -183,6 +182,7 @@ def to_duckdb_tree(
             or window_frames.needs_types(query)
             or json_subscripts.needs_types(query)
             or bytes_text.needs_types(query, known_schema, types)
+            or numeric_supertypes.needs_types(query)
         )
         if wanted:
             declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
@@ -195,6 +195,7 @@ def to_duckdb_tree(
             query = rules.run_rules(
                 query,
                 (
+                    numeric_supertypes.numeric_beside_literals,  # before rules build nodes
                     *bytes_text.TYPED,  # first: the string rules then see text
                     *concat_text.TYPED,  # before the rules that translate its cast
                     *functions.TYPED,
