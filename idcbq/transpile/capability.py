@@ -218,7 +218,11 @@ def constructs(tree: exp.Expr) -> Iterator[str]:
         elif isinstance(node, exp.NetFunc):
             skip.add(id(node.this))  # HOST of NET.HOST is not a function of its own
             yield function_name(node)
-        elif isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.INTERVAL):
+        elif (
+            isinstance(node, exp.Cast)
+            and node.to.is_type(exp.DataType.Type.INTERVAL)
+            and not isinstance(node.this, exp.Null | exp.Interval)  # NULL, a literal: as is
+        ):
             yield TEXT_TO_INTERVAL  # SAFE_CAST too: NULL where BigQuery reads the text
         elif isinstance(node, exp.SafeFunc):
             yield "SAFE."  # the prefix; the function it wraps is checked on its own
