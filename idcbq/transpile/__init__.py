@@ -156,8 +156,7 @@ def to_duckdb_tree(
         _inline_unbound_declarations(query, declarations, types)
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
-        if expression_types is None:  # no analyzed result type splits the STRUCT column
-            query = value_names.struct_value_table_fields(query)
+        query = value_names.struct_value_table_fields(query)  # before names: fields f0_...
         query = value_names.anonymous_value_columns(query)  # before names: it names f0_
         query = semantics.output_names(query, columns=False)
         query = set_order.order_expressions(query)  # before types: the wrapper is typed

@@ -53,8 +53,9 @@ def struct_value_table_fields(tree: exp.Expr) -> exp.Expr:
 
     BigQuery returns a value table of STRUCTs as the STRUCT's fields, named by the first
     SELECT (an anonymous field ``f0_``...); DuckDB would answer one STRUCT column, and its
-    set operations match STRUCT fields by name. Used where GoogleSQL's analyzer did not
-    type the result (with it, :func:`idcbq.engines.conform.conform` splits the column).
+    set operations match STRUCT fields by name (``SELECT AS STRUCT 1 AS a INTERSECT
+    DISTINCT SELECT AS STRUCT 1`` was empty). :func:`idcbq.engines.conform.conform` takes
+    the fields as the value table's columns where GoogleSQL's analyzer typed the result.
 
     Example:
         >>> import sqlglot
@@ -72,7 +73,7 @@ def struct_value_table_fields(tree: exp.Expr) -> exp.Expr:
         inner = set_operation_leaves(node) or []
         if any(_struct_select(s) for s in inner) and len({_field_names(s) for s in inner}) > 1:
             raise TranspileError(
-                "unsupported on DuckDB without GoogleSQL's analyzer: a set operation of "
+                "unsupported on DuckDB: a set operation of "
                 "SELECT AS STRUCT queries whose fields are named differently (DuckDB matches "
                 "STRUCT fields by name, GoogleSQL by position): "
                 + node.sql(dialect="bigquery")[:80],
