@@ -8,7 +8,8 @@ before types are known (``CAST(... AS NUMERIC)`` beside literals); this typed ru
 column's type from the schema:
 
 - a value typed NUMERIC at the position, every other value NUMERIC, INT64, NULL or a
-  number literal: the FLOAT64 literals that fit NUMERIC are written as NUMERIC;
+  number literal: the FLOAT64 literals are written as NUMERIC (one with more than 9
+  decimals or 29 integer digits is refused: GoogleSQL rounds it);
 - another value of unknown type (nothing could type it): the result type would be a
   guess, so the query is refused naming it (BigQuery's supertype is FLOAT64 if that
   value is a FLOAT64, NUMERIC otherwise);
@@ -29,6 +30,7 @@ from collections.abc import Iterator
 
 from sqlglot import exp
 
+from idcbq.errors import TranspileError
 from idcbq.transpile.known import UnknownType
 from idcbq.transpile.literal_coercion import fits_numeric, float_text
 from idcbq.transpile.rules import handles
@@ -117,8 +119,14 @@ def numeric_beside_literals(tree: exp.Expr) -> exp.Expr:
         if not all(_known(v, *_EXACT) for v in others):
             continue  # a FLOAT64 value (FLOAT64 is the supertype, as in DuckDB) or no supertype
         for value in floats:
-            if fits_numeric(float_text(value)):
-                cast = exp.cast(value.copy(), exp.DataType.build("DECIMAL(38, 9)"))
-                cast.type = exp.DataType.build("DECIMAL(38, 9)")
-                value.replace(cast)
+            if not fits_numeric(float_text(value)):
+                raise TranspileError(
+                    f"unsupported on DuckDB: the FLOAT64 literal {value.sql('bigquery')} beside "
+                    "a NUMERIC value becomes a NUMERIC in GoogleSQL, rounded to 9 decimals, and "
+                    "has more digits than a NUMERIC holds",
+                    hint="write the literal as NUMERIC '...' with at most 9 decimals",
+                )
+            cast = exp.cast(value.copy(), exp.DataType.build("DECIMAL(38, 9)"))
+            cast.type = exp.DataType.build("DECIMAL(38, 9)")
+            value.replace(cast)
     return tree
