@@ -215,6 +215,9 @@ def supertype_of(values: Sequence[exp.Expr]) -> bool | None:
     kinds = {family(v) for v in values if not coercible_text(v)} - {None}
     if kinds & {CIVIL, TIME} and not all(_may_be_civil(v) for v in values):
         return False  # IFNULL(date, 'x'): 'x' is no DATE
+    civil = [v for v in values if family(v) == CIVIL]
+    if any(_invalid_civil(v, c) for v in values for c in civil):
+        return False  # COALESCE(date, '2020-13-01'): no DATE either
     if BYTES in kinds:  # STRING and BYTES are not told apart (see comparable)
         kinds = (kinds - {BYTES}) | {STRING}
     texts = any(coercible_text(v) for v in values)
