@@ -203,3 +203,22 @@ def test_without_analysis_the_engine_keeps_the_per_query_rule():
     with pytest.raises(UnknownType):
         to_duckdb(sql)
     assert to_duckdb("SELECT x, y AS s FROM idc_current.not_a_table", strict_types=False)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # CONCAT of one DATE is its text: DuckDB answered the DATE itself
+        "SELECT CONCAT(s.x) AS a FROM UNNEST([STRUCT(DATE '2020-01-01' AS x)]) AS s",
+        "WITH t AS (SELECT DATE '2020-01-01' AS d) SELECT CONCAT(x.d) AS a FROM (SELECT * FROM t) x",
+    ],
+)
+def test_without_analysis_a_typed_rewrite_of_an_unknown_type_refuses(sql):
+    with pytest.raises(UnknownType, match="not known here"):
+        to_duckdb(sql, strict_types=False)
+
+
+def test_without_analysis_a_known_other_operand_answers():
+    # NUMERIC * INT64 needs no rewrite: the unknown side's type does not matter
+    sql = "SELECT s.x * 2 AS a FROM UNNEST([STRUCT(NUMERIC '1.5' AS x)]) AS s"
+    assert to_duckdb(sql, strict_types=False)
