@@ -71,15 +71,47 @@ def struct_value_table_fields(tree: exp.Expr) -> exp.Expr:
             select.set("kind", None)
     for node in tree.find_all(exp.SetOperation):
         inner = set_operation_leaves(node) or []
-        if any(_struct_select(s) for s in inner) and len({_field_names(s) for s in inner}) > 1:
+        if (
+            any(_struct_select(s) for s in inner)
+            and isinstance(node.parent, exp.Subquery)
+            and isinstance(node.parent.parent, exp.From | exp.Join)
+            and any(  # a star reads the STRUCT column (a named field fails loudly)
+                isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star)
+                for e in node.parent.parent.parent.expressions
+            )
+        ):
             raise TranspileError(
-                "unsupported on DuckDB: a set operation of "
-                "SELECT AS STRUCT queries whose fields are named differently (DuckDB matches "
-                "STRUCT fields by name, GoogleSQL by position): "
+                "unsupported on DuckDB: * of a set operation of SELECT AS STRUCT queries in "
+                "FROM (BigQuery reads the STRUCTs' fields, DuckDB one STRUCT column)",
+                hint="write the SELECTs without AS STRUCT",
+            )
+        if not any(_struct_select(s) for s in inner) or len({_field_names(s) for s in inner}) < 2:
+            continue
+        if not _first_names(inner):  # GoogleSQL's fields by position, named by the first
+            raise TranspileError(
+                "unsupported on DuckDB: a set operation of SELECT AS STRUCT queries whose "
+                "fields are named differently, the first with an anonymous field (DuckDB "
+                "matches STRUCT fields by name, GoogleSQL by position): "
                 + node.sql(dialect="bigquery")[:80],
-                hint="give every SELECT AS STRUCT the first one's field names",
+                hint="name every field of the first SELECT AS STRUCT",
             )
     return tree
+
+
+def _first_names(leaves: list[exp.Select]) -> bool:
+    """Name every SELECT AS STRUCT's fields as the first one's, by position (True), if
+    all are SELECT AS STRUCT of as many values and the first names each of them."""
+    first = leaves[0].expressions
+    named = all(isinstance(e, exp.Alias | exp.Column) for e in first)
+    if not named or not all(_struct_select(s) and len(s.expressions) == len(first) for s in leaves):
+        return False
+    for select in leaves[1:]:
+        for i, item in enumerate(list(select.expressions)):
+            value = item.this if isinstance(item, exp.Alias) else item
+            select.expressions[i] = exp.alias_(value, first[i].alias_or_name, copy=False)
+            select.expressions[i].parent = select
+        select.set("expressions", select.expressions)
+    return True
 
 
 def _struct_select(node: exp.Select) -> bool:
