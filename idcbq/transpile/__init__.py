@@ -116,6 +116,7 @@ def to_duckdb_tree(
         known,
         literal_coercion,
         numeric,
+        numeric_supertypes,
         range_frames,
         rewrites,
         rules,
@@ -158,14 +159,13 @@ def to_duckdb_tree(
         _inline_unbound_declarations(query, declarations, types)
         # Output names before any rewrite: a typed rewrite or simplification may replace
         # an expression (``COALESCE(1, NULL)`` -> ``1``) and with it DuckDB's name.
+        query = value_names.struct_value_table_fields(query)  # before names: fields f0_...
         query = value_names.anonymous_value_columns(query)  # before names: it names f0_
         query = semantics.output_names(query, columns=False)
         query = set_order.order_expressions(query)  # before types: the wrapper is typed
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         query = json_values.pretty_print_option(query)  # before TO_JSON_STRING's typed rules
-        query = literal_coercion.numeric_literals(  # before types: the literal is NUMERIC
-            query, analyzed=expression_types is not None
-        )
+        query = literal_coercion.numeric_literals(query)  # before types: the literal is NUMERIC
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
@@ -186,6 +186,7 @@ def to_duckdb_tree(
             or window_frames.needs_types(query)
             or json_subscripts.needs_types(query)
             or bytes_text.needs_types(query, known_schema, types)
+            or numeric_supertypes.needs_types(query)
         )
         if wanted:
             declared = {name: _declared_type(str(kind)).copy() for name, kind in types.items()}
@@ -198,6 +199,7 @@ def to_duckdb_tree(
             query = rules.run_rules(
                 query,
                 (
+                    numeric_supertypes.numeric_beside_literals,  # before rules build nodes
                     *bytes_text.TYPED,  # first: the string rules then see text
                     *concat_text.TYPED,  # before the rules that translate its cast
                     *functions.TYPED,

@@ -71,8 +71,14 @@ DUCKDB_FUNCTIONS: frozenset[str] = frozenset(
     """.split()  # noqa: SIM905 (one word per name reads as the list it is)
 )
 
+#: A cast of a value to INTERVAL (an interval literal is no cast): see REASONS.
+TEXT_TO_INTERVAL = "CAST to INTERVAL"
+
 #: Why a construct is refused on DuckDB, where a reason helps more than the engines' names.
-REASONS: dict[str, str] = {}
+REASONS: dict[str, str] = {
+    TEXT_TO_INTERVAL: "DuckDB reads other interval texts than BigQuery: BigQuery's '1-2' "
+    "and 'PT1H' are NULL or an error in DuckDB, its '1' (one second) is none in BigQuery",
+}
 
 #: Query constructs (not functions) the DuckDB path refuses, by sqlglot node type.
 REFUSED_CONSTRUCTS: dict[type[exp.Expr], str] = {
@@ -212,6 +218,12 @@ def constructs(tree: exp.Expr) -> Iterator[str]:
         elif isinstance(node, exp.NetFunc):
             skip.add(id(node.this))  # HOST of NET.HOST is not a function of its own
             yield function_name(node)
+        elif (
+            isinstance(node, exp.Cast)
+            and node.to.is_type(exp.DataType.Type.INTERVAL)
+            and not isinstance(node.this, exp.Null | exp.Interval)  # NULL, a literal: as is
+        ):
+            yield TEXT_TO_INTERVAL  # SAFE_CAST too: NULL where BigQuery reads the text
         elif isinstance(node, exp.SafeFunc):
             yield "SAFE."  # the prefix; the function it wraps is checked on its own
         elif isinstance(node, exp.Func) and not isinstance(node, _NOT_CALLS):

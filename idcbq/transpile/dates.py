@@ -191,7 +191,10 @@ def fraction_text(tree: exp.Expr) -> exp.Expr:
             continue
         if isinstance(node, exp.String) and node.args.get("zone") is not None:
             continue
-        if not _typed(node.this, *_WALL_TYPES):
+        # a cast to text of an unknown value is rule-built (typed.RULE_BUILT); STRING() not
+        if not _typed(
+            node.this, *_WALL_TYPES, unknown=False if isinstance(node, exp.Cast) else None
+        ):
             continue
         text = exp.cast(node.this.copy(), "VARCHAR")
         node.replace(exp.paren(duck_fragment(_FRACTION, _t=text)))

@@ -40,7 +40,7 @@ from idcbq.transpile.numeric_math import numeric_math
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import dup, handles, run_triggered
 from idcbq.transpile.safe_calls import safe_functions
-from idcbq.transpile.semantics import T, error_call, is_numeric_cast, is_typed
+from idcbq.transpile.semantics import T, error_call, is_numeric_cast, is_typed, known_not
 
 
 def _guard(value: exp.Expr, bad: exp.Expr, message: str) -> exp.Expr:
@@ -374,8 +374,9 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
 
     for node in list(tree.find_all(exp.Div, exp.SafeDivide, exp.Avg)):
         operands = [node.this] + ([] if isinstance(node, exp.Avg) else [node.expression])
-        if any(is_typed(o, T.DECIMAL) for o in operands) and not any(
-            is_typed(o, T.DOUBLE, T.FLOAT) for o in operands
+        # unknown=False: a known gap (AVG(DISTINCT i) of an UNNESTed field, valid probes)
+        if any(is_typed(o, T.DECIMAL, unknown=False) for o in operands) and not any(
+            is_typed(o, T.DOUBLE, T.FLOAT, unknown=False) for o in operands
         ):
             if isinstance(node, exp.Avg):
                 target = node.parent if isinstance(node.parent, exp.Window) else node
@@ -398,7 +399,7 @@ def numeric_division(tree: exp.Expr) -> exp.Expr:
 def sum_of_bool_typed(tree: exp.Expr) -> exp.Expr:
     """``SUM``/``AVG`` of a BOOL column is refused (BigQuery has no such signature)."""
     for node in tree.find_all(exp.Sum, exp.Avg):
-        if is_typed(node.this, T.BOOLEAN):
+        if is_typed(node.this, T.BOOLEAN, unknown=False):  # a gap: SUM(DISTINCT unnested.i)
             raise TranspileError(
                 f"No matching signature for aggregate function of BOOL: "
                 f"{node.sql(dialect='bigquery')} (BigQuery rejects it)",
@@ -428,8 +429,9 @@ def numeric_products(tree: exp.Expr) -> exp.Expr:
     """NUMERIC * NUMERIC keeps scale 9 in BigQuery (rounded); DuckDB adds the scales.
     ``SAFE_MULTIPLY`` too (it becomes DuckDB's ``TRY(a * b)`` after these rules)."""
     for node in list(tree.find_all(exp.Mul, exp.SafeMultiply)):
-        if is_numeric_cast(node.parent):
-            continue  # (a SafeMultiply stays one node: it would be wrapped again)
+        sides = (node.this, node.expression)
+        if is_numeric_cast(node.parent) or any(known_not(o, T.DECIMAL) for o in sides):
+            continue  # (a SafeMultiply stays one node); one side not NUMERIC: no rewrite
         if is_typed(node.this, T.DECIMAL) and is_typed(node.expression, T.DECIMAL):
             detach(node).replace(exp.cast(exp.paren(node), exp.DataType.build("DECIMAL(38, 9)")))
     return tree

@@ -8,7 +8,8 @@ so the literal is written as the NUMERIC it becomes, before anything is typed.
 
 Only where the coercion is certain: every operand at the position is a ``CAST(... AS
 NUMERIC)``, a number literal or NULL, and each FLOAT64 literal's digits fit
-the type exactly. Anything else (a column, an expression, an exponent) is left as it was.
+the type exactly. Anything else (a column, an expression, an exponent) is left to the
+typed rule :mod:`idcbq.transpile.numeric_supertypes`, which reads the other values' types.
 
 Example:
     >>> import sqlglot
@@ -23,7 +24,6 @@ import re
 
 from sqlglot import exp
 
-from idcbq.errors import TranspileError
 from idcbq.transpile.shapes import set_operation_leaves
 
 T = exp.DataType.Type
@@ -32,25 +32,19 @@ _DIGITS = {T.DECIMAL: (29, 9)}  # BIGNUMERIC is refused (numeric.refused)
 _FLOAT = re.compile(r"(\d*)\.(\d*)")
 
 
-def numeric_literals(tree: exp.Expr, *, analyzed: bool = True) -> exp.Expr:
+def numeric_literals(tree: exp.Expr) -> exp.Expr:
     """Write FLOAT64 literals beside NUMERIC operands as NUMERIC (see the module).
 
-    Args:
-        tree: the BigQuery query, before annotation.
-        analyzed: GoogleSQL's analyzer typed the query (its result types conform the
-            answer). Without it a FLOAT64 literal beside a NUMERIC and an operand of
-            unknown type refuses: the result type would be a guess.
-
-    Raises:
-        TranspileError: not ``analyzed`` and the coercion is uncertain.
+    Where another operand is not a literal nor a NUMERIC cast (a column), the typed rule
+    :mod:`idcbq.transpile.numeric_supertypes` decides once types are known.
     """
     for node in list(tree.find_all(exp.SetOperation, exp.Array)):
         if isinstance(node, exp.Array):
-            _coerce([[e] for e in node.expressions], analyzed)
+            _coerce([[e] for e in node.expressions])
         elif not isinstance(node.parent, exp.SetOperation):  # the outermost of a chain
             leaves = _leaves(node)
             if leaves is not None:
-                _coerce([list(s.expressions) for s in leaves], analyzed)
+                _coerce([list(s.expressions) for s in leaves])
     return tree
 
 
@@ -64,7 +58,7 @@ def _leaves(node: exp.Expr) -> list[exp.Select] | None:
     return leaves
 
 
-def _coerce(rows: list[list[exp.Expr]], analyzed: bool) -> None:
+def _coerce(rows: list[list[exp.Expr]]) -> None:
     if not rows or len({len(r) for r in rows}) != 1:
         return
     for column in zip(*rows, strict=True):
@@ -73,18 +67,11 @@ def _coerce(rows: list[list[exp.Expr]], analyzed: bool) -> None:
         if len(decimals) != 1:
             continue
         (kind,) = decimals
-        floats = [v for v in values if _float_text(v) is not None]
-        if not all(_decimal(v) or _float_text(v) or _plain(v) for v in values):
-            if floats and not analyzed:
-                raise TranspileError(
-                    "unsupported on DuckDB without GoogleSQL's analyzer: a FLOAT64 literal "
-                    f"({floats[0].sql(dialect='bigquery')}) beside a NUMERIC value and a value "
-                    "of unknown type: GoogleSQL's coercion of the literal is uncertain",
-                    hint="write the literal as NUMERIC, e.g. NUMERIC '3.5'",
-                )
-            continue
+        floats = [v for v in values if float_text(v) is not None]
+        if not all(_decimal(v) or float_text(v) or _plain(v) for v in values):
+            continue  # a column or expression: numeric_supertypes reads its type
         for value in floats:
-            text = _float_text(value)
+            text = float_text(value)
             if _fits(text, kind):
                 target = exp.DataType.build(kind)
                 slot = value.copy()
@@ -99,7 +86,7 @@ def _decimal(node: exp.Expr) -> T | None:
     return None
 
 
-def _float_text(node: exp.Expr) -> str | None:
+def float_text(node: exp.Expr) -> str | None:
     """The text of a FLOAT64 literal (``-`` kept), or None."""
     sign = ""
     if isinstance(node, exp.Neg):
@@ -116,6 +103,11 @@ def _plain(node: exp.Expr) -> bool:
     return isinstance(node, exp.Null) or (
         isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit()
     )
+
+
+def fits_numeric(text: str) -> bool:
+    """True if the FLOAT64 literal ``text`` is a NUMERIC exactly (29 + 9 digits)."""
+    return _fits(text, T.DECIMAL)
 
 
 def _fits(text: str, kind: T) -> bool:

@@ -5,7 +5,9 @@ element; error in writing field ..."); DuckDB lists can. Nor a result with two c
 of one name (case-insensitive: "Duplicate column names in the result are not
 supported"); DuckDB answers ``SELECT t1.id, t2.id``. Nor a DATE, DATETIME or TIMESTAMP
 outside years 1 to 9999 (DuckDB's range is wider: a path no rule guards, such as
-``SAFE.DATE(0, 1, 1)``, gave year 0, which BigQuery cannot hold). The DuckDB engine calls
+``SAFE.DATE(0, 1, 1)``, gave year 0, which BigQuery cannot hold). Nor can idcbq give
+an ARRAY or STRUCT of DuckDB INTERVALs a BigQuery type (GoogleSQL's analyzer, where it
+ran, refuses every INTERVAL result). The DuckDB engine calls
 :func:`check_result` on every result so such a query fails as it would on BigQuery.
 """
 
@@ -30,6 +32,17 @@ def _null_element(array: pa.Array) -> bool:
     if pa.types.is_struct(kind):
         return any(_null_element(array.field(i)) for i in range(kind.num_fields))
     return False
+
+
+def _nested_interval(kind: pa.DataType, *, top: bool = False) -> bool:
+    """An INTERVAL inside a list or struct (a column of its own is named INTERVAL)."""
+    import pyarrow as pa
+
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _nested_interval(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_nested_interval(kind.field(i).type) for i in range(kind.num_fields))
+    return not top and kind == pa.month_day_nano_interval()
 
 
 #: BigQuery's civil range: days and microseconds since the epoch of 0001-01-01 and
@@ -81,6 +94,13 @@ def check_result(table: pa.Table) -> pa.Table:
                 f"Array cannot have a null element; error in writing field {field.name}",
                 hint="BigQuery refuses it too: filter NULLs out (ARRAY_AGG(x IGNORE NULLS), "
                 "WHERE x IS NOT NULL)",
+            )
+    for field in table.schema:
+        if _nested_interval(field.type, top=True):
+            raise QueryError(
+                f"column {field.name}: an ARRAY or STRUCT holding INTERVAL values has no "
+                "BigQuery type idcbq can give a DuckDB result",
+                hint="return the INTERVAL values as columns of their own, or use --engine bigquery",
             )
     for field, column in zip(table.schema, table.columns, strict=True):
         if any(_outside_civil_range(chunk) for chunk in column.chunks):

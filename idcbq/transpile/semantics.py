@@ -38,7 +38,7 @@ from idcbq.transpile.rules import inspects, run_triggered
 T = exp.DataType.Type
 
 
-def is_typed(node: exp.Expr, *types: T) -> bool:
+def is_typed(node: exp.Expr, *types: T, unknown: bool | None = None) -> bool:
     """True if ``node``'s type (set by :func:`idcbq.transpile.types.annotate`) is one of ``types``.
 
     A typed rewrite asks this to decide whether DuckDB would differ. A node neither
@@ -48,6 +48,11 @@ def is_typed(node: exp.Expr, *types: T) -> bool:
     :func:`~idcbq.transpile.known.strict_types` for when). A NULL literal has no type
     that matters (False), nor has a node a rewrite built after annotation (no type: it
     is already translated).
+
+    Without GoogleSQL's analysis (``strict_types`` off) an unknown type refuses too,
+    unless the caller passes ``unknown``: its answer for a type nobody knows, given
+    only where the rule's skip is harmless for every type (the caller says why: the
+    value is tested at run time, or a cast a rule built reads DuckDB's own text).
 
     Example:
         >>> n = exp.Literal.number(1)
@@ -71,11 +76,19 @@ def is_typed(node: exp.Expr, *types: T) -> bool:
     if kind.is_type(T.UNKNOWN):
         from idcbq.transpile.known import strict_types, unknown_type
 
-        if isinstance(node, exp.Null) or not strict_types(node):
+        if isinstance(node, exp.Null):
             return False
-
+        if unknown is not None and not strict_types(node):
+            return unknown  # the caller's skip is harmless (see above)
         raise unknown_type(node)
     return kind.is_type(*types)
+
+
+def known_not(node: exp.Expr, *types: T) -> bool:
+    """True if ``node`` is known to be none of ``types``: NULL, a node a rewrite built (no
+    type, see :func:`is_typed`) or another type than ``types`` and ``UNKNOWN``."""
+    kind = node.type
+    return isinstance(node, exp.Null) or kind is None or not kind.is_type(*types, T.UNKNOWN)
 
 
 # -- names ---------------------------------------------------------------------------

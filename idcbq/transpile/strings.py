@@ -181,7 +181,8 @@ def bytes_text_casts(tree: exp.Expr) -> exp.Expr:
     binary = (T.VARBINARY, T.BINARY, T.BLOB)
     for cast in reversed(list(tree.find_all(exp.Cast))):  # inner casts first: copied below
         value = cast.this
-        if cast.to.is_type(*exp.DataType.TEXT_TYPES) and _typed(value, *binary):
+        # unknown=False: a cast to text of an unknown value is rule-built (typed.RULE_BUILT)
+        if cast.to.is_type(*exp.DataType.TEXT_TYPES) and _typed(value, *binary, unknown=False):
             decoded = exp.Anonymous(this="decode", expressions=[value.copy()])
             if isinstance(cast, exp.TryCast) or cast.args.get("safe"):
                 # SAFE_CAST: NULL for invalid UTF-8 (DuckDB's decode raises; TRY catches it)

@@ -34,12 +34,23 @@ from idcbq.transpile.rewrites import FILLER, detach
 from idcbq.transpile.rules import datatype, dup, handles, touched
 from idcbq.transpile.semantics import T, error_call, is_typed
 
+#: Why a cast rule may skip a ``CAST(x AS STRING)`` whose ``x`` has an unknown type (is_typed's
+#: ``unknown=False``): :func:`idcbq.transpile.known.require_types` refused every query
+#: whose own cast to text has such an operand, so the cast was built by a rule after
+#: annotation (nan_unknown's ``TYPEOF(x) IN ('DOUBLE', 'FLOAT') AND CAST(x AS TEXT) IN
+#: ('nan', '-nan')``), where DuckDB's own text is what is meant.
+RULE_BUILT = "a cast to text of an unknown value was built by a rule"
+
 
 @handles(exp.Cast)
 def float_to_string(tree: exp.Expr) -> exp.Expr:
     """``CAST(x AS STRING)`` of a FLOAT64: 15 significant digits if exact, else 17."""
     for cast in list(tree.find_all(exp.Cast)):
-        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(cast.this, T.DOUBLE):
+        if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(
+            cast.this,
+            T.DOUBLE,
+            unknown=False,  # built by a rule: see RULE_BUILT
+        ):
             continue
         cast.replace(_float_text(cast.this))
     return tree
@@ -220,7 +231,10 @@ def timestamp_to_string(tree: exp.Expr) -> exp.Expr:
     for cast in list(tree.find_all(exp.Cast)):
         value = cast.this
         if not cast.to.is_type(*exp.DataType.TEXT_TYPES) or not is_typed(
-            value, T.TIMESTAMPTZ, T.TIMESTAMPLTZ
+            value,
+            T.TIMESTAMPTZ,
+            T.TIMESTAMPLTZ,
+            unknown=False,  # built by a rule: RULE_BUILT
         ):
             continue
         whole = exp.Anonymous(

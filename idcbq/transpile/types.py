@@ -196,6 +196,8 @@ def _field_value(field: exp.Expr) -> exp.Expr:
 
 #: The type of a node of the query as written that annotation could not type.
 UNKNOWN = exp.DataType.build("UNKNOWN")
+#: Calls sqlglot leaves untyped whose GoogleSQL result has one type whatever the arguments.
+_FIXED = {"IEEE_DIVIDE": exp.DataType.build("DOUBLE")}
 
 
 def _mark_unknown(nodes) -> None:
@@ -205,7 +207,10 @@ def _mark_unknown(nodes) -> None:
     translation, not a value of the query whose type nobody knows.)
     """
     for node in nodes:
-        if node.type is None:
+        fixed = _FIXED.get(node.name.upper()) if isinstance(node, exp.Anonymous) else None
+        if fixed is not None and (node.type is None or node.type.is_type(UNKNOWN.this)):
+            node.type = fixed
+        elif node.type is None:
             node.type = UNKNOWN
 
 

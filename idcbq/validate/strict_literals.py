@@ -54,7 +54,7 @@ def cast_literal(node: exp.Cast, refuse: Add) -> None:
     if isinstance(node, exp.TryCast) or not isinstance(value, exp.Literal) or not value.is_string:
         return
     target = node.to.this
-    if target in _CIVIL_TYPES and not _civil_ok(value.this, target):
+    if target in _CIVIL_TYPES and not civil_text_ok(value.this, target):
         refuse(node, f"Invalid {_CIVIL_TYPES[target]} literal: {value.this}")
     elif target == T.DECIMAL and not node.to.expressions:
         try:
@@ -65,7 +65,7 @@ def cast_literal(node: exp.Cast, refuse: Add) -> None:
             refuse(node, f'Invalid NUMERIC literal: "{value.this}"')
 
 
-def _civil_ok(text: str, target: T) -> bool:
+def civil_text_ok(text: str, target: T) -> bool:
     """False only for a text of the civil format whose fields are out of range."""
     m = _CIVIL.fullmatch(text)
     if m is None or (target == T.DATE and m.group(4) is not None):

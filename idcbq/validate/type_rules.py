@@ -139,7 +139,7 @@ def comparable(a: exp.Expr, b: exp.Expr, *, ordering: bool) -> str | None:
         return None
     if _civil_text(fa, a, fb, b):
         for text, other in ((a, b), (b, a)):
-            if not _may_be_civil(text):
+            if not _may_be_civil(text) or _invalid_civil(text, other):
                 return f'Could not cast literal "{text.name}" to type {name_of(other)}'
         return None
     return "mismatch"
@@ -171,6 +171,23 @@ def _may_be_civil(node: exp.Expr) -> bool:
     return True
 
 
+def _invalid_civil(text: exp.Expr, other: exp.Expr) -> bool:
+    """A STRING literal of the civil format whose fields are out of range
+    (``'2020-13-45'``) beside a DATE, DATETIME or TIMESTAMP value: GoogleSQL coerces the
+    literal when it analyzes the query, and refuses it there."""
+    from idcbq.validate.strict_literals import civil_text_ok
+
+    while isinstance(text, exp.Paren):
+        text = text.this
+    kind = other.type
+    if not (isinstance(text, exp.Literal) and text.is_string) or kind is None:
+        return False
+    for target in (T.DATE, T.DATETIME, T.TIMESTAMP, T.TIMESTAMPTZ):
+        if kind.is_type(target):
+            return not civil_text_ok(text.name, target)
+    return False  # TIME, or a type not known here
+
+
 def _timestamp_mix(a: exp.Expr, b: exp.Expr) -> bool:
     """A TIMESTAMP against a DATE or DATETIME (GoogleSQL converts neither way), for
     columns and casts only (a function's civil type may be loosely typed)."""
@@ -198,6 +215,9 @@ def supertype_of(values: Sequence[exp.Expr]) -> bool | None:
     kinds = {family(v) for v in values if not coercible_text(v)} - {None}
     if kinds & {CIVIL, TIME} and not all(_may_be_civil(v) for v in values):
         return False  # IFNULL(date, 'x'): 'x' is no DATE
+    civil = [v for v in values if family(v) == CIVIL]
+    if any(_invalid_civil(v, c) for v in values for c in civil):
+        return False  # COALESCE(date, '2020-13-01'): no DATE either
     if BYTES in kinds:  # STRING and BYTES are not told apart (see comparable)
         kinds = (kinds - {BYTES}) | {STRING}
     texts = any(coercible_text(v) for v in values)
