@@ -14,21 +14,15 @@ Example:
 
 from __future__ import annotations
 
-import calendar
-import re
 from decimal import Decimal, InvalidOperation
 
 from sqlglot import exp
 
+from idcbq.validate.civil_text import civil_text_ok
 from idcbq.validate.type_rules import Add
 
 T = exp.DataType.Type
 _INT64_MAX = 2**63 - 1
-_CIVIL = re.compile(
-    r"\s*(\d+)-(\d{1,2})-(\d{1,2})"
-    r"(?:[ Tt](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d{1,9})?)?)?"
-    r"\s*(?:[+-]\d{1,2}(?::\d{2})?|[Zz]|UTC|\s[A-Za-z_/]+)?\s*"
-)
 _CIVIL_TYPES = {
     T.DATE: "DATE",
     T.DATETIME: "DATETIME",
@@ -63,17 +57,3 @@ def cast_literal(node: exp.Cast, refuse: Add) -> None:
             return
         if number.is_finite() and number.copy_abs() >= Decimal("1e29"):  # exact, unrounded
             refuse(node, f'Invalid NUMERIC literal: "{value.this}"')
-
-
-def civil_text_ok(text: str, target: T) -> bool:
-    """False only for a text of the civil format whose fields are out of range."""
-    m = _CIVIL.fullmatch(text)
-    if m is None or (target == T.DATE and m.group(4) is not None):
-        return True  # not a format read here: the engines decide
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not 1 <= year <= 9999 or not 1 <= month <= 12:
-        return False
-    if not 1 <= day <= calendar.monthrange(year, month)[1]:
-        return False
-    hour, minute, second = (int(g) if g else 0 for g in m.group(4, 5, 6))
-    return hour <= 23 and minute <= 59 and second <= 60  # :60, a leap second, is read

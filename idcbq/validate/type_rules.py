@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
+from idcbq.validate.civil_text import civil_text_ok
+
 T = exp.DataType.Type
 #: A rule's way to refuse: the node to point at and the message.
 Add = Callable[[exp.Expr, str], None]
@@ -175,8 +177,6 @@ def _invalid_civil(text: exp.Expr, other: exp.Expr) -> bool:
     """A STRING literal of the civil format whose fields are out of range
     (``'2020-13-45'``) beside a DATE, DATETIME or TIMESTAMP value: GoogleSQL coerces the
     literal when it analyzes the query, and refuses it there."""
-    from idcbq.validate.strict_literals import civil_text_ok
-
     while isinstance(text, exp.Paren):
         text = text.this
     kind = other.type
