@@ -104,6 +104,7 @@ def to_duckdb_tree(
         compliance,
         concat_text,
         corresponding,
+        current_times,
         dates,
         errors_runtime,
         float_functions,
@@ -236,6 +237,7 @@ def to_duckdb_tree(
             *float_functions.STEPS,
             rules.Triggered(functions.UNTYPED),
             *dates.UNTYPED,
+            current_times.current_clock,  # before errors_runtime guards its zones
             *time_buckets.UNTYPED,
             civil_buckets.civil_bucket,
             string_search.instr_positions,
