@@ -122,3 +122,26 @@ def _fits(text: str, kind: T) -> bool:
     whole, fraction = _FLOAT.fullmatch(text.lstrip("-")).groups()
     most_whole, most_fraction = _DIGITS[kind]
     return len(whole.lstrip("0")) <= most_whole and len(fraction.rstrip("0")) <= most_fraction
+
+
+#: Truncations whose first argument, a STRING literal, GoogleSQL coerces to this type.
+_TRUNCATED = {exp.DateTrunc: "DATE", exp.TimestampTrunc: "TIMESTAMP"}
+
+
+def civil_truncation_literals(tree: exp.Expr) -> exp.Expr:
+    """``DATE_TRUNC('2015-06-15', YEAR)``: the STRING literal is the DATE (TIMESTAMP for
+    ``TIMESTAMP_TRUNC``) it coerces to, written as a CAST (DuckDB found no function of a
+    string and refused the query). ``DATETIME_TRUNC``'s sqlglot casts already.
+
+    Example:
+        >>> import sqlglot
+        >>> sql = "SELECT DATE_TRUNC('2015-06-15', MONTH)"
+        >>> civil_truncation_literals(sqlglot.parse_one(sql, read="bigquery")).sql("bigquery")
+        "SELECT DATE_TRUNC(CAST('2015-06-15' AS DATE), MONTH)"
+    """
+    for node in tree.find_all(*_TRUNCATED):
+        value = node.this
+        if isinstance(value, exp.Literal) and value.is_string:
+            to = exp.DataType.build(_TRUNCATED[type(node)], dialect="bigquery")
+            value.replace(exp.cast(value.copy(), to))
+    return tree
