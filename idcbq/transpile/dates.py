@@ -12,6 +12,8 @@ implementation. Untyped (``UNTYPED``, run on every query):
 - ``parse_timestamp_zone``: ``PARSE_TIMESTAMP(fmt, s, zone)`` reads ``s`` as a wall
   clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself;
   without a zone, in UTC (a TIMESTAMP, not DuckDB's zoneless one).
+- ``hour_twelve_is_zero``: a PARSE_* reading its hour by ``%I`` alone (no ``%p``):
+  12 is hour 0 (DuckDB's strptime kept 12).
 - ``last_day_weeks``: ``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)``.
 - ``time_functions``: ``TIME_TRUNC`` and ``FORMAT_TIME`` (no DuckDB function of TIME).
 - ``civil_of_text``: ``TIME``/``DATE`` of a string read it as a TIMESTAMP
@@ -37,6 +39,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.formats import (
     FORMAT_TIME,
+    HOUR_TWELVE,
     format_date_of_datetime,
     format_elements,
     parse_elements,
@@ -129,6 +132,8 @@ def extract_subsecond(tree: exp.Expr) -> exp.Expr:
 
 _ZONE_SPEC = re.compile(r"%(E?z|Z|Ez)")
 _IN_UTC = "idcbq_parsed_in_utc"
+_PARSED = (exp.StrToTime, exp.ParseDatetime, exp.ParseTime)
+_TWELVE_TO_ZERO = "CASE WHEN hour(_v) = 12 THEN _v - INTERVAL 12 HOUR ELSE _v END"
 
 
 @handles(exp.StrToTime)
@@ -157,6 +162,17 @@ def _read_in_utc(node: exp.StrToTime, fmt: exp.Expr | None) -> None:
     if not _ZONE_SPEC.search(fmt.this or ""):  # else strptime gives a zoned value
         hole = detach(node)
         hole.replace(exp.AtTimeZone(this=node, zone=exp.Literal.string("UTC")))
+
+
+@handles(*_PARSED)
+def hour_twelve_is_zero(tree: exp.Expr) -> exp.Expr:
+    """``%I`` without ``%p``: GoogleSQL reads 12 as hour 0 (DuckDB's strptime as 12)."""
+    for node in list(tree.find_all(*_PARSED)):
+        if not node.meta.pop(HOUR_TWELVE, False):
+            continue
+        hole = detach(node)
+        hole.replace(duck_fragment(_TWELVE_TO_ZERO, _v=node))
+    return tree
 
 
 @handles(exp.TimeTrunc, exp.TimeToStr)
@@ -291,6 +307,7 @@ UNTYPED = (
     extract_week_start,
     extract_subsecond,
     parse_timestamp_zone,
+    hour_twelve_is_zero,  # after parse_timestamp_zone: the zoneless value read
 )
 
 #: Run before ``typed.TYPED`` (its ``timestamp_to_string`` handles CAST of TIMESTAMP).
