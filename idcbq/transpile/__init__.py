@@ -164,7 +164,7 @@ def to_duckdb_tree(
         query = literal_coercion.numeric_literals(  # before types: the literal is NUMERIC
             query, analyzed=expression_types is not None
         )
-        query = literal_coercion.civil_truncation_literals(query)  # before types: a DATE
+        query = literal_coercion.civil_argument_literals(query)  # before types: a DATE
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)

@@ -124,24 +124,46 @@ def _fits(text: str, kind: T) -> bool:
     return len(whole.lstrip("0")) <= most_whole and len(fraction.rstrip("0")) <= most_fraction
 
 
-#: Truncations whose first argument, a STRING literal, GoogleSQL coerces to this type.
-_TRUNCATED = {exp.DateTrunc: "DATE", exp.TimestampTrunc: "TIMESTAMP"}
+#: Functions whose first argument, a STRING literal, GoogleSQL coerces to this type.
+_COERCED: dict[type[exp.Expr], str] = {
+    exp.DateTrunc: "DATE",
+    exp.DateAdd: "DATE",
+    exp.DateSub: "DATE",
+    exp.LastDay: "DATE",
+    exp.TimestampTrunc: "TIMESTAMP",
+    exp.TimestampAdd: "TIMESTAMP",
+    exp.TimestampSub: "TIMESTAMP",
+    exp.UnixSeconds: "TIMESTAMP",
+    exp.UnixMillis: "TIMESTAMP",
+    exp.UnixMicros: "TIMESTAMP",
+    exp.TimeTrunc: "TIME",
+    exp.TimeAdd: "TIME",
+    exp.TimeSub: "TIME",
+}
 
 
-def civil_truncation_literals(tree: exp.Expr) -> exp.Expr:
-    """``DATE_TRUNC('2015-06-15', YEAR)``: the STRING literal is the DATE (TIMESTAMP for
-    ``TIMESTAMP_TRUNC``) it coerces to, written as a CAST (DuckDB found no function of a
-    string and refused the query). ``DATETIME_TRUNC``'s sqlglot casts already.
+def civil_argument_literals(tree: exp.Expr) -> exp.Expr:
+    """``DATE_TRUNC('2015-06-15', YEAR)``, ``TIMESTAMP_ADD('2008-12-25 15:30:00+00', ...)``:
+    the STRING literal is the DATE/TIMESTAMP/TIME it coerces to, written as a CAST before
+    types (DuckDB found no function of a string and refused, or read the string as its
+    own TIMESTAMP: a DATETIME where GoogleSQL answers a DATE). ``FORMAT_TIME``'s value
+    too; ``DATETIME_*`` and ``*_DIFF`` sqlglot casts already.
 
     Example:
         >>> import sqlglot
         >>> sql = "SELECT DATE_TRUNC('2015-06-15', MONTH)"
-        >>> civil_truncation_literals(sqlglot.parse_one(sql, read="bigquery")).sql("bigquery")
+        >>> civil_argument_literals(sqlglot.parse_one(sql, read="bigquery")).sql("bigquery")
         "SELECT DATE_TRUNC(CAST('2015-06-15' AS DATE), MONTH)"
     """
-    for node in tree.find_all(*_TRUNCATED):
+    for node in tree.find_all(*_COERCED, exp.TsOrDsToTime):
+        to = _COERCED.get(type(node))
+        if to is None:  # TIME(text) reads a TIMESTAMP's text: only FORMAT_TIME's value
+            if not isinstance(node.parent, exp.TimeToStr):
+                continue
+            to = "TIME"
         value = node.this
         if isinstance(value, exp.Literal) and value.is_string:
-            to = exp.DataType.build(_TRUNCATED[type(node)], dialect="bigquery")
-            value.replace(exp.cast(value.copy(), to))
+            # BigQuery's TIMESTAMP: an instant (the zone argument reads it as one)
+            target = exp.DataType.build(to, dialect="bigquery")
+            value.replace(exp.cast(value.copy(), target))
     return tree
