@@ -140,6 +140,8 @@ _COERCED: dict[type[exp.Expr], str] = {
     exp.TimeAdd: "TIME",
     exp.TimeSub: "TIME",
 }
+#: The bucket functions (sqlglot keeps them as calls): their value and origin.
+_BUCKETS = {"DATE_BUCKET": "DATE", "DATETIME_BUCKET": "DATETIME", "TIMESTAMP_BUCKET": "TIMESTAMP"}
 
 
 def civil_argument_literals(tree: exp.Expr) -> exp.Expr:
@@ -147,7 +149,8 @@ def civil_argument_literals(tree: exp.Expr) -> exp.Expr:
     the STRING literal is the DATE/TIMESTAMP/TIME it coerces to, written as a CAST before
     types (DuckDB found no function of a string and refused, or read the string as its
     own TIMESTAMP: a DATETIME where GoogleSQL answers a DATE). ``FORMAT_TIME``'s value
-    too; ``DATETIME_*`` and ``*_DIFF`` sqlglot casts already.
+    and the ``*_BUCKET`` functions' value and origin too; ``DATETIME_*`` and ``*_DIFF``
+    sqlglot casts already.
 
     Example:
         >>> import sqlglot
@@ -155,15 +158,19 @@ def civil_argument_literals(tree: exp.Expr) -> exp.Expr:
         >>> civil_argument_literals(sqlglot.parse_one(sql, read="bigquery")).sql("bigquery")
         "SELECT DATE_TRUNC(CAST('2015-06-15' AS DATE), MONTH)"
     """
-    for node in tree.find_all(*_COERCED, exp.TsOrDsToTime):
+    for node in tree.find_all(*_COERCED, exp.TsOrDsToTime, exp.Anonymous):
         to = _COERCED.get(type(node))
-        if to is None:  # TIME(text) reads a TIMESTAMP's text: only FORMAT_TIME's value
-            if not isinstance(node.parent, exp.TimeToStr):
-                continue
-            to = "TIME"
-        value = node.this
-        if isinstance(value, exp.Literal) and value.is_string:
-            # BigQuery's TIMESTAMP: an instant (the zone argument reads it as one)
-            target = exp.DataType.build(to, dialect="bigquery")
-            value.replace(exp.cast(value.copy(), target))
+        values = [node.this]
+        if isinstance(node, exp.Anonymous):  # *_BUCKET(value, width[, origin])
+            to = _BUCKETS.get(str(node.this).upper())
+            values = node.expressions[0:1] + node.expressions[2:3]
+        elif to is None:  # TIME(text) reads a TIMESTAMP's text: only FORMAT_TIME's value
+            to = "TIME" if isinstance(node.parent, exp.TimeToStr) else None
+        if to is None:
+            continue
+        for value in values:
+            if isinstance(value, exp.Literal) and value.is_string:
+                # BigQuery's TIMESTAMP: an instant (the zone argument reads it as one)
+                target = exp.DataType.build(to, dialect="bigquery")
+                value.replace(exp.cast(value.copy(), target))
     return tree
