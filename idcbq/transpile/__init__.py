@@ -107,6 +107,7 @@ def to_duckdb_tree(
         compliance,
         concat_text,
         corresponding,
+        current_times,
         dates,
         errors_runtime,
         float_functions,
@@ -166,6 +167,7 @@ def to_duckdb_tree(
         query = zones.extract_at_time_zone(query)  # before types: DATETIME(ts, zone)
         query = json_values.pretty_print_option(query)  # before TO_JSON_STRING's typed rules
         query = literal_coercion.numeric_literals(query)  # before types: the literal is NUMERIC
+        query = literal_coercion.civil_argument_literals(query)  # before types: a DATE
         # Types first (the schema is keyed by the original project), and only when a
         # rewrite needs them: qualifying against an 800-column schema is not free.
         wanted = casts.needs_types(query) or typed.needs_types(query)
@@ -241,6 +243,7 @@ def to_duckdb_tree(
             *float_functions.STEPS,
             rules.Triggered(functions.UNTYPED),
             *dates.UNTYPED,
+            current_times.current_clock,  # before errors_runtime guards its zones
             *time_buckets.UNTYPED,
             civil_buckets.civil_bucket,
             string_search.instr_positions,

@@ -108,7 +108,9 @@ def literal_casts(tree: exp.Expr) -> exp.Expr:
             )
         safe = isinstance(cast, exp.TryCast) or bool(cast.args.get("safe"))
         invalid = exp.cast(exp.null(), cast.to.copy()) if safe else None
-        cast.replace(invalid or error_call(f"Invalid {name} string: {text}"))
+        # typed: DuckDB folds a function of an untyped error() (a NULL) to NULL unraised
+        error = exp.cast(error_call(f"Invalid {name} string: {text}"), cast.to.copy())
+        cast.replace(invalid or error)
     return tree
 
 

@@ -10,7 +10,10 @@ implementation. Untyped (``UNTYPED``, run on every query):
 - ``extract_subsecond``: ``EXTRACT(MILLISECOND/MICROSECOND)`` is the part within the
   second (DuckDB adds the seconds).
 - ``parse_timestamp_zone``: ``PARSE_TIMESTAMP(fmt, s, zone)`` reads ``s`` as a wall
-  clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself.
+  clock in ``zone`` (DuckDB ignored the zone) unless the format reads a zone itself;
+  without a zone, in UTC (a TIMESTAMP, not DuckDB's zoneless one).
+- ``hour_twelve_is_zero``: a PARSE_* reading its hour by ``%I`` alone (no ``%p``):
+  12 is hour 0 (DuckDB's strptime kept 12).
 - ``last_day_weeks``: ``LAST_DAY(d, ISOYEAR|ISOWEEK|WEEK)``.
 - ``time_functions``: ``TIME_TRUNC`` and ``FORMAT_TIME`` (no DuckDB function of TIME).
 - ``civil_of_text``: ``TIME``/``DATE`` of a string read it as a TIMESTAMP
@@ -36,6 +39,7 @@ from sqlglot import exp
 from idcbq.errors import TranspileError
 from idcbq.transpile.formats import (
     FORMAT_TIME,
+    HOUR_TWELVE,
     format_date_of_datetime,
     format_elements,
     parse_elements,
@@ -127,6 +131,9 @@ def extract_subsecond(tree: exp.Expr) -> exp.Expr:
 
 
 _ZONE_SPEC = re.compile(r"%(E?z|Z|Ez)")
+_IN_UTC = "idcbq_parsed_in_utc"
+_PARSED = (exp.StrToTime, exp.ParseDatetime, exp.ParseTime)
+_TWELVE_TO_ZERO = "CASE WHEN hour(_v) = 12 THEN _v - INTERVAL 12 HOUR ELSE _v END"
 
 
 @handles(exp.StrToTime)
@@ -134,14 +141,37 @@ def parse_timestamp_zone(tree: exp.Expr) -> exp.Expr:
     """``PARSE_TIMESTAMP(fmt, s, zone)``: the wall clock read in ``zone``."""
     for node in list(tree.find_all(exp.StrToTime)):
         zone = node.args.get("zone")
-        if zone is None:
-            continue
         fmt = node.args.get("format")
+        if zone is None:
+            _read_in_utc(node, fmt)
+            continue
         node.set("zone", None)
         if isinstance(fmt, exp.Literal) and _ZONE_SPEC.search(fmt.this or ""):
             continue  # the text's own zone wins
         wall = exp.cast(node.copy(), "TIMESTAMP")
         node.replace(earliest_instant(wall, zone.copy()))
+    return tree
+
+
+def _read_in_utc(node: exp.StrToTime, fmt: exp.Expr | None) -> None:
+    """No zone: a wall clock in UTC, a TIMESTAMP (strptime gave DuckDB's zoneless
+    TIMESTAMP, a DATETIME to BigQuery where no analyzer named the type)."""
+    if node.meta.get(_IN_UTC) or not isinstance(fmt, exp.Literal):
+        return
+    node.meta[_IN_UTC] = True
+    if not _ZONE_SPEC.search(fmt.this or ""):  # else strptime gives a zoned value
+        hole = detach(node)
+        hole.replace(exp.AtTimeZone(this=node, zone=exp.Literal.string("UTC")))
+
+
+@handles(*_PARSED)
+def hour_twelve_is_zero(tree: exp.Expr) -> exp.Expr:
+    """``%I`` without ``%p``: GoogleSQL reads 12 as hour 0 (DuckDB's strptime as 12)."""
+    for node in list(tree.find_all(*_PARSED)):
+        if not node.meta.pop(HOUR_TWELVE, False):
+            continue
+        hole = detach(node)
+        hole.replace(duck_fragment(_TWELVE_TO_ZERO, _v=node))
     return tree
 
 
@@ -280,6 +310,7 @@ UNTYPED = (
     extract_week_start,
     extract_subsecond,
     parse_timestamp_zone,
+    hour_twelve_is_zero,  # after parse_timestamp_zone: the zoneless value read
 )
 
 #: Run before ``typed.TYPED`` (its ``timestamp_to_string`` handles CAST of TIMESTAMP).

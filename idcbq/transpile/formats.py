@@ -188,6 +188,10 @@ def format_elements(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
+#: A PARSE_* whose only hour is a 12-hour ``%I`` without ``%p`` (12 reads as hour 0).
+HOUR_TWELVE = "idcbq_hour_twelve"
+#: Elements that read an hour other than ``%I`` (``%T``, ``%X``: ``%H:%M:%S``).
+_OTHER_HOURS = frozenset({"%H", "%T", "%X"})
 #: Elements of no date or time part (literal text, white space).
 _NEUTRAL = frozenset({"%%", "%n", "%t"})
 _PARSES = {
@@ -222,8 +226,13 @@ def parse_elements(tree: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.ParseTime):  # GoogleSQL: a date element is an error
             apart += sorted({t for t in tokens if not _is_time_element(t) and t not in _NEUTRAL})
         # GoogleSQL's %p moves only a 12-hour %I (%H 13 stays, %I 12 alone is 0);
-        # DuckDB's moves any hour.
-        if ("%p" in tokens) != ("%I" in tokens):
+        # DuckDB's moves any hour. %I alone, the only hour read: dates.hour_twelve_is_zero.
+        zoned = isinstance(node, exp.StrToTime) and node.args.get("zone") is not None
+        if "%I" in tokens and "%p" not in tokens and not _OTHER_HOURS.intersection(tokens):
+            if zoned:
+                apart.append("%I")
+            node.meta[HOUR_TWELVE] = True
+        elif ("%p" in tokens) != ("%I" in tokens):
             apart += ["%p" if "%p" in tokens else "%I"] + (["%H"] if "%H" in tokens else [])
         if apart:
             raise TranspileError(

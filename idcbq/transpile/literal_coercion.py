@@ -114,3 +114,55 @@ def _fits(text: str, kind: T) -> bool:
     whole, fraction = _FLOAT.fullmatch(text.lstrip("-")).groups()
     most_whole, most_fraction = _DIGITS[kind]
     return len(whole.lstrip("0")) <= most_whole and len(fraction.rstrip("0")) <= most_fraction
+
+
+#: Functions whose first argument, a STRING literal, GoogleSQL coerces to this type.
+_COERCED: dict[type[exp.Expr], str] = {
+    exp.DateTrunc: "DATE",
+    exp.DateAdd: "DATE",
+    exp.DateSub: "DATE",
+    exp.LastDay: "DATE",
+    exp.TimestampTrunc: "TIMESTAMP",
+    exp.TimestampAdd: "TIMESTAMP",
+    exp.TimestampSub: "TIMESTAMP",
+    exp.UnixSeconds: "TIMESTAMP",
+    exp.UnixMillis: "TIMESTAMP",
+    exp.UnixMicros: "TIMESTAMP",
+    exp.TimeTrunc: "TIME",
+    exp.TimeAdd: "TIME",
+    exp.TimeSub: "TIME",
+}
+#: The bucket functions (sqlglot keeps them as calls): their value and origin.
+_BUCKETS = {"DATE_BUCKET": "DATE", "DATETIME_BUCKET": "DATETIME", "TIMESTAMP_BUCKET": "TIMESTAMP"}
+
+
+def civil_argument_literals(tree: exp.Expr) -> exp.Expr:
+    """``DATE_TRUNC('2015-06-15', YEAR)``, ``TIMESTAMP_ADD('2008-12-25 15:30:00+00', ...)``:
+    the STRING literal is the DATE/TIMESTAMP/TIME it coerces to, written as a CAST before
+    types (DuckDB found no function of a string and refused, or read the string as its
+    own TIMESTAMP: a DATETIME where GoogleSQL answers a DATE). ``FORMAT_TIME``'s value
+    and the ``*_BUCKET`` functions' value and origin too; ``DATETIME_*`` and ``*_DIFF``
+    sqlglot casts already.
+
+    Example:
+        >>> import sqlglot
+        >>> sql = "SELECT DATE_TRUNC('2015-06-15', MONTH)"
+        >>> civil_argument_literals(sqlglot.parse_one(sql, read="bigquery")).sql("bigquery")
+        "SELECT DATE_TRUNC(CAST('2015-06-15' AS DATE), MONTH)"
+    """
+    for node in tree.find_all(*_COERCED, exp.TsOrDsToTime, exp.Anonymous):
+        to = _COERCED.get(type(node))
+        values = [node.this]
+        if isinstance(node, exp.Anonymous):  # *_BUCKET(value, width[, origin])
+            to = _BUCKETS.get(str(node.this).upper())
+            values = node.expressions[0:1] + node.expressions[2:3]
+        elif to is None:  # TIME(text) reads a TIMESTAMP's text: only FORMAT_TIME's value
+            to = "TIME" if isinstance(node.parent, exp.TimeToStr) else None
+        if to is None:
+            continue
+        for value in values:
+            if isinstance(value, exp.Literal) and value.is_string:
+                # BigQuery's TIMESTAMP: an instant (the zone argument reads it as one)
+                target = exp.DataType.build(to, dialect="bigquery")
+                value.replace(exp.cast(value.copy(), target))
+    return tree

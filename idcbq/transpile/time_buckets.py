@@ -5,7 +5,8 @@
   ``1950-01-01``, earlier dates floor). DuckDB's ``time_bucket`` counts the same way when
   given BigQuery's origin; its own default origin differs, so it is always passed. The
   width must be a literal ``INTERVAL n DAY|WEEK|MONTH|QUARTER|YEAR`` with ``n > 0``;
-  anything else is refused. The operand must be typed DATE or DATETIME (the result has
+  anything else is refused, and so are months from an origin not on a 1st at midnight
+  (DuckDB's month buckets start on the 1st whatever the origin's day). The operand must be typed DATE or DATETIME (the result has
   its type); a TIMESTAMP or an operand of unknown type is refused.
 - ``time_diff_parts``: ``TIME_DIFF(a, b, part)`` counts ``part`` boundaries, as DuckDB's
   ``date_diff`` does (sqlglot writes it); only the parts of a TIME are accepted.
@@ -17,6 +18,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlglot import exp
 
@@ -78,6 +81,14 @@ def date_bucket(tree: exp.Expr) -> exp.Expr:
                 hint="CAST it to DATE or DATETIME, or use --engine bigquery",
             )
         width = _width(args[1])
+        if len(args) == 3 and width.unit.name == "MONTH" and not _first_of_month(args[2]):
+            # DuckDB's month buckets start on the 1st whatever the origin's day; BigQuery's
+            # on the origin's day (2022-07-10 for 2022-07-14 by months from 2021-01-10)
+            raise TranspileError(
+                "unsupported on DuckDB: DATE_BUCKET by months from an origin not known to "
+                f"be the first of a month at midnight: {args[2].sql(dialect='bigquery')}",
+                hint="run it with --engine bigquery or --engine googlesql",
+            )
         origin = args[2].copy() if len(args) == 3 else exp.Literal.string("1950-01-01")
         bucket = exp.Anonymous(
             this="TIME_BUCKET",
@@ -85,6 +96,20 @@ def date_bucket(tree: exp.Expr) -> exp.Expr:
         )
         node.replace(exp.cast(bucket, kind))
     return tree
+
+
+_FIRST_OF_MONTH = re.compile(r"\d{4}-\d{2}-01([ T]00:00(:00(\.0*)?)?)?")
+
+
+def _first_of_month(origin: exp.Expr) -> bool:
+    """True if ``origin`` is a literal (or a cast of one) on the 1st of a month at 00:00."""
+    while isinstance(origin, exp.Cast):
+        origin = origin.this
+    return (
+        isinstance(origin, exp.Literal)
+        and origin.is_string
+        and bool(_FIRST_OF_MONTH.fullmatch(origin.this.strip()))
+    )
 
 
 def _width(interval: exp.Expr) -> exp.Interval:
