@@ -102,6 +102,9 @@ def output_names(tree: exp.Expr, *, columns: bool = True) -> exp.Expr:
     """
     for select in list(tree.find_all(exp.Select)):
         anonymous = 0
+        # A SELECT AS STRUCT's unnamed items are anonymous fields, which BigQuery
+        # shows as _field_N (N counts every field); f0_ names only columns.
+        struct = str(select.args.get("kind") or "").upper() == "STRUCT"
         for i, item in enumerate(list(select.expressions)):
             if isinstance(item, exp.Alias | exp.Star) or (
                 isinstance(item, exp.Column) and isinstance(item.this, exp.Star)
@@ -112,6 +115,8 @@ def output_names(tree: exp.Expr, *, columns: bool = True) -> exp.Expr:
                 if not columns:
                     continue
                 name, quoted = inner.name, True  # as written (DuckDB: the schema's spelling)
+            elif struct:
+                name, quoted = f"_field_{i + 1}", False
             else:
                 name, quoted = f"f{anonymous}_", False
                 anonymous += 1
