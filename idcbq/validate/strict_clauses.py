@@ -9,7 +9,8 @@ Each is a rule GoogleSQL's analyzer enforces and DuckDB does not:
 - a navigation function (``LAG``, ``LEAD``, ``NTH_VALUE``, ``FIRST_VALUE``,
   ``LAST_VALUE``) whose window has no ``ORDER BY``;
 - two FROM items of one SELECT with one alias (``UNNEST(a) AS x, UNNEST(b) AS x``);
-- a JOIN of a table or subquery without ON/USING, and ``LATERAL``.
+- a JOIN of a table or subquery without ON/USING, and ``LATERAL``;
+- a name the lone FROM subquery gives twice, read in the SELECT list or WHERE.
 
 Example:
     >>> from idcbq.validate import check
@@ -41,6 +42,7 @@ def check_clauses(node: exp.Select, refuse: Add) -> None:
     _recursive_terms(node, refuse)
     _duplicate_aliases(node, refuse)
     _join_conditions(node, refuse)
+    _repeated_subquery_names(node, refuse)
     for agg in node.find_all(exp.AggFunc):
         if agg.find_ancestor(exp.Select) is not node:
             continue
@@ -74,6 +76,30 @@ def _join_conditions(node: exp.Select, refuse: Add) -> None:
         if join.args.get("on") is None and not join.args.get("using"):
             side = str(join.args.get("side") or kind or "INNER").upper()
             refuse(join, f"{side} JOIN must have an immediately following ON or USING clause")
+
+
+def _repeated_subquery_names(node: exp.Select, refuse: Add) -> None:
+    """A name the lone FROM subquery's select list gives twice is ambiguous where the
+    SELECT list or WHERE reads it (DuckDB reads the first column)."""
+    source = node.args.get("from_") or node.args.get("from")
+    if source is None or node.args.get("joins") or not isinstance(source.this, exp.Subquery):
+        return
+    inner = source.this.this
+    if not isinstance(inner, exp.Select):
+        return
+    names = [e.alias_or_name.lower() for e in inner.expressions if e.alias_or_name]
+    repeated = {n for n in names if names.count(n) > 1}
+    if not repeated:
+        return
+    alias = source.this.alias.lower()
+    where = node.args.get("where")
+    for part in [*node.expressions, *([where] if where is not None else [])]:
+        for column in part.find_all(exp.Column):
+            if column.find_ancestor(exp.Select) is not node:
+                continue  # a subquery's own column
+            if column.name.lower() in repeated and column.table.lower() in ("", alias):
+                refuse(column, f"Column name {column.name} is ambiguous")
+                return
 
 
 def _recursive_terms(node: exp.Select, refuse: Add) -> None:
