@@ -50,6 +50,7 @@ from idcbq.transpile.errors_text import (
     regexp_instr_groups,
 )
 from idcbq.transpile.numeric import duck_fragment
+from idcbq.transpile.pattern_errors import like_trailing_backslash, regexp_replace_rewrite
 from idcbq.transpile.rewrites import detach
 from idcbq.transpile.rules import handles, inspects, run_steps
 from idcbq.transpile.semantics import error_call as _error
@@ -458,6 +459,8 @@ ALL = (
     ascii_non_ascii,
     regexp_instr_groups,
     regexp_extract_positions,
+    like_trailing_backslash,
+    regexp_replace_rewrite,
     offset_zones,
     float_overflow,
     negative_length,

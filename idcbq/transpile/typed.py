@@ -7,7 +7,8 @@ type nobody knows never silently does nothing. Each has probes in ``tests/probes
 - ``float_to_string``: ``CAST(FLOAT64 AS STRING)`` is the shortest of 15 or 17
   significant digits that reads back exactly (``512`` not ``512.0``; ``-0.0`` is ``0``).
 - ``string_casts``: a STRING cast to BOOL accepts only ``true``/``false`` (any case);
-  to FLOAT64 only decimal, exponent, ``inf``/``nan`` and ``0x`` hex text.
+  to FLOAT64 only decimal, exponent, ``inf``/``nan``, ``0x`` hex integer and hex float
+  text (:mod:`~idcbq.transpile.hex_floats`).
 - ``date_results``: ``DATE_TRUNC``/``DATE_ADD``/``DATE_SUB`` of a DATE are DATEs.
 - ``extract_from_timestamp``: ``EXTRACT`` from a TIMESTAMP reads the UTC wall clock.
 - ``byte_length``: ``BYTE_LENGTH`` of a STRING counts UTF-8 bytes.
@@ -28,6 +29,7 @@ from sqlglot import exp
 
 from idcbq.errors import TranspileError
 from idcbq.transpile.casts import hex_as_decimal, numeric_casts
+from idcbq.transpile.hex_floats import hex_float_branches
 from idcbq.transpile.known import unknown_type
 from idcbq.transpile.numeric import duck_fragment
 from idcbq.transpile.rewrites import FILLER, detach
@@ -127,7 +129,11 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
                 )
             )
             read = exp.Case(
-                ifs=[exp.If(this=dec, true=plain), exp.If(this=hex_, true=as_int)],
+                ifs=[
+                    exp.If(this=dec, true=plain),
+                    exp.If(this=hex_, true=as_int),
+                    *hex_float_branches(value),  # '0x1.8p1': GoogleSQL reads C hex floats
+                ],
                 default=default,
             )
             read.type = cast.type  # later typed rules (TO_JSON_STRING's) still see a FLOAT64

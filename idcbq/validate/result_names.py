@@ -1,6 +1,7 @@
 """Result column names: BigQuery refuses a result with two columns of one name.
 
-``q.*`` of a subquery with an explicit select list counts that list's names.
+``q.*`` of a subquery with an explicit select list counts that list's names; so does a
+bare ``*`` whose FROM items are all such subqueries.
 
 Example:
     >>> from idcbq.validate import check
@@ -61,6 +62,13 @@ def _result_names(query: exp.Select) -> list[tuple[exp.Expression, str]]:
     by_alias = {s.this.alias.lower(): s.this for s in sources if s is not None and s.this.alias}
     out = []
     for sel in query.expressions:
+        if isinstance(sel, exp.Star):
+            dropped = {
+                c.name.lower() for c in sel.args.get("except_") or sel.args.get("except") or []
+            }
+            names = _bare_star_names(sources)
+            out += [(sel, name) for name in names if name.lower() not in dropped]
+            continue
         if isinstance(sel, exp.Column) and sel.is_star and sel.table:
             inner = by_alias.get(sel.table.lower())
             inner = inner.this if isinstance(inner, exp.Subquery) else None
@@ -73,6 +81,27 @@ def _result_names(query: exp.Select) -> list[tuple[exp.Expression, str]]:
         if _named(sel):
             out.append((sel, sel.alias_or_name))
     return out
+
+
+def _bare_star_names(sources: list) -> list[str]:
+    """The names a bare ``*`` gives when every FROM item is a subquery with an explicit
+    select list and no join has USING (which merges names); [] where unsure."""
+    from sqlglot import exp
+
+    names: list[str] = []
+    for source in sources:
+        if source is None or source.args.get("using"):
+            return []
+        inner = source.this.this if isinstance(source.this, exp.Subquery) else None
+        if not isinstance(inner, exp.Select) or any(
+            isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star)
+            for e in inner.expressions
+        ):
+            return []
+        if any(not _named(e) for e in inner.expressions):
+            return []  # an unnamed column: GoogleSQL's star skips or names it otherwise
+        names += [e.alias_or_name for e in inner.expressions]
+    return names
 
 
 def _named(item: exp.Expression) -> bool:

@@ -8,7 +8,9 @@ Each is a rule GoogleSQL's analyzer enforces and DuckDB does not:
   ``ARRAY_CONCAT_AGG``, or inside any aggregate called with ``OVER``;
 - a navigation function (``LAG``, ``LEAD``, ``NTH_VALUE``, ``FIRST_VALUE``,
   ``LAST_VALUE``) whose window has no ``ORDER BY``;
-- two FROM items of one SELECT with one alias (``UNNEST(a) AS x, UNNEST(b) AS x``).
+- two FROM items of one SELECT with one alias (``UNNEST(a) AS x, UNNEST(b) AS x``);
+- a JOIN of a table or subquery without ON/USING, and ``LATERAL``;
+- a name the lone FROM subquery gives twice, read in the SELECT list or WHERE.
 
 Example:
     >>> from idcbq.validate import check
@@ -39,6 +41,8 @@ def check_clauses(node: exp.Select, refuse: Add) -> None:
     """Every rule of this module for ``node`` (its own clauses, not its subqueries)."""
     _recursive_terms(node, refuse)
     _duplicate_aliases(node, refuse)
+    _join_conditions(node, refuse)
+    _repeated_subquery_names(node, refuse)
     for agg in node.find_all(exp.AggFunc):
         if agg.find_ancestor(exp.Select) is not node:
             continue
@@ -55,6 +59,47 @@ def check_clauses(node: exp.Select, refuse: Add) -> None:
             continue
         if window.args.get("order") is None and window.args.get("alias") is None:
             refuse(window.this, f"Window ORDER BY is required for analytic function {name}")
+
+
+def _join_conditions(node: exp.Select, refuse: Add) -> None:
+    """A ``[INNER|LEFT|RIGHT|FULL] JOIN`` of a table or subquery needs ON or USING (an
+    UNNEST or array path needs neither); ``LATERAL`` is no GoogleSQL syntax. DuckDB
+    reads both (a condition-less join as a cross join)."""
+    for join in node.args.get("joins") or []:
+        target = join.this
+        if isinstance(target, exp.Lateral):
+            refuse(target, "Syntax error: LATERAL is not supported")
+            continue
+        kind = str(join.args.get("kind") or "").upper()
+        if kind == "CROSS" or isinstance(target, exp.Unnest):
+            continue
+        if join.args.get("on") is None and not join.args.get("using"):
+            side = str(join.args.get("side") or kind or "INNER").upper()
+            refuse(join, f"{side} JOIN must have an immediately following ON or USING clause")
+
+
+def _repeated_subquery_names(node: exp.Select, refuse: Add) -> None:
+    """A name the lone FROM subquery's select list gives twice is ambiguous where the
+    SELECT list or WHERE reads it (DuckDB reads the first column)."""
+    source = node.args.get("from_") or node.args.get("from")
+    if source is None or node.args.get("joins") or not isinstance(source.this, exp.Subquery):
+        return
+    inner = source.this.this
+    if not isinstance(inner, exp.Select):
+        return
+    names = [e.alias_or_name.lower() for e in inner.expressions if e.alias_or_name]
+    repeated = {n for n in names if names.count(n) > 1}
+    if not repeated:
+        return
+    alias = source.this.alias.lower()
+    where = node.args.get("where")
+    for part in [*node.expressions, *([where] if where is not None else [])]:
+        for column in part.find_all(exp.Column):
+            if column.find_ancestor(exp.Select) is not node:
+                continue  # a subquery's own column
+            if column.name.lower() in repeated and column.table.lower() in ("", alias):
+                refuse(column, f"Column name {column.name} is ambiguous")
+                return
 
 
 def _recursive_terms(node: exp.Select, refuse: Add) -> None:

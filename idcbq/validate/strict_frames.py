@@ -29,6 +29,8 @@ def check_frame(node: exp.Window, refuse: Add) -> None:
     spec = node.args.get("spec")
     if not isinstance(spec, exp.WindowSpec):
         return
+    if _frame_syntax(node, spec, refuse):
+        return
     start = _bound(spec.args.get("start"), spec.args.get("start_side"))
     end = _bound(spec.args.get("end"), spec.args.get("end_side")) if spec.args.get("end") else None
     if start == "UNBOUNDED FOLLOWING":
@@ -53,6 +55,19 @@ def check_frame(node: exp.Window, refuse: Add) -> None:
     offset = {"PRECEDING", "FOLLOWING"} & {start, end}
     if str(spec.args.get("kind") or "").upper() == "RANGE" and offset:
         _range_order(node, refuse)
+
+
+def _frame_syntax(node: exp.Window, spec: exp.WindowSpec, refuse: Add) -> bool:
+    """GoogleSQL frames are ROWS or RANGE without EXCLUDE (other dialects' GROUPS frames
+    and EXCLUDE clauses, which DuckDB runs); True if refused."""
+    kind = str(spec.args.get("kind") or "").upper()
+    if kind and kind not in ("ROWS", "RANGE"):
+        refuse(node, f"Syntax error: {kind} window frames are not supported (only ROWS or RANGE)")
+        return True
+    if spec.args.get("exclude") is not None:
+        refuse(node, "Syntax error: EXCLUDE in a window frame is not supported")
+        return True
+    return False
 
 
 def _bound(value: object, side: object) -> str | None:
