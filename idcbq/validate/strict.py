@@ -56,6 +56,7 @@ BIGQUERY_TYPES = frozenset(
         "BIGDECIMAL",
         "FLOAT64",
         "BOOL",
+        "BOOLEAN",  # GoogleSQL's alias of BOOL (its analyzer accepts it)
         "STRING",
         "BYTES",
         "DATE",
@@ -232,8 +233,17 @@ class _Scan:
                         self.refuse(
                             i - 2, "the SAFE. prefix does not apply to CAST", hint="use SAFE_CAST"
                         )
-                elif (k == "VAR" or name in function_table()) and not self._star_modifier(i):
+                elif (k == "VAR" or name in function_table()) and not (
+                    self._star_modifier(i) or self._unpivot_nulls(i)
+                ):
                     self._call(i, name)
+
+    def _unpivot_nulls(self, i: int) -> bool:
+        """``UNPIVOT INCLUDE NULLS (...)`` / ``EXCLUDE NULLS``: syntax, not a call."""
+        return self.text(i).upper() == "NULLS" and self.text(i - 1).upper() in (
+            "INCLUDE",
+            "EXCLUDE",
+        )
 
     def _star_modifier(self, i: int) -> bool:
         """``* REPLACE (...)`` / ``* EXCEPT (...) REPLACE (...)``: syntax, not a call."""
@@ -318,7 +328,6 @@ class _Scan:
                 "FLOAT": "FLOAT64",
                 "DOUBLE": "FLOAT64",
                 "REAL": "FLOAT64",
-                "BOOLEAN": "BOOL",
                 "BLOB": "BYTES",
             }.get(name)
             self.refuse(
