@@ -173,6 +173,9 @@ def check_strict(
     from idcbq.validate.strict_tokens import check_tokens
 
     check_tokens(scan, len(tokens))
+    from idcbq.validate.strict_lexical import check_lexical
+
+    check_lexical(scan, len(tokens))
     from idcbq.validate.result_names import duplicate_names
 
     duplicate_names(tree, sql, lmap, add)
@@ -195,6 +198,11 @@ class _Scan:
 
     def text(self, i: int) -> str:
         return self.t[i].text if 0 <= i < len(self.t) else ""
+
+    def raw(self, i: int) -> str:
+        """The token's source text (a string's quotes, prefix and escapes as written)."""
+        tok = self.t[i]
+        return self.sql[tok.start : tok.end + 1]
 
     def run(self) -> None:
         depth = 0

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from idcbq.validate import strict_calls, strict_signatures
+from idcbq.validate import strict_calls, strict_signatures, strict_values
 from idcbq.validate.strict_literals import cast_literal
 from idcbq.validate.type_rules import (
     ARRAY,
@@ -184,6 +184,7 @@ def _cast(node: exp.Cast, refuse: Add) -> None:
     or STRING; a literal only to a value of the type (strict_literals)."""
     cast_literal(node, refuse)
     strict_signatures.cast_matrix(node, refuse)
+    strict_values.typed_struct_fields(node, refuse)
     source, target = family(node.this), type_family(node.to)
     to_int_or_text = node.to.is_type(*exp.DataType.INTEGER_TYPES, *exp.DataType.TEXT_TYPES)
     wrong = (source in (ARRAY, STRUCT) and target is not None and target != source) or (
@@ -351,6 +352,7 @@ FUNCTION_RULES: dict[type, Callable[[exp.Expr, Add], None]] = {
     exp.TimestampSub: _timestamp_function,
     exp.TimestampDiff: _timestamp_diff,
     exp.Cast: _cast,
+    exp.Is: strict_values.bool_test,
     exp.Concat: _concat,
     **dict.fromkeys(_TEXT_ARGUMENTS, _text_arguments),
     exp.Sum: _sum_avg,
