@@ -86,9 +86,9 @@ def test_tables_outside_the_idc_catalog_are_not_analyzed():
 
 def test_check_runs_the_analysis_only_when_asked():
     # an error only GoogleSQL's analyzer sees (the strict layer refuses INTERVAL '1 day',
-    # instance_size = 'abc' and ambiguous joined names on its own): a literal with digits
-    # that is no date
-    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE StudyDate = '2020-13-45'"
+    # instance_size = 'abc', ambiguous joined names and out-of-range dates like
+    # '2020-13-45' on its own): a date literal with a time part, compared with a DATE
+    sql = "SELECT COUNT(*) AS n FROM dicom_all WHERE StudyDate = '2020-01-01 10:00:00'"
     _, problems = check(sql)
     assert problems == []
     _, problems = check(sql, googlesql=True)

@@ -104,7 +104,10 @@ def output_names(tree: exp.Expr, *, columns: bool = True) -> exp.Expr:
         anonymous = 0
         # A SELECT AS STRUCT's unnamed items are anonymous fields, which BigQuery
         # shows as _field_N (N counts every field); f0_ names only columns.
-        struct = str(select.args.get("kind") or "").upper() == "STRUCT"
+        # (A set operation's branches are named by position elsewhere: value_names.)
+        struct = str(select.args.get("kind") or "").upper() == "STRUCT" and not isinstance(
+            select.parent, exp.SetOperation
+        )
         for i, item in enumerate(list(select.expressions)):
             if isinstance(item, exp.Alias | exp.Star) or (
                 isinstance(item, exp.Column) and isinstance(item.this, exp.Star)

@@ -132,7 +132,11 @@ def string_casts(tree: exp.Expr) -> exp.Expr:
                 ifs=[
                     exp.If(this=dec, true=plain),
                     exp.If(this=hex_, true=as_int),
-                    *hex_float_branches(value),  # '0x1.8p1': GoogleSQL reads C hex floats
+                    # '0x1.8p1': GoogleSQL reads C hex floats. Under CAST only: their
+                    # guards call error(), which DuckDB refuses in a DISTINCT aggregate
+                    # with ORDER BY (idc-index-data's mr_index: ARRAY_AGG(DISTINCT
+                    # SAFE_CAST(EchoTime AS FLOAT64) ORDER BY ...)); CAST has one already.
+                    *([] if safe else hex_float_branches(value)),
                 ],
                 default=default,
             )
